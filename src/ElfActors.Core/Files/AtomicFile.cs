@@ -1,0 +1,61 @@
+namespace ElfActors.Core.Files;
+
+/// <summary>Writes files so that a reader (or a crash) never sees half of one, and never replaces another's.</summary>
+public static class AtomicFile
+{
+    public const string TempPrefix = ".elf-";
+    public const string TempSuffix = ".tmp";
+
+    /// <summary>Writes content to a hidden temporary file beside <paramref name="directory"/>'s records, flushed to disk.</summary>
+    public static string WriteTemp(string directory, string content, bool flushToDisk)
+    {
+        Directory.CreateDirectory(directory);
+        var tempPath = Path.Combine(directory, TempPrefix + Guid.NewGuid().ToString("N") + TempSuffix);
+        var bytes = System.Text.Encoding.UTF8.GetBytes(content);
+        var options = new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.Write,
+            Share = FileShare.None,
+            BufferSize = 0,
+        };
+        // ELF wrote its records with umask 0077: readable by their owner only.
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        using (var stream = new FileStream(tempPath, options))
+        {
+            stream.Write(bytes);
+            stream.Flush(flushToDisk);
+        }
+        return tempPath;
+    }
+
+    /// <summary>Moves a temp file to its final name; fails rather than overwrite an existing file.</summary>
+    public static void PlaceWithoutOverwrite(string tempPath, string finalPath) =>
+        File.Move(tempPath, finalPath, overwrite: false);
+
+    /// <summary>Writes a file in one step (temp, flush, rename) unless a file with that name already exists.</summary>
+    public static bool WriteIfAbsent(string finalPath, string content, bool flushToDisk)
+    {
+        if (File.Exists(finalPath)) return false;
+        var temp = WriteTemp(Path.GetDirectoryName(finalPath)!, content, flushToDisk);
+        try
+        {
+            PlaceWithoutOverwrite(temp, finalPath);
+            return true;
+        }
+        catch (IOException) when (File.Exists(finalPath))
+        {
+            TryDelete(temp);
+            return false;
+        }
+    }
+
+    public static void TryDelete(string? path)
+    {
+        if (path is null) return;
+        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    public static bool IsTempName(string fileName) =>
+        fileName.StartsWith(TempPrefix, StringComparison.Ordinal) && fileName.EndsWith(TempSuffix, StringComparison.Ordinal);
+}

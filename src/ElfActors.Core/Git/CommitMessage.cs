@@ -1,0 +1,58 @@
+using System.Globalization;
+using System.Text;
+using ElfActors.Core.Storage;
+
+namespace ElfActors.Core.Git;
+
+/// <summary>
+/// Commit messages in ELF's format, plus one <c>Elf-Record</c> trailer per record so that a commit made
+/// just before a crash is recognised on restart instead of being made twice.
+/// </summary>
+public static class CommitMessage
+{
+    public const string TrailerKey = "Elf-Record";
+
+    public static string For(IReadOnlyList<OutboxEntry> records)
+    {
+        if (records.Count == 0) throw new ArgumentException("A commit needs at least one record.", nameof(records));
+        var builder = new StringBuilder();
+        if (records.Count == 1)
+        {
+            // ELF's own shape: git commit -m "failure: <title>" -m "Domain: <domain> | Severity: <severity>"
+            builder.Append(records[0].Subject).Append("\n\n").Append(records[0].Detail).Append("\n\n");
+        }
+        else
+        {
+            builder.Append("elf: record ").Append(records.Count.ToString(CultureInfo.InvariantCulture))
+                .Append(' ').Append(Describe(records)).Append("\n\n");
+            foreach (var record in records)
+                builder.Append(record.Subject).Append(" (").Append(record.Detail).Append(")\n");
+            builder.Append('\n');
+        }
+        foreach (var record in records)
+            builder.Append(TrailerKey).Append(": ").Append(record.RecordId.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        return builder.ToString();
+    }
+
+    private static string Describe(IReadOnlyList<OutboxEntry> records)
+    {
+        var kinds = records.GroupBy(r => r.Kind).Select(g => (Kind: g.Key, Count: g.Count())).ToList();
+        return kinds.Count == 1
+            ? Plural(kinds[0].Kind, kinds[0].Count)
+            : "records (" + string.Join(", ", kinds.Select(k => $"{k.Count} {Plural(k.Kind, k.Count)}")) + ")";
+    }
+
+    private static string Plural(string kind, int count) => count == 1 ? kind : kind + "s";
+
+    /// <summary>The record ids named by <c>Elf-Record</c> trailers in a commit message.</summary>
+    public static IEnumerable<long> RecordIds(string message)
+    {
+        foreach (var rawLine in message.Split('\n'))
+        {
+            var line = rawLine.TrimEnd('\r');
+            if (!line.StartsWith(TrailerKey + ":", StringComparison.Ordinal)) continue;
+            if (long.TryParse(line.AsSpan(TrailerKey.Length + 1).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+                yield return id;
+        }
+    }
+}

@@ -1,0 +1,72 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+
+namespace ElfActors.Core.Git;
+
+/// <summary>
+/// Runs the git executable for the two steps that must follow git's own locking protocol: updating the
+/// index (git locks it before reading it) and moving the branch with a compare-and-swap.
+/// </summary>
+public static partial class GitCli
+{
+    public static string Executable { get; set; } = "git";
+
+    [GeneratedRegex(@"Unable to create '([^']+\.lock)'|cannot lock ref '[^']+': Unable to create '([^']+\.lock)'|Unable to create '([^']+)': File exists")]
+    private static partial Regex LockMessage();
+
+    [GeneratedRegex(@"cannot lock ref '([^']+)': (is at [0-9a-f]+ but expected|reference already exists|reference is missing)")]
+    private static partial Regex StaleRefMessage();
+
+    public static string Run(string workingDirectory, IReadOnlyList<string> arguments, string? standardInput = null)
+    {
+        var start = new ProcessStartInfo(Executable)
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardInput = standardInput is not null,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        // Never let git ask a person anything, nor pick up a caller's GIT_DIR / GIT_INDEX_FILE.
+        start.Environment["GIT_TERMINAL_PROMPT"] = "0";
+        start.Environment.Remove("GIT_DIR");
+        start.Environment.Remove("GIT_INDEX_FILE");
+        start.Environment.Remove("GIT_WORK_TREE");
+
+        Process process;
+        try
+        {
+            process = Process.Start(start) ?? throw new GitStoreException($"could not start {Executable}");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new GitStoreException($"could not run '{Executable}': {e.Message} (ElfActors needs git on the PATH)", e);
+        }
+        using (process)
+        {
+            var stderrTask = process.StandardError.ReadToEndAsync();
+            var stdoutTask = process.StandardOutput.ReadToEndAsync();
+            if (standardInput is not null)
+            {
+                process.StandardInput.Write(standardInput);
+                process.StandardInput.Close();
+            }
+            process.WaitForExit();
+            var stderr = stderrTask.GetAwaiter().GetResult().Trim();
+            var stdout = stdoutTask.GetAwaiter().GetResult();
+            if (process.ExitCode == 0) return stdout;
+
+            var command = "git " + string.Join(' ', arguments.Take(2));
+            var stale = StaleRefMessage().Match(stderr);
+            if (stale.Success) throw new GitBranchMovedException(stale.Groups[1].Value, string.Empty);
+            var locked = LockMessage().Match(stderr);
+            if (locked.Success)
+            {
+                var path = new[] { locked.Groups[1], locked.Groups[2], locked.Groups[3] }.First(g => g.Success).Value;
+                throw new GitLockHeldException($"{command}: {path} is held by another process", path);
+            }
+            throw new GitStoreException($"{command} failed ({process.ExitCode}): {stderr}");
+        }
+    }
+}

@@ -1,0 +1,14 @@
+namespace ElfActors.Core.Git;
+
+/// <summary>A git operation failed; the message carries what git said.</summary>
+public class GitStoreException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>Another process holds a git lock file (e.g. <c>.git/index.lock</c>): wait and retry, never force.</summary>
+public sealed class GitLockHeldException(string message, string? lockPath = null) : GitStoreException(message)
+{
+    public string? LockPath { get; } = lockPath;
+}
+
+/// <summary>The branch moved while a commit was being built (someone else committed): rebuild on the new tip.</summary>
+public sealed class GitBranchMovedException(string branch, string expected)
+    : GitStoreException($"{branch} moved away from {(expected.Length == 0 ? "(unborn)" : expected[..Math.Min(12, expected.Length)])} while a commit was being built");

@@ -1,0 +1,119 @@
+using System.Text;
+using LibGit2Sharp;
+
+namespace ElfActors.Core.Git;
+
+/// <summary>
+/// Commits records without touching anything else in the repository. Blobs, the tree and the commit are built
+/// in-process from the parent's tree (cost does not grow with the size of the index); the index is updated
+/// for our paths only and the branch is moved by compare-and-swap, both by git itself so that its lock
+/// protocol is honoured (see docs/adr/0002).
+/// </summary>
+public sealed class GitStore : IGitStore
+{
+    private const int MaxRebuilds = 5;
+    private const string ZeroId = "0000000000000000000000000000000000000000";
+    private readonly Repository _repository;
+    private readonly MemoryPaths _paths;
+
+    public GitStore(MemoryPaths paths)
+    {
+        _paths = paths;
+        EnsureRepository(paths);
+        _repository = new Repository(paths.BasePath);
+    }
+
+    public static GitStoreFactory Factory { get; } = paths => new GitStore(paths);
+
+    /// <summary>Makes the base folder a git repository (if it is not one) that ignores the live index and our working files.</summary>
+    public static void EnsureRepository(MemoryPaths paths)
+    {
+        Directory.CreateDirectory(paths.BasePath);
+        if (!Repository.IsValid(paths.BasePath)) Repository.Init(paths.BasePath);
+        var infoDirectory = Path.Combine(paths.BasePath, ".git", "info");
+        if (!Directory.Exists(Path.Combine(paths.BasePath, ".git"))) return; // a gitfile (worktree): leave its excludes alone
+        Directory.CreateDirectory(infoDirectory);
+        var exclude = Path.Combine(infoDirectory, "exclude");
+        const string marker = "# ElfActors: the live index and working files are never committed";
+        var existing = File.Exists(exclude) ? File.ReadAllText(exclude) : string.Empty;
+        if (existing.Contains(marker, StringComparison.Ordinal)) return;
+        var block = new StringBuilder();
+        if (existing.Length > 0 && !existing.EndsWith('\n')) block.Append('\n');
+        block.Append(marker).Append('\n')
+            .Append("/memory/index.db\n/memory/index.db-*\n/memory/.elf/\n.elf-*.tmp\n");
+        File.AppendAllText(exclude, block.ToString());
+    }
+
+    public string CommitFiles(IReadOnlyList<string> relativePaths, string message)
+    {
+        if (relativePaths.Count == 0) throw new ArgumentException("Nothing to commit.", nameof(relativePaths));
+        var blobs = new List<(string Path, ObjectId Blob)>(relativePaths.Count);
+        foreach (var relativePath in relativePaths)
+        {
+            var bytes = File.ReadAllBytes(_paths.Absolute(relativePath));
+            blobs.Add((relativePath, _repository.ObjectDatabase.Write<Blob>(bytes)));
+        }
+
+        // Index first: if a person commits between the two steps, their commit includes our files
+        // instead of recording them as deleted.
+        GitCli.Run(_paths.BasePath, ["update-index", "--add", "-z", "--stdin"],
+            string.Join('\0', relativePaths) + "\0");
+
+        for (var attempt = 1; ; attempt++)
+        {
+            var branch = CurrentBranch();
+            var parent = _repository.Refs[branch]?.ResolveToDirectReference()?.Target as Commit;
+            var definition = parent is null ? new TreeDefinition() : TreeDefinition.From(parent.Tree);
+            foreach (var (path, blob) in blobs) definition.Add(path, blob, Mode.NonExecutableFile);
+            var tree = _repository.ObjectDatabase.CreateTree(definition);
+            var signature = Signature();
+            var commit = _repository.ObjectDatabase.CreateCommit(
+                signature, signature, message, tree, parent is null ? [] : [parent], prettifyMessage: false);
+            try
+            {
+                GitCli.Run(_paths.BasePath, ["update-ref", "-m", "elf: " + FirstLine(message), branch, commit.Sha, parent?.Sha ?? ZeroId]);
+                return commit.Sha;
+            }
+            catch (GitBranchMovedException) when (attempt < MaxRebuilds)
+            {
+                // Someone committed in between: their commit stays, ours is rebuilt on top of it.
+            }
+        }
+    }
+
+    public IReadOnlyDictionary<long, string> FindRecordCommits(DateTimeOffset since)
+    {
+        var found = new Dictionary<long, string>();
+        var tip = _repository.Refs[CurrentBranch()]?.ResolveToDirectReference()?.Target as Commit;
+        if (tip is null) return found;
+        var filter = new CommitFilter { IncludeReachableFrom = tip, SortBy = CommitSortStrategies.Time };
+        foreach (var commit in _repository.Commits.QueryBy(filter))
+        {
+            if (commit.Committer.When < since) break;
+            foreach (var id in CommitMessage.RecordIds(commit.Message)) found.TryAdd(id, commit.Sha);
+        }
+        return found;
+    }
+
+    private string CurrentBranch()
+    {
+        var head = _repository.Refs.Head;
+        if (head is SymbolicReference symbolic && symbolic.TargetIdentifier.StartsWith("refs/heads/", StringComparison.Ordinal))
+            return symbolic.TargetIdentifier;
+        throw new GitStoreException("HEAD is detached (a rebase or bisect in progress?); records wait until a branch is checked out");
+    }
+
+    private Signature Signature()
+    {
+        var now = DateTimeOffset.Now;
+        return _repository.Config.BuildSignature(now) ?? new Signature("ElfActors", "elfactors@localhost", now);
+    }
+
+    private static string FirstLine(string message)
+    {
+        var newline = message.IndexOf('\n');
+        return newline < 0 ? message : message[..newline];
+    }
+
+    public void Dispose() => _repository.Dispose();
+}

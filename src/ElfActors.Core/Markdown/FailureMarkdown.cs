@@ -1,0 +1,41 @@
+using System.Globalization;
+using System.Text;
+using ElfActors.Core.Records;
+
+namespace ElfActors.Core.Markdown;
+
+/// <summary>Renders a failure in ELF's file layout so ELF's readers and agents find what they expect.</summary>
+public static class FailureMarkdown
+{
+    public static string Render(ValidatedFailure failure, DateOnly date)
+    {
+        var builder = new StringBuilder(512 + failure.Summary.Length);
+        builder.Append("# ").Append(failure.Title).Append("\n\n");
+        builder.Append("**Domain**: ").Append(failure.Domain).Append('\n');
+        builder.Append("**Severity**: ").Append(failure.Severity.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        builder.Append("**Tags**: ").Append(failure.Tags).Append('\n');
+        builder.Append("**Date**: ").Append(date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)).Append("\n\n");
+        builder.Append("## Summary\n\n").Append(failure.Summary).Append("\n\n");
+        builder.Append("## What Happened\n\n[Describe the failure in detail]\n\n");
+        builder.Append("## Root Cause\n\n[What was the underlying issue?]\n\n");
+        builder.Append("## Impact\n\n[What were the consequences?]\n\n");
+        builder.Append("## Prevention\n\n[What heuristic or practice would prevent this?]\n\n");
+        builder.Append("## Related\n\n");
+        builder.Append("- **Experiments**: \n");
+        builder.Append("- **Heuristics**: \n");
+        builder.Append("- **Similar Failures**: \n");
+        return builder.ToString();
+    }
+
+    /// <summary>ELF's file name without the uniqueness suffix: <c>YYYYMMDD_slug</c>.</summary>
+    public static string FileStem(ValidatedFailure failure, DateOnly date)
+    {
+        var slug = Text.Slug.From(failure.Title);
+        if (slug.Trim('-').Length == 0) slug = "failure"; // titles in scripts with no [a-z0-9] (e.g. CJK) still get a file
+        return date.ToString("yyyyMMdd", CultureInfo.InvariantCulture) + "_" + slug;
+    }
+
+    /// <summary>The n-th candidate name for a stem: the plain name first, then -2, -3 … so no record overwrites another.</summary>
+    public static string Candidate(string stem, int attempt) =>
+        attempt <= 1 ? stem + ".md" : $"{stem}-{attempt.ToString(CultureInfo.InvariantCulture)}.md";
+}

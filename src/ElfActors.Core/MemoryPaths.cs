@@ -1,0 +1,41 @@
+namespace ElfActors.Core;
+
+/// <summary>
+/// Where an ELF memory lives. The git repository is the base folder; the index and the records
+/// sit under <c>memory/</c> exactly as ELF lays them out.
+/// </summary>
+public sealed record MemoryPaths
+{
+    public const string BaseEnvironmentVariable = "ELF_BASE_PATH";
+
+    public MemoryPaths(string basePath)
+    {
+        if (string.IsNullOrWhiteSpace(basePath))
+            throw new ArgumentException("The base folder must not be empty.", nameof(basePath));
+        BasePath = Path.GetFullPath(basePath);
+    }
+
+    public string BasePath { get; }
+    public string MemoryDirectory => Path.Combine(BasePath, "memory");
+    public string FailuresDirectory => Path.Combine(MemoryDirectory, "failures");
+    public string HeuristicsDirectory => Path.Combine(MemoryDirectory, "heuristics");
+    public string DatabasePath => Path.Combine(MemoryDirectory, "index.db");
+
+    /// <summary>ElfActors' own working folder (locks, sockets); never committed.</summary>
+    public string StateDirectory => Path.Combine(MemoryDirectory, ".elf");
+
+    /// <summary>Absolute path of a repository-relative path such as <c>memory/failures/x.md</c>.</summary>
+    public string Absolute(string relativePath) =>
+        Path.Combine(BasePath, relativePath.Replace('/', Path.DirectorySeparatorChar));
+
+    /// <summary>ELF's resolution order: an explicit folder, then ELF_BASE_PATH, then ~/.claude/emergent-learning.</summary>
+    public static MemoryPaths Resolve(string? explicitBase, Func<string, string?>? environment = null)
+    {
+        environment ??= Environment.GetEnvironmentVariable;
+        if (!string.IsNullOrWhiteSpace(explicitBase)) return new MemoryPaths(explicitBase);
+        var fromEnvironment = environment(BaseEnvironmentVariable);
+        if (!string.IsNullOrWhiteSpace(fromEnvironment)) return new MemoryPaths(fromEnvironment);
+        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        return new MemoryPaths(Path.Combine(home, ".claude", "emergent-learning"));
+    }
+}

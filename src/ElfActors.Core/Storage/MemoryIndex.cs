@@ -1,0 +1,258 @@
+using System.Globalization;
+using ElfActors.Core.Markdown;
+using Microsoft.Data.Sqlite;
+
+namespace ElfActors.Core.Storage;
+
+/// <summary>
+/// One connection to <c>memory/index.db</c>. Not thread-safe: each owner (the index writer, the committer)
+/// opens its own. Writes from any number of records go into one transaction, one savepoint per record,
+/// so a batch costs one fsync and a bad record never takes its neighbours down with it.
+/// </summary>
+public sealed class MemoryIndex : IDisposable
+{
+    private const int MaxNameAttempts = 10_000;
+    private readonly SqliteConnection _connection;
+    private readonly MemoryPaths _paths;
+
+    private MemoryIndex(SqliteConnection connection, MemoryPaths paths)
+    {
+        _connection = connection;
+        _paths = paths;
+    }
+
+    public static MemoryIndex Open(MemoryPaths paths, IndexOptions options)
+    {
+        Directory.CreateDirectory(paths.MemoryDirectory);
+        var builder = new SqliteConnectionStringBuilder
+        {
+            DataSource = paths.DatabasePath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+            DefaultTimeout = (int)Math.Ceiling(options.BusyTimeout.TotalSeconds),
+        };
+        var connection = new SqliteConnection(builder.ToString());
+        try
+        {
+            connection.Open();
+            Execute(connection, $"PRAGMA busy_timeout = {(long)options.BusyTimeout.TotalMilliseconds};");
+            Execute(connection, "PRAGMA journal_mode = WAL;");
+            Execute(connection, $"PRAGMA synchronous = {options.Synchronous.ToString().ToUpperInvariant()};");
+            Migrate(connection);
+            return new MemoryIndex(connection, paths);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    public int SchemaVersion
+    {
+        get
+        {
+            using var command = _connection.CreateCommand();
+            command.CommandText = "SELECT COALESCE(MAX(version), 0) FROM elf_migrations";
+            return Convert.ToInt32(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+        }
+    }
+
+    private static void Migrate(SqliteConnection connection)
+    {
+        // IMMEDIATE so two processes opening a new memory at once migrate one after the other.
+        using var transaction = connection.BeginTransaction(deferred: false);
+        Execute(connection, Schema.MigrationsTable, transaction);
+        using var current = connection.CreateCommand();
+        current.Transaction = transaction;
+        current.CommandText = "SELECT COALESCE(MAX(version), 0) FROM elf_migrations";
+        var version = Convert.ToInt32(current.ExecuteScalar(), CultureInfo.InvariantCulture);
+        foreach (var migration in Schema.Migrations.Where(m => m.Version > version))
+        {
+            Execute(connection, migration.Sql, transaction);
+            using var record = connection.CreateCommand();
+            record.Transaction = transaction;
+            record.CommandText = "INSERT INTO elf_migrations(version, name, applied_at) VALUES ($v, $n, $t)";
+            record.Parameters.AddWithValue("$v", migration.Version);
+            record.Parameters.AddWithValue("$n", migration.Name);
+            record.Parameters.AddWithValue("$t", DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
+            record.ExecuteNonQuery();
+        }
+        transaction.Commit();
+    }
+
+    /// <summary>
+    /// Stores failures in one transaction: per record, a learnings row and an outbox row, under a file name
+    /// no other record has (ELF's <c>YYYYMMDD_slug.md</c>, then <c>-2</c>, <c>-3</c> …).
+    /// </summary>
+    public IReadOnlyList<InsertOutcome> InsertFailures(IReadOnlyList<FailureInsert> batch, DateTimeOffset now)
+    {
+        var outcomes = new InsertOutcome[batch.Count];
+        using var transaction = _connection.BeginTransaction(deferred: false);
+
+        using var findRequest = Command(transaction,
+            "SELECT row_id, relpath, content FROM elf_outbox WHERE request_id = $r", "$r");
+        using var pathTaken = Command(transaction, "SELECT 1 FROM elf_outbox WHERE relpath = $p", "$p");
+        using var insertLearning = Command(transaction, """
+            INSERT INTO learnings(type, filepath, title, summary, tags, domain, severity)
+            VALUES ('failure', $filepath, $title, $summary, $tags, $domain, $severity)
+            RETURNING id
+            """, "$filepath", "$title", "$summary", "$tags", "$domain", "$severity");
+        using var insertOutbox = Command(transaction, """
+            INSERT INTO elf_outbox(request_id, kind, row_table, row_id, relpath, content, subject, detail, enqueued_at)
+            VALUES ($request, 'failure', 'learnings', $row, $relpath, $content, $subject, $detail, $at)
+            """, "$request", "$row", "$relpath", "$content", "$subject", "$detail", "$at");
+
+        var enqueuedAt = now.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var item = batch[i];
+            var savepoint = "r" + i.ToString(CultureInfo.InvariantCulture);
+            transaction.Save(savepoint);
+            try
+            {
+                findRequest.Parameters["$r"].Value = item.RequestId;
+                using (var reader = findRequest.ExecuteReader())
+                {
+                    if (reader.Read())
+                    {
+                        outcomes[i] = new InsertOutcome.Duplicate(reader.GetInt64(0), reader.GetString(1), reader.GetString(2));
+                        transaction.Release(savepoint);
+                        continue;
+                    }
+                }
+
+                var relativePath = FreeFailurePath(pathTaken, item.FileStem);
+                var failure = item.Failure;
+                insertLearning.Parameters["$filepath"].Value = relativePath;
+                insertLearning.Parameters["$title"].Value = failure.Title;
+                insertLearning.Parameters["$summary"].Value = failure.SummaryFirstLine;
+                insertLearning.Parameters["$tags"].Value = failure.Tags;
+                insertLearning.Parameters["$domain"].Value = failure.Domain;
+                insertLearning.Parameters["$severity"].Value = failure.Severity;
+                var rowId = Convert.ToInt64(insertLearning.ExecuteScalar(), CultureInfo.InvariantCulture);
+
+                insertOutbox.Parameters["$request"].Value = item.RequestId;
+                insertOutbox.Parameters["$row"].Value = rowId;
+                insertOutbox.Parameters["$relpath"].Value = relativePath;
+                insertOutbox.Parameters["$content"].Value = item.Content;
+                insertOutbox.Parameters["$subject"].Value = "failure: " + failure.Title;
+                insertOutbox.Parameters["$detail"].Value =
+                    $"Domain: {failure.Domain} | Severity: {failure.Severity.ToString(CultureInfo.InvariantCulture)}";
+                insertOutbox.Parameters["$at"].Value = enqueuedAt;
+                insertOutbox.ExecuteNonQuery();
+
+                transaction.Release(savepoint);
+                outcomes[i] = new InsertOutcome.Inserted(rowId, relativePath);
+            }
+            // A constraint or trigger failure, or no free name, concerns one record. Anything else
+            // (busy, I/O, a full disk) escapes: the transaction is gone and the caller fails the batch.
+            catch (Exception e) when (e is SqliteException { SqliteErrorCode: 19 } or InvalidOperationException)
+            {
+                transaction.Rollback(savepoint);
+                transaction.Release(savepoint);
+                outcomes[i] = new InsertOutcome.Failed(e.Message);
+            }
+        }
+        transaction.Commit();
+        return outcomes;
+    }
+
+    private string FreeFailurePath(SqliteCommand pathTaken, string stem)
+    {
+        for (var attempt = 1; attempt <= MaxNameAttempts; attempt++)
+        {
+            var relativePath = "memory/failures/" + FailureMarkdown.Candidate(stem, attempt);
+            pathTaken.Parameters["$p"].Value = relativePath;
+            if (pathTaken.ExecuteScalar() is not null) continue;
+            if (File.Exists(_paths.Absolute(relativePath))) continue; // a file ELF (or a person) wrote
+            return relativePath;
+        }
+        throw new InvalidOperationException($"no free file name for '{stem}' after {MaxNameAttempts} attempts");
+    }
+
+    /// <summary>Removes a record that could not be completed (its file could not be placed), row and outbox together.</summary>
+    public void DeleteRecord(long recordId)
+    {
+        using var transaction = _connection.BeginTransaction(deferred: false);
+        using var deleteOutbox = Command(transaction,
+            "DELETE FROM elf_outbox WHERE row_table = 'learnings' AND row_id = $id AND commit_id IS NULL", "$id");
+        deleteOutbox.Parameters["$id"].Value = recordId;
+        if (deleteOutbox.ExecuteNonQuery() == 1)
+        {
+            using var deleteLearning = Command(transaction, "DELETE FROM learnings WHERE id = $id", "$id");
+            deleteLearning.Parameters["$id"].Value = recordId;
+            deleteLearning.ExecuteNonQuery();
+        }
+        transaction.Commit();
+    }
+
+    /// <summary>The oldest records not yet in a git commit, at most <paramref name="limit"/>.</summary>
+    public IReadOnlyList<OutboxEntry> ReadPending(int limit)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = """
+            SELECT row_id, kind, relpath, content, subject, detail, enqueued_at
+            FROM elf_outbox WHERE commit_id IS NULL ORDER BY id LIMIT $limit
+            """;
+        command.Parameters.AddWithValue("$limit", limit);
+        var entries = new List<OutboxEntry>();
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            entries.Add(new OutboxEntry(
+                reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
+                reader.GetString(4), reader.GetString(5),
+                DateTimeOffset.Parse(reader.GetString(6), CultureInfo.InvariantCulture)));
+        }
+        return entries;
+    }
+
+    public long CountPending() => Scalar("SELECT COUNT(*) FROM elf_outbox WHERE commit_id IS NULL");
+
+    public long CountCommitted() => Scalar("SELECT COUNT(*) FROM elf_outbox WHERE commit_id IS NOT NULL");
+
+    /// <summary>Records that these records are in <paramref name="commitId"/>. Idempotent.</summary>
+    public void MarkCommitted(IReadOnlyCollection<long> recordIds, string commitId, DateTimeOffset at)
+    {
+        using var transaction = _connection.BeginTransaction(deferred: false);
+        using var mark = Command(transaction, """
+            UPDATE elf_outbox SET commit_id = $commit, committed_at = $at
+            WHERE row_table = 'learnings' AND row_id = $id AND commit_id IS NULL
+            """, "$commit", "$at", "$id");
+        mark.Parameters["$commit"].Value = commitId;
+        mark.Parameters["$at"].Value = at.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
+        foreach (var id in recordIds)
+        {
+            mark.Parameters["$id"].Value = id;
+            mark.ExecuteNonQuery();
+        }
+        transaction.Commit();
+    }
+
+    private long Scalar(string sql)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
+    }
+
+    private SqliteCommand Command(SqliteTransaction transaction, string sql, params string[] parameters)
+    {
+        var command = _connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (var name in parameters) command.Parameters.Add(new SqliteParameter(name, null));
+        return command;
+    }
+
+    private static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    public void Dispose() => _connection.Dispose();
+}
