@@ -1,0 +1,46 @@
+namespace ElfActors.Actors;
+
+public static class CommitterProtocol
+{
+    /// <summary>A doorbell: new records are in the outbox. The outbox, not this message, is the queue.</summary>
+    public sealed record CommitRequested(long RecordId);
+
+    /// <summary>Replies <see cref="AllCommitted"/> once no record in the outbox waits for a commit.</summary>
+    public sealed record AwaitAllCommitted
+    {
+        public static readonly AwaitAllCommitted Instance = new();
+    }
+
+    public sealed record AllCommitted(long CommittedRecords);
+
+    public sealed record GetCommitterStatus
+    {
+        public static readonly GetCommitterStatus Instance = new();
+    }
+
+    public sealed record CommitterStatus(
+        string State,
+        long Pending,
+        long Committed,
+        string? LastCommitId,
+        DateTimeOffset? LastCommitAt,
+        int Incarnation);
+
+    /// <summary>Published on the event stream after every commit.</summary>
+    public sealed record RecordsCommitted(IReadOnlyList<long> RecordIds, string CommitId, DateTimeOffset At);
+
+    internal sealed record Start
+    {
+        public static readonly Start Instance = new();
+    }
+
+    internal sealed record RunBatch
+    {
+        public static readonly RunBatch Instance = new();
+    }
+
+    internal sealed record Sweep
+    {
+        public static readonly Sweep Instance = new();
+    }
+}

@@ -1,0 +1,52 @@
+using Akka.Actor;
+using Akka.Hosting;
+using ElfActors.Core;
+using ElfActors.Core.Git;
+
+namespace ElfActors.Actors;
+
+/// <summary>Registry keys for the actors an embedding application talks to.</summary>
+public sealed class ElfRecording;
+public sealed class ElfCommitter;
+public sealed class ElfIndexWriter;
+
+/// <summary>What to run ElfActors on. Everything else comes from HOCON (<c>elf { … }</c>).</summary>
+public sealed record ElfActorsOptions
+{
+    public required MemoryPaths Paths { get; init; }
+
+    /// <summary>Replaced in tests to inject git faults.</summary>
+    public GitStoreFactory GitStoreFactory { get; init; } = GitStore.Factory;
+
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
+
+    /// <summary>Counts committer (re)starts; shared so that tests and status can read it.</summary>
+    public CommitterIncarnations CommitterIncarnations { get; init; } = new();
+}
+
+public static class ElfActorsHosting
+{
+    /// <summary>
+    /// Adds ElfActors to an Akka.Hosting set-up: the default HOCON as a fallback, the memory prepared
+    /// (repository, index, crash repair), then the index writer, the supervised committer and the recording
+    /// coordinator, registered as <see cref="ElfIndexWriter"/>, <see cref="ElfCommitter"/> and <see cref="ElfRecording"/>.
+    /// </summary>
+    public static AkkaConfigurationBuilder WithElfActors(this AkkaConfigurationBuilder builder, ElfActorsOptions options)
+    {
+        builder.AddHocon(ElfHocon.Default, HoconAddMode.Append);
+        builder.WithActors((system, registry) =>
+        {
+            var settings = ElfSettings.From(system.Settings.Config);
+            MemoryBootstrap.Prepare(options.Paths, settings.Index, settings.FsyncFiles);
+            var writer = system.ActorOf(IndexWriterActor.Props(options.Paths, settings, options.Clock), "elf-index-writer");
+            var committer = system.ActorOf(
+                CommitterSupervision.Props(options.Paths, settings, options.GitStoreFactory, options.CommitterIncarnations, options.Clock),
+                "elf-committer");
+            var recording = system.ActorOf(RecordingCoordinator.Props(options.Paths, settings, writer, committer, options.Clock), "elf-recording");
+            registry.Register<ElfIndexWriter>(writer);
+            registry.Register<ElfCommitter>(committer);
+            registry.Register<ElfRecording>(recording);
+        });
+        return builder;
+    }
+}

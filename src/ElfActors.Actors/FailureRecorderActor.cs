@@ -1,0 +1,136 @@
+using Akka.Actor;
+using ElfActors.Core;
+using ElfActors.Core.Files;
+using ElfActors.Core.Markdown;
+using ElfActors.Core.Records;
+using ElfActors.Core.Storage;
+using static ElfActors.Actors.IndexWriterProtocol;
+using static ElfActors.Actors.RecordingProtocol;
+
+namespace ElfActors.Actors;
+
+/// <summary>
+/// Records one failure, then stops: validate → render → temp file (flushed) → row and outbox entry in one
+/// SQLite transaction (through the index writer) → rename into place → reply → ring the committer.
+/// Whatever fails before the reply leaves no file, row or outbox entry behind.
+/// </summary>
+public sealed class FailureRecorderActor : ReceiveActor
+{
+    private readonly MemoryPaths _paths;
+    private readonly ElfSettings _settings;
+    private readonly IActorRef _indexWriter;
+    private readonly IActorRef _committer;
+    private readonly TimeProvider _clock;
+    private IActorRef _replyTo = ActorRefs.Nobody;
+    private string? _tempPath;
+
+    public FailureRecorderActor(MemoryPaths paths, ElfSettings settings, IActorRef indexWriter, IActorRef committer, TimeProvider clock)
+    {
+        _paths = paths;
+        _settings = settings;
+        _indexWriter = indexWriter;
+        _committer = committer;
+        _clock = clock;
+        Receive<RecordFailure>(Start);
+    }
+
+    public static Props Props(MemoryPaths paths, ElfSettings settings, IActorRef indexWriter, IActorRef committer, TimeProvider clock) =>
+        Akka.Actor.Props.Create(() => new FailureRecorderActor(paths, settings, indexWriter, committer, clock))
+            .WithDispatcher(ElfSettings.RecorderDispatcher);
+
+    private void Start(RecordFailure request)
+    {
+        _replyTo = Sender;
+        var errors = FailureValidator.Validate(request.Input, out var failure).ToList();
+        if (!RequestId.IsValid(request.RequestId, out var requestIdError)) errors.Add(new ValidationError("request-id", requestIdError!));
+        if (errors.Count > 0)
+        {
+            Finish(new Rejected(errors));
+            return;
+        }
+
+        var date = DateOnly.FromDateTime(_clock.GetLocalNow().DateTime);
+        var content = FailureMarkdown.Render(failure!, date);
+        try
+        {
+            _tempPath = AtomicFile.WriteTemp(_paths.FailuresDirectory, content, _settings.FsyncFiles);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Finish(new Failed($"cannot write in {_paths.FailuresDirectory}: {e.Message}"));
+            return;
+        }
+
+        _indexWriter.Tell(new InsertFailure(new FailureInsert(request.RequestId, failure!, content, FailureMarkdown.FileStem(failure!, date))));
+        SetReceiveTimeout(_settings.RecorderReplyTimeout);
+        Become(AwaitingIndex);
+    }
+
+    private void AwaitingIndex()
+    {
+        Receive<InsertReply>(reply =>
+        {
+            switch (reply.Outcome)
+            {
+                case InsertOutcome.Inserted inserted:
+                    try
+                    {
+                        AtomicFile.PlaceWithoutOverwrite(_tempPath!, _paths.Absolute(inserted.RelativePath));
+                        _tempPath = null;
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                    {
+                        // The row is stored but the file cannot be: take the row back before answering.
+                        var reason = $"cannot place {inserted.RelativePath}: {e.Message}";
+                        _indexWriter.Tell(new DeleteRecord(inserted.RecordId));
+                        Become(() => AwaitingUndo(reason));
+                        return;
+                    }
+                    Succeed(inserted.RecordId, inserted.RelativePath, duplicate: false);
+                    break;
+
+                case InsertOutcome.Duplicate duplicate:
+                    try
+                    {
+                        // A retry: the first record answers. Put its file back if a crash lost it.
+                        AtomicFile.WriteIfAbsent(_paths.Absolute(duplicate.RelativePath), duplicate.Content, _settings.FsyncFiles);
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                    {
+                        Finish(new Failed($"cannot place {duplicate.RelativePath}: {e.Message}"));
+                        return;
+                    }
+                    Succeed(duplicate.RecordId, duplicate.RelativePath, duplicate: true);
+                    break;
+
+                case InsertOutcome.Failed failed:
+                    Finish(new Failed(failed.Reason));
+                    break;
+            }
+        });
+        Receive<ReceiveTimeout>(_ => Finish(new Failed(
+            $"timed out after {_settings.RecorderReplyTimeout.TotalSeconds:0.#}s waiting for the index writer")));
+    }
+
+    private void AwaitingUndo(string reason)
+    {
+        Receive<DeleteReply>(reply => Finish(new Failed(reply.Error is null ? reason : $"{reason}; undoing the row also failed: {reply.Error}")));
+        Receive<ReceiveTimeout>(_ => Finish(new Failed(reason + "; undoing the row timed out")));
+    }
+
+    private void Succeed(long recordId, string relativePath, bool duplicate)
+    {
+        Finish(new Recorded(recordId, relativePath, duplicate));
+        _committer.Tell(new CommitterProtocol.CommitRequested(recordId));
+    }
+
+    private void Finish(RecordReply reply)
+    {
+        AtomicFile.TryDelete(_tempPath);
+        _tempPath = null;
+        _replyTo.Tell(reply);
+        Context.Stop(Self);
+    }
+
+    protected override void PostStop() => AtomicFile.TryDelete(_tempPath);
+}

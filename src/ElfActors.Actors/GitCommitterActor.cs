@@ -1,0 +1,161 @@
+using Akka.Actor;
+using Akka.Event;
+using ElfActors.Core;
+using ElfActors.Core.Git;
+using ElfActors.Core.Storage;
+using static ElfActors.Actors.CommitterProtocol;
+
+namespace ElfActors.Actors;
+
+/// <summary>
+/// The single git writer. It owns one long-lived repository and its own index connection, and commits
+/// whatever the outbox holds in batches: everything that arrived while the previous commit ran goes into the
+/// next one. Git errors crash it on purpose: its back-off supervisor starts a fresh incarnation, which
+/// reconciles the outbox with the branch's <c>Elf-Record</c> trailers before committing again.
+/// </summary>
+public sealed class GitCommitterActor : ReceiveActor, IWithTimers
+{
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly MemoryPaths _paths;
+    private readonly ElfSettings _settings;
+    private readonly GitStoreFactory _gitStoreFactory;
+    private readonly CommitterIncarnations _incarnations;
+    private readonly TimeProvider _clock;
+    private readonly List<IActorRef> _waiters = [];
+    private IGitStore? _git;
+    private MemoryIndex? _index;
+    private bool _batchScheduled;
+    private string _state = "starting";
+    private string? _lastCommitId;
+    private DateTimeOffset? _lastCommitAt;
+    private readonly int _incarnation;
+
+    public GitCommitterActor(MemoryPaths paths, ElfSettings settings, GitStoreFactory gitStoreFactory,
+        CommitterIncarnations incarnations, TimeProvider clock)
+    {
+        _paths = paths;
+        _settings = settings;
+        _gitStoreFactory = gitStoreFactory;
+        _incarnations = incarnations;
+        _clock = clock;
+        _incarnation = incarnations.Next();
+
+        Receive<Start>(_ => Initialise());
+        Receive<CommitRequested>(_ => ScheduleBatch());
+        Receive<Sweep>(_ => ScheduleBatch());
+        Receive<RunBatch>(_ =>
+        {
+            _batchScheduled = false;
+            CommitNextBatch();
+        });
+        Receive<AwaitAllCommitted>(_ =>
+        {
+            _waiters.Add(Sender);
+            ScheduleBatch();
+        });
+        Receive<GetCommitterStatus>(_ => Sender.Tell(_index is null
+            ? new CommitterStatus(_state, 0, 0, null, null, _incarnation)
+            : new CommitterStatus(_state, _index.CountPending(), _index.CountCommitted(), _lastCommitId, _lastCommitAt, _incarnation)));
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(MemoryPaths paths, ElfSettings settings, GitStoreFactory gitStoreFactory,
+        CommitterIncarnations incarnations, TimeProvider clock) =>
+        Akka.Actor.Props.Create(() => new GitCommitterActor(paths, settings, gitStoreFactory, incarnations, clock))
+            .WithDispatcher(ElfSettings.CommitterDispatcher);
+
+    // Work that can fail runs as a message, not in PreStart, so a failure is an ordinary crash that the
+    // back-off supervisor answers with a delayed restart.
+    protected override void PreStart() => Self.Tell(Start.Instance);
+
+    private void Initialise()
+    {
+        _index = MemoryIndex.Open(_paths, _settings.Index);
+        _git = _gitStoreFactory(_paths);
+        ReconcileWithHistory();
+        Timers.StartPeriodicTimer("sweep", Sweep.Instance, _settings.SweepInterval);
+        _state = "idle";
+        ScheduleBatch();
+    }
+
+    /// <summary>Marks pending records that a previous incarnation committed but did not live to mark.</summary>
+    private void ReconcileWithHistory()
+    {
+        var pending = Index().ReadPending(int.MaxValue);
+        if (pending.Count == 0) return;
+        var since = pending.Min(p => p.EnqueuedAt) - TimeSpan.FromMinutes(10); // clock slack
+        var inHistory = Git().FindRecordCommits(since);
+        var found = pending.Where(p => inHistory.ContainsKey(p.RecordId)).ToList();
+        foreach (var group in found.GroupBy(p => inHistory[p.RecordId]))
+            Index().MarkCommitted(group.Select(p => p.RecordId).ToList(), group.Key, _clock.GetUtcNow());
+        if (found.Count > 0)
+            _log.Info("Found {0} records already committed before a restart; marked them, not committing twice", found.Count);
+    }
+
+    private void ScheduleBatch()
+    {
+        if (_batchScheduled || _git is null) return;
+        _batchScheduled = true;
+        Self.Tell(RunBatch.Instance); // behind every doorbell already queued: they all join this batch
+    }
+
+    private void CommitNextBatch()
+    {
+        var pending = Index().ReadPending(_settings.CommitMaxBatchSize);
+        // A record's file is placed after its row is stored: commit only records whose file is in place.
+        // One still missing after the grace period lost its recorder, and is written from the outbox.
+        var orphanCutoff = _clock.GetUtcNow() - _settings.OrphanGrace;
+        if (pending.Any(p => p.EnqueuedAt < orphanCutoff && !File.Exists(_paths.Absolute(p.RelativePath))))
+        {
+            var restored = MemoryBootstrap.RestoreMissingFiles(Index(), _paths, _settings.FsyncFiles, orphanCutoff);
+            _log.Warning("Wrote {0} record files from the outbox whose recorder never placed them", restored);
+        }
+        var ready = pending.Where(p => File.Exists(_paths.Absolute(p.RelativePath))).ToList();
+        if (ready.Count == 0)
+        {
+            _state = pending.Count == 0 ? "idle" : $"waiting for {pending.Count} record files to be placed";
+            AnswerWaiters(pending.Count);
+            return;
+        }
+
+        _state = $"committing {ready.Count} records";
+        var commitId = Git().CommitFiles(ready.Select(p => p.RelativePath).ToList(), Core.Git.CommitMessage.For(ready));
+        var at = _clock.GetUtcNow();
+        var ids = ready.Select(p => p.RecordId).ToList();
+        Index().MarkCommitted(ids, commitId, at);
+        _lastCommitId = commitId;
+        _lastCommitAt = at;
+        _state = "idle";
+        Context.System.EventStream.Publish(new RecordsCommitted(ids, commitId, at));
+
+        if (pending.Count == _settings.CommitMaxBatchSize || ready.Count < pending.Count) ScheduleBatch();
+        else AnswerWaiters(Index().CountPending());
+    }
+
+    private void AnswerWaiters(long stillPending)
+    {
+        if (_waiters.Count == 0 || stillPending > 0) return;
+        var reply = new AllCommitted(Index().CountCommitted());
+        foreach (var waiter in _waiters) waiter.Tell(reply);
+        _waiters.Clear();
+    }
+
+    private MemoryIndex Index() => _index ?? throw new InvalidOperationException("the committer has not started");
+
+    private IGitStore Git() => _git ?? throw new InvalidOperationException("the committer has not started");
+
+    protected override void PostStop()
+    {
+        _git?.Dispose();
+        _index?.Dispose();
+    }
+}
+
+/// <summary>Counts committer starts across restarts (each restart is a new actor instance).</summary>
+public sealed class CommitterIncarnations
+{
+    private int _count;
+    public int Count => Volatile.Read(ref _count);
+    internal int Next() => Interlocked.Increment(ref _count);
+}

@@ -1,0 +1,94 @@
+using Akka.Actor;
+using Akka.Event;
+using ElfActors.Core;
+using ElfActors.Core.Storage;
+using static ElfActors.Actors.IndexWriterProtocol;
+
+namespace ElfActors.Actors;
+
+/// <summary>
+/// The single writer of the SQLite index. Everything that queued up while the last transaction ran is stored
+/// in the next one (group commit: one fsync for many records), each record under its own savepoint.
+/// </summary>
+public sealed class IndexWriterActor : ReceiveActor
+{
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly MemoryPaths _paths;
+    private readonly ElfSettings _settings;
+    private readonly TimeProvider _clock;
+    private readonly List<(FailureInsert Insert, IActorRef ReplyTo)> _buffer = [];
+    private MemoryIndex? _index;
+    private bool _flushScheduled;
+
+    public IndexWriterActor(MemoryPaths paths, ElfSettings settings, TimeProvider clock)
+    {
+        _paths = paths;
+        _settings = settings;
+        _clock = clock;
+
+        Receive<InsertFailure>(message =>
+        {
+            _buffer.Add((message.Insert, Sender));
+            if (_buffer.Count >= _settings.IndexMaxBatchSize) Flush();
+            else if (!_flushScheduled)
+            {
+                _flushScheduled = true;
+                Self.Tell(FlushInserts.Instance); // lands behind everything already queued
+            }
+        });
+        Receive<FlushInserts>(_ =>
+        {
+            _flushScheduled = false;
+            Flush();
+        });
+        Receive<DeleteRecord>(message =>
+        {
+            try
+            {
+                Index().DeleteRecord(message.RecordId);
+                Sender.Tell(new DeleteReply(null));
+            }
+            catch (Exception e)
+            {
+                _log.Error(e, "Could not remove record {0} after its file could not be placed", message.RecordId);
+                DropIndex();
+                Sender.Tell(new DeleteReply(e.Message));
+            }
+        });
+    }
+
+    public static Props Props(MemoryPaths paths, ElfSettings settings, TimeProvider clock) =>
+        Akka.Actor.Props.Create(() => new IndexWriterActor(paths, settings, clock)).WithDispatcher(ElfSettings.IndexWriterDispatcher);
+
+    private void Flush()
+    {
+        if (_buffer.Count == 0) return;
+        var batch = _buffer.ToArray();
+        _buffer.Clear();
+        try
+        {
+            var outcomes = Index().InsertFailures(batch.Select(b => b.Insert).ToArray(), _clock.GetUtcNow());
+            for (var i = 0; i < batch.Length; i++) batch[i].ReplyTo.Tell(new InsertReply(outcomes[i]));
+        }
+        catch (Exception e)
+        {
+            // The transaction rolled back: nothing of this batch was stored.
+            _log.Warning("Index transaction of {0} records failed: {1}", batch.Length, e.Message);
+            DropIndex();
+            var failed = new InsertReply(new InsertOutcome.Failed("the index (memory/index.db) could not be written: " + e.Message));
+            foreach (var (_, replyTo) in batch) replyTo.Tell(failed);
+        }
+    }
+
+    // Opened lazily so that a database that cannot be opened fails requests with a clear reason
+    // instead of failing the actor's start.
+    private MemoryIndex Index() => _index ??= MemoryIndex.Open(_paths, _settings.Index);
+
+    private void DropIndex()
+    {
+        _index?.Dispose();
+        _index = null;
+    }
+
+    protected override void PostStop() => DropIndex();
+}
