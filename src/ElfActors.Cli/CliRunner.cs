@@ -1,0 +1,28 @@
+using System.CommandLine;
+
+namespace ElfActors.Cli;
+
+/// <summary>Exit codes of the command-line contract.</summary>
+public static class ExitCodes
+{
+    public const int Success = 0;
+    public const int Failure = 1;
+    public const int InvalidInput = 2;
+    public const int HostUnreachable = 3;
+}
+
+public static class CliRunner
+{
+    /// <summary>Parses and runs; a usage error is invalid input (exit 2) with the parser's message on stderr.</summary>
+    public static async Task<int> InvokeAsync(RootCommand root, string[] args)
+    {
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0 && parse.Action is not System.CommandLine.Help.HelpAction)
+        {
+            foreach (var error in parse.Errors) await Console.Error.WriteLineAsync("elf: " + error.Message);
+            await Console.Error.WriteLineAsync("Run 'elf --help' (or 'elf <command> --help') for usage.");
+            return ExitCodes.InvalidInput;
+        }
+        return await parse.InvokeAsync();
+    }
+}

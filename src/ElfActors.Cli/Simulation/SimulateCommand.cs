@@ -1,0 +1,58 @@
+using System.CommandLine;
+using System.Text.Json;
+using ElfActors.Core;
+
+namespace ElfActors.Cli.Simulation;
+
+public static class SimulateCommand
+{
+    public static Command Create()
+    {
+        var writers = new Option<int>("--writers", "-n")
+        {
+            Description = "How many records to write at once, each through its own recorder actor.",
+            Required = true,
+        };
+        writers.Validators.Add(result =>
+        {
+            var value = result.GetValueOrDefault<int>();
+            if (value is < 1 or > 1_000_000) result.AddError("--writers must be between 1 and 1000000.");
+        });
+        var basePath = new Option<string?>("--base")
+        {
+            Description = "Memory base folder to write into (created if absent). Default: a fresh temporary folder, kept afterwards for inspection.",
+        };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout instead of the table." };
+        var timeout = new Option<int>("--timeout")
+        {
+            Description = "Seconds to wait for every record to be acknowledged and committed.",
+            DefaultValueFactory = _ => 600,
+        };
+        timeout.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() < 1) result.AddError("--timeout must be at least 1 second.");
+        });
+
+        var command = new Command("simulate", """
+            Run the seed note's scenario in one process: N concurrent recorders write failures into a memory,
+            wait until every record is committed, then measure the result by reading the database, the folder
+            and git history directly. Exits 0 when every record was acknowledged and is consistent.
+            """)
+        {
+            writers, basePath, json, timeout,
+        };
+        command.SetAction(async (parse, cancellation) =>
+        {
+            var paths = parse.GetValue(basePath) is { Length: > 0 } given
+                ? new MemoryPaths(given)
+                : new MemoryPaths(Path.Combine(Path.GetTempPath(), "elf-simulate-" + DateTime.Now.ToString("yyyyMMdd-HHmmss") + "-" + Guid.NewGuid().ToString("N")[..6]));
+            var asJson = parse.GetValue(json);
+            var progress = asJson || Console.IsErrorRedirected ? null : Console.Error;
+            var report = await Simulator.RunAsync(paths, parse.GetValue(writers), TimeSpan.FromSeconds(parse.GetValue(timeout)), progress, cancellation);
+            if (asJson) Console.WriteLine(JsonSerializer.Serialize(report, CliJsonContext.Default.SimulationReport));
+            else Console.Write(SimulationTable.Render(report));
+            return report.Consistent ? ExitCodes.Success : ExitCodes.Failure;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,32 @@
+namespace ElfActors.Cli.Simulation;
+
+/// <summary>The seed note's table, measured. Rates are percentages (0–100); latencies in milliseconds.</summary>
+public sealed record SimulationReport
+{
+    public required string BasePath { get; init; }
+    public required int Writers { get; init; }
+    public required int Acknowledged { get; init; }
+    public required int Rejected { get; init; }
+    public required int Failed { get; init; }
+    public required double SuccessRate { get; init; }
+    public required int DbRows { get; init; }
+    public required int Files { get; init; }
+    public required int RecordsInGit { get; init; }
+    public required int RecordsNotInGit { get; init; }
+    public required int RecordsInSeveralCommits { get; init; }
+    public required int Commits { get; init; }
+    public required double StateConsistency { get; init; }
+    public required double GitConsistency { get; init; }
+    public required bool WorkingTreeClean { get; init; }
+    public required double AckP50Ms { get; init; }
+    public required double AckP99Ms { get; init; }
+    public required double CommitP50Ms { get; init; }
+    public required double CommitP99Ms { get; init; }
+    public required double WallSeconds { get; init; }
+    public required double RecordsPerSecond { get; init; }
+    public required bool AllCommittedInTime { get; init; }
+    public required IReadOnlyList<string> Errors { get; init; }
+
+    public bool Consistent =>
+        Acknowledged == Writers && DbRows == Writers && Files == Writers && RecordsInGit == Writers && WorkingTreeClean;
+}

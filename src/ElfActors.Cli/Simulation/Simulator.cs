@@ -1,0 +1,174 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Hosting;
+using ElfActors.Actors;
+using ElfActors.Core;
+using ElfActors.Core.Audit;
+using ElfActors.Core.Records;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using static ElfActors.Actors.RecordingProtocol;
+
+namespace ElfActors.Cli.Simulation;
+
+/// <summary>
+/// N concurrent recorders against one memory, in this process, through the real wiring. Latencies are taken
+/// where a caller sees them; the counts come from <see cref="MemoryAudit"/>, not from the actors.
+/// </summary>
+public static class Simulator
+{
+    private static readonly string[] Severities = ["low", "medium", "high", "critical", "1", "5"];
+
+    public static async Task<SimulationReport> RunAsync(MemoryPaths paths, int writers, TimeSpan timeout,
+        TextWriter? progress, CancellationToken cancellation)
+    {
+        var run = Guid.NewGuid().ToString("N")[..8];
+        using var host = EmbeddedHost.Build(new ElfActorsOptions { Paths = paths });
+        await host.StartAsync(cancellation);
+        var system = host.Services.GetRequiredService<ActorSystem>();
+        var registry = host.Services.GetRequiredService<ActorRegistry>();
+        var recording = await registry.GetAsync<ElfRecording>(cancellation);
+        var committer = await registry.GetAsync<ElfCommitter>(cancellation);
+
+        var committedAt = new ConcurrentDictionary<long, long>();
+        var listener = system.ActorOf(Props.Create(() => new CommitListener(committedAt)));
+        system.EventStream.Subscribe(listener, typeof(CommitterProtocol.RecordsCommitted));
+
+        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        var acknowledgedCount = 0;
+        using var progressCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        var progressTask = progress is null ? Task.CompletedTask
+            : ReportProgressAsync(progress, writers, () => Volatile.Read(ref acknowledgedCount), () => committedAt.Count, progressCancellation.Token);
+
+        var started = Stopwatch.GetTimestamp();
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, writers).Select(async i =>
+        {
+            var sent = Stopwatch.GetTimestamp();
+            RecordReply reply;
+            try
+            {
+                reply = await recording.Ask<RecordReply>(new RecordFailure($"simulate-{run}-{i}", Input(run, i)), timeout, cancellation);
+            }
+            catch (AskTimeoutException)
+            {
+                reply = new Failed("no reply within the timeout");
+            }
+            if (reply is Recorded) Interlocked.Increment(ref acknowledgedCount);
+            return (Sent: sent, Replied: Stopwatch.GetTimestamp(), Reply: reply);
+        }));
+
+        var acknowledged = outcomes.Where(o => o.Reply is Recorded).ToList();
+        var allCommitted = await WaitForCommitsAsync(committer, acknowledged.Select(o => ((Recorded)o.Reply).RecordId), committedAt, deadline, cancellation);
+        var finished = Stopwatch.GetTimestamp();
+        await progressCancellation.CancelAsync();
+        await progressTask;
+        await host.StopAsync(CancellationToken.None);
+
+        var audit = MemoryAudit.Run(paths, acknowledged
+            .Select(o => (Recorded)o.Reply)
+            .Select(r => new AcknowledgedRecord(r.RecordId, r.RelativePath)).ToList());
+        var ackLatencies = acknowledged.Select(o => Milliseconds(o.Replied - o.Sent)).ToArray();
+        var commitLatencies = acknowledged
+            .Where(o => committedAt.ContainsKey(((Recorded)o.Reply).RecordId))
+            .Select(o => Milliseconds(committedAt[((Recorded)o.Reply).RecordId] - o.Sent)).ToArray();
+        var wall = (finished - started) / (double)Stopwatch.Frequency;
+
+        return new SimulationReport
+        {
+            BasePath = paths.BasePath,
+            Writers = writers,
+            Acknowledged = acknowledged.Count,
+            Rejected = outcomes.Count(o => o.Reply is Rejected),
+            Failed = outcomes.Count(o => o.Reply is Failed),
+            SuccessRate = Percent(acknowledged.Count, writers),
+            DbRows = audit.Rows,
+            Files = audit.Files,
+            RecordsInGit = audit.InExactlyOneCommit,
+            RecordsNotInGit = audit.InNoCommit,
+            RecordsInSeveralCommits = audit.InSeveralCommits,
+            Commits = audit.Commits,
+            StateConsistency = Percent(Math.Min(audit.Rows, audit.Files), writers),
+            GitConsistency = Percent(audit.InExactlyOneCommit, writers),
+            WorkingTreeClean = audit.WorkingTreeClean,
+            AckP50Ms = Percentile(ackLatencies, 0.50),
+            AckP99Ms = Percentile(ackLatencies, 0.99),
+            CommitP50Ms = Percentile(commitLatencies, 0.50),
+            CommitP99Ms = Percentile(commitLatencies, 0.99),
+            WallSeconds = Math.Round(wall, 3),
+            RecordsPerSecond = Math.Round(audit.InExactlyOneCommit / wall, 1),
+            AllCommittedInTime = allCommitted,
+            Errors = outcomes.Select(o => o.Reply).Where(r => r is not Recorded)
+                .Select(r => r is Rejected rejected ? "rejected: " + rejected.Message : "failed: " + ((Failed)r).Reason)
+                .Distinct().Take(10).ToList(),
+        };
+    }
+
+    private static FailureInput Input(string run, int i) => new(
+        // Every tenth writer shares one title: same-day same-slug names that ELF would have overwritten.
+        Title: i % 10 == 0 ? "Git lock contention under concurrent writers" : $"Simulated failure {i} of run {run}",
+        Domain: "simulation",
+        Severity: Severities[i % Severities.Length],
+        Tags: $"simulate,run-{run}",
+        Summary: $"Writer {i} recorded this failure while {i} others may have been writing.\nSecond line of the summary.");
+
+    private static async Task<bool> WaitForCommitsAsync(IActorRef committer, IEnumerable<long> ids,
+        ConcurrentDictionary<long, long> committedAt, long deadline, CancellationToken cancellation)
+    {
+        var expected = ids.ToList();
+        while (Stopwatch.GetTimestamp() < deadline)
+        {
+            try
+            {
+                // The committer answers once its outbox is empty; a restart in between loses the question, so ask again.
+                await committer.Ask<CommitterProtocol.AllCommitted>(CommitterProtocol.AwaitAllCommitted.Instance, TimeSpan.FromSeconds(5), cancellation);
+            }
+            catch (AskTimeoutException)
+            {
+                continue;
+            }
+            // Commit events reach the listener asynchronously; give them a moment after the outbox empties.
+            var settle = Stopwatch.GetTimestamp() + Stopwatch.Frequency * 5;
+            while (expected.Any(id => !committedAt.ContainsKey(id)) && Stopwatch.GetTimestamp() < settle)
+                await Task.Delay(10, cancellation);
+            return true;
+        }
+        return false;
+    }
+
+    private static async Task ReportProgressAsync(TextWriter output, int writers, Func<int> acknowledged, Func<int> committed, CancellationToken cancellation)
+    {
+        try
+        {
+            using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
+            while (await timer.WaitForNextTickAsync(cancellation))
+                await output.WriteAsync($"\racknowledged {acknowledged()}/{writers}, committed {committed()}   ");
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        await output.WriteAsync("\r" + new string(' ', 60) + "\r");
+    }
+
+    private static double Milliseconds(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
+
+    private static double Percent(int part, int whole) => whole == 0 ? 0 : Math.Round(100.0 * part / whole, 2);
+
+    internal static double Percentile(double[] values, double quantile)
+    {
+        if (values.Length == 0) return 0;
+        var sorted = values.Order().ToArray();
+        var rank = (int)Math.Ceiling(quantile * sorted.Length) - 1;
+        return Math.Round(sorted[Math.Clamp(rank, 0, sorted.Length - 1)], 2);
+    }
+
+    private sealed class CommitListener : ReceiveActor
+    {
+        public CommitListener(ConcurrentDictionary<long, long> committedAt) =>
+            Receive<CommitterProtocol.RecordsCommitted>(message =>
+            {
+                var now = Stopwatch.GetTimestamp();
+                foreach (var id in message.RecordIds) committedAt.TryAdd(id, now);
+            });
+    }
+}
