@@ -23,6 +23,7 @@ public sealed class FailureRecorderActor : ReceiveActor
     private readonly TimeProvider _clock;
     private IActorRef _replyTo = ActorRefs.Nobody;
     private string? _tempPath;
+    private string _content = string.Empty;
 
     public FailureRecorderActor(MemoryPaths paths, ElfSettings settings, IActorRef indexWriter, IActorRef committer, TimeProvider clock)
     {
@@ -50,10 +51,10 @@ public sealed class FailureRecorderActor : ReceiveActor
         }
 
         var date = DateOnly.FromDateTime(_clock.GetLocalNow().DateTime);
-        var content = FailureMarkdown.Render(failure!, date);
+        _content = FailureMarkdown.Render(failure!, date);
         try
         {
-            _tempPath = AtomicFile.WriteTemp(_paths.FailuresDirectory, content, _settings.FsyncFiles);
+            _tempPath = AtomicFile.WriteTemp(_paths.FailuresDirectory, _content, _settings.FsyncFiles);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -61,7 +62,7 @@ public sealed class FailureRecorderActor : ReceiveActor
             return;
         }
 
-        _indexWriter.Tell(new InsertFailure(new FailureInsert(request.RequestId, failure!, content, FailureMarkdown.FileStem(failure!, date))));
+        _indexWriter.Tell(new InsertFailure(new FailureInsert(request.RequestId, failure!, _content, FailureMarkdown.FileStem(failure!, date))));
         SetReceiveTimeout(_settings.RecorderReplyTimeout);
         Become(AwaitingIndex);
     }
@@ -75,7 +76,7 @@ public sealed class FailureRecorderActor : ReceiveActor
                 case InsertOutcome.Inserted inserted:
                     try
                     {
-                        AtomicFile.PlaceWithoutOverwrite(_tempPath!, _paths.Absolute(inserted.RelativePath));
+                        AtomicFile.PlaceRecord(_tempPath!, _paths.Absolute(inserted.RelativePath), _content);
                         _tempPath = null;
                     }
                     catch (Exception e) when (e is IOException or UnauthorizedAccessException)
