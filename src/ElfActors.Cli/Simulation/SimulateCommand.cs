@@ -12,12 +12,7 @@ public static class SimulateCommand
         {
             Description = "How many records to write at once, each through its own recorder actor.",
             Required = true,
-        };
-        writers.Validators.Add(result =>
-        {
-            var value = result.GetValueOrDefault<int>();
-            if (value is < 1 or > 1_000_000) result.AddError("--writers must be between 1 and 1000000.");
-        });
+        }.InRange(1, 1_000_000);
         var basePath = new Option<string?>("--base")
         {
             Description = "Memory base folder to write into (created if absent). Default: a fresh temporary folder, kept afterwards for inspection.",
@@ -27,11 +22,7 @@ public static class SimulateCommand
         {
             Description = "Seconds to wait for every record to be acknowledged and committed.",
             DefaultValueFactory = _ => 600,
-        };
-        timeout.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int>() < 1) result.AddError("--timeout must be at least 1 second.");
-        });
+        }.InRange(1, 86_400);
 
         var command = new Command("simulate", """
             Run the seed note's scenario in one process: N concurrent recorders write failures into a memory,

@@ -1,0 +1,23 @@
+using System.CommandLine;
+using System.Globalization;
+
+namespace ElfActors.Cli;
+
+public static class OptionValidation
+{
+    /// <summary>
+    /// Keeps an integer option within bounds. Validators also run when the value did not parse (the parser
+    /// reports that itself), so only a value that parsed is checked here.
+    /// </summary>
+    public static Option<int> InRange(this Option<int> option, int min, int max)
+    {
+        option.Validators.Add(result =>
+        {
+            if (result.Tokens.Count == 0) return;
+            if (!int.TryParse(result.Tokens[^1].Value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)) return;
+            if (value < min || value > max)
+                result.AddError($"{option.Name} must be between {min} and {max} (got {value}).");
+        });
+        return option;
+    }
+}
