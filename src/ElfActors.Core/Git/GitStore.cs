@@ -25,6 +25,9 @@ public sealed class GitStore : IGitStore
 
     public static GitStoreFactory Factory { get; } = paths => new GitStore(paths);
 
+    /// <summary>Runs after the commit is built and before the branch moves: tests commit "as a person" here.</summary>
+    internal Action? BeforeBranchMove { get; set; }
+
     /// <summary>Makes the base folder a git repository (if it is not one) that ignores the live index and our working files.</summary>
     public static void EnsureRepository(MemoryPaths paths)
     {
@@ -69,6 +72,7 @@ public sealed class GitStore : IGitStore
             var signature = Signature();
             var commit = _repository.ObjectDatabase.CreateCommit(
                 signature, signature, message, tree, parent is null ? [] : [parent], prettifyMessage: false);
+            BeforeBranchMove?.Invoke();
             try
             {
                 GitCli.Run(_paths.BasePath, ["update-ref", "-m", "elf: " + FirstLine(message), branch, commit.Sha, parent?.Sha ?? ZeroId]);
