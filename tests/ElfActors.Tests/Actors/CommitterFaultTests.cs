@@ -1,0 +1,55 @@
+using ElfActors.Tests.Support;
+using Xunit.Abstractions;
+using static ElfActors.Actors.RecordingProtocol;
+
+namespace ElfActors.Tests.Actors;
+
+/// <summary>Git fails under the committer; its supervisor restarts it and every record still lands exactly once.</summary>
+public sealed class CommitterFaultTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Faults_before_and_after_a_commit_restart_the_committer_and_lose_or_duplicate_nothing()
+    {
+        using var memory = new TempMemory();
+        // Calls 1, 4 and 6 fail as a held lock does; calls 2 and 5 fail after the commit was made, as a crash
+        // between committing and marking the outbox does. The restarted committer must find those by trailer.
+        var plan = new GitFaultPlan { FailBeforeCommit = [1, 4, 6], FailAfterCommit = [2, 5] };
+        // Small batches so that the load spans many commit calls.
+        await using var host = await ElfTestHost.StartAsync(memory.Paths, "elf.committer.max-batch-size = 20", plan.Factory);
+        var probe = host.Kit(output).CreateTestProbe();
+
+        const int writers = 300;
+        for (var i = 0; i < writers; i++) host.Recording.Tell(Failures.Request(i), probe.Ref);
+        var replies = probe.ReceiveN(writers, TimeSpan.FromSeconds(120)).ToList();
+        Assert.All(replies, reply => Assert.IsType<Recorded>(reply));
+
+        await host.FlushAsync(TimeSpan.FromSeconds(120));
+        Assert.Equal(5, plan.InjectedFaults);
+        Assert.True(plan.StoresCreated >= 6, $"the committer started {plan.StoresCreated} times; each fault should restart it");
+        MemoryAssert.EveryRecordLandedExactlyOnce(memory, replies.Cast<Recorded>().ToList());
+    }
+
+    [Fact]
+    public async Task A_lock_held_by_another_git_delays_commits_until_it_is_released()
+    {
+        using var memory = new TempMemory();
+        await using var host = await ElfTestHost.StartAsync(memory.Paths);
+        var kit = host.Kit(output);
+        var indexLock = Path.Combine(memory.BasePath, ".git", "index.lock");
+        await File.WriteAllTextAsync(indexLock, string.Empty); // as a running `git add` holds it
+
+        var probe = kit.CreateTestProbe();
+        for (var i = 0; i < 20; i++) host.Recording.Tell(Failures.Request(i), probe.Ref);
+        var replies = probe.ReceiveN(20, TimeSpan.FromSeconds(30)).ToList();
+        Assert.All(replies, reply => Assert.IsType<Recorded>(reply)); // recording keeps acknowledging
+
+        // While the lock is held nothing can be committed, and the committer keeps retrying.
+        await kit.AwaitConditionAsync(() => Task.FromResult(host.Options.CommitterIncarnations.Count > 2), TimeSpan.FromSeconds(30));
+        Assert.Empty(GitHistory.Log(memory.BasePath));
+
+        File.Delete(indexLock);
+        await host.FlushAsync();
+        MemoryAssert.EveryRecordLandedExactlyOnce(memory, replies.Cast<Recorded>().ToList());
+    }
+}
+

@@ -1,0 +1,150 @@
+using ElfActors.Core.Records;
+
+namespace ElfActors.Tests.Core;
+
+public sealed class FailureValidatorTests
+{
+    private static ValidatedFailure Valid(FailureInput input)
+    {
+        var errors = FailureValidator.Validate(input, out var failure);
+        Assert.Empty(errors);
+        return failure!;
+    }
+
+    private static IReadOnlyList<ValidationError> Invalid(FailureInput input)
+    {
+        var errors = FailureValidator.Validate(input, out var failure);
+        Assert.Null(failure);
+        Assert.NotEmpty(errors);
+        return errors;
+    }
+
+    [Fact]
+    public void Title_and_domain_are_trimmed_and_control_characters_removed()
+    {
+        var failure = Valid(new("  Build\u0000 broke\u001b[31m red\u001b[0m \r\nagain\t ", " ci\u0007 "));
+        Assert.Equal("Build broke red again", failure.Title);
+        Assert.Equal("ci", failure.Domain);
+    }
+
+    [Fact]
+    public void The_summary_keeps_its_lines_but_loses_control_characters()
+    {
+        var failure = Valid(new("t", "d", Summary: "first\r\nsecond\u0000\u001b[1m\n\tthird\u2028"));
+        Assert.Equal("first\nsecond\n\tthird", failure.Summary);
+        Assert.Equal("first", failure.SummaryFirstLine);
+    }
+
+    [Fact]
+    public void A_missing_summary_becomes_elfs_default()
+    {
+        Assert.Equal("No summary provided", Valid(new("t", "d")).Summary);
+    }
+
+    [Theory]
+    [InlineData(500, true)]
+    [InlineData(501, false)]
+    public void Title_limit_is_500_characters(int length, bool valid)
+    {
+        var input = new FailureInput(new string('a', length), "d");
+        Assert.Equal(valid, FailureValidator.Validate(input, out _).Count == 0);
+    }
+
+    [Theory]
+    [InlineData(100, true)]
+    [InlineData(101, false)]
+    public void Domain_limit_is_100_characters(int length, bool valid)
+    {
+        var input = new FailureInput("t", new string('d', length));
+        Assert.Equal(valid, FailureValidator.Validate(input, out _).Count == 0);
+    }
+
+    [Theory]
+    [InlineData(50_000, true)]
+    [InlineData(50_001, false)]
+    public void Summary_limit_is_50000_characters(int length, bool valid)
+    {
+        var input = new FailureInput("t", "d", Summary: new string('s', length));
+        Assert.Equal(valid, FailureValidator.Validate(input, out _).Count == 0);
+    }
+
+    [Fact]
+    public void Limits_count_characters_not_utf16_units()
+    {
+        // 500 emoji are 1,000 UTF-16 units but 500 characters; with one letter the title names a file.
+        Assert.Empty(FailureValidator.Validate(new FailureInput("a" + string.Concat(Enumerable.Repeat("😀", 499)), "d"), out _));
+    }
+
+    [Theory]
+    [InlineData(null, "title")]
+    [InlineData("", "title")]
+    [InlineData("  \t\r\n ", "title")]
+    [InlineData("🔥 !!", "title")]
+    public void Titles_without_content_are_rejected(string? title, string field)
+    {
+        Assert.Contains(Invalid(new FailureInput(title, "d")), e => e.Field == field);
+    }
+
+    [Fact]
+    public void Every_problem_is_reported_at_once()
+    {
+        var errors = Invalid(new FailureInput("", "", "9", Summary: new string('x', 50_001)));
+        Assert.Equal(["title", "domain", "summary", "severity"], errors.Select(e => e.Field));
+    }
+
+    [Fact]
+    public void Tags_are_trimmed_and_empty_ones_dropped()
+    {
+        Assert.Equal("a,b c,d", Valid(new("t", "d", Tags: " a ,, b c ,\u0007d,")).Tags);
+    }
+}
+
+public sealed class SeverityTests
+{
+    [Theory]
+    [InlineData(null, 3)]
+    [InlineData("", 3)]
+    [InlineData("1", 1)]
+    [InlineData("5", 5)]
+    [InlineData(" 4 ", 4)]
+    [InlineData("low", 2)]
+    [InlineData("Medium", 3)]
+    [InlineData("HIGH", 4)]
+    [InlineData("critical", 5)]
+    public void Accepts_numbers_and_elfs_words(string? text, int expected)
+    {
+        Assert.True(Severity.TryParse(text, out var severity, out _));
+        Assert.Equal(expected, severity);
+    }
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("6")]
+    [InlineData("abc")]
+    [InlineData("-1")]
+    [InlineData("3.5")]
+    [InlineData("+3")]
+    public void Rejects_anything_else_instead_of_silently_using_3(string text)
+    {
+        Assert.False(Severity.TryParse(text, out _, out var error));
+        Assert.Contains(text, error);
+    }
+}
+
+public sealed class RequestIdTests
+{
+    [Theory]
+    [InlineData("abc-123_x.y:z", true)]
+    [InlineData("", false)]
+    [InlineData("has space", false)]
+    [InlineData("../x", false)]
+    public void Only_safe_characters(string id, bool valid) => Assert.Equal(valid, RequestId.IsValid(id, out _));
+
+    [Fact]
+    public void New_ids_are_valid_and_distinct()
+    {
+        var ids = Enumerable.Range(0, 100).Select(_ => RequestId.New()).ToList();
+        Assert.All(ids, id => Assert.True(RequestId.IsValid(id, out _)));
+        Assert.Equal(100, ids.Distinct().Count());
+    }
+}

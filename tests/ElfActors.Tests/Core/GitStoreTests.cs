@@ -1,0 +1,148 @@
+using ElfActors.Core.Git;
+using ElfActors.Tests.Support;
+
+namespace ElfActors.Tests.Core;
+
+/// <summary>The git store on real repositories, checked with the git executable.</summary>
+public sealed class GitStoreTests : IDisposable
+{
+    private readonly TempMemory _memory = new();
+
+    private string Write(string relativePath, string content)
+    {
+        var path = _memory.Paths.Absolute(relativePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, content);
+        return relativePath;
+    }
+
+    private void PersonCommits(string relativePath, string content)
+    {
+        Write(relativePath, content);
+        Tools.Git(_memory.BasePath, "add", relativePath);
+        Tools.Git(_memory.BasePath, "-c", "user.name=P", "-c", "user.email=p@x", "commit", "-qm", "person: " + relativePath);
+    }
+
+    [Fact]
+    public void The_first_commit_on_an_unborn_branch_holds_exactly_the_given_files()
+    {
+        using var store = new GitStore(_memory.Paths);
+        var file = Write("memory/failures/a.md", "a");
+
+        var sha = store.CommitFiles([file], "failure: a\n\nDomain: d | Severity: 3\n\nElf-Record: 1\n");
+
+        Assert.Equal(sha, Tools.Git(_memory.BasePath, "rev-parse", "HEAD").Trim());
+        Assert.Equal("memory/failures/a.md\n", Tools.Git(_memory.BasePath, "ls-tree", "-r", "--name-only", "HEAD"));
+        Assert.Equal("failure: a\n\nDomain: d | Severity: 3\n\nElf-Record: 1\n", Tools.Git(_memory.BasePath, "log", "-1", "--format=%B").TrimEnd('\n') + "\n");
+        Assert.Empty(GitHistory.Status(_memory.BasePath));
+    }
+
+    [Fact]
+    public void A_persons_staged_modified_and_untracked_files_are_left_exactly_as_they_were()
+    {
+        using var store = new GitStore(_memory.Paths);
+        PersonCommits("notes.txt", "v1");
+        Write("notes.txt", "v2 (modified, not staged)");
+        Write("staged.txt", "staged by a person");
+        Tools.Git(_memory.BasePath, "add", "staged.txt");
+        Write("untracked.txt", "untracked");
+        var before = GitHistory.Status(_memory.BasePath);
+
+        store.CommitFiles([Write("memory/failures/b.md", "b")], "failure: b\n\nElf-Record: 2\n");
+
+        Assert.Equal("memory/failures/b.md\n", Tools.Git(_memory.BasePath, "show", "--name-only", "--format=", "HEAD"));
+        Assert.Equal(before, GitHistory.Status(_memory.BasePath)); // still staged, modified, untracked
+    }
+
+    [Fact]
+    public void The_live_database_and_working_files_are_ignored_and_never_committed()
+    {
+        using var store = new GitStore(_memory.Paths);
+        Write("memory/index.db", "sqlite");
+        Write("memory/index.db-wal", "wal");
+        Write("memory/.elf/host.lock", "lock");
+        Write("memory/failures/.elf-0123.tmp", "temp");
+
+        store.CommitFiles([Write("memory/failures/c.md", "c")], "failure: c\n\nElf-Record: 3\n");
+
+        Assert.Empty(GitHistory.Status(_memory.BasePath));
+        Assert.Equal(["memory/failures/c.md"], GitHistory.TrackedFiles(_memory.BasePath));
+    }
+
+    [Fact]
+    public void A_persons_commit_made_in_between_is_kept()
+    {
+        using var store = new GitStore(_memory.Paths);
+        store.CommitFiles([Write("memory/failures/1.md", "1")], "failure: 1\n\nElf-Record: 1\n");
+        PersonCommits("person.txt", "mine");
+
+        store.CommitFiles([Write("memory/failures/2.md", "2")], "failure: 2\n\nElf-Record: 2\n");
+
+        var subjects = Tools.Git(_memory.BasePath, "log", "--format=%s").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["failure: 2", "person: person.txt", "failure: 1"], subjects);
+        Assert.Equal(["memory/failures/1.md", "memory/failures/2.md", "person.txt"], GitHistory.TrackedFiles(_memory.BasePath).Order());
+    }
+
+    [Fact]
+    public void A_commit_made_while_ours_is_being_built_is_kept_and_ours_is_rebuilt_on_top()
+    {
+        using var store = new GitStore(_memory.Paths);
+        store.CommitFiles([Write("memory/failures/1.md", "1")], "failure: 1\n\nElf-Record: 1\n");
+        var personCommitted = false;
+        store.BeforeBranchMove = () =>
+        {
+            if (personCommitted) return;
+            personCommitted = true;
+            PersonCommits("person.txt", "committed while ElfActors was building its commit");
+        };
+
+        store.CommitFiles([Write("memory/failures/2.md", "2")], "failure: 2\n\nElf-Record: 2\n");
+
+        var subjects = Tools.Git(_memory.BasePath, "log", "--format=%s").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(["failure: 2", "person: person.txt", "failure: 1"], subjects);
+        Assert.Equal(["memory/failures/1.md", "memory/failures/2.md", "person.txt"], GitHistory.TrackedFiles(_memory.BasePath).Order());
+        Assert.Empty(GitHistory.Status(_memory.BasePath));
+    }
+
+    [Fact]
+    public void Moving_a_branch_is_a_compare_and_swap()
+    {
+        using var store = new GitStore(_memory.Paths);
+        store.CommitFiles([Write("memory/failures/1.md", "1")], "failure: 1\n\nElf-Record: 1\n");
+        var tip = Tools.Git(_memory.BasePath, "rev-parse", "HEAD").Trim();
+        var branch = Tools.Git(_memory.BasePath, "symbolic-ref", "HEAD").Trim();
+        var wrongOld = new string('1', 40);
+
+        Assert.Throws<GitBranchMovedException>(() => GitCli.Run(_memory.BasePath, ["update-ref", branch, tip, wrongOld]));
+        Assert.Equal(tip, Tools.Git(_memory.BasePath, "rev-parse", "HEAD").Trim());
+    }
+
+    [Fact]
+    public void A_held_index_lock_is_reported_as_such_and_nothing_is_committed()
+    {
+        using var store = new GitStore(_memory.Paths);
+        File.WriteAllText(Path.Combine(_memory.BasePath, ".git", "index.lock"), "");
+
+        var error = Assert.Throws<GitLockHeldException>(() => store.CommitFiles([Write("memory/failures/x.md", "x")], "m"));
+
+        Assert.EndsWith("index.lock", error.LockPath);
+        Assert.Empty(GitHistory.Log(_memory.BasePath));
+    }
+
+    [Fact]
+    public void Record_trailers_are_found_in_recent_history()
+    {
+        using var store = new GitStore(_memory.Paths);
+        var start = DateTimeOffset.Now.AddMinutes(-1);
+        var first = store.CommitFiles([Write("memory/failures/1.md", "1")], "failure: 1\n\nElf-Record: 1\n");
+        PersonCommits("person.txt", "a person's file");
+        var batch = store.CommitFiles([Write("memory/failures/2.md", "2"), Write("memory/failures/3.md", "3")],
+            "elf: record 2 failures\n\nfailure: 2\nfailure: 3\n\nElf-Record: 2\nElf-Record: 3\n");
+
+        var found = store.FindRecordCommits(start);
+
+        Assert.Equal(new Dictionary<long, string> { [1] = first, [2] = batch, [3] = batch }, found);
+    }
+
+    public void Dispose() => _memory.Dispose();
+}

@@ -1,0 +1,174 @@
+using ElfActors.Core;
+using ElfActors.Core.Markdown;
+using ElfActors.Core.Records;
+using ElfActors.Core.Storage;
+using ElfActors.Tests.Support;
+
+namespace ElfActors.Tests.Core;
+
+public sealed class MemoryIndexTests : IDisposable
+{
+    private static readonly DateOnly Day = new(2026, 11, 28);
+    private readonly TempMemory _memory = new();
+
+    private static FailureInsert Insert(string requestId, string title, string summary = "summary\nmore")
+    {
+        FailureValidator.Validate(new FailureInput(title, "domain", "high", "x,y", summary), out var failure);
+        return new FailureInsert(requestId, failure!, FailureMarkdown.Render(failure!, Day), FailureMarkdown.FileStem(failure!, Day));
+    }
+
+    [Fact]
+    public void Stores_an_elf_learnings_row_exactly_as_elf_does()
+    {
+        using (var index = MemoryIndex.Open(_memory.Paths, IndexOptions.Default))
+            index.InsertFailures([Insert("r1", "Lock timeout")], DateTimeOffset.UtcNow);
+
+        var row = Tools.Sqlite(_memory.DatabasePath,
+            "SELECT type, filepath, title, summary, tags, domain, severity, created_at IS NOT NULL, updated_at IS NOT NULL FROM learnings").Single();
+        Assert.Equal(["failure", "memory/failures/20261128_lock-timeout.md", "Lock timeout", "summary", "x,y", "domain", "4", "1", "1"], row);
+    }
+
+    [Fact]
+    public void Uses_wal_and_the_configured_synchronous_mode()
+    {
+        using var index = MemoryIndex.Open(_memory.Paths, new IndexOptions { Synchronous = SynchronousMode.Normal });
+        Assert.Equal("wal", Tools.Sqlite(_memory.DatabasePath, "PRAGMA journal_mode").Single()[0]);
+    }
+
+    [Fact]
+    public void Same_titles_get_suffixed_names_and_names_taken_on_disk_are_skipped()
+    {
+        Directory.CreateDirectory(_memory.FailuresDirectory);
+        File.WriteAllText(Path.Combine(_memory.FailuresDirectory, "20261128_dup.md"), "written by ELF itself");
+        using var index = MemoryIndex.Open(_memory.Paths, IndexOptions.Default);
+
+        var outcomes = index.InsertFailures([Insert("a", "Dup"), Insert("b", "Dup"), Insert("c", "Dup")], DateTimeOffset.UtcNow);
+
+        Assert.Equal(
+            ["memory/failures/20261128_dup-2.md", "memory/failures/20261128_dup-3.md", "memory/failures/20261128_dup-4.md"],
+            outcomes.Cast<InsertOutcome.Inserted>().Select(o => o.RelativePath));
+    }
+
+    [Fact]
+    public void A_known_request_id_returns_the_first_record_and_stores_nothing()
+    {
+        using var index = MemoryIndex.Open(_memory.Paths, IndexOptions.Default);
+        var first = (InsertOutcome.Inserted)index.InsertFailures([Insert("same", "First")], DateTimeOffset.UtcNow)[0];
+
+        var again = index.InsertFailures([Insert("same", "Second"), Insert("same", "Third")], DateTimeOffset.UtcNow);
+
+        Assert.All(again, outcome =>
+        {
+            var duplicate = Assert.IsType<InsertOutcome.Duplicate>(outcome);
+            Assert.Equal(first.RecordId, duplicate.RecordId);
+            Assert.Contains("# First", duplicate.Content);
+        });
+        Assert.Equal(1, Tools.SqliteScalar(_memory.DatabasePath, "SELECT COUNT(*) FROM learnings"));
+    }
+
+    [Fact]
+    public void One_bad_record_fails_alone_and_its_neighbours_are_stored()
+    {
+        using var index = MemoryIndex.Open(_memory.Paths, IndexOptions.Default);
+        // A severity outside 1..5 is stopped by ELF's CHECK and trigger: that record only.
+        var bad = Insert("bad", "Bad") with { Failure = new ValidatedFailure("Bad", "d", 9, "", "s") };
+
+        var outcomes = index.InsertFailures([Insert("ok1", "Ok one"), bad, Insert("ok2", "Ok two")], DateTimeOffset.UtcNow);
+
+        Assert.IsType<InsertOutcome.Inserted>(outcomes[0]);
+        Assert.IsType<InsertOutcome.Failed>(outcomes[1]);
+        Assert.IsType<InsertOutcome.Inserted>(outcomes[2]);
+        Assert.Equal(["Ok one", "Ok two"], Tools.Sqlite(_memory.DatabasePath, "SELECT title FROM learnings ORDER BY id").Select(r => r[0]));
+        Assert.Equal(2, Tools.SqliteScalar(_memory.DatabasePath, "SELECT COUNT(*) FROM elf_outbox"));
+    }
+
+    [Fact]
+    public void Deleting_a_record_removes_row_and_outbox_entry_together()
+    {
+        using var index = MemoryIndex.Open(_memory.Paths, IndexOptions.Default);
+        var inserted = (InsertOutcome.Inserted)index.InsertFailures([Insert("r", "Gone")], DateTimeOffset.UtcNow)[0];
+        index.DeleteRecord(inserted.RecordId);
+        Assert.Equal(0, Tools.SqliteScalar(_memory.DatabasePath, "SELECT COUNT(*) FROM learnings"));
+        Assert.Equal(0, Tools.SqliteScalar(_memory.DatabasePath, "SELECT COUNT(*) FROM elf_outbox"));
+    }
+
+    [Fact]
+    public void Pending_records_are_marked_committed_once()
+    {
+        using var index = MemoryIndex.Open(_memory.Paths, IndexOptions.Default);
+        index.InsertFailures([Insert("a", "A"), Insert("b", "B")], DateTimeOffset.UtcNow);
+        var pending = index.ReadPending(10);
+        Assert.Equal(2, pending.Count);
+        Assert.Equal("failure: A", pending[0].Subject);
+        Assert.Equal("Domain: domain | Severity: 4", pending[0].Detail);
+
+        index.MarkCommitted([pending[0].RecordId], "abc", DateTimeOffset.UtcNow);
+        index.MarkCommitted([pending[0].RecordId], "def", DateTimeOffset.UtcNow); // a second mark changes nothing
+
+        Assert.Equal(1, index.CountPending());
+        Assert.Equal("abc", Tools.Sqlite(_memory.DatabasePath, $"SELECT commit_id FROM elf_outbox WHERE row_id = {pending[0].RecordId}").Single()[0]);
+    }
+
+    [Fact]
+    public void An_existing_elf_database_is_used_as_it_is_and_only_elfactors_tables_are_added()
+    {
+        Directory.CreateDirectory(_memory.Paths.MemoryDirectory);
+        // ELF's own statements (templates/init_db.sql) for learnings and heuristics, plus a record ELF wrote.
+        var (code, _, stderr) = Tools.Run("sqlite3", _memory.BasePath, _memory.DatabasePath, """
+            CREATE TABLE learnings (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                type TEXT NOT NULL CHECK(type IN ('failure', 'success', 'heuristic', 'experiment', 'observation')),
+                filepath TEXT NOT NULL, title TEXT NOT NULL, summary TEXT, tags TEXT, domain TEXT,
+                severity INTEGER DEFAULT 3 CHECK(severity >= 1 AND severity <= 5),
+                created_at DATETIME DEFAULT CURRENT_TIMESTAMP, updated_at DATETIME DEFAULT CURRENT_TIMESTAMP);
+            CREATE TABLE heuristics (id INTEGER PRIMARY KEY AUTOINCREMENT, domain TEXT NOT NULL, rule TEXT NOT NULL);
+            INSERT INTO learnings(type, filepath, title, domain, severity) VALUES ('failure', 'memory/failures/old.md', 'Old', 'elf', 2);
+            """);
+        Assert.True(code == 0, stderr);
+
+        using (var index = MemoryIndex.Open(_memory.Paths, IndexOptions.Default))
+        {
+            Assert.Equal(1, index.SchemaVersion);
+            index.InsertFailures([Insert("new", "New")], DateTimeOffset.UtcNow);
+        }
+        using (MemoryIndex.Open(_memory.Paths, IndexOptions.Default)) { } // opening again migrates nothing
+
+        Assert.Equal(["Old", "New"], Tools.Sqlite(_memory.DatabasePath, "SELECT title FROM learnings ORDER BY id").Select(r => r[0]));
+        Assert.Equal(1, Tools.SqliteScalar(_memory.DatabasePath, "SELECT COUNT(*) FROM elf_migrations"));
+        var tables = Tools.Sqlite(_memory.DatabasePath, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").Select(r => r[0]);
+        Assert.Equal(["elf_migrations", "elf_outbox", "heuristics", "learnings"], tables);
+    }
+
+    [Fact]
+    public void A_new_database_has_elfs_learnings_schema_indexes_and_triggers()
+    {
+        using (MemoryIndex.Open(_memory.Paths, IndexOptions.Default)) { }
+        var objects = Tools.Sqlite(_memory.DatabasePath,
+            "SELECT name FROM sqlite_master WHERE tbl_name = 'learnings' AND type IN ('index', 'trigger') AND name NOT LIKE 'sqlite_%' ORDER BY name").Select(r => r[0]);
+        Assert.Equal(["idx_learnings_created_at", "idx_learnings_domain", "idx_learnings_domain_created", "idx_learnings_tags",
+            "idx_learnings_type", "learnings_validate_insert", "learnings_validate_update"], objects);
+        var columns = Tools.Sqlite(_memory.DatabasePath, "SELECT name, type, \"notnull\", dflt_value FROM pragma_table_info('learnings')")
+            .Select(r => string.Join(' ', r));
+        Assert.Equal(["id INTEGER 0 ", "type TEXT 1 ", "filepath TEXT 1 ", "title TEXT 1 ", "summary TEXT 0 ", "tags TEXT 0 ",
+            "domain TEXT 0 ", "severity INTEGER 0 3", "created_at DATETIME 0 CURRENT_TIMESTAMP", "updated_at DATETIME 0 CURRENT_TIMESTAMP"], columns);
+    }
+
+    [Fact]
+    public void Bootstrap_places_files_for_rows_a_crash_left_without_one_and_removes_temp_files()
+    {
+        MemoryBootstrap.Prepare(_memory.Paths, IndexOptions.Default, flushFilesToDisk: false);
+        InsertOutcome.Inserted inserted;
+        using (var index = MemoryIndex.Open(_memory.Paths, IndexOptions.Default))
+            inserted = (InsertOutcome.Inserted)index.InsertFailures([Insert("r", "Crashed")], DateTimeOffset.UtcNow)[0];
+        var abandonedTemp = Path.Combine(_memory.FailuresDirectory, ".elf-abandoned.tmp");
+        File.WriteAllText(abandonedTemp, "half");
+
+        var report = MemoryBootstrap.Prepare(_memory.Paths, IndexOptions.Default, flushFilesToDisk: false);
+
+        Assert.Equal(new BootstrapReport(1, 1, 1), report);
+        Assert.StartsWith("# Crashed", File.ReadAllText(_memory.Paths.Absolute(inserted.RelativePath)));
+        Assert.False(File.Exists(abandonedTemp));
+    }
+
+    public void Dispose() => _memory.Dispose();
+}

@@ -1,0 +1,53 @@
+using ElfActors.Core;
+using ElfActors.Core.Git;
+using LibGit2Sharp;
+
+namespace ElfActors.Tests.Support;
+
+/// <summary>
+/// Which calls to <see cref="IGitStore.CommitFiles"/> fail, counted across every committer incarnation:
+/// before the commit (as a held lock does) or after it was made (as a crash before marking the outbox does).
+/// </summary>
+public sealed class GitFaultPlan
+{
+    private int _calls;
+    private int _stores;
+    public HashSet<int> FailBeforeCommit { get; init; } = [];
+    public HashSet<int> FailAfterCommit { get; init; } = [];
+    public int StoresCreated => Volatile.Read(ref _stores);
+    public int CommitCalls => Volatile.Read(ref _calls);
+    public int InjectedFaults { get; private set; }
+
+    public GitStoreFactory Factory => paths =>
+    {
+        Interlocked.Increment(ref _stores);
+        return new FaultInjectingGitStore(new GitStore(paths), this);
+    };
+
+    internal int NextCall() => Interlocked.Increment(ref _calls);
+    internal void Injected() => InjectedFaults++;
+}
+
+public sealed class FaultInjectingGitStore(IGitStore inner, GitFaultPlan plan) : IGitStore
+{
+    public string CommitFiles(IReadOnlyList<string> relativePaths, string message)
+    {
+        var call = plan.NextCall();
+        if (plan.FailBeforeCommit.Contains(call))
+        {
+            plan.Injected();
+            throw new LockedFileException($"injected fault on commit call {call}: the index is locked");
+        }
+        var commit = inner.CommitFiles(relativePaths, message);
+        if (plan.FailAfterCommit.Contains(call))
+        {
+            plan.Injected();
+            throw new LibGit2SharpException($"injected fault on commit call {call}, after commit {commit[..8]} was made");
+        }
+        return commit;
+    }
+
+    public IReadOnlyDictionary<long, string> FindRecordCommits(DateTimeOffset since) => inner.FindRecordCommits(since);
+
+    public void Dispose() => inner.Dispose();
+}

@@ -1,0 +1,46 @@
+using System.Diagnostics;
+
+namespace ElfActors.Tests.Support;
+
+/// <summary>
+/// Runs the machine's own git and sqlite3, so that tests check the memory without going through
+/// ElfActors' code (nor its SQLite or git libraries).
+/// </summary>
+public static class Tools
+{
+    public static (int ExitCode, string Stdout, string Stderr) Run(string file, string workingDirectory, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(file)
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return (process.ExitCode, stdout, stderr.Result);
+    }
+
+    public static string Git(string repository, params string[] arguments)
+    {
+        var (code, stdout, stderr) = Run("git", repository, arguments);
+        if (code != 0) throw new InvalidOperationException($"git {string.Join(' ', arguments)} failed ({code}): {stderr}");
+        return stdout;
+    }
+
+    /// <summary>Rows of a query through the sqlite3 shell, columns split on the unit separator.</summary>
+    public static IReadOnlyList<string[]> Sqlite(string database, string sql)
+    {
+        var (code, stdout, stderr) = Run("sqlite3", Path.GetDirectoryName(database)!, "-readonly", "-batch", "-noheader",
+            "-separator", "\u001f", "-newline", "\u001e", database, sql);
+        if (code != 0) throw new InvalidOperationException($"sqlite3 failed ({code}): {stderr}");
+        return stdout.Split('\u001e', StringSplitOptions.RemoveEmptyEntries)
+            .Select(row => row.Split('\u001f')).ToList();
+    }
+
+    public static long SqliteScalar(string database, string sql) => long.Parse(Sqlite(database, sql).Single()[0]);
+}
