@@ -43,4 +43,9 @@ public static class CommitterProtocol
     {
         public static readonly Sweep Instance = new();
     }
+
+    internal sealed record RetryAfterLock
+    {
+        public static readonly RetryAfterLock Instance = new();
+    }
 }

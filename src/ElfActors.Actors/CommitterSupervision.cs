@@ -14,9 +14,9 @@ public static class CommitterSupervision
     public const string ChildName = "git-committer";
 
     public static Props Props(MemoryPaths paths, ElfSettings settings, GitStoreFactory gitStoreFactory,
-        CommitterIncarnations incarnations, TimeProvider clock)
+        ElfMonitor monitor, TimeProvider clock)
     {
-        var child = GitCommitterActor.Props(paths, settings, gitStoreFactory, incarnations, clock);
+        var child = GitCommitterActor.Props(paths, settings, gitStoreFactory, monitor, clock);
         var options = Backoff.OnFailure(child, ChildName, settings.BackoffMin, settings.BackoffMax,
                 settings.BackoffRandomFactor, maxNrOfRetries: -1)
             .WithAutoReset(settings.BackoffResetAfter)

@@ -20,8 +20,8 @@ public sealed record ElfActorsOptions
 
     public TimeProvider Clock { get; init; } = TimeProvider.System;
 
-    /// <summary>Counts committer (re)starts; shared so that tests and status can read it.</summary>
-    public CommitterIncarnations CommitterIncarnations { get; init; } = new();
+    /// <summary>What the actors report about themselves (status, counts, committer state).</summary>
+    public ElfMonitor Monitor { get; init; } = new();
 }
 
 public static class ElfActorsHosting
@@ -30,6 +30,7 @@ public static class ElfActorsHosting
     /// Adds ElfActors to an Akka.Hosting set-up: the default HOCON as a fallback, the memory prepared
     /// (repository, index, crash repair), then the index writer, the supervised committer and the recording
     /// coordinator, registered as <see cref="ElfIndexWriter"/>, <see cref="ElfCommitter"/> and <see cref="ElfRecording"/>.
+    /// On CoordinatedShutdown every acknowledged record is committed before the actors stop.
     /// </summary>
     public static AkkaConfigurationBuilder WithElfActors(this AkkaConfigurationBuilder builder, ElfActorsOptions options)
     {
@@ -40,12 +41,14 @@ public static class ElfActorsHosting
             MemoryBootstrap.Prepare(options.Paths, settings.Index, settings.FsyncFiles);
             var writer = system.ActorOf(IndexWriterActor.Props(options.Paths, settings, options.Clock), "elf-index-writer");
             var committer = system.ActorOf(
-                CommitterSupervision.Props(options.Paths, settings, options.GitStoreFactory, options.CommitterIncarnations, options.Clock),
+                CommitterSupervision.Props(options.Paths, settings, options.GitStoreFactory, options.Monitor, options.Clock),
                 "elf-committer");
-            var recording = system.ActorOf(RecordingCoordinator.Props(options.Paths, settings, writer, committer, options.Clock), "elf-recording");
+            var recording = system.ActorOf(
+                RecordingCoordinator.Props(options.Paths, settings, writer, committer, options.Monitor, options.Clock), "elf-recording");
             registry.Register<ElfIndexWriter>(writer);
             registry.Register<ElfCommitter>(committer);
             registry.Register<ElfRecording>(recording);
+            CommitDrain.Register(system, committer, options.Monitor);
         });
         return builder;
     }

@@ -21,22 +21,25 @@ public sealed class FailureRecorderActor : ReceiveActor
     private readonly IActorRef _indexWriter;
     private readonly IActorRef _committer;
     private readonly TimeProvider _clock;
+    private readonly ElfMonitor _monitor;
+    private readonly long _startedAt = System.Diagnostics.Stopwatch.GetTimestamp();
     private IActorRef _replyTo = ActorRefs.Nobody;
     private string? _tempPath;
     private string _content = string.Empty;
 
-    public FailureRecorderActor(MemoryPaths paths, ElfSettings settings, IActorRef indexWriter, IActorRef committer, TimeProvider clock)
+    public FailureRecorderActor(MemoryPaths paths, ElfSettings settings, IActorRef indexWriter, IActorRef committer, ElfMonitor monitor, TimeProvider clock)
     {
         _paths = paths;
         _settings = settings;
         _indexWriter = indexWriter;
         _committer = committer;
         _clock = clock;
+        _monitor = monitor;
         Receive<RecordFailure>(Start);
     }
 
-    public static Props Props(MemoryPaths paths, ElfSettings settings, IActorRef indexWriter, IActorRef committer, TimeProvider clock) =>
-        Akka.Actor.Props.Create(() => new FailureRecorderActor(paths, settings, indexWriter, committer, clock))
+    public static Props Props(MemoryPaths paths, ElfSettings settings, IActorRef indexWriter, IActorRef committer, ElfMonitor monitor, TimeProvider clock) =>
+        Akka.Actor.Props.Create(() => new FailureRecorderActor(paths, settings, indexWriter, committer, monitor, clock))
             .WithDispatcher(ElfSettings.RecorderDispatcher);
 
     private void Start(RecordFailure request)
@@ -127,6 +130,20 @@ public sealed class FailureRecorderActor : ReceiveActor
 
     private void Finish(RecordReply reply)
     {
+        switch (reply)
+        {
+            case Recorded:
+                _monitor.RecordAcknowledged();
+                ElfMetrics.RecordsAcknowledged.Add(1);
+                ElfMetrics.AckLatency.Record(System.Diagnostics.Stopwatch.GetElapsedTime(_startedAt).TotalMilliseconds);
+                break;
+            case Rejected:
+                ElfMetrics.RecordsRejected.Add(1);
+                break;
+            default:
+                ElfMetrics.RecordsFailed.Add(1);
+                break;
+        }
         AtomicFile.TryDelete(_tempPath);
         _tempPath = null;
         _replyTo.Tell(reply);

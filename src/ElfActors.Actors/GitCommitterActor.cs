@@ -1,3 +1,4 @@
+using System.Globalization;
 using Akka.Actor;
 using Akka.Event;
 using ElfActors.Core;
@@ -10,39 +11,46 @@ namespace ElfActors.Actors;
 /// <summary>
 /// The single git writer. It owns one long-lived repository and its own index connection, and commits
 /// whatever the outbox holds in batches: everything that arrived while the previous commit ran goes into the
-/// next one. Git errors crash it on purpose: its back-off supervisor starts a fresh incarnation, which
-/// reconciles the outbox with the branch's <c>Elf-Record</c> trailers before committing again.
+/// next one. A lock held by another git process is waited out here, with bounded back-off; any other git
+/// error crashes it on purpose: its back-off supervisor starts a fresh incarnation, which reconciles the
+/// outbox with the branch's <c>Elf-Record</c> trailers before committing again.
 /// </summary>
 public sealed class GitCommitterActor : ReceiveActor, IWithTimers
 {
+    private const string RetryTimer = "retry";
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly MemoryPaths _paths;
     private readonly ElfSettings _settings;
     private readonly GitStoreFactory _gitStoreFactory;
-    private readonly CommitterIncarnations _incarnations;
+    private readonly ElfMonitor _monitor;
     private readonly TimeProvider _clock;
     private readonly List<IActorRef> _waiters = [];
+    private readonly int _incarnation;
     private IGitStore? _git;
     private MemoryIndex? _index;
     private bool _batchScheduled;
-    private string _state = "starting";
-    private string? _lastCommitId;
-    private DateTimeOffset? _lastCommitAt;
-    private readonly int _incarnation;
+    private TimeSpan _lockBackoff = TimeSpan.Zero;
+    private (string Path, DateTimeOffset Since)? _heldLock;
+    private bool _waitingForLock;
 
-    public GitCommitterActor(MemoryPaths paths, ElfSettings settings, GitStoreFactory gitStoreFactory,
-        CommitterIncarnations incarnations, TimeProvider clock)
+    public GitCommitterActor(MemoryPaths paths, ElfSettings settings, GitStoreFactory gitStoreFactory, ElfMonitor monitor, TimeProvider clock)
     {
         _paths = paths;
         _settings = settings;
         _gitStoreFactory = gitStoreFactory;
-        _incarnations = incarnations;
+        _monitor = monitor;
         _clock = clock;
-        _incarnation = incarnations.Next();
+        _incarnation = monitor.CommitterStarted();
+        ElfMetrics.CommitterRestarts.Add(1);
 
         Receive<Start>(_ => Initialise());
         Receive<CommitRequested>(_ => ScheduleBatch());
         Receive<Sweep>(_ => ScheduleBatch());
+        Receive<RetryAfterLock>(_ =>
+        {
+            _waitingForLock = false;
+            ScheduleBatch();
+        });
         Receive<RunBatch>(_ =>
         {
             _batchScheduled = false;
@@ -54,28 +62,40 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
             ScheduleBatch();
         });
         Receive<GetCommitterStatus>(_ => Sender.Tell(_index is null
-            ? new CommitterStatus(_state, 0, 0, null, null, _incarnation)
-            : new CommitterStatus(_state, _index.CountPending(), _index.CountCommitted(), _lastCommitId, _lastCommitAt, _incarnation)));
+            ? new CommitterStatus(_monitor.CommitterState, 0, 0, null, null, _incarnation)
+            : new CommitterStatus(_monitor.CommitterState, _index.CountPending(), _index.CountCommitted(),
+                _monitor.LastCommit.Id, _monitor.LastCommit.At, _incarnation)));
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(MemoryPaths paths, ElfSettings settings, GitStoreFactory gitStoreFactory,
-        CommitterIncarnations incarnations, TimeProvider clock) =>
-        Akka.Actor.Props.Create(() => new GitCommitterActor(paths, settings, gitStoreFactory, incarnations, clock))
+    public static Props Props(MemoryPaths paths, ElfSettings settings, GitStoreFactory gitStoreFactory, ElfMonitor monitor, TimeProvider clock) =>
+        Akka.Actor.Props.Create(() => new GitCommitterActor(paths, settings, gitStoreFactory, monitor, clock))
             .WithDispatcher(ElfSettings.CommitterDispatcher);
 
     // Work that can fail runs as a message, not in PreStart, so a failure is an ordinary crash that the
     // back-off supervisor answers with a delayed restart.
-    protected override void PreStart() => Self.Tell(Start.Instance);
+    protected override void PreStart()
+    {
+        _monitor.SetCommitterState(_incarnation == 1 ? "starting" : $"restarting (start {_incarnation})");
+        Self.Tell(Start.Instance);
+    }
 
     private void Initialise()
     {
-        _index = MemoryIndex.Open(_paths, _settings.Index);
-        _git = _gitStoreFactory(_paths);
-        ReconcileWithHistory();
+        try
+        {
+            _index = MemoryIndex.Open(_paths, _settings.Index);
+            _git = _gitStoreFactory(_paths);
+            ReconcileWithHistory();
+        }
+        catch (Exception e)
+        {
+            _monitor.SetCommitterState("backing off after: " + e.Message);
+            throw;
+        }
         Timers.StartPeriodicTimer("sweep", Sweep.Instance, _settings.SweepInterval);
-        _state = "idle";
+        _monitor.SetCommitterState("idle");
         ScheduleBatch();
     }
 
@@ -95,7 +115,7 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
 
     private void ScheduleBatch()
     {
-        if (_batchScheduled || _git is null) return;
+        if (_batchScheduled || _git is null || _waitingForLock) return;
         _batchScheduled = true;
         Self.Tell(RunBatch.Instance); // behind every doorbell already queued: they all join this batch
     }
@@ -114,23 +134,63 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
         var ready = pending.Where(p => File.Exists(_paths.Absolute(p.RelativePath))).ToList();
         if (ready.Count == 0)
         {
-            _state = pending.Count == 0 ? "idle" : $"waiting for {pending.Count} record files to be placed";
+            _monitor.SetCommitterState(pending.Count == 0 ? "idle" : $"waiting for {pending.Count} record files to be placed");
             AnswerWaiters(pending.Count);
             return;
         }
 
-        _state = $"committing {ready.Count} records";
-        var commitId = Git().CommitFiles(ready.Select(p => p.RelativePath).ToList(), Core.Git.CommitMessage.For(ready));
+        _monitor.SetCommitterState($"committing {ready.Count} records");
+        string commitId;
+        try
+        {
+            commitId = Git().CommitFiles(ready.Select(p => p.RelativePath).ToList(), Core.Git.CommitMessage.For(ready));
+        }
+        catch (GitLockHeldException e)
+        {
+            WaitForLock(e);
+            return;
+        }
+        catch (Exception e)
+        {
+            _monitor.SetCommitterState("backing off after: " + e.Message);
+            throw;
+        }
+
         var at = _clock.GetUtcNow();
         var ids = ready.Select(p => p.RecordId).ToList();
         Index().MarkCommitted(ids, commitId, at);
-        _lastCommitId = commitId;
-        _lastCommitAt = at;
-        _state = "idle";
+        RecordCommitted(ready, commitId, at);
         Context.System.EventStream.Publish(new RecordsCommitted(ids, commitId, at));
 
         if (pending.Count == _settings.CommitMaxBatchSize || ready.Count < pending.Count) ScheduleBatch();
         else AnswerWaiters(Index().CountPending());
+    }
+
+    /// <summary>Another git process holds a lock: wait for it with bounded back-off instead of restarting.</summary>
+    private void WaitForLock(GitLockHeldException e)
+    {
+        var path = e.LockPath is null ? "a git lock" : Path.GetRelativePath(_paths.BasePath, e.LockPath);
+        if (_heldLock?.Path != path) _heldLock = (path, _clock.GetLocalNow());
+        _lockBackoff = _lockBackoff == TimeSpan.Zero
+            ? _settings.BackoffMin
+            : TimeSpan.FromTicks(Math.Min(_lockBackoff.Ticks * 2, _settings.BackoffMax.Ticks));
+        var since = _heldLock.Value.Since.ToString("HH:mm:ss", CultureInfo.InvariantCulture);
+        _monitor.SetCommitterState($"waiting: {path} held since {since}");
+        _log.Warning("Waiting for {0} (held by another process since {1}); retrying in {2} ms", path, since, _lockBackoff.TotalMilliseconds);
+        _waitingForLock = true; // doorbells are ignored meanwhile: the outbox keeps the records
+        Timers.StartSingleTimer(RetryTimer, RetryAfterLock.Instance, _lockBackoff);
+    }
+
+    private void RecordCommitted(IReadOnlyList<OutboxEntry> committed, string commitId, DateTimeOffset at)
+    {
+        _heldLock = null;
+        _lockBackoff = TimeSpan.Zero;
+        _monitor.RecordCommit(commitId, at, committed.Count);
+        _monitor.SetCommitterState("idle");
+        ElfMetrics.Commits.Add(1);
+        ElfMetrics.RecordsCommitted.Add(committed.Count);
+        ElfMetrics.BatchSize.Record(committed.Count);
+        foreach (var entry in committed) ElfMetrics.CommitLatency.Record((at - entry.EnqueuedAt).TotalMilliseconds);
     }
 
     private void AnswerWaiters(long stillPending)
@@ -150,12 +210,4 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
         _git?.Dispose();
         _index?.Dispose();
     }
-}
-
-/// <summary>Counts committer starts across restarts (each restart is a new actor instance).</summary>
-public sealed class CommitterIncarnations
-{
-    private int _count;
-    public int Count => Volatile.Read(ref _count);
-    internal int Next() => Interlocked.Increment(ref _count);
 }

@@ -1,12 +1,19 @@
 using System.CommandLine;
-using ElfActors.Cli;
-using ElfActors.Cli.Simulation;
+using ElfActors.Cli.Commands;
+using ElfActors.Contracts.CommandLine;
 
 var root = new RootCommand("""
     elf: lossless, concurrent recording for an Emergent Learning Framework (ELF) memory.
-    Records go to memory/index.db, memory/failures/*.md and git, through one Akka.NET coordinator
-    that serializes and batches the git commits. The memory's base folder is --base, else
-    $ELF_BASE_PATH, else ~/.claude/emergent-learning.
+    Records go to memory/index.db, memory/failures/*.md and git through one host per memory, which
+    serializes and batches the git commits. Commands that record start that host when none runs.
+    The memory's base folder is --base, else $ELF_BASE_PATH, else ~/.claude/emergent-learning.
+    Exit codes: 0 success; 2 invalid input (nothing written); 3 host unreachable or timed out; 1 other failure.
     """);
-root.Subcommands.Add(SimulateCommand.Create());
+root.Subcommands.Add(RecordFailureCommand.Create());
+root.Subcommands.Add(StatusCommand.Create());
+root.Subcommands.Add(FlushCommand.Create());
+root.Subcommands.Add(VerifyCommand.Create());
+root.Subcommands.Add(StopCommand.Create());
+root.Subcommands.Add(HandOverCommands.Serve());
+root.Subcommands.Add(HandOverCommands.Simulate());
 return await CliRunner.InvokeAsync(root, args);

@@ -26,7 +26,7 @@ public static class Severity
             severity = number;
             return true;
         }
-        error = $"severity must be 1-5 or one of low, medium, high, critical (got '{Shorten(text)}')";
+        error = $"must be 1-5 or one of low, medium, high, critical (got '{Shorten(text)}')";
         return false;
     }
 

@@ -208,6 +208,49 @@ public sealed class MemoryIndex : IDisposable
         return entries;
     }
 
+    /// <summary>A learnings row as ELF stored it, or null.</summary>
+    public LearningRow? ReadLearning(long id)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = "SELECT id, type, filepath, title, summary, tags, domain, severity, created_at FROM learnings WHERE id = $id";
+        command.Parameters.AddWithValue("$id", id);
+        using var reader = command.ExecuteReader();
+        if (!reader.Read()) return null;
+        string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetValue(i).ToString();
+        return new LearningRow(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
+            Text(4), Text(5), Text(6), reader.IsDBNull(7) ? 3 : Convert.ToInt32(reader.GetValue(7), CultureInfo.InvariantCulture), Text(8));
+    }
+
+    /// <summary>The outbox entry of a learnings row: its file content and its commit (null while pending), or null if it has none.</summary>
+    public (string Content, string? CommitId)? ReadOutboxEntry(long recordId)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = "SELECT content, commit_id FROM elf_outbox WHERE row_table = 'learnings' AND row_id = $id";
+        command.Parameters.AddWithValue("$id", recordId);
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? (reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1)) : null;
+    }
+
+    /// <summary>Queues an existing row (say, one ELF wrote before ElfActors) for a commit of its file as it is.</summary>
+    public void EnqueueExisting(LearningRow row, string content, DateTimeOffset now)
+    {
+        using var transaction = _connection.BeginTransaction(deferred: false);
+        using var insert = Command(transaction, """
+            INSERT INTO elf_outbox(request_id, kind, row_table, row_id, relpath, content, subject, detail, enqueued_at)
+            VALUES ($request, $kind, 'learnings', $row, $relpath, $content, $subject, $detail, $at)
+            """, "$request", "$kind", "$row", "$relpath", "$content", "$subject", "$detail", "$at");
+        insert.Parameters["$request"].Value = "repair-learnings-" + row.Id.ToString(CultureInfo.InvariantCulture);
+        insert.Parameters["$kind"].Value = row.Type;
+        insert.Parameters["$row"].Value = row.Id;
+        insert.Parameters["$relpath"].Value = row.FilePath;
+        insert.Parameters["$content"].Value = content;
+        insert.Parameters["$subject"].Value = row.Type + ": " + row.Title;
+        insert.Parameters["$detail"].Value = $"Domain: {row.Domain} | Severity: {row.Severity.ToString(CultureInfo.InvariantCulture)}";
+        insert.Parameters["$at"].Value = now.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
+        insert.ExecuteNonQuery();
+        transaction.Commit();
+    }
+
     public long CountPending() => Scalar("SELECT COUNT(*) FROM elf_outbox WHERE commit_id IS NULL");
 
     public long CountCommitted() => Scalar("SELECT COUNT(*) FROM elf_outbox WHERE commit_id IS NOT NULL");

@@ -30,3 +30,7 @@ public sealed record FailureInsert(
     Records.ValidatedFailure Failure,
     string Content,
     string FileStem);
+
+/// <summary>A row of ELF's learnings table.</summary>
+public sealed record LearningRow(
+    long Id, string Type, string FilePath, string Title, string? Summary, string? Tags, string? Domain, int Severity, string? CreatedAt);

@@ -43,13 +43,17 @@ public sealed class CommitterFaultTests(ITestOutputHelper output)
         var replies = probe.ReceiveN(20, TimeSpan.FromSeconds(30)).ToList();
         Assert.All(replies, reply => Assert.IsType<Recorded>(reply)); // recording keeps acknowledging
 
-        // While the lock is held nothing can be committed, and the committer keeps retrying.
-        await kit.AwaitConditionAsync(() => Task.FromResult(host.Options.CommitterIncarnations.Count > 2), TimeSpan.FromSeconds(30));
+        // While the lock is held the committer waits (no restarts) and says what it waits for.
+        await kit.AwaitConditionAsync(() => Task.FromResult(host.Options.Monitor.CommitterState.StartsWith("waiting: .git/index.lock held since", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(30));
         Assert.Empty(GitHistory.Log(memory.BasePath));
+        Assert.Equal(1, host.Options.Monitor.CommitterStarts);
 
         File.Delete(indexLock);
         await host.FlushAsync();
         MemoryAssert.EveryRecordLandedExactlyOnce(memory, replies.Cast<Recorded>().ToList());
+        Assert.Equal(1, host.Options.Monitor.CommitterStarts);
+        Assert.Equal("idle", host.Options.Monitor.CommitterState);
     }
 }
 

@@ -49,7 +49,7 @@ public sealed class ElfTestHost : IAsyncDisposable
             GitStoreFactory = gitStoreFactory ?? GitStore.Factory,
             Clock = clock ?? TimeProvider.System,
         };
-        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Services.AddAkka("elf-test", akka =>
         {
             akka.AddHocon(Akka.TestKit.Xunit2.TestKit.DefaultConfig, HoconAddMode.Append);

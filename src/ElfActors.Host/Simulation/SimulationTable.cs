@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace ElfActors.Cli.Simulation;
+namespace ElfActors.Host.Simulation;
 
 /// <summary>Renders a simulation like the seed note's before/after table.</summary>
 public static class SimulationTable

@@ -1,4 +1,4 @@
-namespace ElfActors.Cli.Simulation;
+namespace ElfActors.Host.Simulation;
 
 /// <summary>The seed note's table, measured. Rates are percentages (0–100); latencies in milliseconds.</summary>
 public sealed record SimulationReport

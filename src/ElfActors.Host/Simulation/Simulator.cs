@@ -10,7 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using static ElfActors.Actors.RecordingProtocol;
 
-namespace ElfActors.Cli.Simulation;
+namespace ElfActors.Host.Simulation;
 
 /// <summary>
 /// N concurrent recorders against one memory, in this process, through the real wiring. Latencies are taken

@@ -1,4 +1,4 @@
-namespace ElfActors.Core;
+namespace ElfActors.Contracts;
 
 /// <summary>
 /// Where an ELF memory lives. The git repository is the base folder; the index and the records

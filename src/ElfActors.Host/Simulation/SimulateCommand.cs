@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.Text.Json;
-using ElfActors.Core;
+using ElfActors.Contracts.CommandLine;
 
-namespace ElfActors.Cli.Simulation;
+namespace ElfActors.Host.Simulation;
 
 public static class SimulateCommand
 {
@@ -40,7 +40,7 @@ public static class SimulateCommand
             var asJson = parse.GetValue(json);
             var progress = asJson || Console.IsErrorRedirected ? null : Console.Error;
             var report = await Simulator.RunAsync(paths, parse.GetValue(writers), TimeSpan.FromSeconds(parse.GetValue(timeout)), progress, cancellation);
-            if (asJson) Console.WriteLine(JsonSerializer.Serialize(report, CliJsonContext.Default.SimulationReport));
+            if (asJson) Console.WriteLine(JsonSerializer.Serialize(report, HostJsonContext.Default.SimulationReport));
             else Console.Write(SimulationTable.Render(report));
             return report.Consistent ? ExitCodes.Success : ExitCodes.Failure;
         });

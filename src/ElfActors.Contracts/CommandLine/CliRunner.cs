@@ -1,15 +1,6 @@
 using System.CommandLine;
 
-namespace ElfActors.Cli;
-
-/// <summary>Exit codes of the command-line contract.</summary>
-public static class ExitCodes
-{
-    public const int Success = 0;
-    public const int Failure = 1;
-    public const int InvalidInput = 2;
-    public const int HostUnreachable = 3;
-}
+namespace ElfActors.Contracts.CommandLine;
 
 public static class CliRunner
 {

@@ -1,8 +1,8 @@
 using System.Text.Json.Serialization;
-using ElfActors.Cli.Simulation;
+using ElfActors.Host.Simulation;
 
-namespace ElfActors.Cli;
+namespace ElfActors.Host;
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = false)]
 [JsonSerializable(typeof(SimulationReport))]
-internal sealed partial class CliJsonContext : JsonSerializerContext;
+internal sealed partial class HostJsonContext : JsonSerializerContext;

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 
-namespace ElfActors.Cli;
+namespace ElfActors.Contracts.CommandLine;
 
 public static class OptionValidation
 {

@@ -1,0 +1,40 @@
+using System.Diagnostics.Metrics;
+
+namespace ElfActors.Actors;
+
+/// <summary>
+/// ElfActors' instruments (meter "ElfActors"), for any System.Diagnostics.Metrics listener:
+/// dotnet-counters, OpenTelemetry, or a test's MeterListener.
+/// </summary>
+public static class ElfMetrics
+{
+    public const string MeterName = "ElfActors";
+    private static readonly Meter Meter = new(MeterName, "1.0");
+
+    public static readonly Counter<long> RecordsAcknowledged =
+        Meter.CreateCounter<long>("elf.records.acknowledged", "{record}", "Records stored (row, outbox entry, file) and acknowledged");
+
+    public static readonly Counter<long> RecordsRejected =
+        Meter.CreateCounter<long>("elf.records.rejected", "{record}", "Requests refused for invalid input");
+
+    public static readonly Counter<long> RecordsFailed =
+        Meter.CreateCounter<long>("elf.records.failed", "{record}", "Requests that failed for environmental reasons");
+
+    public static readonly Counter<long> RecordsCommitted =
+        Meter.CreateCounter<long>("elf.records.committed", "{record}", "Records that reached a git commit");
+
+    public static readonly Counter<long> Commits =
+        Meter.CreateCounter<long>("elf.commits", "{commit}", "Git commits made");
+
+    public static readonly Counter<long> CommitterRestarts =
+        Meter.CreateCounter<long>("elf.committer.starts", "{start}", "Committer starts (the first one and every restart)");
+
+    public static readonly Histogram<double> AckLatency =
+        Meter.CreateHistogram<double>("elf.ack.latency", "ms", "From a recorder receiving a request to its acknowledgement");
+
+    public static readonly Histogram<double> CommitLatency =
+        Meter.CreateHistogram<double>("elf.commit.latency", "ms", "From a record entering the outbox to its commit");
+
+    public static readonly Histogram<int> BatchSize =
+        Meter.CreateHistogram<int>("elf.commit.batch_size", "{record}", "Records per git commit");
+}

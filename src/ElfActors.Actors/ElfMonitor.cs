@@ -1,0 +1,72 @@
+namespace ElfActors.Actors;
+
+/// <summary>
+/// What the running actors report about themselves, readable from any thread without asking them (a committer
+/// that is backing off has no mailbox to ask). Written by the recorders and the committer; read by status.
+/// </summary>
+public sealed class ElfMonitor
+{
+    private readonly object _gate = new();
+    private readonly Queue<(DateTimeOffset At, int Count)> _recentCommits = new();
+    private long _acknowledged;
+    private long _committed;
+    private int _committerStarts;
+    private string _committerState = "starting";
+    private string? _lastCommitId;
+    private DateTimeOffset? _lastCommitAt;
+
+    public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
+
+    /// <summary>Set when a shutdown drain committed every record (a host's exit code reports it).</summary>
+    public bool Drained { get; internal set; }
+    public long Acknowledged => Interlocked.Read(ref _acknowledged);
+    public long Committed => Interlocked.Read(ref _committed);
+    public int CommitterStarts => Volatile.Read(ref _committerStarts);
+
+    public string CommitterState
+    {
+        get { lock (_gate) return _committerState; }
+    }
+
+    public (string? Id, DateTimeOffset? At) LastCommit
+    {
+        get { lock (_gate) return (_lastCommitId, _lastCommitAt); }
+    }
+
+    internal int CommitterStarted() => Interlocked.Increment(ref _committerStarts);
+
+    internal void RecordAcknowledged() => Interlocked.Increment(ref _acknowledged);
+
+    internal void SetCommitterState(string state)
+    {
+        lock (_gate) _committerState = state;
+    }
+
+    internal void RecordCommit(string commitId, DateTimeOffset at, int records)
+    {
+        Interlocked.Add(ref _committed, records);
+        lock (_gate)
+        {
+            _lastCommitId = commitId;
+            _lastCommitAt = at;
+            _recentCommits.Enqueue((at, records));
+            Trim(at);
+        }
+    }
+
+    /// <summary>Records committed per second over the last minute.</summary>
+    public double RecordsPerSecond(DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            Trim(now);
+            var window = Math.Min(60, Math.Max(1, (now - StartedAt).TotalSeconds));
+            return Math.Round(_recentCommits.Sum(c => c.Count) / window, 1);
+        }
+    }
+
+    private void Trim(DateTimeOffset now)
+    {
+        while (_recentCommits.Count > 0 && now - _recentCommits.Peek().At > TimeSpan.FromMinutes(1)) _recentCommits.Dequeue();
+    }
+}

@@ -1,0 +1,54 @@
+using System.CommandLine;
+using System.Globalization;
+using ElfActors.Contracts.Wire;
+
+namespace ElfActors.Cli.Commands;
+
+internal static class StatusCommand
+{
+    public static Command Create()
+    {
+        var json = ClientRunner.JsonOption();
+        var basePath = ClientRunner.BaseOption();
+        var command = new Command("status", """
+            Show the host of a memory: records waiting for a commit and committed, the last commit, what the
+            committer is doing (for example waiting for a lock another git holds), uptime and records/s.
+            Never starts a host: prints "not running" and exits 3 when none serves the memory.
+            """)
+        {
+            json, basePath,
+        };
+        command.SetAction(async parse =>
+        {
+            var paths = ClientRunner.Paths(parse, basePath);
+            var response = await ClientRunner.SendAsync("status", paths, new WireRequest { Command = WireProtocol.Commands.Status },
+                TimeSpan.FromSeconds(30), startHost: false);
+            var asJson = parse.GetValue(json);
+            if (response?.HostStatus is not { } status)
+            {
+                if (asJson) ClientRunner.PrintJson(new WireResponse { HostStatus = new HostStatus { Running = false, BasePath = paths.BasePath, CommitterState = "not running" } });
+                else Console.WriteLine($"not running (no host serves {paths.BasePath})");
+                return ExitCodes.HostUnreachable;
+            }
+            if (asJson)
+            {
+                ClientRunner.PrintJson(response);
+                return ExitCodes.Success;
+            }
+            var last = status.LastCommitId is null
+                ? "none yet"
+                : $"{status.LastCommitId[..Math.Min(12, status.LastCommitId.Length)]} at {status.LastCommitAt?.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)}";
+            Console.WriteLine($"running: pid {status.Pid}, serving {status.BasePath}");
+            Console.WriteLine($"  pending:       {status.Pending} records waiting for a commit");
+            Console.WriteLine($"  committed:     {status.Committed} records ({status.CommittedSinceStart} since start)");
+            Console.WriteLine($"  acknowledged:  {status.AcknowledgedSinceStart} since start");
+            Console.WriteLine($"  last commit:   {last}");
+            Console.WriteLine($"  committer:     {status.CommitterState} (started {status.CommitterStarts} time{(status.CommitterStarts == 1 ? "" : "s")})");
+            Console.WriteLine($"  uptime:        {TimeSpan.FromSeconds(Math.Round(status.UptimeSeconds)):c}");
+            Console.WriteLine($"  throughput:    {status.RecordsPerSecond.ToString("0.#", CultureInfo.InvariantCulture)} records/s (last minute)");
+            Console.WriteLine($"  version:       {status.Version}");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,48 @@
+using System.CommandLine;
+using System.Diagnostics;
+using ElfActors.Contracts.Wire;
+
+namespace ElfActors.Cli.Commands;
+
+internal static class StopCommand
+{
+    public static Command Create()
+    {
+        var timeout = ClientRunner.TimeoutOption(150, "the host to commit everything and exit");
+        var basePath = ClientRunner.BaseOption();
+        var command = new Command("stop", """
+            Stop the host of a memory gracefully: it stops taking requests, commits every acknowledged record and
+            exits; this command returns once it has. Never starts a host (exit 0 when none runs).
+            """)
+        {
+            timeout, basePath,
+        };
+        command.SetAction(async parse =>
+        {
+            var paths = ClientRunner.Paths(parse, basePath);
+            var wait = TimeSpan.FromSeconds(parse.GetValue(timeout));
+            var response = await ClientRunner.SendAsync("stop", paths, new WireRequest { Command = WireProtocol.Commands.Stop }, TimeSpan.FromSeconds(30), startHost: false);
+            if (response is null)
+            {
+                Console.WriteLine($"not running (no host serves {paths.BasePath})");
+                return ExitCodes.Success;
+            }
+            if (response.Status != WireProtocol.Statuses.Ok) return ClientRunner.Fail("stop", response);
+
+            // The host releases its lock as it exits: wait for that, not just for the pipe to close.
+            var deadline = Stopwatch.GetTimestamp() + (long)(wait.TotalSeconds * Stopwatch.Frequency);
+            while (Stopwatch.GetTimestamp() < deadline)
+            {
+                if (!File.Exists(HostAddress.PidFile(paths)) && await HostConnector.TryConnectAsync(paths) is null)
+                {
+                    Console.WriteLine($"stopped the host for {paths.BasePath}");
+                    return ExitCodes.Success;
+                }
+                await Task.Delay(50);
+            }
+            await Console.Error.WriteLineAsync($"elf stop: the host for {paths.BasePath} is still running after {wait.TotalSeconds:0.#}s (still committing? see elf status)");
+            return ExitCodes.HostUnreachable;
+        });
+        return command;
+    }
+}

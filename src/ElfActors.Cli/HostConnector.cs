@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using ElfActors.Contracts.Client;
+
+namespace ElfActors.Cli;
+
+/// <summary>
+/// Reaches the host of a memory, starting one when none answers. Clients that race to start a host take a
+/// start lock in turn: the first starts it, the others find it running. The host's own lock makes a
+/// second host impossible even without this courtesy.
+/// </summary>
+internal static class HostConnector
+{
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromMilliseconds(200);
+
+    public static Task<HostClient?> TryConnectAsync(MemoryPaths paths) => HostClient.TryConnectAsync(paths, ProbeTimeout);
+
+    /// <summary>A connection, or null with the reason in <c>error</c> (exit 3).</summary>
+    public static async Task<(HostClient? Client, string? Error)> ConnectOrStartAsync(MemoryPaths paths, TimeSpan startTimeout)
+    {
+        if (await TryConnectAsync(paths) is { } running) return (running, null);
+        if (!HostProcess.Exists(out var missing)) return (null, missing);
+        try
+        {
+            Directory.CreateDirectory(paths.StateDirectory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return (null, $"cannot create {paths.StateDirectory}: {e.Message}");
+        }
+
+        var deadline = Stopwatch.GetTimestamp() + (long)(startTimeout.TotalSeconds * Stopwatch.Frequency);
+        while (Stopwatch.GetTimestamp() < deadline)
+        {
+            var startLock = TryLock(HostAddress.StartLockFile(paths));
+            if (startLock is null)
+            {
+                // Another client is starting the host: wait for it to answer.
+                if (await TryConnectAsync(paths) is { } started) return (started, null);
+                continue;
+            }
+            using (startLock)
+            {
+                if (await TryConnectAsync(paths) is { } startedMeanwhile) return (startedMeanwhile, null);
+                var pid = HostProcess.StartInBackground(paths);
+                while (Stopwatch.GetTimestamp() < deadline)
+                {
+                    if (await TryConnectAsync(paths) is { } client) return (client, null);
+                    if (pid is { } p && !HostProcess.IsAlive(p))
+                    {
+                        // It may have lost the race to a host started by someone else, which then answers.
+                        if (await TryConnectAsync(paths) is { } other) return (other, null);
+                        return (null, $"the host for {paths.BasePath} exited while starting: {LastLogLine(paths)}");
+                    }
+                }
+                return (null, $"no host answered for {paths.BasePath} within {startTimeout.TotalSeconds:0.#}s; see {HostAddress.LogFile(paths)}");
+            }
+        }
+        return (null, $"no host answered for {paths.BasePath} within {startTimeout.TotalSeconds:0.#}s");
+    }
+
+    private static FileStream? TryLock(string path)
+    {
+        try
+        {
+            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            Thread.Sleep(20);
+            return null;
+        }
+    }
+
+    private static string LastLogLine(MemoryPaths paths)
+    {
+        try
+        {
+            return File.ReadLines(HostAddress.LogFile(paths)).LastOrDefault(l => l.Trim().Length > 0)?.Trim() ?? "(no log)";
+        }
+        catch (IOException)
+        {
+            return "(no log)";
+        }
+    }
+}

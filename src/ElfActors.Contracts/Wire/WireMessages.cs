@@ -1,0 +1,121 @@
+namespace ElfActors.Contracts.Wire;
+
+/// <summary>Protocol constants shared by the `elf` client and the host.</summary>
+public static class WireProtocol
+{
+    public const int Version = 1;
+
+    /// <summary>Largest frame either side accepts (a 50,000-character summary is at most ~200 KB of UTF-8).</summary>
+    public const int MaxFrameBytes = 1024 * 1024;
+
+    public static class Commands
+    {
+        public const string RecordFailure = "record-failure";
+        public const string Status = "status";
+        public const string Flush = "flush";
+        public const string Verify = "verify";
+        public const string Stop = "stop";
+        public const string Ping = "ping";
+    }
+
+    public static class Statuses
+    {
+        /// <summary>Done as asked.</summary>
+        public const string Ok = "ok";
+        /// <summary>Invalid input: nothing written (exit 2).</summary>
+        public const string Rejected = "rejected";
+        /// <summary>The environment failed (exit 1).</summary>
+        public const string Failed = "failed";
+        /// <summary>Not done within the time asked for (exit 3).</summary>
+        public const string Timeout = "timeout";
+        /// <summary>The request itself was unusable: see <see cref="WireResponse.Error"/> (exit 1).</summary>
+        public const string Error = "error";
+    }
+
+    public static class Errors
+    {
+        public const string FrameTooLarge = "frame-too-large";
+        public const string MalformedFrame = "malformed-frame";
+        public const string MalformedJson = "malformed-json";
+        public const string UnsupportedVersion = "unsupported-version";
+        public const string UnknownCommand = "unknown-command";
+        public const string ShuttingDown = "shutting-down";
+        public const string Internal = "internal";
+    }
+}
+
+/// <summary>The fields of a failure as the caller gave them; the host validates them.</summary>
+public sealed record FailureFields(string? Title, string? Domain, string? Severity, string? Tags, string? Summary);
+
+/// <summary>One request frame.</summary>
+public sealed record WireRequest
+{
+    public int Version { get; init; } = WireProtocol.Version;
+    public string Command { get; init; } = string.Empty;
+    public string? RequestId { get; init; }
+    public FailureFields? Failure { get; init; }
+    /// <summary>record-failure: answer only once the record's commit exists.</summary>
+    public bool WaitCommit { get; init; }
+    /// <summary>How long the host may take (flush, verify, --wait-commit).</summary>
+    public double? TimeoutSeconds { get; init; }
+    /// <summary>verify: repair what can be repaired.</summary>
+    public bool Repair { get; init; }
+}
+
+/// <summary>One response frame. <see cref="Status"/> decides the client's exit code.</summary>
+public sealed record WireResponse
+{
+    public int Version { get; init; } = WireProtocol.Version;
+    public string Status { get; init; } = WireProtocol.Statuses.Ok;
+    /// <summary>For <c>error</c>: which protocol rule the request broke.</summary>
+    public string? Error { get; init; }
+    public string? Message { get; init; }
+    public IReadOnlyList<FieldError>? Errors { get; init; }
+    public RecordResult? Record { get; init; }
+    public HostStatus? HostStatus { get; init; }
+    public FlushResult? Flush { get; init; }
+    public VerifyResult? Verify { get; init; }
+
+    public static WireResponse ProtocolError(string error, string message) =>
+        new() { Status = WireProtocol.Statuses.Error, Error = error, Message = message };
+}
+
+public sealed record FieldError(string Field, string Message);
+
+public sealed record RecordResult(long Id, string Path, string RequestId, bool Duplicate, string? Commit);
+
+public sealed record FlushResult(long Pending, long Committed, double Seconds);
+
+public sealed record HostStatus
+{
+    public bool Running { get; init; }
+    public string BasePath { get; init; } = string.Empty;
+    public int? Pid { get; init; }
+    public string? Version { get; init; }
+    public double UptimeSeconds { get; init; }
+    public long Pending { get; init; }
+    public long Committed { get; init; }
+    public long AcknowledgedSinceStart { get; init; }
+    public long CommittedSinceStart { get; init; }
+    public string? LastCommitId { get; init; }
+    public DateTimeOffset? LastCommitAt { get; init; }
+    public string CommitterState { get; init; } = string.Empty;
+    public int CommitterStarts { get; init; }
+    /// <summary>Records committed per second over the last minute.</summary>
+    public double RecordsPerSecond { get; init; }
+}
+
+public sealed record VerifyResult
+{
+    public bool Consistent { get; init; }
+    public int Rows { get; init; }
+    public int Files { get; init; }
+    public int TrackedFiles { get; init; }
+    public long Pending { get; init; }
+    public IReadOnlyList<string> RowsWithoutFile { get; init; } = [];
+    public IReadOnlyList<string> FilesWithoutRow { get; init; } = [];
+    public IReadOnlyList<string> RowsNotInGit { get; init; } = [];
+    public IReadOnlyList<string> InGitWithoutRow { get; init; } = [];
+    public IReadOnlyList<string> InSeveralCommits { get; init; } = [];
+    public IReadOnlyList<string> Repairs { get; init; } = [];
+}

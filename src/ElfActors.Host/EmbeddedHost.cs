@@ -1,0 +1,69 @@
+using Akka.Hosting;
+using ElfActors.Actors;
+using ElfActors.Host.Pipe;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace ElfActors.Host;
+
+/// <summary>How a host process is set up (serve and simulate share it).</summary>
+public sealed record HostSettings
+{
+    public LogLevel MinimumLogLevel { get; init; } = LogLevel.Warning;
+
+    /// <summary>Extra HOCON files; later ones win over earlier ones and over hocon/elf.hocon.</summary>
+    public IReadOnlyList<string> ConfigFiles { get; init; } = [];
+
+    /// <summary>Serve the `elf` client on the memory's named pipe.</summary>
+    public bool ServePipe { get; init; }
+
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(150);
+}
+
+/// <summary>A generic host running ElfActors, wired exactly as any embedding host would be (WithElfActors).</summary>
+public static class EmbeddedHost
+{
+    public static IHost Build(ElfActorsOptions options, HostSettings? settings = null)
+    {
+        settings ??= new HostSettings();
+        var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        // Logs go to stderr so that stdout stays machine-readable (--json).
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+        }).AddFilter(level => level >= settings.MinimumLogLevel);
+        builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.ShutdownTimeout);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddAkka("elf", akka =>
+        {
+            akka.ConfigureLoggers(loggers =>
+            {
+                loggers.LogLevel = settings.MinimumLogLevel <= LogLevel.Information ? Akka.Event.LogLevel.InfoLevel : Akka.Event.LogLevel.WarningLevel;
+                loggers.ClearLoggers();
+                loggers.AddLoggerFactory();
+            });
+            akka.AddHocon("""
+                akka.stdout-loglevel = WARNING
+                akka.log-dead-letters-during-shutdown = off
+                akka.log-dead-letters = off
+                """, HoconAddMode.Prepend);
+            // hocon/elf.hocon beside the binaries overrides the embedded defaults; --config files override both.
+            var shipped = Path.Combine(AppContext.BaseDirectory, "hocon", "elf.hocon");
+            if (File.Exists(shipped)) akka.AddHoconFile(shipped, HoconAddMode.Prepend);
+            foreach (var file in settings.ConfigFiles) akka.AddHoconFile(Path.GetFullPath(file), HoconAddMode.Prepend);
+            akka.WithElfActors(options);
+        });
+        if (settings.ServePipe)
+        {
+            builder.Services.AddSingleton(options.Paths);
+            builder.Services.AddSingleton(sp => new CommitWaiter(sp.GetRequiredService<Akka.Actor.ActorSystem>(), options.Paths));
+            builder.Services.AddSingleton<RequestHandler>();
+            // Registered after Akka, so it stops first: no new requests, in-flight ones answered, then the drain.
+            builder.Services.AddHostedService<PipeServer>();
+        }
+        return builder.Build();
+    }
+}

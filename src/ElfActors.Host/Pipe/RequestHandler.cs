@@ -1,0 +1,182 @@
+using System.Diagnostics;
+using System.Reflection;
+using Akka.Actor;
+using Akka.Hosting;
+using ElfActors.Actors;
+using ElfActors.Contracts.Wire;
+using ElfActors.Core.Audit;
+using ElfActors.Core.Records;
+using ElfActors.Core.Storage;
+using Microsoft.Extensions.Hosting;
+using static ElfActors.Contracts.Wire.WireProtocol;
+
+namespace ElfActors.Host.Pipe;
+
+/// <summary>Turns one wire request into messages to the actors, and their answers into one wire response.</summary>
+public sealed class RequestHandler(
+    ElfActorsOptions options,
+    ActorRegistry registry,
+    ActorSystem system,
+    CommitWaiter commitWaiter,
+    IHostApplicationLifetime lifetime)
+{
+    private static readonly string Version =
+        typeof(RequestHandler).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+
+    private readonly ElfSettings _settings = ElfSettings.From(system.Settings.Config);
+
+    public async Task<WireResponse> HandleAsync(WireRequest request)
+    {
+        if (request.Version != WireProtocol.Version)
+            return WireResponse.ProtocolError(Errors.UnsupportedVersion,
+                $"protocol version {request.Version} is not supported (this host speaks {WireProtocol.Version}); use the elf client that came with this host");
+        if (lifetime.ApplicationStopping.IsCancellationRequested && request.Command is Commands.RecordFailure)
+            return WireResponse.ProtocolError(Errors.ShuttingDown, "the host is shutting down; retry and a new host will start");
+
+        return request.Command switch
+        {
+            Commands.RecordFailure => await RecordFailureAsync(request),
+            Commands.Status => Status(),
+            Commands.Flush => await FlushAsync(Timeout(request, 60)),
+            Commands.Verify => await VerifyAsync(request),
+            Commands.Stop => Stop(),
+            Commands.Ping => new WireResponse { Message = "pong" },
+            _ => WireResponse.ProtocolError(Errors.UnknownCommand, $"unknown command '{request.Command}'"),
+        };
+    }
+
+    private async Task<WireResponse> RecordFailureAsync(WireRequest request)
+    {
+        if (request.Failure is not { } fields)
+            return new WireResponse { Status = Statuses.Rejected, Message = "record-failure needs the failure's fields", Errors = [new("failure", "missing")] };
+        var requestId = request.RequestId ?? RequestId.New();
+        var recording = await registry.GetAsync<ElfRecording>();
+        RecordingProtocol.RecordReply reply;
+        try
+        {
+            reply = await recording.Ask<RecordingProtocol.RecordReply>(
+                new RecordingProtocol.RecordFailure(requestId, new FailureInput(fields.Title, fields.Domain, fields.Severity, fields.Tags, fields.Summary)),
+                _settings.RecorderReplyTimeout + TimeSpan.FromSeconds(5));
+        }
+        catch (AskTimeoutException)
+        {
+            return new WireResponse { Status = Statuses.Timeout, Message = "the host did not record the failure in time; retry with the same --request-id" };
+        }
+
+        switch (reply)
+        {
+            case RecordingProtocol.Rejected rejected:
+                return new WireResponse
+                {
+                    Status = Statuses.Rejected,
+                    Message = rejected.Message,
+                    Errors = rejected.Errors.Select(e => new FieldError(e.Field, e.Message)).ToList(),
+                };
+            case RecordingProtocol.Failed failed:
+                return new WireResponse { Status = Statuses.Failed, Message = failed.Reason };
+        }
+
+        var recorded = (RecordingProtocol.Recorded)reply;
+        var result = new RecordResult(recorded.RecordId, recorded.RelativePath, requestId, recorded.Duplicate, null);
+        if (!request.WaitCommit) return new WireResponse { Record = result };
+
+        var commit = await commitWaiter.WaitAsync(recorded.RecordId, Timeout(request, 60));
+        return commit is null
+            ? new WireResponse
+            {
+                Status = Statuses.Timeout,
+                Record = result,
+                Message = $"recorded as {recorded.RecordId} ({recorded.RelativePath}), but not committed within {Timeout(request, 60).TotalSeconds:0.#}s; it stays queued",
+            }
+            : new WireResponse { Record = result with { Commit = commit } };
+    }
+
+    private WireResponse Status()
+    {
+        var counts = OutboxQueries.Counts(options.Paths);
+        var monitor = options.Monitor;
+        var now = DateTimeOffset.UtcNow;
+        var (lastId, lastAt) = monitor.LastCommit;
+        return new WireResponse
+        {
+            HostStatus = new HostStatus
+            {
+                Running = true,
+                BasePath = options.Paths.BasePath,
+                Pid = Environment.ProcessId,
+                Version = Version,
+                UptimeSeconds = Math.Round((now - monitor.StartedAt).TotalSeconds, 1),
+                Pending = counts.Pending,
+                Committed = counts.Committed,
+                AcknowledgedSinceStart = monitor.Acknowledged,
+                CommittedSinceStart = monitor.Committed,
+                LastCommitId = lastId ?? counts.LastCommitId,
+                LastCommitAt = lastAt ?? counts.LastCommitAt,
+                CommitterState = monitor.CommitterState,
+                CommitterStarts = monitor.CommitterStarts,
+                RecordsPerSecond = monitor.RecordsPerSecond(now),
+            },
+        };
+    }
+
+    private async Task<WireResponse> FlushAsync(TimeSpan timeout)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var committer = await registry.GetAsync<ElfCommitter>();
+        var deadline = started + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        while (true)
+        {
+            var left = TimeSpan.FromSeconds((deadline - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency);
+            if (left <= TimeSpan.Zero) break;
+            try
+            {
+                // A committer that restarts loses the question: ask again, a few seconds at a time.
+                await committer.Ask<CommitterProtocol.AllCommitted>(CommitterProtocol.AwaitAllCommitted.Instance,
+                    left < TimeSpan.FromSeconds(5) ? left : TimeSpan.FromSeconds(5));
+                var done = OutboxQueries.Counts(options.Paths);
+                return new WireResponse { Flush = new FlushResult(done.Pending, done.Committed, Seconds(started)) };
+            }
+            catch (AskTimeoutException)
+            {
+            }
+        }
+        var counts = OutboxQueries.Counts(options.Paths);
+        return new WireResponse
+        {
+            Status = Statuses.Timeout,
+            Flush = new FlushResult(counts.Pending, counts.Committed, Seconds(started)),
+            Message = $"{counts.Pending} records still wait for a commit after {timeout.TotalSeconds:0.#}s (committer: {options.Monitor.CommitterState})",
+        };
+    }
+
+    private async Task<WireResponse> VerifyAsync(WireRequest request)
+    {
+        var timeout = Timeout(request, 60);
+        await FlushAsync(timeout); // what is merely queued is not an inconsistency
+        IReadOnlyList<string> repairs = [];
+        if (request.Repair)
+        {
+            repairs = await Task.Run(() => MemoryVerifier.Repair(options.Paths, _settings.Index, _settings.FsyncFiles, options.Clock));
+            (await registry.GetAsync<ElfCommitter>()).Tell(new CommitterProtocol.CommitRequested(0));
+            await FlushAsync(timeout);
+        }
+        var result = await Task.Run(() => MemoryVerifier.Verify(options.Paths)) with { Repairs = repairs };
+        return new WireResponse { Status = result.Consistent ? Statuses.Ok : Statuses.Failed, Verify = result };
+    }
+
+    private WireResponse Stop()
+    {
+        // Answer first; the drain (every acknowledged record committed) runs as the host shuts down.
+        _ = Task.Run(async () =>
+        {
+            await Task.Delay(50);
+            lifetime.StopApplication();
+        });
+        return new WireResponse { Message = "stopping: committing every acknowledged record, then exiting" };
+    }
+
+    private static TimeSpan Timeout(WireRequest request, double defaultSeconds) =>
+        TimeSpan.FromSeconds(request.TimeoutSeconds is > 0 and <= 86_400 ? request.TimeoutSeconds.Value : defaultSeconds);
+
+    private static double Seconds(long started) => Math.Round(Stopwatch.GetElapsedTime(started).TotalSeconds, 3);
+}

@@ -1,0 +1,12 @@
+using System.CommandLine;
+using ElfActors.Contracts.CommandLine;
+using ElfActors.Host;
+using ElfActors.Host.Simulation;
+
+var root = new RootCommand("""
+    elf-host: the ElfActors host. The `elf` client runs it for `elf serve` and `elf simulate`, and starts it
+    in the background when a command finds no host for its memory. See `elf --help`.
+    """);
+root.Subcommands.Add(ServeCommand.Create());
+root.Subcommands.Add(SimulateCommand.Create());
+return await CliRunner.InvokeAsync(root, args);
