@@ -45,17 +45,29 @@ internal static class HostConnector
                 while (Stopwatch.GetTimestamp() < deadline)
                 {
                     if (await TryConnectAsync(paths) is { } client) return (client, null);
-                    if (pid is { } p && !HostProcess.IsAlive(p))
-                    {
-                        // It may have lost the race to a host started by someone else, which then answers.
-                        if (await TryConnectAsync(paths) is { } other) return (other, null);
-                        return (null, $"the host for {paths.BasePath} exited while starting: {LastLogLine(paths)}");
-                    }
+                    if (pid is not { } p || HostProcess.IsAlive(p)) continue;
+                    if (await TryConnectAsync(paths) is { } other) return (other, null);
+                    // A host that is still draining holds the memory's lock: the new one gave way. Wait, then start again.
+                    if (HostHoldingLock(paths) is not null) break;
+                    return (null, $"the host for {paths.BasePath} exited while starting: {LastLogLine(paths)}");
                 }
-                return (null, $"no host answered for {paths.BasePath} within {startTimeout.TotalSeconds:0.#}s; see {HostAddress.LogFile(paths)}");
             }
+            await Task.Delay(100);
         }
         return (null, $"no host answered for {paths.BasePath} within {startTimeout.TotalSeconds:0.#}s");
+    }
+
+    /// <summary>The pid of a live host that holds the memory's lock, if any.</summary>
+    private static int? HostHoldingLock(MemoryPaths paths)
+    {
+        try
+        {
+            return int.TryParse(File.ReadAllText(HostAddress.PidFile(paths)).Trim(), out var pid) && HostProcess.IsAlive(pid) ? pid : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
     }
 
     private static FileStream? TryLock(string path)

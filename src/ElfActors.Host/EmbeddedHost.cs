@@ -36,6 +36,7 @@ public static class EmbeddedHost
         }).AddFilter(level => level >= settings.MinimumLogLevel);
         builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.ShutdownTimeout);
+        builder.Services.AddSingleton<IHostLifetime, SignalLifetime>();
         builder.Services.AddSingleton(options);
         builder.Services.AddAkka("elf", akka =>
         {
@@ -45,7 +46,11 @@ public static class EmbeddedHost
                 loggers.ClearLoggers();
                 loggers.AddLoggerFactory();
             });
+            // The host's lifetime (SIGTERM, Ctrl-C, `elf stop`) runs CoordinatedShutdown through Akka.Hosting.
+            // Akka's own CLR hook would run it inside the signal handler, after which .NET 10 exits with 143
+            // before the host has stopped.
             akka.AddHocon("""
+                akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
                 akka.stdout-loglevel = WARNING
                 akka.log-dead-letters-during-shutdown = off
                 akka.log-dead-letters = off

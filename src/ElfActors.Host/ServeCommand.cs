@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.Extensions.DependencyInjection;
 using ElfActors.Actors;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -68,6 +69,10 @@ public static class ServeCommand
         {
             var options = new ElfActorsOptions { Paths = paths };
             using var host = EmbeddedHost.Build(options, settings);
+            var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+            // SignalLifetime turns SIGTERM, Ctrl-C and SIGQUIT into a host stop; the stop drains the outbox.
+            lifetime.ApplicationStopping.Register(() =>
+                Console.Error.WriteLine("elf serve: stopping; committing every acknowledged record, then exiting"));
             await Console.Error.WriteLineAsync($"elf serve: serving {paths.BasePath} (pid {Environment.ProcessId})");
             await host.RunAsync();
             var pending = Core.Storage.OutboxQueries.Counts(paths).Pending;

@@ -32,6 +32,18 @@ internal static class ClientRunner
     /// </summary>
     public static async Task<WireResponse?> SendAsync(string command, MemoryPaths paths, WireRequest request, TimeSpan timeout, bool startHost)
     {
+        // A host that is shutting down refuses new records; the request (same request id) goes to the next host.
+        var deadline = DateTime.UtcNow + StartTimeout;
+        while (true)
+        {
+            var response = await SendOnceAsync(command, paths, request, timeout, startHost);
+            if (!startHost || response?.Error != WireProtocol.Errors.ShuttingDown || DateTime.UtcNow > deadline) return response;
+            await Task.Delay(100);
+        }
+    }
+
+    private static async Task<WireResponse?> SendOnceAsync(string command, MemoryPaths paths, WireRequest request, TimeSpan timeout, bool startHost)
+    {
         HostClient? client;
         if (startHost)
         {

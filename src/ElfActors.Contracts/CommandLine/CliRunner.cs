@@ -14,6 +14,8 @@ public static class CliRunner
             await Console.Error.WriteLineAsync("Run 'elf --help' (or 'elf <command> --help') for usage.");
             return ExitCodes.InvalidInput;
         }
-        return await parse.InvokeAsync();
+        // System.CommandLine would answer SIGTERM by cancelling the action and, 2 s later, exiting with 143.
+        // A host must finish its own graceful drain (and the client its request), so it is switched off.
+        return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
     }
 }
