@@ -1,6 +1,5 @@
 using Akka.Hosting;
 using ElfActors.Actors;
-using ElfActors.Host.Pipe;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -37,7 +36,6 @@ public static class EmbeddedHost
         builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.ShutdownTimeout);
         builder.Services.AddSingleton<IHostLifetime, SignalLifetime>();
-        builder.Services.AddSingleton(options);
         builder.Services.AddAkka("elf", akka =>
         {
             akka.ConfigureLoggers(loggers =>
@@ -61,14 +59,7 @@ public static class EmbeddedHost
             foreach (var file in settings.ConfigFiles) akka.AddHoconFile(Path.GetFullPath(file), HoconAddMode.Prepend);
             akka.WithElfActors(options);
         });
-        if (settings.ServePipe)
-        {
-            builder.Services.AddSingleton(options.Paths);
-            builder.Services.AddSingleton(sp => new CommitWaiter(sp.GetRequiredService<Akka.Actor.ActorSystem>(), options.Paths));
-            builder.Services.AddSingleton<RequestHandler>();
-            // Registered after Akka, so it stops first: no new requests, in-flight ones answered, then the drain.
-            builder.Services.AddHostedService<PipeServer>();
-        }
+        if (settings.ServePipe) builder.Services.AddElfPipeServer(options);
         return builder.Build();
     }
 }

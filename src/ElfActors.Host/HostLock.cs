@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 
 namespace ElfActors.Host;
@@ -10,14 +11,20 @@ namespace ElfActors.Host;
 /// </summary>
 public sealed class HostLock : IDisposable
 {
+    private static readonly ConcurrentDictionary<string, HostLock> HeldHere = new();
     private readonly FileStream _lock;
     private readonly string _pidFile;
+    private readonly string _key;
 
-    private HostLock(FileStream @lock, string pidFile)
+    private HostLock(FileStream @lock, string pidFile, string key)
     {
         _lock = @lock;
         _pidFile = pidFile;
+        _key = key;
     }
+
+    /// <summary>Whether this process already holds the memory's lock (an embedding host that also serves the pipe).</summary>
+    public static bool HeldByThisProcess(MemoryPaths paths) => HeldHere.ContainsKey(paths.BasePath);
 
     public static bool TryAcquire(MemoryPaths paths, out HostLock? hostLock, out string? holder)
     {
@@ -29,7 +36,8 @@ public sealed class HostLock : IDisposable
             var stream = new FileStream(HostAddress.LockFile(paths), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
             var pidFile = HostAddress.PidFile(paths);
             File.WriteAllText(pidFile, Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
-            hostLock = new HostLock(stream, pidFile);
+            hostLock = new HostLock(stream, pidFile, paths.BasePath);
+            HeldHere[paths.BasePath] = hostLock;
             return true;
         }
         catch (IOException)
@@ -54,6 +62,7 @@ public sealed class HostLock : IDisposable
 
     public void Dispose()
     {
+        HeldHere.TryRemove(_key, out _);
         try { File.Delete(_pidFile); } catch (IOException) { }
         _lock.Dispose();
     }

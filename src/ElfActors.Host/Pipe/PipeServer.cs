@@ -20,8 +20,16 @@ public sealed class PipeServer(MemoryPaths paths, RequestHandler handler, ILogge
 
     public string PipeName { get; } = HostAddress.PipeName(paths);
 
+    private HostLock? _ownLock;
+
     public override Task StartAsync(CancellationToken cancellationToken)
     {
+        // One host per memory: `elf serve` takes the lock before anything starts; an embedding host gets it here.
+        if (!HostLock.HeldByThisProcess(paths))
+        {
+            if (!HostLock.TryAcquire(paths, out _ownLock, out var holder))
+                throw new InvalidOperationException($"another elf host ({holder}) already serves {paths.BasePath}; not opening a second pipe");
+        }
         // The first instance binds the socket (replacing a stale one a killed host left): once StartAsync
         // returns, clients can connect. The host lock guarantees no live host owns this path.
         _first = CreateInstance();
@@ -139,5 +147,6 @@ public sealed class PipeServer(MemoryPaths paths, RequestHandler handler, ILogge
         if (_first is not null) await _first.DisposeAsync();
         // Requests in flight finish (their records are acknowledged or refused) before the actors stop.
         await Task.WhenAll(_connections.Values).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _ownLock?.Dispose();
     }
 }

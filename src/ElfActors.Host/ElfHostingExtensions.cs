@@ -1,0 +1,24 @@
+using ElfActors.Actors;
+using ElfActors.Host.Pipe;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace ElfActors.Host;
+
+public static class ElfHostingExtensions
+{
+    /// <summary>
+    /// Serves the `elf` client on the memory's named pipe from any generic host that runs ElfActors
+    /// (<c>AddAkka(…, b => b.WithElfActors(options))</c>), so agents' `elf record-failure` calls reach an
+    /// orchestrator's own actor system. Call it after AddAkka: it stops first, answering requests in flight
+    /// before the actors drain. Takes the memory's host lock if this process does not hold it yet.
+    /// </summary>
+    public static IServiceCollection AddElfPipeServer(this IServiceCollection services, ElfActorsOptions options)
+    {
+        services.AddSingleton(options);
+        services.AddSingleton(options.Paths);
+        services.AddSingleton(sp => new CommitWaiter(sp.GetRequiredService<Akka.Actor.ActorSystem>(), options.Paths));
+        services.AddSingleton<RequestHandler>();
+        services.AddHostedService<PipeServer>();
+        return services;
+    }
+}

@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using ElfActors.Tests.Support;
+
+namespace ElfActors.Tests.EndToEnd;
+
+/// <summary>
+/// `dotnet publish src/ElfActors.Cli -c Release -o DIR`, once per test run: the native `elf` and `elf-host`
+/// exactly as a user gets them. End-to-end tests run those binaries as separate processes.
+/// </summary>
+public sealed class PublishedElf : IDisposable
+{
+    public PublishedElf()
+    {
+        Directory = Path.Combine(Path.GetTempPath(), "elf-published-" + Guid.NewGuid().ToString("N")[..8]);
+        var repository = FindRepository();
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = repository,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[] { "publish", "src/ElfActors.Cli", "-c", "Release", "-o", Directory, "--nologo", "-v", "q", "-nodeReuse:false" })
+            start.ArgumentList.Add(argument);
+        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+        using var publish = Process.Start(start)!;
+        var stderr = publish.StandardError.ReadToEndAsync();
+        var stdout = publish.StandardOutput.ReadToEnd();
+        if (!publish.WaitForExit(TimeSpan.FromMinutes(10)) || publish.ExitCode != 0)
+            throw new InvalidOperationException($"dotnet publish failed ({publish.ExitCode}):\n{stdout}\n{stderr.Result}");
+        Elf = Path.Combine(Directory, "elf");
+        if (!File.Exists(Elf) || !File.Exists(Path.Combine(Directory, "elf-host")))
+            throw new InvalidOperationException($"dotnet publish did not produce elf and elf-host in {Directory}");
+    }
+
+    public string Directory { get; }
+    public string Elf { get; }
+
+    /// <summary>Runs `elf` with these arguments (and environment), waiting at most <paramref name="timeout"/>.</summary>
+    public async Task<ProcessResult> RunAsync(IEnumerable<string> arguments, IDictionary<string, string>? environment = null, TimeSpan? timeout = null)
+    {
+        var start = new ProcessStartInfo(Elf)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var cancellation = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(120));
+        try
+        {
+            await process.WaitForExitAsync(cancellation.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"elf {string.Join(' ', start.ArgumentList)} did not finish in time");
+        }
+        return new ProcessResult(process.ExitCode, await stdout, await stderr);
+    }
+
+    public Task<ProcessResult> RunAsync(params string[] arguments) => RunAsync(arguments, null, null);
+
+    /// <summary>Starts `elf serve --base …` in the foreground of a child process.</summary>
+    public Process StartServe(string basePath)
+    {
+        var start = new ProcessStartInfo(Elf)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var argument in new[] { "serve", "--base", basePath }) start.ArgumentList.Add(argument);
+        var process = Process.Start(start)!;
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    /// <summary>elf-host processes serving this memory, read from /proc (not from ElfActors).</summary>
+    public static int HostProcesses(string basePath) =>
+        System.IO.Directory.EnumerateDirectories("/proc")
+            .Select(d => Path.Combine(d, "cmdline"))
+            .Select(path => { try { return File.ReadAllText(path).Split('\0'); } catch (IOException) { return []; } catch (UnauthorizedAccessException) { return []; } })
+            .Count(argv => argv.Length > 3 && argv[0].EndsWith("elf-host", StringComparison.Ordinal) && argv[1] == "serve" && argv.Contains(basePath));
+
+    private static string FindRepository()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+            if (File.Exists(Path.Combine(directory.FullName, "ElfActors.sln"))) return directory.FullName;
+        throw new InvalidOperationException("cannot find ElfActors.sln above " + AppContext.BaseDirectory);
+    }
+
+    public void Dispose()
+    {
+        try { System.IO.Directory.Delete(Directory, recursive: true); } catch (IOException) { }
+    }
+}
+
+public sealed record ProcessResult(int ExitCode, string Stdout, string Stderr)
+{
+    public override string ToString() => $"exit {ExitCode}\nstdout: {Stdout}\nstderr: {Stderr}";
+}
+
+[CollectionDefinition(Name)]
+public sealed class PublishedElfCollection : ICollectionFixture<PublishedElf>
+{
+    public const string Name = "published elf";
+}
+
+/// <summary>A temp memory whose host (if any) is stopped afterwards.</summary>
+public sealed class ServedMemory(PublishedElf elf) : IAsyncDisposable
+{
+    public TempMemory Memory { get; } = new();
+    public string Base => Memory.BasePath;
+
+    public async ValueTask DisposeAsync()
+    {
+        await elf.RunAsync("stop", "--base", Base);
+        Memory.Dispose();
+    }
+}
