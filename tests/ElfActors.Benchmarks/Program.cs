@@ -1,0 +1,7 @@
+using System.CommandLine;
+using ElfActors.Benchmarks;
+using ElfActors.Contracts.CommandLine;
+
+var root = new RootCommand("ElfActors benchmark harness. Figures are reported as ratios against a baseline measured in the same run.");
+root.Subcommands.Add(HotPathBenchmark.Create());
+return await CliRunner.InvokeAsync(root, args);
