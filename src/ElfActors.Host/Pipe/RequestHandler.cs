@@ -166,12 +166,9 @@ public sealed class RequestHandler(
 
     private WireResponse Stop()
     {
-        // Answer first; the drain (every acknowledged record committed) runs as the host shuts down.
-        _ = Task.Run(async () =>
-        {
-            await Task.Delay(50);
-            lifetime.StopApplication();
-        });
+        // The pipe server answers this request before it stops (it waits for requests in flight); the drain
+        // (every acknowledged record committed) runs as the host shuts down.
+        _ = Task.Run(lifetime.StopApplication);
         return new WireResponse { Message = "stopping: committing every acknowledged record, then exiting" };
     }
 

@@ -55,8 +55,10 @@ public sealed class HostEndToEndTests(PublishedElf elf)
         Assert.Equal(0, PublishedElf.HostProcesses(served.Base));
     }
 
-    [Fact]
-    public async Task Sigterm_in_the_middle_of_a_load_commits_every_acknowledged_record_and_exits_0()
+    [Theory]
+    [InlineData("TERM")]
+    [InlineData("INT")] // Ctrl-C
+    public async Task A_stop_signal_in_the_middle_of_a_load_commits_every_acknowledged_record_and_exits_0(string signal)
     {
         await using var served = new ServedMemory(elf);
         using var host = elf.StartServe(served.Base);
@@ -64,8 +66,8 @@ public sealed class HostEndToEndTests(PublishedElf elf)
 
         var load = Enumerable.Range(0, 300).Select(i => Record(served.Base, $"Term {i}")).ToList();
         await Task.WhenAny(Task.WhenAll(load), Task.Delay(300));
-        Tools.Run("kill", "/", "-TERM", host.Id.ToString());
-        Assert.True(host.WaitForExit(TimeSpan.FromSeconds(120)), "the host did not exit after SIGTERM");
+        Tools.Run("kill", "/", "-" + signal, host.Id.ToString());
+        Assert.True(host.WaitForExit(TimeSpan.FromSeconds(120)), $"the host did not exit after SIG{signal}");
         Assert.Equal(0, host.ExitCode);
 
         var results = await Task.WhenAll(load);
