@@ -13,19 +13,6 @@ public static class CommitterProtocol
 
     public sealed record AllCommitted(long CommittedRecords);
 
-    public sealed record GetCommitterStatus
-    {
-        public static readonly GetCommitterStatus Instance = new();
-    }
-
-    public sealed record CommitterStatus(
-        string State,
-        long Pending,
-        long Committed,
-        string? LastCommitId,
-        DateTimeOffset? LastCommitAt,
-        int Incarnation);
-
     /// <summary>Published on the event stream after every commit.</summary>
     public sealed record RecordsCommitted(IReadOnlyList<long> RecordIds, string CommitId, DateTimeOffset At);
 

@@ -61,10 +61,6 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
             _waiters.Add(Sender);
             ScheduleBatch();
         });
-        Receive<GetCommitterStatus>(_ => Sender.Tell(_index is null
-            ? new CommitterStatus(_monitor.CommitterState, 0, 0, null, null, _incarnation)
-            : new CommitterStatus(_monitor.CommitterState, _index.CountPending(), _index.CountCommitted(),
-                _monitor.LastCommit.Id, _monitor.LastCommit.At, _incarnation)));
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
