@@ -17,6 +17,7 @@ public sealed record ElfSettings
     public required int CommitMaxBatchSize { get; init; }
     public required TimeSpan SweepInterval { get; init; }
     public required TimeSpan OrphanGrace { get; init; }
+    public required TimeSpan StaleLockAge { get; init; }
     public required TimeSpan BackoffMin { get; init; }
     public required TimeSpan BackoffMax { get; init; }
     public required double BackoffRandomFactor { get; init; }
@@ -37,6 +38,7 @@ public sealed record ElfSettings
             CommitMaxBatchSize = elf.GetInt("committer.max-batch-size", 500),
             SweepInterval = elf.GetTimeSpan("committer.sweep-interval", TimeSpan.FromSeconds(2)),
             OrphanGrace = elf.GetTimeSpan("committer.orphan-grace", TimeSpan.FromSeconds(120)),
+            StaleLockAge = elf.GetTimeSpan("committer.stale-lock-age", TimeSpan.FromSeconds(60)),
             BackoffMin = elf.GetTimeSpan("committer.backoff.min", TimeSpan.FromMilliseconds(200)),
             BackoffMax = elf.GetTimeSpan("committer.backoff.max", TimeSpan.FromSeconds(10)),
             BackoffRandomFactor = elf.GetDouble("committer.backoff.random-factor", 0.2),

@@ -165,6 +165,12 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
     /// <summary>Another git process holds a lock: wait for it with bounded back-off instead of restarting.</summary>
     private void WaitForLock(GitLockHeldException e)
     {
+        if (e.LockPath is { } lockPath && StaleLocks.TryRemove(lockPath, _settings.StaleLockAge, _clock.GetUtcNow(), out var why))
+        {
+            _log.Warning("Removed a stale git lock {0} ({1}); a crashed git left it behind", Path.GetRelativePath(_paths.BasePath, lockPath), why);
+            ScheduleBatch();
+            return;
+        }
         var path = e.LockPath is null ? "a git lock" : Path.GetRelativePath(_paths.BasePath, e.LockPath);
         if (_heldLock?.Path != path) _heldLock = (path, _clock.GetLocalNow());
         _lockBackoff = _lockBackoff == TimeSpan.Zero

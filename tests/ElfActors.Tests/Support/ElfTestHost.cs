@@ -63,7 +63,9 @@ public sealed class ElfTestHost : IAsyncDisposable
     }
 
     /// <summary>A TestKit bound to this host's actor system (probes, ExpectMsg, AwaitCondition).</summary>
-    public Akka.TestKit.Xunit2.TestKit Kit(ITestOutputHelper? output = null) => new(System, output);
+    public Akka.TestKit.Xunit2.TestKit Kit(ITestOutputHelper? output = null) => _kit ??= new(System, output);
+
+    private Akka.TestKit.Xunit2.TestKit? _kit;
 
     /// <summary>Waits until the committer reports an empty outbox, asking again if a restart swallowed the question.</summary>
     public async Task FlushAsync(TimeSpan? timeout = null)
