@@ -5,6 +5,7 @@ using static ElfActors.Actors.RecordingProtocol;
 namespace ElfActors.Tests.Actors;
 
 /// <summary>Git fails under the committer; its supervisor restarts it and every record still lands exactly once.</summary>
+[Trait("Category", "FaultMatrix")]
 public sealed class CommitterFaultTests(ITestOutputHelper output)
 {
     [Fact]

@@ -4,6 +4,7 @@ using ElfActors.Tests.Support;
 namespace ElfActors.Tests.Core;
 
 /// <summary>The git store on real repositories, checked with the git executable.</summary>
+[Trait("Category", "FaultMatrix")]
 public sealed class GitStoreTests : IDisposable
 {
     private readonly TempMemory _memory = new();

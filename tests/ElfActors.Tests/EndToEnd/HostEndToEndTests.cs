@@ -55,6 +55,7 @@ public sealed class HostEndToEndTests(PublishedElf elf)
         Assert.Equal(0, PublishedElf.HostProcesses(served.Base));
     }
 
+    [Trait("Category", "FaultMatrix")]
     [Theory]
     [InlineData("TERM")]
     [InlineData("INT")] // Ctrl-C
@@ -80,6 +81,7 @@ public sealed class HostEndToEndTests(PublishedElf elf)
         Assert.All(acknowledged, r => Assert.True(trailers.GetValueOrDefault(r.RecordId) == 1, $"record {r.RecordId} is in {trailers.GetValueOrDefault(r.RecordId)} commits"));
     }
 
+    [Trait("Category", "FaultMatrix")]
     [Fact]
     public async Task A_second_host_on_the_same_memory_is_refused_and_the_first_keeps_serving()
     {
@@ -97,6 +99,7 @@ public sealed class HostEndToEndTests(PublishedElf elf)
         Assert.Equal(1, PublishedElf.HostProcesses(served.Base));
     }
 
+    [Trait("Category", "FaultMatrix")]
     [Fact]
     public async Task Protocol_violations_get_error_replies_and_the_host_keeps_serving_others()
     {
