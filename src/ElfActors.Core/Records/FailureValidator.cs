@@ -14,6 +14,14 @@ public static class FailureValidator
     public static IReadOnlyList<ValidationError> Validate(FailureInput input, out ValidatedFailure? failure)
     {
         var errors = new List<ValidationError>();
+        // Invalid UTF-8 in arguments or the environment reaches .NET as U+FFFD: refuse it rather than store garbage.
+        foreach (var (field, value) in new[] { ("title", input.Title), ("domain", input.Domain), ("severity", input.Severity), ("tags", input.Tags), ("summary", input.Summary) })
+            if (value?.Contains('\uFFFD') == true) errors.Add(new(field, "is not valid UTF-8 (it contains bytes that are not text, shown as U+FFFD)"));
+        if (errors.Count > 0)
+        {
+            failure = null;
+            return errors;
+        }
         var title = TextSanitizer.SingleLine(input.Title);
         var domain = TextSanitizer.SingleLine(input.Domain);
         var summary = TextSanitizer.MultiLine(input.Summary);

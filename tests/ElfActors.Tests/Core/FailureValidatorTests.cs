@@ -85,6 +85,19 @@ public sealed class FailureValidatorTests
         Assert.Contains(Invalid(new FailureInput(title, "d")), e => e.Field == field);
     }
 
+    [Theory]
+    [InlineData("title")]
+    [InlineData("domain")]
+    [InlineData("tags")]
+    [InlineData("summary")]
+    public void Invalid_utf8_decoded_as_replacement_characters_is_rejected(string field)
+    {
+        const string bad = "bad\uFFFDtext";
+        var input = new FailureInput(field == "title" ? bad : "t", field == "domain" ? bad : "d",
+            Tags: field == "tags" ? bad : null, Summary: field == "summary" ? bad : null);
+        Assert.Contains(Invalid(input), e => e.Field == field && e.Message.Contains("UTF-8"));
+    }
+
     [Fact]
     public void Every_problem_is_reported_at_once()
     {

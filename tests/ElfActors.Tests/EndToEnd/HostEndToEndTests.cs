@@ -268,6 +268,16 @@ public sealed class HostEndToEndTests(PublishedElf elf)
         Assert.Contains("severity", badSeverity.Stderr);
         MemoryAssert.NothingWritten(served.Memory);
 
+        // Invalid UTF-8 in an argument (bytes 0xFF 0xFE), through a shell as an agent's hook would pass it.
+        var (invalidCode, _, invalidStderr) = Tools.Run("/bin/sh", served.Base, "-c",
+            $"'{elf.Elf}' record-failure --base '{served.Base}' --title \"$(printf 'bad\\377\\376utf8')\" --domain d");
+        Assert.Equal(2, invalidCode);
+        Assert.Contains("not valid UTF-8", invalidStderr);
+        var (invalidEnvCode, _, _) = Tools.Run("/bin/sh", served.Base, "-c",
+            $"FAILURE_TITLE=\"$(printf 'env\\377')\" FAILURE_DOMAIN=d '{elf.Elf}' record-failure --base '{served.Base}'");
+        Assert.Equal(2, invalidEnvCode);
+        MemoryAssert.NothingWritten(served.Memory);
+
         var fromEnvironment = await elf.RunAsync(["record-failure", "--base", served.Base], new Dictionary<string, string>
         {
             ["FAILURE_TITLE"] = "From the environment",
