@@ -24,6 +24,23 @@ public sealed record MemoryPaths
     /// <summary>ElfActors' own working folder (locks, sockets); never committed.</summary>
     public string StateDirectory => Path.Combine(MemoryDirectory, ".elf");
 
+    /// <summary>
+    /// Why this memory must not be written, or null. Like ELF, ElfActors refuses to write through a symbolic
+    /// link (the base folder, memory/ or memory/failures/): a link could send records anywhere.
+    /// </summary>
+    public string? RefusalReason()
+    {
+        foreach (var path in new[] { BasePath, MemoryDirectory, FailuresDirectory, StateDirectory })
+        {
+            var info = new DirectoryInfo(path);
+            if (info.Exists && info.LinkTarget is { } target)
+                return $"{path} is a symbolic link (to {target}); ElfActors does not write through symbolic links";
+            if (!info.Exists && File.Exists(path))
+                return $"{path} is a file, not a folder";
+        }
+        return null;
+    }
+
     /// <summary>Absolute path of a repository-relative path such as <c>memory/failures/x.md</c>.</summary>
     public string Absolute(string relativePath) =>
         Path.Combine(BasePath, relativePath.Replace('/', Path.DirectorySeparatorChar));

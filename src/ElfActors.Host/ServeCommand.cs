@@ -51,6 +51,11 @@ public static class ServeCommand
 
     public static async Task<int> ServeAsync(MemoryPaths paths, HostSettings settings)
     {
+        if (paths.RefusalReason() is { } refusal)
+        {
+            await Console.Error.WriteLineAsync("elf serve: " + refusal);
+            return ExitCodes.Failure;
+        }
         try
         {
             Directory.CreateDirectory(paths.StateDirectory);

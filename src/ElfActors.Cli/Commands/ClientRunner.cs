@@ -45,6 +45,10 @@ internal static class ClientRunner
     private static async Task<WireResponse?> SendOnceAsync(string command, MemoryPaths paths, WireRequest request, TimeSpan timeout, bool startHost)
     {
         HostClient? client;
+        if (startHost && paths.RefusalReason() is { } refusal)
+        {
+            return new WireResponse { Status = WireProtocol.Statuses.Failed, Message = refusal };
+        }
         if (startHost)
         {
             (client, var error) = await HostConnector.ConnectOrStartAsync(paths, StartTimeout);

@@ -37,6 +37,11 @@ public static class SimulateCommand
             var paths = parse.GetValue(basePath) is { Length: > 0 } given
                 ? new MemoryPaths(given)
                 : new MemoryPaths(Path.Combine(Path.GetTempPath(), "elf-simulate-" + DateTime.Now.ToString("yyyyMMdd-HHmmss") + "-" + Guid.NewGuid().ToString("N")[..6]));
+            if (paths.RefusalReason() is { } refusal)
+            {
+                await Console.Error.WriteLineAsync("elf simulate: " + refusal);
+                return ExitCodes.Failure;
+            }
             var asJson = parse.GetValue(json);
             var progress = asJson || Console.IsErrorRedirected ? null : Console.Error;
             var report = await Simulator.RunAsync(paths, parse.GetValue(writers), TimeSpan.FromSeconds(parse.GetValue(timeout)), progress, cancellation);

@@ -294,6 +294,42 @@ public sealed class HostEndToEndTests(PublishedElf elf)
             Tools.Sqlite(served.Memory.DatabasePath, "SELECT title, domain, severity, tags, summary FROM learnings").Single());
     }
 
+    [Trait("Category", "FaultMatrix")]
+    [Theory]
+    [InlineData("")]
+    [InlineData("memory/failures")]
+    public async Task A_memory_folder_that_is_a_symbolic_link_is_refused_and_nothing_is_written(string linked)
+    {
+        using var memory = new TempMemory();
+        using var elsewhere = new TempMemory();
+        var basePath = memory.BasePath;
+        if (linked.Length == 0)
+        {
+            basePath = memory.BasePath + "-link";
+            Directory.CreateSymbolicLink(basePath, elsewhere.BasePath);
+        }
+        else
+        {
+            Directory.CreateDirectory(Path.Combine(memory.BasePath, "memory"));
+            Directory.CreateSymbolicLink(Path.Combine(memory.BasePath, linked), elsewhere.BasePath);
+        }
+        try
+        {
+            var record = await elf.RunAsync("record-failure", "--base", basePath, "--title", "Through a link", "--domain", "d");
+            Assert.Equal(1, record.ExitCode);
+            Assert.Contains("symbolic link", record.Stderr);
+            var serve = await elf.RunAsync("serve", "--base", basePath);
+            Assert.Equal(1, serve.ExitCode);
+            Assert.Contains("symbolic link", serve.Stderr);
+            Assert.Empty(Directory.EnumerateFileSystemEntries(elsewhere.BasePath));
+            Assert.Equal(0, PublishedElf.HostProcesses(basePath));
+        }
+        finally
+        {
+            if (linked.Length == 0) File.Delete(basePath);
+        }
+    }
+
     [Fact]
     public async Task The_same_request_id_from_two_processes_makes_one_record()
     {
