@@ -21,10 +21,17 @@ public static class AtomicFile
         };
         // ELF wrote its records with umask 0077: readable by their owner only.
         if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        using (var stream = new FileStream(tempPath, options))
+        try
         {
+            using var stream = new FileStream(tempPath, options);
             stream.Write(bytes);
             stream.Flush(flushToDisk);
+        }
+        catch
+        {
+            // A full disk fails the write after the file was created: leave nothing half-written behind.
+            TryDelete(tempPath);
+            throw;
         }
         return tempPath;
     }
