@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using ElfActors.Core;
 using ElfActors.Core.Files;
 using ElfActors.Core.Markdown;
@@ -112,9 +113,55 @@ public sealed class FailureRecorderActor : ReceiveActor
                     break;
             }
         });
-        Receive<ReceiveTimeout>(_ => Finish(new Failed(
-            $"timed out after {_settings.RecorderReplyTimeout.TotalSeconds:0.#}s waiting for the index writer")));
+        Receive<ReceiveTimeout>(_ =>
+        {
+            // The client is answered, but the row may still be stored: keep the temp file and see the insert
+            // through, so that a late row gets its file (the record lands, at most once) instead of being an orphan.
+            Answer(new Failed($"timed out after {_settings.RecorderReplyTimeout.TotalSeconds:0.#}s waiting for the index writer"));
+            SetReceiveTimeout(_settings.OrphanGrace - _settings.RecorderReplyTimeout);
+            Become(AwaitingLateIndex);
+        });
     }
+
+    private void AwaitingLateIndex()
+    {
+        Receive<InsertReply>(reply =>
+        {
+            var placedPath = reply.Outcome switch
+            {
+                InsertOutcome.Inserted inserted => TryPlace(inserted.RelativePath, () => AtomicFile.PlaceRecord(_tempPath!, _paths.Absolute(inserted.RelativePath), _content)),
+                InsertOutcome.Duplicate duplicate => TryPlace(duplicate.RelativePath, () => AtomicFile.WriteIfAbsent(_paths.Absolute(duplicate.RelativePath), duplicate.Content, _settings.FsyncFiles)),
+                _ => null,
+            };
+            if (placedPath is not null) _committer.Tell(new CommitterProtocol.CommitRequested(RecordIdOf(reply.Outcome)));
+            Context.Stop(Self);
+        });
+        // Past the orphan grace the committer writes a missing file from the outbox itself.
+        Receive<ReceiveTimeout>(_ => Context.Stop(Self));
+    }
+
+    private string? TryPlace(string relativePath, Action place)
+    {
+        try
+        {
+            place();
+            _tempPath = null;
+            return relativePath;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Left to the committer, which writes a missing file from the outbox after the orphan grace.
+            Context.GetLogger().Warning("Could not place late record file {0}: {1}", relativePath, e.Message);
+            return null;
+        }
+    }
+
+    private static long RecordIdOf(InsertOutcome outcome) => outcome switch
+    {
+        InsertOutcome.Inserted inserted => inserted.RecordId,
+        InsertOutcome.Duplicate duplicate => duplicate.RecordId,
+        _ => throw new ArgumentOutOfRangeException(nameof(outcome)),
+    };
 
     private void AwaitingUndo(string reason)
     {
@@ -130,6 +177,14 @@ public sealed class FailureRecorderActor : ReceiveActor
 
     private void Finish(RecordReply reply)
     {
+        Answer(reply);
+        AtomicFile.TryDelete(_tempPath);
+        _tempPath = null;
+        Context.Stop(Self);
+    }
+
+    private void Answer(RecordReply reply)
+    {
         switch (reply)
         {
             case Recorded:
@@ -144,10 +199,7 @@ public sealed class FailureRecorderActor : ReceiveActor
                 ElfMetrics.RecordsFailed.Add(1);
                 break;
         }
-        AtomicFile.TryDelete(_tempPath);
-        _tempPath = null;
         _replyTo.Tell(reply);
-        Context.Stop(Self);
     }
 
     protected override void PostStop() => AtomicFile.TryDelete(_tempPath);

@@ -61,7 +61,7 @@ public sealed class KillNineTests(PublishedElf elf, ITestOutputHelper output)
                 .Select(r => (Id: r.GetProperty("id").GetInt64(), Path: r.GetProperty("path").GetString()!))
                 .ToList();
             var flush = await elf.RunAsync(["flush", "--base", served.Base, "--timeout", "120"], timeout: TimeSpan.FromSeconds(180));
-            Assert.True(flush.ExitCode == 0, flush.ToString());
+            Assert.True(flush.ExitCode == 0, $"{flush}\n--- host.log (tail) ---\n{HostLogTail(served.Base)}");
             var verify = await elf.RunAsync(["verify", "--base", served.Base], timeout: TimeSpan.FromSeconds(180));
 
             // The final state, read with sqlite3, the file system and git.
@@ -87,6 +87,12 @@ public sealed class KillNineTests(PublishedElf elf, ITestOutputHelper output)
         Assert.Equal(0, totalLost);
         Assert.Equal(0, totalDuplicated);
         Assert.True(totalKills > 0, "no host was killed: the scenario did not run");
+    }
+
+    private static string HostLogTail(string basePath)
+    {
+        var log = Path.Combine(basePath, "memory", ".elf", "host.log");
+        return File.Exists(log) ? string.Join('\n', File.ReadLines(log).TakeLast(40)) : "(no host.log)";
     }
 
     private static int? ReadPid(string basePath)
