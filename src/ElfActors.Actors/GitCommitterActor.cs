@@ -135,7 +135,8 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
             return;
         }
 
-        _monitor.SetCommitterState($"committing {ready.Count} records");
+        // A retry while a lock is held is still waiting, as far as `elf status` is concerned.
+        if (_heldLock is null) _monitor.SetCommitterState($"committing {ready.Count} records");
         string commitId;
         try
         {

@@ -6,7 +6,7 @@ using static ElfActors.Actors.RecordingProtocol;
 
 namespace ElfActors.Tests.FaultMatrix;
 
-/// <summary>Git cannot write, the disk is full, the index cannot be written: acknowledgements keep their promise.</summary>
+/// <summary>Git cannot write, an object is corrupt, the disk is full, the index cannot be written: acknowledgements keep their promise.</summary>
 [Trait("Category", "FaultMatrix")]
 public sealed class GitAndDiskFaultTests(ITestOutputHelper output)
 {
@@ -48,6 +48,51 @@ public sealed class GitAndDiskFaultTests(ITestOutputHelper output)
         }
         await host.FlushAsync(TimeSpan.FromSeconds(60));
         MemoryAssert.EveryRecordLandedExactlyOnce(memory, records);
+    }
+
+    [Fact]
+    public async Task A_corrupt_object_backs_the_committer_off_and_everything_commits_once_it_is_repaired()
+    {
+        using var memory = new TempMemory();
+        List<Recorded> first;
+        await using (var before = await ElfTestHost.StartAsync(memory.Paths, Backoff))
+        {
+            first = await RecordAsync(before, 2, "Before the corruption");
+            await before.FlushAsync();
+        }
+
+        // The tip's tree is read to build the next commit: garble its loose object (as a bad disk sector would).
+        // A running committer keeps the objects it has read in libgit2's cache, so the host starts afterwards.
+        var commitsBefore = Tools.Git(memory.BasePath, "rev-list", "--count", "HEAD");
+        var tree = Tools.Git(memory.BasePath, "rev-parse", "HEAD^{tree}").Trim();
+        var objectFile = Path.Combine(memory.BasePath, ".git", "objects", tree[..2], tree[2..]);
+        var original = File.ReadAllBytes(objectFile);
+        Tools.Run("chmod", "/", "u+w", objectFile);
+        File.WriteAllBytes(objectFile, "this is not a zlib stream"u8.ToArray());
+        await using var host = await ElfTestHost.StartAsync(memory.Paths, Backoff);
+        List<Recorded> during;
+        try
+        {
+            during = await RecordAsync(host, 10, "While an object is corrupt"); // acknowledged: recording does not need git
+            await host.Kit(output).AwaitConditionAsync(
+                () => Task.FromResult(host.Options.Monitor.CommitterState.StartsWith("backing off after:", StringComparison.Ordinal)
+                                      && host.Options.Monitor.CommitterStarts >= 3),
+                TimeSpan.FromSeconds(30));
+            output.WriteLine(host.Options.Monitor.CommitterState);
+            var startsBefore = host.Options.Monitor.CommitterStarts;
+            await Task.Delay(3000); // observe the back-off over a fixed window
+            var startsInWindow = host.Options.Monitor.CommitterStarts - startsBefore;
+            output.WriteLine($"committer starts in 3 s with a corrupt object: {startsInWindow}");
+            Assert.InRange(startsInWindow, 1, 8);
+            Assert.Equal(commitsBefore, Tools.Git(memory.BasePath, "rev-list", "--count", "HEAD")); // (git log would read the bad tree)
+        }
+        finally
+        {
+            File.WriteAllBytes(objectFile, original);
+        }
+        await host.FlushAsync(TimeSpan.FromSeconds(60));
+        MemoryAssert.EveryRecordLandedExactlyOnce(memory, [.. first, .. during]);
+        Assert.Equal(0, Tools.Run("git", memory.BasePath, "fsck", "--no-dangling").ExitCode);
     }
 
     [ImmutableFact]
