@@ -19,14 +19,7 @@ internal static class HostConnector
     {
         if (await TryConnectAsync(paths) is { } running) return (running, null);
         if (!HostProcess.Exists(out var missing)) return (null, missing);
-        try
-        {
-            Directory.CreateDirectory(paths.StateDirectory);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return (null, $"cannot create {paths.StateDirectory}: {e.Message}");
-        }
+        if (PrepareStateDirectory(paths) is { } unwritable) return (null, unwritable);
 
         var deadline = Stopwatch.GetTimestamp() + (long)(startTimeout.TotalSeconds * Stopwatch.Frequency);
         while (Stopwatch.GetTimestamp() < deadline)
@@ -55,6 +48,20 @@ internal static class HostConnector
             await Task.Delay(100);
         }
         return (null, $"no host answered for {paths.BasePath} within {startTimeout.TotalSeconds:0.#}s");
+    }
+
+    /// <summary>Creates the memory's state folder; the reason when the memory cannot be written (a fault of the environment).</summary>
+    public static string? PrepareStateDirectory(MemoryPaths paths)
+    {
+        try
+        {
+            Directory.CreateDirectory(paths.StateDirectory);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"cannot create {paths.StateDirectory}: {e.Message}";
+        }
     }
 
     /// <summary>The pid of a live host that holds the memory's lock, if any.</summary>

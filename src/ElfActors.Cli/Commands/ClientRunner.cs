@@ -45,9 +45,9 @@ internal static class ClientRunner
     private static async Task<WireResponse?> SendOnceAsync(string command, MemoryPaths paths, WireRequest request, TimeSpan timeout, bool startHost)
     {
         HostClient? client;
-        if (startHost && paths.RefusalReason() is { } refusal)
+        if (startHost && (paths.RefusalReason() ?? HostConnector.PrepareStateDirectory(paths)) is { } refusal)
         {
-            return new WireResponse { Status = WireProtocol.Statuses.Failed, Message = refusal };
+            return new WireResponse { Status = WireProtocol.Statuses.Failed, Message = refusal }; // exit 1: the environment's fault
         }
         if (startHost)
         {

@@ -15,8 +15,14 @@ public static class FailureValidator
     {
         var errors = new List<ValidationError>();
         // Invalid UTF-8 in arguments or the environment reaches .NET as U+FFFD: refuse it rather than store garbage.
+        // The same for text a markdown reader would act on (see MarkupPolicy).
         foreach (var (field, value) in new[] { ("title", input.Title), ("domain", input.Domain), ("severity", input.Severity), ("tags", input.Tags), ("summary", input.Summary) })
+        {
             if (value?.Contains('\uFFFD') == true) errors.Add(new(field, "is not valid UTF-8 (it contains bytes that are not text, shown as U+FFFD)"));
+            // Other control characters are stripped as ELF did; a NUL is never text, only a truncation attack.
+            else if (value?.Contains('\0') == true) errors.Add(new(field, "contains a NUL character"));
+            else if (value is not null && MarkupPolicy.ActiveHtmlIn(value) is { } html) errors.Add(new(field, html));
+        }
         if (errors.Count > 0)
         {
             failure = null;
@@ -37,7 +43,8 @@ public static class FailureValidator
         else if (TextSanitizer.Length(domain) > MaxDomainLength)
             errors.Add(new("domain", $"is {TextSanitizer.Length(domain)} characters; the limit is {MaxDomainLength}"));
 
-        if (TextSanitizer.Length(summary) > MaxSummaryLength)
+        if (MarkupPolicy.SectionHeadingIn(summary) is { } heading) errors.Add(new("summary", heading));
+        else if (TextSanitizer.Length(summary) > MaxSummaryLength)
             errors.Add(new("summary", $"is {TextSanitizer.Length(summary)} characters; the limit is {MaxSummaryLength}"));
 
         if (TextSanitizer.Length(tags) > MaxTagsLength)

@@ -22,7 +22,7 @@ public sealed class FailureValidatorTests
     [Fact]
     public void Title_and_domain_are_trimmed_and_control_characters_removed()
     {
-        var failure = Valid(new("  Build\u0000 broke\u001b[31m red\u001b[0m \r\nagain\t ", " ci\u0007 "));
+        var failure = Valid(new("  Build\u0001 broke\u001b[31m red\u001b[0m \r\nagain\t ", " ci\u0007 "));
         Assert.Equal("Build broke red again", failure.Title);
         Assert.Equal("ci", failure.Domain);
     }
@@ -30,9 +30,54 @@ public sealed class FailureValidatorTests
     [Fact]
     public void The_summary_keeps_its_lines_but_loses_control_characters()
     {
-        var failure = Valid(new("t", "d", Summary: "first\r\nsecond\u0000\u001b[1m\n\tthird\u2028"));
+        var failure = Valid(new("t", "d", Summary: "first\r\nsecond\u0008\u001b[1m\n\tthird\u2028"));
         Assert.Equal("first\nsecond\n\tthird", failure.Summary);
         Assert.Equal("first", failure.SummaryFirstLine);
+    }
+
+    [Theory]
+    [InlineData("Build\u0000 broke", "d", null, "title")]
+    [InlineData("t", "ci\u0000", null, "domain")]
+    [InlineData("t", "d", "cut here\u0000rest", "summary")]
+    public void A_nul_character_is_rejected_not_stripped(string title, string domain, string? summary, string field)
+    {
+        var error = Assert.Single(Invalid(new(title, domain, Summary: summary)));
+        Assert.Equal(field, error.Field);
+        Assert.Contains("NUL", error.Message);
+    }
+
+    [Theory]
+    [InlineData("<script>alert(1)</script>", "d", null, "title")]
+    [InlineData("Broken <IFRAME src=x>", "d", null, "title")]
+    [InlineData("t", "<svg onload=alert(1)>", null, "domain")]
+    [InlineData("t", "d", "see [this](javascript:alert(1))", "summary")]
+    [InlineData("t", "d", "an image <img src=x onerror=alert(1)>", "summary")]
+    public void Active_html_is_rejected_in_every_field(string title, string domain, string? summary, string field)
+    {
+        var error = Assert.Single(Invalid(new(title, domain, Summary: summary)));
+        Assert.Equal(field, error.Field);
+        Assert.Contains("active HTML", error.Message);
+    }
+
+    [Theory]
+    [InlineData("fine\n## Root Cause\nforged", 2)]
+    [InlineData("# Another record", 1)]
+    [InlineData("a\nb\n   ## Impact", 3)]
+    public void A_summary_line_that_is_a_section_heading_is_rejected_with_its_line_number(string summary, int line)
+    {
+        var error = Assert.Single(Invalid(new("t", "d", Summary: summary)));
+        Assert.Equal("summary", error.Field);
+        Assert.Contains($"line {line} is a markdown heading", error.Message);
+    }
+
+    [Theory]
+    [InlineData("List<T> is invariant", "a quoted <div class=\"x\"> from an error\n### Details\n#hashtag and C# code\n    ## indented code")]
+    [InlineData("Use a <b>bold</b> title & ampersands", "the onload handler fired twice; a javascript file failed")]
+    public void Ordinary_angle_brackets_deeper_headings_and_hashes_are_kept(string title, string summary)
+    {
+        var failure = Valid(new(title, "d", Summary: summary));
+        Assert.Equal(title, failure.Title);
+        Assert.Equal(summary, failure.Summary);
     }
 
     [Fact]
