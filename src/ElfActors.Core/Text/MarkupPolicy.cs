@@ -22,7 +22,7 @@ public static partial class MarkupPolicy
     {
         var match = ActiveHtml().Match(text);
         return match.Success
-            ? $"contains active HTML ('{Excerpt(match.Value)}'), which a markdown viewer would run; describe it in words or in a code span instead"
+            ? $"contains active HTML ('{Excerpt(match.Value)}'), which a markdown viewer would run; describe it in words instead (e.g. 'a script tag')"
             : null;
     }
 

@@ -45,7 +45,7 @@ public sealed class HostileInputTests(PublishedElf elf, ITestOutputHelper output
         foreach (var (name, arguments, field) in cases)
         {
             var result = await elf.RunAsync(arguments);
-            output.WriteLine($"{name}: exit {result.ExitCode}: {result.Stderr.Trim()}");
+            output.WriteLine($"{name}: exit {result.ExitCode}: {string.Join(" ", result.Stderr.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))}");
             Assert.True(result.ExitCode == 2, $"{name}: {result}");
             Assert.Contains(field, result.Stderr);
         }
@@ -119,7 +119,7 @@ public sealed class HostileInputTests(PublishedElf elf, ITestOutputHelper output
         try
         {
             var result = await elf.RunAsync(Record(memory.BasePath, "Cannot be written"));
-            output.WriteLine($"unwritable base: exit {result.ExitCode}: {result.Stderr.Trim()}");
+            output.WriteLine($"unwritable base: exit {result.ExitCode}: {result.Stderr.Trim().ReplaceLineEndings(" ")}");
             Assert.Equal(1, result.ExitCode);
             Assert.False(string.IsNullOrWhiteSpace(result.Stderr));
             Assert.Equal(0, PublishedElf.HostProcesses(memory.BasePath));
