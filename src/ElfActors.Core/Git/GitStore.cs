@@ -32,7 +32,15 @@ public sealed class GitStore : IGitStore
     public static void EnsureRepository(MemoryPaths paths)
     {
         Directory.CreateDirectory(paths.BasePath);
-        if (!Repository.IsValid(paths.BasePath)) Repository.Init(paths.BasePath);
+        if (!Repository.IsValid(paths.BasePath))
+        {
+            // A host killed while it initialised the repository leaves .git/config.lock behind, and every later
+            // init fails on it. Only the host that holds the memory's lock initialises, so a lock no process
+            // holds open is that crash's leftover.
+            var configLock = Path.Combine(paths.BasePath, ".git", "config.lock");
+            if (File.Exists(configLock)) StaleLocks.TryRemove(configLock, TimeSpan.Zero, DateTimeOffset.UtcNow, out _);
+            Repository.Init(paths.BasePath);
+        }
         var infoDirectory = Path.Combine(paths.BasePath, ".git", "info");
         if (!Directory.Exists(Path.Combine(paths.BasePath, ".git"))) return; // a gitfile (worktree): leave its excludes alone
         Directory.CreateDirectory(infoDirectory);

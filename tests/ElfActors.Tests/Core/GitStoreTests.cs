@@ -25,6 +25,25 @@ public sealed class GitStoreTests : IDisposable
     }
 
     [Fact]
+    public void An_init_that_a_kill_interrupted_is_finished_by_the_next_start()
+    {
+        // What kill -9 during Repository.Init leaves: a .git folder with config.lock and no HEAD.
+        var basePath = Path.Combine(Path.GetTempPath(), "elf-half-init-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(Path.Combine(basePath, ".git"));
+        File.WriteAllText(Path.Combine(basePath, ".git", "config.lock"), "[core]\n\trepositoryformat");
+        try
+        {
+            GitStore.EnsureRepository(new ElfActors.Contracts.MemoryPaths(basePath));
+            Assert.Equal("true", Tools.Git(basePath, "rev-parse", "--is-inside-work-tree").Trim());
+            Assert.False(File.Exists(Path.Combine(basePath, ".git", "config.lock")));
+        }
+        finally
+        {
+            Directory.Delete(basePath, recursive: true);
+        }
+    }
+
+    [Fact]
     public void The_first_commit_on_an_unborn_branch_holds_exactly_the_given_files()
     {
         using var store = new GitStore(_memory.Paths);
