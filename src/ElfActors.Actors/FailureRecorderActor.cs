@@ -58,11 +58,11 @@ public sealed class FailureRecorderActor : ReceiveActor
         _content = FailureMarkdown.Render(failure!, date);
         try
         {
-            _tempPath = AtomicFile.WriteTemp(_paths.FailuresDirectory, _content, _settings.FsyncFiles);
+            _tempPath = AtomicFile.WriteTemp(_paths.Absolute(LearningTypes.Folder(failure!.Type)), _content, _settings.FsyncFiles);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            Finish(new Failed($"cannot write in {_paths.FailuresDirectory}: {e.Message}"));
+            Finish(new Failed($"cannot write in {_paths.Absolute(LearningTypes.Folder(failure!.Type))}: {e.Message}"));
             return;
         }
 

@@ -101,10 +101,10 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
         var pending = Index().ReadPending(int.MaxValue);
         if (pending.Count == 0) return;
         var since = pending.Min(p => p.EnqueuedAt) - TimeSpan.FromMinutes(10); // clock slack
-        var inHistory = Git().FindRecordCommits(since);
-        var found = pending.Where(p => inHistory.ContainsKey(p.RecordId)).ToList();
-        foreach (var group in found.GroupBy(p => inHistory[p.RecordId]))
-            Index().MarkCommitted(group.Select(p => p.RecordId).ToList(), group.Key, _clock.GetUtcNow());
+        var inHistory = Git().FindTrailerCommits(since);
+        var found = pending.Where(p => inHistory.ContainsKey(p.TrailerKey)).ToList();
+        foreach (var group in found.GroupBy(p => inHistory[p.TrailerKey]))
+            Index().MarkEntriesCommitted(group.Select(p => p.OutboxId).ToList(), group.Key, _clock.GetUtcNow());
         if (found.Count > 0)
             _log.Info("Found {0} records already committed before a restart; marked them, not committing twice", found.Count);
     }
@@ -121,13 +121,24 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
         var pending = Index().ReadPending(_settings.CommitMaxBatchSize);
         // A record's file is placed after its row is stored: commit only records whose file is in place.
         // One still missing after the grace period lost its recorder, and is written from the outbox.
+        // A heuristic shares its domain's file: it is in place once its entry's text is in that file.
+        var sharedFiles = new Dictionary<string, string?>(StringComparer.Ordinal);
+        bool InPlace(OutboxEntry entry)
+        {
+            var path = _paths.Absolute(entry.RelativePath);
+            if (!entry.SharesFile) return File.Exists(path);
+            if (!sharedFiles.TryGetValue(path, out var text))
+                sharedFiles[path] = text = File.Exists(path) ? File.ReadAllText(path) : null;
+            return text?.Contains(entry.Content, StringComparison.Ordinal) == true;
+        }
         var orphanCutoff = _clock.GetUtcNow() - _settings.OrphanGrace;
-        if (pending.Any(p => p.EnqueuedAt < orphanCutoff && !File.Exists(_paths.Absolute(p.RelativePath))))
+        if (pending.Any(p => p.EnqueuedAt < orphanCutoff && !InPlace(p)))
         {
             var restored = MemoryBootstrap.RestoreMissingFiles(Index(), _paths, _settings.FsyncFiles, orphanCutoff);
             _log.Warning("Wrote {0} record files from the outbox whose recorder never placed them", restored);
+            sharedFiles.Clear();
         }
-        var ready = pending.Where(p => File.Exists(_paths.Absolute(p.RelativePath))).ToList();
+        var ready = pending.Where(InPlace).ToList();
         if (ready.Count == 0)
         {
             _monitor.SetCommitterState(pending.Count == 0 ? "idle" : $"waiting for {pending.Count} record files to be placed");
@@ -154,8 +165,9 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
         }
 
         var at = _clock.GetUtcNow();
-        var ids = ready.Select(p => p.RecordId).ToList();
-        Index().MarkCommitted(ids, commitId, at);
+        Index().MarkEntriesCommitted(ready.Select(p => p.OutboxId).ToList(), commitId, at);
+        // Waiters (--wait-commit) follow learnings ids; heuristics and decisions number their own rows.
+        var ids = ready.Where(p => p.RowTable == OutboxTables.Learnings).Select(p => p.RecordId).ToList();
         RecordCommitted(ready, commitId, at);
         Context.System.EventStream.Publish(new RecordsCommitted(ids, commitId, at));
 

@@ -41,6 +41,23 @@ public sealed class IndexWriterActor : ReceiveActor
             _flushScheduled = false;
             Flush();
         });
+        // Heuristics arrive already batched by their domain's actor, decisions one at a time: stored at once.
+        Receive<InsertHeuristics>(message => Handle(
+            index => new InsertHeuristicsReply(index.InsertHeuristics(message.Inserts, _clock.GetUtcNow()), message.Tag),
+            reason => new InsertHeuristicsReply(message.Inserts.Select(_ => (InsertOutcome)new InsertOutcome.Failed(reason)).ToList(), message.Tag),
+            $"{message.Inserts.Count} heuristics"));
+        Receive<InsertDecision>(message => Handle(
+            index => new InsertReply(index.InsertDecision(message.Insert, _clock.GetUtcNow())),
+            reason => new InsertReply(new InsertOutcome.Failed(reason)),
+            "a decision"));
+        Receive<DeleteRecords>(message => Handle(
+            index =>
+            {
+                index.DeleteRecords(message.RowTable, message.RowIds);
+                return new DeleteReply(null);
+            },
+            reason => new DeleteReply(reason),
+            $"undo of {message.RowIds.Count} {message.RowTable} rows"));
         Receive<DeleteRecord>(message =>
         {
             try
@@ -55,6 +72,21 @@ public sealed class IndexWriterActor : ReceiveActor
                 Sender.Tell(new DeleteReply(e.Message));
             }
         });
+    }
+
+    private void Handle(Func<MemoryIndex, object> write, Func<string, object> failed, string what)
+    {
+        try
+        {
+            Sender.Tell(write(Index()));
+        }
+        catch (Exception e)
+        {
+            // The transaction rolled back: nothing of it was stored.
+            _log.Warning("Index transaction ({0}) failed: {1}", what, e.Message);
+            DropIndex();
+            Sender.Tell(failed("the index (memory/index.db) could not be written: " + e.Message));
+        }
     }
 
     public static Props Props(MemoryPaths paths, ElfSettings settings, TimeProvider clock) =>

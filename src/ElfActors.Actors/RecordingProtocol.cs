@@ -8,6 +8,12 @@ public static class RecordingProtocol
     /// <summary>Record a failure. A retry with the same <paramref name="RequestId"/> returns the first record.</summary>
     public sealed record RecordFailure(string RequestId, FailureInput Input);
 
+    /// <summary>Record a heuristic: a heuristics row, an entry appended to memory/heuristics/&lt;domain&gt;.md.</summary>
+    public sealed record RecordHeuristic(string RequestId, HeuristicInput Input);
+
+    /// <summary>Record an architecture decision: a decisions row and memory/decisions/YYYY-MM-DD-&lt;slug&gt;.md.</summary>
+    public sealed record RecordDecision(string RequestId, DecisionInput Input);
+
     public abstract record RecordReply;
 
     /// <summary>The record is durable (row, outbox entry and file in place) and queued for a git commit.</summary>

@@ -10,6 +10,9 @@ var root = new RootCommand("""
     Exit codes: 0 success; 2 invalid input (nothing written); 3 host unreachable or timed out; 1 other failure.
     """);
 root.Subcommands.Add(RecordFailureCommand.Create());
+root.Subcommands.Add(RecordHeuristicCommand.Create());
+root.Subcommands.Add(RecordDecisionCommand.Create());
+root.Subcommands.Add(RecordLearningCommand.Create());
 root.Subcommands.Add(StatusCommand.Create());
 root.Subcommands.Add(FlushCommand.Create());
 root.Subcommands.Add(VerifyCommand.Create());

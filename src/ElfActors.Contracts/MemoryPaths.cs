@@ -19,6 +19,7 @@ public sealed record MemoryPaths
     public string MemoryDirectory => Path.Combine(BasePath, "memory");
     public string FailuresDirectory => Path.Combine(MemoryDirectory, "failures");
     public string HeuristicsDirectory => Path.Combine(MemoryDirectory, "heuristics");
+    public string DecisionsDirectory => Path.Combine(MemoryDirectory, "decisions");
     public string DatabasePath => Path.Combine(MemoryDirectory, "index.db");
 
     /// <summary>ElfActors' own working folder (locks, sockets); never committed.</summary>
@@ -30,7 +31,7 @@ public sealed record MemoryPaths
     /// </summary>
     public string? RefusalReason()
     {
-        foreach (var path in new[] { BasePath, MemoryDirectory, FailuresDirectory, StateDirectory })
+        foreach (var path in new[] { BasePath, MemoryDirectory, FailuresDirectory, HeuristicsDirectory, DecisionsDirectory, StateDirectory })
         {
             var info = new DirectoryInfo(path);
             if (info.Exists && info.LinkTarget is { } target)

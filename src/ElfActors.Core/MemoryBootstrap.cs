@@ -21,7 +21,7 @@ public static class MemoryBootstrap
         GitStore.EnsureRepository(paths);
         using var index = MemoryIndex.Open(paths, indexOptions);
         var restored = RestoreMissingFiles(index, paths, flushFilesToDisk, olderThan: null);
-        var removed = RemoveTempFiles(paths.FailuresDirectory);
+        var removed = RecordFolders(paths).Where(Directory.Exists).Sum(RemoveTempFiles);
         return new BootstrapReport(restored, removed, index.CountPending());
     }
 
@@ -36,12 +36,26 @@ public static class MemoryBootstrap
         {
             if (olderThan is { } cutoff && entry.EnqueuedAt > cutoff) continue;
             var path = paths.Absolute(entry.RelativePath);
+            if (entry.SharesFile)
+            {
+                // A heuristic whose entry never reached its domain file (a crash between the row and the append).
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                var domain = Path.GetFileNameWithoutExtension(path);
+                restored += AppendOnlyFile.AppendMissing(path, Markdown.HeuristicMarkdown.FileHeader(domain), [entry.Content], flushFilesToDisk);
+                continue;
+            }
             if (File.Exists(path)) continue;
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             if (AtomicFile.WriteIfAbsent(path, entry.Content, flushFilesToDisk)) restored++;
         }
         return restored;
     }
+
+    /// <summary>Every folder ElfActors writes records to.</summary>
+    public static IEnumerable<string> RecordFolders(MemoryPaths paths) =>
+        Records.LearningTypes.All.Select(t => paths.Absolute(Records.LearningTypes.Folder(t)))
+            .Append(paths.HeuristicsDirectory)
+            .Append(paths.Absolute(Markdown.DecisionMarkdown.Folder));
 
     private static int RemoveTempFiles(string directory)
     {

@@ -82,6 +82,17 @@ internal static class ClientRunner
         }
     }
 
+    /// <summary>A flag's value, else ELF's environment variable for it.</summary>
+    public static string? Fallback(string? value, string variable) => value ?? Environment.GetEnvironmentVariable(variable);
+
+    /// <summary>Refuses a request whose required fields are missing, before any host is started (exit 2).</summary>
+    public static int Reject(string command, IReadOnlyList<FieldError> missing, bool asJson)
+    {
+        var rejected = new WireResponse { Status = WireProtocol.Statuses.Rejected, Errors = missing, Message = "invalid input" };
+        if (asJson) PrintJson(rejected);
+        return Fail(command, rejected);
+    }
+
     public static void PrintJson(WireResponse response) =>
         Console.Out.WriteLine(JsonSerializer.Serialize(response, WireJsonContext.Default.WireResponse));
 

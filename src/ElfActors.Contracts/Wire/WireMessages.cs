@@ -11,6 +11,10 @@ public static class WireProtocol
     public static class Commands
     {
         public const string RecordFailure = "record-failure";
+        /// <summary>A learnings record of any type (failure, success, observation, experiment): <see cref="WireRequest.LearningType"/>.</summary>
+        public const string Record = "record";
+        public const string RecordHeuristic = "record-heuristic";
+        public const string RecordDecision = "record-decision";
         public const string Status = "status";
         public const string Flush = "flush";
         public const string Verify = "verify";
@@ -47,6 +51,13 @@ public static class WireProtocol
 /// <summary>The fields of a failure as the caller gave them; the host validates them.</summary>
 public sealed record FailureFields(string? Title, string? Domain, string? Severity, string? Tags, string? Summary);
 
+/// <summary>The fields of a heuristic as the caller gave them (ELF's record-heuristic flags).</summary>
+public sealed record HeuristicFields(string? Domain, string? Rule, string? Explanation, string? Source, string? Confidence);
+
+/// <summary>The fields of an architecture decision as the caller gave them (ELF's record-decision flags).</summary>
+public sealed record DecisionFields(
+    string? Title, string? Context, string? Options, string? Decision, string? Rationale, string? Domain, string? Files, string? Tests);
+
 /// <summary>One request frame.</summary>
 public sealed record WireRequest
 {
@@ -54,6 +65,10 @@ public sealed record WireRequest
     public string Command { get; init; } = string.Empty;
     public string? RequestId { get; init; }
     public FailureFields? Failure { get; init; }
+    /// <summary>record: the learnings type of <see cref="Failure"/>'s fields (default failure).</summary>
+    public string? LearningType { get; init; }
+    public HeuristicFields? Heuristic { get; init; }
+    public DecisionFields? Decision { get; init; }
     /// <summary>record-failure: answer only once the record's commit exists.</summary>
     public bool WaitCommit { get; init; }
     /// <summary>How long the host may take (flush, verify, --wait-commit).</summary>

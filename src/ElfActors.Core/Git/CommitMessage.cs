@@ -30,7 +30,7 @@ public static class CommitMessage
             builder.Append('\n');
         }
         foreach (var record in records)
-            builder.Append(TrailerKey).Append(": ").Append(record.RecordId.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            builder.Append(TrailerKey).Append(": ").Append(record.TrailerKey).Append('\n');
         return builder.ToString();
     }
 
@@ -42,9 +42,21 @@ public static class CommitMessage
             : "records (" + string.Join(", ", kinds.Select(k => $"{k.Count} {Plural(k.Kind, k.Count)}")) + ")";
     }
 
-    private static string Plural(string kind, int count) => count == 1 ? kind : kind + "s";
+    private static string Plural(string kind, int count) => count == 1 ? kind : kind.EndsWith('s') ? kind + "es" : kind + "s";
 
-    /// <summary>The record ids named by <c>Elf-Record</c> trailers in a commit message.</summary>
+    /// <summary>Every <c>Elf-Record</c> trailer value in a commit message: a learnings id, <c>H-&lt;id&gt;</c> or <c>ADR-&lt;id&gt;</c>.</summary>
+    public static IEnumerable<string> TrailerKeys(string message)
+    {
+        foreach (var rawLine in message.Split('\n'))
+        {
+            var line = rawLine.TrimEnd('\r');
+            if (!line.StartsWith(TrailerKey + ":", StringComparison.Ordinal)) continue;
+            var value = line[(TrailerKey.Length + 1)..].Trim();
+            if (value.Length > 0) yield return value;
+        }
+    }
+
+    /// <summary>The learnings record ids named by <c>Elf-Record</c> trailers in a commit message.</summary>
     public static IEnumerable<long> RecordIds(string message)
     {
         foreach (var rawLine in message.Split('\n'))

@@ -58,6 +58,7 @@ public sealed class GitStore : IGitStore
     public string CommitFiles(IReadOnlyList<string> relativePaths, string message)
     {
         if (relativePaths.Count == 0) throw new ArgumentException("Nothing to commit.", nameof(relativePaths));
+        relativePaths = relativePaths.Distinct(StringComparer.Ordinal).ToList(); // heuristics of one domain share a file
         var blobs = new List<(string Path, ObjectId Blob)>(relativePaths.Count);
         foreach (var relativePath in relativePaths)
         {
@@ -103,6 +104,20 @@ public sealed class GitStore : IGitStore
         {
             if (commit.Committer.When < since) break;
             foreach (var id in CommitMessage.RecordIds(commit.Message)) found.TryAdd(id, commit.Sha);
+        }
+        return found;
+    }
+
+    public IReadOnlyDictionary<string, string> FindTrailerCommits(DateTimeOffset since)
+    {
+        var found = new Dictionary<string, string>(StringComparer.Ordinal);
+        var tip = _repository.Refs[CurrentBranch()]?.ResolveToDirectReference()?.Target as Commit;
+        if (tip is null) return found;
+        var filter = new CommitFilter { IncludeReachableFrom = tip, SortBy = CommitSortStrategies.Time };
+        foreach (var commit in _repository.Commits.QueryBy(filter))
+        {
+            if (commit.Committer.When < since) break;
+            foreach (var key in CommitMessage.TrailerKeys(commit.Message)) found.TryAdd(key, commit.Sha);
         }
         return found;
     }

@@ -14,6 +14,13 @@ public interface IGitStore : IDisposable
     /// each with the commit that holds it; used on start to mark what a crash left unmarked.
     /// </summary>
     IReadOnlyDictionary<long, string> FindRecordCommits(DateTimeOffset since);
+
+    /// <summary>
+    /// Like <see cref="FindRecordCommits"/>, for records of every table: trailer value (<c>12</c>, <c>H-3</c>,
+    /// <c>ADR-2</c>) → commit. The default covers learnings only; <see cref="GitStore"/> reads them all.
+    /// </summary>
+    IReadOnlyDictionary<string, string> FindTrailerCommits(DateTimeOffset since) =>
+        FindRecordCommits(since).ToDictionary(p => p.Key.ToString(System.Globalization.CultureInfo.InvariantCulture), p => p.Value);
 }
 
 /// <summary>Creates the committer's git store; replaced in tests to inject faults.</summary>

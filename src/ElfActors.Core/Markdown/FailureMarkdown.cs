@@ -9,6 +9,7 @@ public static class FailureMarkdown
 {
     public static string Render(ValidatedFailure failure, DateOnly date)
     {
+        if (failure.Type != LearningTypes.Failure) return LearningMarkdown.Render(failure, date);
         var builder = new StringBuilder(512 + failure.Summary.Length);
         builder.Append("# ").Append(failure.Title).Append("\n\n");
         builder.Append("**Domain**: ").Append(failure.Domain).Append('\n');
@@ -31,7 +32,7 @@ public static class FailureMarkdown
     public static string FileStem(ValidatedFailure failure, DateOnly date)
     {
         var slug = Text.Slug.From(failure.Title);
-        if (slug.Trim('-').Length == 0) slug = "failure"; // titles in scripts with no [a-z0-9] (e.g. CJK) still get a file
+        if (slug.Trim('-').Length == 0) slug = failure.Type; // titles in scripts with no [a-z0-9] (e.g. CJK) still get a file
         return date.ToString("yyyyMMdd", CultureInfo.InvariantCulture) + "_" + slug;
     }
 

@@ -6,7 +6,11 @@ public sealed record FailureInput(
     string? Domain,
     string? Severity = null,
     string? Tags = null,
-    string? Summary = null);
+    string? Summary = null)
+{
+    /// <summary>ELF's learnings type: failure (record-failure), or success, observation, experiment (<c>elf record --type</c>).</summary>
+    public string? Type { get; init; }
+}
 
 /// <summary>A failure that passed validation: every field sanitised and within ELF's limits.</summary>
 public sealed record ValidatedFailure(
@@ -16,6 +20,9 @@ public sealed record ValidatedFailure(
     string Tags,
     string Summary)
 {
+    /// <summary>The learnings type (<see cref="LearningTypes"/>); the file goes to that type's folder.</summary>
+    public string Type { get; init; } = LearningTypes.Failure;
+
     /// <summary>ELF's learnings row keeps only the summary's first line; the file keeps all of it.</summary>
     public string SummaryFirstLine
     {
@@ -31,4 +38,22 @@ public sealed record ValidatedFailure(
 public sealed record ValidationError(string Field, string Message)
 {
     public override string ToString() => $"{Field}: {Message}";
+}
+
+/// <summary>The learnings types ElfActors records as files of their own (ELF's CHECK also allows 'heuristic', which lives in its own table).</summary>
+public static class LearningTypes
+{
+    public const string Failure = "failure";
+    public const string Success = "success";
+    public const string Observation = "observation";
+    public const string Experiment = "experiment";
+
+    public static readonly IReadOnlyList<string> All = [Failure, Success, Observation, Experiment];
+
+    /// <summary>The folder of a type's files: memory/failures/, memory/successes/, memory/observations/, memory/experiments/.</summary>
+    public static string Folder(string type) => type switch
+    {
+        Success => "memory/successes/",
+        _ => "memory/" + type + "s/",
+    };
 }

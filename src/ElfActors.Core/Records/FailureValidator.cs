@@ -53,8 +53,12 @@ public static class FailureValidator
         if (!Severity.TryParse(input.Severity, out var severity, out var severityError))
             errors.Add(new("severity", severityError!));
 
+        var type = string.IsNullOrWhiteSpace(input.Type) ? LearningTypes.Failure : input.Type.Trim().ToLowerInvariant();
+        if (!LearningTypes.All.Contains(type))
+            errors.Add(new("type", $"must be one of {string.Join(", ", LearningTypes.All)} (got '{(type.Length <= 40 ? type : type[..40] + "…")}')"));
+
         failure = errors.Count == 0
-            ? new ValidatedFailure(title, domain, severity, tags, summary.Length == 0 ? DefaultSummary : summary)
+            ? new ValidatedFailure(title, domain, severity, tags, summary.Length == 0 ? DefaultSummary : summary) { Type = type }
             : null;
         return errors;
     }

@@ -95,13 +95,13 @@ public sealed class MemoryIndex : IDisposable
         using var pathTaken = Command(transaction, "SELECT 1 FROM elf_outbox WHERE relpath = $p", "$p");
         using var insertLearning = Command(transaction, """
             INSERT INTO learnings(type, filepath, title, summary, tags, domain, severity)
-            VALUES ('failure', $filepath, $title, $summary, $tags, $domain, $severity)
+            VALUES ($type, $filepath, $title, $summary, $tags, $domain, $severity)
             RETURNING id
-            """, "$filepath", "$title", "$summary", "$tags", "$domain", "$severity");
+            """, "$type", "$filepath", "$title", "$summary", "$tags", "$domain", "$severity");
         using var insertOutbox = Command(transaction, """
             INSERT INTO elf_outbox(request_id, kind, row_table, row_id, relpath, content, subject, detail, enqueued_at)
-            VALUES ($request, 'failure', 'learnings', $row, $relpath, $content, $subject, $detail, $at)
-            """, "$request", "$row", "$relpath", "$content", "$subject", "$detail", "$at");
+            VALUES ($request, $kind, 'learnings', $row, $relpath, $content, $subject, $detail, $at)
+            """, "$request", "$kind", "$row", "$relpath", "$content", "$subject", "$detail", "$at");
 
         var enqueuedAt = now.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
         for (var i = 0; i < batch.Count; i++)
@@ -122,8 +122,9 @@ public sealed class MemoryIndex : IDisposable
                     }
                 }
 
-                var relativePath = FreeFailurePath(pathTaken, item.FileStem);
                 var failure = item.Failure;
+                var relativePath = FreePath(pathTaken, Records.LearningTypes.Folder(failure.Type), item.FileStem);
+                insertLearning.Parameters["$type"].Value = failure.Type;
                 insertLearning.Parameters["$filepath"].Value = relativePath;
                 insertLearning.Parameters["$title"].Value = failure.Title;
                 insertLearning.Parameters["$summary"].Value = failure.SummaryFirstLine;
@@ -133,10 +134,11 @@ public sealed class MemoryIndex : IDisposable
                 var rowId = Convert.ToInt64(insertLearning.ExecuteScalar(), CultureInfo.InvariantCulture);
 
                 insertOutbox.Parameters["$request"].Value = item.RequestId;
+                insertOutbox.Parameters["$kind"].Value = failure.Type;
                 insertOutbox.Parameters["$row"].Value = rowId;
                 insertOutbox.Parameters["$relpath"].Value = relativePath;
                 insertOutbox.Parameters["$content"].Value = item.Content;
-                insertOutbox.Parameters["$subject"].Value = "failure: " + failure.Title;
+                insertOutbox.Parameters["$subject"].Value = failure.Type + ": " + failure.Title;
                 insertOutbox.Parameters["$detail"].Value =
                     $"Domain: {failure.Domain} | Severity: {failure.Severity.ToString(CultureInfo.InvariantCulture)}";
                 insertOutbox.Parameters["$at"].Value = enqueuedAt;
@@ -158,17 +160,166 @@ public sealed class MemoryIndex : IDisposable
         return outcomes;
     }
 
-    private string FreeFailurePath(SqliteCommand pathTaken, string stem)
+    private string FreePath(SqliteCommand pathTaken, string folder, string stem)
     {
         for (var attempt = 1; attempt <= MaxNameAttempts; attempt++)
         {
-            var relativePath = "memory/failures/" + FailureMarkdown.Candidate(stem, attempt);
+            var relativePath = folder + FailureMarkdown.Candidate(stem, attempt);
             pathTaken.Parameters["$p"].Value = relativePath;
             if (pathTaken.ExecuteScalar() is not null) continue;
             if (File.Exists(_paths.Absolute(relativePath))) continue; // a file ELF (or a person) wrote
             return relativePath;
         }
         throw new InvalidOperationException($"no free file name for '{stem}' after {MaxNameAttempts} attempts");
+    }
+
+    /// <summary>
+    /// Stores heuristics in one transaction: per record, ELF's heuristics row and an outbox row holding the
+    /// entry's text (rendered here, since ELF heads it with the row id). Entries of one domain share
+    /// <c>memory/heuristics/&lt;domain&gt;.md</c>; the caller appends them to it.
+    /// </summary>
+    public IReadOnlyList<InsertOutcome> InsertHeuristics(IReadOnlyList<HeuristicInsert> batch, DateTimeOffset now)
+    {
+        var outcomes = new InsertOutcome[batch.Count];
+        using var transaction = _connection.BeginTransaction(deferred: false);
+        using var findRequest = Command(transaction,
+            "SELECT row_id, relpath, content FROM elf_outbox WHERE request_id = $r", "$r");
+        using var insertRow = Command(transaction, """
+            INSERT INTO heuristics(domain, rule, explanation, source_type, confidence)
+            VALUES ($domain, $rule, $explanation, $source, $confidence)
+            RETURNING id
+            """, "$domain", "$rule", "$explanation", "$source", "$confidence");
+        using var insertOutbox = OutboxInsert(transaction);
+        var enqueuedAt = Timestamp(now);
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var item = batch[i];
+            var savepoint = "h" + i.ToString(CultureInfo.InvariantCulture);
+            transaction.Save(savepoint);
+            try
+            {
+                if (FindRequest(findRequest, item.RequestId) is { } duplicate)
+                {
+                    outcomes[i] = duplicate;
+                    transaction.Release(savepoint);
+                    continue;
+                }
+                var heuristic = item.Heuristic;
+                insertRow.Parameters["$domain"].Value = heuristic.Domain;
+                insertRow.Parameters["$rule"].Value = heuristic.Rule;
+                insertRow.Parameters["$explanation"].Value = heuristic.Explanation;
+                insertRow.Parameters["$source"].Value = heuristic.Source;
+                insertRow.Parameters["$confidence"].Value = heuristic.Confidence;
+                var rowId = Convert.ToInt64(insertRow.ExecuteScalar(), CultureInfo.InvariantCulture);
+                var relativePath = HeuristicMarkdown.RelativePath(heuristic.Domain);
+                var entry = HeuristicMarkdown.Entry(rowId, heuristic, item.Created);
+                AddOutbox(insertOutbox, item.RequestId, OutboxKinds.Heuristic, OutboxTables.Heuristics, rowId, relativePath, entry,
+                    "heuristic: " + heuristic.Rule, $"Domain: {heuristic.Domain} | Confidence: {heuristic.ConfidenceText}", enqueuedAt);
+                transaction.Release(savepoint);
+                outcomes[i] = new InsertOutcome.Inserted(rowId, relativePath, entry);
+            }
+            catch (Exception e) when (e is SqliteException { SqliteErrorCode: 19 } or InvalidOperationException)
+            {
+                transaction.Rollback(savepoint);
+                transaction.Release(savepoint);
+                outcomes[i] = new InsertOutcome.Failed(e.Message);
+            }
+        }
+        transaction.Commit();
+        return outcomes;
+    }
+
+    /// <summary>Stores one decision: ELF's decisions row and an outbox row with its ADR file, under a file name no other record has.</summary>
+    public InsertOutcome InsertDecision(DecisionInsert item, DateTimeOffset now)
+    {
+        using var transaction = _connection.BeginTransaction(deferred: false);
+        using var findRequest = Command(transaction,
+            "SELECT row_id, relpath, content FROM elf_outbox WHERE request_id = $r", "$r");
+        if (FindRequest(findRequest, item.RequestId) is { } duplicate)
+        {
+            transaction.Commit();
+            return duplicate;
+        }
+        using var pathTaken = Command(transaction, "SELECT 1 FROM elf_outbox WHERE relpath = $p", "$p");
+        using var insertRow = Command(transaction, """
+            INSERT INTO decisions(title, context, options_considered, decision, rationale, domain, files_touched, tests_added)
+            VALUES ($title, $context, $options, $decision, $rationale, $domain, $files, $tests)
+            RETURNING id
+            """, "$title", "$context", "$options", "$decision", "$rationale", "$domain", "$files", "$tests");
+        using var insertOutbox = OutboxInsert(transaction);
+        try
+        {
+            var decision = item.Decision;
+            var relativePath = FreePath(pathTaken, DecisionMarkdown.Folder, DecisionMarkdown.FileStem(decision, item.Created));
+            insertRow.Parameters["$title"].Value = decision.Title;
+            insertRow.Parameters["$context"].Value = decision.Context;
+            insertRow.Parameters["$options"].Value = decision.Options;
+            insertRow.Parameters["$decision"].Value = decision.Decision;
+            insertRow.Parameters["$rationale"].Value = decision.Rationale;
+            insertRow.Parameters["$domain"].Value = decision.Domain;
+            insertRow.Parameters["$files"].Value = decision.Files;
+            insertRow.Parameters["$tests"].Value = decision.Tests;
+            var rowId = Convert.ToInt64(insertRow.ExecuteScalar(), CultureInfo.InvariantCulture);
+            var content = DecisionMarkdown.Render(rowId, decision, item.Created);
+            AddOutbox(insertOutbox, item.RequestId, OutboxKinds.Decision, OutboxTables.Decisions, rowId, relativePath, content,
+                "decision: " + decision.Title, $"Domain: {decision.Domain} | ADR-{rowId.ToString(CultureInfo.InvariantCulture)}", Timestamp(now));
+            transaction.Commit();
+            return new InsertOutcome.Inserted(rowId, relativePath, content);
+        }
+        catch (Exception e) when (e is SqliteException { SqliteErrorCode: 19 } or InvalidOperationException)
+        {
+            transaction.Rollback();
+            return new InsertOutcome.Failed(e.Message);
+        }
+    }
+
+    private static InsertOutcome.Duplicate? FindRequest(SqliteCommand findRequest, string requestId)
+    {
+        findRequest.Parameters["$r"].Value = requestId;
+        using var reader = findRequest.ExecuteReader();
+        return reader.Read() ? new InsertOutcome.Duplicate(reader.GetInt64(0), reader.GetString(1), reader.GetString(2)) : null;
+    }
+
+    private SqliteCommand OutboxInsert(SqliteTransaction transaction) => Command(transaction, """
+        INSERT INTO elf_outbox(request_id, kind, row_table, row_id, relpath, content, subject, detail, enqueued_at)
+        VALUES ($request, $kind, $table, $row, $relpath, $content, $subject, $detail, $at)
+        """, "$request", "$kind", "$table", "$row", "$relpath", "$content", "$subject", "$detail", "$at");
+
+    private static void AddOutbox(SqliteCommand insert, string requestId, string kind, string table, long rowId, string relativePath,
+        string content, string subject, string detail, string enqueuedAt)
+    {
+        insert.Parameters["$request"].Value = requestId;
+        insert.Parameters["$kind"].Value = kind;
+        insert.Parameters["$table"].Value = table;
+        insert.Parameters["$row"].Value = rowId;
+        insert.Parameters["$relpath"].Value = relativePath;
+        insert.Parameters["$content"].Value = content;
+        insert.Parameters["$subject"].Value = subject;
+        insert.Parameters["$detail"].Value = detail;
+        insert.Parameters["$at"].Value = enqueuedAt;
+        insert.ExecuteNonQuery();
+    }
+
+    private static string Timestamp(DateTimeOffset at) => at.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
+
+    /// <summary>Removes records of any ELF table that could not be completed (their file could not be written), rows and outbox entries together.</summary>
+    public void DeleteRecords(string rowTable, IReadOnlyCollection<long> rowIds)
+    {
+        if (rowTable is not (OutboxTables.Learnings or OutboxTables.Heuristics or OutboxTables.Decisions))
+            throw new ArgumentException($"unknown table {rowTable}", nameof(rowTable));
+        using var transaction = _connection.BeginTransaction(deferred: false);
+        using var deleteOutbox = Command(transaction,
+            "DELETE FROM elf_outbox WHERE row_table = $t AND row_id = $id AND commit_id IS NULL", "$t", "$id");
+        using var deleteRow = Command(transaction, $"DELETE FROM {rowTable} WHERE id = $id", "$id");
+        deleteOutbox.Parameters["$t"].Value = rowTable;
+        foreach (var id in rowIds)
+        {
+            deleteOutbox.Parameters["$id"].Value = id;
+            if (deleteOutbox.ExecuteNonQuery() != 1) continue;
+            deleteRow.Parameters["$id"].Value = id;
+            deleteRow.ExecuteNonQuery();
+        }
+        transaction.Commit();
     }
 
     /// <summary>Removes a record that could not be completed (its file could not be placed), row and outbox together.</summary>
@@ -192,7 +343,7 @@ public sealed class MemoryIndex : IDisposable
     {
         using var command = _connection.CreateCommand();
         command.CommandText = """
-            SELECT row_id, kind, relpath, content, subject, detail, enqueued_at
+            SELECT row_id, kind, relpath, content, subject, detail, enqueued_at, row_table, id
             FROM elf_outbox WHERE commit_id IS NULL ORDER BY id LIMIT $limit
             """;
         command.Parameters.AddWithValue("$limit", limit);
@@ -203,7 +354,8 @@ public sealed class MemoryIndex : IDisposable
             entries.Add(new OutboxEntry(
                 reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
                 reader.GetString(4), reader.GetString(5),
-                DateTimeOffset.Parse(reader.GetString(6), CultureInfo.InvariantCulture)));
+                DateTimeOffset.Parse(reader.GetString(6), CultureInfo.InvariantCulture),
+                reader.GetString(7), reader.GetInt64(8)));
         }
         return entries;
     }
@@ -266,6 +418,22 @@ public sealed class MemoryIndex : IDisposable
         mark.Parameters["$commit"].Value = commitId;
         mark.Parameters["$at"].Value = at.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
         foreach (var id in recordIds)
+        {
+            mark.Parameters["$id"].Value = id;
+            mark.ExecuteNonQuery();
+        }
+        transaction.Commit();
+    }
+
+    /// <summary>Records that these outbox entries (by outbox id, whatever their table) are in <paramref name="commitId"/>. Idempotent.</summary>
+    public void MarkEntriesCommitted(IReadOnlyCollection<long> outboxIds, string commitId, DateTimeOffset at)
+    {
+        using var transaction = _connection.BeginTransaction(deferred: false);
+        using var mark = Command(transaction,
+            "UPDATE elf_outbox SET commit_id = $commit, committed_at = $at WHERE id = $id AND commit_id IS NULL", "$commit", "$at", "$id");
+        mark.Parameters["$commit"].Value = commitId;
+        mark.Parameters["$at"].Value = Timestamp(at);
+        foreach (var id in outboxIds)
         {
             mark.Parameters["$id"].Value = id;
             mark.ExecuteNonQuery();

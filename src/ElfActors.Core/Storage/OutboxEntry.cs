@@ -8,7 +8,40 @@ public sealed record OutboxEntry(
     string Content,
     string Subject,
     string Detail,
-    DateTimeOffset EnqueuedAt);
+    DateTimeOffset EnqueuedAt,
+    string RowTable = OutboxTables.Learnings,
+    long OutboxId = 0)
+{
+    /// <summary>
+    /// What the commit's <c>Elf-Record</c> trailer names: the learnings id alone (as before heuristics and
+    /// decisions existed, so old trailers still match), <c>H-&lt;id&gt;</c> for a heuristic, <c>ADR-&lt;id&gt;</c> for a decision.
+    /// </summary>
+    public string TrailerKey => OutboxTables.TrailerKey(RowTable, RecordId);
+
+    /// <summary>Heuristics share their domain's file: the entry is ready once its text is in the file, not when the file exists.</summary>
+    public bool SharesFile => Kind == OutboxKinds.Heuristic;
+}
+
+/// <summary>ELF tables whose rows the outbox queues for a commit.</summary>
+public static class OutboxTables
+{
+    public const string Learnings = "learnings";
+    public const string Heuristics = "heuristics";
+    public const string Decisions = "decisions";
+
+    public static string TrailerKey(string rowTable, long rowId) => rowTable switch
+    {
+        Heuristics => "H-" + rowId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        Decisions => "ADR-" + rowId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        _ => rowId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+}
+
+public static class OutboxKinds
+{
+    public const string Heuristic = "heuristic";
+    public const string Decision = "decision";
+}
 
 /// <summary>What the index answered for one record in a batch.</summary>
 public abstract record InsertOutcome
@@ -16,7 +49,8 @@ public abstract record InsertOutcome
     private InsertOutcome() { }
 
     /// <summary>A new record: its ELF row id and the file it must be placed at.</summary>
-    public sealed record Inserted(long RecordId, string RelativePath) : InsertOutcome;
+    /// <summary>For records rendered once their id is known (heuristics, decisions), <paramref name="Content"/> is that text.</summary>
+    public sealed record Inserted(long RecordId, string RelativePath, string? Content = null) : InsertOutcome;
 
     /// <summary>The request id was seen before: the first record, with the content its file must have.</summary>
     public sealed record Duplicate(long RecordId, string RelativePath, string Content) : InsertOutcome;
@@ -34,3 +68,9 @@ public sealed record FailureInsert(
 /// <summary>A row of ELF's learnings table.</summary>
 public sealed record LearningRow(
     long Id, string Type, string FilePath, string Title, string? Summary, string? Tags, string? Domain, int Severity, string? CreatedAt);
+
+/// <summary>A heuristic ready to be stored; its entry is rendered in the transaction, once its id is known.</summary>
+public sealed record HeuristicInsert(string RequestId, Records.ValidatedHeuristic Heuristic, DateOnly Created);
+
+/// <summary>A decision ready to be stored; its file is rendered in the transaction (it is headed with its id).</summary>
+public sealed record DecisionInsert(string RequestId, Records.ValidatedDecision Decision, DateOnly Created);

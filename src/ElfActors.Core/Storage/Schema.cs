@@ -65,6 +65,92 @@ internal static class Schema
             );
             CREATE INDEX IF NOT EXISTS elf_outbox_pending ON elf_outbox(id) WHERE commit_id IS NULL;
             """),
+
+        new(2, "ELF heuristics and decisions tables; outbox entries that share a file (heuristics)", """
+            -- ELF's own tables, as ELF's init_db.sql creates them (IF NOT EXISTS: an ELF database keeps its own).
+            CREATE TABLE IF NOT EXISTS heuristics (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                domain TEXT NOT NULL,
+                rule TEXT NOT NULL,
+                explanation TEXT,
+                source_type TEXT,
+                source_id INTEGER,
+                confidence REAL DEFAULT 0.5 CHECK(confidence >= 0.0 AND confidence <= 1.0),
+                times_validated INTEGER DEFAULT 0 CHECK(times_validated >= 0),
+                times_violated INTEGER DEFAULT 0 CHECK(times_violated >= 0),
+                is_golden INTEGER DEFAULT 0,
+                created_at DATETIME DEFAULT CURRENT_TIMESTAMP,
+                updated_at DATETIME DEFAULT CURRENT_TIMESTAMP
+            );
+            CREATE INDEX IF NOT EXISTS idx_heuristics_domain ON heuristics(domain);
+            CREATE INDEX IF NOT EXISTS idx_heuristics_golden ON heuristics(is_golden);
+            CREATE INDEX IF NOT EXISTS idx_heuristics_confidence ON heuristics(confidence);
+            CREATE INDEX IF NOT EXISTS idx_heuristics_created_at ON heuristics(created_at DESC);
+            CREATE INDEX IF NOT EXISTS idx_heuristics_domain_confidence ON heuristics(domain, confidence DESC);
+            CREATE TRIGGER IF NOT EXISTS heuristics_validate_insert
+            BEFORE INSERT ON heuristics
+            FOR EACH ROW
+            WHEN NEW.confidence < 0.0 OR NEW.confidence > 1.0
+               OR NEW.times_validated < 0
+               OR (NEW.times_violated IS NOT NULL AND NEW.times_violated < 0)
+            BEGIN
+                SELECT RAISE(ABORT, 'Validation failed: invalid confidence or counts');
+            END;
+            CREATE TRIGGER IF NOT EXISTS heuristics_validate_update
+            BEFORE UPDATE ON heuristics
+            FOR EACH ROW
+            WHEN NEW.confidence < 0.0 OR NEW.confidence > 1.0
+               OR NEW.times_validated < 0
+               OR (NEW.times_violated IS NOT NULL AND NEW.times_violated < 0)
+            BEGIN
+                SELECT RAISE(ABORT, 'Validation failed: invalid confidence or counts');
+            END;
+
+            CREATE TABLE IF NOT EXISTS decisions (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                title TEXT NOT NULL,
+                context TEXT NOT NULL,
+                options_considered TEXT,
+                decision TEXT NOT NULL,
+                rationale TEXT NOT NULL,
+                domain TEXT,
+                files_touched TEXT,
+                tests_added TEXT,
+                status TEXT DEFAULT 'accepted',
+                superseded_by INTEGER,
+                created_at DATETIME DEFAULT CURRENT_TIMESTAMP,
+                updated_at DATETIME DEFAULT CURRENT_TIMESTAMP,
+                FOREIGN KEY (superseded_by) REFERENCES decisions(id)
+            );
+            CREATE INDEX IF NOT EXISTS idx_decisions_domain ON decisions(domain);
+            CREATE INDEX IF NOT EXISTS idx_decisions_status ON decisions(status);
+            CREATE INDEX IF NOT EXISTS idx_decisions_created_at ON decisions(created_at DESC);
+
+            -- Heuristics of one domain share one file, so a file name is no longer unique per outbox entry:
+            -- rebuild the outbox with a partial unique index instead (every kind but 'heuristic' owns its file).
+            CREATE TABLE elf_outbox_v2 (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                request_id TEXT NOT NULL UNIQUE,
+                kind TEXT NOT NULL,
+                row_table TEXT NOT NULL,
+                row_id INTEGER NOT NULL,
+                relpath TEXT NOT NULL,
+                content TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                detail TEXT NOT NULL,
+                enqueued_at TEXT NOT NULL,
+                commit_id TEXT,
+                committed_at TEXT,
+                UNIQUE(row_table, row_id)
+            );
+            INSERT INTO elf_outbox_v2 SELECT id, request_id, kind, row_table, row_id, relpath, content, subject, detail,
+                enqueued_at, commit_id, committed_at FROM elf_outbox;
+            DROP TABLE elf_outbox;
+            ALTER TABLE elf_outbox_v2 RENAME TO elf_outbox;
+            CREATE INDEX elf_outbox_pending ON elf_outbox(id) WHERE commit_id IS NULL;
+            CREATE UNIQUE INDEX elf_outbox_own_file ON elf_outbox(relpath) WHERE kind <> 'heuristic';
+            CREATE INDEX elf_outbox_relpath ON elf_outbox(relpath);
+            """),
     ];
 
     public const string MigrationsTable = """

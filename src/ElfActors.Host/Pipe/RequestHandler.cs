@@ -30,12 +30,15 @@ public sealed class RequestHandler(
         if (request.Version != WireProtocol.Version)
             return WireResponse.ProtocolError(Errors.UnsupportedVersion,
                 $"protocol version {request.Version} is not supported (this host speaks {WireProtocol.Version}); use the elf client that came with this host");
-        if (lifetime.ApplicationStopping.IsCancellationRequested && request.Command is Commands.RecordFailure)
+        if (lifetime.ApplicationStopping.IsCancellationRequested
+            && request.Command is Commands.RecordFailure or Commands.Record or Commands.RecordHeuristic or Commands.RecordDecision)
             return WireResponse.ProtocolError(Errors.ShuttingDown, "the host is shutting down; retry and a new host will start");
 
         return request.Command switch
         {
-            Commands.RecordFailure => await RecordFailureAsync(request),
+            Commands.RecordFailure or Commands.Record => await RecordFailureAsync(request),
+            Commands.RecordHeuristic => await RecordHeuristicAsync(request),
+            Commands.RecordDecision => await RecordDecisionAsync(request),
             Commands.Status => Status(),
             Commands.Flush => await FlushAsync(Timeout(request, 60)),
             Commands.Verify => await VerifyAsync(request),
@@ -50,35 +53,14 @@ public sealed class RequestHandler(
         if (request.Failure is not { } fields)
             return new WireResponse { Status = Statuses.Rejected, Message = "record-failure needs the failure's fields", Errors = [new("failure", "missing")] };
         var requestId = request.RequestId ?? RequestId.New();
-        var recording = await registry.GetAsync<ElfRecording>();
-        RecordingProtocol.RecordReply reply;
-        try
+        var input = new FailureInput(fields.Title, fields.Domain, fields.Severity, fields.Tags, fields.Summary)
         {
-            reply = await recording.Ask<RecordingProtocol.RecordReply>(
-                new RecordingProtocol.RecordFailure(requestId, new FailureInput(fields.Title, fields.Domain, fields.Severity, fields.Tags, fields.Summary)),
-                _settings.RecorderReplyTimeout + TimeSpan.FromSeconds(5));
-        }
-        catch (AskTimeoutException)
-        {
-            return new WireResponse { Status = Statuses.Timeout, Message = "the host did not record the failure in time; retry with the same --request-id" };
-        }
-
-        switch (reply)
-        {
-            case RecordingProtocol.Rejected rejected:
-                return new WireResponse
-                {
-                    Status = Statuses.Rejected,
-                    Message = rejected.Message,
-                    Errors = rejected.Errors.Select(e => new FieldError(e.Field, e.Message)).ToList(),
-                };
-            case RecordingProtocol.Failed failed:
-                return new WireResponse { Status = Statuses.Failed, Message = failed.Reason };
-        }
-
-        var recorded = (RecordingProtocol.Recorded)reply;
-        var result = new RecordResult(recorded.RecordId, recorded.RelativePath, requestId, recorded.Duplicate, null);
-        if (!request.WaitCommit) return new WireResponse { Record = result };
+            Type = request.Command == Commands.Record ? request.LearningType : null,
+        };
+        var (response, recorded) = await AskRecorderAsync(new RecordingProtocol.RecordFailure(requestId, input), requestId, "record");
+        if (recorded is null) return response;
+        var result = response.Record!;
+        if (!request.WaitCommit) return response;
 
         var commit = await commitWaiter.WaitAsync(recorded.RecordId, Timeout(request, 60));
         return commit is null
@@ -89,6 +71,53 @@ public sealed class RequestHandler(
                 Message = $"recorded as {recorded.RecordId} ({recorded.RelativePath}), but not committed within {Timeout(request, 60).TotalSeconds:0.#}s; it stays queued",
             }
             : new WireResponse { Record = result with { Commit = commit } };
+    }
+
+    private async Task<WireResponse> RecordHeuristicAsync(WireRequest request)
+    {
+        if (request.Heuristic is not { } fields)
+            return new WireResponse { Status = Statuses.Rejected, Message = "record-heuristic needs the heuristic's fields", Errors = [new("heuristic", "missing")] };
+        var requestId = request.RequestId ?? RequestId.New();
+        var input = new HeuristicInput(fields.Domain, fields.Rule, fields.Explanation, fields.Source, fields.Confidence);
+        return (await AskRecorderAsync(new RecordingProtocol.RecordHeuristic(requestId, input), requestId, "heuristic")).Response;
+    }
+
+    private async Task<WireResponse> RecordDecisionAsync(WireRequest request)
+    {
+        if (request.Decision is not { } fields)
+            return new WireResponse { Status = Statuses.Rejected, Message = "record-decision needs the decision's fields", Errors = [new("decision", "missing")] };
+        var requestId = request.RequestId ?? RequestId.New();
+        var input = new DecisionInput(fields.Title, fields.Context, fields.Decision, fields.Rationale, fields.Options, fields.Domain, fields.Files, fields.Tests);
+        return (await AskRecorderAsync(new RecordingProtocol.RecordDecision(requestId, input), requestId, "decision")).Response;
+    }
+
+    /// <summary>Asks the recording coordinator and maps its answer to a response (and the record, when it was recorded).</summary>
+    private async Task<(WireResponse Response, RecordingProtocol.Recorded? Recorded)> AskRecorderAsync(object message, string requestId, string what)
+    {
+        var recording = await registry.GetAsync<ElfRecording>();
+        RecordingProtocol.RecordReply reply;
+        try
+        {
+            reply = await recording.Ask<RecordingProtocol.RecordReply>(message, _settings.RecorderReplyTimeout + TimeSpan.FromSeconds(5));
+        }
+        catch (AskTimeoutException)
+        {
+            return (new WireResponse { Status = Statuses.Timeout, Message = $"the host did not store the {what} in time; retry with the same --request-id" }, null);
+        }
+        switch (reply)
+        {
+            case RecordingProtocol.Rejected rejected:
+                return (new WireResponse
+                {
+                    Status = Statuses.Rejected,
+                    Message = rejected.Message,
+                    Errors = rejected.Errors.Select(e => new FieldError(e.Field, e.Message)).ToList(),
+                }, null);
+            case RecordingProtocol.Failed failed:
+                return (new WireResponse { Status = Statuses.Failed, Message = failed.Reason }, null);
+        }
+        var recorded = (RecordingProtocol.Recorded)reply;
+        return (new WireResponse { Record = new RecordResult(recorded.RecordId, recorded.RelativePath, requestId, recorded.Duplicate, null) }, recorded);
     }
 
     private WireResponse Status()

@@ -1,0 +1,131 @@
+using Akka.Actor;
+using ElfActors.Core;
+using ElfActors.Core.Files;
+using ElfActors.Core.Records;
+using ElfActors.Core.Storage;
+using static ElfActors.Actors.IndexWriterProtocol;
+using static ElfActors.Actors.RecordingProtocol;
+
+namespace ElfActors.Actors;
+
+/// <summary>
+/// Records one architecture decision, then stops: validate → row and outbox entry (the file's text, headed
+/// with the row's id) in one transaction → file in place (temp, flush, rename) → reply → ring the committer.
+/// A file that cannot be placed takes its row back before the answer.
+/// </summary>
+public sealed class DecisionRecorderActor : ReceiveActor
+{
+    private readonly MemoryPaths _paths;
+    private readonly ElfSettings _settings;
+    private readonly IActorRef _indexWriter;
+    private readonly IActorRef _committer;
+    private readonly ElfMonitor _monitor;
+    private readonly TimeProvider _clock;
+    private readonly long _startedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+    private IActorRef _replyTo = ActorRefs.Nobody;
+
+    public DecisionRecorderActor(MemoryPaths paths, ElfSettings settings, IActorRef indexWriter, IActorRef committer, ElfMonitor monitor, TimeProvider clock)
+    {
+        _paths = paths;
+        _settings = settings;
+        _indexWriter = indexWriter;
+        _committer = committer;
+        _monitor = monitor;
+        _clock = clock;
+        Receive<RecordDecision>(Start);
+    }
+
+    public static Props Props(MemoryPaths paths, ElfSettings settings, IActorRef indexWriter, IActorRef committer, ElfMonitor monitor, TimeProvider clock) =>
+        Akka.Actor.Props.Create(() => new DecisionRecorderActor(paths, settings, indexWriter, committer, monitor, clock))
+            .WithDispatcher(ElfSettings.RecorderDispatcher);
+
+    private void Start(RecordDecision request)
+    {
+        _replyTo = Sender;
+        var errors = DecisionValidator.Validate(request.Input, out var decision).ToList();
+        if (!RequestId.IsValid(request.RequestId, out var requestIdError)) errors.Add(new ValidationError("request-id", requestIdError!));
+        if (errors.Count > 0)
+        {
+            Finish(new Rejected(errors));
+            return;
+        }
+        var created = DateOnly.FromDateTime(_clock.GetLocalNow().DateTime);
+        _indexWriter.Tell(new InsertDecision(new DecisionInsert(request.RequestId, decision!, created)));
+        SetReceiveTimeout(_settings.RecorderReplyTimeout);
+        Become(AwaitingIndex);
+    }
+
+    private void AwaitingIndex()
+    {
+        Receive<InsertReply>(reply =>
+        {
+            switch (reply.Outcome)
+            {
+                case InsertOutcome.Inserted inserted:
+                    try
+                    {
+                        var final = _paths.Absolute(inserted.RelativePath);
+                        var temp = AtomicFile.WriteTemp(Path.GetDirectoryName(final)!, inserted.Content!, _settings.FsyncFiles);
+                        try { AtomicFile.PlaceRecord(temp, final, inserted.Content!); }
+                        finally { AtomicFile.TryDelete(temp); }
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                    {
+                        var reason = $"cannot place {inserted.RelativePath}: {e.Message}";
+                        _indexWriter.Tell(new DeleteRecords(OutboxTables.Decisions, [inserted.RecordId]));
+                        Become(() =>
+                        {
+                            Receive<DeleteReply>(undo => Finish(new Failed(undo.Error is null ? reason : $"{reason}; undoing the row also failed: {undo.Error}")));
+                            Receive<ReceiveTimeout>(_ => Finish(new Failed(reason + "; undoing the row timed out")));
+                        });
+                        return;
+                    }
+                    Succeed(new Recorded(inserted.RecordId, inserted.RelativePath, Duplicate: false));
+                    break;
+                case InsertOutcome.Duplicate duplicate:
+                    try
+                    {
+                        AtomicFile.WriteIfAbsent(_paths.Absolute(duplicate.RelativePath), duplicate.Content, _settings.FsyncFiles);
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                    {
+                        Finish(new Failed($"cannot place {duplicate.RelativePath}: {e.Message}"));
+                        return;
+                    }
+                    Succeed(new Recorded(duplicate.RecordId, duplicate.RelativePath, Duplicate: true));
+                    break;
+                case InsertOutcome.Failed failed:
+                    Finish(new Failed(failed.Reason));
+                    break;
+            }
+        });
+        Receive<ReceiveTimeout>(_ => Finish(new Failed(
+            $"timed out after {_settings.RecorderReplyTimeout.TotalSeconds:0.#}s waiting for the index writer")));
+    }
+
+    private void Succeed(Recorded recorded)
+    {
+        Finish(recorded);
+        _committer.Tell(new CommitterProtocol.CommitRequested(0));
+    }
+
+    private void Finish(RecordReply reply)
+    {
+        switch (reply)
+        {
+            case Recorded:
+                _monitor.RecordAcknowledged();
+                ElfMetrics.RecordsAcknowledged.Add(1);
+                ElfMetrics.AckLatency.Record(System.Diagnostics.Stopwatch.GetElapsedTime(_startedAt).TotalMilliseconds);
+                break;
+            case Rejected:
+                ElfMetrics.RecordsRejected.Add(1);
+                break;
+            default:
+                ElfMetrics.RecordsFailed.Add(1);
+                break;
+        }
+        _replyTo.Tell(reply);
+        Context.Stop(Self);
+    }
+}

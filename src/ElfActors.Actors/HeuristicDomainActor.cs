@@ -1,0 +1,145 @@
+using Akka.Actor;
+using Akka.Event;
+using ElfActors.Core;
+using ElfActors.Core.Files;
+using ElfActors.Core.Markdown;
+using ElfActors.Core.Storage;
+using static ElfActors.Actors.HeuristicDomainProtocol;
+using static ElfActors.Actors.IndexWriterProtocol;
+using static ElfActors.Actors.RecordingProtocol;
+
+namespace ElfActors.Actors;
+
+/// <summary>
+/// The only writer of one heuristics domain file, <c>memory/heuristics/&lt;domain&gt;.md</c> (ELF's appends to it
+/// raced). Heuristics that arrive while a batch is being stored wait and form the next batch: rows and outbox
+/// entries in one transaction (the index writer), then every entry appended in one replacement of the file
+/// (temp file, flush, rename), then the answers and one doorbell for the committer.
+/// If the file cannot be written, the batch's rows are taken back before anyone is answered.
+/// </summary>
+public sealed class HeuristicDomainActor : ReceiveActor, IWithTimers
+{
+    private const int MaxBatch = 1000;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly MemoryPaths _paths;
+    private readonly ElfSettings _settings;
+    private readonly IActorRef _indexWriter;
+    private readonly IActorRef _committer;
+    private readonly ElfMonitor _monitor;
+    private readonly TimeProvider _clock;
+    private readonly string _domain;
+    private readonly string _filePath;
+    private readonly Queue<AppendHeuristic> _waiting = new();
+    private List<AppendHeuristic> _batch = [];
+    private int _batchNumber;
+    private bool _busy;
+
+    public HeuristicDomainActor(string domain, MemoryPaths paths, ElfSettings settings, IActorRef indexWriter, IActorRef committer, ElfMonitor monitor, TimeProvider clock)
+    {
+        _domain = domain;
+        _paths = paths;
+        _settings = settings;
+        _indexWriter = indexWriter;
+        _committer = committer;
+        _monitor = monitor;
+        _clock = clock;
+        _filePath = paths.Absolute(HeuristicMarkdown.RelativePath(domain));
+
+        Receive<AppendHeuristic>(message =>
+        {
+            _waiting.Enqueue(message);
+            if (!_busy) StartBatch();
+        });
+        Receive<InsertHeuristicsReply>(reply =>
+        {
+            if (_busy && reply.Tag == _batchNumber) Stored(reply.Outcomes);
+            // else: the answer to a batch already failed by its timeout; its entries are appended by the
+            // committer's orphan repair once they are older than the grace period.
+        });
+        Receive<DeleteReply>(_ => { }); // the undo's answer: the batch was already failed
+        Receive<IndexReplyTimedOut>(timedOut =>
+        {
+            if (!_busy || timedOut.Batch != _batchNumber) return;
+            FinishBatch(_batch.Select(_ => (RecordReply)new Failed(
+                $"timed out after {_settings.RecorderReplyTimeout.TotalSeconds:0.#}s waiting for the index writer")).ToList());
+        });
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(string domain, MemoryPaths paths, ElfSettings settings, IActorRef indexWriter, IActorRef committer, ElfMonitor monitor, TimeProvider clock) =>
+        Akka.Actor.Props.Create(() => new HeuristicDomainActor(domain, paths, settings, indexWriter, committer, monitor, clock))
+            .WithDispatcher(ElfSettings.RecorderDispatcher);
+
+    private void StartBatch()
+    {
+        if (_waiting.Count == 0) return;
+        _batch = [];
+        while (_waiting.Count > 0 && _batch.Count < MaxBatch) _batch.Add(_waiting.Dequeue());
+        _busy = true;
+        _batchNumber++;
+        var created = DateOnly.FromDateTime(_clock.GetLocalNow().DateTime);
+        _indexWriter.Tell(new InsertHeuristics(_batch.Select(b => new HeuristicInsert(b.RequestId, b.Heuristic, created)).ToList(), _batchNumber));
+        Timers.StartSingleTimer("index", new IndexReplyTimedOut(_batchNumber), _settings.RecorderReplyTimeout);
+    }
+
+    private void Stored(IReadOnlyList<InsertOutcome> outcomes)
+    {
+        Timers.Cancel("index");
+        var entries = new List<string>();
+        foreach (var outcome in outcomes)
+        {
+            if (outcome is InsertOutcome.Inserted { Content: { } entry }) entries.Add(entry);
+            else if (outcome is InsertOutcome.Duplicate duplicate) entries.Add(duplicate.Content); // a retry: put it back if a crash lost it
+        }
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(_filePath)!);
+            AppendOnlyFile.AppendMissing(_filePath, HeuristicMarkdown.FileHeader(_domain), entries, _settings.FsyncFiles);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            var reason = $"cannot append to {HeuristicMarkdown.RelativePath(_domain)}: {e.Message}";
+            _log.Warning("{0}; taking back {1} heuristics", reason, outcomes.Count(o => o is InsertOutcome.Inserted));
+            // Take the rows back first, so that a failed answer leaves nothing behind (the writer handles this
+            // before any later request, since it works through its mailbox in order).
+            var inserted = outcomes.OfType<InsertOutcome.Inserted>().Select(i => i.RecordId).ToList();
+            if (inserted.Count > 0) _indexWriter.Tell(new DeleteRecords(OutboxTables.Heuristics, inserted));
+            FinishBatch(outcomes.Select(_ => (RecordReply)new Failed(reason)).ToList());
+            return;
+        }
+
+        var replies = outcomes.Select(outcome => outcome switch
+        {
+            InsertOutcome.Inserted inserted => new Recorded(inserted.RecordId, inserted.RelativePath, Duplicate: false),
+            InsertOutcome.Duplicate duplicate => new Recorded(duplicate.RecordId, duplicate.RelativePath, Duplicate: true),
+            InsertOutcome.Failed failed => (RecordReply)new Failed(failed.Reason),
+            _ => new Failed("unexpected outcome"),
+        }).ToList();
+        FinishBatch(replies);
+        if (replies.Any(r => r is Recorded)) _committer.Tell(new CommitterProtocol.CommitRequested(0));
+    }
+
+    private void FinishBatch(IReadOnlyList<RecordReply> replies)
+    {
+        for (var i = 0; i < _batch.Count; i++)
+        {
+            var reply = replies[i];
+            switch (reply)
+            {
+                case Recorded:
+                    _monitor.RecordAcknowledged();
+                    ElfMetrics.RecordsAcknowledged.Add(1);
+                    ElfMetrics.AckLatency.Record(System.Diagnostics.Stopwatch.GetElapsedTime(_batch[i].StartedAt).TotalMilliseconds);
+                    break;
+                default:
+                    ElfMetrics.RecordsFailed.Add(1);
+                    break;
+            }
+            _batch[i].ReplyTo.Tell(reply);
+        }
+        _batch = [];
+        _busy = false;
+        StartBatch();
+    }
+}

@@ -1,0 +1,34 @@
+namespace ElfActors.Core.Files;
+
+/// <summary>
+/// Appends to a file that many records share (a heuristics domain file) so that a reader or a crash sees the
+/// old content or the new, never half an entry: the new content goes to a flushed temp file that replaces the
+/// old one. Only one writer per file may call this at a time (the domain's actor, or start-up repair).
+/// </summary>
+public static class AppendOnlyFile
+{
+    /// <summary>Adds <paramref name="entries"/> (those not yet in the file) after the existing text, or after <paramref name="header"/> in a new file.</summary>
+    public static int AppendMissing(string path, string header, IReadOnlyList<string> entries, bool flushToDisk)
+    {
+        var existing = File.Exists(path) ? File.ReadAllText(path) : null;
+        var missing = entries.Where(e => existing is null || !existing.Contains(e, StringComparison.Ordinal)).Distinct().ToList();
+        if (missing.Count == 0) return 0;
+        var content = Markdown.HeuristicMarkdown.Append(existing ?? header, string.Empty, missing);
+        var directory = Path.GetDirectoryName(path)!;
+        var temp = AtomicFile.WriteTemp(directory, content, flushToDisk);
+        try
+        {
+            File.Move(temp, path, overwrite: true);
+        }
+        catch
+        {
+            AtomicFile.TryDelete(temp);
+            throw;
+        }
+        return missing.Count;
+    }
+
+    /// <summary>Whether the file holds this entry's exact text.</summary>
+    public static bool Contains(string path, string entry) =>
+        File.Exists(path) && File.ReadAllText(path).Contains(entry, StringComparison.Ordinal);
+}
