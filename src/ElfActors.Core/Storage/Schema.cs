@@ -66,8 +66,41 @@ internal static class Schema
             CREATE INDEX IF NOT EXISTS elf_outbox_pending ON elf_outbox(id) WHERE commit_id IS NULL;
             """),
 
-        new(2, "ELF heuristics and decisions tables; outbox entries that share a file (heuristics)", """
-            -- ELF's own tables, as ELF's init_db.sql creates them (IF NOT EXISTS: an ELF database keeps its own).
+        new(2, "outbox entries that share a file (heuristics)", """
+            -- Heuristics of one domain share one file, so a file name is no longer unique per outbox entry:
+            -- rebuild the outbox with a partial unique index instead (every kind but 'heuristic' owns its file).
+            CREATE TABLE elf_outbox_v2 (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                request_id TEXT NOT NULL UNIQUE,
+                kind TEXT NOT NULL,
+                row_table TEXT NOT NULL,
+                row_id INTEGER NOT NULL,
+                relpath TEXT NOT NULL,
+                content TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                detail TEXT NOT NULL,
+                enqueued_at TEXT NOT NULL,
+                commit_id TEXT,
+                committed_at TEXT,
+                UNIQUE(row_table, row_id)
+            );
+            INSERT INTO elf_outbox_v2 SELECT id, request_id, kind, row_table, row_id, relpath, content, subject, detail,
+                enqueued_at, commit_id, committed_at FROM elf_outbox;
+            DROP TABLE elf_outbox;
+            ALTER TABLE elf_outbox_v2 RENAME TO elf_outbox;
+            CREATE INDEX elf_outbox_pending ON elf_outbox(id) WHERE commit_id IS NULL;
+            CREATE UNIQUE INDEX elf_outbox_own_file ON elf_outbox(relpath) WHERE kind <> 'heuristic';
+            CREATE INDEX elf_outbox_relpath ON elf_outbox(relpath);
+            """),
+    ];
+
+    /// <summary>
+    /// ELF tables that ElfActors writes besides learnings, each with ELF's indexes and triggers. Each is created
+    /// only when the database has no table of that name: an ELF database keeps its own, exactly as it is.
+    /// </summary>
+    public static readonly IReadOnlyList<(string Table, string Sql)> ElfTables =
+    [
+        ("heuristics", """
             CREATE TABLE IF NOT EXISTS heuristics (
                 id INTEGER PRIMARY KEY AUTOINCREMENT,
                 domain TEXT NOT NULL,
@@ -105,7 +138,8 @@ internal static class Schema
             BEGIN
                 SELECT RAISE(ABORT, 'Validation failed: invalid confidence or counts');
             END;
-
+            """),
+        ("decisions", """
             CREATE TABLE IF NOT EXISTS decisions (
                 id INTEGER PRIMARY KEY AUTOINCREMENT,
                 title TEXT NOT NULL,
@@ -125,31 +159,6 @@ internal static class Schema
             CREATE INDEX IF NOT EXISTS idx_decisions_domain ON decisions(domain);
             CREATE INDEX IF NOT EXISTS idx_decisions_status ON decisions(status);
             CREATE INDEX IF NOT EXISTS idx_decisions_created_at ON decisions(created_at DESC);
-
-            -- Heuristics of one domain share one file, so a file name is no longer unique per outbox entry:
-            -- rebuild the outbox with a partial unique index instead (every kind but 'heuristic' owns its file).
-            CREATE TABLE elf_outbox_v2 (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
-                request_id TEXT NOT NULL UNIQUE,
-                kind TEXT NOT NULL,
-                row_table TEXT NOT NULL,
-                row_id INTEGER NOT NULL,
-                relpath TEXT NOT NULL,
-                content TEXT NOT NULL,
-                subject TEXT NOT NULL,
-                detail TEXT NOT NULL,
-                enqueued_at TEXT NOT NULL,
-                commit_id TEXT,
-                committed_at TEXT,
-                UNIQUE(row_table, row_id)
-            );
-            INSERT INTO elf_outbox_v2 SELECT id, request_id, kind, row_table, row_id, relpath, content, subject, detail,
-                enqueued_at, commit_id, committed_at FROM elf_outbox;
-            DROP TABLE elf_outbox;
-            ALTER TABLE elf_outbox_v2 RENAME TO elf_outbox;
-            CREATE INDEX elf_outbox_pending ON elf_outbox(id) WHERE commit_id IS NULL;
-            CREATE UNIQUE INDEX elf_outbox_own_file ON elf_outbox(relpath) WHERE kind <> 'heuristic';
-            CREATE INDEX elf_outbox_relpath ON elf_outbox(relpath);
             """),
     ];
 

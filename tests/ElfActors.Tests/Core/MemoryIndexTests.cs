@@ -128,15 +128,17 @@ public sealed class MemoryIndexTests : IDisposable
 
         using (var index = MemoryIndex.Open(_memory.Paths, IndexOptions.Default))
         {
-            Assert.Equal(1, index.SchemaVersion);
+            Assert.Equal(2, index.SchemaVersion);
             index.InsertFailures([Insert("new", "New")], DateTimeOffset.UtcNow);
         }
         using (MemoryIndex.Open(_memory.Paths, IndexOptions.Default)) { } // opening again migrates nothing
 
         Assert.Equal(["Old", "New"], Tools.Sqlite(_memory.DatabasePath, "SELECT title FROM learnings ORDER BY id").Select(r => r[0]));
-        Assert.Equal(1, Tools.SqliteScalar(_memory.DatabasePath, "SELECT COUNT(*) FROM elf_migrations"));
+        Assert.Equal(2, Tools.SqliteScalar(_memory.DatabasePath, "SELECT COUNT(*) FROM elf_migrations"));
         var tables = Tools.Sqlite(_memory.DatabasePath, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").Select(r => r[0]);
-        Assert.Equal(["elf_migrations", "elf_outbox", "heuristics", "learnings"], tables);
+        // ELF's heuristics table is kept as ELF made it (three columns here); ELF's decisions table, absent, is added.
+        Assert.Equal(["decisions", "elf_migrations", "elf_outbox", "heuristics", "learnings"], tables);
+        Assert.Equal(3, Tools.SqliteScalar(_memory.DatabasePath, "SELECT COUNT(*) FROM pragma_table_info('heuristics')"));
     }
 
     [Fact]

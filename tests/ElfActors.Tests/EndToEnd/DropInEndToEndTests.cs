@@ -1,0 +1,115 @@
+using System.Text.RegularExpressions;
+using ElfActors.Tests.Support;
+
+namespace ElfActors.Tests.EndToEnd;
+
+/// <summary>
+/// ELF's other writers through the published `elf`: heuristics (one writer per domain file), decisions, the
+/// learnings types; checked with sqlite3, the file itself and git, never through ElfActors' code.
+/// </summary>
+[Collection(PublishedElfCollection.Name)]
+[Trait("Category", "EndToEnd")]
+public sealed partial class DropInEndToEndTests(PublishedElf elf)
+{
+    // One entry exactly as ELF's record-heuristic.sh appends it.
+    [GeneratedRegex(@"\A## H-(\d+): Rule (\d+)\n\n\*\*Confidence\*\*: 0\.7\n\*\*Source\*\*: failure\n\*\*Created\*\*: \d{4}-\d\d-\d\d\n\nBecause (\d+)\n\n---\n\n\z")]
+    private static partial Regex IntactEntry();
+
+    [Fact]
+    public async Task Two_hundred_concurrent_heuristics_for_one_domain_give_200_rows_and_200_intact_entries_all_committed()
+    {
+        await using var served = new ServedMemory(elf);
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 200).Select(i => elf.RunAsync(
+            ["record-heuristic", "--base", served.Base, "--domain", "d", "--rule", $"Rule {i}", "--explanation", $"Because {i}",
+             "--source", "failure", "--confidence", "0.7"])));
+
+        Assert.All(results, r => Assert.True(r.ExitCode == 0 && r.Stdout.Contains("Heuristic recorded successfully!"), r.ToString()));
+        var flush = await elf.RunAsync("flush", "--base", served.Base);
+        Assert.True(flush.ExitCode == 0, flush.ToString());
+
+        var database = served.Memory.DatabasePath;
+        Assert.Equal(200, Tools.SqliteScalar(database, "SELECT COUNT(*) FROM heuristics WHERE domain = 'd'"));
+        var rows = Tools.Sqlite(database, "SELECT id, rule, explanation FROM heuristics WHERE domain = 'd'")
+            .ToDictionary(r => r[0], r => (Rule: r[1], Explanation: r[2]));
+
+        // 200 intact entries: the header once, then every entry whole, none lost, none interleaved.
+        var text = File.ReadAllText(Path.Combine(served.Base, "memory", "heuristics", "d.md"));
+        const string header = "# Heuristics: d\n\nGenerated from failures, successes, and observations in the **d** domain.\n\n---\n\n";
+        Assert.StartsWith(header, text);
+        var entries = Regex.Split(text[header.Length..], @"(?=^## H-)", RegexOptions.Multiline).Where(e => e.Length > 0).ToList();
+        Assert.Equal(200, entries.Count);
+        var numbers = new HashSet<string>();
+        foreach (var entry in entries)
+        {
+            var match = IntactEntry().Match(entry);
+            Assert.True(match.Success, "not an intact entry:\n" + entry);
+            Assert.Equal(match.Groups[2].Value, match.Groups[3].Value);
+            Assert.True(rows.TryGetValue(match.Groups[1].Value, out var row), $"H-{match.Groups[1].Value} has no row");
+            Assert.Equal("Rule " + match.Groups[2].Value, row.Rule);
+            numbers.Add(match.Groups[2].Value);
+        }
+        Assert.Equal(200, numbers.Count);
+
+        // All committed: the file in git is the file on disk, each heuristic's trailer in exactly one commit, in few commits.
+        Assert.Equal(text, Tools.Git(served.Base, "show", "HEAD:memory/heuristics/d.md"));
+        var log = Tools.Git(served.Base, "log", "--format=%H%x00%B%x1e");
+        var commitsWithHeuristics = log.Split('\x1e', StringSplitOptions.RemoveEmptyEntries).Count(c => c.Contains("Elf-Record: H-"));
+        var trailers = Regex.Matches(log, @"^Elf-Record: H-(\d+)$", RegexOptions.Multiline).Select(m => m.Groups[1].Value).ToList();
+        Assert.Equal(200, trailers.Count);
+        Assert.Equal(rows.Keys.Order(), trailers.Order());
+        Assert.True(commitsWithHeuristics < 200, $"{commitsWithHeuristics} commits for 200 heuristics");
+        Assert.Empty(Tools.Git(served.Base, "status", "--porcelain", "--untracked-files=all").Trim());
+        Assert.Equal(0, Tools.SqliteScalar(database, "SELECT COUNT(*) FROM elf_outbox WHERE commit_id IS NULL"));
+    }
+
+    [Fact]
+    public async Task Heuristic_flags_fall_back_to_elf_environment_variables_and_bad_input_writes_nothing()
+    {
+        await using var served = new ServedMemory(elf);
+        var environment = new Dictionary<string, string>
+        {
+            ["HEURISTIC_DOMAIN"] = "Env Domain", ["HEURISTIC_RULE"] = "From env", ["HEURISTIC_EXPLANATION"] = "e",
+            ["HEURISTIC_SOURCE"] = "success", ["HEURISTIC_CONFIDENCE"] = "high",
+        };
+        var ok = await elf.RunAsync(["record-heuristic", "--base", served.Base], environment);
+        Assert.True(ok.ExitCode == 0, ok.ToString());
+        Assert.Contains("Appended to: memory/heuristics/env-domain.md", ok.Stdout);
+        Assert.Equal(["env-domain", "From env", "e", "success", "0.85"],
+            Tools.Sqlite(served.Memory.DatabasePath, "SELECT domain, rule, explanation, source_type, confidence FROM heuristics").Single());
+
+        var bad = await elf.RunAsync("record-heuristic", "--base", served.Base, "--domain", "d", "--rule", "r", "--confidence", "1.5");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("confidence", bad.Stderr);
+        var missing = await elf.RunAsync("record-heuristic", "--base", served.Base, "--domain", "d");
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Equal(1, Tools.SqliteScalar(served.Memory.DatabasePath, "SELECT COUNT(*) FROM heuristics"));
+        Assert.False(File.Exists(Path.Combine(served.Base, "memory", "heuristics", "d.md")));
+    }
+
+    [Fact]
+    public async Task Decisions_and_the_other_learnings_types_land_in_elf_layouts_and_are_committed()
+    {
+        await using var served = new ServedMemory(elf);
+        var decision = await elf.RunAsync("record-decision", "--base", served.Base, "--title", "Use actors", "--context", "c",
+            "--decision", "d", "--rationale", "r", "--domain", "arch", "--files", "a.cs,b.cs");
+        Assert.True(decision.ExitCode == 0, decision.ToString());
+        Assert.Contains("Decision recorded successfully!", decision.Stdout);
+        foreach (var type in new[] { "success", "observation", "experiment" })
+        {
+            var learning = await elf.RunAsync("record", "--type", type, "--base", served.Base, "--title", $"A {type}", "--domain", "d");
+            Assert.True(learning.ExitCode == 0, learning.ToString());
+        }
+        Assert.Equal(2, (await elf.RunAsync("record", "--type", "bogus", "--base", served.Base, "--title", "t", "--domain", "d")).ExitCode);
+        Assert.Equal(2, (await elf.RunAsync("record-decision", "--base", served.Base, "--title", "t")).ExitCode);
+        Assert.Equal(0, (await elf.RunAsync("flush", "--base", served.Base)).ExitCode);
+
+        Assert.Equal(["success|memory/successes/", "observation|memory/observations/", "experiment|memory/experiments/"],
+            Tools.Sqlite(served.Memory.DatabasePath, "SELECT type, filepath FROM learnings ORDER BY id").Select(r => r[0] + "|" + r[1][..r[1].LastIndexOf('/')] + "/"));
+        var files = Tools.Git(served.Base, "ls-tree", "-r", "--name-only", "HEAD").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains(files, f => Regex.IsMatch(f, @"^memory/decisions/\d{4}-\d\d-\d\d-use-actors\.md$"));
+        Assert.Equal(4, files.Length);
+        Assert.Contains("decision: Use actors\n\nDomain: arch | ADR-1", Tools.Git(served.Base, "log", "--format=%B"));
+        Assert.Empty(Tools.Git(served.Base, "status", "--porcelain", "--untracked-files=all").Trim());
+    }
+}
