@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.RegularExpressions;
 using ElfActors.Tests.Support;
 
@@ -111,5 +112,65 @@ public sealed partial class DropInEndToEndTests(PublishedElf elf)
         Assert.Equal(4, files.Length);
         Assert.Contains("decision: Use actors\n\nDomain: arch | ADR-1", Tools.Git(served.Base, "log", "--format=%B"));
         Assert.Empty(Tools.Git(served.Base, "status", "--porcelain", "--untracked-files=all").Trim());
+    }
+
+    private static string ShimsFolder()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+            if (File.Exists(Path.Combine(directory.FullName, "ElfActors.sln"))) return Path.Combine(directory.FullName, "scripts", "elf-shims");
+        throw new InvalidOperationException("cannot find the repository");
+    }
+
+    /// <summary>Runs a shim with bash, with the published elf first on the PATH (as an ELF install that switched).</summary>
+    private ProcessResult RunShim(string shim, IDictionary<string, string> environment, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(ShimsFolder(), shim));
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        start.Environment["PATH"] = elf.Directory + ":" + Environment.GetEnvironmentVariable("PATH");
+        foreach (var (key, value) in environment) start.Environment[key] = value;
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEnd();
+        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(120)), "the shim did not finish");
+        return new ProcessResult(process.ExitCode, stdout, stderr.Result);
+    }
+
+    [Fact]
+    public async Task The_shims_take_the_old_scripts_arguments_record_through_elf_print_elf_lines_and_exit_0()
+    {
+        await using var served = new ServedMemory(elf);
+        var memory = new Dictionary<string, string> { ["ELF_BASE_PATH"] = served.Base };
+
+        var failure = RunShim("record-failure.sh", memory, "--title", "Shim failure", "--domain", "shims", "--severity", "high",
+            "--tags", "a,b", "--summary", "what happened", "--unknown-flag", "skipped");
+        Assert.True(failure.ExitCode == 0, failure.ToString());
+        Assert.Matches(@"\ACreated: memory/failures/\d{8}_shim-failure\.md\nDatabase record created \(ID: 1\)\nFailure recorded successfully!\n\z", failure.Stdout);
+
+        var fromEnvironment = RunShim("record-failure.sh", new Dictionary<string, string>(memory)
+        {
+            ["FAILURE_TITLE"] = "From env", ["FAILURE_DOMAIN"] = "shims", ["FAILURE_SEVERITY"] = "2",
+        });
+        Assert.True(fromEnvironment.ExitCode == 0, fromEnvironment.ToString());
+
+        var heuristic = RunShim("record-heuristic.sh", new Dictionary<string, string>(memory) { ["HEURISTIC_RULE"] = "Rule from env" },
+            "--domain", "shims", "--explanation", "why", "--source", "failure", "--confidence", "0.8");
+        Assert.True(heuristic.ExitCode == 0, heuristic.ToString());
+        Assert.Contains("Database record created (ID: 1)\nAppended to: memory/heuristics/shims.md\nHeuristic recorded successfully!\n", heuristic.Stdout);
+
+        var decision = RunShim("record-decision.sh", memory, "--title", "Shim decision", "--context", "c", "--decision", "d", "--rationale", "r");
+        Assert.True(decision.ExitCode == 0, decision.ToString());
+
+        Assert.Equal(0, (await elf.RunAsync("flush", "--base", served.Base)).ExitCode);
+        Assert.Equal(["failure|Shim failure|shims|4|a,b", "failure|From env|shims|2|"],
+            Tools.Sqlite(served.Memory.DatabasePath, "SELECT type, title, domain, severity, tags FROM learnings ORDER BY id").Select(r => string.Join('|', r)));
+        Assert.Equal(["shims|Rule from env|why|failure|0.8"],
+            Tools.Sqlite(served.Memory.DatabasePath, "SELECT domain, rule, explanation, source_type, confidence FROM heuristics").Select(r => string.Join('|', r)));
+        var subjects = Tools.Git(served.Base, "log", "--format=%B"); // ELF's subject, or a batch's line for it
+        Assert.Contains("heuristic: Rule from env", subjects);
+        Assert.Contains("decision: Shim decision", subjects);
+
+        var bad = RunShim("record-failure.sh", memory, "--title", "No domain");
+        Assert.Equal(2, bad.ExitCode);
     }
 }
