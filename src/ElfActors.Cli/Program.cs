@@ -19,4 +19,6 @@ root.Subcommands.Add(VerifyCommand.Create());
 root.Subcommands.Add(StopCommand.Create());
 root.Subcommands.Add(HandOverCommands.Serve());
 root.Subcommands.Add(HandOverCommands.Simulate());
+root.Subcommands.Add(HandOverCommands.Import());
+root.Subcommands.Add(HandOverCommands.Reindex());
 return await CliRunner.InvokeAsync(root, args);

@@ -9,4 +9,6 @@ var root = new RootCommand("""
     """);
 root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(SimulateCommand.Create());
+root.Subcommands.Add(ElfActors.Host.Maintenance.ImportCommand.Create());
+root.Subcommands.Add(ElfActors.Host.Maintenance.ReindexCommand.Create());
 return await CliRunner.InvokeAsync(root, args);

@@ -17,6 +17,19 @@ internal static class HandOverCommands
         git log (--json for one JSON object). Run `elf simulate --help` for its options.
         """);
 
+    public static Command Import() => HandOver("import", """
+        Bring an existing ELF memory (its markdown files and/or its memory/index.db) into this memory, committed in
+        batches, with a progress bar on a terminal and a summary; running it twice adds nothing.
+        Usage: elf import <ELF base folder> [--base DIR] [--batch-size N] [--json]. Run `elf import --help` for details.
+        Refuses while a host serves the memory (`elf stop` first).
+        """);
+
+    public static Command Reindex() => HandOver("reindex", """
+        Rebuild memory/index.db from the markdown files (ids from the files and from git history), so the live
+        database never needs to be in git. Usage: elf reindex [--base DIR] [--force] [--json].
+        Run `elf reindex --help` for details. Refuses while a host serves the memory (`elf stop` first).
+        """);
+
     private static Command HandOver(string name, string description)
     {
         var command = new Command(name, description) { TreatUnmatchedTokensAsErrors = false };

@@ -9,7 +9,7 @@ namespace ElfActors.Core.Storage;
 /// opens its own. Writes from any number of records go into one transaction, one savepoint per record,
 /// so a batch costs one fsync and a bad record never takes its neighbours down with it.
 /// </summary>
-public sealed class MemoryIndex : IDisposable
+public sealed partial class MemoryIndex : IDisposable
 {
     private const int MaxNameAttempts = 10_000;
     private readonly SqliteConnection _connection;

@@ -1,0 +1,93 @@
+using ElfActors.Core.Files;
+using ElfActors.Core.Git;
+using ElfActors.Core.Markdown;
+using ElfActors.Core.Storage;
+
+namespace ElfActors.Core.Import;
+
+/// <summary>What <c>elf import</c> did.</summary>
+public sealed record ImportSummary(
+    int Found, int Learnings, int Heuristics, int Decisions, int AlreadyPresent, int Commits, IReadOnlyList<string> Notes)
+{
+    public int Imported => Learnings + Heuristics + Decisions;
+}
+
+/// <summary>Progress of a long run: records handled so far, of how many, and commits made.</summary>
+public delegate void ImportProgress(int done, int total, int commits);
+
+/// <summary>
+/// Brings an existing ELF memory (its markdown files and/or its index.db) into this memory, in batches: per
+/// batch, rows and outbox entries in one transaction, the files written, one git commit with a trailer per
+/// record, the entries marked committed. The caller must hold the memory's host lock (no host may run): the
+/// importer is then the memory's only writer. Records already here are skipped, so running it twice adds nothing.
+/// </summary>
+public static class MemoryImporter
+{
+    public static ImportSummary Run(MemoryPaths source, MemoryPaths target, IndexOptions options, bool flushFilesToDisk,
+        int batchSize, TimeProvider clock, ImportProgress? progress = null)
+    {
+        if (!Directory.Exists(source.BasePath)) throw new ArgumentException($"{source.BasePath} does not exist");
+        if (!Directory.Exists(source.MemoryDirectory))
+            throw new ArgumentException($"{source.BasePath} is not an ELF base folder: it has no memory/ folder");
+        if (string.Equals(source.BasePath.TrimEnd('/'), target.BasePath.TrimEnd('/'), StringComparison.Ordinal))
+            throw new ArgumentException("the folder to import is this memory itself; use `elf reindex` to rebuild its index");
+
+        var contents = MemoryScanner.Scan(source, includeDatabase: true);
+        var records = contents.Learnings.Cast<object>().Concat(contents.Heuristics).Concat(contents.Decisions).ToList();
+        MemoryBootstrap.Prepare(target, options, flushFilesToDisk);
+        Directory.CreateDirectory(target.HeuristicsDirectory);
+        Directory.CreateDirectory(target.DecisionsDirectory);
+
+        using var index = MemoryIndex.Open(target, options);
+        using var git = new GitStore(target);
+        int learnings = 0, heuristics = 0, decisions = 0, done = 0, commits = 0;
+        progress?.Invoke(0, records.Count, 0);
+        foreach (var chunk in records.Chunk(Math.Max(1, batchSize)))
+        {
+            var stored = index.ImportRecords(chunk, clock.GetUtcNow());
+            if (stored.Count > 0)
+            {
+                WriteFiles(target, stored, flushFilesToDisk);
+                var commit = CommitWithRetry(git, stored);
+                index.MarkEntriesCommitted(stored.Select(s => s.OutboxId).ToList(), commit, clock.GetUtcNow());
+                commits++;
+                learnings += stored.Count(s => s.RowTable == OutboxTables.Learnings);
+                heuristics += stored.Count(s => s.RowTable == OutboxTables.Heuristics);
+                decisions += stored.Count(s => s.RowTable == OutboxTables.Decisions);
+            }
+            done += chunk.Length;
+            progress?.Invoke(done, records.Count, commits);
+        }
+        return new ImportSummary(records.Count, learnings, heuristics, decisions, records.Count - learnings - heuristics - decisions, commits, contents.Skipped);
+    }
+
+    private static void WriteFiles(MemoryPaths target, IReadOnlyList<OutboxEntry> stored, bool flushFilesToDisk)
+    {
+        foreach (var entry in stored.Where(s => !s.SharesFile))
+        {
+            var path = target.Absolute(entry.RelativePath);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            AtomicFile.WriteIfAbsent(path, entry.Content, flushFilesToDisk);
+        }
+        foreach (var file in stored.Where(s => s.SharesFile).GroupBy(s => s.RelativePath))
+        {
+            var domain = Path.GetFileNameWithoutExtension(file.Key);
+            AppendOnlyFile.AppendMissing(target.Absolute(file.Key), HeuristicMarkdown.FileHeader(domain), file.Select(f => f.Content).ToList(), flushFilesToDisk);
+        }
+    }
+
+    private static string CommitWithRetry(GitStore git, IReadOnlyList<OutboxEntry> stored)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return git.CommitFiles(stored.Select(s => s.RelativePath).ToList(), CommitMessage.For(stored));
+            }
+            catch (GitLockHeldException) when (attempt < 40)
+            {
+                Thread.Sleep(250); // another git process (a person's) holds a lock: wait for it
+            }
+        }
+    }
+}

@@ -1,0 +1,178 @@
+using System.Globalization;
+using ElfActors.Core.Markdown;
+using ElfActors.Core.Records;
+using Microsoft.Data.Sqlite;
+
+namespace ElfActors.Core.Import;
+
+/// <summary>
+/// Reads what a memory folder holds: its markdown files (every ElfActors and ELF layout) and, when asked, the rows
+/// of its <c>memory/index.db</c> (read-only). A row and the file it names become one record; a file without a row
+/// is read from its text; a row whose file is gone is rendered from the row.
+/// </summary>
+public static class MemoryScanner
+{
+    public static MemoryContents Scan(MemoryPaths source, bool includeDatabase)
+    {
+        var skipped = new List<string>();
+        var learnings = ScanLearningFiles(source, skipped);
+        var heuristics = ScanHeuristicFiles(source);
+        var decisions = ScanDecisionFiles(source, skipped);
+        if (!includeDatabase || !File.Exists(source.DatabasePath))
+            return new MemoryContents(learnings.Values.ToList(), heuristics, decisions, skipped);
+
+        using var connection = OpenReadOnly(source.DatabasePath);
+        var fromRows = new List<LearningRecord>();
+        if (TableExists(connection, "learnings"))
+        {
+            foreach (var row in Rows(connection, "SELECT type, filepath, title, summary, tags, domain, severity, created_at, updated_at FROM learnings ORDER BY id"))
+            {
+                var path = row[1] ?? string.Empty;
+                var type = LearningTypes.All.Contains(row[0] ?? "") ? row[0]! : LearningTypes.Failure;
+                var severity = int.TryParse(row[6], NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) && s is >= 1 and <= 5 ? s : Severity.Default;
+                if (learnings.Remove(path, out var fromFile))
+                {
+                    // The row has the authoritative columns; the file has the whole summary.
+                    var learning = new ValidatedFailure(row[2] ?? fromFile.Learning.Title, row[5] ?? "", severity, row[4] ?? "", fromFile.Learning.Summary) { Type = type };
+                    fromRows.Add(fromFile with { Learning = learning, SummaryInRow = row[3], CreatedAt = row[7], UpdatedAt = row[8] });
+                }
+                else
+                {
+                    var learning = new ValidatedFailure(row[2] ?? "(untitled)", row[5] ?? "", severity, row[4] ?? "",
+                        string.IsNullOrEmpty(row[3]) ? FailureValidator.DefaultSummary : row[3]!) { Type = type };
+                    var date = DateOnly.FromDateTime(DateTime.TryParse(row[7], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var c) ? c : DateTime.UtcNow);
+                    var relative = IsLearningPath(path) ? path : LearningTypes.Folder(type) + FailureMarkdown.FileStem(learning, date) + ".md";
+                    fromRows.Add(new LearningRecord(relative, learning, row[3], FailureMarkdown.Render(learning, date), row[7], row[8]));
+                    skipped.Add($"{path}: file missing; rendered from its database row (summary's first line only)");
+                }
+            }
+        }
+        if (TableExists(connection, "heuristics"))
+        {
+            var byKey = heuristics.GroupBy(h => (h.Heuristic.Domain, h.Heuristic.Rule)).ToDictionary(g => g.Key, g => new Queue<HeuristicRecord>(g));
+            var merged = new List<HeuristicRecord>();
+            foreach (var row in Rows(connection, "SELECT id, domain, rule, explanation, source_type, source_id, confidence, times_validated, times_violated, is_golden, created_at, updated_at FROM heuristics ORDER BY id"))
+            {
+                var domain = HeuristicValidator.DomainFileName(row[1] ?? "");
+                if (domain.Length == 0) domain = "general";
+                var confidence = double.TryParse(row[6], NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? Math.Clamp(value, 0, 1) : HeuristicValidator.DefaultConfidence;
+                var heuristic = new ValidatedHeuristic(domain, row[2] ?? "", row[3] ?? "", string.IsNullOrEmpty(row[4]) ? HeuristicValidator.DefaultSource : row[4]!, confidence);
+                if (byKey.TryGetValue((domain, heuristic.Rule), out var queue) && queue.Count > 0) queue.Dequeue(); // the same heuristic's entry in its file
+                merged.Add(new HeuristicRecord(Long(row[0]), heuristic, Long(row[5]), Long(row[7]) ?? 0, Long(row[8]) ?? 0, Long(row[9]) ?? 0, row[10], row[11]));
+            }
+            merged.AddRange(byKey.Values.SelectMany(q => q)); // entries whose row is gone
+            heuristics = merged;
+        }
+        if (TableExists(connection, "decisions"))
+        {
+            var byTitle = decisions.GroupBy(d => d.Decision.Title).ToDictionary(g => g.Key, g => new Queue<DecisionRecord>(g));
+            var merged = new List<DecisionRecord>();
+            foreach (var row in Rows(connection, "SELECT id, title, context, options_considered, decision, rationale, domain, files_touched, tests_added, status, created_at, updated_at FROM decisions ORDER BY id"))
+            {
+                var decision = new ValidatedDecision(row[1] ?? "", row[2] ?? "", row[4] ?? "", row[5] ?? "", row[3] ?? "",
+                    string.IsNullOrEmpty(row[6]) ? DecisionValidator.DefaultDomain : row[6]!, row[7] ?? "", row[8] ?? "");
+                var file = byTitle.TryGetValue(decision.Title, out var queue) && queue.Count > 0 ? queue.Dequeue() : null;
+                merged.Add(new DecisionRecord(Long(row[0]), file?.RelativePath, decision, file?.Content, row[9] ?? "accepted", row[10], row[11]));
+            }
+            merged.AddRange(byTitle.Values.SelectMany(q => q));
+            decisions = merged;
+        }
+        fromRows.AddRange(learnings.Values); // files without a row
+        return new MemoryContents(fromRows, heuristics, decisions, skipped);
+    }
+
+    private static bool IsLearningPath(string path) =>
+        LearningTypes.All.Any(t => path.StartsWith(LearningTypes.Folder(t), StringComparison.Ordinal)) && path.EndsWith(".md", StringComparison.Ordinal)
+        && !path.Contains("..", StringComparison.Ordinal) && path.Count(c => c == '/') == 2;
+
+    private static Dictionary<string, LearningRecord> ScanLearningFiles(MemoryPaths source, List<string> skipped)
+    {
+        var found = new Dictionary<string, LearningRecord>(StringComparer.Ordinal);
+        foreach (var type in LearningTypes.All)
+        {
+            var folder = LearningTypes.Folder(type);
+            var directory = source.Absolute(folder);
+            if (!Directory.Exists(directory)) continue;
+            foreach (var file in Directory.EnumerateFiles(directory, "*.md").Order(StringComparer.Ordinal))
+            {
+                var relative = folder + Path.GetFileName(file);
+                var content = File.ReadAllText(file);
+                if (LearningFileParser.Parse(content, type) is not { } parsed)
+                {
+                    skipped.Add($"{relative}: no '# title' heading");
+                    continue;
+                }
+                found[relative] = new LearningRecord(relative, parsed.Learning, null, content,
+                    parsed.Date is { } day ? day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + " 00:00:00" : null, null);
+            }
+        }
+        return found;
+    }
+
+    private static List<HeuristicRecord> ScanHeuristicFiles(MemoryPaths source)
+    {
+        var found = new List<HeuristicRecord>();
+        if (!Directory.Exists(source.HeuristicsDirectory)) return found;
+        foreach (var file in Directory.EnumerateFiles(source.HeuristicsDirectory, "*.md").Order(StringComparer.Ordinal))
+        {
+            var domain = Path.GetFileNameWithoutExtension(file);
+            foreach (var entry in HeuristicMarkdown.Parse(File.ReadAllText(file)))
+            {
+                var created = entry.Created is { } day ? day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + " 00:00:00" : null;
+                found.Add(new HeuristicRecord(entry.Id, new ValidatedHeuristic(domain, entry.Rule, entry.Explanation, entry.Source, entry.Confidence),
+                    CreatedAt: created, UpdatedAt: created));
+            }
+        }
+        return found;
+    }
+
+    private static List<DecisionRecord> ScanDecisionFiles(MemoryPaths source, List<string> skipped)
+    {
+        var found = new List<DecisionRecord>();
+        if (!Directory.Exists(source.DecisionsDirectory)) return found;
+        foreach (var file in Directory.EnumerateFiles(source.DecisionsDirectory, "*.md").Order(StringComparer.Ordinal))
+        {
+            var relative = DecisionMarkdown.Folder + Path.GetFileName(file);
+            var content = File.ReadAllText(file);
+            if (DecisionMarkdown.Parse(content) is not { } parsed)
+            {
+                skipped.Add($"{relative}: no '# ADR-<id>: title' heading");
+                continue;
+            }
+            var created = parsed.Date is { } day ? day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + " 00:00:00" : null;
+            found.Add(new DecisionRecord(parsed.Id, relative, parsed.Decision, content, CreatedAt: created, UpdatedAt: created));
+        }
+        return found;
+    }
+
+    private static long? Long(string? text) => long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : null;
+
+    private static SqliteConnection OpenReadOnly(string database)
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = database, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+        connection.Open();
+        return connection;
+    }
+
+    private static bool TableExists(SqliteConnection connection, string table)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $name";
+        command.Parameters.AddWithValue("$name", table);
+        return command.ExecuteScalar() is not null;
+    }
+
+    private static IEnumerable<string?[]> Rows(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            var row = new string?[reader.FieldCount];
+            for (var i = 0; i < row.Length; i++)
+                row[i] = reader.IsDBNull(i) ? null : Convert.ToString(reader.GetValue(i), CultureInfo.InvariantCulture);
+            yield return row;
+        }
+    }
+}
