@@ -1,0 +1,61 @@
+using System.Text.RegularExpressions;
+using Akka.Actor;
+using ElfActors.Core.Records;
+using ElfActors.Tests.Support;
+using Xunit.Abstractions;
+using static ElfActors.Actors.RecordingProtocol;
+
+namespace ElfActors.Tests.Actors;
+
+/// <summary>One writer per heuristics domain file: concurrent heuristics all land, whole, in few commits.</summary>
+public sealed class HeuristicDomainActorTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task Concurrent_heuristics_for_two_domains_land_whole_in_their_files_in_few_commits()
+    {
+        using var memory = new TempMemory();
+        await using var host = await ElfTestHost.StartAsync(memory.Paths);
+        var probe = host.Kit(output).CreateTestProbe();
+
+        const int perDomain = 300;
+        for (var i = 0; i < perDomain; i++)
+            foreach (var domain in new[] { "alpha", "beta" })
+                host.Recording.Tell(new RecordHeuristic($"{domain}-{i}", new HeuristicInput(domain, $"Rule {i}", $"Why {i}", "failure", "0.6")), probe.Ref);
+        var replies = probe.ReceiveN(2 * perDomain, TimeSpan.FromSeconds(120)).ToList();
+        Assert.All(replies, reply => Assert.IsType<Recorded>(reply));
+        await host.FlushAsync();
+
+        foreach (var domain in new[] { "alpha", "beta" })
+        {
+            var text = File.ReadAllText(Path.Combine(memory.BasePath, "memory", "heuristics", domain + ".md"));
+            var entries = Regex.Matches(text, @"^## H-(\d+): Rule (\d+)\n\n\*\*Confidence\*\*: 0\.6\n\*\*Source\*\*: failure\n\*\*Created\*\*: [\d-]{10}\n\nWhy \2\n\n---\n\n", RegexOptions.Multiline);
+            Assert.Equal(perDomain, entries.Count);
+            Assert.Equal(perDomain, entries.Select(m => m.Groups[2].Value).Distinct().Count());
+            Assert.Equal(perDomain, Tools.SqliteScalar(memory.DatabasePath, $"SELECT COUNT(*) FROM heuristics WHERE domain = '{domain}'"));
+            Assert.Equal(text, Tools.Git(memory.BasePath, "show", $"HEAD:memory/heuristics/{domain}.md"));
+        }
+        var log = Tools.Git(memory.BasePath, "log", "--format=%B%x1e").Split('\x1e', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2 * perDomain, log.Sum(c => Regex.Matches(c, @"^Elf-Record: H-\d+$", RegexOptions.Multiline).Count));
+        output.WriteLine($"{2 * perDomain} heuristics in {log.Length} commits");
+        Assert.True(log.Length < 2 * perDomain / 10, $"{log.Length} commits for {2 * perDomain} heuristics");
+        Assert.Empty(Tools.Git(memory.BasePath, "status", "--porcelain", "--untracked-files=all").Trim());
+    }
+
+    [Fact]
+    public async Task A_domain_file_that_cannot_be_written_fails_the_batch_and_takes_its_rows_back()
+    {
+        using var memory = new TempMemory();
+        await using var host = await ElfTestHost.StartAsync(memory.Paths);
+        // A folder where the domain file should be: the replace-by-rename fails.
+        Directory.CreateDirectory(Path.Combine(memory.BasePath, "memory", "heuristics", "blocked.md"));
+
+        var reply = await host.Recording.Ask<RecordReply>(new RecordHeuristic("x", new HeuristicInput("blocked", "Rule")), TimeSpan.FromSeconds(30));
+
+        Assert.IsType<Failed>(reply);
+        await host.FlushAsync();
+        Assert.Equal(0, Tools.SqliteScalar(memory.DatabasePath, "SELECT COUNT(*) FROM heuristics"));
+        Assert.Equal(0, Tools.SqliteScalar(memory.DatabasePath, "SELECT COUNT(*) FROM elf_outbox"));
+        var ok = await host.Recording.Ask<RecordReply>(new RecordHeuristic("y", new HeuristicInput("open", "Rule")), TimeSpan.FromSeconds(30));
+        Assert.IsType<Recorded>(ok);
+    }
+}
