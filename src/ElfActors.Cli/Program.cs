@@ -21,4 +21,5 @@ root.Subcommands.Add(HandOverCommands.Serve());
 root.Subcommands.Add(HandOverCommands.Simulate());
 root.Subcommands.Add(HandOverCommands.Import());
 root.Subcommands.Add(HandOverCommands.Reindex());
+if (HandOverCommands.HelpInHost(args) is { } helpExit) return helpExit;
 return await CliRunner.InvokeAsync(root, args);

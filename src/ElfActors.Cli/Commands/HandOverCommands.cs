@@ -30,6 +30,18 @@ internal static class HandOverCommands
         Run `elf reindex --help` for details. Refuses while a host serves the memory (`elf stop` first).
         """);
 
+    private static readonly string[] Names = ["serve", "simulate", "import", "reindex"];
+
+    /// <summary>
+    /// `elf import --help` and the like: the options live in elf-host, so its help is the useful one. Returns
+    /// elf-host's exit code, or null when the arguments are not a hand-over command's help request.
+    /// </summary>
+    public static int? HelpInHost(string[] args)
+    {
+        if (args.Length < 2 || !Names.Contains(args[0]) || !args.Skip(1).Any(a => a is "--help" or "-h" or "-?")) return null;
+        return HostProcess.Exists(out _) ? HostProcess.Exec(args) : null;
+    }
+
     private static Command HandOver(string name, string description)
     {
         var command = new Command(name, description) { TreatUnmatchedTokensAsErrors = false };
