@@ -171,6 +171,22 @@ public sealed class HeuristicAndDecisionTests : IDisposable
     }
 
     [Fact]
+    public void Start_up_repair_appends_entries_a_crash_left_out_of_their_domain_file_once()
+    {
+        // A crash after the transaction, before the append: rows and outbox entries, no entries in the file.
+        using (var index = MemoryIndex.Open(_memory.Paths, IndexOptions.Default))
+            index.InsertHeuristics([new("a", Heuristic(rule: "One"), Day), new("b", Heuristic(rule: "Two"), Day)], DateTimeOffset.UtcNow);
+        var file = Path.Combine(_memory.BasePath, "memory", "heuristics", "git.md");
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        File.WriteAllText(file, HeuristicMarkdown.FileHeader("git") + HeuristicMarkdown.Entry(1, Heuristic(rule: "One"), Day));
+
+        ElfActors.Core.MemoryBootstrap.Prepare(_memory.Paths, IndexOptions.Default, flushFilesToDisk: false);
+        ElfActors.Core.MemoryBootstrap.Prepare(_memory.Paths, IndexOptions.Default, flushFilesToDisk: false);
+
+        Assert.Equal([1L, 2L], HeuristicMarkdown.Parse(File.ReadAllText(file)).Select(e => e.Id));
+    }
+
+    [Fact]
     public void Import_request_ids_are_stable_for_the_same_source_record()
     {
         var record = new HeuristicRecord(5, Heuristic());

@@ -114,6 +114,18 @@ public sealed partial class DropInEndToEndTests(PublishedElf elf)
         Assert.Empty(Tools.Git(served.Base, "status", "--porcelain", "--untracked-files=all").Trim());
     }
 
+    [Fact]
+    public async Task Help_lists_the_drop_in_commands_and_their_elf_flags()
+    {
+        var help = await elf.RunAsync("--help");
+        foreach (var command in new[] { "record-heuristic", "record-decision", "record ", "import", "reindex" }) Assert.Contains(command, help.Stdout);
+        var heuristic = await elf.RunAsync("record-heuristic", "--help");
+        foreach (var text in new[] { "--confidence", "HEURISTIC_DOMAIN", "HEURISTIC_CONFIDENCE" }) Assert.Contains(text, heuristic.Stdout);
+        Assert.Contains("DECISION_RATIONALE", (await elf.RunAsync("record-decision", "--help")).Stdout);
+        Assert.Contains("--batch-size", (await elf.RunAsync("import", "--help")).Stdout);
+        Assert.Contains("--force", (await elf.RunAsync("reindex", "--help")).Stdout);
+    }
+
     private static string ShimsFolder()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
