@@ -11,24 +11,31 @@ internal static class MemoryReader
 {
     public const string FailuresPrefix = "memory/failures/";
 
-    /// <summary>learnings rows that point into memory/failures/: id → filepath.</summary>
+    /// <summary>The folders of learnings files: memory/failures/, and those of success, observation, experiment.</summary>
+    public static IReadOnlyList<string> LearningFolders { get; } = Records.LearningTypes.All.Select(Records.LearningTypes.Folder).ToList();
+
+    /// <summary>learnings rows that point into a learnings folder (memory/failures/ …): id → filepath.</summary>
     public static Dictionary<long, string> FailureRows(MemoryPaths paths)
     {
         using var connection = OutboxQueries.OpenReadOnly(paths);
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id, filepath FROM learnings WHERE filepath LIKE 'memory/failures/%'";
+        command.CommandText = "SELECT id, filepath FROM learnings WHERE "
+            + string.Join(" OR ", LearningFolders.Select(f => $"filepath LIKE '{f}%'"));
         var rows = new Dictionary<long, string>();
         using var reader = command.ExecuteReader();
         while (reader.Read()) rows[reader.GetInt64(0)] = reader.GetString(1);
         return rows;
     }
 
-    /// <summary>Record files on disk, as repository-relative paths (temp files excluded).</summary>
+    /// <summary>Learnings files on disk (every learnings folder), as repository-relative paths (temp files excluded).</summary>
     public static HashSet<string> FailureFiles(MemoryPaths paths) =>
-        Directory.Exists(paths.FailuresDirectory)
-            ? Directory.EnumerateFiles(paths.FailuresDirectory, "*.md")
-                .Select(f => FailuresPrefix + Path.GetFileName(f)).ToHashSet(StringComparer.Ordinal)
-            : [];
+        LearningFolders.Where(f => Directory.Exists(paths.Absolute(f)))
+            .SelectMany(f => Directory.EnumerateFiles(paths.Absolute(f), "*.md").Select(file => f + Path.GetFileName(file)))
+            .ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>Learnings files at the branch's tip, every learnings folder.</summary>
+    public static HashSet<string> TrackedLearningFiles(MemoryPaths paths) =>
+        LearningFolders.SelectMany(f => TrackedFiles(paths, f.TrimEnd('/'))).ToHashSet(StringComparer.Ordinal);
 
     /// <summary>How many commits name each record id in an Elf-Record trailer, and the ids each commit names.</summary>
     public static (Dictionary<long, int> TrailerCounts, Dictionary<string, HashSet<long>> IdsByCommit) Trailers(MemoryPaths paths)

@@ -17,7 +17,7 @@ public static class MemoryVerifier
     {
         var rows = MemoryReader.FailureRows(paths);
         var files = MemoryReader.FailureFiles(paths);
-        var tracked = MemoryReader.TrackedFiles(paths, "memory/failures");
+        var tracked = MemoryReader.TrackedLearningFiles(paths);
         var pending = OutboxQueries.PendingPaths(paths);
         var (trailers, _) = MemoryReader.Trailers(paths);
         var rowPaths = rows.Values.ToHashSet(StringComparer.Ordinal);
@@ -30,11 +30,17 @@ public static class MemoryVerifier
         var inSeveral = trailers.Where(t => t.Value > 1 && rows.ContainsKey(t.Key))
             .Select(t => $"record {t.Key}: in {t.Value} commits").Order().ToList();
 
+        // Heuristics and decisions (issue #6) report into the same lists, each line naming its record.
+        var dropIn = DropInAudit.Check(paths, pending);
+        rowsWithoutFile.AddRange(dropIn.RowsWithoutFile);
+        filesWithoutRow.AddRange(dropIn.FilesWithoutRow);
+        rowsNotInGit.AddRange(dropIn.RowsNotInGit);
+
         return new VerifyResult
         {
             Consistent = rowsWithoutFile.Count + filesWithoutRow.Count + rowsNotInGit.Count + inGitWithoutRow.Count + inSeveral.Count == 0
                 && pending.Count == 0,
-            Rows = rows.Count,
+            Rows = rows.Count + dropIn.Rows,
             Files = files.Count,
             TrackedFiles = tracked.Count,
             Pending = pending.Count,
@@ -56,7 +62,7 @@ public static class MemoryVerifier
         var actions = new List<string>();
         var rows = MemoryReader.FailureRows(paths);
         var files = MemoryReader.FailureFiles(paths);
-        var tracked = MemoryReader.TrackedFiles(paths, "memory/failures");
+        var tracked = MemoryReader.TrackedLearningFiles(paths);
         using var index = MemoryIndex.Open(paths, options);
 
         foreach (var (id, path) in rows.OrderBy(r => r.Key))
@@ -95,7 +101,10 @@ public static class MemoryVerifier
         var date = DateTime.TryParse(row.CreatedAt, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var created)
             ? DateOnly.FromDateTime(created) : DateOnly.FromDateTime(DateTime.UtcNow);
         var failure = new ValidatedFailure(row.Title, row.Domain ?? string.Empty, row.Severity, row.Tags ?? string.Empty,
-            string.IsNullOrEmpty(row.Summary) ? FailureValidator.DefaultSummary : row.Summary);
+            string.IsNullOrEmpty(row.Summary) ? FailureValidator.DefaultSummary : row.Summary)
+        {
+            Type = LearningTypes.All.Contains(row.Type) ? row.Type : LearningTypes.Failure,
+        };
         return FailureMarkdown.Render(failure, date);
     }
 
