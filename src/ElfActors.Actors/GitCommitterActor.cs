@@ -132,7 +132,7 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
             return text?.Contains(entry.Content, StringComparison.Ordinal) == true;
         }
         var orphanCutoff = _clock.GetUtcNow() - _settings.OrphanGrace;
-        if (pending.Any(p => p.EnqueuedAt < orphanCutoff && !InPlace(p)))
+        if (pending.Any(p => p.EnqueuedAt < orphanCutoff && !p.SharesFile && !InPlace(p)))
         {
             var restored = MemoryBootstrap.RestoreMissingFiles(Index(), _paths, _settings.FsyncFiles, orphanCutoff);
             _log.Warning("Wrote {0} record files from the outbox whose recorder never placed them", restored);

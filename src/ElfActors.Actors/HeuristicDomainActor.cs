@@ -53,8 +53,7 @@ public sealed class HeuristicDomainActor : ReceiveActor, IWithTimers
         Receive<InsertHeuristicsReply>(reply =>
         {
             if (_busy && reply.Tag == _batchNumber) Stored(reply.Outcomes);
-            // else: the answer to a batch already failed by its timeout; its entries are appended by the
-            // committer's orphan repair once they are older than the grace period.
+            else AppendLate(reply.Outcomes);
         });
         Receive<DeleteReply>(_ => { }); // the undo's answer: the batch was already failed
         Receive<IndexReplyTimedOut>(timedOut =>
@@ -118,6 +117,26 @@ public sealed class HeuristicDomainActor : ReceiveActor, IWithTimers
         }).ToList();
         FinishBatch(replies);
         if (replies.Any(r => r is Recorded)) _committer.Tell(new CommitterProtocol.CommitRequested(0));
+    }
+
+    /// <summary>
+    /// The answer to a batch that its timeout already failed: its rows exist, so their entries belong in the file
+    /// (a retry with the same request id then finds them). This actor is the file's only writer, so it appends them.
+    /// </summary>
+    private void AppendLate(IReadOnlyList<InsertOutcome> outcomes)
+    {
+        var entries = outcomes.OfType<InsertOutcome.Inserted>().Select(i => i.Content!).ToList();
+        if (entries.Count == 0) return;
+        try
+        {
+            AppendOnlyFile.AppendMissing(_filePath, HeuristicMarkdown.FileHeader(_domain), entries, _settings.FsyncFiles);
+            _committer.Tell(new CommitterProtocol.CommitRequested(0));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Left to start-up repair, which appends every pending entry missing from its file.
+            _log.Warning("Could not append {0} late heuristics to {1}: {2}", entries.Count, HeuristicMarkdown.RelativePath(_domain), e.Message);
+        }
     }
 
     private void FinishBatch(IReadOnlyList<RecordReply> replies)
