@@ -20,7 +20,7 @@ public static class DecisionValidator
             ("options", input.Options), ("domain", input.Domain), ("files", input.Files), ("tests", input.Tests),
         };
         foreach (var (field, value) in raw)
-            if (value?.Contains('\uFFFD') == true) errors.Add(new(field, "is not valid UTF-8 (it contains bytes that are not text, shown as U+FFFD)"));
+            if (HeuristicValidator.HostileText(value) is { } reason) errors.Add(new(field, reason));
         if (errors.Count > 0) return errors;
 
         var title = TextSanitizer.SingleLine(input.Title);
@@ -46,6 +46,10 @@ public static class DecisionValidator
             errors.Add(new("domain", $"is {TextSanitizer.Length(rawDomain)} characters; the limit is {HeuristicValidator.MaxDomainLength}"));
         else if (domain.Length == 0)
             errors.Add(new("domain", "must contain at least one letter or digit a-z, 0-9"));
+
+        // Multi-line fields are sections of the ADR: a '# ' or '## ' line would forge one (docs/adr/0007).
+        foreach (var (field, value) in new[] { ("context", context), ("decision", chosen), ("rationale", rationale), ("options", options) })
+            if (MarkupPolicy.SectionHeadingIn(value) is { } heading) errors.Add(new(field, heading));
 
         if (errors.Count == 0) decision = new ValidatedDecision(title, context, chosen, rationale, options, domain, files, tests);
         return errors;

@@ -18,7 +18,7 @@ public static class HeuristicValidator
         heuristic = null;
         var errors = new List<ValidationError>();
         foreach (var (field, value) in new[] { ("domain", input.Domain), ("rule", input.Rule), ("explanation", input.Explanation), ("source", input.Source), ("confidence", input.Confidence) })
-            if (value?.Contains('\uFFFD') == true) errors.Add(new(field, "is not valid UTF-8 (it contains bytes that are not text, shown as U+FFFD)"));
+            if (HostileText(value) is { } reason) errors.Add(new(field, reason));
         if (errors.Count > 0) return errors;
 
         var rule = TextSanitizer.SingleLine(input.Rule);
@@ -37,7 +37,9 @@ public static class HeuristicValidator
         else if (domain.Length == 0)
             errors.Add(new("domain", "must contain at least one letter or digit a-z, 0-9 (it names the file memory/heuristics/<domain>.md)"));
 
-        if (TextSanitizer.Length(explanation) > MaxExplanationLength)
+        // A '# ' or '## ' line would forge an entry ('## H-<id>: …') or the file's title (docs/adr/0007).
+        if (MarkupPolicy.SectionHeadingIn(explanation) is { } heading) errors.Add(new("explanation", heading));
+        else if (TextSanitizer.Length(explanation) > MaxExplanationLength)
             errors.Add(new("explanation", $"is {TextSanitizer.Length(explanation)} characters; the limit is {MaxExplanationLength}"));
         if (TextSanitizer.Length(source) > MaxSourceLength)
             errors.Add(new("source", $"is {TextSanitizer.Length(source)} characters; the limit is {MaxSourceLength}"));
@@ -49,6 +51,15 @@ public static class HeuristicValidator
             heuristic = new ValidatedHeuristic(domain, rule, explanation, source.Length == 0 ? DefaultSource : source, confidence);
         return errors;
     }
+
+    /// <summary>
+    /// What no field may hold (docs/adr/0007, shared with failures and decisions): invalid UTF-8, a NUL, active HTML.
+    /// </summary>
+    public static string? HostileText(string? value) =>
+        value is null ? null
+        : value.Contains('\uFFFD') ? "is not valid UTF-8 (it contains bytes that are not text, shown as U+FFFD)"
+        : value.Contains('\0') ? "contains a NUL character"
+        : MarkupPolicy.ActiveHtmlIn(value);
 
     /// <summary>
     /// ELF's sanitised domain: lower case, spaces to '-', only [a-z0-9-] kept, no leading or trailing '-',

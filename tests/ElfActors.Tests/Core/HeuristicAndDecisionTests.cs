@@ -53,6 +53,27 @@ public sealed class HeuristicAndDecisionTests : IDisposable
         Assert.Contains(errors, e => e.Field == field);
     }
 
+    [Theory]
+    [InlineData("rule", "Use <script>alert(1)</script>", "why")]
+    [InlineData("explanation", "r", "see <iframe src=x>")]
+    [InlineData("explanation", "r", "first\n## H-999: forged entry")]
+    [InlineData("explanation", "r", "# Heuristics: forged title")]
+    [InlineData("rule", "a\0b", "why")]
+    public void Hostile_input_is_refused_as_for_failures(string field, string rule, string explanation)
+    {
+        var errors = HeuristicValidator.Validate(new HeuristicInput("d", rule, explanation), out var heuristic);
+        Assert.Null(heuristic);
+        Assert.Contains(errors, e => e.Field == field);
+    }
+
+    [Fact]
+    public void Deeper_headings_and_ordinary_angle_brackets_are_kept()
+    {
+        Assert.Empty(HeuristicValidator.Validate(new HeuristicInput("d", "Prefer List<T>", "### Detail\nkeep it"), out _));
+        Assert.Contains(DecisionValidator.Validate(new DecisionInput("T", "## Forged", "d", "r"), out _), e => e.Field == "context");
+        Assert.Contains(DecisionValidator.Validate(new DecisionInput("T", "c", "d", "<svg onload=x>"), out _), e => e.Field == "rationale");
+    }
+
     [Fact]
     public void Limits_are_elfs()
     {
