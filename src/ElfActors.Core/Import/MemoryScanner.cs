@@ -27,7 +27,7 @@ public static class MemoryScanner
         {
             foreach (var row in Rows(connection, "SELECT type, filepath, title, summary, tags, domain, severity, created_at, updated_at FROM learnings ORDER BY id"))
             {
-                var path = row[1] ?? string.Empty;
+                var path = RelativeToBase(row[1] ?? string.Empty);
                 var type = LearningTypes.All.Contains(row[0] ?? "") ? row[0]! : LearningTypes.Failure;
                 var severity = int.TryParse(row[6], NumberStyles.Integer, CultureInfo.InvariantCulture, out var s) && s is >= 1 and <= 5 ? s : Severity.Default;
                 if (learnings.Remove(path, out var fromFile))
@@ -79,6 +79,14 @@ public static class MemoryScanner
         }
         fromRows.AddRange(learnings.Values); // files without a row
         return new MemoryContents(fromRows, heuristics, decisions, skipped);
+    }
+
+    /// <summary>A row's filepath as a base-relative path: some ELF versions stored it absolute (…/memory/failures/x.md).</summary>
+    public static string RelativeToBase(string path)
+    {
+        path = path.Replace('\\', '/');
+        var memory = path.LastIndexOf("/memory/", StringComparison.Ordinal);
+        return path.StartsWith("memory/", StringComparison.Ordinal) || memory < 0 ? path : path[(memory + 1)..];
     }
 
     private static bool IsLearningPath(string path) =>

@@ -1,0 +1,47 @@
+using ElfActors.Core.Import;
+using ElfActors.Tests.Support;
+
+namespace ElfActors.Tests.Core;
+
+/// <summary>Reading an ELF memory for import: a row and the file it names become one record.</summary>
+public sealed class MemoryScannerTests : IDisposable
+{
+    private readonly TempMemory _source = new();
+
+    private void Sql(string sql)
+    {
+        var (code, _, stderr) = Tools.Run("sqlite3", _source.BasePath, _source.DatabasePath, sql);
+        Assert.True(code == 0, stderr);
+    }
+
+    [Theory]
+    [InlineData("memory/failures/20250101_x.md")]
+    [InlineData("/home/someone/.claude/emergent-learning/memory/failures/20250101_x.md")]
+    public void A_row_and_its_file_are_one_record_with_the_rows_columns_and_the_files_whole_summary(string storedPath)
+    {
+        Directory.CreateDirectory(_source.FailuresDirectory);
+        Directory.CreateDirectory(_source.Paths.HeuristicsDirectory);
+        File.WriteAllText(Path.Combine(_source.FailuresDirectory, "20250101_x.md"),
+            "# X\n\n**Domain**: d\n**Severity**: 2\n**Tags**: t\n**Date**: 2025-01-01\n\n## Summary\n\nfirst\nsecond\n\n## What Happened\n\n[…]\n");
+        File.WriteAllText(Path.Combine(_source.Paths.HeuristicsDirectory, "d.md"),
+            "# Heuristics: d\n\n---\n\n## H-3: Rule\n\n**Confidence**: 0.4\n**Source**: failure\n**Created**: 2025-01-01\n\nwhy\n\n---\n\n");
+        Sql($"""
+            CREATE TABLE learnings (id INTEGER PRIMARY KEY, type TEXT, filepath TEXT, title TEXT, summary TEXT, tags TEXT, domain TEXT, severity INTEGER, created_at TEXT, updated_at TEXT);
+            CREATE TABLE heuristics (id INTEGER PRIMARY KEY, domain TEXT, rule TEXT, explanation TEXT, source_type TEXT, source_id INTEGER,
+                confidence REAL, times_validated INTEGER, times_violated INTEGER, is_golden INTEGER, created_at TEXT, updated_at TEXT);
+            INSERT INTO learnings VALUES (7, 'failure', '{storedPath}', 'X', 'first', 't', 'd', 4, '2025-01-01 09:30:00', '2025-01-01 09:30:00');
+            INSERT INTO heuristics VALUES (3, 'd', 'Rule', 'why', 'failure', NULL, 0.4, 5, 1, 1, '2025-01-01 09:00:00', '2025-01-02 09:00:00');
+            """);
+
+        var contents = MemoryScanner.Scan(_source.Paths, includeDatabase: true);
+
+        var learning = Assert.Single(contents.Learnings);
+        Assert.Equal("memory/failures/20250101_x.md", learning.RelativePath);
+        Assert.Equal((4, "first\nsecond", "first", "2025-01-01 09:30:00"), (learning.Learning.Severity, learning.Learning.Summary, learning.SummaryInRow, learning.CreatedAt));
+        var heuristic = Assert.Single(contents.Heuristics);
+        Assert.Equal((5L, 1L, 1L, "2025-01-01 09:00:00"), (heuristic.TimesValidated, heuristic.TimesViolated, heuristic.IsGolden, heuristic.CreatedAt));
+        Assert.Empty(contents.Skipped);
+    }
+
+    public void Dispose() => _source.Dispose();
+}
