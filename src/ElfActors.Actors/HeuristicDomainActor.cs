@@ -89,7 +89,10 @@ public sealed class HeuristicDomainActor : ReceiveActor, IWithTimers
         foreach (var outcome in outcomes)
         {
             if (outcome is InsertOutcome.Inserted { Content: { } entry }) entries.Add(entry);
-            else if (outcome is InsertOutcome.Duplicate duplicate) entries.Add(duplicate.Content); // a retry: put it back if a crash lost it
+            // A retry: put its entry back if a crash lost it, but only into this actor's own file (a request id
+            // reused with another domain names a record of another file, which has its own writer).
+            else if (outcome is InsertOutcome.Duplicate duplicate && duplicate.RelativePath == HeuristicMarkdown.RelativePath(_domain))
+                entries.Add(duplicate.Content);
         }
         try
         {

@@ -58,4 +58,23 @@ public sealed class HeuristicDomainActorTests(ITestOutputHelper output)
         var ok = await host.Recording.Ask<RecordReply>(new RecordHeuristic("y", new HeuristicInput("open", "Rule")), TimeSpan.FromSeconds(30));
         Assert.IsType<Recorded>(ok);
     }
+
+    [Fact]
+    public async Task A_retry_returns_the_first_heuristic_and_never_writes_into_another_domains_file()
+    {
+        using var memory = new TempMemory();
+        await using var host = await ElfTestHost.StartAsync(memory.Paths);
+        var timeout = TimeSpan.FromSeconds(30);
+
+        var first = Assert.IsType<Recorded>(await host.Recording.Ask<RecordReply>(new RecordHeuristic("same", new HeuristicInput("one", "Rule")), timeout));
+        var retry = Assert.IsType<Recorded>(await host.Recording.Ask<RecordReply>(new RecordHeuristic("same", new HeuristicInput("one", "Rule")), timeout));
+        var elsewhere = Assert.IsType<Recorded>(await host.Recording.Ask<RecordReply>(new RecordHeuristic("same", new HeuristicInput("two", "Other")), timeout));
+        await host.FlushAsync();
+
+        Assert.Equal((first.RecordId, "memory/heuristics/one.md", false, true), (retry.RecordId, retry.RelativePath, first.Duplicate, retry.Duplicate));
+        Assert.Equal((first.RecordId, true), (elsewhere.RecordId, elsewhere.Duplicate));
+        Assert.False(File.Exists(Path.Combine(memory.BasePath, "memory", "heuristics", "two.md")));
+        Assert.Single(Regex.Matches(File.ReadAllText(Path.Combine(memory.BasePath, "memory", "heuristics", "one.md")), "^## H-", RegexOptions.Multiline));
+        Assert.Equal(1, Tools.SqliteScalar(memory.DatabasePath, "SELECT COUNT(*) FROM heuristics"));
+    }
 }
