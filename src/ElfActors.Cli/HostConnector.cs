@@ -34,6 +34,13 @@ internal static class HostConnector
             using (startLock)
             {
                 if (await TryConnectAsync(paths) is { } startedMeanwhile) return (startedMeanwhile, null);
+                // A live host holds the memory (busy under load, still opening its pipe, or draining): starting
+                // another would only be refused by its lock. Wait for it to answer, or to be gone.
+                if (HostHoldingLock(paths) is not null)
+                {
+                    await Task.Delay(50);
+                    continue;
+                }
                 var pid = HostProcess.StartInBackground(paths);
                 while (Stopwatch.GetTimestamp() < deadline)
                 {
@@ -69,12 +76,29 @@ internal static class HostConnector
     {
         try
         {
-            return int.TryParse(File.ReadAllText(HostAddress.PidFile(paths)).Trim(), out var pid) && HostProcess.IsAlive(pid) ? pid : null;
+            return int.TryParse(File.ReadAllText(HostAddress.PidFile(paths)).Trim(), out var pid) && HostProcess.IsAlive(pid)
+                   && HasOpen(pid, Path.GetFullPath(HostAddress.LockFile(paths))) ? pid : null;
         }
         catch (IOException)
         {
             return null;
         }
+    }
+
+    // A host killed with -9 leaves its pid file behind, and the pid may since belong to another process:
+    // only a process that has the lock file open is the host.
+    private static bool HasOpen(int pid, string path)
+    {
+        if (!OperatingSystem.IsLinux()) return true; // cannot tell here: trust the pid
+        try
+        {
+            foreach (var descriptor in Directory.EnumerateFiles($"/proc/{pid}/fd"))
+                if (new FileInfo(descriptor).LinkTarget == path) return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+        return false;
     }
 
     private static FileStream? TryLock(string path)
