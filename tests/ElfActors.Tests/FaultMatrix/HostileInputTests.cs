@@ -41,6 +41,9 @@ public sealed class HostileInputTests(PublishedElf elf, ITestOutputHelper output
             ("markdown heading injection in the summary", Record(b, "t", "d", "--summary", "ok\n## Root Cause\nforged"), "summary"),
             ("HTML injection in the title", Record(b, "<script>alert(1)</script>"), "title"),
             ("HTML injection in the summary", Record(b, "t", "d", "--summary", "<img src=x onerror=alert(1)>"), "summary"),
+            ("heuristic confidence 1.5", ["record-heuristic", "--base", b, "--domain", "d", "--rule", "r", "--confidence", "1.5"], "confidence"),
+            ("heuristic confidence abc", ["record-heuristic", "--base", b, "--domain", "d", "--rule", "r", "--confidence", "abc"], "confidence"),
+            ("heuristic with an empty rule", ["record-heuristic", "--base", b, "--domain", "d", "--rule", "  "], "rule"),
         };
         foreach (var (name, arguments, field) in cases)
         {
@@ -89,6 +92,15 @@ public sealed class HostileInputTests(PublishedElf elf, ITestOutputHelper output
             Assert.Equal([title, domain], row);
         }
         Assert.False(File.Exists(canary), "a shell ran the title");
+
+        // A heuristic's domain names its file: `../` must not leave memory/heuristics.
+        var traversal = await elf.RunAsync("record-heuristic", "--base", b, "--domain", "../../outside", "--rule", "Stay inside");
+        var heuristicFiles = Directory.EnumerateFiles(Path.Combine(b, "memory", "heuristics")).Select(Path.GetFileName).ToList();
+        output.WriteLine($"../ in a heuristic's domain: exit {traversal.ExitCode}; files in memory/heuristics: {string.Join(", ", heuristicFiles)}");
+        Assert.True(traversal.ExitCode is 0 or 2, traversal.ToString());
+        Assert.False(File.Exists(Path.Combine(b, "outside.md")));
+        Assert.Empty(Directory.EnumerateFiles(b, "*.md", SearchOption.TopDirectoryOnly));
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(b, "memory"), "*.md", SearchOption.TopDirectoryOnly));
 
         // ELF refused a target with a second hard link because it overwrote files; ElfActors never writes to an
         // existing file: the record takes a fresh name and both links keep their bytes.

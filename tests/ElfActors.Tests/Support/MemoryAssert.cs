@@ -51,6 +51,14 @@ public static class MemoryAssert
         Assert.Equal(0, Tools.SqliteScalar(memory.DatabasePath, "SELECT COUNT(*) FROM learnings"));
         Assert.Equal(0, Tools.SqliteScalar(memory.DatabasePath, "SELECT COUNT(*) FROM elf_outbox"));
         Assert.Empty(Directory.EnumerateFileSystemEntries(memory.FailuresDirectory));
+        foreach (var table in new[] { "heuristics", "decisions" })
+            if (Tools.SqliteScalar(memory.DatabasePath, $"SELECT COUNT(*) FROM sqlite_master WHERE name = '{table}'") == 1)
+                Assert.Equal(0, Tools.SqliteScalar(memory.DatabasePath, $"SELECT COUNT(*) FROM {table}"));
+        foreach (var folder in new[] { "heuristics", "decisions" })
+        {
+            var path = Path.Combine(memory.BasePath, "memory", folder);
+            if (Directory.Exists(path)) Assert.Empty(Directory.EnumerateFileSystemEntries(path));
+        }
         Assert.Empty(GitHistory.Log(memory.BasePath));
     }
 }
