@@ -23,6 +23,7 @@ public sealed class DecisionRecorderActor : ReceiveActor
     private readonly TimeProvider _clock;
     private readonly long _startedAt = System.Diagnostics.Stopwatch.GetTimestamp();
     private IActorRef _replyTo = ActorRefs.Nobody;
+    private bool _answered;
 
     public DecisionRecorderActor(MemoryPaths paths, ElfSettings settings, IActorRef indexWriter, IActorRef committer, ElfMonitor monitor, TimeProvider clock)
     {
@@ -99,8 +100,17 @@ public sealed class DecisionRecorderActor : ReceiveActor
                     break;
             }
         });
-        Receive<ReceiveTimeout>(_ => Finish(new Failed(
-            $"timed out after {_settings.RecorderReplyTimeout.TotalSeconds:0.#}s waiting for the index writer")));
+        Receive<ReceiveTimeout>(_ =>
+        {
+            if (_answered)
+            {
+                Context.Stop(Self); // past the orphan grace the committer writes the file from the outbox
+                return;
+            }
+            // As in FailureRecorderActor: the client is answered, but a row stored late still gets its file.
+            Answer(new Failed($"timed out after {_settings.RecorderReplyTimeout.TotalSeconds:0.#}s waiting for the index writer"));
+            SetReceiveTimeout(_settings.OrphanGrace - _settings.RecorderReplyTimeout);
+        });
     }
 
     private void Succeed(Recorded recorded)
@@ -111,21 +121,14 @@ public sealed class DecisionRecorderActor : ReceiveActor
 
     private void Finish(RecordReply reply)
     {
-        switch (reply)
-        {
-            case Recorded:
-                _monitor.RecordAcknowledged();
-                ElfMetrics.RecordsAcknowledged.Add(1);
-                ElfMetrics.AckLatency.Record(System.Diagnostics.Stopwatch.GetElapsedTime(_startedAt).TotalMilliseconds);
-                break;
-            case Rejected:
-                ElfMetrics.RecordsRejected.Add(1);
-                break;
-            default:
-                ElfMetrics.RecordsFailed.Add(1);
-                break;
-        }
-        _replyTo.Tell(reply);
+        if (!_answered) Answer(reply);
         Context.Stop(Self);
+    }
+
+    private void Answer(RecordReply reply)
+    {
+        _answered = true;
+        ElfMetrics.CountReply(reply, _monitor, _startedAt);
+        _replyTo.Tell(reply);
     }
 }

@@ -37,4 +37,23 @@ public static class ElfMetrics
 
     public static readonly Histogram<int> BatchSize =
         Meter.CreateHistogram<int>("elf.commit.batch_size", "{record}", "Records per git commit");
+
+    /// <summary>Counts a recorder's answer: acknowledged (with its latency since <paramref name="startedAt"/>), rejected or failed.</summary>
+    internal static void CountReply(RecordingProtocol.RecordReply reply, ElfMonitor monitor, long startedAt)
+    {
+        switch (reply)
+        {
+            case RecordingProtocol.Recorded:
+                monitor.RecordAcknowledged();
+                RecordsAcknowledged.Add(1);
+                AckLatency.Record(System.Diagnostics.Stopwatch.GetElapsedTime(startedAt).TotalMilliseconds);
+                break;
+            case RecordingProtocol.Rejected:
+                RecordsRejected.Add(1);
+                break;
+            default:
+                RecordsFailed.Add(1);
+                break;
+        }
+    }
 }

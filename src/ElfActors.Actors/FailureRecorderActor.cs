@@ -185,20 +185,7 @@ public sealed class FailureRecorderActor : ReceiveActor
 
     private void Answer(RecordReply reply)
     {
-        switch (reply)
-        {
-            case Recorded:
-                _monitor.RecordAcknowledged();
-                ElfMetrics.RecordsAcknowledged.Add(1);
-                ElfMetrics.AckLatency.Record(System.Diagnostics.Stopwatch.GetElapsedTime(_startedAt).TotalMilliseconds);
-                break;
-            case Rejected:
-                ElfMetrics.RecordsRejected.Add(1);
-                break;
-            default:
-                ElfMetrics.RecordsFailed.Add(1);
-                break;
-        }
+        ElfMetrics.CountReply(reply, _monitor, _startedAt);
         _replyTo.Tell(reply);
     }
 

@@ -147,17 +147,7 @@ public sealed class HeuristicDomainActor : ReceiveActor, IWithTimers
         for (var i = 0; i < _batch.Count; i++)
         {
             var reply = replies[i];
-            switch (reply)
-            {
-                case Recorded:
-                    _monitor.RecordAcknowledged();
-                    ElfMetrics.RecordsAcknowledged.Add(1);
-                    ElfMetrics.AckLatency.Record(System.Diagnostics.Stopwatch.GetElapsedTime(_batch[i].StartedAt).TotalMilliseconds);
-                    break;
-                default:
-                    ElfMetrics.RecordsFailed.Add(1);
-                    break;
-            }
+            ElfMetrics.CountReply(reply, _monitor, _batch[i].StartedAt);
             _batch[i].ReplyTo.Tell(reply);
         }
         _batch = [];
