@@ -67,7 +67,7 @@ internal static class CompareBenchmark
                 foreach (var system in systems)
                     plan.Add(new RunSpec(system, "seed", n, files));
         if (commitDelayMs > 0)
-            foreach (var system in systems.Intersect(Systems.Shell))
+            foreach (var system in systems.Intersect(Systems.ShellSystems))
                 plan.Add(new RunSpec(system, "slow-git", 10, repoFiles.Min(), commitDelayMs));
         if (systems.Contains(Systems.ElfInProc))
         {
