@@ -4,14 +4,15 @@ using LibGit2Sharp;
 namespace ElfActors.Core.Git;
 
 /// <summary>
-/// Commits records without touching anything else in the repository. Blobs, the tree and the commit are built
-/// in-process from the parent's tree (cost does not grow with the size of the index); the index is updated
+/// Commits records without touching anything else in the repository. Blobs (one pack per batch), the tree and
+/// the commit are built in-process from the parent's tree (cost does not grow with the size of the index); the index is updated
 /// for our paths only and the branch is moved by compare-and-swap, both by git itself so that its lock
 /// protocol is honoured (see docs/adr/0002).
 /// </summary>
 public sealed class GitStore : IGitStore
 {
     private const int MaxRebuilds = 5;
+    private const int MaxPacks = 50;
     private const string ZeroId = "0000000000000000000000000000000000000000";
     private readonly Repository _repository;
     private readonly MemoryPaths _paths;
@@ -50,12 +51,7 @@ public sealed class GitStore : IGitStore
     public string CommitFiles(IReadOnlyList<string> relativePaths, string message)
     {
         if (relativePaths.Count == 0) throw new ArgumentException("Nothing to commit.", nameof(relativePaths));
-        var blobs = new List<(string Path, ObjectId Blob)>(relativePaths.Count);
-        foreach (var relativePath in relativePaths)
-        {
-            var bytes = File.ReadAllBytes(_paths.Absolute(relativePath));
-            blobs.Add((relativePath, _repository.ObjectDatabase.Write<Blob>(bytes)));
-        }
+        var blobs = WriteBlobs(relativePaths);
 
         // Index first: if a person commits between the two steps, their commit includes our files
         // instead of recording them as deleted.
@@ -76,12 +72,46 @@ public sealed class GitStore : IGitStore
             try
             {
                 GitCli.Run(_paths.BasePath, ["update-ref", "-m", "elf: " + FirstLine(message), branch, commit.Sha, parent?.Sha ?? ZeroId]);
+                MergeSmallPacks();
                 return commit.Sha;
             }
             catch (GitBranchMovedException) when (attempt < MaxRebuilds)
             {
                 // Someone committed in between: their commit stays, ours is rebuilt on top of it.
             }
+        }
+    }
+
+    /// <summary>
+    /// One pack for the whole batch where the repository keeps its objects in its own .git folder; loose objects
+    /// otherwise (a linked worktree, whose objects live in the main repository's folder).
+    /// </summary>
+    private List<(string Path, ObjectId Blob)> WriteBlobs(IReadOnlyList<string> relativePaths)
+    {
+        var contents = relativePaths.Select(p => File.ReadAllBytes(_paths.Absolute(p))).ToList();
+        if (Directory.Exists(Path.Combine(_repository.Info.Path, "objects")))
+        {
+            var ids = PackWriter.WriteBlobs(_repository.Info.Path, contents);
+            return relativePaths.Select((path, i) => (path, new ObjectId(ids[i]))).ToList();
+        }
+        return relativePaths.Select((path, i) => (path, _repository.ObjectDatabase.Write<Blob>(contents[i]))).ToList();
+    }
+
+    /// <summary>
+    /// Each batch adds a small pack; lookups slow down as packs pile up, so past a few dozen git merges the
+    /// small ones (geometric repack: cost proportional to what is merged, never to the whole repository).
+    /// </summary>
+    private void MergeSmallPacks()
+    {
+        var packFolder = Path.Combine(_repository.Info.Path, "objects", "pack");
+        if (!Directory.Exists(packFolder) || Directory.EnumerateFiles(packFolder, "*.pack").Take(MaxPacks + 1).Count() <= MaxPacks) return;
+        try
+        {
+            GitCli.Run(_paths.BasePath, ["repack", "-d", "-q", "--geometric=2"]);
+        }
+        catch (GitStoreException)
+        {
+            // Housekeeping only: the commit is made; the next batch tries again.
         }
     }
 
