@@ -59,6 +59,24 @@ public sealed class GitStoreTests : IDisposable
         Assert.Empty(GitHistory.Status(_memory.BasePath));
     }
 
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData("false", false)]
+    public void A_large_index_is_split_unless_the_person_configured_otherwise(string? personSetting, bool expectSplit)
+    {
+        GitStore.EnsureRepository(_memory.Paths);
+        PersonCommits("notes.txt", "v1");
+        if (personSetting is not null) Tools.Git(_memory.BasePath, "config", "core.splitIndex", personSetting);
+        using var store = new GitStore(_memory.Paths) { SplitIndexThreshold = 0 };
+
+        store.CommitFiles([Write("memory/failures/s1.md", "s1")], "failure: s1\n\nElf-Record: 1\n");
+        store.CommitFiles([Write("memory/failures/s2.md", "s2")], "failure: s2\n\nElf-Record: 2\n");
+
+        Assert.Equal(expectSplit, Directory.GetFiles(Path.Combine(_memory.BasePath, ".git"), "sharedindex.*").Length > 0);
+        Assert.Equal("memory/failures/s1.md\nmemory/failures/s2.md\nnotes.txt\n", Tools.Git(_memory.BasePath, "ls-files"));
+        Assert.Empty(GitHistory.Status(_memory.BasePath));
+    }
+
     [Fact]
     public void A_persons_staged_modified_and_untracked_files_are_left_exactly_as_they_were()
     {
