@@ -16,6 +16,7 @@ public sealed class GitStore : IGitStore
     private const string ZeroId = "0000000000000000000000000000000000000000";
     private readonly Repository _repository;
     private readonly MemoryPaths _paths;
+    private Task? _packMerge;
 
     public GitStore(MemoryPaths paths)
     {
@@ -114,20 +115,27 @@ public sealed class GitStore : IGitStore
 
     /// <summary>
     /// Each batch adds a small pack; lookups slow down as packs pile up, so past a few dozen git merges the
-    /// small ones (geometric repack: cost proportional to what is merged, never to the whole repository).
+    /// small ones (geometric repack: cost proportional to what is merged, never to the whole repository). It runs
+    /// beside the commits, not in their way: a merge took the next commit's latency from tens of milliseconds
+    /// to over a second. git's repack is safe alongside readers and new packs (it deletes only what it merged).
     /// </summary>
     private void MergeSmallPacks()
     {
+        if (_packMerge is { IsCompleted: false }) return;
         var packFolder = Path.Combine(_repository.Info.Path, "objects", "pack");
         if (!Directory.Exists(packFolder) || Directory.EnumerateFiles(packFolder, "*.pack").Take(MaxPacks + 1).Count() <= MaxPacks) return;
-        try
+        var basePath = _paths.BasePath;
+        _packMerge = Task.Run(() =>
         {
-            GitCli.Run(_paths.BasePath, ["repack", "-d", "-q", "--geometric=2"]);
-        }
-        catch (GitStoreException)
-        {
-            // Housekeeping only: the commit is made; the next batch tries again.
-        }
+            try
+            {
+                GitCli.Run(basePath, ["repack", "-d", "-q", "--geometric=2"]);
+            }
+            catch (GitStoreException)
+            {
+                // Housekeeping only: the commits are made; a later batch tries again.
+            }
+        });
     }
 
     public IReadOnlyDictionary<long, string> FindRecordCommits(DateTimeOffset since)
@@ -164,5 +172,10 @@ public sealed class GitStore : IGitStore
         return newline < 0 ? message : message[..newline];
     }
 
-    public void Dispose() => _repository.Dispose();
+    public void Dispose()
+    {
+        // A pack merge in progress is left to finish in the background if it takes long; git cleans up after it.
+        _packMerge?.Wait(TimeSpan.FromSeconds(10));
+        _repository.Dispose();
+    }
 }

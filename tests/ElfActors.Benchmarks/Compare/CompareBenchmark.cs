@@ -98,9 +98,10 @@ internal static class CompareBenchmark
                 results.Add(result);
             }
         }
-        finally
+        catch (Exception e)
         {
-            try { Directory.Delete(work, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            // Keep what was measured so far: a failed run late in a long matrix still reports the others.
+            Console.Error.WriteLine($"Stopped after {results.Count} runs: {e}");
         }
 
         var markdown = Markdown(results, began);
@@ -117,7 +118,10 @@ internal static class CompareBenchmark
             await File.WriteAllTextAsync(Path.Combine(outputDirectory, "results.json"), jsonText + "\n");
             await File.WriteAllTextAsync(Path.Combine(outputDirectory, "results.md"), markdown);
         }
-        return 0;
+        // Last, after the results are out: there may be millions of files to delete.
+        Console.Error.WriteLine("Deleting " + work);
+        try { Shell.Run("rm", "-rf", work); } catch (InvalidOperationException) { }
+        return results.Count == plan.Count ? 0 : 1;
     }
 
     public static string Markdown(IReadOnlyList<RunResult> results, DateTime began)

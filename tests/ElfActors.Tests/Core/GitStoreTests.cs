@@ -41,13 +41,14 @@ public sealed class GitStoreTests : IDisposable
     [Fact]
     public void A_batch_is_written_as_one_pack_that_git_reads_and_fsck_accepts_and_small_packs_are_merged()
     {
-        using var store = new GitStore(_memory.Paths);
+        var store = new GitStore(_memory.Paths);
         for (var batch = 0; batch < 55; batch++)
         {
             var files = Enumerable.Range(0, 3).Select(i => Write($"memory/failures/p{batch}-{i}.md", $"# record {batch}-{i}\n")).ToList();
             files.Add(Write($"memory/failures/same-{batch}.md", "identical content in every batch\n"));
             store.CommitFiles(files, $"failures: batch {batch}\n");
         }
+        store.Dispose(); // waits for the background pack merge
 
         Assert.Equal("# record 54-2\n", Tools.Git(_memory.BasePath, "show", "HEAD:memory/failures/p54-2.md"));
         Assert.Equal("# record 0-0\n", Tools.Git(_memory.BasePath, "show", "HEAD:memory/failures/p0-0.md"));
