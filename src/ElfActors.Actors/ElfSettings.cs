@@ -32,7 +32,7 @@ public sealed record ElfSettings
         var settings = new ElfSettings
         {
             Index = new IndexOptions { Synchronous = synchronous, BusyTimeout = elf.GetTimeSpan("index.busy-timeout", TimeSpan.FromSeconds(10)) },
-            FsyncFiles = elf.GetBoolean("durability.fsync-files", true),
+            FsyncFiles = elf.GetBoolean("durability.fsync-files", false),
             IndexMaxBatchSize = elf.GetInt("index.max-batch-size", 1000),
             RecorderReplyTimeout = elf.GetTimeSpan("recorder.reply-timeout", TimeSpan.FromSeconds(30)),
             CommitMaxBatchSize = elf.GetInt("committer.max-batch-size", 500),

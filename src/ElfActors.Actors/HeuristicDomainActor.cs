@@ -97,7 +97,9 @@ public sealed class HeuristicDomainActor : ReceiveActor, IWithTimers
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(_filePath)!);
-            AppendOnlyFile.AppendMissing(_filePath, HeuristicMarkdown.FileHeader(_domain), entries, _settings.FsyncFiles);
+            // Always fsynced, whatever elf.durability.fsync-files says: the whole shared file is replaced, and a torn
+            // one would lose every older entry, not just this batch (which the outbox could rewrite).
+            AppendOnlyFile.AppendMissing(_filePath, HeuristicMarkdown.FileHeader(_domain), entries, flushToDisk: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -132,7 +134,7 @@ public sealed class HeuristicDomainActor : ReceiveActor, IWithTimers
         if (entries.Count == 0) return;
         try
         {
-            AppendOnlyFile.AppendMissing(_filePath, HeuristicMarkdown.FileHeader(_domain), entries, _settings.FsyncFiles);
+            AppendOnlyFile.AppendMissing(_filePath, HeuristicMarkdown.FileHeader(_domain), entries, flushToDisk: true);
             _committer.Tell(new CommitterProtocol.CommitRequested(0));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

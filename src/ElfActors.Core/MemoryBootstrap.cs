@@ -26,8 +26,10 @@ public static class MemoryBootstrap
     }
 
     /// <summary>
-    /// Writes, from the outbox, the file of every pending record that has none. Only safe when no recorder that
-    /// could still place that file is alive: at start-up, or for rows older than every recorder's deadline.
+    /// Writes, from the outbox, the file of every pending record that has none, or whose file a power loss left
+    /// torn (empty or holding NUL bytes: record files are not fsynced by default, see docs/adr/0005). Only safe
+    /// when no recorder that could still place that file is alive: at start-up, or for rows older than every
+    /// recorder's deadline.
     /// </summary>
     public static int RestoreMissingFiles(MemoryIndex index, MemoryPaths paths, bool flushFilesToDisk, DateTimeOffset? olderThan)
     {
@@ -43,10 +45,18 @@ public static class MemoryBootstrap
                 // A heuristic whose entry never reached its domain file (a crash between the row and the append).
                 Directory.CreateDirectory(Path.GetDirectoryName(path)!);
                 var domain = Path.GetFileNameWithoutExtension(path);
-                restored += AppendOnlyFile.AppendMissing(path, Markdown.HeuristicMarkdown.FileHeader(domain), [entry.Content], flushFilesToDisk);
+                restored += AppendOnlyFile.AppendMissing(path, Markdown.HeuristicMarkdown.FileHeader(domain), [entry.Content], flushToDisk: true);
                 continue;
             }
-            if (File.Exists(path)) continue;
+            if (File.Exists(path))
+            {
+                if (!IsTorn(path, entry.Content)) continue;
+                // An agent may have edited its record since: only a file no person or agent would write is replaced.
+                var temp = AtomicFile.WriteTemp(Path.GetDirectoryName(path)!, entry.Content, flushFilesToDisk);
+                File.Move(temp, path, overwrite: true);
+                restored++;
+                continue;
+            }
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             if (AtomicFile.WriteIfAbsent(path, entry.Content, flushFilesToDisk)) restored++;
         }
@@ -58,6 +68,15 @@ public static class MemoryBootstrap
         Records.LearningTypes.All.Select(t => paths.Absolute(Records.LearningTypes.Folder(t)))
             .Append(paths.HeuristicsDirectory)
             .Append(paths.Absolute(Markdown.DecisionMarkdown.Folder));
+
+    /// <summary>What a file written without fsync can look like after a power loss: empty, or with zeroed blocks.</summary>
+    internal static bool IsTorn(string path, string expectedContent)
+    {
+        var info = new FileInfo(path);
+        if (info.Length == 0) return expectedContent.Length > 0;
+        if (info.Length > 1_000_000) return false; // a record file an agent grew: never one we would have torn
+        return File.ReadAllBytes(path).AsSpan().Contains((byte)0) && !expectedContent.Contains('\0');
+    }
 
     private static int RemoveTempFiles(string directory)
     {

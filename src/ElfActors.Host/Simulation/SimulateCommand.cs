@@ -24,13 +24,19 @@ public static class SimulateCommand
             DefaultValueFactory = _ => 600,
         }.InRange(1, 86_400);
 
+        var rate = new Option<double>("--rate")
+        {
+            Description = "Send the writers at this many records per second (open loop) instead of all at once.",
+            DefaultValueFactory = _ => 0,
+        };
+
         var command = new Command("simulate", """
             Run the seed note's scenario in one process: N concurrent recorders write failures into a memory,
             wait until every record is committed, then measure the result by reading the database, the folder
             and git history directly. Exits 0 when every record was acknowledged and is consistent.
             """)
         {
-            writers, basePath, json, timeout,
+            writers, basePath, json, timeout, rate,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -44,7 +50,7 @@ public static class SimulateCommand
             }
             var asJson = parse.GetValue(json);
             var progress = asJson || Console.IsErrorRedirected ? null : Console.Error;
-            var report = await Simulator.RunAsync(paths, parse.GetValue(writers), TimeSpan.FromSeconds(parse.GetValue(timeout)), progress, cancellation);
+            var report = await Simulator.RunAsync(paths, parse.GetValue(writers), TimeSpan.FromSeconds(parse.GetValue(timeout)), progress, cancellation, parse.GetValue(rate));
             if (asJson) Console.WriteLine(JsonSerializer.Serialize(report, HostJsonContext.Default.SimulationReport));
             else Console.Write(SimulationTable.Render(report));
             return report.Consistent ? ExitCodes.Success : ExitCodes.Failure;

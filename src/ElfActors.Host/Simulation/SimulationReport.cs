@@ -5,6 +5,8 @@ public sealed record SimulationReport
 {
     public required string BasePath { get; init; }
     public required int Writers { get; init; }
+    /// <summary>Records per second offered (open loop); 0 for a burst.</summary>
+    public double OfferedRate { get; init; }
     public required int Acknowledged { get; init; }
     public required int Rejected { get; init; }
     public required int Failed { get; init; }

@@ -20,8 +20,10 @@ public static class Simulator
 {
     private static readonly string[] Severities = ["low", "medium", "high", "critical", "1", "5"];
 
+    /// <param name="offeredRate">Records per second to send at, open loop (each writer at its own due time, whether or
+    /// not earlier ones were answered); 0 sends all writers in the same instant, a burst.</param>
     public static async Task<SimulationReport> RunAsync(MemoryPaths paths, int writers, TimeSpan timeout,
-        TextWriter? progress, CancellationToken cancellation)
+        TextWriter? progress, CancellationToken cancellation, double offeredRate = 0)
     {
         var run = Guid.NewGuid().ToString("N")[..8];
         using var host = EmbeddedHost.Build(new ElfActorsOptions { Paths = paths });
@@ -42,7 +44,7 @@ public static class Simulator
             : ReportProgressAsync(progress, writers, () => Volatile.Read(ref acknowledgedCount), () => committedAt.Count, progressCancellation.Token);
 
         var started = Stopwatch.GetTimestamp();
-        var outcomes = await Task.WhenAll(Enumerable.Range(0, writers).Select(async i =>
+        async Task<(long Sent, long Replied, RecordReply Reply)> WriteAsync(int i)
         {
             var sent = Stopwatch.GetTimestamp();
             RecordReply reply;
@@ -56,7 +58,20 @@ public static class Simulator
             }
             if (reply is Recorded) Interlocked.Increment(ref acknowledgedCount);
             return (Sent: sent, Replied: Stopwatch.GetTimestamp(), Reply: reply);
-        }));
+        }
+        var writes = new Task<(long Sent, long Replied, RecordReply Reply)>[writers];
+        for (var i = 0; i < writers; i++)
+        {
+            if (offeredRate > 0)
+            {
+                // Due times are absolute: a late timer is caught up by the next writers, not carried forward.
+                var due = started + (long)(i * Stopwatch.Frequency / offeredRate);
+                var wait = Milliseconds(due - Stopwatch.GetTimestamp());
+                if (wait >= 1) await Task.Delay(TimeSpan.FromMilliseconds(wait), cancellation);
+            }
+            writes[i] = WriteAsync(i);
+        }
+        var outcomes = await Task.WhenAll(writes);
 
         var acknowledged = outcomes.Where(o => o.Reply is Recorded).ToList();
         var allCommitted = await WaitForCommitsAsync(committer, acknowledged.Select(o => ((Recorded)o.Reply).RecordId), committedAt, deadline, cancellation);
@@ -78,6 +93,7 @@ public static class Simulator
         {
             BasePath = paths.BasePath,
             Writers = writers,
+            OfferedRate = offeredRate,
             Acknowledged = acknowledged.Count,
             Rejected = outcomes.Count(o => o.Reply is Rejected),
             Failed = outcomes.Count(o => o.Reply is Failed),

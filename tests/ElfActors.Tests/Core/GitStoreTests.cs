@@ -58,6 +58,46 @@ public sealed class GitStoreTests : IDisposable
     }
 
     [Fact]
+    public void A_batch_is_written_as_one_pack_that_git_reads_and_fsck_accepts_and_small_packs_are_merged()
+    {
+        var store = new GitStore(_memory.Paths);
+        for (var batch = 0; batch < 55; batch++)
+        {
+            var files = Enumerable.Range(0, 3).Select(i => Write($"memory/failures/p{batch}-{i}.md", $"# record {batch}-{i}\n")).ToList();
+            files.Add(Write($"memory/failures/same-{batch}.md", "identical content in every batch\n"));
+            store.CommitFiles(files, $"failures: batch {batch}\n");
+        }
+        store.Dispose(); // waits for the background pack merge
+
+        Assert.Equal("# record 54-2\n", Tools.Git(_memory.BasePath, "show", "HEAD:memory/failures/p54-2.md"));
+        Assert.Equal("# record 0-0\n", Tools.Git(_memory.BasePath, "show", "HEAD:memory/failures/p0-0.md"));
+        Assert.Equal(220, Tools.Git(_memory.BasePath, "ls-tree", "-r", "--name-only", "HEAD").Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Tools.Git(_memory.BasePath, "fsck", "--strict", "--no-dangling");
+        var looseBlobs = Tools.Git(_memory.BasePath, "count-objects", "-v").Split('\n').Single(l => l.StartsWith("count:", StringComparison.Ordinal));
+        Assert.True(int.Parse(looseBlobs[6..].Trim()) <= 2 * 55, looseBlobs); // trees and commits only: no blob is loose
+        Assert.True(Directory.GetFiles(Path.Combine(_memory.BasePath, ".git", "objects", "pack"), "*.pack").Length <= 50);
+        Assert.Empty(GitHistory.Status(_memory.BasePath));
+    }
+
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData("false", false)]
+    public void A_large_index_is_split_unless_the_person_configured_otherwise(string? personSetting, bool expectSplit)
+    {
+        GitStore.EnsureRepository(_memory.Paths);
+        PersonCommits("notes.txt", "v1");
+        if (personSetting is not null) Tools.Git(_memory.BasePath, "config", "core.splitIndex", personSetting);
+        using var store = new GitStore(_memory.Paths) { SplitIndexThreshold = 0 };
+
+        store.CommitFiles([Write("memory/failures/s1.md", "s1")], "failure: s1\n\nElf-Record: 1\n");
+        store.CommitFiles([Write("memory/failures/s2.md", "s2")], "failure: s2\n\nElf-Record: 2\n");
+
+        Assert.Equal(expectSplit, Directory.GetFiles(Path.Combine(_memory.BasePath, ".git"), "sharedindex.*").Length > 0);
+        Assert.Equal("memory/failures/s1.md\nmemory/failures/s2.md\nnotes.txt\n", Tools.Git(_memory.BasePath, "ls-files"));
+        Assert.Empty(GitHistory.Status(_memory.BasePath));
+    }
+
+    [Fact]
     public void A_persons_staged_modified_and_untracked_files_are_left_exactly_as_they_were()
     {
         using var store = new GitStore(_memory.Paths);

@@ -172,5 +172,27 @@ public sealed class MemoryIndexTests : IDisposable
         Assert.False(File.Exists(abandonedTemp));
     }
 
+    [Fact]
+    public void Bootstrap_rewrites_a_pending_record_file_a_power_loss_left_empty_or_zeroed_but_not_an_edited_one()
+    {
+        MemoryBootstrap.Prepare(_memory.Paths, IndexOptions.Default, flushFilesToDisk: false);
+        InsertOutcome.Inserted empty, zeroed, edited;
+        using (var index = MemoryIndex.Open(_memory.Paths, IndexOptions.Default))
+        {
+            var outcomes = index.InsertFailures([Insert("e", "Empty"), Insert("z", "Zeroed"), Insert("d", "Edited")], DateTimeOffset.UtcNow);
+            (empty, zeroed, edited) = ((InsertOutcome.Inserted)outcomes[0], (InsertOutcome.Inserted)outcomes[1], (InsertOutcome.Inserted)outcomes[2]);
+        }
+        File.WriteAllBytes(_memory.Paths.Absolute(empty.RelativePath), []);
+        File.WriteAllBytes(_memory.Paths.Absolute(zeroed.RelativePath), new byte[4096]);
+        File.WriteAllText(_memory.Paths.Absolute(edited.RelativePath), "# Edited\n\nThe agent filled in what happened.\n");
+
+        var report = MemoryBootstrap.Prepare(_memory.Paths, IndexOptions.Default, flushFilesToDisk: false);
+
+        Assert.Equal(2, report.RestoredFiles);
+        Assert.StartsWith("# Empty", File.ReadAllText(_memory.Paths.Absolute(empty.RelativePath)));
+        Assert.StartsWith("# Zeroed", File.ReadAllText(_memory.Paths.Absolute(zeroed.RelativePath)));
+        Assert.Contains("The agent filled in", File.ReadAllText(_memory.Paths.Absolute(edited.RelativePath)));
+    }
+
     public void Dispose() => _memory.Dispose();
 }

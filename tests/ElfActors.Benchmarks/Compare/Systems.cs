@@ -1,0 +1,268 @@
+using System.Diagnostics;
+using System.Text.Json;
+using HdrHistogram;
+
+namespace ElfActors.Benchmarks.Compare;
+
+/// <summary>
+/// Runs one workload against one system: N writers each record one failure ("Bench RUN wN failure"), all
+/// started at once (a separate process each for the shell and CLI systems), then the memory is read.
+/// </summary>
+internal sealed class Systems(string elfDirectory, Repositories repositories)
+{
+    public const string Before = "before", OptionA = "option-a", OptionB = "option-b", ElfCli = "elf-cli", ElfInProc = "elf-inproc";
+    public static readonly string[] All = [Before, OptionA, OptionB, ElfCli, ElfInProc];
+    public static readonly string[] ShellSystems = [Before, OptionA, OptionB];
+
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromMinutes(15);
+    private string Elf => Path.Combine(elfDirectory, "elf");
+    private string ElfHost => Path.Combine(elfDirectory, "elf-host");
+    private static string Baseline(string name) => Path.Combine(AppContext.BaseDirectory, "baselines", name);
+
+    public async Task<RunResult> RunAsync(RunSpec spec)
+    {
+        var run = Guid.NewGuid().ToString("N")[..6];
+        var repository = repositories.Fresh(spec.RepoFiles, $"{spec.System}-{spec.Scenario}-{spec.Writers}-{spec.RepoFiles}-{run}");
+        if (spec.CommitDelayMs > 0) Repositories.SlowCommits(repository, spec.CommitDelayMs);
+        try
+        {
+            return spec.System switch
+            {
+                Before => await ShellAsync(spec, run, repository, "seed-before.sh", worker: false),
+                OptionA => await ShellAsync(spec, run, repository, "seed-option-a.sh", worker: false),
+                OptionB => await ShellAsync(spec, run, repository, "seed-option-b.sh", worker: true),
+                ElfCli => await ElfCliAsync(spec, run, repository),
+                ElfInProc => await InProcAsync(spec, repository),
+                _ => throw new ArgumentException("unknown system " + spec.System),
+            };
+        }
+        finally
+        {
+            // Folders are deleted only at the end of the whole benchmark: on ext4, deleting 100,000 files makes
+            // creating files slower for a while afterwards (the allocator skips recently deleted inodes),
+            // which would tax whichever run comes next.
+        }
+    }
+
+    private static async Task<RunResult> ShellAsync(RunSpec spec, string run, string repository, string script, bool worker)
+    {
+        // An existing ELF memory: its index.db has the learnings table, in WAL mode (ELF's query.py sets it).
+        Directory.CreateDirectory(Path.Combine(repository, "memory", "failures"));
+        Shell.Run("sqlite3", Path.Combine(repository, "memory", "index.db"), "PRAGMA journal_mode=WAL; " + LearningsTable);
+        var startCommit = MemoryCensus.TryGit(repository, "rev-parse", "-q", "--verify", "HEAD");
+        using var queueWorker = worker ? LongRunning.Start(Baseline("seed-option-b-worker.sh"), [repository]) : null;
+        await using var peak = queueWorker is null ? null : new PeakMemory(queueWorker.Process.Id);
+        var started = Stopwatch.GetTimestamp();
+        Outcome[] outcomes;
+        await using (var watcher = new CommitWatcher(repository, run, startCommit))
+        {
+            outcomes = await LaunchAllAsync(spec, i => (Baseline(script), [repository, Title(run, i), "bench"]));
+            if (queueWorker is not null)
+            {
+                File.WriteAllText(Path.Combine(repository, ".git", "commit_queue.stop"), "");
+                await queueWorker.WaitAsync(DrainTimeout);
+            }
+            var finished = Stopwatch.GetTimestamp();
+            await watcher.DisposeAsync();
+            return Tally(spec, run, repository, startCommit, outcomes, watcher.CommittedAt, started, finished, peak?.Megabytes, note: null);
+        }
+    }
+
+    private async Task<RunResult> ElfCliAsync(RunSpec spec, string run, string repository)
+    {
+        using var host = LongRunning.Start(Elf, ["serve", "--base", repository]);
+        await using var peak = new PeakMemory(host.Process.Id);
+        for (var attempt = 0; await ExitCodeAsync(Elf, ["status", "--base", repository]) != 0; attempt++)
+        {
+            if (attempt > 300 || host.Process.HasExited) throw new InvalidOperationException("elf serve did not start");
+            await Task.Delay(100);
+        }
+        // A running host is warm: agents start it once and record through it for hours.
+        for (var i = 0; i < 20; i++) await ExitCodeAsync(Elf, ["record-failure", "--base", repository, "--title", $"Warm-up {i}", "--domain", "bench"]);
+        await ExitCodeAsync(Elf, ["flush", "--base", repository]);
+        var startCommit = MemoryCensus.TryGit(repository, "rev-parse", "-q", "--verify", "HEAD");
+
+        var started = Stopwatch.GetTimestamp();
+        Outcome[] outcomes;
+        await using var watcher = new CommitWatcher(repository, run, startCommit);
+        outcomes = await LaunchAllAsync(spec, i => (Elf, ["record-failure", "--base", repository, "--title", Title(run, i), "--domain", "bench",
+            "--summary", "Benchmark record.", "--timeout", "600"]));
+        var flushed = await ExitCodeAsync(Elf, ["flush", "--base", repository, "--timeout", ((int)DrainTimeout.TotalSeconds).ToString()]);
+        var finished = Stopwatch.GetTimestamp();
+        await watcher.DisposeAsync();
+        peak.Sample(host.Process.Id);
+        await ExitCodeAsync(Elf, ["stop", "--base", repository]);
+        await host.WaitAsync(TimeSpan.FromMinutes(2));
+        return Tally(spec, run, repository, startCommit, outcomes, watcher.CommittedAt, started, finished, peak.Megabytes,
+            note: flushed == 0 ? null : $"elf flush exited {flushed}");
+    }
+
+    private async Task<RunResult> InProcAsync(RunSpec spec, string repository)
+    {
+        string[] arguments = ["simulate", "--writers", spec.Writers.ToString(), "--base", repository, "--json", "--timeout", ((int)DrainTimeout.TotalSeconds).ToString()];
+        if (spec.OfferedRate > 0) arguments = [.. arguments, "--rate", spec.OfferedRate.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+        using var simulator = LongRunning.Start(ElfHost, arguments);
+        await using var peak = new PeakMemory(simulator.Process.Id);
+        await simulator.WaitAsync(DrainTimeout);
+        var stdout = simulator.Output;
+        // The simulator audits the memory itself from outside the actors (a fresh read-only SQLite connection,
+        // the folder, git log / ls-tree / status through the git executable): its counts are taken as they are.
+        using var report = JsonDocument.Parse(stdout);
+        var r = report.RootElement;
+        double D(string name) => r.GetProperty(name).GetDouble();
+        int I(string name) => r.GetProperty(name).GetInt32();
+        return new RunResult
+        {
+            System = spec.System, Scenario = spec.Scenario, Writers = spec.Writers, RepoFiles = spec.RepoFiles,
+            CommitDelayMs = spec.CommitDelayMs, OfferedRate = spec.OfferedRate,
+            Acknowledged = I("acknowledged"), SuccessRate = D("successRate"), DbRows = I("dbRows"), Files = I("files"),
+            RecordsInGit = I("recordsInGit"), StateConsistency = D("stateConsistency"), GitConsistency = D("gitConsistency"),
+            WallSeconds = D("wallSeconds"), RecordsPerSecond = D("recordsPerSecond"),
+            AckP50Ms = D("ackP50Ms"), AckP99Ms = D("ackP99Ms"), CommitP50Ms = D("commitP50Ms"), CommitP99Ms = D("commitP99Ms"),
+            Commits = I("commits"), PeakMemoryMb = peak.Megabytes,
+            Note = r.GetProperty("workingTreeClean").GetBoolean() ? null : "working tree not clean",
+        };
+    }
+
+    private static RunResult Tally(RunSpec spec, string run, string repository, string? startCommit, Outcome[] outcomes,
+        IReadOnlyDictionary<int, long> committedAt, long started, long finished, double? peakMb, string? note)
+    {
+        var census = MemoryCensus.Take(repository, run, startCommit);
+        var acknowledged = outcomes.Where(o => o.ExitCode == 0).Select(o => o.Writer).ToHashSet();
+        // A record is in a consistent state when its row and its file agree with what its writer was told.
+        var consistent = outcomes.Count(o =>
+            census.Rows.Contains(o.Writer) == acknowledged.Contains(o.Writer) && census.Files.Contains(o.Writer) == acknowledged.Contains(o.Writer));
+        var ack = Histogram();
+        var commit = Histogram();
+        foreach (var o in outcomes.Where(o => o.ExitCode == 0))
+        {
+            ack.RecordValue(Microseconds(o.Ended - o.Started));
+            if (committedAt.TryGetValue(o.Writer, out var at)) commit.RecordValue(Microseconds(Math.Max(0, at - o.Started)));
+        }
+        var wall = (finished - started) / (double)Stopwatch.Frequency;
+        var errors = outcomes.Where(o => o.ExitCode != 0).Select(o => o.Error.Trim()).Where(e => e.Length > 0)
+            .GroupBy(e => e.Split('\n')[0]).OrderByDescending(g => g.Count()).Select(g => $"{g.Count()}× {g.Key}").FirstOrDefault();
+        return new RunResult
+        {
+            System = spec.System, Scenario = spec.Scenario, Writers = spec.Writers, RepoFiles = spec.RepoFiles,
+            CommitDelayMs = spec.CommitDelayMs, OfferedRate = spec.OfferedRate,
+            Acknowledged = acknowledged.Count,
+            SuccessRate = Percent(acknowledged.Count, spec.Writers),
+            DbRows = census.Rows.Count,
+            Files = census.Files.Count,
+            RecordsInGit = census.InGitOnce.Count,
+            StateConsistency = Percent(consistent, spec.Writers),
+            GitConsistency = Percent(acknowledged.Count(census.InGitOnce.Contains), acknowledged.Count),
+            WallSeconds = Math.Round(wall, 3),
+            RecordsPerSecond = Math.Round(census.InGitOnce.Count / wall, 1),
+            AckP50Ms = Millis(ack, 50), AckP99Ms = Millis(ack, 99),
+            CommitP50Ms = Millis(commit, 50), CommitP99Ms = Millis(commit, 99),
+            Commits = census.Commits,
+            PeakMemoryMb = peakMb,
+            Note = note ?? errors,
+        };
+    }
+
+    private sealed record Outcome(int Writer, long Started, long Ended, int ExitCode, string Error);
+
+    private static async Task<Outcome[]> LaunchAllAsync(RunSpec spec, Func<int, (string File, string[] Arguments)> command)
+    {
+        // Started one after another as fast as the machine allows: every writer is running before the first ones end.
+        var writers = new List<Task<Outcome>>(spec.Writers);
+        for (var i = 0; i < spec.Writers; i++)
+        {
+            var (file, arguments) = command(i);
+            writers.Add(WriterAsync(i, file, arguments));
+        }
+        return await Task.WhenAll(writers);
+    }
+
+    private static async Task<Outcome> WriterAsync(int writer, string file, string[] arguments)
+    {
+        var started = Stopwatch.GetTimestamp();
+        using var process = Start(file, arguments);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        var ended = Stopwatch.GetTimestamp();
+        await stdout;
+        return new Outcome(writer, started, ended, process.ExitCode, await stderr);
+    }
+
+    private static Process Start(string file, IEnumerable<string> arguments)
+    {
+        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        var process = Process.Start(start) ?? throw new InvalidOperationException("could not start " + file);
+        return process;
+    }
+
+    private static async Task<int> ExitCodeAsync(string file, IEnumerable<string> arguments)
+    {
+        using var process = Start(file, arguments);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        await stdout;
+        await stderr;
+        return process.ExitCode;
+    }
+
+    /// <summary>A host, simulator or worker: its output is drained from the start so it never blocks on a full pipe.</summary>
+    private sealed class LongRunning : IDisposable
+    {
+        private readonly Task<string> _stdout;
+        private readonly Task<string> _stderr;
+
+        private LongRunning(Process process)
+        {
+            Process = process;
+            _stdout = process.StandardOutput.ReadToEndAsync();
+            _stderr = process.StandardError.ReadToEndAsync();
+        }
+
+        public Process Process { get; }
+        public string Output => _stdout.Result;
+
+        public static LongRunning Start(string file, IEnumerable<string> arguments) => new(Systems.Start(file, arguments));
+
+        public async Task WaitAsync(TimeSpan timeout)
+        {
+            using var cancel = new CancellationTokenSource(timeout);
+            try
+            {
+                await Process.WaitForExitAsync(cancel.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                Process.Kill(entireProcessTree: true);
+                await Process.WaitForExitAsync();
+            }
+            await _stdout;
+            await _stderr;
+        }
+
+        public void Dispose()
+        {
+            if (!Process.HasExited) Process.Kill(entireProcessTree: true);
+            Process.Dispose();
+        }
+    }
+
+    private const string LearningsTable = """
+        CREATE TABLE IF NOT EXISTS learnings (id INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL, filepath TEXT NOT NULL,
+            title TEXT NOT NULL, summary TEXT, tags TEXT, domain TEXT, severity INTEGER DEFAULT 3,
+            created_at DATETIME DEFAULT CURRENT_TIMESTAMP, updated_at DATETIME DEFAULT CURRENT_TIMESTAMP);
+        """;
+
+    private static string Title(string run, int writer) => $"Bench {run} w{writer} failure";
+
+    private static LongHistogram Histogram() => new(3_600_000_000L, 3); // microseconds, up to an hour
+
+    private static long Microseconds(long ticks) => Math.Max(1, ticks * 1_000_000 / Stopwatch.Frequency);
+
+    private static double Millis(HistogramBase histogram, double percentile) =>
+        histogram.TotalCount == 0 ? 0 : Math.Round(histogram.GetValueAtPercentile(percentile) / 1000.0, 1);
+
+    private static double Percent(int part, int whole) => whole == 0 ? 0 : Math.Round(100.0 * part / whole, 2);
+}

@@ -1,0 +1,110 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using ElfActors.Benchmarks.Compare;
+using ElfActors.Core.Files;
+using ElfActors.Core.Git;
+using ElfActors.Core.Markdown;
+using ElfActors.Core.Records;
+using ElfActors.Core.Storage;
+
+namespace ElfActors.Benchmarks;
+
+/// <summary>
+/// What each stage of the write path costs per record, one stage at a time on one thread, through the same
+/// Core code the actors call: the record file (temp, optional fsync, rename), the index transaction (group
+/// commit) and the git commit of a batch, at 0 and N files already tracked.
+/// </summary>
+internal static class StagesBenchmark
+{
+    public static Command Create()
+    {
+        var batch = new Option<int>("--batch") { Description = "Records per index transaction and per git commit.", DefaultValueFactory = _ => 500 };
+        var batches = new Option<int>("--batches") { Description = "Batches per stage.", DefaultValueFactory = _ => 4 };
+        var repoFiles = new Option<int>("--repo-files") { Description = "Files already tracked for the git stage's second run.", DefaultValueFactory = _ => 100_000 };
+        var command = new Command("stages", "Per-record cost of each stage of the write path (file, index, git commit).") { batch, batches, repoFiles };
+        command.SetAction(parse => Run(parse.GetValue(batch), parse.GetValue(batches), parse.GetValue(repoFiles)));
+        return command;
+    }
+
+    private static int Run(int batchSize, int batches, int repoFiles)
+    {
+        var work = Path.Combine(Path.GetTempPath(), "elf-stages-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(work);
+        try
+        {
+            var repositories = new Repositories(work);
+            var n = batchSize * batches;
+            var inserts = Enumerable.Range(0, n).Select(i => Insert(i)).ToArray();
+            Console.WriteLine($"Stages: {batches} batches of {batchSize} records, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+            Console.WriteLine();
+            Console.WriteLine("| stage | ms per record | ms per batch |");
+            Console.WriteLine("| --- | ---: | ---: |");
+
+            foreach (var fsync in new[] { true, false })
+            {
+                var paths = new MemoryPaths(repositories.Fresh(0, $"files-{fsync}"));
+                Directory.CreateDirectory(paths.FailuresDirectory);
+                var elapsed = Time(() =>
+                {
+                    foreach (var insert in inserts)
+                    {
+                        var temp = AtomicFile.WriteTemp(paths.FailuresDirectory, insert.Content, fsync);
+                        AtomicFile.PlaceRecord(temp, paths.Absolute("memory/failures/" + insert.FileStem + ".md"), insert.Content);
+                    }
+                });
+                Row($"record file: temp + {(fsync ? "fsync" : "no fsync")} + rename", elapsed, n, batchSize);
+            }
+
+            foreach (var synchronous in new[] { SynchronousMode.Full, SynchronousMode.Normal })
+            {
+                var paths = new MemoryPaths(repositories.Fresh(0, $"index-{synchronous}"));
+                using var index = MemoryIndex.Open(paths, new IndexOptions { Synchronous = synchronous });
+                var elapsed = Time(() =>
+                {
+                    for (var b = 0; b < batches; b++) index.InsertFailures(inserts.AsSpan(b * batchSize, batchSize).ToArray(), DateTimeOffset.UtcNow);
+                });
+                Row($"index: row + outbox, one transaction per batch (synchronous={synchronous})", elapsed, n, batchSize);
+            }
+
+            foreach (var files in new[] { 0, repoFiles })
+            {
+                var paths = new MemoryPaths(repositories.Fresh(files, $"git-{files}"));
+                Directory.CreateDirectory(paths.FailuresDirectory);
+                var relative = inserts.Select(i => "memory/failures/" + i.FileStem + ".md").ToArray();
+                for (var i = 0; i < n; i++) File.WriteAllText(paths.Absolute(relative[i]), inserts[i].Content);
+                using var git = new GitStore(paths);
+                var elapsed = Time(() =>
+                {
+                    for (var b = 0; b < batches; b++) git.CommitFiles(relative.AsSpan(b * batchSize, batchSize).ToArray(), $"records batch {b}");
+                });
+                Row(string.Create(CultureInfo.InvariantCulture, $"git: CommitFiles ({files:N0} files tracked)"), elapsed, n, batchSize);
+                var indexOnly = Time(() => GitCli.Run(paths.BasePath, ["update-index", "--add", "-z", "--stdin"], relative[0] + "\0"));
+                Row(string.Create(CultureInfo.InvariantCulture, $"  of which one `git update-index` ({files:N0} files tracked)"), indexOnly, batchSize, batchSize);
+            }
+            return 0;
+        }
+        finally
+        {
+            try { Directory.Delete(work, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    private static FailureInsert Insert(int i)
+    {
+        FailureValidator.Validate(new FailureInput($"Stage probe {i}", "bench", "3", "bench", "A record for the stage probe."), out var failure);
+        var date = DateOnly.FromDateTime(DateTime.Now);
+        return new FailureInsert($"stage-{i}", failure!, FailureMarkdown.Render(failure!, date), FailureMarkdown.FileStem(failure!, date));
+    }
+
+    private static TimeSpan Time(Action action)
+    {
+        var started = Stopwatch.GetTimestamp();
+        action();
+        return Stopwatch.GetElapsedTime(started);
+    }
+
+    private static void Row(string stage, TimeSpan elapsed, int records, int batchSize) =>
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"| {stage} | {elapsed.TotalMilliseconds / records:0.000} | {elapsed.TotalMilliseconds / records * batchSize:0.0} |"));
+}
