@@ -28,29 +28,12 @@ public sealed class ClusterKillSingletonTests(PublishedElf elf, ITestOutputHelpe
     {
         using var memory = new TempMemory();
         var configDirectory = Directory.CreateTempSubdirectory("elf-cluster-config-");
-        // Short timings so that the test's handover and orphan repair happen within seconds; a real cluster keeps the defaults.
-        var config = Path.Combine(configDirectory.FullName, "test.hocon");
-        await File.WriteAllTextAsync(config, """
-            elf.recorder.reply-timeout = 5s
-            elf.committer.orphan-grace = 8s
-            elf.committer.stale-lock-age = 2s
-            elf.committer.sweep-interval = 1s
-            akka.cluster.split-brain-resolver.stable-after = 5s
-            """);
+        var config = await WriteTestConfigAsync(configDirectory);
         var ports = Enumerable.Range(0, 3).Select(_ => FreePort()).ToArray();
         var nodes = new List<Node>();
         try
         {
-            // The first seed starts the cluster and creates the memory; the others join once it answers.
-            nodes.Add(Node.Start(elf, memory.BasePath, ports[0], ports, config));
-            await WaitUntilAsync(() => Ping(memory.BasePath, ports[0]), TimeSpan.FromSeconds(60), "node 1 did not answer", nodes);
-            nodes.Add(Node.Start(elf, memory.BasePath, ports[1], ports, config));
-            nodes.Add(Node.Start(elf, memory.BasePath, ports[2], ports, config));
-            // Up, not merely joined: the split-brain resolver's majority counts Up members only.
-            await WaitUntilAsync(() => Task.FromResult(ports.Skip(1).All(p => nodes[0].Logged($"Leader is moving node [akka.tcp://elf@127.0.0.1:{p}] to [Up]"))),
-                TimeSpan.FromSeconds(60), "nodes 2 and 3 did not become Up", nodes);
-            foreach (var node in nodes) await WaitUntilAsync(() => Ping(memory.BasePath, node.Port), TimeSpan.FromSeconds(60), $"node {node.Port} did not answer", nodes);
-
+            await StartClusterAsync(memory.BasePath, ports, config, nodes);
             var holder = nodes.SingleOrDefault(n => n.Logged("Singleton manager started singleton actor")) ?? nodes[0];
             output.WriteLine($"nodes {string.Join(", ", nodes.Select(n => $"{n.Port} (pid {n.Process.Id})"))}; singleton on {holder.Port}");
 
@@ -117,6 +100,90 @@ public sealed class ClusterKillSingletonTests(PublishedElf elf, ITestOutputHelpe
             Assert.Equal(0, orphans);
             Assert.True(acknowledged.Count >= Records / 2, $"only {acknowledged.Count} records were acknowledged");
             Assert.Empty(GitHistory.Status(memory.BasePath));
+        }
+        finally
+        {
+            foreach (var node in nodes.Where(n => !n.Process.HasExited)) Tools.Run("kill", "/", "-9", node.Process.Id.ToString());
+            foreach (var node in nodes) node.Process.Dispose();
+            configDirectory.Delete(recursive: true);
+        }
+    }
+
+    private static async Task<string> WriteTestConfigAsync(DirectoryInfo directory)
+    {
+        // Short timings so that the test's handover and orphan repair happen within seconds; a real cluster keeps the defaults.
+        var config = Path.Combine(directory.FullName, "test.hocon");
+        await File.WriteAllTextAsync(config, """
+            elf.recorder.reply-timeout = 5s
+            elf.committer.orphan-grace = 8s
+            elf.committer.stale-lock-age = 2s
+            elf.committer.sweep-interval = 1s
+            akka.cluster.split-brain-resolver.stable-after = 5s
+            """);
+        return config;
+    }
+
+    private async Task StartClusterAsync(string basePath, int[] ports, string config, List<Node> nodes)
+    {
+        // The first seed starts the cluster and creates the memory; the others join once it answers.
+        nodes.Add(Node.Start(elf, basePath, ports[0], ports, config));
+        await WaitUntilAsync(() => Ping(basePath, ports[0]), TimeSpan.FromSeconds(60), "node 1 did not answer", nodes);
+        nodes.Add(Node.Start(elf, basePath, ports[1], ports, config));
+        nodes.Add(Node.Start(elf, basePath, ports[2], ports, config));
+        // Up, not merely joined: the split-brain resolver's majority counts Up members only.
+        await WaitUntilAsync(() => Task.FromResult(ports.Skip(1).All(p => nodes[0].Logged($"Leader is moving node [akka.tcp://elf@127.0.0.1:{p}] to [Up]"))),
+            TimeSpan.FromSeconds(60), "nodes 2 and 3 did not become Up", nodes);
+        foreach (var node in nodes) await WaitUntilAsync(() => Ping(basePath, node.Port), TimeSpan.FromSeconds(60), $"node {node.Port} did not answer", nodes);
+    }
+
+    private async Task<(long Id, string Path)?> RecordAsync(string basePath, int port, string requestId)
+    {
+        var result = await elf.RunAsync(["record-failure", "--base", basePath, "--title", $"Cluster record {requestId}", "--domain", "cluster",
+            "--request-id", requestId, "--json", "--timeout", "30"], new Dictionary<string, string> { ["ELF_NODE"] = port.ToString() }, TimeSpan.FromSeconds(120));
+        if (result.ExitCode != 0) return null;
+        var record = JsonDocument.Parse(result.Stdout).RootElement.GetProperty("record");
+        return (record.GetProperty("id").GetInt64(), record.GetProperty("path").GetString()!);
+    }
+
+    [Fact]
+    public async Task Elf_stop_of_the_singleton_node_hands_the_committer_over_and_every_record_is_committed_once()
+    {
+        using var memory = new TempMemory();
+        var configDirectory = Directory.CreateTempSubdirectory("elf-cluster-config-");
+        var config = await WriteTestConfigAsync(configDirectory);
+        var ports = Enumerable.Range(0, 3).Select(_ => FreePort()).ToArray();
+        var nodes = new List<Node>();
+        try
+        {
+            await StartClusterAsync(memory.BasePath, ports, config, nodes);
+            var holder = nodes.SingleOrDefault(n => n.Logged("Singleton manager started singleton actor")) ?? nodes[0];
+            var acknowledged = new List<(long Id, string Path)>();
+            for (var i = 0; i < 30; i++)
+                acknowledged.Add(await RecordAsync(memory.BasePath, ports[i % 3], $"s-{i}") ?? throw new InvalidOperationException($"s-{i} was not acknowledged"));
+
+            var stop = await elf.RunAsync(["stop", "--base", memory.BasePath], new Dictionary<string, string> { ["ELF_NODE"] = holder.Port.ToString() }, TimeSpan.FromSeconds(120));
+            Assert.True(stop.ExitCode == 0, stop.ToString());
+            Assert.True(holder.Process.WaitForExit(TimeSpan.FromSeconds(90)), "the stopped node did not exit\n" + holder.Tail());
+            var survivors = nodes.Where(n => n != holder).ToList();
+            await WaitUntilAsync(() => Task.FromResult(survivors.Any(n => n.Logged("Singleton manager started singleton actor"))), TimeSpan.FromSeconds(60),
+                "no survivor took the committer over", nodes);
+            for (var i = 30; i < 60; i++)
+                acknowledged.Add(await RecordAsync(memory.BasePath, survivors[i % 2].Port, $"s-{i}") ?? throw new InvalidOperationException($"s-{i} was not acknowledged"));
+            var flush = await elf.RunAsync(["flush", "--base", memory.BasePath, "--timeout", "60"],
+                new Dictionary<string, string> { ["ELF_NODE"] = survivors[0].Port.ToString() }, TimeSpan.FromSeconds(90));
+            Assert.True(flush.ExitCode == 0, $"{flush}\n{string.Join("\n", survivors.Select(n => n.Tail()))}");
+
+            var rows = Tools.Sqlite(memory.DatabasePath, "SELECT id, filepath FROM learnings").ToDictionary(r => long.Parse(r[0]), r => r[1]);
+            var trailers = GitHistory.Log(memory.BasePath).SelectMany(c => c.RecordTrailers).GroupBy(id => id).ToDictionary(g => g.Key, g => g.Count());
+            Assert.Equal(60, rows.Count);
+            Assert.All(acknowledged, a =>
+            {
+                Assert.Equal(a.Path, rows[a.Id]);
+                Assert.True(File.Exists(Path.Combine(memory.BasePath, a.Path)), a.Path);
+                Assert.Equal(1, trailers.GetValueOrDefault(a.Id));
+            });
+            Assert.Empty(GitHistory.Status(memory.BasePath));
+            output.WriteLine($"stopped the committer's node {holder.Port}: {holder.Process.ExitCode}; 60 acknowledged, 60 committed once");
         }
         finally
         {
