@@ -92,7 +92,8 @@ public static class ServeCommand
     public static async Task<int> ServeAsync(MemoryPaths paths, HostSettings settings, ElfClusterOptions? cluster = null)
     {
         // A cluster node has its own pipe, lock and pid file (named after its port): several serve one memory.
-        if (cluster is not null) HostAddress.Node = cluster.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        // A single-node host ignores $ELF_NODE: the memory's one pipe and lock are exactly as before.
+        HostAddress.Node = cluster?.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (paths.RefusalReason() is { } refusal)
         {
             await Console.Error.WriteLineAsync("elf serve: " + refusal);
