@@ -18,7 +18,8 @@ public static class ElfHostingExtensions
         if (options.Cluster is { } cluster) HostAddress.Node = cluster.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         services.AddSingleton(options);
         services.AddSingleton(options.Paths);
-        services.AddSingleton(sp => new CommitWaiter(sp.GetRequiredService<Akka.Actor.ActorSystem>(), options.Paths));
+        services.AddSingleton(sp => new CommitWaiter(sp.GetRequiredService<Akka.Actor.ActorSystem>(), options.Paths,
+            options.Cluster is null ? null : TimeSpan.FromMilliseconds(250)));
         services.AddSingleton<RequestHandler>();
         services.AddHostedService<PipeServer>();
         return services;

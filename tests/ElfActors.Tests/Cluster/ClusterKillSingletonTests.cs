@@ -169,13 +169,21 @@ public sealed class ClusterKillSingletonTests(PublishedElf elf, ITestOutputHelpe
                 "no survivor took the committer over", nodes);
             for (var i = 30; i < 60; i++)
                 acknowledged.Add(await RecordAsync(memory.BasePath, survivors[i % 2].Port, $"s-{i}") ?? throw new InvalidOperationException($"s-{i} was not acknowledged"));
+            // --wait-commit on a node that does not hold the committer sees the commit made on another node.
+            var nonHolder = survivors.Single(n => !n.Logged("Singleton manager started singleton actor"));
+            var waited = await elf.RunAsync(["record-failure", "--base", memory.BasePath, "--title", "Cluster record waited", "--domain", "cluster",
+                "--request-id", "s-waited", "--json", "--wait-commit", "--timeout", "30"], new Dictionary<string, string> { ["ELF_NODE"] = nonHolder.Port.ToString() }, TimeSpan.FromSeconds(60));
+            Assert.True(waited.ExitCode == 0, waited.ToString());
+            var waitedRecord = JsonDocument.Parse(waited.Stdout).RootElement.GetProperty("record");
+            Assert.False(string.IsNullOrEmpty(waitedRecord.GetProperty("commit").GetString()), waited.Stdout);
+            acknowledged.Add((waitedRecord.GetProperty("id").GetInt64(), waitedRecord.GetProperty("path").GetString()!));
             var flush = await elf.RunAsync(["flush", "--base", memory.BasePath, "--timeout", "60"],
                 new Dictionary<string, string> { ["ELF_NODE"] = survivors[0].Port.ToString() }, TimeSpan.FromSeconds(90));
             Assert.True(flush.ExitCode == 0, $"{flush}\n{string.Join("\n", survivors.Select(n => n.Tail()))}");
 
             var rows = Tools.Sqlite(memory.DatabasePath, "SELECT id, filepath FROM learnings").ToDictionary(r => long.Parse(r[0]), r => r[1]);
             var trailers = GitHistory.Log(memory.BasePath).SelectMany(c => c.RecordTrailers).GroupBy(id => id).ToDictionary(g => g.Key, g => g.Count());
-            Assert.Equal(60, rows.Count);
+            Assert.Equal(61, rows.Count);
             Assert.All(acknowledged, a =>
             {
                 Assert.Equal(a.Path, rows[a.Id]);
@@ -183,7 +191,7 @@ public sealed class ClusterKillSingletonTests(PublishedElf elf, ITestOutputHelpe
                 Assert.Equal(1, trailers.GetValueOrDefault(a.Id));
             });
             Assert.Empty(GitHistory.Status(memory.BasePath));
-            output.WriteLine($"stopped the committer's node {holder.Port}: {holder.Process.ExitCode}; 60 acknowledged, 60 committed once");
+            output.WriteLine($"stopped the committer's node {holder.Port}: {holder.Process.ExitCode}; 61 acknowledged, 61 committed once");
         }
         finally
         {
