@@ -22,6 +22,9 @@ public sealed record ElfActorsOptions
 
     /// <summary>What the actors report about themselves (status, counts, committer state).</summary>
     public ElfMonitor Monitor { get; init; } = new();
+
+    /// <summary>Cluster mode (the committer as a cluster singleton); null, the default, is single-node mode.</summary>
+    public ElfClusterOptions? Cluster { get; init; }
 }
 
 public static class ElfActorsHosting
@@ -34,6 +37,7 @@ public static class ElfActorsHosting
     /// </summary>
     public static AkkaConfigurationBuilder WithElfActors(this AkkaConfigurationBuilder builder, ElfActorsOptions options)
     {
+        if (options.Cluster is { } cluster) return ElfClusterHosting.WithElfCluster(builder, options, cluster);
         builder.AddHocon(ElfHocon.Default, HoconAddMode.Append);
         builder.WithActors((system, registry) =>
         {

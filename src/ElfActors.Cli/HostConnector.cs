@@ -18,6 +18,10 @@ internal static class HostConnector
     public static async Task<(HostClient? Client, string? Error)> ConnectOrStartAsync(MemoryPaths paths, TimeSpan startTimeout)
     {
         if (await TryConnectAsync(paths) is { } running) return (running, null);
+        // A cluster node is started by its operator (`elf serve --cluster-port …`): a single-node host started
+        // here would run a second committer beside the cluster's singleton.
+        if (HostAddress.Node is { } node)
+            return (null, $"no cluster node {node} answers for {paths.BasePath} (${HostAddress.NodeVariable}={node}); start it with `elf serve --cluster-port {node} …`");
         if (!HostProcess.Exists(out var missing)) return (null, missing);
         if (PrepareStateDirectory(paths) is { } unwritable) return (null, unwritable);
 

@@ -14,12 +14,15 @@ public sealed record BootstrapReport(int RestoredFiles, int RemovedTempFiles, lo
 /// </summary>
 public static class MemoryBootstrap
 {
-    public static BootstrapReport Prepare(MemoryPaths paths, IndexOptions indexOptions, bool flushFilesToDisk)
+    /// <param name="repair">False for a cluster node joining a memory that other nodes' recorders are writing to:
+    /// their rows may still wait for their files, and their temp files are still in use.</param>
+    public static BootstrapReport Prepare(MemoryPaths paths, IndexOptions indexOptions, bool flushFilesToDisk, bool repair = true)
     {
         Directory.CreateDirectory(paths.FailuresDirectory);
         Directory.CreateDirectory(paths.StateDirectory);
         GitStore.EnsureRepository(paths);
         using var index = MemoryIndex.Open(paths, indexOptions);
+        if (!repair) return new BootstrapReport(0, 0, index.CountPending());
         var restored = RestoreMissingFiles(index, paths, flushFilesToDisk, olderThan: null);
         var removed = RecordFolders(paths).Where(Directory.Exists).Sum(RemoveTempFiles);
         return new BootstrapReport(restored, removed, index.CountPending());

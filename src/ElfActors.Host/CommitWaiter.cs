@@ -10,10 +10,14 @@ public sealed class CommitWaiter
     private readonly object _gate = new();
     private readonly Dictionary<long, List<TaskCompletionSource<string>>> _waiting = [];
     private readonly MemoryPaths _paths;
+    private readonly TimeSpan? _pollInterval;
 
-    public CommitWaiter(ActorSystem system, MemoryPaths paths)
+    /// <param name="pollInterval">Cluster mode: the committer may run on another node, whose commit events do not
+    /// reach this one, so the outbox is also read this often. Null (single-node mode): the event alone.</param>
+    public CommitWaiter(ActorSystem system, MemoryPaths paths, TimeSpan? pollInterval = null)
     {
         _paths = paths;
+        _pollInterval = pollInterval;
         var listener = system.ActorOf(Props.Create(() => new Listener(this)), "elf-commit-waiter");
         system.EventStream.Subscribe(listener, typeof(CommitterProtocol.RecordsCommitted));
     }
@@ -31,7 +35,21 @@ public sealed class CommitWaiter
         {
             // Registered first, then checked: a commit is either already marked in the outbox, or its event is still to come.
             if (OutboxQueries.CommitOf(_paths, recordId) is { } committed) return committed;
-            return await completion.Task.WaitAsync(timeout);
+            if (_pollInterval is not { } interval) return await completion.Task.WaitAsync(timeout);
+            var deadline = DateTime.UtcNow + timeout;
+            while (true)
+            {
+                var left = deadline - DateTime.UtcNow;
+                if (left <= TimeSpan.Zero) return null;
+                try
+                {
+                    return await completion.Task.WaitAsync(left < interval ? left : interval);
+                }
+                catch (TimeoutException)
+                {
+                    if (OutboxQueries.CommitOf(_paths, recordId) is { } polled) return polled;
+                }
+            }
         }
         catch (TimeoutException)
         {

@@ -14,9 +14,12 @@ public static class ElfHostingExtensions
     /// </summary>
     public static IServiceCollection AddElfPipeServer(this IServiceCollection services, ElfActorsOptions options)
     {
+        // A cluster node serves its own pipe, named after its cluster port (as `elf serve --cluster-port` does).
+        if (options.Cluster is { } cluster) HostAddress.Node = cluster.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         services.AddSingleton(options);
         services.AddSingleton(options.Paths);
-        services.AddSingleton(sp => new CommitWaiter(sp.GetRequiredService<Akka.Actor.ActorSystem>(), options.Paths));
+        services.AddSingleton(sp => new CommitWaiter(sp.GetRequiredService<Akka.Actor.ActorSystem>(), options.Paths,
+            options.Cluster is null ? null : TimeSpan.FromMilliseconds(250)));
         services.AddSingleton<RequestHandler>();
         services.AddHostedService<PipeServer>();
         return services;

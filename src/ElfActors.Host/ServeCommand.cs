@@ -20,13 +20,36 @@ public static class ServeCommand
             AllowMultipleArgumentsPerToken = false,
         };
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Log at Information level (default: warnings and errors only)." };
+        var clusterPort = new Option<int?>("--cluster-port")
+        {
+            Description = "Cluster mode: this node's Akka.Remote TCP port. The node serves its own pipe; clients reach it with ELF_NODE=<port>. Without it: single-node mode.",
+        };
+        var clusterHost = new Option<string>("--cluster-hostname")
+        {
+            Description = "Cluster mode: the address other nodes reach this one at (default 127.0.0.1).",
+            DefaultValueFactory = _ => "127.0.0.1",
+        };
+        var seedNodes = new Option<string[]>("--seed-node")
+        {
+            Description = "Cluster mode: a seed node as host:port (repeatable; the same list, in the same order, on every node).",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var roles = new Option<string[]>("--role")
+        {
+            Description = "Cluster mode: a cluster role of this node (repeatable).",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var committerRole = new Option<string?>("--committer-role")
+        {
+            Description = "Cluster mode: only nodes with this role may hold the committer (they must reach the memory's folder).",
+        };
         var command = new Command("serve", """
             Run the host for one memory in the foreground: the actors, and the named pipe that `elf` commands talk to.
             SIGTERM or Ctrl-C (or `elf stop`) stops it gracefully: every acknowledged record is committed first.
             Only one host serves a memory; a second one exits 1 and says which process holds it.
             """)
         {
-            basePath, config, verbose,
+            basePath, config, verbose, clusterPort, clusterHost, seedNodes, roles, committerRole,
         };
         command.SetAction(async (parse, _) =>
         {
@@ -39,18 +62,38 @@ public static class ServeCommand
                     return ExitCodes.InvalidInput;
                 }
             }
+            ElfClusterOptions? cluster = null;
+            if (parse.GetValue(clusterPort) is { } port)
+            {
+                if (port is < 1 or > 65535)
+                {
+                    await Console.Error.WriteLineAsync($"elf serve: --cluster-port must be between 1 and 65535 (got {port})");
+                    return ExitCodes.InvalidInput;
+                }
+                cluster = new ElfClusterOptions
+                {
+                    Port = port,
+                    Hostname = parse.GetValue(clusterHost) ?? "127.0.0.1",
+                    SeedNodes = parse.GetValue(seedNodes) ?? [],
+                    Roles = parse.GetValue(roles) ?? [],
+                    CommitterRole = parse.GetValue(committerRole),
+                };
+            }
             return await ServeAsync(paths, new HostSettings
             {
                 ServePipe = true,
                 ConfigFiles = parse.GetValue(config) ?? [],
                 MinimumLogLevel = parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning,
-            });
+            }, cluster);
         });
         return command;
     }
 
-    public static async Task<int> ServeAsync(MemoryPaths paths, HostSettings settings)
+    public static async Task<int> ServeAsync(MemoryPaths paths, HostSettings settings, ElfClusterOptions? cluster = null)
     {
+        // A cluster node has its own pipe, lock and pid file (named after its port): several serve one memory.
+        // A single-node host ignores $ELF_NODE: the memory's one pipe and lock are exactly as before.
+        HostAddress.Node = cluster?.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (paths.RefusalReason() is { } refusal)
         {
             await Console.Error.WriteLineAsync("elf serve: " + refusal);
@@ -72,14 +115,20 @@ public static class ServeCommand
         }
         using (hostLock)
         {
-            var options = new ElfActorsOptions { Paths = paths };
+            var options = new ElfActorsOptions { Paths = paths, Cluster = cluster };
             using var host = EmbeddedHost.Build(options, settings);
             var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
             // SignalLifetime turns SIGTERM, Ctrl-C and SIGQUIT into a host stop; the stop drains the outbox.
             lifetime.ApplicationStopping.Register(() =>
                 Console.Error.WriteLine("elf serve: stopping; committing every acknowledged record, then exiting"));
-            await Console.Error.WriteLineAsync($"elf serve: serving {paths.BasePath} (pid {Environment.ProcessId})");
+            await Console.Error.WriteLineAsync($"elf serve: serving {paths.BasePath} (pid {Environment.ProcessId}){(cluster is null ? "" : $" as cluster node {cluster.Hostname}:{cluster.Port}")}");
             await host.RunAsync();
+            if (cluster is not null)
+            {
+                // Other nodes may still be recording; their records are the cluster committer's business.
+                await Console.Error.WriteLineAsync($"elf serve: node {cluster.Port} stopped");
+                return ExitCodes.Success;
+            }
             var pending = Core.Storage.OutboxQueries.Counts(paths).Pending;
             if (pending > 0)
             {

@@ -75,6 +75,9 @@ public sealed class RequestHandler(
 
     private async Task<WireResponse> RecordHeuristicAsync(WireRequest request)
     {
+        // A domain file has one writer per process; across cluster nodes that would be several (ADR 0008).
+        if (options.Cluster is not null)
+            return new WireResponse { Status = Statuses.Failed, Message = "record-heuristic is not available in cluster mode yet: a heuristics domain file needs one writer in the whole cluster (docs/adr/0008); record it through a single-node host" };
         if (request.Heuristic is not { } fields)
             return new WireResponse { Status = Statuses.Rejected, Message = "record-heuristic needs the heuristic's fields", Errors = [new("heuristic", "missing")] };
         var requestId = request.RequestId ?? RequestId.New();
