@@ -14,16 +14,19 @@ internal static class HostConnector
 
     public static Task<HostClient?> TryConnectAsync(MemoryPaths paths) => HostClient.TryConnectAsync(paths, ProbeTimeout);
 
-    /// <summary>A connection, or null with the reason in <c>error</c> (exit 3).</summary>
-    public static async Task<(HostClient? Client, string? Error)> ConnectOrStartAsync(MemoryPaths paths, TimeSpan startTimeout)
+    /// <summary>
+    /// A connection, or null with the reason in <c>error</c>: exit 3, or exit 1 when <c>environmentFault</c>
+    /// (the memory cannot be written, so no host could help).
+    /// </summary>
+    public static async Task<(HostClient? Client, string? Error, bool EnvironmentFault)> ConnectOrStartAsync(MemoryPaths paths, TimeSpan startTimeout)
     {
-        if (await TryConnectAsync(paths) is { } running) return (running, null);
+        if (await TryConnectAsync(paths) is { } running) return (running, null, false);
         // A cluster node is started by its operator (`elf serve --cluster-port …`): a single-node host started
         // here would run a second committer beside the cluster's singleton.
         if (HostAddress.Node is { } node)
-            return (null, $"no cluster node {node} answers for {paths.BasePath} (${HostAddress.NodeVariable}={node}); start it with `elf serve --cluster-port {node} …`");
-        if (!HostProcess.Exists(out var missing)) return (null, missing);
-        if (PrepareStateDirectory(paths) is { } unwritable) return (null, unwritable);
+            return (null, $"no cluster node {node} answers for {paths.BasePath} (${HostAddress.NodeVariable}={node}); start it with `elf serve --cluster-port {node} …`", false);
+        if (!HostProcess.Exists(out var missing)) return (null, missing, false);
+        if (PrepareStateDirectory(paths) is { } unwritable) return (null, unwritable, true);
 
         var deadline = Stopwatch.GetTimestamp() + (long)(startTimeout.TotalSeconds * Stopwatch.Frequency);
         while (Stopwatch.GetTimestamp() < deadline)
@@ -32,12 +35,12 @@ internal static class HostConnector
             if (startLock is null)
             {
                 // Another client is starting the host: wait for it to answer.
-                if (await TryConnectAsync(paths) is { } started) return (started, null);
+                if (await TryConnectAsync(paths) is { } started) return (started, null, false);
                 continue;
             }
             using (startLock)
             {
-                if (await TryConnectAsync(paths) is { } startedMeanwhile) return (startedMeanwhile, null);
+                if (await TryConnectAsync(paths) is { } startedMeanwhile) return (startedMeanwhile, null, false);
                 // A live host holds the memory (busy under load, still opening its pipe, or draining): starting
                 // another would only be refused by its lock. Wait for it to answer, or to be gone.
                 if (HostHoldingLock(paths) is not null)
@@ -48,21 +51,21 @@ internal static class HostConnector
                 var pid = HostProcess.StartInBackground(paths);
                 while (Stopwatch.GetTimestamp() < deadline)
                 {
-                    if (await TryConnectAsync(paths) is { } client) return (client, null);
+                    if (await TryConnectAsync(paths) is { } client) return (client, null, false);
                     if (pid is not { } p || HostProcess.IsAlive(p)) continue;
-                    if (await TryConnectAsync(paths) is { } other) return (other, null);
+                    if (await TryConnectAsync(paths) is { } other) return (other, null, false);
                     // A host that is still draining holds the memory's lock: the new one gave way. Wait, then start again.
                     if (HostHoldingLock(paths) is not null) break;
-                    return (null, $"the host for {paths.BasePath} exited while starting: {LastLogLine(paths)}");
+                    return (null, $"the host for {paths.BasePath} exited while starting: {LastLogLine(paths)}", false);
                 }
             }
             await Task.Delay(100);
         }
-        return (null, $"no host answered for {paths.BasePath} within {startTimeout.TotalSeconds:0.#}s");
+        return (null, $"no host answered for {paths.BasePath} within {startTimeout.TotalSeconds:0.#}s", false);
     }
 
     /// <summary>Creates the memory's state folder; the reason when the memory cannot be written (a fault of the environment).</summary>
-    public static string? PrepareStateDirectory(MemoryPaths paths)
+    private static string? PrepareStateDirectory(MemoryPaths paths)
     {
         try
         {

@@ -45,13 +45,15 @@ internal static class ClientRunner
     private static async Task<WireResponse?> SendOnceAsync(string command, MemoryPaths paths, WireRequest request, TimeSpan timeout, bool startHost)
     {
         HostClient? client;
-        if (startHost && (paths.RefusalReason() ?? HostConnector.PrepareStateDirectory(paths)) is { } refusal)
+        if (startHost && paths.RefusalReason() is { } refusal)
         {
             return new WireResponse { Status = WireProtocol.Statuses.Failed, Message = refusal }; // exit 1: the environment's fault
         }
         if (startHost)
         {
-            (client, var error) = await HostConnector.ConnectOrStartAsync(paths, StartTimeout);
+            (client, var error, var environmentFault) = await HostConnector.ConnectOrStartAsync(paths, StartTimeout);
+            if (client is null && environmentFault)
+                return new WireResponse { Status = WireProtocol.Statuses.Failed, Message = error }; // exit 1: no host could help
             if (client is null)
             {
                 await Console.Error.WriteLineAsync($"elf {command}: {error}");
