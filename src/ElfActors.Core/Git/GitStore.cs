@@ -1,11 +1,13 @@
+using System.Globalization;
 using System.Text;
 using LibGit2Sharp;
 
 namespace ElfActors.Core.Git;
 
 /// <summary>
-/// Commits records without touching anything else in the repository. Blobs (one pack per batch), the tree and
-/// the commit are built in-process from the parent's tree (cost does not grow with the size of the index); the index is updated
+/// Commits records without touching anything else in the repository. Blobs, trees and the commit are built
+/// in-process from the parent's tree and written as one pack per batch (cost does not grow with the size of the
+/// repository or the index: see <see cref="TreeBuilder"/>); the index is updated
 /// for our paths only and the branch is moved by compare-and-swap, both by git itself so that its lock
 /// protocol is honoured (see docs/adr/0002).
 /// </summary>
@@ -16,6 +18,9 @@ public sealed class GitStore : IGitStore
     private const string ZeroId = "0000000000000000000000000000000000000000";
     private readonly Repository _repository;
     private readonly MemoryPaths _paths;
+    private readonly string _objectsDirectory;
+    private readonly TreeBuilder _trees;
+    private (string Commit, string Tree)? _lastCommit;
     private Task? _packMerge;
 
     public GitStore(MemoryPaths paths)
@@ -23,6 +28,8 @@ public sealed class GitStore : IGitStore
         _paths = paths;
         EnsureRepository(paths);
         _repository = new Repository(paths.BasePath);
+        _objectsDirectory = ObjectsDirectory(_repository.Info.Path);
+        _trees = new TreeBuilder(ReadTree);
         // Split a large index now, at start, rather than in the first batch's commit (8.8 MB rewritten at
         // 100,000 files: seconds on a busy machine, paid by every record of that batch).
         if (SplitLargeIndex().Length > 0)
@@ -32,10 +39,21 @@ public sealed class GitStore : IGitStore
         }
     }
 
+    /// <summary>Where objects live: the repository's own folder, or for a linked worktree the main repository's.</summary>
+    private static string ObjectsDirectory(string gitDirectory)
+    {
+        var commonDir = Path.Combine(gitDirectory, "commondir");
+        var common = File.Exists(commonDir) ? Path.GetFullPath(Path.Combine(gitDirectory, File.ReadAllText(commonDir).Trim())) : gitDirectory;
+        return Path.Combine(common, "objects");
+    }
+
     public static GitStoreFactory Factory { get; } = paths => new GitStore(paths);
 
     /// <summary>Index size (bytes) above which git is asked to split the index: about 45,000 entries.</summary>
     internal long SplitIndexThreshold { get; set; } = 4L << 20;
+
+    /// <summary>Trees read back from the repository rather than remembered from the last commit.</summary>
+    internal int TreesRead => _trees.TreesRead;
 
     /// <summary>Runs after the commit is built and before the branch moves: tests commit "as a person" here.</summary>
     internal Action? BeforeBranchMove { get; set; }
@@ -71,29 +89,34 @@ public sealed class GitStore : IGitStore
     {
         if (relativePaths.Count == 0) throw new ArgumentException("Nothing to commit.", nameof(relativePaths));
         relativePaths = relativePaths.Distinct(StringComparer.Ordinal).ToList(); // heuristics of one domain share a file
-        var blobs = WriteBlobs(relativePaths);
-
-        // Index first: if a person commits between the two steps, their commit includes our files
-        // instead of recording them as deleted.
-        GitCli.Run(_paths.BasePath, [.. SplitLargeIndex(), "update-index", "--add", "-z", "--stdin"],
-            string.Join('\0', relativePaths) + "\0");
+        var blobs = relativePaths.Select(p => new GitObject(GitObjectType.Blob, File.ReadAllBytes(_paths.Absolute(p)))).ToList();
+        var files = relativePaths.Select((path, i) => (path, blobs[i].Id)).ToList();
+        var unpacked = new List<GitObject>(blobs);
 
         for (var attempt = 1; ; attempt++)
         {
             var branch = CurrentBranch();
-            var parent = _repository.Refs[branch]?.ResolveToDirectReference()?.Target as Commit;
-            var definition = parent is null ? new TreeDefinition() : TreeDefinition.From(parent.Tree);
-            foreach (var (path, blob) in blobs) definition.Add(path, blob, Mode.NonExecutableFile);
-            var tree = _repository.ObjectDatabase.CreateTree(definition);
-            var signature = Signature();
-            var commit = _repository.ObjectDatabase.CreateCommit(
-                signature, signature, message, tree, parent is null ? [] : [parent], prettifyMessage: false);
+            var parent = _repository.Refs[branch]?.ResolveToDirectReference()?.TargetIdentifier;
+            var tree = _trees.Build(parent is null ? null : TreeOf(parent), files, unpacked);
+            var commit = new GitObject(GitObjectType.Commit, CommitObject(tree, parent, message));
+            unpacked.Add(commit);
+            // One pack for the batch, before git sees the files: update-index then finds every blob already stored
+            // instead of writing each as a loose object.
+            PackWriter.Write(_objectsDirectory, unpacked);
+            unpacked.Clear();
+
+            // Index first: if a person commits between the two steps, their commit includes our files
+            // instead of recording them as deleted.
+            if (attempt == 1)
+                GitCli.Run(_paths.BasePath, [.. SplitLargeIndex(), "update-index", "--add", "-z", "--stdin"],
+                    string.Join('\0', relativePaths) + "\0");
             BeforeBranchMove?.Invoke();
             try
             {
-                GitCli.Run(_paths.BasePath, ["update-ref", "-m", "elf: " + FirstLine(message), branch, commit.Sha, parent?.Sha ?? ZeroId]);
+                GitCli.Run(_paths.BasePath, ["update-ref", "-m", "elf: " + FirstLine(message), branch, commit.Hex, parent ?? ZeroId]);
+                _lastCommit = (commit.Hex, tree);
                 MergeSmallPacks();
-                return commit.Sha;
+                return commit.Hex;
             }
             catch (GitBranchMovedException) when (attempt < MaxRebuilds)
             {
@@ -102,19 +125,34 @@ public sealed class GitStore : IGitStore
         }
     }
 
-    /// <summary>
-    /// One pack for the whole batch where the repository keeps its objects in its own .git folder; loose objects
-    /// otherwise (a linked worktree, whose objects live in the main repository's folder).
-    /// </summary>
-    private List<(string Path, ObjectId Blob)> WriteBlobs(IReadOnlyList<string> relativePaths)
+    /// <summary>The root tree of a commit: remembered for our own last commit, read for anyone else's.</summary>
+    private string TreeOf(string commitId)
     {
-        var contents = relativePaths.Select(p => File.ReadAllBytes(_paths.Absolute(p))).ToList();
-        if (Directory.Exists(Path.Combine(_repository.Info.Path, "objects")))
-        {
-            var ids = PackWriter.WriteBlobs(_repository.Info.Path, contents);
-            return relativePaths.Select((path, i) => (path, new ObjectId(ids[i]))).ToList();
-        }
-        return relativePaths.Select((path, i) => (path, _repository.ObjectDatabase.Write<Blob>(contents[i]))).ToList();
+        if (_lastCommit is { } last && last.Commit == commitId) return last.Tree;
+        var commit = _repository.Lookup<Commit>(commitId) ?? throw new GitStoreException($"the branch points at {commitId}, which is not a commit here");
+        return commit.Tree.Sha;
+    }
+
+    private IReadOnlyList<TreeItem> ReadTree(string treeId)
+    {
+        var tree = _repository.Lookup<Tree>(treeId) ?? throw new GitStoreException($"tree {treeId} is missing from the repository");
+        return tree.Select(e => new TreeItem(Encoding.UTF8.GetBytes(e.Name), (int)e.Mode, e.Target.Id.RawId)).ToList();
+    }
+
+    /// <summary>A commit object as git writes one: tree, parent, author and committer lines, a blank line, the message.</summary>
+    private byte[] CommitObject(string tree, string? parent, string message)
+    {
+        var signature = Signature();
+        var offset = signature.When.Offset;
+        var zone = (offset < TimeSpan.Zero ? "-" : "+") + offset.Duration().ToString("hhmm", CultureInfo.InvariantCulture);
+        var person = $"{signature.Name} <{signature.Email}> {signature.When.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)} {zone}";
+        var text = new StringBuilder();
+        text.Append("tree ").Append(tree).Append('\n');
+        if (parent is not null) text.Append("parent ").Append(parent).Append('\n');
+        text.Append("author ").Append(person).Append('\n');
+        text.Append("committer ").Append(person).Append('\n');
+        text.Append('\n').Append(message);
+        return Encoding.UTF8.GetBytes(text.ToString());
     }
 
     /// <summary>
@@ -138,7 +176,7 @@ public sealed class GitStore : IGitStore
     private void MergeSmallPacks()
     {
         if (_packMerge is { IsCompleted: false }) return;
-        var packFolder = Path.Combine(_repository.Info.Path, "objects", "pack");
+        var packFolder = Path.Combine(_objectsDirectory, "pack");
         if (!Directory.Exists(packFolder) || Directory.EnumerateFiles(packFolder, "*.pack").Take(MaxPacks + 1).Count() <= MaxPacks) return;
         var basePath = _paths.BasePath;
         _packMerge = Task.Run(() =>

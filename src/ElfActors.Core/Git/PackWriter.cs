@@ -5,23 +5,61 @@ using System.Text;
 
 namespace ElfActors.Core.Git;
 
+/// <summary>The git object types a batch writes.</summary>
+public enum GitObjectType
+{
+    Commit = 1,
+    Tree = 2,
+    Blob = 3,
+}
+
+/// <summary>One git object, its id computed from its type and content.</summary>
+public sealed class GitObject
+{
+    public GitObject(GitObjectType type, byte[] content)
+    {
+        Type = type;
+        Content = content;
+        Id = IdOf(type, content);
+    }
+
+    public GitObjectType Type { get; }
+    public byte[] Content { get; }
+    public byte[] Id { get; }
+    public string Hex => Convert.ToHexStringLower(Id);
+
+    /// <summary>The id git gives an object: SHA-1 of "&lt;type&gt; &lt;size&gt;\0" and the content.</summary>
+    public static byte[] IdOf(GitObjectType type, ReadOnlySpan<byte> content)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
+        sha.AppendData(Encoding.ASCII.GetBytes($"{TypeName(type)} {content.Length}\0"));
+        sha.AppendData(content);
+        return sha.GetHashAndReset();
+    }
+
+    private static string TypeName(GitObjectType type) => type switch
+    {
+        GitObjectType.Commit => "commit",
+        GitObjectType.Tree => "tree",
+        GitObjectType.Blob => "blob",
+        _ => throw new ArgumentOutOfRangeException(nameof(type)),
+    };
+}
+
 /// <summary>
-/// Writes a batch of blobs as one git pack (version 2, with its version 2 .idx) instead of one loose object file
-/// each: creating a file costs an inode allocation and a directory entry, and for a batch of records those
-/// dominated the committer's time (docs/adr/0005). Both files are fsynced and renamed into place, the .idx
-/// last, so a reader (git or libgit2, which rescans the pack folder when an object is missing) never sees a
-/// pack without its index.
+/// Writes a batch's objects (its blobs, the trees above them and the commit) as one git pack (version 2, with
+/// its version 2 .idx) instead of one loose object file each: creating a file costs an inode allocation and a
+/// directory entry, and for a batch of records those dominated the committer's time (docs/adr/0005). Both
+/// files are fsynced and renamed into place, the .idx last, so a reader (git or libgit2, which rescans the
+/// pack folder when an object is missing) never sees a pack without its index.
 /// </summary>
 public static class PackWriter
 {
-    private const int BlobType = 3;
-
-    /// <summary>Writes the blobs; returns each one's object id (hex), in the order given.</summary>
-    public static IReadOnlyList<string> WriteBlobs(string gitDirectory, IReadOnlyList<byte[]> blobs)
+    /// <summary>Writes the objects into <paramref name="objectsDirectory"/>/pack (duplicates once).</summary>
+    public static void Write(string objectsDirectory, IReadOnlyList<GitObject> objects)
     {
-        var ids = blobs.Select(BlobId).ToArray();
-        var unique = new Dictionary<string, byte[]>(StringComparer.Ordinal);
-        for (var i = 0; i < blobs.Count; i++) unique.TryAdd(Convert.ToHexStringLower(ids[i]), blobs[i]);
+        var unique = new Dictionary<string, GitObject>(StringComparer.Ordinal);
+        foreach (var o in objects) unique.TryAdd(o.Hex, o);
 
         var pack = new MemoryStream();
         Span<byte> header = stackalloc byte[12];
@@ -30,15 +68,16 @@ public static class PackWriter
         BinaryPrimitives.WriteUInt32BigEndian(header[8..], (uint)unique.Count);
         pack.Write(header);
         var entries = new List<(byte[] Id, uint Crc, long Offset)>(unique.Count);
-        foreach (var (hex, data) in unique)
+        var entry = new MemoryStream();
+        foreach (var o in unique.Values)
         {
             var offset = pack.Position;
-            var entry = new MemoryStream();
-            WriteObjectHeader(entry, BlobType, data.Length);
-            using (var zlib = new ZLibStream(entry, CompressionLevel.Fastest, leaveOpen: true)) zlib.Write(data);
-            var bytes = entry.ToArray();
+            entry.SetLength(0);
+            WriteObjectHeader(entry, (int)o.Type, o.Content.Length);
+            using (var zlib = new ZLibStream(entry, CompressionLevel.Fastest, leaveOpen: true)) zlib.Write(o.Content);
+            var bytes = entry.GetBuffer().AsSpan(0, (int)entry.Length);
             pack.Write(bytes);
-            entries.Add((Convert.FromHexString(hex), Crc32(bytes), offset));
+            entries.Add((o.Id, System.IO.Hashing.Crc32.HashToUInt32(bytes), offset));
         }
         if (pack.Position > int.MaxValue) throw new InvalidOperationException("a pack of records over 2 GiB");
         var packChecksum = SHA1.HashData(pack.GetBuffer().AsSpan(0, (int)pack.Length));
@@ -60,21 +99,11 @@ public static class PackWriter
         index.Write(packChecksum);
         index.Write(SHA1.HashData(index.GetBuffer().AsSpan(0, (int)index.Length)));
 
-        var folder = Path.Combine(gitDirectory, "objects", "pack");
+        var folder = Path.Combine(objectsDirectory, "pack");
         Directory.CreateDirectory(folder);
         var name = Path.Combine(folder, "pack-" + Convert.ToHexStringLower(packChecksum));
         Place(folder, pack, name + ".pack");
         Place(folder, index, name + ".idx");
-        return ids.Select(Convert.ToHexStringLower).ToArray();
-    }
-
-    /// <summary>The id git gives a blob: SHA-1 of "blob &lt;size&gt;\0" and the content.</summary>
-    public static byte[] BlobId(byte[] data)
-    {
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
-        sha.AppendData(Encoding.ASCII.GetBytes($"blob {data.Length}\0"));
-        sha.AppendData(data);
-        return sha.GetHashAndReset();
     }
 
     private static void Place(string folder, MemoryStream content, string finalPath)
@@ -110,19 +139,5 @@ public static class PackWriter
             if (size > 0) next |= 0x80;
             stream.WriteByte(next);
         }
-    }
-
-    private static readonly uint[] CrcTable = Enumerable.Range(0, 256).Select(n =>
-    {
-        var c = (uint)n;
-        for (var k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320 ^ (c >> 1) : c >> 1;
-        return c;
-    }).ToArray();
-
-    private static uint Crc32(ReadOnlySpan<byte> data)
-    {
-        var crc = 0xFFFFFFFFu;
-        foreach (var b in data) crc = CrcTable[(crc ^ b) & 0xff] ^ (crc >> 8);
-        return crc ^ 0xFFFFFFFFu;
     }
 }

@@ -12,8 +12,13 @@ namespace ElfActors.Core.Storage;
 public sealed partial class MemoryIndex : IDisposable
 {
     private const int MaxNameAttempts = 10_000;
+    private const int MaxRememberedStems = 4096;
     private readonly SqliteConnection _connection;
     private readonly MemoryPaths _paths;
+    // Where the search for a free name of each stem starts: the attempt after the last one taken here. Without it
+    // the n-th same-day same-title record probes n names (one query and one stat each): quadratic, and the index
+    // writer's main cost when agents repeat a title. Only a hint: every candidate is still checked.
+    private readonly Dictionary<string, int> _nextAttempt = new(StringComparer.Ordinal);
 
     private MemoryIndex(SqliteConnection connection, MemoryPaths paths)
     {
@@ -170,12 +175,16 @@ public sealed partial class MemoryIndex : IDisposable
 
     private string FreePath(SqliteCommand pathTaken, string folder, string stem)
     {
-        for (var attempt = 1; attempt <= MaxNameAttempts; attempt++)
+        var key = folder + stem;
+        var first = _nextAttempt.GetValueOrDefault(key, 1);
+        for (var attempt = first; attempt < first + MaxNameAttempts; attempt++)
         {
             var relativePath = folder + FailureMarkdown.Candidate(stem, attempt);
             pathTaken.Parameters["$p"].Value = relativePath;
             if (pathTaken.ExecuteScalar() is not null) continue;
             if (File.Exists(_paths.Absolute(relativePath))) continue; // a file ELF (or a person) wrote
+            if (_nextAttempt.Count >= MaxRememberedStems) _nextAttempt.Clear(); // stems carry the date: old ones are never asked again
+            _nextAttempt[key] = attempt + 1;
             return relativePath;
         }
         throw new InvalidOperationException($"no free file name for '{stem}' after {MaxNameAttempts} attempts");

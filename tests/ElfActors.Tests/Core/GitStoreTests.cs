@@ -165,6 +165,52 @@ public sealed class GitStoreTests : IDisposable
     }
 
     [Fact]
+    public void Trees_built_in_process_are_the_trees_git_builds_from_the_same_index()
+    {
+        GitStore.EnsureRepository(_memory.Paths);
+        // Names around git's folder ordering ("memory" sorts as "memory/"), other modes, a nested folder.
+        foreach (var name in new[] { "memory.txt", "memory-x/a", "memory0", "memory/failures.md", "memory/failures/sub/deep.md", "memory/failures/a.md", "memory/failures-b.md" })
+            Write(name, name);
+        Write("tool.sh", "#!/bin/sh\n");
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(_memory.Paths.Absolute("tool.sh"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.CreateSymbolicLink(_memory.Paths.Absolute("link"), "tool.sh");
+        Tools.Git(_memory.BasePath, "add", "-A");
+        Tools.Git(_memory.BasePath, "-c", "user.name=P", "-c", "user.email=p@x", "commit", "-qm", "person: layout");
+
+        using var store = new GitStore(_memory.Paths);
+        for (var batch = 0; batch < 3; batch++)
+        {
+            store.CommitFiles([Write($"memory/failures/{batch}-b.md", "b"), Write($"memory/failures/{batch}.md", "a"),
+                Write($"memory/heuristics/d{batch}.md", "h"), Write($"memory/failures/sub/{batch}.md", "s")], $"batch {batch}\n");
+            // git's own tree of the index (update-index put our files there) must be the tree we built.
+            Assert.Equal(Tools.Git(_memory.BasePath, "write-tree").Trim(), Tools.Git(_memory.BasePath, "rev-parse", "HEAD^{tree}").Trim());
+        }
+        Tools.Git(_memory.BasePath, "fsck", "--strict", "--no-dangling");
+        Assert.Equal("120000", Tools.Git(_memory.BasePath, "ls-tree", "HEAD", "link").Split(' ')[0]);
+        Assert.Equal("100755", Tools.Git(_memory.BasePath, "ls-tree", "HEAD", "tool.sh").Split(' ')[0]);
+        // The layout's trees on the new files' paths (root, memory, failures, failures/sub), once: later batches start from the trees they built.
+        Assert.Equal(4, store.TreesRead);
+        Assert.Empty(GitHistory.Status(_memory.BasePath));
+    }
+
+    [Fact]
+    public void A_persons_commit_inside_the_records_folder_is_read_back_not_overwritten_by_remembered_trees()
+    {
+        using var store = new GitStore(_memory.Paths);
+        store.CommitFiles([Write("memory/failures/1.md", "1")], "failure: 1\n\nElf-Record: 1\n");
+        PersonCommits("memory/failures/1.md", "edited by a person");
+        PersonCommits("memory/failures/person.md", "added by a person");
+
+        store.CommitFiles([Write("memory/failures/2.md", "2")], "failure: 2\n\nElf-Record: 2\n");
+
+        Assert.Equal("edited by a person", Tools.Git(_memory.BasePath, "show", "HEAD:memory/failures/1.md"));
+        Assert.Equal(["memory/failures/1.md", "memory/failures/2.md", "memory/failures/person.md"], GitHistory.TrackedFiles(_memory.BasePath).Order());
+        Assert.Equal(Tools.Git(_memory.BasePath, "write-tree").Trim(), Tools.Git(_memory.BasePath, "rev-parse", "HEAD^{tree}").Trim());
+        Assert.Equal("failure: 2\n\nElf-Record: 2\n", Tools.Git(_memory.BasePath, "log", "-1", "--format=%B").TrimEnd('\n') + "\n");
+        Tools.Git(_memory.BasePath, "fsck", "--strict", "--no-dangling");
+    }
+
+    [Fact]
     public void Moving_a_branch_is_a_compare_and_swap()
     {
         using var store = new GitStore(_memory.Paths);

@@ -50,6 +50,23 @@ public sealed class MemoryIndexTests : IDisposable
     }
 
     [Fact]
+    public void Many_same_titles_across_batches_get_distinct_names_and_a_file_written_meanwhile_is_still_skipped()
+    {
+        using var index = MemoryIndex.Open(_memory.Paths, IndexOptions.Default);
+        var first = index.InsertFailures(Enumerable.Range(0, 1500).Select(i => Insert($"a{i}", "Repeat")).ToList(), DateTimeOffset.UtcNow);
+        // A person (or ELF) writes the next free name between two batches: the remembered start must not hand it out.
+        Directory.CreateDirectory(_memory.FailuresDirectory);
+        File.WriteAllText(Path.Combine(_memory.FailuresDirectory, "20261128_repeat-1501.md"), "someone else's");
+        var second = index.InsertFailures(Enumerable.Range(0, 1500).Select(i => Insert($"b{i}", "Repeat")).ToList(), DateTimeOffset.UtcNow);
+
+        var names = first.Concat(second).Cast<InsertOutcome.Inserted>().Select(o => o.RelativePath).ToList();
+        Assert.Equal(3000, names.Distinct().Count());
+        Assert.DoesNotContain("memory/failures/20261128_repeat-1501.md", names);
+        Assert.Equal("memory/failures/20261128_repeat-1502.md", names[1500]);
+        Assert.Equal(3000, Tools.SqliteScalar(_memory.DatabasePath, "SELECT COUNT(DISTINCT filepath) FROM learnings"));
+    }
+
+    [Fact]
     public void A_known_request_id_returns_the_first_record_and_stores_nothing()
     {
         using var index = MemoryIndex.Open(_memory.Paths, IndexOptions.Default);
