@@ -13,10 +13,10 @@ public static class CommitterSupervision
 {
     public const string ChildName = "git-committer";
 
-    public static Props Props(MemoryPaths paths, ElfSettings settings, GitStoreFactory gitStoreFactory,
+    public static Props Props(MemoryPaths paths, ElfSettings settings, GitStoreFactory gitStoreFactory, IActorRef indexWriter,
         ElfMonitor monitor, TimeProvider clock)
     {
-        var child = GitCommitterActor.Props(paths, settings, gitStoreFactory, monitor, clock);
+        var child = GitCommitterActor.Props(paths, settings, gitStoreFactory, indexWriter, monitor, clock);
         var options = Backoff.OnFailure(child, ChildName, settings.BackoffMin, settings.BackoffMax,
                 settings.BackoffRandomFactor, maxNrOfRetries: -1)
             .WithAutoReset(settings.BackoffResetAfter)

@@ -45,7 +45,7 @@ public static class ElfActorsHosting
             MemoryBootstrap.Prepare(options.Paths, settings.Index, settings.FsyncFiles);
             var writer = system.ActorOf(IndexWriterActor.Props(options.Paths, settings, options.Clock), "elf-index-writer");
             var committer = system.ActorOf(
-                CommitterSupervision.Props(options.Paths, settings, options.GitStoreFactory, options.Monitor, options.Clock),
+                CommitterSupervision.Props(options.Paths, settings, options.GitStoreFactory, writer, options.Monitor, options.Clock),
                 "elf-committer");
             var recording = system.ActorOf(
                 RecordingCoordinator.Props(options.Paths, settings, writer, committer, options.Monitor, options.Clock), "elf-recording");

@@ -63,7 +63,7 @@ internal static class ElfClusterHosting
             // The committer runs once in the cluster, on the oldest node (with the role). PoisonPill hands it
             // over after the batch in progress: whatever is left is in the outbox for its successor.
             system.ActorOf(ClusterSingletonManager.Props(
-                CommitterSupervision.Props(options.Paths, settings, options.GitStoreFactory, options.Monitor, options.Clock),
+                CommitterSupervision.Props(options.Paths, settings, options.GitStoreFactory, writer, options.Monitor, options.Clock),
                 PoisonPill.Instance, managerSettings), ManagerName);
             var committer = system.ActorOf(ClusterSingletonProxy.Props("/user/" + ManagerName, proxySettings), "elf-committer-proxy");
 

@@ -9,6 +9,7 @@ public sealed record ElfSettings
     public const string RecorderDispatcher = "elf.dispatchers.recorder";
     public const string IndexWriterDispatcher = "elf.dispatchers.index-writer";
     public const string CommitterDispatcher = "elf.dispatchers.committer";
+    public const string IndexWriterMailbox = "elf.mailboxes.index-writer";
 
     public required IndexOptions Index { get; init; }
     public required bool FsyncFiles { get; init; }

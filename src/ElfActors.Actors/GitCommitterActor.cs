@@ -22,6 +22,9 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
     private readonly MemoryPaths _paths;
     private readonly ElfSettings _settings;
     private readonly GitStoreFactory _gitStoreFactory;
+    private readonly IActorRef _indexWriter;
+    // Committed in git, marked in the index once the index writer answers: never committed again meanwhile.
+    private readonly HashSet<long> _unmarked = [];
     private readonly ElfMonitor _monitor;
     private readonly TimeProvider _clock;
     private readonly List<IActorRef> _waiters = [];
@@ -33,11 +36,12 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
     private (string Path, DateTimeOffset Since)? _heldLock;
     private bool _waitingForLock;
 
-    public GitCommitterActor(MemoryPaths paths, ElfSettings settings, GitStoreFactory gitStoreFactory, ElfMonitor monitor, TimeProvider clock)
+    public GitCommitterActor(MemoryPaths paths, ElfSettings settings, GitStoreFactory gitStoreFactory, IActorRef indexWriter, ElfMonitor monitor, TimeProvider clock)
     {
         _paths = paths;
         _settings = settings;
         _gitStoreFactory = gitStoreFactory;
+        _indexWriter = indexWriter;
         _monitor = monitor;
         _clock = clock;
         _incarnation = monitor.CommitterStarted();
@@ -56,6 +60,13 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
             _batchScheduled = false;
             CommitNextBatch();
         });
+        Receive<IndexWriterProtocol.MarkedCommitted>(marked =>
+        {
+            // The commit is in git either way; a restart finds its Elf-Record trailers and marks them then.
+            if (marked.Error is not null) throw new InvalidOperationException("could not mark committed records in the index: " + marked.Error);
+            _unmarked.ExceptWith(marked.OutboxIds);
+            AnswerWaiters(Index().CountPending());
+        });
         Receive<AwaitAllCommitted>(_ =>
         {
             _waiters.Add(Sender);
@@ -65,8 +76,8 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(MemoryPaths paths, ElfSettings settings, GitStoreFactory gitStoreFactory, ElfMonitor monitor, TimeProvider clock) =>
-        Akka.Actor.Props.Create(() => new GitCommitterActor(paths, settings, gitStoreFactory, monitor, clock))
+    public static Props Props(MemoryPaths paths, ElfSettings settings, GitStoreFactory gitStoreFactory, IActorRef indexWriter, ElfMonitor monitor, TimeProvider clock) =>
+        Akka.Actor.Props.Create(() => new GitCommitterActor(paths, settings, gitStoreFactory, indexWriter, monitor, clock))
             .WithDispatcher(ElfSettings.CommitterDispatcher);
 
     // Work that can fail runs as a message, not in PreStart, so a failure is an ordinary crash that the
@@ -118,7 +129,8 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
 
     private void CommitNextBatch()
     {
-        var pending = Index().ReadPending(_settings.CommitMaxBatchSize);
+        var pending = Index().ReadPending(_settings.CommitMaxBatchSize + _unmarked.Count)
+            .Where(p => !_unmarked.Contains(p.OutboxId)).Take(_settings.CommitMaxBatchSize).ToList();
         // A record's file is placed after its row is stored: commit only records whose file is in place.
         // One still missing after the grace period lost its recorder, and is written from the outbox.
         // A heuristic shares its domain's file: it is in place once its entry's text is in that file.
@@ -142,7 +154,7 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
         if (ready.Count == 0)
         {
             _monitor.SetCommitterState(pending.Count == 0 ? "idle" : $"waiting for {pending.Count} record files to be placed");
-            AnswerWaiters(pending.Count);
+            AnswerWaiters(pending.Count + _unmarked.Count);
             return;
         }
 
@@ -165,7 +177,9 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
         }
 
         var at = _clock.GetUtcNow();
-        Index().MarkEntriesCommitted(ready.Select(p => p.OutboxId).ToList(), commitId, at);
+        var outboxIds = ready.Select(p => p.OutboxId).ToList();
+        _unmarked.UnionWith(outboxIds);
+        _indexWriter.Tell(new IndexWriterProtocol.MarkCommitted(outboxIds, commitId, at));
         // Waiters (--wait-commit) follow learnings ids; heuristics and decisions number their own rows.
         var ids = ready.Where(p => p.RowTable == OutboxTables.Learnings).Select(p => p.RecordId).ToList();
         RecordCommitted(ready, commitId, at);

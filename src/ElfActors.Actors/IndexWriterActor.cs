@@ -58,6 +58,14 @@ public sealed class IndexWriterActor : ReceiveActor
             },
             reason => new DeleteReply(reason),
             $"undo of {message.RowIds.Count} {message.RowTable} rows"));
+        Receive<MarkCommitted>(message => Handle(
+            index =>
+            {
+                index.MarkEntriesCommitted(message.OutboxIds, message.CommitId, message.At);
+                return new MarkedCommitted(message.OutboxIds, null);
+            },
+            reason => new MarkedCommitted(message.OutboxIds, reason),
+            $"marking {message.OutboxIds.Count} records committed"));
         Receive<DeleteRecord>(message =>
         {
             try
@@ -90,7 +98,9 @@ public sealed class IndexWriterActor : ReceiveActor
     }
 
     public static Props Props(MemoryPaths paths, ElfSettings settings, TimeProvider clock) =>
-        Akka.Actor.Props.Create(() => new IndexWriterActor(paths, settings, clock)).WithDispatcher(ElfSettings.IndexWriterDispatcher);
+        Akka.Actor.Props.Create(() => new IndexWriterActor(paths, settings, clock))
+            .WithDispatcher(ElfSettings.IndexWriterDispatcher)
+            .WithMailbox(ElfSettings.IndexWriterMailbox);
 
     private void Flush()
     {

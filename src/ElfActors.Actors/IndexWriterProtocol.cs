@@ -25,6 +25,17 @@ public static class IndexWriterProtocol
     /// <summary>Undo records of any ELF table whose file could not be written; answered with <see cref="DeleteReply"/>.</summary>
     public sealed record DeleteRecords(string RowTable, IReadOnlyList<long> RowIds);
 
+    /// <summary>
+    /// From the committer: these outbox entries are in <paramref name="CommitId"/>. The index writer is the only
+    /// writer of the index: a committer writing too waited on its lock behind back-to-back insert transactions
+    /// (SQLite's busy handler sleeps, the writer never does), and stalled every commit during a burst.
+    /// Answered with <see cref="MarkedCommitted"/>.
+    /// </summary>
+    public sealed record MarkCommitted(IReadOnlyList<long> OutboxIds, string CommitId, DateTimeOffset At);
+
+    /// <summary><paramref name="Error"/> is null when the marks are stored.</summary>
+    public sealed record MarkedCommitted(IReadOnlyList<long> OutboxIds, string? Error);
+
     internal sealed record FlushInserts
     {
         public static readonly FlushInserts Instance = new();

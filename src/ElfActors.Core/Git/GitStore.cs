@@ -102,7 +102,14 @@ public sealed class GitStore : IGitStore
             unpacked.Add(commit);
             // One pack for the batch, before git sees the files: update-index then finds every blob already stored
             // instead of writing each as a loose object.
-            PackWriter.Write(_objectsDirectory, unpacked);
+            try
+            {
+                PackWriter.Write(_objectsDirectory, unpacked);
+            }
+            finally
+            {
+                _trees.ReleaseBuffers();
+            }
             unpacked.Clear();
 
             // Index first: if a person commits between the two steps, their commit includes our files

@@ -16,15 +16,15 @@ public enum GitObjectType
 /// <summary>One git object, its id computed from its type and content.</summary>
 public sealed class GitObject
 {
-    public GitObject(GitObjectType type, byte[] content)
+    public GitObject(GitObjectType type, ReadOnlyMemory<byte> content)
     {
         Type = type;
         Content = content;
-        Id = IdOf(type, content);
+        Id = IdOf(type, content.Span);
     }
 
     public GitObjectType Type { get; }
-    public byte[] Content { get; }
+    public ReadOnlyMemory<byte> Content { get; }
     public byte[] Id { get; }
     public string Hex => Convert.ToHexStringLower(Id);
 
@@ -61,28 +61,62 @@ public static class PackWriter
         var unique = new Dictionary<string, GitObject>(StringComparer.Ordinal);
         foreach (var o in objects) unique.TryAdd(o.Hex, o);
 
-        var pack = new MemoryStream();
-        Span<byte> header = stackalloc byte[12];
-        "PACK"u8.CopyTo(header);
-        BinaryPrimitives.WriteUInt32BigEndian(header[4..], 2);
-        BinaryPrimitives.WriteUInt32BigEndian(header[8..], (uint)unique.Count);
-        pack.Write(header);
-        var entries = new List<(byte[] Id, uint Crc, long Offset)>(unique.Count);
-        var entry = new MemoryStream();
-        foreach (var o in unique.Values)
+        var folder = Path.Combine(objectsDirectory, "pack");
+        Directory.CreateDirectory(folder);
+        var temp = Path.Combine(folder, "tmp_elf_" + Guid.NewGuid().ToString("N"));
+        try
         {
-            var offset = pack.Position;
-            entry.SetLength(0);
-            WriteObjectHeader(entry, (int)o.Type, o.Content.Length);
-            using (var zlib = new ZLibStream(entry, CompressionLevel.Fastest, leaveOpen: true)) zlib.Write(o.Content);
-            var bytes = entry.GetBuffer().AsSpan(0, (int)entry.Length);
-            pack.Write(bytes);
-            entries.Add((o.Id, System.IO.Hashing.Crc32.HashToUInt32(bytes), offset));
+            // Straight to the file, hashed on the way: a batch's pack (a large folder's tree is a megabyte or
+            // more) is never held in memory, where it would cost a large-object allocation per commit.
+            byte[] packChecksum;
+            var entries = new List<(byte[] Id, uint Crc, long Offset)>(unique.Count);
+            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            using (var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA1))
+            {
+                Span<byte> header = stackalloc byte[12];
+                "PACK"u8.CopyTo(header);
+                BinaryPrimitives.WriteUInt32BigEndian(header[4..], 2);
+                BinaryPrimitives.WriteUInt32BigEndian(header[8..], (uint)unique.Count);
+                file.Write(header);
+                hash.AppendData(header);
+                var entry = Scratch;
+                foreach (var o in unique.Values)
+                {
+                    var offset = file.Position;
+                    entry.SetLength(0);
+                    WriteObjectHeader(entry, (int)o.Type, o.Content.Length);
+                    using (var zlib = new ZLibStream(entry, CompressionLevel.Fastest, leaveOpen: true)) zlib.Write(o.Content.Span);
+                    var bytes = entry.GetBuffer().AsSpan(0, (int)entry.Length);
+                    file.Write(bytes);
+                    hash.AppendData(bytes);
+                    entries.Add((o.Id, System.IO.Hashing.Crc32.HashToUInt32(bytes), offset));
+                }
+                if (file.Position > int.MaxValue) throw new InvalidOperationException("a pack of records over 2 GiB");
+                packChecksum = hash.GetHashAndReset();
+                file.Write(packChecksum);
+                file.Flush(flushToDisk: true);
+            }
+            var name = Path.Combine(folder, "pack-" + Convert.ToHexStringLower(packChecksum));
+            if (!File.Exists(name + ".pack"))
+            {
+                ReadOnly(temp);
+                File.Move(temp, name + ".pack", overwrite: true);
+            }
+            Place(folder, Index(entries, packChecksum), name + ".idx");
         }
-        if (pack.Position > int.MaxValue) throw new InvalidOperationException("a pack of records over 2 GiB");
-        var packChecksum = SHA1.HashData(pack.GetBuffer().AsSpan(0, (int)pack.Length));
-        pack.Write(packChecksum);
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
 
+    [ThreadStatic] private static MemoryStream? _scratch;
+
+    /// <summary>One compression buffer per thread (the committer's), reused by every object of every batch.</summary>
+    private static MemoryStream Scratch => _scratch ??= new MemoryStream();
+
+    private static MemoryStream Index(List<(byte[] Id, uint Crc, long Offset)> entries, byte[] packChecksum)
+    {
         entries.Sort((a, b) => a.Id.AsSpan().SequenceCompareTo(b.Id));
         var index = new MemoryStream();
         index.Write([0xff, 0x74, 0x4f, 0x63, 0, 0, 0, 2]);
@@ -98,12 +132,12 @@ public static class PackWriter
         foreach (var e in entries) { BinaryPrimitives.WriteUInt32BigEndian(word, (uint)e.Offset); index.Write(word); }
         index.Write(packChecksum);
         index.Write(SHA1.HashData(index.GetBuffer().AsSpan(0, (int)index.Length)));
+        return index;
+    }
 
-        var folder = Path.Combine(objectsDirectory, "pack");
-        Directory.CreateDirectory(folder);
-        var name = Path.Combine(folder, "pack-" + Convert.ToHexStringLower(packChecksum));
-        Place(folder, pack, name + ".pack");
-        Place(folder, index, name + ".idx");
+    private static void ReadOnly(string path)
+    {
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
     }
 
     private static void Place(string folder, MemoryStream content, string finalPath)
@@ -117,7 +151,7 @@ public static class PackWriter
                 file.Write(content.GetBuffer().AsSpan(0, (int)content.Length));
                 file.Flush(flushToDisk: true);
             }
-            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            ReadOnly(temp);
             File.Move(temp, finalPath, overwrite: true);
         }
         finally

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 
 namespace ElfActors.Core.Git;
@@ -21,6 +22,7 @@ public readonly record struct TreeItem(byte[] Name, int Mode, byte[] Id)
 /// </summary>
 public sealed class TreeBuilder(Func<string, IReadOnlyList<TreeItem>> readTree)
 {
+    private readonly List<byte[]> _rented = [];
     private Dictionary<string, TreeItem[]> _known = new(StringComparer.Ordinal);
 
     /// <summary>Trees read from the repository because they were not the ones built last (tests watch this).</summary>
@@ -29,7 +31,7 @@ public sealed class TreeBuilder(Func<string, IReadOnlyList<TreeItem>> readTree)
     /// <summary>
     /// The root tree of <paramref name="parentTree"/> (hex id, or null for an unborn branch) with
     /// <paramref name="files"/> (repository-relative path → blob id) added or replaced. New trees are appended to
-    /// <paramref name="written"/>; returns the new root's hex id.
+    /// <paramref name="written"/> (their content is pooled: <see cref="ReleaseBuffers"/> once written); returns the new root's hex id.
     /// </summary>
     public string Build(string? parentTree, IReadOnlyList<(string Path, byte[] Blob)> files, List<GitObject> written)
     {
@@ -87,16 +89,18 @@ public sealed class TreeBuilder(Func<string, IReadOnlyList<TreeItem>> readTree)
     private static TreeItem[] Merge(IReadOnlyList<TreeItem> existing, List<TreeItem> changed)
     {
         var names = new HashSet<byte[]>(changed.Select(c => c.Name), NameComparer.Instance);
-        var result = new List<TreeItem>(existing.Count + changed.Count);
-        var next = 0;
+        var replaced = 0;
+        foreach (var item in existing) if (names.Contains(item.Name)) replaced++;
+        var result = new TreeItem[existing.Count - replaced + changed.Count]; // one allocation: a large folder's is a large object
+        int next = 0, at = 0;
         foreach (var item in existing)
         {
-            if (names.Contains(item.Name)) continue;
-            while (next < changed.Count && Compare(changed[next], item) < 0) result.Add(changed[next++]);
-            result.Add(item);
+            if (replaced > 0 && names.Contains(item.Name)) continue;
+            while (next < changed.Count && Compare(changed[next], item) < 0) result[at++] = changed[next++];
+            result[at++] = item;
         }
-        while (next < changed.Count) result.Add(changed[next++]);
-        return result.ToArray();
+        while (next < changed.Count) result[at++] = changed[next++];
+        return result;
     }
 
     /// <summary>git's order: by name bytes, a folder compared as if its name ended in '/'.</summary>
@@ -109,20 +113,38 @@ public sealed class TreeBuilder(Func<string, IReadOnlyList<TreeItem>> readTree)
         return Next(a) - Next(b);
     }
 
-    private static byte[] Serialize(TreeItem[] items)
+    /// <summary>
+    /// The tree's bytes, in a pooled buffer: a large folder's tree is a megabyte or more per commit, which as a new
+    /// array each time would be a large-object allocation per commit (and a full collection every few commits).
+    /// The buffers go back to the pool in <see cref="ReleaseBuffers"/>, once the batch is packed.
+    /// </summary>
+    private ReadOnlyMemory<byte> Serialize(TreeItem[] items)
     {
         var size = 0;
-        foreach (var item in items) size += 7 + item.Name.Length + 20;
-        var buffer = new MemoryStream(size);
+        foreach (var item in items) size += ModeBytes(item.Mode).Length + 1 + item.Name.Length + 1 + item.Id.Length;
+        var buffer = ArrayPool<byte>.Shared.Rent(size);
+        _rented.Add(buffer);
+        var at = 0;
         foreach (var item in items)
         {
-            buffer.Write(ModeBytes(item.Mode));
-            buffer.WriteByte((byte)' ');
-            buffer.Write(item.Name);
-            buffer.WriteByte(0);
-            buffer.Write(item.Id);
+            var mode = ModeBytes(item.Mode);
+            mode.CopyTo(buffer, at);
+            at += mode.Length;
+            buffer[at++] = (byte)' ';
+            item.Name.CopyTo(buffer, at);
+            at += item.Name.Length;
+            buffer[at++] = 0;
+            item.Id.CopyTo(buffer, at);
+            at += item.Id.Length;
         }
-        return buffer.ToArray();
+        return buffer.AsMemory(0, size);
+    }
+
+    /// <summary>Gives back the buffers of the trees built so far: call once they are written.</summary>
+    public void ReleaseBuffers()
+    {
+        foreach (var buffer in _rented) ArrayPool<byte>.Shared.Return(buffer);
+        _rented.Clear();
     }
 
     private static readonly byte[] FileModeBytes = "100644"u8.ToArray(), DirectoryModeBytes = "40000"u8.ToArray();

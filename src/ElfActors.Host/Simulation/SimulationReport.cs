@@ -27,6 +27,9 @@ public sealed record SimulationReport
     public required double WallSeconds { get; init; }
     public required double RecordsPerSecond { get; init; }
     public required bool AllCommittedInTime { get; init; }
+    /// <summary>Garbage collections during the run (gen 0, 1, 2) and the time the process was paused for them.</summary>
+    public int[] GcCollections { get; init; } = [];
+    public double GcPauseMs { get; init; }
     public required IReadOnlyList<string> Errors { get; init; }
 
     public bool Consistent =>

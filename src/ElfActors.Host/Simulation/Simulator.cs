@@ -43,6 +43,9 @@ public static class Simulator
         var progressTask = progress is null ? Task.CompletedTask
             : ReportProgressAsync(progress, writers, () => Volatile.Read(ref acknowledgedCount), () => committedAt.Count, progressCancellation.Token);
 
+        int[] Collections() => [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
+        var gcBefore = Collections();
+        var pauseBefore = GC.GetTotalPauseDuration();
         var started = Stopwatch.GetTimestamp();
         async Task<(long Sent, long Replied, RecordReply Reply)> WriteAsync(int i)
         {
@@ -76,6 +79,8 @@ public static class Simulator
         var acknowledged = outcomes.Where(o => o.Reply is Recorded).ToList();
         var allCommitted = await WaitForCommitsAsync(committer, acknowledged.Select(o => ((Recorded)o.Reply).RecordId), committedAt, deadline, cancellation);
         var finished = Stopwatch.GetTimestamp();
+        var gcDuring = Collections().Zip(gcBefore, (after, before) => after - before).ToArray();
+        var pauseDuring = GC.GetTotalPauseDuration() - pauseBefore;
         await progressCancellation.CancelAsync();
         await progressTask;
         await host.StopAsync(CancellationToken.None);
@@ -114,6 +119,8 @@ public static class Simulator
             WallSeconds = Math.Round(wall, 3),
             RecordsPerSecond = Math.Round(audit.InExactlyOneCommit / wall, 1),
             AllCommittedInTime = allCommitted,
+            GcCollections = gcDuring,
+            GcPauseMs = Math.Round(pauseDuring.TotalMilliseconds, 1),
             Errors = outcomes.Select(o => o.Reply).Where(r => r is not Recorded)
                 .Select(r => r is Rejected rejected ? "rejected: " + rejected.Message : "failed: " + ((Failed)r).Reason)
                 .Distinct().Take(10).ToList(),

@@ -20,13 +20,28 @@ public sealed class GitAndDiskFaultTests(ITestOutputHelper output)
         return records;
     }
 
+    /// <summary>The pack file that holds an object, and the object's offset in it (from git's own verify-pack).</summary>
+    private static (string PackFile, long Offset) PackedObject(string repository, string objectId)
+    {
+        foreach (var index in Directory.GetFiles(Path.Combine(repository, ".git", "objects", "pack"), "*.idx"))
+        {
+            var line = Tools.Git(repository, "verify-pack", "-v", index).Split('\n').FirstOrDefault(l => l.StartsWith(objectId + " ", StringComparison.Ordinal));
+            if (line is null) continue;
+            var columns = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            return (Path.ChangeExtension(index, ".pack"), long.Parse(columns[4], System.Globalization.CultureInfo.InvariantCulture));
+        }
+        throw new InvalidOperationException($"{objectId} is in no pack");
+    }
+
     [ImmutableFact]
     public async Task An_unwritable_objects_folder_backs_the_committer_off_and_everything_commits_once_it_is_writable()
     {
         using var memory = new TempMemory();
         await using var host = await ElfTestHost.StartAsync(memory.Paths, Backoff);
-        var objects = Path.Combine(memory.BasePath, ".git", "objects");
-        FileSystemFaults.Immutable(objects, on: true);
+        // Loose objects and packs (where the committer writes a batch's blobs, trees and commit) alike.
+        string[] objects = [Path.Combine(memory.BasePath, ".git", "objects"), Path.Combine(memory.BasePath, ".git", "objects", "pack")];
+        Directory.CreateDirectory(objects[1]);
+        foreach (var folder in objects) FileSystemFaults.Immutable(folder, on: true);
         List<Recorded> records;
         try
         {
@@ -44,7 +59,7 @@ public sealed class GitAndDiskFaultTests(ITestOutputHelper output)
         }
         finally
         {
-            FileSystemFaults.Immutable(objects, on: false);
+            foreach (var folder in objects) FileSystemFaults.Immutable(folder, on: false);
         }
         await host.FlushAsync(TimeSpan.FromSeconds(60));
         MemoryAssert.EveryRecordLandedExactlyOnce(memory, records);
@@ -61,14 +76,17 @@ public sealed class GitAndDiskFaultTests(ITestOutputHelper output)
             await before.FlushAsync();
         }
 
-        // The tip's tree is read to build the next commit: garble its loose object (as a bad disk sector would).
-        // A running committer keeps the objects it has read in libgit2's cache, so the host starts afterwards.
+        // The tip's tree is read to build the next commit: garble it where it is stored, in the batch's pack (as a
+        // bad disk sector would). A running committer keeps the trees it built and libgit2 the objects it read,
+        // so the host starts afterwards.
         var commitsBefore = Tools.Git(memory.BasePath, "rev-list", "--count", "HEAD");
         var tree = Tools.Git(memory.BasePath, "rev-parse", "HEAD^{tree}").Trim();
-        var objectFile = Path.Combine(memory.BasePath, ".git", "objects", tree[..2], tree[2..]);
+        var (objectFile, offset) = PackedObject(memory.BasePath, tree);
         var original = File.ReadAllBytes(objectFile);
         Tools.Run("chmod", "/", "u+w", objectFile);
-        File.WriteAllBytes(objectFile, "this is not a zlib stream"u8.ToArray());
+        var garbled = original.ToArray();
+        "not zlib"u8.CopyTo(garbled.AsSpan((int)offset + 2)); // past the object's type-and-size header
+        File.WriteAllBytes(objectFile, garbled);
         await using var host = await ElfTestHost.StartAsync(memory.Paths, Backoff);
         List<Recorded> during;
         try
