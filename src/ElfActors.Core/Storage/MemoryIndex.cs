@@ -100,6 +100,29 @@ public sealed partial class MemoryIndex : IDisposable
     /// </summary>
     public IReadOnlyList<InsertOutcome> InsertFailures(IReadOnlyList<FailureInsert> batch, DateTimeOffset now)
     {
+        // A savepoint per record costs two statements compiled per record (a third of the batch's time), to
+        // guard against what almost never happens: so the batch is tried without them first, and only a batch in
+        // which a record fails is stored again, record by record under savepoints.
+        var hints = new Dictionary<string, int>(_nextAttempt, StringComparer.Ordinal);
+        try
+        {
+            return InsertFailures(batch, now, isolate: false);
+        }
+        catch (Exception e) when (IsRecordError(e))
+        {
+            // The names that attempt took were rolled back with it: hand them out again.
+            _nextAttempt.Clear();
+            foreach (var (stem, next) in hints) _nextAttempt[stem] = next;
+            return InsertFailures(batch, now, isolate: true);
+        }
+    }
+
+    // A constraint or trigger failure, or no free name, concerns one record. Anything else (busy, I/O, a full
+    // disk) escapes: the transaction is gone and the caller fails the batch.
+    private static bool IsRecordError(Exception e) => e is SqliteException { SqliteErrorCode: 19 } or InvalidOperationException;
+
+    private InsertOutcome[] InsertFailures(IReadOnlyList<FailureInsert> batch, DateTimeOffset now, bool isolate)
+    {
         var outcomes = new InsertOutcome[batch.Count];
         using var transaction = _connection.BeginTransaction(deferred: false);
 
@@ -121,7 +144,7 @@ public sealed partial class MemoryIndex : IDisposable
         {
             var item = batch[i];
             var savepoint = "r" + i.ToString(CultureInfo.InvariantCulture);
-            transaction.Save(savepoint);
+            if (isolate) transaction.Save(savepoint);
             try
             {
                 findRequest.Parameters["$r"].Value = item.RequestId;
@@ -130,7 +153,7 @@ public sealed partial class MemoryIndex : IDisposable
                     if (reader.Read())
                     {
                         outcomes[i] = new InsertOutcome.Duplicate(reader.GetInt64(0), reader.GetString(1), reader.GetString(2));
-                        transaction.Release(savepoint);
+                        if (isolate) transaction.Release(savepoint);
                         continue;
                     }
                 }
@@ -157,12 +180,10 @@ public sealed partial class MemoryIndex : IDisposable
                 insertOutbox.Parameters["$at"].Value = enqueuedAt;
                 insertOutbox.ExecuteNonQuery();
 
-                transaction.Release(savepoint);
+                if (isolate) transaction.Release(savepoint);
                 outcomes[i] = new InsertOutcome.Inserted(rowId, relativePath);
             }
-            // A constraint or trigger failure, or no free name, concerns one record. Anything else
-            // (busy, I/O, a full disk) escapes: the transaction is gone and the caller fails the batch.
-            catch (Exception e) when (e is SqliteException { SqliteErrorCode: 19 } or InvalidOperationException)
+            catch (Exception e) when (isolate && IsRecordError(e))
             {
                 transaction.Rollback(savepoint);
                 transaction.Release(savepoint);
