@@ -33,7 +33,12 @@ internal static class CompareBenchmark
         var repoFiles = new Option<int[]>("--repo-files") { Description = "Files already tracked in the repository (default 0 100000).", AllowMultipleArgumentsPerToken = true };
         var commitDelay = new Option<int>("--commit-delay-ms") { Description = "Sleep in a pre-commit hook for the slow-git scenario (0 skips it).", DefaultValueFactory = _ => 4000 };
         var throughputWriters = new Option<int>("--throughput-writers") { Description = "Burst size of the elf-inproc throughput scenario (0 skips it).", DefaultValueFactory = _ => 20_000 };
-        var rate = new Option<double>("--rate") { Description = "Offered records/s of the elf-inproc offered-rate scenario (0 skips it).", DefaultValueFactory = _ => 1000 };
+        var rate = new Option<double[]>("--rate")
+        {
+            Description = "Offered records/s of the elf-inproc offered-rate scenarios (default 1000: record→commit latency under load; 5000: can it sustain the target). 0 skips them.",
+            AllowMultipleArgumentsPerToken = true,
+            DefaultValueFactory = _ => [1000, 5000],
+        };
         var rateSeconds = new Option<int>("--rate-seconds") { Description = "How long the offered-rate scenario lasts.", DefaultValueFactory = _ => 10 };
         var output = new Option<string?>("--out") { Description = "Also write results.json and results.md into this folder." };
         var elfDirectory = new Option<string?>("--elf") { Description = "Folder with a published elf + elf-host (default: publish src/ElfActors.Cli now)." };
@@ -57,7 +62,7 @@ internal static class CompareBenchmark
         return command;
     }
 
-    private static List<RunSpec> Plan(string[] systems, int[] writers, int[] repoFiles, int commitDelayMs, int throughputWriters, double rate, int rateSeconds)
+    private static List<RunSpec> Plan(string[] systems, int[] writers, int[] repoFiles, int commitDelayMs, int throughputWriters, double[] rates, int rateSeconds)
     {
         var unknown = systems.Except(Systems.All).ToList();
         if (unknown.Count > 0) throw new ArgumentException("unknown systems: " + string.Join(", ", unknown));
@@ -73,7 +78,7 @@ internal static class CompareBenchmark
         {
             if (throughputWriters > 0)
                 foreach (var files in repoFiles) plan.Add(new RunSpec(Systems.ElfInProc, "throughput", throughputWriters, files));
-            if (rate > 0)
+            foreach (var rate in rates.Where(r => r > 0))
                 foreach (var files in repoFiles) plan.Add(new RunSpec(Systems.ElfInProc, "offered-rate", (int)(rate * rateSeconds), files, OfferedRate: rate));
         }
         return plan;
