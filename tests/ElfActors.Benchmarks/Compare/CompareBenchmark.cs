@@ -55,7 +55,7 @@ internal static class CompareBenchmark
                 parse.GetValue(repoFiles) is { Length: > 0 } f ? f : isQuick ? [0] : [0, 100_000],
                 parse.GetValue(commitDelay),
                 isQuick ? Math.Min(parse.GetValue(throughputWriters), 5000) : parse.GetValue(throughputWriters),
-                parse.GetValue(rate),
+                parse.GetValue(rate) ?? [],
                 isQuick ? Math.Min(parse.GetValue(rateSeconds), 3) : parse.GetValue(rateSeconds));
             return await RunAsync(plan, parse.GetValue(json), parse.GetValue(output), parse.GetValue(elfDirectory));
         });
