@@ -11,9 +11,10 @@ using static ElfActors.Actors.RecordingProtocol;
 namespace ElfActors.Actors;
 
 /// <summary>
-/// Records one failure, then stops: validate → render → temp file (flushed) → row and outbox entry in one
-/// SQLite transaction (through the index writer) → rename into place → reply → ring the committer.
-/// Whatever fails before the reply leaves no file, row or outbox entry behind.
+/// Records one failure, then stops: validate → render → row and outbox entry in one SQLite transaction (through
+/// the index writer, which reserves the file name) → the file, written at that name → reply → ring the committer.
+/// Whatever fails before the reply leaves no file, row or outbox entry behind. Nothing is on disk before the row:
+/// a crash after the row is repaired from the outbox (the row holds the whole file), see docs/adr/0010.
 /// </summary>
 public sealed class FailureRecorderActor : ReceiveActor
 {
@@ -25,7 +26,6 @@ public sealed class FailureRecorderActor : ReceiveActor
     private readonly ElfMonitor _monitor;
     private readonly long _startedAt = System.Diagnostics.Stopwatch.GetTimestamp();
     private IActorRef _replyTo = ActorRefs.Nobody;
-    private string? _tempPath;
     private string _content = string.Empty;
 
     public FailureRecorderActor(MemoryPaths paths, ElfSettings settings, IActorRef indexWriter, IActorRef committer, ElfMonitor monitor, TimeProvider clock)
@@ -56,16 +56,6 @@ public sealed class FailureRecorderActor : ReceiveActor
 
         var date = DateOnly.FromDateTime(_clock.GetLocalNow().DateTime);
         _content = FailureMarkdown.Render(failure!, date);
-        try
-        {
-            _tempPath = AtomicFile.WriteTemp(_paths.Absolute(LearningTypes.Folder(failure!.Type)), _content, _settings.FsyncFiles);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            Finish(new Failed($"cannot write in {_paths.Absolute(LearningTypes.Folder(failure!.Type))}: {e.Message}"));
-            return;
-        }
-
         _indexWriter.Tell(new InsertFailure(new FailureInsert(request.RequestId, failure!, _content, FailureMarkdown.FileStem(failure!, date))));
         SetReceiveTimeout(_settings.RecorderReplyTimeout);
         Become(AwaitingIndex);
@@ -80,8 +70,7 @@ public sealed class FailureRecorderActor : ReceiveActor
                 case InsertOutcome.Inserted inserted:
                     try
                     {
-                        AtomicFile.PlaceRecord(_tempPath!, _paths.Absolute(inserted.RelativePath), _content);
-                        _tempPath = null;
+                        AtomicFile.CreateRecord(_paths.Absolute(inserted.RelativePath), _content, _settings.FsyncFiles);
                     }
                     catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                     {
@@ -115,8 +104,8 @@ public sealed class FailureRecorderActor : ReceiveActor
         });
         Receive<ReceiveTimeout>(_ =>
         {
-            // The client is answered, but the row may still be stored: keep the temp file and see the insert
-            // through, so that a late row gets its file (the record lands, at most once) instead of being an orphan.
+            // The client is answered, but the row may still be stored: see the insert through, so that a late row
+            // gets its file (the record lands, at most once) instead of being an orphan.
             Answer(new Failed($"timed out after {_settings.RecorderReplyTimeout.TotalSeconds:0.#}s waiting for the index writer"));
             SetReceiveTimeout(_settings.OrphanGrace - _settings.RecorderReplyTimeout);
             Become(AwaitingLateIndex);
@@ -129,7 +118,7 @@ public sealed class FailureRecorderActor : ReceiveActor
         {
             var placedPath = reply.Outcome switch
             {
-                InsertOutcome.Inserted inserted => TryPlace(inserted.RelativePath, () => AtomicFile.PlaceRecord(_tempPath!, _paths.Absolute(inserted.RelativePath), _content)),
+                InsertOutcome.Inserted inserted => TryPlace(inserted.RelativePath, () => AtomicFile.CreateRecord(_paths.Absolute(inserted.RelativePath), _content, _settings.FsyncFiles)),
                 InsertOutcome.Duplicate duplicate => TryPlace(duplicate.RelativePath, () => AtomicFile.WriteIfAbsent(_paths.Absolute(duplicate.RelativePath), duplicate.Content, _settings.FsyncFiles)),
                 _ => null,
             };
@@ -145,7 +134,6 @@ public sealed class FailureRecorderActor : ReceiveActor
         try
         {
             place();
-            _tempPath = null;
             return relativePath;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -178,8 +166,6 @@ public sealed class FailureRecorderActor : ReceiveActor
     private void Finish(RecordReply reply)
     {
         Answer(reply);
-        AtomicFile.TryDelete(_tempPath);
-        _tempPath = null;
         Context.Stop(Self);
     }
 
@@ -189,5 +175,4 @@ public sealed class FailureRecorderActor : ReceiveActor
         _replyTo.Tell(reply);
     }
 
-    protected override void PostStop() => AtomicFile.TryDelete(_tempPath);
 }

@@ -25,6 +25,8 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
     private readonly IActorRef _indexWriter;
     // Committed in git, marked in the index once the index writer answers: never committed again meanwhile.
     private readonly HashSet<long> _unmarked = [];
+    // Learnings records whose recorder rang: their file is written, whatever it holds now (an agent may edit it).
+    private readonly HashSet<long> _rung = [];
     private readonly ElfMonitor _monitor;
     private readonly TimeProvider _clock;
     private readonly List<IActorRef> _waiters = [];
@@ -48,7 +50,15 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
         ElfMetrics.CommitterRestarts.Add(1);
 
         Receive<Start>(_ => Initialise());
-        Receive<CommitRequested>(_ => ScheduleBatch());
+        Receive<CommitRequested>(rung =>
+        {
+            if (rung.RecordId > 0)
+            {
+                if (_rung.Count >= 100_000) _rung.Clear(); // only a shortcut: the file's content decides without it
+                _rung.Add(rung.RecordId);
+            }
+            ScheduleBatch();
+        });
         Receive<Sweep>(_ => ScheduleBatch());
         Receive<RetryAfterLock>(_ =>
         {
@@ -131,19 +141,31 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
     {
         var pending = Index().ReadPending(_settings.CommitMaxBatchSize + _unmarked.Count)
             .Where(p => !_unmarked.Contains(p.OutboxId)).Take(_settings.CommitMaxBatchSize).ToList();
-        // A record's file is placed after its row is stored: commit only records whose file is in place.
+        // A record's file is written after its row is stored: commit only records whose file is complete, that is
+        // holds what the outbox holds, or was written and rung for by its recorder (an agent may have edited it
+        // since), or has been there past the grace period. The bytes read are the blobs committed.
         // One still missing after the grace period lost its recorder, and is written from the outbox.
         // A heuristic shares its domain's file: it is in place once its entry's text is in that file.
+        var orphanCutoff = _clock.GetUtcNow() - _settings.OrphanGrace;
         var sharedFiles = new Dictionary<string, string?>(StringComparer.Ordinal);
+        var contents = new Dictionary<string, byte[]>(StringComparer.Ordinal);
         bool InPlace(OutboxEntry entry)
         {
             var path = _paths.Absolute(entry.RelativePath);
-            if (!entry.SharesFile) return File.Exists(path);
+            if (!entry.SharesFile)
+            {
+                if (!File.Exists(path)) return false;
+                var bytes = File.ReadAllBytes(path);
+                var complete = (entry.RowTable == OutboxTables.Learnings && _rung.Contains(entry.RecordId))
+                    || entry.EnqueuedAt < orphanCutoff
+                    || bytes.AsSpan().SequenceEqual(System.Text.Encoding.UTF8.GetBytes(entry.Content));
+                if (complete) contents[entry.RelativePath] = bytes;
+                return complete;
+            }
             if (!sharedFiles.TryGetValue(path, out var text))
                 sharedFiles[path] = text = File.Exists(path) ? File.ReadAllText(path) : null;
             return text?.Contains(entry.Content, StringComparison.Ordinal) == true;
         }
-        var orphanCutoff = _clock.GetUtcNow() - _settings.OrphanGrace;
         if (pending.Any(p => p.EnqueuedAt < orphanCutoff && !p.SharesFile && !InPlace(p)))
         {
             var restored = MemoryBootstrap.RestoreMissingFiles(Index(), _paths, _settings.FsyncFiles, orphanCutoff);
@@ -163,7 +185,9 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
         string commitId;
         try
         {
-            commitId = Git().CommitFiles(ready.Select(p => p.RelativePath).ToList(), Core.Git.CommitMessage.For(ready));
+            var files = ready.Select(p => p.RelativePath).Distinct(StringComparer.Ordinal)
+                .Select(path => (path, contents.TryGetValue(path, out var bytes) ? bytes : File.ReadAllBytes(_paths.Absolute(path)))).ToList();
+            commitId = Git().CommitFiles(files, Core.Git.CommitMessage.For(ready));
         }
         catch (GitLockHeldException e)
         {
@@ -179,6 +203,7 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
         var at = _clock.GetUtcNow();
         var outboxIds = ready.Select(p => p.OutboxId).ToList();
         _unmarked.UnionWith(outboxIds);
+        foreach (var entry in ready) if (entry.RowTable == OutboxTables.Learnings) _rung.Remove(entry.RecordId);
         _indexWriter.Tell(new IndexWriterProtocol.MarkCommitted(outboxIds, commitId, at));
         // Waiters (--wait-commit) follow learnings ids; heuristics and decisions number their own rows.
         var ids = ready.Where(p => p.RowTable == OutboxTables.Learnings).Select(p => p.RecordId).ToList();

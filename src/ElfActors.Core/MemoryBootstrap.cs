@@ -72,13 +72,20 @@ public static class MemoryBootstrap
             .Append(paths.HeuristicsDirectory)
             .Append(paths.Absolute(Markdown.DecisionMarkdown.Folder));
 
-    /// <summary>What a file written without fsync can look like after a power loss: empty, or with zeroed blocks.</summary>
+    /// <summary>
+    /// What a file written without fsync can look like after a power loss: empty, or with zeroed blocks; and what
+    /// a recorder killed in the middle of writing it leaves: the start of its content (records are written at their
+    /// final name, after the row: docs/adr/0010).
+    /// </summary>
     internal static bool IsTorn(string path, string expectedContent)
     {
         var info = new FileInfo(path);
         if (info.Length == 0) return expectedContent.Length > 0;
         if (info.Length > 1_000_000) return false; // a record file an agent grew: never one we would have torn
-        return File.ReadAllBytes(path).AsSpan().Contains((byte)0) && !expectedContent.Contains('\0');
+        var bytes = File.ReadAllBytes(path);
+        if (bytes.AsSpan().Contains((byte)0) && !expectedContent.Contains('\0')) return true;
+        var expected = System.Text.Encoding.UTF8.GetBytes(expectedContent);
+        return bytes.Length < expected.Length && expected.AsSpan().StartsWith(bytes);
     }
 
     private static int RemoveTempFiles(string directory)

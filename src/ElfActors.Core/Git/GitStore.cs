@@ -85,11 +85,15 @@ public sealed class GitStore : IGitStore
         File.AppendAllText(exclude, block.ToString());
     }
 
-    public string CommitFiles(IReadOnlyList<string> relativePaths, string message)
+    public string CommitFiles(IReadOnlyList<string> relativePaths, string message) =>
+        CommitFiles(relativePaths.Select(p => (p, File.ReadAllBytes(_paths.Absolute(p)))).ToList(), message);
+
+    public string CommitFiles(IReadOnlyList<(string Path, byte[] Content)> contents, string message)
     {
-        if (relativePaths.Count == 0) throw new ArgumentException("Nothing to commit.", nameof(relativePaths));
-        relativePaths = relativePaths.Distinct(StringComparer.Ordinal).ToList(); // heuristics of one domain share a file
-        var blobs = relativePaths.Select(p => new GitObject(GitObjectType.Blob, File.ReadAllBytes(_paths.Absolute(p)))).ToList();
+        if (contents.Count == 0) throw new ArgumentException("Nothing to commit.", nameof(contents));
+        contents = contents.DistinctBy(f => f.Path, StringComparer.Ordinal).ToList(); // heuristics of one domain share a file
+        var relativePaths = contents.Select(f => f.Path).ToList();
+        var blobs = contents.Select(f => new GitObject(GitObjectType.Blob, f.Content)).ToList();
         var files = relativePaths.Select((path, i) => (path, blobs[i].Id)).ToList();
         var unpacked = new List<GitObject>(blobs);
 

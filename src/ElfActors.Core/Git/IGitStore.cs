@@ -10,6 +10,13 @@ public interface IGitStore : IDisposable
     string CommitFiles(IReadOnlyList<string> relativePaths, string message);
 
     /// <summary>
+    /// Like <see cref="CommitFiles(IReadOnlyList{string}, string)"/>, with each file's content as the caller
+    /// already read it (the committer reads every file to see that it is complete). The default reads them again.
+    /// </summary>
+    string CommitFiles(IReadOnlyList<(string Path, byte[] Content)> files, string message) =>
+        CommitFiles(files.Select(f => f.Path).ToList(), message);
+
+    /// <summary>
     /// Record ids named by <c>Elf-Record</c> trailers in the branch's commits made since <paramref name="since"/>,
     /// each with the commit that holds it; used on start to mark what a crash left unmarked.
     /// </summary>

@@ -190,25 +190,29 @@ public sealed class MemoryIndexTests : IDisposable
     }
 
     [Fact]
-    public void Bootstrap_rewrites_a_pending_record_file_a_power_loss_left_empty_or_zeroed_but_not_an_edited_one()
+    public void Bootstrap_rewrites_a_pending_record_file_a_power_loss_left_empty_or_zeroed_or_a_kill_cut_short_but_not_an_edited_one()
     {
         MemoryBootstrap.Prepare(_memory.Paths, IndexOptions.Default, flushFilesToDisk: false);
-        InsertOutcome.Inserted empty, zeroed, edited;
+        InsertOutcome.Inserted empty, zeroed, edited, cut;
+        var cutShort = Insert("c", "Cut short", summary: new string('x', 9000)); // written in more than one page
         using (var index = MemoryIndex.Open(_memory.Paths, IndexOptions.Default))
         {
-            var outcomes = index.InsertFailures([Insert("e", "Empty"), Insert("z", "Zeroed"), Insert("d", "Edited")], DateTimeOffset.UtcNow);
-            (empty, zeroed, edited) = ((InsertOutcome.Inserted)outcomes[0], (InsertOutcome.Inserted)outcomes[1], (InsertOutcome.Inserted)outcomes[2]);
+            var outcomes = index.InsertFailures([Insert("e", "Empty"), Insert("z", "Zeroed"), Insert("d", "Edited"), cutShort], DateTimeOffset.UtcNow);
+            (empty, zeroed, edited, cut) = ((InsertOutcome.Inserted)outcomes[0], (InsertOutcome.Inserted)outcomes[1], (InsertOutcome.Inserted)outcomes[2], (InsertOutcome.Inserted)outcomes[3]);
         }
         File.WriteAllBytes(_memory.Paths.Absolute(empty.RelativePath), []);
         File.WriteAllBytes(_memory.Paths.Absolute(zeroed.RelativePath), new byte[4096]);
         File.WriteAllText(_memory.Paths.Absolute(edited.RelativePath), "# Edited\n\nThe agent filled in what happened.\n");
+        // A recorder killed in the middle of its write: the first page of the file, nothing after it.
+        File.WriteAllBytes(_memory.Paths.Absolute(cut.RelativePath), System.Text.Encoding.UTF8.GetBytes(cutShort.Content)[..4096]);
 
         var report = MemoryBootstrap.Prepare(_memory.Paths, IndexOptions.Default, flushFilesToDisk: false);
 
-        Assert.Equal(2, report.RestoredFiles);
+        Assert.Equal(3, report.RestoredFiles);
         Assert.StartsWith("# Empty", File.ReadAllText(_memory.Paths.Absolute(empty.RelativePath)));
         Assert.StartsWith("# Zeroed", File.ReadAllText(_memory.Paths.Absolute(zeroed.RelativePath)));
         Assert.Contains("The agent filled in", File.ReadAllText(_memory.Paths.Absolute(edited.RelativePath)));
+        Assert.Equal(cutShort.Content, File.ReadAllText(_memory.Paths.Absolute(cut.RelativePath)));
     }
 
     public void Dispose() => _memory.Dispose();

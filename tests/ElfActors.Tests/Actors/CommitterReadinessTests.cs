@@ -1,0 +1,65 @@
+using ElfActors.Actors;
+using ElfActors.Core.Markdown;
+using ElfActors.Core.Records;
+using ElfActors.Core.Storage;
+using ElfActors.Tests.Support;
+using Xunit.Abstractions;
+
+namespace ElfActors.Tests.Actors;
+
+/// <summary>
+/// A recorder writes its file at the final name after the row is stored, so the committer can find a file that is
+/// still being written: it must commit a record only once its file is complete (docs/adr/0010).
+/// </summary>
+public sealed class CommitterReadinessTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task A_file_still_being_written_is_not_committed_until_it_holds_the_whole_record()
+    {
+        using var memory = new TempMemory();
+        await using var host = await ElfTestHost.StartAsync(memory.Paths);
+        var kit = host.Kit(output);
+
+        // What a recorder has done half-way: its row and outbox entry are stored, its file holds the first bytes.
+        FailureValidator.Validate(Failures.Input(1, "Half written"), out var failure);
+        var day = DateOnly.FromDateTime(DateTime.Now);
+        var content = FailureMarkdown.Render(failure!, day);
+        InsertOutcome.Inserted inserted;
+        using (var index = MemoryIndex.Open(memory.Paths, IndexOptions.Default))
+            inserted = (InsertOutcome.Inserted)index.InsertFailures(
+                [new FailureInsert("half-written", failure!, content, FailureMarkdown.FileStem(failure!, day))], DateTimeOffset.UtcNow)[0];
+        var path = memory.Paths.Absolute(inserted.RelativePath);
+        File.WriteAllText(path, content[..(content.Length / 2)]);
+
+        host.Committer.Tell(new CommitterProtocol.CommitRequested(0), Akka.Actor.ActorRefs.NoSender); // a doorbell from someone else: the batch runs
+        await kit.AwaitConditionAsync(() => Task.FromResult(host.Options.Monitor.CommitterState == "waiting for 1 record files to be placed"),
+            TimeSpan.FromSeconds(10));
+        Assert.Empty(GitHistory.Log(memory.BasePath));
+
+        File.WriteAllText(path, content); // the recorder's write completes
+        await host.FlushAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(content, Tools.Git(memory.BasePath, "show", "HEAD:" + inserted.RelativePath));
+        Assert.Single(GitHistory.Log(memory.BasePath));
+    }
+
+    [Fact]
+    public async Task A_file_an_agent_edited_before_the_commit_is_committed_as_edited_once_its_recorder_rang()
+    {
+        using var memory = new TempMemory();
+        await using var host = await ElfTestHost.StartAsync(memory.Paths);
+        FailureValidator.Validate(Failures.Input(2, "Edited early"), out var failure);
+        var day = DateOnly.FromDateTime(DateTime.Now);
+        var content = FailureMarkdown.Render(failure!, day);
+        InsertOutcome.Inserted inserted;
+        using (var index = MemoryIndex.Open(memory.Paths, IndexOptions.Default))
+            inserted = (InsertOutcome.Inserted)index.InsertFailures(
+                [new FailureInsert("edited-early", failure!, content, FailureMarkdown.FileStem(failure!, day))], DateTimeOffset.UtcNow)[0];
+        const string edited = "# Edited early\n\nThe agent filled this in before the commit.\n";
+        File.WriteAllText(memory.Paths.Absolute(inserted.RelativePath), edited);
+
+        host.Committer.Tell(new CommitterProtocol.CommitRequested(inserted.RecordId), Akka.Actor.ActorRefs.NoSender); // what its recorder sends once the file is written
+        await host.FlushAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(edited, Tools.Git(memory.BasePath, "show", "HEAD:" + inserted.RelativePath));
+    }
+}
