@@ -16,8 +16,12 @@ namespace ElfActors.Actors;
 /// Whatever fails before the reply leaves no file, row or outbox entry behind. Nothing is on disk before the row:
 /// a crash after the row is repaired from the outbox (the row holds the whole file), see docs/adr/0010.
 /// </summary>
-public sealed class FailureRecorderActor : ReceiveActor
+public sealed class FailureRecorderActor : UntypedActor
 {
+    // One actor per request: an UntypedActor with a stage field, because ReceiveActor builds its handler table for
+    // every instance and again on every Become, which was a fifth of a recorder's CPU (docs/adr/0009).
+    private enum Stage { Starting, AwaitingIndex, AwaitingLateIndex, AwaitingUndo }
+
     private readonly MemoryPaths _paths;
     private readonly ElfSettings _settings;
     private readonly IActorRef _indexWriter;
@@ -27,6 +31,8 @@ public sealed class FailureRecorderActor : ReceiveActor
     private readonly long _startedAt = System.Diagnostics.Stopwatch.GetTimestamp();
     private IActorRef _replyTo = ActorRefs.Nobody;
     private string _content = string.Empty;
+    private Stage _stage = Stage.Starting;
+    private string _undoReason = string.Empty;
 
     public FailureRecorderActor(MemoryPaths paths, ElfSettings settings, IActorRef indexWriter, IActorRef committer, ElfMonitor monitor, TimeProvider clock)
     {
@@ -36,7 +42,24 @@ public sealed class FailureRecorderActor : ReceiveActor
         _committer = committer;
         _clock = clock;
         _monitor = monitor;
-        Receive<RecordFailure>(Start);
+    }
+
+    protected override void OnReceive(object message)
+    {
+        switch (_stage, message)
+        {
+            case (Stage.Starting, RecordFailure request): Start(request); break;
+            case (Stage.AwaitingIndex, InsertReply reply): Inserted(reply); break;
+            case (Stage.AwaitingIndex, ReceiveTimeout): TimedOut(); break;
+            case (Stage.AwaitingLateIndex, InsertReply reply): InsertedLate(reply); break;
+            // Past the orphan grace the committer writes a missing file from the outbox itself.
+            case (Stage.AwaitingLateIndex, ReceiveTimeout): Context.Stop(Self); break;
+            case (Stage.AwaitingUndo, DeleteReply reply):
+                Finish(new Failed(reply.Error is null ? _undoReason : $"{_undoReason}; undoing the row also failed: {reply.Error}"));
+                break;
+            case (Stage.AwaitingUndo, ReceiveTimeout): Finish(new Failed(_undoReason + "; undoing the row timed out")); break;
+            default: Unhandled(message); break;
+        }
     }
 
     public static Props Props(MemoryPaths paths, ElfSettings settings, IActorRef indexWriter, IActorRef committer, ElfMonitor monitor, TimeProvider clock) =>
@@ -58,75 +81,68 @@ public sealed class FailureRecorderActor : ReceiveActor
         _content = FailureMarkdown.Render(failure!, date);
         _indexWriter.Tell(new InsertFailure(new FailureInsert(request.RequestId, failure!, _content, FailureMarkdown.FileStem(failure!, date))));
         SetReceiveTimeout(_settings.RecorderReplyTimeout);
-        Become(AwaitingIndex);
+        _stage = Stage.AwaitingIndex;
     }
 
-    private void AwaitingIndex()
+    private void Inserted(InsertReply reply)
     {
-        Receive<InsertReply>(reply =>
+        switch (reply.Outcome)
         {
-            switch (reply.Outcome)
-            {
-                case InsertOutcome.Inserted inserted:
-                    try
-                    {
-                        AtomicFile.CreateRecord(_paths.Absolute(inserted.RelativePath), _content, _settings.FsyncFiles);
-                    }
-                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                    {
-                        // The row is stored but the file cannot be: take the row back before answering.
-                        var reason = $"cannot place {inserted.RelativePath}: {e.Message}";
-                        _indexWriter.Tell(new DeleteRecord(inserted.RecordId));
-                        Become(() => AwaitingUndo(reason));
-                        return;
-                    }
-                    Succeed(inserted.RecordId, inserted.RelativePath, duplicate: false);
-                    break;
+            case InsertOutcome.Inserted inserted:
+                try
+                {
+                    AtomicFile.CreateRecord(_paths.Absolute(inserted.RelativePath), _content, _settings.FsyncFiles);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // The row is stored but the file cannot be: take the row back before answering.
+                    _undoReason = $"cannot place {inserted.RelativePath}: {e.Message}";
+                    _indexWriter.Tell(new DeleteRecord(inserted.RecordId));
+                    _stage = Stage.AwaitingUndo;
+                    return;
+                }
+                Succeed(inserted.RecordId, inserted.RelativePath, duplicate: false);
+                break;
 
-                case InsertOutcome.Duplicate duplicate:
-                    try
-                    {
-                        // A retry: the first record answers. Put its file back if a crash lost it.
-                        AtomicFile.WriteIfAbsent(_paths.Absolute(duplicate.RelativePath), duplicate.Content, _settings.FsyncFiles);
-                    }
-                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                    {
-                        Finish(new Failed($"cannot place {duplicate.RelativePath}: {e.Message}"));
-                        return;
-                    }
-                    Succeed(duplicate.RecordId, duplicate.RelativePath, duplicate: true);
-                    break;
+            case InsertOutcome.Duplicate duplicate:
+                try
+                {
+                    // A retry: the first record answers. Put its file back if a crash lost it.
+                    AtomicFile.WriteIfAbsent(_paths.Absolute(duplicate.RelativePath), duplicate.Content, _settings.FsyncFiles);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    Finish(new Failed($"cannot place {duplicate.RelativePath}: {e.Message}"));
+                    return;
+                }
+                Succeed(duplicate.RecordId, duplicate.RelativePath, duplicate: true);
+                break;
 
-                case InsertOutcome.Failed failed:
-                    Finish(new Failed(failed.Reason));
-                    break;
-            }
-        });
-        Receive<ReceiveTimeout>(_ =>
-        {
-            // The client is answered, but the row may still be stored: see the insert through, so that a late row
-            // gets its file (the record lands, at most once) instead of being an orphan.
-            Answer(new Failed($"timed out after {_settings.RecorderReplyTimeout.TotalSeconds:0.#}s waiting for the index writer"));
-            SetReceiveTimeout(_settings.OrphanGrace - _settings.RecorderReplyTimeout);
-            Become(AwaitingLateIndex);
-        });
+            case InsertOutcome.Failed failed:
+                Finish(new Failed(failed.Reason));
+                break;
+        }
     }
 
-    private void AwaitingLateIndex()
+    private void TimedOut()
     {
-        Receive<InsertReply>(reply =>
+        // The client is answered, but the row may still be stored: see the insert through, so that a late row
+        // gets its file (the record lands, at most once) instead of being an orphan.
+        Answer(new Failed($"timed out after {_settings.RecorderReplyTimeout.TotalSeconds:0.#}s waiting for the index writer"));
+        SetReceiveTimeout(_settings.OrphanGrace - _settings.RecorderReplyTimeout);
+        _stage = Stage.AwaitingLateIndex;
+    }
+
+    private void InsertedLate(InsertReply reply)
+    {
+        var placedPath = reply.Outcome switch
         {
-            var placedPath = reply.Outcome switch
-            {
-                InsertOutcome.Inserted inserted => TryPlace(inserted.RelativePath, () => AtomicFile.CreateRecord(_paths.Absolute(inserted.RelativePath), _content, _settings.FsyncFiles)),
-                InsertOutcome.Duplicate duplicate => TryPlace(duplicate.RelativePath, () => AtomicFile.WriteIfAbsent(_paths.Absolute(duplicate.RelativePath), duplicate.Content, _settings.FsyncFiles)),
-                _ => null,
-            };
-            if (placedPath is not null) _committer.Tell(new CommitterProtocol.CommitRequested(RecordIdOf(reply.Outcome)));
-            Context.Stop(Self);
-        });
-        // Past the orphan grace the committer writes a missing file from the outbox itself.
-        Receive<ReceiveTimeout>(_ => Context.Stop(Self));
+            InsertOutcome.Inserted inserted => TryPlace(inserted.RelativePath, () => AtomicFile.CreateRecord(_paths.Absolute(inserted.RelativePath), _content, _settings.FsyncFiles)),
+            InsertOutcome.Duplicate duplicate => TryPlace(duplicate.RelativePath, () => AtomicFile.WriteIfAbsent(_paths.Absolute(duplicate.RelativePath), duplicate.Content, _settings.FsyncFiles)),
+            _ => null,
+        };
+        if (placedPath is not null) _committer.Tell(new CommitterProtocol.CommitRequested(RecordIdOf(reply.Outcome)));
+        Context.Stop(Self);
     }
 
     private string? TryPlace(string relativePath, Action place)
@@ -150,12 +166,6 @@ public sealed class FailureRecorderActor : ReceiveActor
         InsertOutcome.Duplicate duplicate => duplicate.RecordId,
         _ => throw new ArgumentOutOfRangeException(nameof(outcome)),
     };
-
-    private void AwaitingUndo(string reason)
-    {
-        Receive<DeleteReply>(reply => Finish(new Failed(reply.Error is null ? reason : $"{reason}; undoing the row also failed: {reply.Error}")));
-        Receive<ReceiveTimeout>(_ => Finish(new Failed(reason + "; undoing the row timed out")));
-    }
 
     private void Succeed(long recordId, string relativePath, bool duplicate)
     {

@@ -50,7 +50,10 @@ public static class AtomicFile
         {
             Mode = FileMode.CreateNew,
             Access = FileAccess.Write,
-            Share = FileShare.None,
+            // Readers allowed: the committer may open the new file at any moment to see whether it is complete, and
+            // .NET's emulation of FileShare.None (an exclusive flock taken after the file is created) would then fail
+            // this write with the file already made.
+            Share = FileShare.Read,
             BufferSize = 0,
         };
         // ELF wrote its records with umask 0077: readable by their owner only.

@@ -19,12 +19,14 @@ public static partial class TextSanitizer
     public static string SingleLine(string? value)
     {
         if (string.IsNullOrEmpty(value)) return string.Empty;
+        // Printable ASCII, what agents send nearly always, has nothing to remove: no copy, no per-character work.
+        if (!value.AsSpan().ContainsAnyExceptInRange(' ', '~')) return value.Contains("  ", StringComparison.Ordinal) ? RepeatedSpaces().Replace(value, " ").Trim() : value.Trim();
         var withoutEscapes = AnsiEscape().Replace(value, string.Empty);
         var builder = new StringBuilder(withoutEscapes.Length);
         foreach (var rune in withoutEscapes.EnumerateRunes())
         {
             if (rune.Value is '\r' or '\n' or '\t') builder.Append(' ');
-            else if (!IsUnwanted(rune)) builder.Append(rune.ToString());
+            else if (!IsUnwanted(rune)) Append(builder, rune);
         }
         return RepeatedSpaces().Replace(builder.ToString(), " ").Trim();
     }
@@ -33,17 +35,28 @@ public static partial class TextSanitizer
     public static string MultiLine(string? value)
     {
         if (string.IsNullOrEmpty(value)) return string.Empty;
+        if (!value.AsSpan().ContainsAnyExcept(PlainMultiLine)) return value.Trim();
         var withoutEscapes = AnsiEscape().Replace(value.Replace("\r\n", "\n").Replace('\r', '\n'), string.Empty);
         var builder = new StringBuilder(withoutEscapes.Length);
         foreach (var rune in withoutEscapes.EnumerateRunes())
         {
-            if (rune.Value is '\n' or '\t' || !IsUnwanted(rune)) builder.Append(rune.ToString());
+            if (rune.Value is '\n' or '\t' || !IsUnwanted(rune)) Append(builder, rune);
         }
         return builder.ToString().Trim();
     }
 
     /// <summary>Counts characters the way a person (and ELF's bash) does: Unicode scalar values, not UTF-16 units.</summary>
-    public static int Length(string value) => value.EnumerateRunes().Count();
+    public static int Length(string value) =>
+        value.AsSpan().ContainsAnyInRange('\uD800', '\uDFFF') ? value.EnumerateRunes().Count() : value.Length;
+
+    private static readonly System.Buffers.SearchValues<char> PlainMultiLine =
+        System.Buffers.SearchValues.Create("\n\t !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~");
+
+    private static void Append(StringBuilder builder, Rune rune)
+    {
+        Span<char> units = stackalloc char[2];
+        builder.Append(units[..rune.EncodeToUtf16(units)]);
+    }
 
     private static bool IsUnwanted(Rune rune) =>
         Rune.IsControl(rune)
