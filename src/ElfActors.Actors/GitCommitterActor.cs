@@ -158,7 +158,7 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
                 var bytes = File.ReadAllBytes(path);
                 var complete = (entry.RowTable == OutboxTables.Learnings && _rung.Contains(entry.RecordId))
                     || entry.EnqueuedAt < orphanCutoff
-                    || bytes.AsSpan().SequenceEqual(System.Text.Encoding.UTF8.GetBytes(entry.Content));
+                    || HoldsExactly(bytes, entry.Content);
                 if (complete) contents[entry.RelativePath] = bytes;
                 return complete;
             }
@@ -212,6 +212,22 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
 
         if (pending.Count == _settings.CommitMaxBatchSize || ready.Count < pending.Count) ScheduleBatch();
         else AnswerWaiters(Index().CountPending());
+    }
+
+    /// <summary>Whether a file's bytes are exactly this text in UTF-8 (encoded into a pooled buffer: once per pending record per batch).</summary>
+    private static bool HoldsExactly(byte[] bytes, string text)
+    {
+        if (bytes.Length < text.Length || bytes.Length > System.Text.Encoding.UTF8.GetMaxByteCount(text.Length)) return false;
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(System.Text.Encoding.UTF8.GetMaxByteCount(text.Length));
+        try
+        {
+            var length = System.Text.Encoding.UTF8.GetBytes(text, buffer);
+            return buffer.AsSpan(0, length).SequenceEqual(bytes);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>Another git process holds a lock: wait for it with bounded back-off instead of restarting.</summary>

@@ -100,9 +100,11 @@ public sealed partial class MemoryIndex : IDisposable
     /// </summary>
     public IReadOnlyList<InsertOutcome> InsertFailures(IReadOnlyList<FailureInsert> batch, DateTimeOffset now)
     {
-        // A savepoint per record costs two statements compiled per record (a third of the batch's time), to
-        // guard against what almost never happens: so the batch is tried without them first, and only a batch in
-        // which a record fails is stored again, record by record under savepoints.
+        // A savepoint per record costs two statements compiled per record (a third of the batch's time), and asking
+        // first whether a request id or a file name is taken costs two queries per record, to guard against what
+        // almost never happens. So the batch is tried without them first, the outbox's unique indexes on request id
+        // and file name standing guard, and only a batch in which a record fails (a retried request, a name taken,
+        // a bad value) is stored again, record by record, with the questions asked and under savepoints.
         var hints = new Dictionary<string, int>(_nextAttempt, StringComparer.Ordinal);
         try
         {
@@ -147,19 +149,20 @@ public sealed partial class MemoryIndex : IDisposable
             if (isolate) transaction.Save(savepoint);
             try
             {
-                findRequest.Parameters["$r"].Value = item.RequestId;
-                using (var reader = findRequest.ExecuteReader())
+                if (isolate)
                 {
+                    findRequest.Parameters["$r"].Value = item.RequestId;
+                    using var reader = findRequest.ExecuteReader();
                     if (reader.Read())
                     {
                         outcomes[i] = new InsertOutcome.Duplicate(reader.GetInt64(0), reader.GetString(1), reader.GetString(2));
-                        if (isolate) transaction.Release(savepoint);
+                        transaction.Release(savepoint);
                         continue;
                     }
                 }
 
                 var failure = item.Failure;
-                var relativePath = FreePath(pathTaken, Records.LearningTypes.Folder(failure.Type), item.FileStem);
+                var relativePath = FreePath(isolate ? pathTaken : null, Records.LearningTypes.Folder(failure.Type), item.FileStem);
                 insertLearning.Parameters["$type"].Value = failure.Type;
                 insertLearning.Parameters["$filepath"].Value = relativePath;
                 insertLearning.Parameters["$title"].Value = failure.Title;
@@ -194,15 +197,19 @@ public sealed partial class MemoryIndex : IDisposable
         return outcomes;
     }
 
-    private string FreePath(SqliteCommand pathTaken, string folder, string stem)
+    /// <param name="pathTaken">Asks the outbox whether a name is taken; null where its unique index on file names guards the insert instead.</param>
+    private string FreePath(SqliteCommand? pathTaken, string folder, string stem)
     {
         var key = folder + stem;
         var first = _nextAttempt.GetValueOrDefault(key, 1);
         for (var attempt = first; attempt < first + MaxNameAttempts; attempt++)
         {
             var relativePath = folder + FailureMarkdown.Candidate(stem, attempt);
-            pathTaken.Parameters["$p"].Value = relativePath;
-            if (pathTaken.ExecuteScalar() is not null) continue;
+            if (pathTaken is not null)
+            {
+                pathTaken.Parameters["$p"].Value = relativePath;
+                if (pathTaken.ExecuteScalar() is not null) continue;
+            }
             if (File.Exists(_paths.Absolute(relativePath))) continue; // a file ELF (or a person) wrote
             if (_nextAttempt.Count >= MaxRememberedStems) _nextAttempt.Clear(); // stems carry the date: old ones are never asked again
             _nextAttempt[key] = attempt + 1;
