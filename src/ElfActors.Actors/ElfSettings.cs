@@ -36,7 +36,7 @@ public sealed record ElfSettings
             FsyncFiles = elf.GetBoolean("durability.fsync-files", false),
             IndexMaxBatchSize = elf.GetInt("index.max-batch-size", 1000),
             RecorderReplyTimeout = elf.GetTimeSpan("recorder.reply-timeout", TimeSpan.FromSeconds(30)),
-            CommitMaxBatchSize = elf.GetInt("committer.max-batch-size", 500),
+            CommitMaxBatchSize = elf.GetInt("committer.max-batch-size", 2000),
             SweepInterval = elf.GetTimeSpan("committer.sweep-interval", TimeSpan.FromSeconds(2)),
             OrphanGrace = elf.GetTimeSpan("committer.orphan-grace", TimeSpan.FromSeconds(120)),
             StaleLockAge = elf.GetTimeSpan("committer.stale-lock-age", TimeSpan.FromSeconds(60)),
