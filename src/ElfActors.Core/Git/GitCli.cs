@@ -11,7 +11,9 @@ public static partial class GitCli
 {
     public static string Executable { get; set; } = "git";
 
-    [GeneratedRegex(@"Unable to create '([^']+\.lock)'|cannot lock ref '[^']+': Unable to create '([^']+\.lock)'|Unable to create '([^']+)': File exists")]
+    // Only "File exists" means another git holds the lock; "Unable to create '….lock': No space left on device"
+    // (a full disk) is a failure like any other, and must back the committer off, not make it wait for a holder.
+    [GeneratedRegex(@"Unable to create '([^']+\.lock)': File exists|cannot lock ref '[^']+': Unable to create '([^']+\.lock)': File exists|Unable to create '([^']+)': File exists")]
     private static partial Regex LockMessage();
 
     [GeneratedRegex(@"cannot lock ref '([^']+)': (is at [0-9a-f]+ but expected|reference already exists|reference is missing)")]
