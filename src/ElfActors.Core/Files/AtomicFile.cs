@@ -12,15 +12,7 @@ public static class AtomicFile
         Directory.CreateDirectory(directory);
         var tempPath = Path.Combine(directory, TempPrefix + Guid.NewGuid().ToString("N") + TempSuffix);
         var bytes = System.Text.Encoding.UTF8.GetBytes(content);
-        var options = new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.Write,
-            Share = FileShare.None,
-            BufferSize = 0,
-        };
-        // ELF wrote its records with umask 0077: readable by their owner only.
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        var options = NewFile(FileShare.None);
         try
         {
             using var stream = new FileStream(tempPath, options);
@@ -46,18 +38,10 @@ public static class AtomicFile
     public static void CreateRecord(string finalPath, string content, bool flushToDisk)
     {
         var bytes = System.Text.Encoding.UTF8.GetBytes(content);
-        var options = new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.Write,
-            // Readers allowed: the committer may open the new file at any moment to see whether it is complete, and
-            // .NET's emulation of FileShare.None (an exclusive flock taken after the file is created) would then fail
-            // this write with the file already made.
-            Share = FileShare.Read,
-            BufferSize = 0,
-        };
-        // ELF wrote its records with umask 0077: readable by their owner only.
-        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        // Readers allowed: the committer may open the new file at any moment to see whether it is complete, and
+        // .NET's emulation of FileShare.None (an exclusive flock taken after the file is created) would then fail
+        // this write with the file already made.
+        var options = NewFile(FileShare.Read);
         FileStream stream;
         try
         {
@@ -85,6 +69,14 @@ public static class AtomicFile
             TryDelete(finalPath); // created by this call: a full disk must not leave half a record behind
             throw;
         }
+    }
+
+    /// <summary>A file that must not exist yet, written unbuffered, readable by its owner only (ELF wrote with umask 0077).</summary>
+    private static FileStreamOptions NewFile(FileShare share)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = share, BufferSize = 0 };
+        if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        return options;
     }
 
     /// <summary>Moves a temp file to its final name; fails rather than overwrite an existing file.</summary>

@@ -13,6 +13,18 @@ namespace ElfActors.Tests.Actors;
 /// </summary>
 public sealed class CommitterReadinessTests(ITestOutputHelper output)
 {
+    /// <summary>A record's row and outbox entry, stored as its recorder would, with no file written yet.</summary>
+    private static (string Content, InsertOutcome.Inserted Inserted) StoreRowOnly(TempMemory memory, int i, string title)
+    {
+        FailureValidator.Validate(Failures.Input(i, title), out var failure);
+        var day = DateOnly.FromDateTime(DateTime.Now);
+        var content = FailureMarkdown.Render(failure!, day);
+        using var index = MemoryIndex.Open(memory.Paths, IndexOptions.Default);
+        var inserted = (InsertOutcome.Inserted)index.InsertFailures(
+            [new FailureInsert("row-only-" + i, failure!, content, FailureMarkdown.FileStem(failure!, day))], DateTimeOffset.UtcNow)[0];
+        return (content, inserted);
+    }
+
     [Fact]
     public async Task A_file_still_being_written_is_not_committed_until_it_holds_the_whole_record()
     {
@@ -21,13 +33,7 @@ public sealed class CommitterReadinessTests(ITestOutputHelper output)
         var kit = host.Kit(output);
 
         // What a recorder has done half-way: its row and outbox entry are stored, its file holds the first bytes.
-        FailureValidator.Validate(Failures.Input(1, "Half written"), out var failure);
-        var day = DateOnly.FromDateTime(DateTime.Now);
-        var content = FailureMarkdown.Render(failure!, day);
-        InsertOutcome.Inserted inserted;
-        using (var index = MemoryIndex.Open(memory.Paths, IndexOptions.Default))
-            inserted = (InsertOutcome.Inserted)index.InsertFailures(
-                [new FailureInsert("half-written", failure!, content, FailureMarkdown.FileStem(failure!, day))], DateTimeOffset.UtcNow)[0];
+        var (content, inserted) = StoreRowOnly(memory, 1, "Half written");
         var path = memory.Paths.Absolute(inserted.RelativePath);
         File.WriteAllText(path, content[..(content.Length / 2)]);
 
@@ -47,13 +53,7 @@ public sealed class CommitterReadinessTests(ITestOutputHelper output)
     {
         using var memory = new TempMemory();
         await using var host = await ElfTestHost.StartAsync(memory.Paths);
-        FailureValidator.Validate(Failures.Input(2, "Edited early"), out var failure);
-        var day = DateOnly.FromDateTime(DateTime.Now);
-        var content = FailureMarkdown.Render(failure!, day);
-        InsertOutcome.Inserted inserted;
-        using (var index = MemoryIndex.Open(memory.Paths, IndexOptions.Default))
-            inserted = (InsertOutcome.Inserted)index.InsertFailures(
-                [new FailureInsert("edited-early", failure!, content, FailureMarkdown.FileStem(failure!, day))], DateTimeOffset.UtcNow)[0];
+        var (_, inserted) = StoreRowOnly(memory, 2, "Edited early");
         const string edited = "# Edited early\n\nThe agent filled this in before the commit.\n";
         File.WriteAllText(memory.Paths.Absolute(inserted.RelativePath), edited);
 
