@@ -65,10 +65,8 @@ public sealed class DecisionRecorderActor : ReceiveActor
                 case InsertOutcome.Inserted inserted:
                     try
                     {
-                        var final = _paths.Absolute(inserted.RelativePath);
-                        var temp = AtomicFile.WriteTemp(Path.GetDirectoryName(final)!, inserted.Content!, _settings.FsyncFiles);
-                        try { AtomicFile.PlaceRecord(temp, final, inserted.Content!); }
-                        finally { AtomicFile.TryDelete(temp); }
+                        // Rendered by the index writer (it is headed with the row's id): written at its reserved name, as failures are.
+                        AtomicFile.CreateRecord(_paths.Absolute(inserted.RelativePath), inserted.Content!, _settings.FsyncFiles);
                     }
                     catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                     {

@@ -83,22 +83,6 @@ public static class AtomicFile
     public static void PlaceWithoutOverwrite(string tempPath, string finalPath) =>
         File.Move(tempPath, finalPath, overwrite: false);
 
-    /// <summary>
-    /// Places a record's file. A file already there with exactly this content counts as placed: a retry of the
-    /// same request may have written it from the outbox first. Any other file there is never overwritten.
-    /// </summary>
-    public static void PlaceRecord(string tempPath, string finalPath, string content)
-    {
-        try
-        {
-            PlaceWithoutOverwrite(tempPath, finalPath);
-        }
-        catch (IOException) when (File.Exists(finalPath) && File.ReadAllText(finalPath) == content)
-        {
-            TryDelete(tempPath);
-        }
-    }
-
     /// <summary>Writes a file in one step (temp, flush, rename) unless a file with that name already exists.</summary>
     public static bool WriteIfAbsent(string finalPath, string content, bool flushToDisk)
     {

@@ -77,11 +77,10 @@ public sealed class AtomicFileTests : IDisposable
     {
         var target = Path.Combine(_memory.BasePath, "record.md");
         File.WriteAllText(target, "the record");
-        var temp = AtomicFile.WriteTemp(_memory.BasePath, "the record", flushToDisk: false);
 
-        AtomicFile.PlaceRecord(temp, target, "the record");
+        AtomicFile.CreateRecord(target, "the record", flushToDisk: false);
 
-        Assert.False(File.Exists(temp));
+        Assert.DoesNotContain(Directory.EnumerateFiles(_memory.BasePath), f => AtomicFile.IsTempName(Path.GetFileName(f)));
         Assert.Equal("the record", File.ReadAllText(target));
     }
 
@@ -90,10 +89,21 @@ public sealed class AtomicFileTests : IDisposable
     {
         var target = Path.Combine(_memory.BasePath, "record.md");
         File.WriteAllText(target, "a different record");
-        var temp = AtomicFile.WriteTemp(_memory.BasePath, "the record", flushToDisk: false);
 
-        Assert.Throws<IOException>(() => AtomicFile.PlaceRecord(temp, target, "the record"));
+        Assert.Throws<IOException>(() => AtomicFile.CreateRecord(target, "the record", flushToDisk: false));
         Assert.Equal("a different record", File.ReadAllText(target));
+    }
+
+    [Fact]
+    public void A_new_record_file_is_owner_only_and_made_in_a_folder_that_did_not_exist()
+    {
+        var target = Path.Combine(_memory.BasePath, "memory", "observations", "new.md");
+
+        AtomicFile.CreateRecord(target, "the record", flushToDisk: true);
+
+        Assert.Equal("the record", File.ReadAllText(target));
+        if (!OperatingSystem.IsWindows())
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(target));
     }
 
     public void Dispose() => _memory.Dispose();
