@@ -12,7 +12,7 @@ namespace ElfActors.Benchmarks;
 
 /// <summary>
 /// What each stage of the write path costs per record, one stage at a time on one thread, through the same
-/// Core code the actors call: the record file (temp, optional fsync, rename), the index transaction (group
+/// Core code the actors call: the record file (written at its reserved name, optional fsync), the index transaction (group
 /// commit) and the git commit of a batch, at 0 and N files already tracked.
 /// </summary>
 internal static class StagesBenchmark
@@ -47,13 +47,11 @@ internal static class StagesBenchmark
                 Directory.CreateDirectory(paths.FailuresDirectory);
                 var elapsed = Time(() =>
                 {
+                    // What a recorder does once the row is stored (docs/adr/0010).
                     foreach (var insert in inserts)
-                    {
-                        var temp = AtomicFile.WriteTemp(paths.FailuresDirectory, insert.Content, fsync);
-                        AtomicFile.PlaceRecord(temp, paths.Absolute("memory/failures/" + insert.FileStem + ".md"), insert.Content);
-                    }
+                        AtomicFile.CreateRecord(paths.Absolute("memory/failures/" + insert.FileStem + ".md"), insert.Content, fsync);
                 });
-                Row($"record file: temp + {(fsync ? "fsync" : "no fsync")} + rename", elapsed, n, batchSize);
+                Row($"record file: at its reserved name, {(fsync ? "fsync" : "no fsync")}", elapsed, n, batchSize);
             }
 
             foreach (var synchronous in new[] { SynchronousMode.Full, SynchronousMode.Normal })
