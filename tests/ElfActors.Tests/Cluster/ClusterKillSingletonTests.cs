@@ -130,8 +130,9 @@ public sealed class ClusterKillSingletonTests(PublishedElf elf, ITestOutputHelpe
         await WaitUntilAsync(() => Ping(basePath, ports[0]), TimeSpan.FromSeconds(60), "node 1 did not answer", nodes);
         nodes.Add(Node.Start(elf, basePath, ports[1], ports, config));
         nodes.Add(Node.Start(elf, basePath, ports[2], ports, config));
-        // Up, not merely joined: the split-brain resolver's majority counts Up members only.
-        await WaitUntilAsync(() => Task.FromResult(ports.Skip(1).All(p => nodes[0].Logged($"Leader is moving node [akka.tcp://elf@127.0.0.1:{p}] to [Up]"))),
+        // Up, not merely joined: the split-brain resolver's majority counts Up members only. The leader is the lowest
+        // address among the members, so a node that joins later may be moved to Up by another node than the first seed.
+        await WaitUntilAsync(() => Task.FromResult(ports.Skip(1).All(p => nodes.Any(n => n.Logged($"Leader is moving node [akka.tcp://elf@127.0.0.1:{p}] to [Up]")))),
             TimeSpan.FromSeconds(60), "nodes 2 and 3 did not become Up", nodes);
         foreach (var node in nodes) await WaitUntilAsync(() => Ping(basePath, node.Port), TimeSpan.FromSeconds(60), $"node {node.Port} did not answer", nodes);
     }
