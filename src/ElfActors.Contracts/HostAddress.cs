@@ -1,4 +1,4 @@
-using System.Security.Cryptography;
+using System.IO.Hashing;
 using System.Text;
 
 namespace ElfActors.Contracts;
@@ -6,7 +6,9 @@ namespace ElfActors.Contracts;
 /// <summary>
 /// Where the host of a memory listens. On Linux a .NET named pipe is a Unix socket whose path may not exceed
 /// 108 bytes, so the name is a short hash of the user and the memory's full path, in /tmp (not $TMPDIR,
-/// which a host started by an orchestrator and a client started by an agent may not share).
+/// which a host started by an orchestrator and a client started by an agent may not share). The hash is XxHash128,
+/// not SHA-256: it names a socket, guards nothing, and SHA-256 would load OpenSSL into every `elf` process
+/// (a fifth of a client's CPU time; docs/adr/0009).
 /// In cluster mode several hosts serve one memory, one per node: <see cref="Node"/> (the node's cluster port,
 /// from $ELF_NODE for the client, from `elf serve --cluster-port` for the host) goes into the pipe's hash and
 /// the names of the lock, pid and log files. Without a node everything is exactly as in single-node mode.
@@ -23,7 +25,7 @@ public static class HostAddress
     public static string PipeName(MemoryPaths paths)
     {
         var key = Environment.UserName + "\0" + paths.BasePath.TrimEnd(Path.DirectorySeparatorChar) + (Node is { } node ? "\0node " + node : "");
-        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..20];
+        var hash = Convert.ToHexStringLower(XxHash128.Hash(Encoding.UTF8.GetBytes(key)))[..20];
         return OperatingSystem.IsWindows() ? "elf-" + hash : "/tmp/elf-" + hash + ".sock";
     }
 
