@@ -1,24 +1,40 @@
+using System.Diagnostics;
 using System.IO.Pipes;
+using System.Net.Sockets;
 using ElfActors.Contracts.Wire;
 
 namespace ElfActors.Contracts.Client;
 
-/// <summary>A connection to the host serving a memory: one request, one response, in frames.</summary>
+/// <summary>
+/// A connection to the host serving a memory: one request, one response, in frames.
+/// On Linux the pipe is a Unix socket, and the client uses it as one, synchronously: a blocking connect, and
+/// send and receive timeouts set on the socket. The async pipe client starts the thread pool, the socket
+/// engine's thread and a timer thread for a single round trip, which was a third of an `elf` process's CPU
+/// time (docs/adr/0009). Elsewhere the named-pipe client is used as it is.
+/// </summary>
 public sealed class HostClient : IAsyncDisposable
 {
-    private readonly NamedPipeClientStream _pipe;
+    private static readonly TimeSpan RetryPause = TimeSpan.FromMilliseconds(10);
+    private readonly Stream _stream;
+    private readonly Socket? _socket;
 
-    private HostClient(NamedPipeClientStream pipe) => _pipe = pipe;
+    private HostClient(Stream stream, Socket? socket)
+    {
+        _stream = stream;
+        _socket = socket;
+    }
 
     /// <summary>Connects if a host is serving the memory, or returns null once <paramref name="timeout"/> has passed.</summary>
     public static async Task<HostClient?> TryConnectAsync(MemoryPaths paths, TimeSpan timeout, CancellationToken cancellation = default)
     {
+        if (OperatingSystem.IsLinux()) return TryConnectSocket(HostAddress.PipeName(paths), timeout, cancellation);
+
         var pipe = new NamedPipeClientStream(".", HostAddress.PipeName(paths), PipeDirection.InOut,
             PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly);
         try
         {
             await pipe.ConnectAsync(timeout, cancellation);
-            return new HostClient(pipe);
+            return new HostClient(pipe, socket: null);
         }
         catch (Exception e) when (e is TimeoutException or IOException or UnauthorizedAccessException)
         {
@@ -27,15 +43,89 @@ public sealed class HostClient : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Connects to the host's socket, retrying while it is absent or refuses (a host still starting, or a full
+    /// accept queue) until the timeout. Like the named-pipe client's CurrentUserOnly, a socket served by another
+    /// user (anyone can create a file in /tmp) is refused.
+    /// </summary>
+    private static HostClient? TryConnectSocket(string path, TimeSpan timeout, CancellationToken cancellation)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        while (true)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            try
+            {
+                // A connect to a full accept queue blocks for the send timeout.
+                socket.SendTimeout = Math.Max(1, (int)Math.Min(timeout.TotalMilliseconds, int.MaxValue));
+                socket.Connect(new UnixDomainSocketEndPoint(path));
+                if (!ServedByThisUser(socket))
+                {
+                    socket.Dispose();
+                    return null;
+                }
+                return new HostClient(new NetworkStream(socket, ownsSocket: true), socket);
+            }
+            catch (SocketException)
+            {
+                socket.Dispose();
+            }
+            if (Stopwatch.GetTimestamp() >= deadline) return null;
+            Thread.Sleep(RetryPause);
+        }
+    }
+
+    /// <summary>Whether the process at the other end runs as this process's effective user (SO_PEERCRED).</summary>
+    private static bool ServedByThisUser(Socket socket)
+    {
+        Span<byte> credentials = stackalloc byte[12]; // struct ucred { pid_t pid; uid_t uid; gid_t gid; }
+        const int solSocket = 1, soPeerCred = 17;
+        if (socket.GetRawSocketOption(solSocket, soPeerCred, credentials) < 8) return false;
+        return BitConverter.ToUInt32(credentials[4..8]) == EffectiveUserId.Value;
+    }
+
+    // /proc/self/status "Uid:\treal\teffective\tsaved\tfs": .NET has no API for the effective uid.
+    private static readonly Lazy<uint?> EffectiveUserId = new(() =>
+    {
+        foreach (var line in File.ReadLines("/proc/self/status"))
+        {
+            if (!line.StartsWith("Uid:", StringComparison.Ordinal)) continue;
+            var fields = line["Uid:".Length..].Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries);
+            return fields.Length > 1 && uint.TryParse(fields[1], out var uid) ? uid : null;
+        }
+        return null;
+    });
+
     public async Task<WireResponse> SendAsync(WireRequest request, TimeSpan timeout, CancellationToken cancellation = default)
     {
+        if (_socket is not null) return Send(request, timeout);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         deadline.CancelAfter(timeout);
-        await FrameCodec.WriteAsync(_pipe, FrameCodec.Encode(request), deadline.Token);
-        var body = await FrameCodec.ReadAsync(_pipe, WireProtocol.MaxFrameBytes, deadline.Token)
+        await FrameCodec.WriteAsync(_stream, FrameCodec.Encode(request), deadline.Token);
+        var body = await FrameCodec.ReadAsync(_stream, WireProtocol.MaxFrameBytes, deadline.Token)
             ?? throw new IOException("the host closed the connection without answering");
         return FrameCodec.DecodeResponse(body);
     }
 
-    public ValueTask DisposeAsync() => _pipe.DisposeAsync();
+    /// <summary>The round trip on the socket, on this thread. A timeout surfaces as <see cref="OperationCanceledException"/>, as on the async path.</summary>
+    private WireResponse Send(WireRequest request, TimeSpan timeout)
+    {
+        var milliseconds = Math.Max(1, (int)Math.Min(timeout.TotalMilliseconds, int.MaxValue));
+        _socket!.SendTimeout = milliseconds;
+        _socket.ReceiveTimeout = milliseconds;
+        try
+        {
+            FrameCodec.Write(_stream, FrameCodec.Encode(request));
+            var body = FrameCodec.Read(_stream, WireProtocol.MaxFrameBytes)
+                ?? throw new IOException("the host closed the connection without answering");
+            return FrameCodec.DecodeResponse(body);
+        }
+        catch (IOException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.TimedOut or SocketError.WouldBlock })
+        {
+            throw new OperationCanceledException("the host did not answer in time", e);
+        }
+    }
+
+    public ValueTask DisposeAsync() => _stream.DisposeAsync();
 }

@@ -32,10 +32,7 @@ public static class FrameCodec
         var read = await ReadUpToAsync(stream, header, cancellation);
         if (read == 0) return null;
         if (read < 4) throw new FrameException(WireProtocol.Errors.MalformedFrame, "the connection closed in the middle of a frame header");
-        var length = BinaryPrimitives.ReadInt32LittleEndian(header);
-        if (length <= 0) throw new FrameException(WireProtocol.Errors.MalformedFrame, $"invalid frame length {length}");
-        if (length > maxBytes)
-            throw new FrameException(WireProtocol.Errors.FrameTooLarge, $"frame of {length} bytes is over the limit of {maxBytes} bytes");
+        var length = CheckedLength(BinaryPrimitives.ReadInt32LittleEndian(header), maxBytes);
         var body = new byte[length];
         if (await ReadUpToAsync(stream, body, cancellation) < length)
             throw new FrameException(WireProtocol.Errors.MalformedFrame, "the connection closed in the middle of a frame");
@@ -52,6 +49,38 @@ public static class FrameCodec
             total += n;
         }
         return total;
+    }
+
+    /// <summary>The synchronous <see cref="WriteAsync"/>, for a client that needs no thread pool.</summary>
+    public static void Write(Stream stream, byte[] payload)
+    {
+        var frame = new byte[4 + payload.Length];
+        BinaryPrimitives.WriteInt32LittleEndian(frame, payload.Length);
+        payload.CopyTo(frame, 4);
+        stream.Write(frame);
+        stream.Flush();
+    }
+
+    /// <summary>The synchronous <see cref="ReadAsync"/>.</summary>
+    public static byte[]? Read(Stream stream, int maxBytes)
+    {
+        var header = new byte[4];
+        var read = stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
+        if (read == 0) return null;
+        if (read < 4) throw new FrameException(WireProtocol.Errors.MalformedFrame, "the connection closed in the middle of a frame header");
+        var length = CheckedLength(BinaryPrimitives.ReadInt32LittleEndian(header), maxBytes);
+        var body = new byte[length];
+        if (stream.ReadAtLeast(body, length, throwOnEndOfStream: false) < length)
+            throw new FrameException(WireProtocol.Errors.MalformedFrame, "the connection closed in the middle of a frame");
+        return body;
+    }
+
+    private static int CheckedLength(int length, int maxBytes)
+    {
+        if (length <= 0) throw new FrameException(WireProtocol.Errors.MalformedFrame, $"invalid frame length {length}");
+        if (length > maxBytes)
+            throw new FrameException(WireProtocol.Errors.FrameTooLarge, $"frame of {length} bytes is over the limit of {maxBytes} bytes");
+        return length;
     }
 
     public static byte[] Encode(WireRequest request) => JsonSerializer.SerializeToUtf8Bytes(request, WireJsonContext.Default.WireRequest);

@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using ElfActors.Contracts;
+using ElfActors.Contracts.Client;
+using ElfActors.Contracts.Wire;
+using ElfActors.Tests.Support;
+
+namespace ElfActors.Tests.Cli;
+
+/// <summary>
+/// The client's round trip on the memory's socket, against stand-in hosts that misbehave: none listening, one that
+/// never answers, one that hangs up. Each must end within its timeout with the error the CLI maps to exit 3.
+/// </summary>
+public sealed class HostClientTests
+{
+    [Fact]
+    public async Task No_host_listening_gives_no_connection_once_the_probe_timeout_passes()
+    {
+        using var memory = new TempMemory();
+        var clock = Stopwatch.StartNew();
+        Assert.Null(await HostClient.TryConnectAsync(memory.Paths, TimeSpan.FromMilliseconds(300)));
+        Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task A_host_that_accepts_and_never_answers_times_out_as_a_cancellation()
+    {
+        using var memory = new TempMemory();
+        using var listener = Listen(memory.Paths);
+        var accepted = listener.AcceptAsync();
+        await using var client = await HostClient.TryConnectAsync(memory.Paths, TimeSpan.FromSeconds(5));
+        Assert.NotNull(client);
+        using var connection = await accepted;
+
+        var clock = Stopwatch.StartNew();
+        // On a thread of its own: a client that ignored its timeout would block this one for good.
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            Task.Run(() => client.SendAsync(new WireRequest { Command = WireProtocol.Commands.Ping }, TimeSpan.FromMilliseconds(500))).WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(400), TimeSpan.FromSeconds(10));
+        // The request itself went out, framed.
+        var header = new byte[4];
+        Assert.Equal(4, await connection.ReceiveAsync(header));
+        Assert.True(BitConverter.ToInt32(header) > 0);
+    }
+
+    [Fact]
+    public async Task A_host_that_hangs_up_without_answering_is_a_lost_connection()
+    {
+        using var memory = new TempMemory();
+        using var listener = Listen(memory.Paths);
+        var accepted = listener.AcceptAsync();
+        await using var client = await HostClient.TryConnectAsync(memory.Paths, TimeSpan.FromSeconds(5));
+        Assert.NotNull(client);
+        (await accepted).Dispose();
+
+        // Whether the write already fails (broken pipe) or the read finds the end of the stream, it is an IOException.
+        var clock = Stopwatch.StartNew();
+        await Assert.ThrowsAnyAsync<IOException>(() =>
+            client.SendAsync(new WireRequest { Command = WireProtocol.Commands.Ping }, TimeSpan.FromSeconds(10)));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}: the hang-up was not noticed");
+    }
+
+    [Fact]
+    public async Task A_framed_answer_is_decoded()
+    {
+        using var memory = new TempMemory();
+        using var listener = Listen(memory.Paths);
+        var serve = Task.Run(async () =>
+        {
+            using var connection = await listener.AcceptAsync();
+            await using var stream = new NetworkStream(connection);
+            var request = FrameCodec.DecodeRequest((await FrameCodec.ReadAsync(stream, WireProtocol.MaxFrameBytes, default))!);
+            await FrameCodec.WriteAsync(stream, FrameCodec.Encode(new WireResponse { Status = WireProtocol.Statuses.Ok, Message = "echo " + request.Command }), default);
+        });
+        await using var client = await HostClient.TryConnectAsync(memory.Paths, TimeSpan.FromSeconds(5));
+        Assert.NotNull(client);
+        var response = await client.SendAsync(new WireRequest { Command = WireProtocol.Commands.Ping }, TimeSpan.FromSeconds(10));
+        Assert.Equal("echo " + WireProtocol.Commands.Ping, response.Message);
+        await serve;
+    }
+
+    private static StandInHost Listen(MemoryPaths paths) => new(HostAddress.PipeName(paths));
+
+    /// <summary>A socket at the memory's pipe path, removed afterwards.</summary>
+    private sealed class StandInHost : IDisposable
+    {
+        private readonly string _path;
+        private readonly Socket _socket = new(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+
+        public StandInHost(string path)
+        {
+            _path = path;
+            File.Delete(path);
+            _socket.Bind(new UnixDomainSocketEndPoint(path));
+            _socket.Listen(8);
+        }
+
+        public Task<Socket> AcceptAsync() => _socket.AcceptAsync();
+
+        public void Dispose()
+        {
+            _socket.Dispose();
+            File.Delete(_path);
+        }
+    }
+}
