@@ -19,7 +19,8 @@ public static partial class GitCli
     [GeneratedRegex(@"cannot lock ref '([^']+)': (is at [0-9a-f]+ but expected|reference already exists|reference is missing)")]
     private static partial Regex StaleRefMessage();
 
-    public static string Run(string workingDirectory, IReadOnlyList<string> arguments, string? standardInput = null)
+    /// <param name="background">Housekeeping that must not slow the commits down: git runs at the lowest CPU priority.</param>
+    public static string Run(string workingDirectory, IReadOnlyList<string> arguments, string? standardInput = null, bool background = false)
     {
         var start = new ProcessStartInfo(Executable)
         {
@@ -47,6 +48,11 @@ public static partial class GitCli
         }
         using (process)
         {
+            if (background)
+            {
+                try { process.PriorityClass = ProcessPriorityClass.Idle; }
+                catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception) { } // exited already, or not allowed
+            }
             var stderrTask = process.StandardError.ReadToEndAsync();
             var stdoutTask = process.StandardOutput.ReadToEndAsync();
             if (standardInput is not null)
