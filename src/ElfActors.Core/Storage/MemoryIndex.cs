@@ -19,6 +19,11 @@ public sealed partial class MemoryIndex : IDisposable
     // the n-th same-day same-title record probes n names (one query and one stat each): quadratic, and the index
     // writer's main cost when agents repeat a title. Only a hint: every candidate is still checked.
     private readonly Dictionary<string, int> _nextAttempt = new(StringComparer.Ordinal);
+    // The hints a batch's first attempt changed, with their values before it, to take back if it rolls back. (A copy
+    // of all the hints per batch was a large object, 4,096 stems, and a full collection every few batches.)
+    private readonly List<(string Stem, int Before)> _hintsChanged = [];
+    private bool _recordingHints;
+    private bool _hintsClearedMeanwhile;
 
     private MemoryIndex(SqliteConnection connection, MemoryPaths paths)
     {
@@ -105,7 +110,9 @@ public sealed partial class MemoryIndex : IDisposable
         // almost never happens. So the batch is tried without them first, the outbox's unique indexes on request id
         // and file name standing guard, and only a batch in which a record fails (a retried request, a name taken,
         // a bad value) is stored again, record by record, with the questions asked and under savepoints.
-        var hints = new Dictionary<string, int>(_nextAttempt, StringComparer.Ordinal);
+        _hintsChanged.Clear();
+        _hintsClearedMeanwhile = false;
+        _recordingHints = true;
         try
         {
             return InsertFailures(batch, now, isolate: false);
@@ -113,9 +120,30 @@ public sealed partial class MemoryIndex : IDisposable
         catch (Exception e) when (IsRecordError(e))
         {
             // The names that attempt took were rolled back with it: hand them out again.
-            _nextAttempt.Clear();
-            foreach (var (stem, next) in hints) _nextAttempt[stem] = next;
+            _recordingHints = false;
+            RestoreHints();
             return InsertFailures(batch, now, isolate: true);
+        }
+        finally
+        {
+            _recordingHints = false;
+            _hintsChanged.Clear();
+        }
+    }
+
+    private void RestoreHints()
+    {
+        // Hints only save probes; with the ones from before the attempt gone, starting over from 1 is as correct.
+        if (_hintsClearedMeanwhile)
+        {
+            _nextAttempt.Clear();
+            return;
+        }
+        for (var i = _hintsChanged.Count - 1; i >= 0; i--)
+        {
+            var (stem, before) = _hintsChanged[i];
+            if (before == 0) _nextAttempt.Remove(stem);
+            else _nextAttempt[stem] = before;
         }
     }
 
@@ -211,7 +239,12 @@ public sealed partial class MemoryIndex : IDisposable
                 if (pathTaken.ExecuteScalar() is not null) continue;
             }
             if (File.Exists(_paths.Absolute(relativePath))) continue; // a file ELF (or a person) wrote
-            if (_nextAttempt.Count >= MaxRememberedStems) _nextAttempt.Clear(); // stems carry the date: old ones are never asked again
+            if (_nextAttempt.Count >= MaxRememberedStems)
+            {
+                _nextAttempt.Clear(); // stems carry the date: old ones are never asked again
+                _hintsClearedMeanwhile = true;
+            }
+            if (_recordingHints) _hintsChanged.Add((key, _nextAttempt.GetValueOrDefault(key)));
             _nextAttempt[key] = attempt + 1;
             return relativePath;
         }
