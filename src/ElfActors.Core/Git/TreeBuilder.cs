@@ -23,7 +23,9 @@ public readonly record struct TreeItem(byte[] Name, int Mode, byte[] Id)
 public sealed class TreeBuilder(Func<string, IReadOnlyList<TreeItem>> readTree)
 {
     private readonly List<byte[]> _rented = [];
-    private Dictionary<string, TreeItem[]> _known = new(StringComparer.Ordinal);
+    // The trees built last, by id. Their entry arrays are pooled (a folder of 10,000 records is a 240 KB array per
+    // commit, a large object) and go back to the pool once the next build has read them.
+    private Dictionary<string, ArraySegment<TreeItem>> _known = new(StringComparer.Ordinal);
 
     /// <summary>Trees read from the repository because they were not the ones built last (tests watch this).</summary>
     public int TreesRead { get; private set; }
@@ -47,15 +49,16 @@ public sealed class TreeBuilder(Func<string, IReadOnlyList<TreeItem>> readTree)
             }
             folder.Files[parts[^1]] = blob;
         }
-        var known = new Dictionary<string, TreeItem[]>(StringComparer.Ordinal);
+        var known = new Dictionary<string, ArraySegment<TreeItem>>(StringComparer.Ordinal);
         var rootId = Write(root, parentTree, written, known);
+        foreach (var items in _known.Values) ArrayPool<TreeItem>.Shared.Return(items.Array!, clearArray: true);
         _known = known;
         return rootId;
     }
 
-    private string Write(Folder changes, string? existingId, List<GitObject> written, Dictionary<string, TreeItem[]> known)
+    private string Write(Folder changes, string? existingId, List<GitObject> written, Dictionary<string, ArraySegment<TreeItem>> known)
     {
-        var existing = existingId is null ? [] : Read(existingId);
+        var existing = existingId is null ? ArraySegment<TreeItem>.Empty : Read(existingId);
         var changed = new List<TreeItem>(changes.Files.Count + changes.Folders.Count);
         foreach (var (name, blob) in changes.Files) changed.Add(new TreeItem(Encoding.UTF8.GetBytes(name), TreeItem.FileMode, blob));
         foreach (var (name, folder) in changes.Folders)
@@ -76,7 +79,7 @@ public sealed class TreeBuilder(Func<string, IReadOnlyList<TreeItem>> readTree)
         return tree.Hex;
     }
 
-    private IReadOnlyList<TreeItem> Read(string id)
+    private ArraySegment<TreeItem> Read(string id)
     {
         if (_known.TryGetValue(id, out var items)) return items;
         TreesRead++;
@@ -86,12 +89,13 @@ public sealed class TreeBuilder(Func<string, IReadOnlyList<TreeItem>> readTree)
     }
 
     /// <summary>The existing entries with the changed ones put in (a changed name replaces an entry of any mode).</summary>
-    private static TreeItem[] Merge(IReadOnlyList<TreeItem> existing, List<TreeItem> changed)
+    private static ArraySegment<TreeItem> Merge(ArraySegment<TreeItem> existing, List<TreeItem> changed)
     {
         var names = new HashSet<byte[]>(changed.Select(c => c.Name), NameComparer.Instance);
         var replaced = 0;
         foreach (var item in existing) if (names.Contains(item.Name)) replaced++;
-        var result = new TreeItem[existing.Count - replaced + changed.Count]; // one allocation: a large folder's is a large object
+        var count = existing.Count - replaced + changed.Count;
+        var result = ArrayPool<TreeItem>.Shared.Rent(count);
         int next = 0, at = 0;
         foreach (var item in existing)
         {
@@ -100,7 +104,7 @@ public sealed class TreeBuilder(Func<string, IReadOnlyList<TreeItem>> readTree)
             result[at++] = item;
         }
         while (next < changed.Count) result[at++] = changed[next++];
-        return result;
+        return new ArraySegment<TreeItem>(result, 0, count);
     }
 
     /// <summary>git's order: by name bytes, a folder compared as if its name ended in '/'.</summary>
@@ -118,7 +122,7 @@ public sealed class TreeBuilder(Func<string, IReadOnlyList<TreeItem>> readTree)
     /// array each time would be a large-object allocation per commit (and a full collection every few commits).
     /// The buffers go back to the pool in <see cref="ReleaseBuffers"/>, once the batch is packed.
     /// </summary>
-    private ReadOnlyMemory<byte> Serialize(TreeItem[] items)
+    private ReadOnlyMemory<byte> Serialize(ArraySegment<TreeItem> items)
     {
         var size = 0;
         foreach (var item in items) size += ModeBytes(item.Mode).Length + 1 + item.Name.Length + 1 + item.Id.Length;
