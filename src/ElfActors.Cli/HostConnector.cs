@@ -61,6 +61,11 @@ internal static class HostConnector
             }
             await Task.Delay(100);
         }
+        // A host of another ElfActors version may name its socket differently (ADR 0011): it holds the memory but
+        // never answers here. Say who holds it rather than only that nobody answered.
+        if (HostHoldingLock(paths) is { } holder)
+            return (null, $"the host holding {paths.BasePath} (pid {holder}) did not answer on {HostAddress.PipeName(paths)} within " +
+                $"{startTimeout.TotalSeconds:0.#}s; if it is from another version of ElfActors, stop it (kill {holder}) and retry", false);
         return (null, $"no host answered for {paths.BasePath} within {startTimeout.TotalSeconds:0.#}s", false);
     }
 
