@@ -30,13 +30,19 @@ public static class SimulateCommand
             DefaultValueFactory = _ => 0,
         };
 
+        var warmUp = new Option<int>("--warm-up")
+        {
+            Description = "Records to send (at the same rate) and commit before the measured ones, so that the figures are of a running host rather than one starting. They stay in the memory; the figures leave them out.",
+            DefaultValueFactory = _ => 0,
+        }.InRange(0, 1_000_000);
+
         var command = new Command("simulate", """
             Run the seed note's scenario in one process: N concurrent recorders write failures into a memory,
             wait until every record is committed, then measure the result by reading the database, the folder
             and git history directly. Exits 0 when every record was acknowledged and is consistent.
             """)
         {
-            writers, basePath, json, timeout, rate,
+            writers, basePath, json, timeout, rate, warmUp,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -50,7 +56,8 @@ public static class SimulateCommand
             }
             var asJson = parse.GetValue(json);
             var progress = asJson || Console.IsErrorRedirected ? null : Console.Error;
-            var report = await Simulator.RunAsync(paths, parse.GetValue(writers), TimeSpan.FromSeconds(parse.GetValue(timeout)), progress, cancellation, parse.GetValue(rate));
+            var report = await Simulator.RunAsync(paths, parse.GetValue(writers), TimeSpan.FromSeconds(parse.GetValue(timeout)), progress, cancellation,
+                parse.GetValue(rate), parse.GetValue(warmUp));
             if (asJson) Console.WriteLine(JsonSerializer.Serialize(report, HostJsonContext.Default.SimulationReport));
             else Console.Write(SimulationTable.Render(report));
             return report.Consistent ? ExitCodes.Success : ExitCodes.Failure;

@@ -7,6 +7,8 @@ public sealed record SimulationReport
     public required int Writers { get; init; }
     /// <summary>Records per second offered (open loop); 0 for a burst.</summary>
     public double OfferedRate { get; init; }
+    /// <summary>Records sent and committed before the measured ones (not in any figure here).</summary>
+    public int WarmUp { get; init; }
     public required int Acknowledged { get; init; }
     public required int Rejected { get; init; }
     public required int Failed { get; init; }

@@ -13,6 +13,7 @@ public static class SimulationTable
         text.AppendLine(rule);
         text.AppendLine(Invariant($"ElfActors simulate: {r.Writers} concurrent recorders (in-process)"));
         text.AppendLine("Memory: " + r.BasePath);
+        if (r.WarmUp > 0) text.AppendLine(Invariant($"After {r.WarmUp} warm-up records (committed, not counted below)"));
         text.AppendLine(rule);
         Line(text, "Success rate", Invariant($"{r.SuccessRate:0.##}% ({r.Acknowledged}/{r.Writers} acknowledged)"));
         Line(text, "Database", Invariant($"{r.DbRows} rows"));

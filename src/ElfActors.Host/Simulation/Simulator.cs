@@ -22,8 +22,11 @@ public static class Simulator
 
     /// <param name="offeredRate">Records per second to send at, open loop (each writer at its own due time, whether or
     /// not earlier ones were answered); 0 sends all writers in the same instant, a burst.</param>
+    /// <param name="warmUp">Records sent the same way before the measured ones, and committed, so that the measure is of
+    /// a running host (compiled code, open files, trees in memory), as agents find it. They are in the memory but
+    /// not in the figures.</param>
     public static async Task<SimulationReport> RunAsync(MemoryPaths paths, int writers, TimeSpan timeout,
-        TextWriter? progress, CancellationToken cancellation, double offeredRate = 0)
+        TextWriter? progress, CancellationToken cancellation, double offeredRate = 0, int warmUp = 0)
     {
         var run = Guid.NewGuid().ToString("N")[..8];
         using var host = EmbeddedHost.Build(new ElfActorsOptions { Paths = paths });
@@ -39,6 +42,48 @@ public static class Simulator
 
         var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
         var acknowledgedCount = 0;
+        async Task<(long Sent, long Replied, RecordReply Reply)[]> SendAllAsync(int count, Func<int, RecordFailure> request)
+        {
+            var begun = Stopwatch.GetTimestamp();
+            async Task<(long Sent, long Replied, RecordReply Reply)> WriteAsync(int i)
+            {
+                var sent = Stopwatch.GetTimestamp();
+                RecordReply reply;
+                try
+                {
+                    reply = await recording.Ask<RecordReply>(request(i), timeout, cancellation);
+                }
+                catch (AskTimeoutException)
+                {
+                    reply = new Failed("no reply within the timeout");
+                }
+                if (reply is Recorded) Interlocked.Increment(ref acknowledgedCount);
+                return (Sent: sent, Replied: Stopwatch.GetTimestamp(), Reply: reply);
+            }
+            var writes = new Task<(long Sent, long Replied, RecordReply Reply)>[count];
+            for (var i = 0; i < count; i++)
+            {
+                if (offeredRate > 0)
+                {
+                    // Due times are absolute: a late timer is caught up by the next writers, not carried forward.
+                    var due = begun + (long)(i * Stopwatch.Frequency / offeredRate);
+                    var wait = Milliseconds(due - Stopwatch.GetTimestamp());
+                    if (wait >= 1) await Task.Delay(TimeSpan.FromMilliseconds(wait), cancellation);
+                }
+                writes[i] = WriteAsync(i);
+            }
+            return await Task.WhenAll(writes);
+        }
+
+        var warmUpCommitted = true;
+        if (warmUp > 0)
+        {
+            var warmed = await SendAllAsync(warmUp, i => new RecordFailure($"simulate-{run}-warm-up-{i}", WarmUpInput(run, i)));
+            warmUpCommitted = await WaitForCommitsAsync(committer, warmed.Select(o => o.Reply).OfType<Recorded>().Select(r => r.RecordId),
+                committedAt, deadline, cancellation);
+            committedAt.Clear();
+            acknowledgedCount = 0;
+        }
         using var progressCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         var progressTask = progress is null ? Task.CompletedTask
             : ReportProgressAsync(progress, writers, () => Volatile.Read(ref acknowledgedCount), () => committedAt.Count, progressCancellation.Token);
@@ -47,34 +92,7 @@ public static class Simulator
         var gcBefore = Collections();
         var pauseBefore = GC.GetTotalPauseDuration();
         var started = Stopwatch.GetTimestamp();
-        async Task<(long Sent, long Replied, RecordReply Reply)> WriteAsync(int i)
-        {
-            var sent = Stopwatch.GetTimestamp();
-            RecordReply reply;
-            try
-            {
-                reply = await recording.Ask<RecordReply>(new RecordFailure($"simulate-{run}-{i}", Input(run, i)), timeout, cancellation);
-            }
-            catch (AskTimeoutException)
-            {
-                reply = new Failed("no reply within the timeout");
-            }
-            if (reply is Recorded) Interlocked.Increment(ref acknowledgedCount);
-            return (Sent: sent, Replied: Stopwatch.GetTimestamp(), Reply: reply);
-        }
-        var writes = new Task<(long Sent, long Replied, RecordReply Reply)>[writers];
-        for (var i = 0; i < writers; i++)
-        {
-            if (offeredRate > 0)
-            {
-                // Due times are absolute: a late timer is caught up by the next writers, not carried forward.
-                var due = started + (long)(i * Stopwatch.Frequency / offeredRate);
-                var wait = Milliseconds(due - Stopwatch.GetTimestamp());
-                if (wait >= 1) await Task.Delay(TimeSpan.FromMilliseconds(wait), cancellation);
-            }
-            writes[i] = WriteAsync(i);
-        }
-        var outcomes = await Task.WhenAll(writes);
+        var outcomes = await SendAllAsync(writers, i => new RecordFailure($"simulate-{run}-{i}", Input(run, i)));
 
         var acknowledged = outcomes.Where(o => o.Reply is Recorded).ToList();
         var allCommitted = await WaitForCommitsAsync(committer, acknowledged.Select(o => ((Recorded)o.Reply).RecordId), committedAt, deadline, cancellation);
@@ -99,6 +117,7 @@ public static class Simulator
             BasePath = paths.BasePath,
             Writers = writers,
             OfferedRate = offeredRate,
+            WarmUp = warmUp,
             Acknowledged = acknowledged.Count,
             Rejected = outcomes.Count(o => o.Reply is Rejected),
             Failed = outcomes.Count(o => o.Reply is Failed),
@@ -118,7 +137,7 @@ public static class Simulator
             CommitP99Ms = Percentile(commitLatencies, 0.99),
             WallSeconds = Math.Round(wall, 3),
             RecordsPerSecond = Math.Round(audit.InExactlyOneCommit / wall, 1),
-            AllCommittedInTime = allCommitted,
+            AllCommittedInTime = allCommitted && warmUpCommitted,
             GcCollections = gcDuring,
             GcPauseMs = Math.Round(pauseDuring.TotalMilliseconds, 1),
             Errors = outcomes.Select(o => o.Reply).Where(r => r is not Recorded)
@@ -134,6 +153,13 @@ public static class Simulator
         Severity: Severities[i % Severities.Length],
         Tags: $"simulate,run-{run}",
         Summary: $"Writer {i} recorded this failure while {i} others may have been writing.\nSecond line of the summary.");
+
+    private static FailureInput WarmUpInput(string run, int i) => new(
+        Title: $"Warm-up failure {i} of run {run}",
+        Domain: "simulation",
+        Severity: Severities[i % Severities.Length],
+        Tags: $"simulate,run-{run},warm-up",
+        Summary: "Sent before the measured records, so that they meet a running host.");
 
     private static async Task<bool> WaitForCommitsAsync(IActorRef committer, IEnumerable<long> ids,
         ConcurrentDictionary<long, long> committedAt, long deadline, CancellationToken cancellation)

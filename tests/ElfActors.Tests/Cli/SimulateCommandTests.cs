@@ -38,6 +38,33 @@ public sealed class SimulateCommandTests
     }
 
     [Fact]
+    public void Warm_up_records_are_committed_before_the_measured_ones_and_left_out_of_the_figures()
+    {
+        using var memory = new TempMemory();
+
+        var (code, stdout, stderr) = Elf("simulate", "--writers", "30", "--warm-up", "20", "--rate", "200", "--base", memory.BasePath, "--json");
+
+        Assert.True(code == 0, stderr);
+        using var json = JsonDocument.Parse(stdout);
+        var report = json.RootElement;
+        Assert.Equal(20, report.GetProperty("warmUp").GetInt32());
+        Assert.Equal(30, report.GetProperty("acknowledged").GetInt32());
+        Assert.Equal(30, report.GetProperty("recordsInGit").GetInt32());
+        Assert.True(report.GetProperty("consistent").GetBoolean());
+
+        // The memory holds both, each committed once; every warm-up record was committed before the first measured one.
+        Assert.Equal(20, Tools.SqliteScalar(memory.DatabasePath, "SELECT COUNT(*) FROM learnings WHERE title LIKE 'Warm-up failure %'"));
+        Assert.Equal(50, Tools.SqliteScalar(memory.DatabasePath, "SELECT COUNT(*) FROM learnings"));
+        var log = GitHistory.Log(memory.BasePath);
+        var trailers = log.SelectMany(c => c.RecordTrailers).ToList();
+        Assert.Equal(50, trailers.Distinct().Count());
+        Assert.Equal(50, trailers.Count);
+        var warmUpIds = Tools.Sqlite(memory.DatabasePath, "SELECT id FROM learnings WHERE title LIKE 'Warm-up failure %'").Select(r => long.Parse(r[0])).ToHashSet();
+        Assert.DoesNotContain(log, c => c.RecordTrailers.Any(warmUpIds.Contains) && c.RecordTrailers.Any(id => !warmUpIds.Contains(id)));
+        Assert.Empty(GitHistory.Status(memory.BasePath));
+    }
+
+    [Fact]
     public void Simulate_without_a_base_uses_a_fresh_temp_folder_and_prints_the_table()
     {
         var (code, stdout, stderr) = Elf("simulate", "--writers", "5");
