@@ -20,7 +20,22 @@ public static partial class GitCli
     private static partial Regex StaleRefMessage();
 
     /// <param name="background">Housekeeping that must not slow the commits down: git runs at the lowest CPU priority.</param>
-    public static string Run(string workingDirectory, IReadOnlyList<string> arguments, string? standardInput = null, bool background = false)
+    public static string Run(string workingDirectory, IReadOnlyList<string> arguments, string? standardInput = null, bool background = false) =>
+        Run(workingDirectory, arguments, standardInput is null ? null : input => input.Write(standardInput), background);
+
+    /// <summary>Runs git with each of <paramref name="paths"/> on its stdin, NUL-terminated (for <c>-z --stdin</c>), written one by one:
+    /// a batch's paths joined into one string would be a large object per commit.</summary>
+    public static string RunWithPaths(string workingDirectory, IReadOnlyList<string> arguments, IEnumerable<string> paths) =>
+        Run(workingDirectory, arguments, input =>
+        {
+            foreach (var path in paths)
+            {
+                input.Write(path);
+                input.Write('\0');
+            }
+        }, background: false);
+
+    private static string Run(string workingDirectory, IReadOnlyList<string> arguments, Action<TextWriter>? standardInput, bool background)
     {
         var start = new ProcessStartInfo(Executable)
         {
@@ -57,7 +72,7 @@ public static partial class GitCli
             var stdoutTask = process.StandardOutput.ReadToEndAsync();
             if (standardInput is not null)
             {
-                process.StandardInput.Write(standardInput);
+                standardInput(process.StandardInput);
                 process.StandardInput.Close();
             }
             process.WaitForExit();
