@@ -105,7 +105,17 @@ internal static class HostConnector
         try
         {
             foreach (var descriptor in Directory.EnumerateFiles($"/proc/{pid}/fd"))
-                if (new FileInfo(descriptor).LinkTarget == path) return true;
+            {
+                // A descriptor closed while the list is read (a busy host opens and closes many) is skipped, not
+                // taken to mean the lock is not held: that started a second host beside a busy one.
+                try
+                {
+                    if (new FileInfo(descriptor).LinkTarget == path) return true;
+                }
+                catch (IOException)
+                {
+                }
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -51,13 +51,15 @@ public sealed class HostClient : IAsyncDisposable
     private static HostClient? TryConnectSocket(string path, TimeSpan timeout, CancellationToken cancellation)
     {
         var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
+        var busyDeadline = Stopwatch.GetTimestamp() + (long)(BusyHostPatience.TotalSeconds * Stopwatch.Frequency);
         while (true)
         {
             cancellation.ThrowIfCancellationRequested();
             var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            var busy = false;
             try
             {
-                // A connect to a full accept queue blocks for the send timeout.
+                // A connect to a full accept queue blocks for the send timeout, then fails with EAGAIN.
                 socket.SendTimeout = Math.Max(1, (int)Math.Min(timeout.TotalMilliseconds, int.MaxValue));
                 socket.Connect(new UnixDomainSocketEndPoint(path));
                 if (!ServedByThisUser(socket))
@@ -67,14 +69,21 @@ public sealed class HostClient : IAsyncDisposable
                 }
                 return new HostClient(new NetworkStream(socket, ownsSocket: true), socket);
             }
-            catch (SocketException)
+            catch (SocketException e)
             {
                 socket.Dispose();
+                // A full accept queue means a host is listening and busy: keep waiting for it, as the named-pipe
+                // client's blocking connect does, rather than take it for no host and go and start another.
+                busy = e.SocketErrorCode is SocketError.WouldBlock or SocketError.TimedOut or SocketError.TryAgain;
             }
-            if (Stopwatch.GetTimestamp() >= deadline) return null;
+            var now = Stopwatch.GetTimestamp();
+            if (now >= (busy ? busyDeadline : deadline)) return null;
             Thread.Sleep(RetryPause);
         }
     }
+
+    /// <summary>How long a client waits for a host whose accept queue is full before it gives up on it.</summary>
+    private static readonly TimeSpan BusyHostPatience = TimeSpan.FromSeconds(60);
 
     /// <summary>Whether the process at the other end runs as this process's effective user (SO_PEERCRED).</summary>
     private static bool ServedByThisUser(Socket socket)

@@ -79,7 +79,48 @@ public sealed class HostClientTests
         await serve;
     }
 
-    private static StandInHost Listen(MemoryPaths paths) => new(HostAddress.PipeName(paths));
+    [Fact]
+    public async Task A_host_whose_accept_queue_is_full_is_waited_for_not_taken_for_no_host()
+    {
+        using var memory = new TempMemory();
+        using var listener = Listen(memory.Paths, backlog: 1);
+        // Fill the queue: non-blocking connects succeed until the kernel refuses one with EAGAIN.
+        var queued = new List<Socket>();
+        try
+        {
+            while (queued.Count < 64)
+            {
+                var filler = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified) { Blocking = false };
+                try
+                {
+                    filler.Connect(new UnixDomainSocketEndPoint(HostAddress.PipeName(memory.Paths)));
+                    queued.Add(filler);
+                }
+                catch (SocketException)
+                {
+                    filler.Dispose();
+                    break;
+                }
+            }
+            Assert.InRange(queued.Count, 1, 63);
+
+            // The probe timeout passes while the queue is full; the host then accepts, and the client gets in.
+            var connecting = Task.Run(() => HostClient.TryConnectAsync(memory.Paths, TimeSpan.FromMilliseconds(200)));
+            await Task.Delay(700);
+            Assert.False(connecting.IsCompleted, "the client gave up on a busy host");
+            var accepted = new List<Socket>();
+            for (var i = 0; i <= queued.Count; i++) accepted.Add(await listener.AcceptAsync());
+            await using var client = await connecting.WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.NotNull(client);
+            foreach (var socket in accepted) socket.Dispose();
+        }
+        finally
+        {
+            foreach (var socket in queued) socket.Dispose();
+        }
+    }
+
+    private static StandInHost Listen(MemoryPaths paths, int backlog = 8) => new(HostAddress.PipeName(paths), backlog);
 
     /// <summary>A socket at the memory's pipe path, removed afterwards.</summary>
     private sealed class StandInHost : IDisposable
@@ -87,12 +128,12 @@ public sealed class HostClientTests
         private readonly string _path;
         private readonly Socket _socket = new(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
 
-        public StandInHost(string path)
+        public StandInHost(string path, int backlog)
         {
             _path = path;
             File.Delete(path);
             _socket.Bind(new UnixDomainSocketEndPoint(path));
-            _socket.Listen(8);
+            _socket.Listen(backlog);
         }
 
         public Task<Socket> AcceptAsync() => _socket.AcceptAsync();
