@@ -13,6 +13,9 @@ public sealed class SqliteContentionTests
     {
         var start = new ProcessStartInfo("sqlite3", [memory.DatabasePath]) { RedirectStandardInput = true, UseShellExecute = false };
         var process = Process.Start(start)!;
+        // A busy timeout for taking the lock: a probe of WaitUntilLockedAsync (or the host's own start-up writes) may
+        // hold it for a moment, and without one BEGIN IMMEDIATE fails at once and the sleep below holds nothing.
+        process.StandardInput.WriteLine(".timeout 10000");
         process.StandardInput.WriteLine("BEGIN IMMEDIATE;");
         process.StandardInput.WriteLine("INSERT INTO elf_migrations(version, name, applied_at) VALUES (999, 'held by a test', 'now');");
         process.StandardInput.WriteLine($".shell sleep {seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
