@@ -1,6 +1,5 @@
 using Akka.Actor;
 using ElfActors.Core;
-using ElfActors.Core.Files;
 using ElfActors.Core.Records;
 using ElfActors.Core.Storage;
 using static ElfActors.Actors.IndexWriterProtocol;
@@ -10,7 +9,7 @@ namespace ElfActors.Actors;
 
 /// <summary>
 /// Records one architecture decision, then stops: validate → row and outbox entry (the file's text, headed
-/// with the row's id) in one transaction → file in place (temp, flush, rename) → reply → ring the committer.
+/// with the row's id) in one transaction → file written at its reserved name → reply → ring the committer.
 /// A file that cannot be placed takes its row back before the answer.
 /// </summary>
 public sealed class DecisionRecorderActor : ReceiveActor
@@ -63,14 +62,9 @@ public sealed class DecisionRecorderActor : ReceiveActor
             switch (reply.Outcome)
             {
                 case InsertOutcome.Inserted inserted:
-                    try
+                    // Rendered by the index writer (it is headed with the row's id): written at its reserved name, as failures are.
+                    if (RecordFiles.Create(_paths, _settings.FsyncFiles, inserted, inserted.Content!) is { } reason)
                     {
-                        // Rendered by the index writer (it is headed with the row's id): written at its reserved name, as failures are.
-                        AtomicFile.CreateRecord(_paths.Absolute(inserted.RelativePath), inserted.Content!, _settings.FsyncFiles);
-                    }
-                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                    {
-                        var reason = $"cannot place {inserted.RelativePath}: {e.Message}";
                         _indexWriter.Tell(new DeleteRecords(OutboxTables.Decisions, [inserted.RecordId]));
                         Become(() =>
                         {
@@ -82,13 +76,9 @@ public sealed class DecisionRecorderActor : ReceiveActor
                     Succeed(new Recorded(inserted.RecordId, inserted.RelativePath, Duplicate: false));
                     break;
                 case InsertOutcome.Duplicate duplicate:
-                    try
+                    if (RecordFiles.RestoreIfLost(_paths, _settings.FsyncFiles, duplicate) is { } cannotRestore)
                     {
-                        AtomicFile.WriteIfAbsent(_paths.Absolute(duplicate.RelativePath), duplicate.Content, _settings.FsyncFiles);
-                    }
-                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                    {
-                        Finish(new Failed($"cannot place {duplicate.RelativePath}: {e.Message}"));
+                        Finish(new Failed(cannotRestore));
                         return;
                     }
                     Succeed(new Recorded(duplicate.RecordId, duplicate.RelativePath, Duplicate: true));

@@ -1,7 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
 using ElfActors.Core;
-using ElfActors.Core.Files;
 using ElfActors.Core.Markdown;
 using ElfActors.Core.Records;
 using ElfActors.Core.Storage;
@@ -89,14 +88,10 @@ public sealed class FailureRecorderActor : UntypedActor
         switch (reply.Outcome)
         {
             case InsertOutcome.Inserted inserted:
-                try
-                {
-                    AtomicFile.CreateRecord(_paths.Absolute(inserted.RelativePath), _content, _settings.FsyncFiles);
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                if (RecordFiles.Create(_paths, _settings.FsyncFiles, inserted, _content) is { } cannotPlace)
                 {
                     // The row is stored but the file cannot be: take the row back before answering.
-                    _undoReason = $"cannot place {inserted.RelativePath}: {e.Message}";
+                    _undoReason = cannotPlace;
                     _indexWriter.Tell(new DeleteRecord(inserted.RecordId));
                     _stage = Stage.AwaitingUndo;
                     return;
@@ -105,14 +100,10 @@ public sealed class FailureRecorderActor : UntypedActor
                 break;
 
             case InsertOutcome.Duplicate duplicate:
-                try
+                // A retry: the first record answers. Its file is put back if a crash lost it.
+                if (RecordFiles.RestoreIfLost(_paths, _settings.FsyncFiles, duplicate) is { } cannotRestore)
                 {
-                    // A retry: the first record answers. Put its file back if a crash lost it.
-                    AtomicFile.WriteIfAbsent(_paths.Absolute(duplicate.RelativePath), duplicate.Content, _settings.FsyncFiles);
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    Finish(new Failed($"cannot place {duplicate.RelativePath}: {e.Message}"));
+                    Finish(new Failed(cannotRestore));
                     return;
                 }
                 Succeed(duplicate.RecordId, duplicate.RelativePath, duplicate: true);
@@ -135,37 +126,24 @@ public sealed class FailureRecorderActor : UntypedActor
 
     private void InsertedLate(InsertReply reply)
     {
-        var placedPath = reply.Outcome switch
+        switch (reply.Outcome)
         {
-            InsertOutcome.Inserted inserted => TryPlace(inserted.RelativePath, () => AtomicFile.CreateRecord(_paths.Absolute(inserted.RelativePath), _content, _settings.FsyncFiles)),
-            InsertOutcome.Duplicate duplicate => TryPlace(duplicate.RelativePath, () => AtomicFile.WriteIfAbsent(_paths.Absolute(duplicate.RelativePath), duplicate.Content, _settings.FsyncFiles)),
-            _ => null,
-        };
-        if (placedPath is not null) _committer.Tell(new CommitterProtocol.CommitRequested(RecordIdOf(reply.Outcome)));
+            case InsertOutcome.Inserted inserted:
+                PlacedLate(inserted.RecordId, RecordFiles.Create(_paths, _settings.FsyncFiles, inserted, _content));
+                break;
+            case InsertOutcome.Duplicate duplicate:
+                PlacedLate(duplicate.RecordId, RecordFiles.RestoreIfLost(_paths, _settings.FsyncFiles, duplicate));
+                break;
+        }
         Context.Stop(Self);
     }
 
-    private string? TryPlace(string relativePath, Action place)
+    private void PlacedLate(long recordId, string? cannotPlace)
     {
-        try
-        {
-            place();
-            return relativePath;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Left to the committer, which writes a missing file from the outbox after the orphan grace.
-            Context.GetLogger().Warning("Could not place late record file {0}: {1}", relativePath, e.Message);
-            return null;
-        }
+        if (cannotPlace is null) _committer.Tell(new CommitterProtocol.CommitRequested(recordId));
+        // Left to the committer, which writes a missing file from the outbox after the orphan grace.
+        else Context.GetLogger().Warning("Could not place a late record's file: {0}", cannotPlace);
     }
-
-    private static long RecordIdOf(InsertOutcome outcome) => outcome switch
-    {
-        InsertOutcome.Inserted inserted => inserted.RecordId,
-        InsertOutcome.Duplicate duplicate => duplicate.RecordId,
-        _ => throw new ArgumentOutOfRangeException(nameof(outcome)),
-    };
 
     private void Succeed(long recordId, string relativePath, bool duplicate)
     {
