@@ -60,7 +60,7 @@ public sealed class HostClient : IAsyncDisposable
             try
             {
                 // A connect to a full accept queue blocks for the send timeout, then fails with EAGAIN.
-                socket.SendTimeout = Math.Max(1, (int)Math.Min(timeout.TotalMilliseconds, int.MaxValue));
+                socket.SendTimeout = SocketTimeout(timeout);
                 socket.Connect(new UnixDomainSocketEndPoint(path));
                 if (!ServedByThisUser(socket))
                 {
@@ -120,9 +120,7 @@ public sealed class HostClient : IAsyncDisposable
     /// <summary>The round trip on the socket, on this thread. A timeout surfaces as <see cref="OperationCanceledException"/>, as on the async path.</summary>
     private WireResponse Send(WireRequest request, TimeSpan timeout)
     {
-        var milliseconds = Math.Max(1, (int)Math.Min(timeout.TotalMilliseconds, int.MaxValue));
-        _socket!.SendTimeout = milliseconds;
-        _socket.ReceiveTimeout = milliseconds;
+        _socket!.SendTimeout = _socket.ReceiveTimeout = SocketTimeout(timeout);
         try
         {
             FrameCodec.Write(_stream, FrameCodec.Encode(request));
@@ -135,6 +133,9 @@ public sealed class HostClient : IAsyncDisposable
             throw new OperationCanceledException("the host did not answer in time", e);
         }
     }
+
+    /// <summary>A socket timeout in milliseconds: at least 1 (0 would mean none), at most what an int holds.</summary>
+    private static int SocketTimeout(TimeSpan timeout) => Math.Max(1, (int)Math.Min(timeout.TotalMilliseconds, int.MaxValue));
 
     public ValueTask DisposeAsync() => _stream.DisposeAsync();
 }

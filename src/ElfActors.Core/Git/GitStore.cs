@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using LibGit2Sharp;
@@ -114,7 +115,7 @@ public sealed class GitStore : IGitStore
             finally
             {
                 _trees.ReleaseBuffers();
-                System.Buffers.ArrayPool<byte>.Shared.Return(commitBuffer);
+                ArrayPool<byte>.Shared.Return(commitBuffer);
             }
             unpacked.Clear();
 
@@ -169,7 +170,7 @@ public sealed class GitStore : IGitStore
         text.Append("committer ").Append(person).Append('\n');
         text.Append('\n');
         var header = text.ToString();
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(header.Length + message.Length));
+        var buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(header.Length + message.Length));
         length = Encoding.UTF8.GetBytes(header, buffer);
         length += Encoding.UTF8.GetBytes(message, buffer.AsSpan(length));
         return buffer;

@@ -27,10 +27,8 @@ public sealed class HostClientTests
     {
         using var memory = new TempMemory();
         using var listener = Listen(memory.Paths);
-        var accepted = listener.AcceptAsync();
-        await using var client = await HostClient.TryConnectAsync(memory.Paths, TimeSpan.FromSeconds(5));
-        Assert.NotNull(client);
-        using var connection = await accepted;
+        var (client, connection) = await listener.ConnectClientAsync(memory.Paths);
+        await using var _ = client;
 
         var clock = Stopwatch.StartNew();
         // On a thread of its own: a client that ignored its timeout would block this one for good.
@@ -48,10 +46,9 @@ public sealed class HostClientTests
     {
         using var memory = new TempMemory();
         using var listener = Listen(memory.Paths);
-        var accepted = listener.AcceptAsync();
-        await using var client = await HostClient.TryConnectAsync(memory.Paths, TimeSpan.FromSeconds(5));
-        Assert.NotNull(client);
-        (await accepted).Dispose();
+        var (client, connection) = await listener.ConnectClientAsync(memory.Paths);
+        await using var _ = client;
+        connection.Dispose();
 
         // Whether the write already fails (broken pipe) or the read finds the end of the stream, it is an IOException.
         var clock = Stopwatch.StartNew();
@@ -127,6 +124,7 @@ public sealed class HostClientTests
     {
         private readonly string _path;
         private readonly Socket _socket = new(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        private readonly List<Socket> _accepted = [];
 
         public StandInHost(string path, int backlog)
         {
@@ -138,8 +136,20 @@ public sealed class HostClientTests
 
         public Task<Socket> AcceptAsync() => _socket.AcceptAsync();
 
+        /// <summary>A client connected through <see cref="HostClient"/>, and this side's end of it (disposed with this stand-in).</summary>
+        public async Task<(HostClient Client, Socket Connection)> ConnectClientAsync(MemoryPaths paths)
+        {
+            var accepted = AcceptAsync();
+            var client = await HostClient.TryConnectAsync(paths, TimeSpan.FromSeconds(5));
+            Assert.NotNull(client);
+            var connection = await accepted;
+            _accepted.Add(connection);
+            return (client, connection);
+        }
+
         public void Dispose()
         {
+            foreach (var connection in _accepted) connection.Dispose();
             _socket.Dispose();
             File.Delete(_path);
         }
