@@ -148,18 +148,18 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
         // A heuristic shares its domain's file: it is in place once its entry's text is in that file.
         var orphanCutoff = _clock.GetUtcNow() - _settings.OrphanGrace;
         var sharedFiles = new Dictionary<string, string?>(StringComparer.Ordinal);
-        var contents = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        var contents = new Dictionary<string, StagedFile>(StringComparer.Ordinal);
         bool InPlace(OutboxEntry entry)
         {
             var path = _paths.Absolute(entry.RelativePath);
             if (!entry.SharesFile)
             {
                 if (!File.Exists(path)) return false;
-                var bytes = File.ReadAllBytes(path);
+                var staged = StagedFile.Read(entry.RelativePath, path);
                 var complete = (entry.RowTable == OutboxTables.Learnings && _rung.Contains(entry.RecordId))
                     || entry.EnqueuedAt < orphanCutoff
-                    || HoldsExactly(bytes, entry.Content);
-                if (complete) contents[entry.RelativePath] = bytes;
+                    || HoldsExactly(staged.Content, entry.Content);
+                if (complete) contents[entry.RelativePath] = staged;
                 return complete;
             }
             if (!sharedFiles.TryGetValue(path, out var text))
@@ -186,7 +186,7 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
         try
         {
             var files = ready.Select(p => p.RelativePath).Distinct(StringComparer.Ordinal)
-                .Select(path => (path, contents.TryGetValue(path, out var bytes) ? bytes : File.ReadAllBytes(_paths.Absolute(path)))).ToList();
+                .Select(path => contents.TryGetValue(path, out var staged) ? staged : StagedFile.Read(path, _paths.Absolute(path))).ToList();
             commitId = Git().CommitFiles(files, Core.Git.CommitMessage.For(ready));
         }
         catch (GitLockHeldException e)

@@ -21,6 +21,7 @@ public sealed class GitStore : IGitStore
     private readonly MemoryPaths _paths;
     private readonly string _objectsDirectory;
     private readonly TreeBuilder _trees;
+    private readonly IndexAppender _indexAppender;
     private (string Commit, string Tree)? _lastCommit;
     private Task? _packMerge;
 
@@ -31,6 +32,7 @@ public sealed class GitStore : IGitStore
         _repository = new Repository(paths.BasePath);
         _objectsDirectory = ObjectsDirectory(_repository.Info.Path);
         _trees = new TreeBuilder(ReadTree);
+        _indexAppender = new IndexAppender(_repository.Info.Path, paths.BasePath);
         // Split a large index now, at start, rather than in the first batch's commit (8.8 MB rewritten at
         // 100,000 files: seconds on a busy machine, paid by every record of that batch).
         if (SplitLargeIndex().Length > 0)
@@ -87,9 +89,9 @@ public sealed class GitStore : IGitStore
     }
 
     public string CommitFiles(IReadOnlyList<string> relativePaths, string message) =>
-        CommitFiles(relativePaths.Select(p => (p, File.ReadAllBytes(_paths.Absolute(p)))).ToList(), message);
+        CommitFiles(relativePaths.Select(p => StagedFile.Read(p, _paths.Absolute(p))).ToList(), message);
 
-    public string CommitFiles(IReadOnlyList<(string Path, byte[] Content)> contents, string message)
+    public string CommitFiles(IReadOnlyList<StagedFile> contents, string message)
     {
         if (contents.Count == 0) throw new ArgumentException("Nothing to commit.", nameof(contents));
         contents = contents.DistinctBy(f => f.Path, StringComparer.Ordinal).ToList(); // heuristics of one domain share a file
@@ -121,8 +123,7 @@ public sealed class GitStore : IGitStore
 
             // Index first: if a person commits between the two steps, their commit includes our files
             // instead of recording them as deleted.
-            if (attempt == 1)
-                GitCli.RunWithPaths(_paths.BasePath, [.. SplitLargeIndex(), "update-index", "--add", "-z", "--stdin"], relativePaths);
+            if (attempt == 1) UpdateIndex(contents, blobs);
             BeforeBranchMove?.Invoke();
             try
             {
@@ -136,6 +137,57 @@ public sealed class GitStore : IGitStore
                 // Someone committed in between: their commit stays, ours is rebuilt on top of it.
             }
         }
+    }
+
+    /// <summary>
+    /// Adds the batch's files to the index: in-process when only new paths are added to a plain index (see
+    /// <see cref="IndexAppender"/>), otherwise by `git update-index`, which also hashes what filters convert.
+    /// </summary>
+    private void UpdateIndex(IReadOnlyList<StagedFile> files, IReadOnlyList<GitObject> blobs)
+    {
+        string? byGit = null;
+        if (files.Any(f => f.Stat is null)) byGit = "no stat data";
+        else if (GitConvertsContent(files)) byGit = "attributes or core.autocrlf may convert the files";
+        else
+        {
+            _indexAppender.SplitThreshold = SplitIndexThreshold;
+            _indexAppender.SplitIndexSetting = _repository.Config.Get<bool>("core.splitIndex")?.Value;
+            _indexAppender.MaxPercentChange = _repository.Config.Get<int>("splitIndex.maxPercentChange")?.Value is >= 0 and <= 100 and var percent ? percent : 20;
+            byGit = _indexAppender.TryAdd(files.Select((f, i) => new IndexAddition(f.Path, blobs[i].Id, f.Stat!.Value)).ToList());
+        }
+        if (byGit is null)
+        {
+            IndexUpdatesInProcess++;
+            return;
+        }
+        LastIndexUpdateByGit = byGit;
+        GitCli.RunWithPaths(_paths.BasePath, [.. SplitLargeIndex(), "update-index", "--add", "-z", "--stdin"], files.Select(f => f.Path));
+    }
+
+    /// <summary>Index updates made in-process; and why git made the last one it made.</summary>
+    internal int IndexUpdatesInProcess { get; private set; }
+
+    internal string? LastIndexUpdateByGit { get; private set; }
+
+    /// <summary>
+    /// Whether git might store something other than the bytes on disk (line endings, clean filters): any
+    /// attributes file that could apply, or core.autocrlf. Then git computes the index entries itself.
+    /// </summary>
+    private bool GitConvertsContent(IReadOnlyList<StagedFile> files)
+    {
+        var autocrlf = _repository.Config.Get<string>("core.autocrlf")?.Value;
+        if (autocrlf is not null && !autocrlf.Equals("false", StringComparison.OrdinalIgnoreCase)) return true;
+        if (File.Exists(Path.Combine(Path.GetDirectoryName(_objectsDirectory)!, "info", "attributes"))) return true;
+        var global = _repository.Config.Get<string>("core.attributesFile")?.Value;
+        var home = Environment.GetEnvironmentVariable("HOME");
+        var xdg = Environment.GetEnvironmentVariable("XDG_CONFIG_HOME") is { Length: > 0 } x ? x : home is null ? null : Path.Combine(home, ".config");
+        if (global is not null ? File.Exists(global.StartsWith("~/", StringComparison.Ordinal) && home is not null ? Path.Combine(home, global[2..]) : global)
+            : xdg is not null && File.Exists(Path.Combine(xdg, "git", "attributes"))) return true;
+        var folders = new HashSet<string>(StringComparer.Ordinal) { string.Empty };
+        foreach (var file in files)
+            for (var slash = file.Path.IndexOf('/'); slash > 0; slash = file.Path.IndexOf('/', slash + 1))
+                folders.Add(file.Path[..slash]);
+        return folders.Any(folder => File.Exists(Path.Combine(_paths.BasePath, folder, ".gitattributes")));
     }
 
     /// <summary>The root tree of a commit: remembered for our own last commit, read for anyone else's.</summary>

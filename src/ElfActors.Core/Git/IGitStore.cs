@@ -13,7 +13,7 @@ public interface IGitStore : IDisposable
     /// Like <see cref="CommitFiles(IReadOnlyList{string}, string)"/>, with each file's content as the caller
     /// already read it (the committer reads every file to see that it is complete). The default reads them again.
     /// </summary>
-    string CommitFiles(IReadOnlyList<(string Path, byte[] Content)> files, string message) =>
+    string CommitFiles(IReadOnlyList<StagedFile> files, string message) =>
         CommitFiles(files.Select(f => f.Path).ToList(), message);
 
     /// <summary>
@@ -28,6 +28,20 @@ public interface IGitStore : IDisposable
     /// </summary>
     IReadOnlyDictionary<string, string> FindTrailerCommits(DateTimeOffset since) =>
         FindRecordCommits(since).ToDictionary(p => p.Key.ToString(System.Globalization.CultureInfo.InvariantCulture), p => p.Value);
+}
+
+/// <summary>
+/// A file to commit as its caller read it: the bytes, and the file's stat taken before they were read (null when
+/// none could be taken), which lets the index entry be written without git reading the file again.
+/// </summary>
+public readonly record struct StagedFile(string Path, byte[] Content, FileStat? Stat)
+{
+    /// <summary>Stat, then read: a change after the stat shows in the stat, so the entry can never hide it.</summary>
+    public static StagedFile Read(string relativePath, string absolutePath)
+    {
+        var stat = FileStat.Of(absolutePath);
+        return new StagedFile(relativePath, File.ReadAllBytes(absolutePath), stat);
+    }
 }
 
 /// <summary>Creates the committer's git store; replaced in tests to inject faults.</summary>

@@ -1,0 +1,339 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace ElfActors.Core.Git;
+
+/// <summary>A file to add to git's index: its path in the repository, the blob committed for it, its stat before it was read.</summary>
+public readonly record struct IndexAddition(string Path, byte[] BlobId, FileStat Stat);
+
+/// <summary>
+/// Adds new paths to git's index in-process, for the common case only, and says when git must do it instead.
+/// <para>
+/// `git update-index` reads the whole index to add one entry. With 100,000 tracked files that is a 9 MB shared
+/// index read, checksummed and merged per commit: 25 ms on an idle machine, 50–60 ms beside a load, half of a
+/// commit (docs/adr/0012). The shared index of a split index never changes once written (its name is its hash), so
+/// its paths are read once; each commit then rewrites only the small split part, as git would.
+/// </para>
+/// <para>
+/// It follows git's protocol: <c>index.lock</c> is created exclusively before the index is read and renamed over
+/// it; entries another writer left "racily clean" (modified in the second the index was last written) are checked
+/// against the file's content and smudged if it changed, as git does on every write. Anything it does not handle —
+/// a path already in the index, a directory/file clash, index version 4, extensions it does not know (untracked
+/// cache, fsmonitor, sparse index), a split index due to be re-split, a checksum that does not match — is left to
+/// git: <see cref="TryAdd"/> returns why, and leaves nothing behind.
+/// </para>
+/// </summary>
+internal sealed class IndexAppender(string gitDirectory, string workTree)
+{
+    private const int HashLength = 20;
+    private const int EntryHeaderLength = 62;
+    private const int MaxNameLength = 0xFFF;
+    private SharedIndex? _shared;
+
+    /// <summary>Percent of entries outside the shared index past which git writes a new shared index (splitIndex.maxPercentChange).</summary>
+    public int MaxPercentChange { get; set; } = 20;
+
+    /// <summary>A whole (not split) index above this size is left to git, which splits it.</summary>
+    public long SplitThreshold { get; set; } = 4L << 20;
+
+    /// <summary>How git has its index set up to be split: core.splitIndex, unset (null) unless a person set it.</summary>
+    public bool? SplitIndexSetting { get; set; }
+
+    private string IndexPath => Path.Combine(gitDirectory, "index");
+
+    /// <summary>
+    /// Adds the entries, or returns why git must: then the index is untouched. Throws <see cref="GitLockHeldException"/>
+    /// when another process holds the index lock.
+    /// </summary>
+    public string? TryAdd(IReadOnlyList<IndexAddition> additions)
+    {
+        if (additions.Count == 0) return null;
+        var added = new List<(byte[] Name, IndexAddition Addition)>(additions.Count);
+        foreach (var addition in additions)
+        {
+            var name = Encoding.UTF8.GetBytes(addition.Path);
+            if (!IsPlainPath(addition.Path) || name.Length >= MaxNameLength) return $"unusual path {addition.Path}";
+            added.Add((name, addition));
+        }
+        added.Sort((a, b) => CompareNames(a.Name, b.Name));
+        for (var i = 1; i < added.Count; i++)
+            if (CompareNames(added[i - 1].Name, added[i].Name) == 0) return $"{added[i].Addition.Path} twice";
+
+        var lockPath = IndexPath + ".lock";
+        FileStream lockFile;
+        try
+        {
+            lockFile = new FileStream(lockPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None);
+        }
+        catch (IOException) when (File.Exists(lockPath))
+        {
+            throw new GitLockHeldException($"index update: {lockPath} is held by another process", lockPath);
+        }
+
+        var renamed = false;
+        try
+        {
+            using (lockFile)
+            {
+                var reason = Rewrite(added, lockFile);
+                if (reason is not null) return reason;
+            }
+            File.Move(lockPath, IndexPath, overwrite: true);
+            renamed = true;
+            return null;
+        }
+        catch (IOException e)
+        {
+            throw new GitStoreException($"could not update the index: {e.Message}", e);
+        }
+        finally
+        {
+            if (!renamed) TryDelete(lockPath);
+        }
+    }
+
+    /// <summary>Reads the index (under its lock), writes it with the additions into <paramref name="output"/>, or returns why not.</summary>
+    private string? Rewrite(List<(byte[] Name, IndexAddition Addition)> added, Stream output)
+    {
+        var index = new FileInfo(IndexPath);
+        if (!index.Exists) return "no index yet";
+        var length = checked((int)index.Length);
+        var data = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            using (var input = new FileStream(IndexPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.None))
+                input.ReadExactly(data, 0, length);
+            var parsed = IndexFile.Parse(data.AsSpan(0, length), out var problem);
+            if (parsed is null) return problem;
+            // Racily clean: modified in (or after) the second the index was written, so stat cannot tell later changes.
+            var racyFrom = (uint)new DateTimeOffset(index.LastWriteTimeUtc).ToUnixTimeSeconds();
+
+            SharedIndex? shared = null;
+            if (parsed.SharedIndexId is { } sharedId)
+            {
+                if (SplitIndexSetting == false) return "core.splitIndex is false: git unsplits the index";
+                shared = LoadShared(sharedId, out problem);
+                if (shared is null) return problem;
+                if (shared.NewestMtime >= racyFrom) return "racily clean entries in the shared index";
+                var notShared = parsed.Entries.Count(e => e.NameLength > 0) + added.Count;
+                if (MaxPercentChange == 0 || (MaxPercentChange < 100 && (long)notShared * 100 > (long)MaxPercentChange * shared.Count))
+                    return "the split index is due to be re-split";
+            }
+            else if (SplitIndexSetting == true || length > SplitThreshold)
+            {
+                return "the index is due to be split";
+            }
+
+            foreach (var (name, addition) in added)
+            {
+                if (parsed.Clashes(data, name) || shared?.Clashes(name) == true) return $"{addition.Path} is in the index already, or clashes with a path there";
+            }
+
+            // Entries carried over: smudge the racy ones whose file changed (git's ce_smudge_racily_clean_entry).
+            var smudged = new HashSet<int>();
+            for (var i = 0; i < parsed.Entries.Count; i++)
+            {
+                var entry = parsed.Entries[i];
+                if (entry.MtimeSeconds(data) < racyFrom) continue;
+                if (entry.NameLength == 0) return "a racily clean replaced entry (git smudges it)";
+                if (entry.Stage(data) != 0) return "a racily clean conflict entry";
+                if (ContentChanged(Encoding.UTF8.GetString(data, entry.NameOffset, entry.NameLength), entry.BlobId(data))) smudged.Add(i);
+            }
+            // …and the new ones, as git checks every racy entry it writes.
+            var newEntries = added.Select(a => (a.Name, a.Addition, Smudge: a.Addition.Stat.MtimeSeconds >= racyFrom && ContentChanged(a.Addition.Path, a.Addition.BlobId))).ToList();
+
+            var extensions = new List<(string Signature, ReadOnlyMemory<byte> Body)>(parsed.Extensions.Count);
+            foreach (var extension in parsed.Extensions)
+            {
+                var body = data.AsMemory(extension.Offset, extension.Length);
+                try
+                {
+                    if (extension.Signature == "TREE") body = CacheTree.Invalidate(body.Span, added.Select(a => a.Name));
+                }
+                catch (Exception e) when (e is FormatException or OverflowException)
+                {
+                    return "a cache tree it cannot read: " + e.Message;
+                }
+                extensions.Add((extension.Signature, body));
+            }
+
+            WriteIndex(output, data, parsed, newEntries, smudged, extensions);
+            if (shared is not null) Freshen(shared.Path);
+            return null;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(data);
+        }
+    }
+
+    private static void WriteIndex(Stream output, byte[] data, IndexFile parsed, List<(byte[] Name, IndexAddition Addition, bool Smudge)> added,
+        HashSet<int> smudged, List<(string Signature, ReadOnlyMemory<byte> Body)> extensions)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
+        var buffered = new BufferedStream(output, 1 << 16);
+        void Write(ReadOnlySpan<byte> bytes)
+        {
+            hash.AppendData(bytes);
+            buffered.Write(bytes);
+        }
+
+        Span<byte> header = stackalloc byte[12];
+        data.AsSpan(0, 4).CopyTo(header);
+        BinaryPrimitives.WriteUInt32BigEndian(header[4..], parsed.Version);
+        BinaryPrimitives.WriteUInt32BigEndian(header[8..], (uint)(parsed.Entries.Count + added.Count));
+        Write(header);
+
+        void WriteExisting(int i)
+        {
+            var entry = parsed.Entries[i];
+            var bytes = data.AsSpan(entry.Offset, entry.Length);
+            if (!smudged.Contains(i))
+            {
+                Write(bytes);
+                return;
+            }
+            var copy = bytes.ToArray();
+            BinaryPrimitives.WriteUInt32BigEndian(copy.AsSpan(36), 0); // size 0: git re-reads the file
+            Write(copy);
+        }
+
+        // Replaced entries of a split index (no name) come first, in their bitmap's order; named ones follow sorted.
+        var next = 0;
+        while (next < parsed.Entries.Count && parsed.Entries[next].NameLength == 0) WriteExisting(next++);
+        var entryBuffer = new byte[EntryHeaderLength + MaxNameLength + 8];
+        foreach (var (name, addition, smudge) in added)
+        {
+            while (next < parsed.Entries.Count && CompareNames(parsed.Entries[next].Name(data), name) < 0) WriteExisting(next++);
+            Write(NewEntry(entryBuffer, name, addition, smudge));
+        }
+        while (next < parsed.Entries.Count) WriteExisting(next++);
+
+        Span<byte> extensionHeader = stackalloc byte[8];
+        foreach (var (signature, body) in extensions)
+        {
+            Encoding.ASCII.GetBytes(signature, extensionHeader);
+            BinaryPrimitives.WriteUInt32BigEndian(extensionHeader[4..], (uint)body.Length);
+            Write(extensionHeader);
+            Write(body.Span);
+        }
+        buffered.Write(hash.GetHashAndReset());
+        buffered.Flush();
+    }
+
+    /// <summary>One version 2 entry: stat data, blob id, flags (name length), the name, 1–8 NULs to a multiple of 8.</summary>
+    private static ReadOnlySpan<byte> NewEntry(byte[] buffer, byte[] name, IndexAddition addition, bool smudge)
+    {
+        var stat = addition.Stat;
+        var span = buffer.AsSpan();
+        BinaryPrimitives.WriteUInt32BigEndian(span, stat.CtimeSeconds);
+        BinaryPrimitives.WriteUInt32BigEndian(span[4..], stat.CtimeNanoseconds);
+        BinaryPrimitives.WriteUInt32BigEndian(span[8..], stat.MtimeSeconds);
+        BinaryPrimitives.WriteUInt32BigEndian(span[12..], stat.MtimeNanoseconds);
+        BinaryPrimitives.WriteUInt32BigEndian(span[16..], stat.Device);
+        BinaryPrimitives.WriteUInt32BigEndian(span[20..], stat.Inode);
+        BinaryPrimitives.WriteUInt32BigEndian(span[24..], stat.Mode);
+        BinaryPrimitives.WriteUInt32BigEndian(span[28..], stat.Uid);
+        BinaryPrimitives.WriteUInt32BigEndian(span[32..], stat.Gid);
+        BinaryPrimitives.WriteUInt32BigEndian(span[36..], smudge ? 0 : stat.Size);
+        addition.BlobId.CopyTo(span[40..]);
+        BinaryPrimitives.WriteUInt16BigEndian(span[60..], (ushort)name.Length);
+        name.CopyTo(span[EntryHeaderLength..]);
+        var length = (EntryHeaderLength + name.Length + 8) & ~7;
+        span[(EntryHeaderLength + name.Length)..length].Clear();
+        return span[..length];
+    }
+
+    /// <summary>Whether the file no longer holds the blob (a missing file is left for git to see as deleted, as git does).</summary>
+    private bool ContentChanged(string path, ReadOnlySpan<byte> blobId)
+    {
+        byte[] content;
+        try
+        {
+            content = File.ReadAllBytes(Path.Combine(workTree, path));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+        return !GitObject.IdOf(GitObjectType.Blob, content).AsSpan().SequenceEqual(blobId);
+    }
+
+    private SharedIndex? LoadShared(string id, out string? problem)
+    {
+        problem = null;
+        if (_shared?.Id == id) return _shared;
+        var path = Path.Combine(gitDirectory, "sharedindex." + id);
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            problem = $"cannot read the shared index: {e.Message}";
+            return null;
+        }
+        var parsed = IndexFile.Parse(bytes, out problem);
+        if (parsed is null) return null;
+        if (parsed.SharedIndexId is not null) { problem = "a shared index that is itself split"; return null; }
+        return _shared = new SharedIndex(id, path, bytes, parsed);
+    }
+
+    /// <summary>git refreshes the shared index's time on every write so that no git expires it (splitIndex.sharedIndexExpire).</summary>
+    private static void Freshen(string sharedPath)
+    {
+        try
+        {
+            var now = DateTime.UtcNow;
+            if (File.GetLastWriteTimeUtc(sharedPath) < now.AddHours(-1)) File.SetLastWriteTimeUtc(sharedPath, now);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // git freshens it on its next write
+        }
+    }
+
+    /// <summary>A path as git stores it: relative, '/'-separated, no empty, "." or ".." component, nothing under .git.</summary>
+    private static bool IsPlainPath(string path)
+    {
+        if (path.Length == 0 || path.Contains('\\') || path.Contains('\0')) return false;
+        foreach (var part in path.Split('/'))
+            if (part.Length == 0 || part == "." || part == ".." || part.Equals(".git", StringComparison.OrdinalIgnoreCase)) return false;
+        return true;
+    }
+
+    /// <summary>git's order of index entries: bytes, then the shorter name first.</summary>
+    internal static int CompareNames(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b) => a.SequenceCompareTo(b);
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+    }
+
+    /// <summary>The paths of a shared index, read once: the file never changes (git names it by its hash).</summary>
+    private sealed class SharedIndex
+    {
+        private readonly byte[] _data;
+        private readonly IndexFile _index;
+
+        public SharedIndex(string id, string path, byte[] data, IndexFile index)
+        {
+            Id = id;
+            Path = path;
+            _data = data;
+            _index = index;
+            NewestMtime = index.Entries.Count == 0 ? 0 : index.Entries.Max(e => e.MtimeSeconds(data));
+        }
+
+        public string Id { get; }
+        public string Path { get; }
+        public int Count => _index.Entries.Count;
+        public uint NewestMtime { get; }
+
+        public bool Clashes(byte[] name) => _index.Clashes(_data, name);
+    }
+}

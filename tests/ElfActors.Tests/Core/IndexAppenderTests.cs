@@ -1,0 +1,176 @@
+using ElfActors.Core.Git;
+using ElfActors.Tests.Support;
+
+namespace ElfActors.Tests.Core;
+
+/// <summary>
+/// The in-process index update, judged by the git executable: after each commit git must see exactly what
+/// `git update-index --add` would have left — the entries, their stat data (no re-read needed), a cache tree that
+/// still writes the right tree — and, where the appender cannot do it, git does it instead.
+/// </summary>
+[Trait("Category", "FaultMatrix")]
+public sealed class IndexAppenderTests : IDisposable
+{
+    private readonly TempMemory _memory = new();
+
+    public IndexAppenderTests() => GitStore.EnsureRepository(_memory.Paths);
+
+    private string Base => _memory.BasePath;
+
+    /// <summary>A file whose times are a minute old, so that git trusts its stat data instead of re-reading it.</summary>
+    private string WriteOld(string relativePath, string content)
+    {
+        var path = _memory.Paths.Absolute(relativePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, content);
+        File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(-1));
+        return relativePath;
+    }
+
+    private void PersonCommits(params string[] relativePaths)
+    {
+        foreach (var path in relativePaths) WriteOld(path, "a person's " + path + "\n");
+        Tools.Git(Base, ["add", .. relativePaths]);
+        Tools.Git(Base, "-c", "user.name=P", "-c", "user.email=p@x", "commit", "-qm", "person");
+    }
+
+    /// <summary>What git says of the index: nothing staged, nothing modified by stat alone, the cache tree right.</summary>
+    private void AssertGitAgrees()
+    {
+        // diff-files compares stat data without refreshing: a wrong field shows the file as modified.
+        Assert.Equal(string.Empty, Tools.Git(Base, "diff-files", "--name-only"));
+        Assert.Equal(string.Empty, Tools.Git(Base, "diff-index", "--cached", "--name-only", "HEAD"));
+        Assert.Equal(string.Empty, Tools.Git(Base, "status", "--porcelain"));
+        // write-tree trusts the cache tree where it is valid: a stale one would give a tree without our files.
+        Assert.Equal(Tools.Git(Base, "rev-parse", "HEAD^{tree}").Trim(), Tools.Git(Base, "write-tree").Trim());
+        Assert.Equal(string.Empty, Tools.Run("git", Base, "fsck", "--no-dangling", "--no-progress").Stderr.Trim());
+    }
+
+    private static string IndexEntry(string basePath, string path) => Tools.Git(basePath, "ls-files", "-s", "--", path).Trim();
+
+    private (long Length, DateTime Written)? SharedIndex() =>
+        Directory.GetFiles(Path.Combine(Base, ".git"), "sharedindex.*") is [var one] ? (new FileInfo(one).Length, File.GetLastWriteTimeUtc(one)) : null;
+
+    [Fact]
+    public void New_files_are_added_in_process_with_the_stat_data_and_blobs_git_would_write()
+    {
+        PersonCommits("README.md", "docs/a.md", "docs/b.md");
+        Tools.Git(Base, "write-tree"); // a full cache tree in the index
+        using var store = new GitStore(_memory.Paths);
+
+        store.CommitFiles([WriteOld("memory/failures/2.md", "two\n"), WriteOld("memory/failures/1.md", "one\n"), WriteOld("memory/heuristics/h.md", "h\n")],
+            "failure: batch\n");
+
+        Assert.Equal(1, store.IndexUpdatesInProcess);
+        Assert.Null(store.LastIndexUpdateByGit);
+        foreach (var path in new[] { "memory/failures/1.md", "memory/failures/2.md", "memory/heuristics/h.md" })
+            Assert.Equal($"100644 {Tools.Git(Base, "hash-object", path).Trim()} 0\t{path}", IndexEntry(Base, path));
+        AssertGitAgrees();
+
+        // A person's commit afterwards keeps our files (the index is theirs too).
+        PersonCommits("docs/c.md");
+        Assert.Contains("memory/failures/1.md", Tools.Git(Base, "ls-tree", "-r", "--name-only", "HEAD"));
+        AssertGitAgrees();
+    }
+
+    [Fact]
+    public void A_split_index_gets_its_new_entries_in_the_split_part_and_its_shared_part_is_left_as_it_was()
+    {
+        Tools.Git(Base, "config", "core.splitIndex", "true");
+        Tools.Git(Base, "config", "splitIndex.maxPercentChange", "100"); // never re-split: this test is of the split part
+        PersonCommits("a.md", "b.md", "docs/c.md", "docs/d.md");
+        WriteOld("b.md", "b changed by a person\n");
+        Tools.Git(Base, "add", "b.md"); // a replaced entry in the split part
+        Tools.Git(Base, "-c", "user.name=P", "-c", "user.email=p@x", "commit", "-qm", "person edits b");
+        Tools.Git(Base, "write-tree");
+        var shared = SharedIndex();
+        Assert.NotNull(shared);
+        using var store = new GitStore(_memory.Paths);
+
+        for (var batch = 0; batch < 3; batch++)
+            store.CommitFiles([WriteOld($"memory/failures/{batch}-b.md", "b"), WriteOld($"memory/failures/{batch}-a.md", "a")], $"batch {batch}\n");
+
+        Assert.Equal(3, store.IndexUpdatesInProcess);
+        Assert.Equal(shared, SharedIndex());
+        Assert.Equal($"100644 {Tools.Git(Base, "hash-object", "b.md").Trim()} 0\tb.md", IndexEntry(Base, "b.md"));
+        Assert.Equal(10, Tools.Git(Base, "ls-files").Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        AssertGitAgrees();
+    }
+
+    [Fact]
+    public void A_racily_clean_entry_whose_file_changed_unseen_is_smudged_as_git_would()
+    {
+        // Stat cannot see this change: same size, same mtime, and ctime not trusted. The entry's mtime is ahead of
+        // any index written meanwhile, so it stays racily clean, and the next index write must check its content.
+        Tools.Git(Base, "config", "core.trustctime", "false");
+        PersonCommits("README.md");
+        using var store = new GitStore(_memory.Paths);
+        var racy = _memory.Paths.Absolute("memory/failures/racy.md");
+        Directory.CreateDirectory(Path.GetDirectoryName(racy)!);
+        File.WriteAllText(racy, "first\n");
+        var ahead = DateTime.UtcNow.AddSeconds(30);
+        File.SetLastWriteTimeUtc(racy, ahead);
+        store.CommitFiles(["memory/failures/racy.md"], "racy\n");
+        File.WriteAllText(racy, "other\n");
+        File.SetLastWriteTimeUtc(racy, ahead);
+
+        store.CommitFiles([WriteOld("memory/failures/next.md", "next\n")], "next\n");
+
+        Assert.Equal(2, store.IndexUpdatesInProcess);
+        Assert.Contains("size: 0", Tools.Git(Base, "ls-files", "--debug", "--", "memory/failures/racy.md"));
+        Assert.Equal("memory/failures/racy.md", Tools.Git(Base, "diff-files", "--name-only").Trim());
+    }
+
+    [Fact]
+    public void What_it_does_not_handle_is_left_to_git_and_still_ends_right()
+    {
+        PersonCommits("README.md");
+        using var store = new GitStore(_memory.Paths);
+        store.CommitFiles([WriteOld("memory/failures/1.md", "one\n")], "one\n");
+
+        // A path already in the index (a record file rewritten): git replaces the entry.
+        store.CommitFiles([WriteOld("memory/failures/1.md", "one, restored\n")], "again\n");
+        Assert.Contains("in the index already", store.LastIndexUpdateByGit);
+        AssertGitAgrees();
+
+        // Attributes may convert the content: git hashes it.
+        WriteOld(".gitattributes", "*.bin binary\n");
+        Tools.Git(Base, "add", ".gitattributes");
+        Tools.Git(Base, "-c", "user.name=P", "-c", "user.email=p@x", "commit", "-qm", "attributes");
+        store.CommitFiles([WriteOld("memory/failures/2.md", "two\n")], "two\n");
+        Assert.Contains("attributes", store.LastIndexUpdateByGit);
+        AssertGitAgrees();
+        File.Delete(Path.Combine(Base, ".gitattributes"));
+        Tools.Git(Base, "rm", "-q", "--cached", ".gitattributes");
+        Tools.Git(Base, "-c", "user.name=P", "-c", "user.email=p@x", "commit", "-qm", "no attributes");
+
+        // Index version 4 (a person's feature.manyFiles): git writes it.
+        Tools.Git(Base, "update-index", "--index-version", "4");
+        store.CommitFiles([WriteOld("memory/failures/3.md", "three\n")], "three\n");
+        Assert.Contains("version 4", store.LastIndexUpdateByGit);
+        AssertGitAgrees();
+
+        Assert.Equal(1, store.IndexUpdatesInProcess);
+    }
+
+    [Fact]
+    public void A_person_holding_the_index_lock_is_waited_for_and_their_lock_is_left_alone()
+    {
+        PersonCommits("README.md");
+        using var store = new GitStore(_memory.Paths);
+        var lockPath = Path.Combine(Base, ".git", "index.lock");
+        File.WriteAllText(lockPath, "");
+
+        var error = Assert.Throws<GitLockHeldException>(() => store.CommitFiles([WriteOld("memory/failures/x.md", "x")], "m"));
+
+        Assert.Equal(lockPath, error.LockPath);
+        Assert.True(File.Exists(lockPath));
+        Assert.Single(GitHistory.Log(Base));
+        File.Delete(lockPath);
+        store.CommitFiles(["memory/failures/x.md"], "m\n");
+        Assert.Equal(1, store.IndexUpdatesInProcess);
+        AssertGitAgrees();
+    }
+
+    public void Dispose() => _memory.Dispose();
+}
