@@ -31,6 +31,7 @@ internal sealed class IndexAppender(string gitDirectory, string workTree)
     private const int EntryHeaderLength = 62;
     private const int MaxNameLength = 0xFFF;
     private SharedIndex? _shared;
+    private byte[] _checkBuffer = new byte[16 << 10];
 
     /// <summary>Percent of entries outside the shared index past which git writes a new shared index (splitIndex.maxPercentChange).</summary>
     public int MaxPercentChange { get; set; } = 20;
@@ -246,19 +247,33 @@ internal sealed class IndexAppender(string gitDirectory, string workTree)
         return span[..length];
     }
 
-    /// <summary>Whether the file no longer holds the blob (a missing file is left for git to see as deleted, as git does).</summary>
+    /// <summary>
+    /// Whether the file no longer holds the blob (a missing file is left for git to see as deleted, as git does).
+    /// At 5,000 records/s a commit checks thousands of files written in the current second: one open, read and
+    /// close each, into one reused buffer, hashed in one call.
+    /// </summary>
     private bool ContentChanged(string path, ReadOnlySpan<byte> blobId)
     {
-        byte[] content;
         try
         {
-            content = File.ReadAllBytes(Path.Combine(workTree, path));
+            using var file = File.OpenHandle(Path.Combine(workTree, path));
+            const int headerRoom = 32; // "blob <length>\0" goes right before the content
+            var length = 0;
+            for (int n; (n = RandomAccess.Read(file, _checkBuffer.AsSpan(headerRoom + length), length)) > 0;)
+            {
+                length += n;
+                if (headerRoom + length == _checkBuffer.Length) Array.Resize(ref _checkBuffer, _checkBuffer.Length * 2);
+            }
+            var header = Encoding.ASCII.GetBytes($"blob {length}\0");
+            header.CopyTo(_checkBuffer, headerRoom - header.Length);
+            Span<byte> id = stackalloc byte[HashLength];
+            SHA1.HashData(_checkBuffer.AsSpan(headerRoom - header.Length, header.Length + length), id);
+            return !id.SequenceEqual(blobId);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return false;
         }
-        return !GitObject.IdOf(GitObjectType.Blob, content).AsSpan().SequenceEqual(blobId);
     }
 
     private SharedIndex? LoadShared(string id, out string? problem)
