@@ -26,7 +26,8 @@ public static class SimulationTable
         Line(text, "Ack latency", Invariant($"p50 {r.AckP50Ms:0.0} ms, p99 {r.AckP99Ms:0.0} ms"));
         Line(text, "Record → commit", Invariant($"p50 {r.CommitP50Ms:0.0} ms, p99 {r.CommitP99Ms:0.0} ms"));
         Line(text, "Wall time", Invariant($"{r.WallSeconds:0.000} s"));
-        Line(text, "Throughput", Invariant($"{r.RecordsPerSecond:0.#} records/s (committed)"));
+        Line(text, "Throughput", Invariant($"{r.RecordsPerSecond:0.#} records/s (committed)") +
+            (r.SteadyRecordsPerSecond is { } steady ? Invariant($", {steady:0.#}/s steady (10-90 % of the run)") : ""));
         Line(text, "Result", r.Consistent ? "CONSISTENT" : "INCONSISTENT");
         foreach (var error in r.Errors) text.AppendLine("  ! " + error);
         text.AppendLine(rule);

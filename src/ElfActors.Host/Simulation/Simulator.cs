@@ -137,6 +137,7 @@ public static class Simulator
             CommitP99Ms = Percentile(commitLatencies, 0.99),
             WallSeconds = Math.Round(wall, 3),
             RecordsPerSecond = Math.Round(audit.InExactlyOneCommit / wall, 1),
+            SteadyRecordsPerSecond = SteadyRate(committedAt.Values, started, finished),
             AllCommittedInTime = allCommitted && warmUpCommitted,
             GcCollections = gcDuring,
             GcPauseMs = Math.Round(pauseDuring.TotalMilliseconds, 1),
@@ -144,6 +145,18 @@ public static class Simulator
                 .Select(r => r is Rejected rejected ? "rejected: " + rejected.Message : "failed: " + ((Failed)r).Reason)
                 .Distinct().Take(10).ToList(),
         };
+    }
+
+    /// <summary>See <see cref="SimulationReport.SteadyRecordsPerSecond"/>: commits are events, each with its records' count.</summary>
+    internal static double? SteadyRate(IEnumerable<long> commitTimes, long started, long finished)
+    {
+        var commits = commitTimes.GroupBy(t => t).Select(g => (At: g.Key, Records: g.Count())).OrderBy(c => c.At).ToList();
+        var span = finished - started;
+        var from = commits.FindIndex(c => c.At >= started + span / 10);
+        var to = commits.FindLastIndex(c => c.At <= started + span * 9 / 10);
+        if (from < 0 || to <= from) return null;
+        var records = commits.Skip(from + 1).Take(to - from).Sum(c => c.Records);
+        return Math.Round(records / ((commits[to].At - commits[from].At) / (double)Stopwatch.Frequency), 1);
     }
 
     private static FailureInput Input(string run, int i) => new(

@@ -134,13 +134,13 @@ internal static class CompareBenchmark
         var text = new StringBuilder();
         text.AppendLine(Invariant($"{results.Count} runs, {Environment.ProcessorCount} cores, {began:yyyy-MM-dd HH:mm} UTC. Rates in %; latencies in ms (ack = the writer's answer, commit = its file first seen in a commit on the branch)."));
         text.AppendLine();
-        text.AppendLine("| system | scenario | writers | files tracked | success | DB rows | files | in git | state cons. | git cons. | wall s | records/s | ack p50 | ack p99 | commit p50 | commit p99 | commits | peak MB | note |");
-        text.AppendLine("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+        text.AppendLine("| system | scenario | writers | files tracked | success | DB rows | files | in git | state cons. | git cons. | wall s | records/s | steady /s | ack p50 | ack p99 | commit p50 | commit p99 | commits | peak MB | note |");
+        text.AppendLine("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
         foreach (var r in results)
         {
             var scenario = r.Scenario + (r.CommitDelayMs > 0 ? Invariant($" (+{r.CommitDelayMs} ms/commit)") : "") + (r.OfferedRate > 0 ? Invariant($" ({r.OfferedRate:0}/s)") : "");
             text.AppendLine(Invariant(
-                $"| {r.System} | {scenario} | {r.Writers:N0} | {r.RepoFiles:N0} | {r.SuccessRate:0.#} | {r.DbRows} | {r.Files} | {r.RecordsInGit} | {r.StateConsistency:0.#} | {r.GitConsistency:0.#} | {r.WallSeconds:0.00} | {r.RecordsPerSecond:0.#} | {r.AckP50Ms:0.#} | {r.AckP99Ms:0.#} | {r.CommitP50Ms:0.#} | {r.CommitP99Ms:0.#} | {r.Commits} | {(r.PeakMemoryMb is { } mb ? mb.ToString("0", CultureInfo.InvariantCulture) : "–")} | {Escape(r.Note)} |"));
+                $"| {r.System} | {scenario} | {r.Writers:N0} | {r.RepoFiles:N0} | {r.SuccessRate:0.#} | {r.DbRows} | {r.Files} | {r.RecordsInGit} | {r.StateConsistency:0.#} | {r.GitConsistency:0.#} | {r.WallSeconds:0.00} | {r.RecordsPerSecond:0.#} | {(r.SteadyRecordsPerSecond is { } steady ? steady.ToString("0.#", CultureInfo.InvariantCulture) : "–")} | {r.AckP50Ms:0.#} | {r.AckP99Ms:0.#} | {r.CommitP50Ms:0.#} | {r.CommitP99Ms:0.#} | {r.Commits} | {(r.PeakMemoryMb is { } mb ? mb.ToString("0", CultureInfo.InvariantCulture) : "–")} | {Escape(r.Note)} |"));
         }
 
         // ElfActors against each baseline, cell by cell (same writers, same repository size, same run).

@@ -24,6 +24,8 @@ internal sealed record RunResult
     public required double GitConsistency { get; init; }
     public required double WallSeconds { get; init; }
     public required double RecordsPerSecond { get; init; }
+    /// <summary>elf-inproc: records/s between the commits at about 10 % and 90 % of the run, without start-up and drain (see the simulator).</summary>
+    public double? SteadyRecordsPerSecond { get; init; }
     public required double AckP50Ms { get; init; }
     public required double AckP99Ms { get; init; }
     public required double CommitP50Ms { get; init; }

@@ -127,6 +127,7 @@ internal sealed class Systems(string elfDirectory, Repositories repositories)
             Acknowledged = I("acknowledged"), SuccessRate = D("successRate"), DbRows = I("dbRows"), Files = I("files"),
             RecordsInGit = I("recordsInGit"), StateConsistency = D("stateConsistency"), GitConsistency = D("gitConsistency"),
             WallSeconds = D("wallSeconds"), RecordsPerSecond = D("recordsPerSecond"),
+            SteadyRecordsPerSecond = r.TryGetProperty("steadyRecordsPerSecond", out var steady) && steady.ValueKind == JsonValueKind.Number ? steady.GetDouble() : null,
             AckP50Ms = D("ackP50Ms"), AckP99Ms = D("ackP99Ms"), CommitP50Ms = D("commitP50Ms"), CommitP99Ms = D("commitP99Ms"),
             Commits = I("commits"), PeakMemoryMb = peak.Megabytes,
             Note = r.GetProperty("workingTreeClean").GetBoolean() ? null : "working tree not clean",
