@@ -48,6 +48,11 @@ public sealed partial class MemoryIndex : IDisposable
             Execute(connection, $"PRAGMA busy_timeout = {(long)options.BusyTimeout.TotalMilliseconds};");
             Execute(connection, "PRAGMA journal_mode = WAL;");
             Execute(connection, $"PRAGMA synchronous = {options.Synchronous.ToString().ToUpperInvariant()};");
+            // Each insert of a batch's transaction saves the pages it changes to a statement journal first (the
+            // validation triggers and unique indexes may abort one statement, not the transaction): about 20 KB a
+            // record, 4 KB per write, into a temporary file in /var/tmp by default. That was most of the index
+            // writer's cost per record (docs/adr/0012). The journal only lives for one statement: memory it is.
+            Execute(connection, "PRAGMA temp_store = MEMORY;");
             Migrate(connection);
             return new MemoryIndex(connection, paths);
         }
