@@ -1,7 +1,7 @@
 namespace ElfActors.Benchmarks.Compare;
 
 /// <summary>One run of one system: what to run.</summary>
-internal sealed record RunSpec(string System, string Scenario, int Writers, int RepoFiles, int CommitDelayMs = 0, double OfferedRate = 0);
+internal sealed record RunSpec(string System, string Scenario, int Writers, int RepoFiles, int CommitDelayMs = 0, double OfferedRate = 0, int Repeat = 1);
 
 /// <summary>
 /// The seed note's table for one run, measured afterwards from the database (sqlite3), the folder and git.
