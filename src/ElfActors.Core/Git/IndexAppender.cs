@@ -117,10 +117,6 @@ internal sealed class IndexAppender(string gitDirectory, string workTree)
                 if (SplitIndexSetting == false) return "core.splitIndex is false: git unsplits the index";
                 shared = LoadShared(sharedId, out problem);
                 if (shared is null) return problem;
-                if (shared.NewestMtime >= racyFrom) return "racily clean entries in the shared index";
-                var notShared = parsed.Entries.Count(e => e.NameLength > 0) + added.Count;
-                if (MaxPercentChange == 0 || (MaxPercentChange < 100 && (long)notShared * 100 > (long)MaxPercentChange * shared.Count))
-                    return "the split index is due to be re-split";
             }
             else if (SplitIndexSetting == true || length > SplitThreshold)
             {
@@ -132,15 +128,43 @@ internal sealed class IndexAppender(string gitDirectory, string workTree)
                 if (parsed.Clashes(data, name) || shared?.Clashes(name) == true) return $"{addition.Path} is in the index already, or clashes with a path there";
             }
 
+            // A split index's first entries replace shared ones, named by the set bits of its replace bitmap.
+            var replaced = Array.Empty<int>();
+            if (shared is not null)
+            {
+                var positions = parsed.ReplacedPositions(data, out var deleted);
+                if (positions is null || positions.Count != parsed.ReplacedCount || positions.Any(p => p >= shared.Count))
+                    return "a split index whose replace bitmap does not match its entries";
+                replaced = [.. positions];
+                // git's own rule (too_many_not_shared_entries), so that git is asked exactly when it will re-split.
+                long notShared = parsed.Entries.Count - parsed.ReplacedCount + added.Count;
+                var entries = shared.Count - deleted + notShared;
+                if (MaxPercentChange == 0 || (MaxPercentChange < 100 && entries * MaxPercentChange < notShared * 100))
+                    return "the split index is due to be re-split";
+            }
+
             // Entries carried over: smudge the racy ones whose file changed (git's ce_smudge_racily_clean_entry).
             var smudged = new HashSet<int>();
             for (var i = 0; i < parsed.Entries.Count; i++)
             {
                 var entry = parsed.Entries[i];
                 if (entry.MtimeSeconds(data) < racyFrom) continue;
-                if (entry.NameLength == 0) return "a racily clean replaced entry (git smudges it)";
                 if (entry.Stage(data) != 0) return "a racily clean conflict entry";
-                if (ContentChanged(Encoding.UTF8.GetString(data, entry.NameOffset, entry.NameLength), entry.BlobId(data))) smudged.Add(i);
+                var name = entry.NameLength > 0 ? Encoding.UTF8.GetString(entry.Name(data)) : shared!.NameAt(replaced[i]);
+                if (ContentChanged(name, entry.BlobId(data))) smudged.Add(i);
+            }
+            // Racy entries of the shared index (it was written in the last second, by git re-splitting): git moves
+            // them into the split part to smudge them. Unchanged, they stay as they are, which is what git's move
+            // writes for them; a changed one is left to git.
+            if (shared is not null && shared.NewestMtime >= racyFrom)
+            {
+                var overridden = replaced.ToHashSet();
+                foreach (var position in shared.RacyPositions(racyFrom))
+                {
+                    if (overridden.Contains(position)) continue;
+                    if (shared.StageAt(position) != 0 || ContentChanged(shared.NameAt(position), shared.BlobIdAt(position)))
+                        return "a racily clean entry of the shared index changed (git moves it into the split index)";
+                }
             }
             // …and the new ones, as git checks every racy entry it writes.
             var newEntries = added.Select(a => (a.Name, a.Addition, Smudge: a.Addition.Stat.MtimeSeconds >= racyFrom && ContentChanged(a.Addition.Path, a.Addition.BlobId))).ToList();
@@ -350,5 +374,17 @@ internal sealed class IndexAppender(string gitDirectory, string workTree)
         public uint NewestMtime { get; }
 
         public bool Clashes(byte[] name) => _index.Clashes(_data, name);
+
+        public string NameAt(int position) => Encoding.UTF8.GetString(_index.Entries[position].Name(_data));
+
+        public ReadOnlySpan<byte> BlobIdAt(int position) => _index.Entries[position].BlobId(_data);
+
+        public int StageAt(int position) => _index.Entries[position].Stage(_data);
+
+        public IEnumerable<int> RacyPositions(uint racyFrom)
+        {
+            for (var i = 0; i < _index.Entries.Count; i++)
+                if (_index.Entries[i].MtimeSeconds(_data) >= racyFrom) yield return i;
+        }
     }
 }

@@ -45,6 +45,28 @@ internal sealed class IndexFile
     /// <summary>Entries before this one are a split index's replaced entries, which carry no name.</summary>
     private int FirstNamed { get; }
 
+    public int ReplacedCount => FirstNamed;
+
+    private IndexExtension? Link => Extensions.Find(e => e.Signature == "link") is { Signature: not null } link ? link : null;
+
+    /// <summary>
+    /// For a split index: the shared index's positions that its replaced entries stand for, in order (the set bits
+    /// of the link extension's replace bitmap), and how many shared entries it deletes (its delete bitmap's); null
+    /// if the bitmaps cannot be read.
+    /// </summary>
+    public List<int>? ReplacedPositions(byte[] data, out int deletedCount)
+    {
+        deletedCount = 0;
+        if (Link is not { } link) return null;
+        var body = data.AsSpan(link.Offset, link.Length)[20..];
+        if (body.Length == 0) return [];
+        var deleted = Ewah.SetBits(body, out var used);
+        if (deleted is null) return null;
+        deletedCount = deleted.Count;
+        var replaced = Ewah.SetBits(body[used..], out var usedToo);
+        return replaced is not null && used + usedToo == body.Length ? replaced : null;
+    }
+
     /// <summary>The file's structure, or null with the reason git must handle it.</summary>
     public static IndexFile? Parse(ReadOnlySpan<byte> data, out string? problem)
     {
@@ -160,6 +182,43 @@ internal sealed class IndexFile
     {
         problem = why;
         return null;
+    }
+}
+
+/// <summary>git's compressed bitmaps (ewah/ewah_io.c), as the split index's link extension stores them; read only.</summary>
+internal static class Ewah
+{
+    /// <summary>The positions of the set bits, and how many bytes the bitmap took; null if malformed.</summary>
+    public static List<int>? SetBits(ReadOnlySpan<byte> data, out int used)
+    {
+        used = 0;
+        if (data.Length < 8) return null;
+        var bitCount = BinaryPrimitives.ReadUInt32BigEndian(data);
+        var wordCount = BinaryPrimitives.ReadUInt32BigEndian(data[4..]);
+        if (wordCount > (data.Length - 12) / 8) return null;
+        used = 8 + (int)wordCount * 8 + 4;
+        var words = data.Slice(8, (int)wordCount * 8);
+        var bits = new List<int>();
+        long position = 0;
+        for (var i = 0; i < wordCount;)
+        {
+            var marker = BinaryPrimitives.ReadUInt64BigEndian(words[(i++ * 8)..]);
+            var runBit = (marker & 1) != 0;
+            var runLength = (long)((marker >> 1) & 0xFFFFFFFF);
+            var literals = (int)(marker >> 33);
+            if (runBit)
+                for (var b = position; b < position + runLength * 64 && b < bitCount; b++) bits.Add((int)b);
+            position += runLength * 64;
+            if (i + literals > wordCount) return null;
+            for (var k = 0; k < literals; k++)
+            {
+                var word = BinaryPrimitives.ReadUInt64BigEndian(words[(i++ * 8)..]);
+                for (var bit = 0; bit < 64; bit++)
+                    if ((word >> bit & 1) != 0 && position + bit < bitCount) bits.Add((int)(position + bit));
+                position += 64;
+            }
+        }
+        return bits;
     }
 }
 

@@ -122,6 +122,66 @@ public sealed class IndexAppenderTests : IDisposable
     }
 
     [Fact]
+    public void Racily_clean_entries_in_a_split_index_are_checked_where_they_are_and_a_changed_one_is_smudged()
+    {
+        // A person's files with times ahead of every index written during the test: racily clean throughout, in
+        // the shared part or moved by git into the split part as replaced entries.
+        Tools.Git(Base, "config", "core.splitIndex", "true");
+        Tools.Git(Base, "config", "splitIndex.maxPercentChange", "100");
+        Tools.Git(Base, "config", "core.trustctime", "false");
+        var ahead = DateTime.UtcNow.AddSeconds(60);
+        foreach (var name in new[] { "a.md", "b.md", "c.md" })
+        {
+            var path = Path.Combine(Base, name);
+            File.WriteAllText(path, "first " + name + "\n");
+            File.SetLastWriteTimeUtc(path, ahead);
+        }
+        Tools.Git(Base, "add", "a.md", "b.md", "c.md");
+        Tools.Git(Base, "-c", "user.name=P", "-c", "user.email=p@x", "commit", "-qm", "person");
+        Tools.Git(Base, "update-index", "--split-index");
+        using var store = new GitStore(_memory.Paths);
+
+        store.CommitFiles([WriteOld("memory/failures/1.md", "one\n")], "one\n");
+        Assert.Equal(1, store.IndexUpdatesInProcess);
+        AssertGitAgrees();
+
+        // Same size, same time, ctime not trusted: only the content shows b.md changed.
+        File.WriteAllText(Path.Combine(Base, "b.md"), "other b.md\n");
+        File.SetLastWriteTimeUtc(Path.Combine(Base, "b.md"), ahead);
+        store.CommitFiles([WriteOld("memory/failures/2.md", "two\n")], "two\n");
+
+        Assert.Contains("size: 0", Tools.Git(Base, "ls-files", "--debug", "--", "b.md"));
+        Assert.Equal("b.md", Tools.Git(Base, "diff-files", "--name-only").Trim());
+        Assert.Equal(string.Empty, Tools.Git(Base, "diff-files", "--name-only", "--", "a.md", "c.md", "memory"));
+    }
+
+    [Fact]
+    public void Git_is_asked_exactly_when_it_re_splits_the_index()
+    {
+        Tools.Git(Base, "config", "core.splitIndex", "true");
+        Tools.Git(Base, "config", "splitIndex.maxPercentChange", "50");
+        PersonCommits("a.md", "b.md", "c.md", "d.md");
+        Tools.Git(Base, "update-index", "--split-index");
+        var sharedBefore = Directory.GetFiles(Path.Combine(Base, ".git"), "sharedindex.*").Single();
+        using var store = new GitStore(_memory.Paths);
+
+        // git re-splits once entries outside the shared index pass 50 % of all: at the fifth new file (5 of 9).
+        for (var i = 1; i <= 4; i++) store.CommitFiles([WriteOld($"memory/failures/{i}.md", $"{i}\n")], $"{i}\n");
+        Assert.Equal(4, store.IndexUpdatesInProcess);
+        Assert.True(File.Exists(sharedBefore));
+        store.CommitFiles([WriteOld("memory/failures/5.md", "5\n")], "5\n");
+
+        Assert.Equal(4, store.IndexUpdatesInProcess);
+        Assert.Contains("re-split", store.LastIndexUpdateByGit);
+        var sharedAfter = Directory.GetFiles(Path.Combine(Base, ".git"), "sharedindex.*").Where(f => f != sharedBefore).Single();
+        Assert.Equal(9, Tools.Git(Base, "ls-files").Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        store.CommitFiles([WriteOld("memory/failures/6.md", "6\n")], "6\n");
+        Assert.Equal(5, store.IndexUpdatesInProcess);
+        Assert.True(File.Exists(sharedAfter));
+        AssertGitAgrees();
+    }
+
+    [Fact]
     public void What_it_does_not_handle_is_left_to_git_and_still_ends_right()
     {
         PersonCommits("README.md");
