@@ -8,10 +8,10 @@ namespace ElfActors.Core.Git;
 /// <summary>One entry of an index file: where its bytes are, and where its name is (0 long for a split index's replaced entries).</summary>
 internal readonly record struct IndexEntry(int Offset, int Length, int NameOffset, int NameLength)
 {
-    public ReadOnlySpan<byte> Name(byte[] data) => data.AsSpan(NameOffset, NameLength);
-    public uint MtimeSeconds(byte[] data) => BinaryPrimitives.ReadUInt32BigEndian(data.AsSpan(Offset + 8));
-    public ReadOnlySpan<byte> BlobId(byte[] data) => data.AsSpan(Offset + 40, 20);
-    public int Stage(byte[] data) => (BinaryPrimitives.ReadUInt16BigEndian(data.AsSpan(Offset + 60)) >> 12) & 3;
+    public ReadOnlySpan<byte> Name(ReadOnlySpan<byte> data) => data.Slice(NameOffset, NameLength);
+    public uint MtimeSeconds(ReadOnlySpan<byte> data) => BinaryPrimitives.ReadUInt32BigEndian(data[(Offset + 8)..]);
+    public ReadOnlySpan<byte> BlobId(ReadOnlySpan<byte> data) => data.Slice(Offset + 40, 20);
+    public int Stage(ReadOnlySpan<byte> data) => (BinaryPrimitives.ReadUInt16BigEndian(data[(Offset + 60)..]) >> 12) & 3;
 }
 
 /// <summary>An extension of an index file, by its signature, with where its body is.</summary>
@@ -110,8 +110,8 @@ internal sealed class IndexFile
             else if (entries.Count > firstNamed)
             {
                 var previous = entries[^1];
-                var order = IndexAppender.CompareNames(data.Slice(previous.NameOffset, previous.NameLength), data.Slice(nameOffset, nameLength));
-                if (order > 0 || (order == 0 && Stage(data, previous) >= Stage(data, entry))) return Fail("entries out of order", out problem);
+                var order = IndexAppender.CompareNames(previous.Name(data), entry.Name(data));
+                if (order > 0 || (order == 0 && previous.Stage(data) >= entry.Stage(data))) return Fail("entries out of order", out problem);
             }
             entries.Add(entry);
             position += length;
@@ -144,8 +144,6 @@ internal sealed class IndexFile
         if (firstNamed > 0 && shared is null) return Fail("nameless entries outside a split index", out problem);
         return new IndexFile(version, entries, extensions, shared, firstNamed);
     }
-
-    private static int Stage(ReadOnlySpan<byte> data, IndexEntry entry) => (BinaryPrimitives.ReadUInt16BigEndian(data[(entry.Offset + 60)..]) >> 12) & 3;
 
     /// <summary>
     /// Whether adding <paramref name="name"/> would replace an entry or make a directory/file clash: the path is
