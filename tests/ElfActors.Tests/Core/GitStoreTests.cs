@@ -21,7 +21,7 @@ public sealed class GitStoreTests : IDisposable
     {
         Write(relativePath, content);
         Tools.Git(_memory.BasePath, "add", relativePath);
-        Tools.Git(_memory.BasePath, "-c", "user.name=P", "-c", "user.email=p@x", "commit", "-qm", "person: " + relativePath);
+        Tools.GitCommitAsPerson(_memory.BasePath, "person: " + relativePath);
     }
 
     [Fact]
@@ -175,7 +175,7 @@ public sealed class GitStoreTests : IDisposable
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(_memory.Paths.Absolute("tool.sh"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         File.CreateSymbolicLink(_memory.Paths.Absolute("link"), "tool.sh");
         Tools.Git(_memory.BasePath, "add", "-A");
-        Tools.Git(_memory.BasePath, "-c", "user.name=P", "-c", "user.email=p@x", "commit", "-qm", "person: layout");
+        Tools.GitCommitAsPerson(_memory.BasePath, "person: layout");
 
         using var store = new GitStore(_memory.Paths);
         for (var batch = 0; batch < 3; batch++)

@@ -31,7 +31,7 @@ public sealed class IndexAppenderTests : IDisposable
     {
         foreach (var path in relativePaths) WriteOld(path, "a person's " + path + "\n");
         Tools.Git(Base, ["add", .. relativePaths]);
-        Tools.Git(Base, "-c", "user.name=P", "-c", "user.email=p@x", "commit", "-qm", "person");
+        Tools.GitCommitAsPerson(Base, "person");
     }
 
     /// <summary>What git says of the index: nothing staged, nothing modified by stat alone, the cache tree right.</summary>
@@ -81,7 +81,7 @@ public sealed class IndexAppenderTests : IDisposable
         PersonCommits("a.md", "b.md", "docs/c.md", "docs/d.md");
         WriteOld("b.md", "b changed by a person\n");
         Tools.Git(Base, "add", "b.md"); // a replaced entry in the split part
-        Tools.Git(Base, "-c", "user.name=P", "-c", "user.email=p@x", "commit", "-qm", "person edits b");
+        Tools.GitCommitAsPerson(Base, "person edits b");
         Tools.Git(Base, "write-tree");
         var shared = SharedIndex();
         Assert.NotNull(shared);
@@ -137,7 +137,7 @@ public sealed class IndexAppenderTests : IDisposable
             File.SetLastWriteTimeUtc(path, ahead);
         }
         Tools.Git(Base, "add", "a.md", "b.md", "c.md");
-        Tools.Git(Base, "-c", "user.name=P", "-c", "user.email=p@x", "commit", "-qm", "person");
+        Tools.GitCommitAsPerson(Base, "person");
         Tools.Git(Base, "update-index", "--split-index");
         using var store = new GitStore(_memory.Paths);
 
@@ -196,13 +196,13 @@ public sealed class IndexAppenderTests : IDisposable
         // Attributes may convert the content: git hashes it.
         WriteOld(".gitattributes", "*.bin binary\n");
         Tools.Git(Base, "add", ".gitattributes");
-        Tools.Git(Base, "-c", "user.name=P", "-c", "user.email=p@x", "commit", "-qm", "attributes");
+        Tools.GitCommitAsPerson(Base, "attributes");
         store.CommitFiles([WriteOld("memory/failures/2.md", "two\n")], "two\n");
         Assert.Contains("attributes", store.LastIndexUpdateByGit);
         AssertGitAgrees();
         File.Delete(Path.Combine(Base, ".gitattributes"));
         Tools.Git(Base, "rm", "-q", "--cached", ".gitattributes");
-        Tools.Git(Base, "-c", "user.name=P", "-c", "user.email=p@x", "commit", "-qm", "no attributes");
+        Tools.GitCommitAsPerson(Base, "no attributes");
 
         // Index version 4 (a person's feature.manyFiles): git writes it.
         Tools.Git(Base, "update-index", "--index-version", "4");

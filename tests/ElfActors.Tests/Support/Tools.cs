@@ -32,6 +32,10 @@ public static class Tools
         return stdout;
     }
 
+    /// <summary>`git commit` of what is staged, as a person (not ElfActors) would make it.</summary>
+    public static string GitCommitAsPerson(string repository, string message) =>
+        Git(repository, "-c", "user.name=P", "-c", "user.email=p@x", "commit", "-qm", message);
+
     /// <summary>Rows of a query through the sqlite3 shell, columns split on the unit separator.</summary>
     public static IReadOnlyList<string[]> Sqlite(string database, string sql)
     {
