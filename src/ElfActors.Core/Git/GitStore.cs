@@ -8,9 +8,9 @@ namespace ElfActors.Core.Git;
 /// <summary>
 /// Commits records without touching anything else in the repository. Blobs, trees and the commit are built
 /// in-process from the parent's tree and written as one pack per batch (cost does not grow with the size of the
-/// repository or the index: see <see cref="TreeBuilder"/>); the index is updated
-/// for our paths only and the branch is moved by compare-and-swap, both by git itself so that its lock
-/// protocol is honoured (see docs/adr/0002).
+/// repository or the index: see <see cref="TreeBuilder"/>); the index is updated for our paths only, under
+/// git's index.lock (new paths in-process by <see cref="IndexAppender"/>, anything else by `git update-index`:
+/// docs/adr/0012), and the branch is moved by git's compare-and-swap (docs/adr/0002).
 /// </summary>
 public sealed class GitStore : IGitStore
 {
