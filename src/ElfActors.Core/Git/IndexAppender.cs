@@ -129,13 +129,13 @@ internal sealed class IndexAppender(string gitDirectory, string workTree)
             }
 
             // A split index's first entries replace shared ones, named by the set bits of its replace bitmap.
-            var replaced = Array.Empty<int>();
+            IReadOnlyList<int> replaced = [];
             if (shared is not null)
             {
                 var positions = parsed.ReplacedPositions(data, out var deleted);
                 if (positions is null || positions.Count != parsed.ReplacedCount || positions.Any(p => p >= shared.Count))
                     return "a split index whose replace bitmap does not match its entries";
-                replaced = [.. positions];
+                replaced = positions;
                 // git's own rule (too_many_not_shared_entries), so that git is asked exactly when it will re-split.
                 long notShared = parsed.Entries.Count - parsed.ReplacedCount + added.Count;
                 var entries = shared.Count - deleted + notShared;
