@@ -77,7 +77,7 @@ internal static class HotPathBenchmark
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"| {name} | {Measure.Percentile(times, 0.5):0.0} | {Measure.Percentile(times, 0.99):0.0} | {times.Average():0.0} | {Measure.Percentile(times, 0.5) / shellP50:0.00}× |"));
 
-    private static async Task<string> PublishAsync(string output)
+    internal static async Task<string> PublishAsync(string output)
     {
         Console.Error.WriteLine("Publishing src/ElfActors.Cli (native elf + elf-host)…");
         await Measure.ProcessAsync("dotnet", ["publish", "src/ElfActors.Cli", "-c", "Release", "-o", output, "--nologo", "-v", "q"], Measure.FindRepository());

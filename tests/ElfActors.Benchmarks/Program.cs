@@ -5,5 +5,6 @@ using ElfActors.Contracts.CommandLine;
 var root = new RootCommand("ElfActors benchmark harness. Figures are reported as ratios against a baseline measured in the same run.");
 root.Subcommands.Add(HotPathBenchmark.Create());
 root.Subcommands.Add(StagesBenchmark.Create());
+root.Subcommands.Add(IdleBenchmark.Create());
 root.Subcommands.Add(ElfActors.Benchmarks.Compare.CompareBenchmark.Create());
 return await CliRunner.InvokeAsync(root, args);
