@@ -40,6 +40,7 @@ internal static class HotPathBenchmark
 
             // A running host, warmed up (the first records JIT-compile the host's code paths).
             using var host = Process.Start(new ProcessStartInfo(elf, ["serve", "--base", elfBase]) { RedirectStandardError = true, UseShellExecute = false })!;
+            await Measure.WaitForHostAsync(elf, elfBase, host);
             for (var i = 0; i < 20; i++) await Measure.ProcessAsync(elf, ["record-failure", "--base", elfBase, "--title", $"Warm-up {i}", "--domain", "bench"]);
             for (var i = 0; i < 5; i++) await Measure.ProcessAsync(baseline, [shellBase, $"Warm-up {i}", "bench"]);
 

@@ -84,6 +84,7 @@ internal static class IdleBenchmark
         _ = host.StandardError.ReadToEndAsync();
         try
         {
+            await Measure.WaitForHostAsync(elf, memory, host);
             for (var i = 0; i < 20; i++)
                 await Measure.ProcessAsync(elf, ["record-failure", "--base", memory, "--title", $"Warm-up {i}", "--domain", "bench"]);
             await Measure.ProcessAsync(elf, ["flush", "--base", memory]);
@@ -92,7 +93,7 @@ internal static class IdleBenchmark
             var before = CpuTicks(pid);
             await Task.Delay(TimeSpan.FromSeconds(seconds));
             var after = CpuTicks(pid);
-            var rss = ResidentKilobytes(pid) / 1024.0;
+            var rss = (Measure.StatusKilobytes(pid, "VmRSS") ?? 0) / 1024.0;
             return ((after - before) / ClockTicksPerSecond / seconds * 100, rss);
         }
         finally
@@ -108,14 +109,6 @@ internal static class IdleBenchmark
         var stat = File.ReadAllText($"/proc/{pid}/stat");
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         return long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-    }
-
-    private static long ResidentKilobytes(int pid)
-    {
-        foreach (var line in File.ReadLines($"/proc/{pid}/status"))
-            if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
-                return long.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
-        return 0;
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

@@ -79,16 +79,7 @@ internal sealed class PeakMemory : IAsyncDisposable
     /// <summary>Reads once more now (call just before the process is asked to exit).</summary>
     public void Sample(int pid)
     {
-        try
-        {
-            foreach (var line in File.ReadLines($"/proc/{pid}/status"))
-                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-                    _peakKb = Math.Max(_peakKb, long.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture));
-        }
-        catch (IOException)
-        {
-            // the process has exited: keep the last reading
-        }
+        if (Measure.StatusKilobytes(pid, "VmHWM") is { } kilobytes) _peakKb = Math.Max(_peakKb, kilobytes); // none once it exited: keep the last
     }
 
     public async ValueTask DisposeAsync()

@@ -75,14 +75,10 @@ internal sealed class Systems(string elfDirectory, Repositories repositories)
     {
         using var host = LongRunning.Start(Elf, ["serve", "--base", repository]);
         await using var peak = new PeakMemory(host.Process.Id);
-        for (var attempt = 0; await ExitCodeAsync(Elf, ["status", "--base", repository]) != 0; attempt++)
-        {
-            if (attempt > 300 || host.Process.HasExited) throw new InvalidOperationException("elf serve did not start");
-            await Task.Delay(100);
-        }
+        await Measure.WaitForHostAsync(Elf, repository, host.Process);
         // A running host is warm: agents start it once and record through it for hours.
-        for (var i = 0; i < 20; i++) await ExitCodeAsync(Elf, ["record-failure", "--base", repository, "--title", $"Warm-up {i}", "--domain", "bench"]);
-        await ExitCodeAsync(Elf, ["flush", "--base", repository]);
+        for (var i = 0; i < 20; i++) await Measure.ExitCodeAsync(Elf, ["record-failure", "--base", repository, "--title", $"Warm-up {i}", "--domain", "bench"]);
+        await Measure.ExitCodeAsync(Elf, ["flush", "--base", repository]);
         var startCommit = MemoryCensus.TryGit(repository, "rev-parse", "-q", "--verify", "HEAD");
 
         var started = Stopwatch.GetTimestamp();
@@ -90,11 +86,11 @@ internal sealed class Systems(string elfDirectory, Repositories repositories)
         await using var watcher = new CommitWatcher(repository, run, startCommit);
         outcomes = await LaunchAllAsync(spec, i => (Elf, ["record-failure", "--base", repository, "--title", Title(run, i), "--domain", "bench",
             "--summary", "Benchmark record.", "--timeout", "600"]));
-        var flushed = await ExitCodeAsync(Elf, ["flush", "--base", repository, "--timeout", ((int)DrainTimeout.TotalSeconds).ToString()]);
+        var flushed = await Measure.ExitCodeAsync(Elf, ["flush", "--base", repository, "--timeout", ((int)DrainTimeout.TotalSeconds).ToString()]);
         var finished = Stopwatch.GetTimestamp();
         await watcher.DisposeAsync();
         peak.Sample(host.Process.Id);
-        await ExitCodeAsync(Elf, ["stop", "--base", repository]);
+        await Measure.ExitCodeAsync(Elf, ["stop", "--base", repository]);
         await host.WaitAsync(TimeSpan.FromMinutes(2));
         return Tally(spec, run, repository, startCommit, outcomes, watcher.CommittedAt, started, finished, peak.Megabytes,
             note: flushed == 0 ? null : $"elf flush exited {flushed}");
@@ -205,17 +201,6 @@ internal sealed class Systems(string elfDirectory, Repositories repositories)
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start " + file);
         return process;
-    }
-
-    private static async Task<int> ExitCodeAsync(string file, IEnumerable<string> arguments)
-    {
-        using var process = Start(file, arguments);
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        await stdout;
-        await stderr;
-        return process.ExitCode;
     }
 
     /// <summary>A host, simulator or worker: its output is drained from the start so it never blocks on a full pipe.</summary>
