@@ -8,6 +8,9 @@ namespace ElfActors.Actors;
 /// A CoordinatedShutdown task: before the actors stop (SIGTERM, Ctrl-C, `elf stop`, or an embedding host
 /// shutting down), wait until the committer has committed every record in the outbox. The phase's timeout
 /// (elf.hocon raises it) bounds the wait; whatever is left stays in the outbox for the next start.
+/// A cluster node that was downed does not wait: it is out of the cluster, so the committer it would ask is
+/// either unreachable or, if it ran here, about to be started again on a survivor, and committing on past the
+/// down would overlap with that successor. Its acknowledged records are in the shared outbox already.
 /// </summary>
 public static class CommitDrain
 {
@@ -18,6 +21,11 @@ public static class CommitDrain
         shutdown.AddTask(CoordinatedShutdown.PhaseServiceStop, "elf-commit-drain", async () =>
         {
             var log = Logging.GetLogger(system, typeof(CommitDrain));
+            if (shutdown.ShutdownReason is CoordinatedShutdown.ClusterDowningReason)
+            {
+                log.Warning("This node was downed: stopping without waiting for the committer; its acknowledged records are in the shared outbox, for the committer on a surviving node");
+                return Done.Instance;
+            }
             var deadline = DateTime.UtcNow + phaseTimeout - TimeSpan.FromSeconds(1);
             while (DateTime.UtcNow < deadline)
             {
