@@ -16,7 +16,7 @@ public sealed class HostClient : IAsyncDisposable
 {
     // While a host starts, every waiting client polls its socket. 200 clients racing an empty memory polled every
     // 10 ms, each attempt a failed connect and a thrown SocketException: 1.2-1.6 cores of a 2-core machine, and
-    // the starting host, short of CPU, answered nobody for over a minute. Pauses now double up to 100 ms, and
+    // the starting host, short of CPU, answered nobody for over a minute. So pauses double up to 100 ms, and
     // an absent socket is seen with a stat(), without an exception.
     private static readonly TimeSpan FirstRetryPause = TimeSpan.FromMilliseconds(5);
     private static readonly TimeSpan LongestRetryPause = TimeSpan.FromMilliseconds(100);
@@ -61,34 +61,30 @@ public sealed class HostClient : IAsyncDisposable
         while (true)
         {
             cancellation.ThrowIfCancellationRequested();
-            if (!File.Exists(path))
-            {
-                // No host has bound the socket yet.
-                if (Stopwatch.GetTimestamp() >= deadline) return null;
-                Thread.Sleep(pause);
-                pause = Longer(pause);
-                continue;
-            }
-            var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
             var busy = false;
-            try
+            // An absent socket means no host has bound it yet; a connect would only fail with an exception.
+            if (File.Exists(path))
             {
-                // A connect to a full accept queue blocks for the send timeout, then fails with EAGAIN.
-                socket.SendTimeout = SocketTimeout(timeout);
-                socket.Connect(new UnixDomainSocketEndPoint(path));
-                if (!ServedByThisUser(socket))
+                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+                try
+                {
+                    // A connect to a full accept queue blocks for the send timeout, then fails with EAGAIN.
+                    socket.SendTimeout = SocketTimeout(timeout);
+                    socket.Connect(new UnixDomainSocketEndPoint(path));
+                    if (!ServedByThisUser(socket))
+                    {
+                        socket.Dispose();
+                        return null;
+                    }
+                    return new HostClient(new NetworkStream(socket, ownsSocket: true), socket);
+                }
+                catch (SocketException e)
                 {
                     socket.Dispose();
-                    return null;
+                    // A full accept queue means a host is listening and busy: keep waiting for it, as the named-pipe
+                    // client's blocking connect does, rather than take it for no host and go and start another.
+                    busy = e.SocketErrorCode is SocketError.WouldBlock or SocketError.TimedOut or SocketError.TryAgain;
                 }
-                return new HostClient(new NetworkStream(socket, ownsSocket: true), socket);
-            }
-            catch (SocketException e)
-            {
-                socket.Dispose();
-                // A full accept queue means a host is listening and busy: keep waiting for it, as the named-pipe
-                // client's blocking connect does, rather than take it for no host and go and start another.
-                busy = e.SocketErrorCode is SocketError.WouldBlock or SocketError.TimedOut or SocketError.TryAgain;
             }
             var now = Stopwatch.GetTimestamp();
             if (now >= (busy ? busyDeadline : deadline)) return null;
