@@ -88,7 +88,8 @@ public sealed class PublishedElf : IDisposable
             .Select(path => { try { return File.ReadAllText(path).Split('\0'); } catch (IOException) { return []; } catch (UnauthorizedAccessException) { return []; } })
             .Count(argv => argv.Length > 3 && argv[0].EndsWith("elf-host", StringComparison.Ordinal) && argv[1] == "serve" && argv.Contains(basePath));
 
-    private static string FindRepository()
+    /// <summary>The repository this test run was built from (the folder of ElfActors.sln).</summary>
+    public static string FindRepository()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
             if (File.Exists(Path.Combine(directory.FullName, "ElfActors.sln"))) return directory.FullName;
