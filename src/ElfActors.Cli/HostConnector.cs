@@ -69,6 +69,21 @@ internal static class HostConnector
         return (null, $"no host answered for {paths.BasePath} within {startTimeout.TotalSeconds:0.#}s", false);
     }
 
+    /// <summary>
+    /// Waits until a host that was asked to stop is gone: it releases its lock (the pid file) as it exits, so that, not
+    /// just the pipe closing, is what is waited for. False when it is still there after <paramref name="wait"/>.
+    /// </summary>
+    public static async Task<bool> WaitUntilGoneAsync(MemoryPaths paths, TimeSpan wait)
+    {
+        var deadline = Stopwatch.GetTimestamp() + (long)(wait.TotalSeconds * Stopwatch.Frequency);
+        while (Stopwatch.GetTimestamp() < deadline)
+        {
+            if (!File.Exists(HostAddress.PidFile(paths)) && await TryConnectAsync(paths) is null) return true;
+            await Task.Delay(50);
+        }
+        return false;
+    }
+
     /// <summary>Creates the memory's state folder; the reason when the memory cannot be written (a fault of the environment).</summary>
     private static string? PrepareStateDirectory(MemoryPaths paths)
     {

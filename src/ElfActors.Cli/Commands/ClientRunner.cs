@@ -34,13 +34,54 @@ internal static class ClientRunner
     {
         // A host that is shutting down refuses new records; the request (same request id) goes to the next host.
         var deadline = DateTime.UtcNow + StartTimeout;
+        var replaced = false;
         while (true)
         {
             var response = await SendOnceAsync(command, paths, request, timeout, startHost);
+            if (response?.Error == WireProtocol.Errors.VersionMismatch)
+            {
+                // At most once: a host that still differs after a replacement was started by someone else's elf.
+                if (replaced || !startHost) return VersionMismatch(paths, response);
+                if (await ReplaceOlderHostAsync(command, paths, response) is { } refused) return refused;
+                replaced = true;
+                continue;
+            }
             if (!startHost || response?.Error != WireProtocol.Errors.ShuttingDown || DateTime.UtcNow > deadline) return response;
             await Task.Delay(100);
         }
     }
+
+    /// <summary>
+    /// The host runs another ElfActors release (docs/adr/0024). An older one is asked to stop, which commits everything it
+    /// acknowledged, and the caller's retry starts this release's host; null then. A newer one is left alone: the answer
+    /// says what to do.
+    /// </summary>
+    private static async Task<WireResponse?> ReplaceOlderHostAsync(string command, MemoryPaths paths, WireResponse mismatch)
+    {
+        var hostVersion = mismatch.HostVersion ?? "unknown";
+        if (ElfVersion.Compare(ElfVersion.Current, hostVersion) <= 0) return VersionMismatch(paths, mismatch);
+        await Console.Error.WriteLineAsync(
+            $"elf {command}: the host for {paths.BasePath} runs ElfActors {hostVersion}, older than this elf ({ElfVersion.Current}): " +
+            "stopping it (it commits everything it acknowledged first) and starting this version's host");
+        var stop = await SendOnceAsync(command, paths, new WireRequest { Command = WireProtocol.Commands.Stop }, TimeSpan.FromSeconds(30), startHost: false);
+        if (stop is not null && stop.Status != WireProtocol.Statuses.Ok) return stop;
+        if (!await HostConnector.WaitUntilGoneAsync(paths, TimeSpan.FromSeconds(150)))
+            return new WireResponse
+            {
+                Status = WireProtocol.Statuses.Timeout,
+                Message = $"the older host for {paths.BasePath} (ElfActors {hostVersion}) was asked to stop but is still running after 150s (still committing? see elf status)",
+            };
+        return null;
+    }
+
+    private static WireResponse VersionMismatch(MemoryPaths paths, WireResponse mismatch) => new()
+    {
+        Status = WireProtocol.Statuses.Failed,
+        Error = WireProtocol.Errors.VersionMismatch,
+        HostVersion = mismatch.HostVersion,
+        Message = $"the host for {paths.BasePath} runs ElfActors {mismatch.HostVersion ?? "unknown"}, newer than this elf ({ElfVersion.Current}); " +
+            $"nothing was done. Use the newer elf, or run `elf stop --base {paths.BasePath}` to go back to this version's host",
+    };
 
     private static async Task<WireResponse?> SendOnceAsync(string command, MemoryPaths paths, WireRequest request, TimeSpan timeout, bool startHost)
     {

@@ -47,6 +47,10 @@ internal static class StatusCommand
             Console.WriteLine($"  uptime:        {TimeSpan.FromSeconds(Math.Round(status.UptimeSeconds)):c}");
             Console.WriteLine($"  throughput:    {status.RecordsPerSecond.ToString("0.#", CultureInfo.InvariantCulture)} records/s (last minute)");
             Console.WriteLine($"  version:       {status.Version}");
+            if (status.Version is { } hostVersion && ElfVersion.Compare(hostVersion, ElfVersion.Current) != 0)
+                Console.WriteLine($"                 this elf is {ElfVersion.Current}: " + (ElfVersion.Compare(ElfVersion.Current, hostVersion) > 0
+                    ? "its next record stops this host (after it commits everything) and starts this version's"
+                    : "it refuses to record through this newer host; use the newer elf"));
             return ExitCodes.Success;
         });
         return command;

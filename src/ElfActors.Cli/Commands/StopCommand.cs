@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using ElfActors.Contracts.Wire;
 
 namespace ElfActors.Cli.Commands;
@@ -29,16 +28,10 @@ internal static class StopCommand
             }
             if (response.Status != WireProtocol.Statuses.Ok) return ClientRunner.Fail("stop", response);
 
-            // The host releases its lock as it exits: wait for that, not just for the pipe to close.
-            var deadline = Stopwatch.GetTimestamp() + (long)(wait.TotalSeconds * Stopwatch.Frequency);
-            while (Stopwatch.GetTimestamp() < deadline)
+            if (await HostConnector.WaitUntilGoneAsync(paths, wait))
             {
-                if (!File.Exists(HostAddress.PidFile(paths)) && await HostConnector.TryConnectAsync(paths) is null)
-                {
-                    Console.WriteLine($"stopped the host for {paths.BasePath}");
-                    return ExitCodes.Success;
-                }
-                await Task.Delay(50);
+                Console.WriteLine($"stopped the host for {paths.BasePath}");
+                return ExitCodes.Success;
             }
             await Console.Error.WriteLineAsync($"elf stop: the host for {paths.BasePath} is still running after {wait.TotalSeconds:0.#}s (still committing? see elf status)");
             return ExitCodes.HostUnreachable;

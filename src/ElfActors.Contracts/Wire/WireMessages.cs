@@ -44,6 +44,8 @@ public static class WireProtocol
         public const string UnsupportedVersion = "unsupported-version";
         public const string UnknownCommand = "unknown-command";
         public const string ShuttingDown = "shutting-down";
+        /// <summary>The client's ElfActors release differs from the host's: see <see cref="WireResponse.HostVersion"/> (docs/adr/0024).</summary>
+        public const string VersionMismatch = "version-mismatch";
         public const string Internal = "internal";
     }
 }
@@ -75,6 +77,12 @@ public sealed record WireRequest
     public double? TimeoutSeconds { get; init; }
     /// <summary>verify: repair what can be repaired.</summary>
     public bool Repair { get; init; }
+    /// <summary>
+    /// The sender's ElfActors version (<see cref="ElfVersion"/>). A host of another release refuses every command but
+    /// status, stop and ping with <see cref="WireProtocol.Errors.VersionMismatch"/>; absent (a client older than the
+    /// handshake), the host serves protocol <see cref="WireProtocol.Version"/> as before.
+    /// </summary>
+    public string? ClientVersion { get; init; } = ElfVersion.Current;
 }
 
 /// <summary>One response frame. <see cref="Status"/> decides the client's exit code.</summary>
@@ -90,6 +98,8 @@ public sealed record WireResponse
     public HostStatus? HostStatus { get; init; }
     public FlushResult? Flush { get; init; }
     public VerifyResult? Verify { get; init; }
+    /// <summary>The host's ElfActors version (<see cref="ElfVersion"/>), on every answer; absent from hosts older than the handshake.</summary>
+    public string? HostVersion { get; init; }
 
     public static WireResponse ProtocolError(string error, string message) =>
         new() { Status = WireProtocol.Statuses.Error, Error = error, Message = message };

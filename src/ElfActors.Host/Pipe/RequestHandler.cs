@@ -20,16 +20,21 @@ public sealed class RequestHandler(
     CommitWaiter commitWaiter,
     IHostApplicationLifetime lifetime)
 {
-    private static readonly string Version =
-        typeof(RequestHandler).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
-
     private readonly ElfSettings _settings = ElfSettings.From(system.Settings.Config);
 
-    public async Task<WireResponse> HandleAsync(WireRequest request)
+    public async Task<WireResponse> HandleAsync(WireRequest request) => await HandleVersionedAsync(request) with { HostVersion = ElfVersion.Current };
+
+    private async Task<WireResponse> HandleVersionedAsync(WireRequest request)
     {
         if (request.Version != WireProtocol.Version)
             return WireResponse.ProtocolError(Errors.UnsupportedVersion,
                 $"protocol version {request.Version} is not supported (this host speaks {WireProtocol.Version}); use the elf client that came with this host");
+        // Another release may mean other fields or other meanings: only the commands that let a client see and replace
+        // this host are served to it (docs/adr/0024).
+        if (request.ClientVersion is { } clientVersion && ElfVersion.Compare(clientVersion, ElfVersion.Current) != 0
+            && request.Command is not (Commands.Status or Commands.Stop or Commands.Ping))
+            return WireResponse.ProtocolError(Errors.VersionMismatch,
+                $"this host runs ElfActors {ElfVersion.Current} and the client {clientVersion}; nothing was done");
         if (lifetime.ApplicationStopping.IsCancellationRequested
             && request.Command is Commands.RecordFailure or Commands.Record or Commands.RecordHeuristic or Commands.RecordDecision)
             return WireResponse.ProtocolError(Errors.ShuttingDown, "the host is shutting down; retry and a new host will start");
@@ -136,7 +141,7 @@ public sealed class RequestHandler(
                 Running = true,
                 BasePath = options.Paths.BasePath,
                 Pid = Environment.ProcessId,
-                Version = Version,
+                Version = ElfVersion.Current,
                 UptimeSeconds = Math.Round((now - monitor.StartedAt).TotalSeconds, 1),
                 Pending = counts.Pending,
                 Committed = counts.Committed,

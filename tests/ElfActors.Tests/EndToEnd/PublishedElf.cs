@@ -66,7 +66,7 @@ public sealed class PublishedElf : IDisposable
     public Task<ProcessResult> RunAsync(params string[] arguments) => RunAsync(arguments, null, null);
 
     /// <summary>Starts `elf serve --base …` in the foreground of a child process.</summary>
-    public Process StartServe(string basePath)
+    public Process StartServe(string basePath, IDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(Elf)
         {
@@ -75,6 +75,7 @@ public sealed class PublishedElf : IDisposable
             UseShellExecute = false,
         };
         foreach (var argument in new[] { "serve", "--base", basePath }) start.ArgumentList.Add(argument);
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
         var process = Process.Start(start)!;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
