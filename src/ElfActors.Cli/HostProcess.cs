@@ -52,6 +52,7 @@ internal static partial class HostProcess
             windows.ArgumentList.Add("serve");
             windows.ArgumentList.Add("--base");
             windows.ArgumentList.Add(paths.BasePath);
+            windows.ArgumentList.Add("--auto-started");
             return Process.Start(windows)?.Id;
         }
         // The shell redirects before elf-host starts: the host never holds the caller's pipes open
@@ -65,7 +66,7 @@ internal static partial class HostProcess
             RedirectStandardError = true,
         };
         start.ArgumentList.Add("-c");
-        start.ArgumentList.Add(setsid + "\"$0\" serve --base \"$1\" </dev/null >>\"$2\" 2>&1 & echo $!");
+        start.ArgumentList.Add(setsid + "\"$0\" serve --base \"$1\" --auto-started </dev/null >>\"$2\" 2>&1 & echo $!");
         start.ArgumentList.Add(Executable);
         start.ArgumentList.Add(paths.BasePath);
         start.ArgumentList.Add(log);

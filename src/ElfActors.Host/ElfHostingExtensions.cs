@@ -20,6 +20,7 @@ public static class ElfHostingExtensions
         services.AddSingleton(options.Paths);
         services.AddSingleton(sp => new CommitWaiter(sp.GetRequiredService<Akka.Actor.ActorSystem>(), options.Paths,
             options.Cluster is null ? null : TimeSpan.FromMilliseconds(250)));
+        services.AddSingleton<IdleMonitor>();
         services.AddSingleton<RequestHandler>();
         services.AddHostedService<PipeServer>();
         return services;

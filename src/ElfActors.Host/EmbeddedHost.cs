@@ -18,6 +18,12 @@ public sealed record HostSettings
     public bool ServePipe { get; init; }
 
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(150);
+
+    /// <summary>
+    /// Overrides <c>elf.host.idle-exit</c> (<see cref="IdleExitService"/>): `elf serve --idle-exit`, $ELF_IDLE_EXIT for an
+    /// auto-started host, or zero for a foreground `elf serve`. Null: the configuration decides.
+    /// </summary>
+    public TimeSpan? IdleExit { get; init; }
 }
 
 /// <summary>A generic host running ElfActors, wired exactly as any embedding host would be (WithElfActors).</summary>
@@ -56,10 +62,17 @@ public static class EmbeddedHost
             // hocon/elf.hocon beside the binaries overrides the embedded defaults; --config files override both.
             var shipped = Path.Combine(AppContext.BaseDirectory, "hocon", "elf.hocon");
             if (File.Exists(shipped)) akka.AddHoconFile(shipped, HoconAddMode.Prepend);
+            // The memory's own settings (memory/.elf/elf.hocon) override the shipped ones; --config files override both.
+            var memorySettings = Path.Combine(options.Paths.StateDirectory, "elf.hocon");
+            if (settings.ServePipe && File.Exists(memorySettings)) akka.AddHoconFile(memorySettings, HoconAddMode.Prepend);
             foreach (var file in settings.ConfigFiles) akka.AddHoconFile(Path.GetFullPath(file), HoconAddMode.Prepend);
+            if (settings.IdleExit is { } idleExit)
+                akka.AddHocon($"{IdleExitService.Setting} = {(long)idleExit.TotalMilliseconds}ms", HoconAddMode.Prepend);
             akka.WithElfActors(options);
         });
         if (settings.ServePipe) builder.Services.AddElfPipeServer(options);
+        // A cluster node is run by its operator, never auto-started: it does not exit when idle.
+        if (settings.ServePipe && options.Cluster is null) builder.Services.AddHostedService<IdleExitService>();
         return builder.Build();
     }
 }

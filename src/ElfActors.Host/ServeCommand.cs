@@ -43,13 +43,21 @@ public static class ServeCommand
         {
             Description = "Cluster mode: only nodes with this role may hold the committer (they must reach the memory's folder).",
         };
+        var idleExit = new Option<double?>("--idle-exit")
+        {
+            Description = "Exit after this many seconds without requests, once nothing is waiting for a commit (0: never; the default for `elf serve`).",
+        };
+        var autoStarted = new Option<bool>("--auto-started")
+        {
+            Description = "Set by `elf` when it starts a host because none answered: exit when idle, after elf.host.idle-exit or $ELF_IDLE_EXIT seconds.",
+        };
         var command = new Command("serve", """
             Run the host for one memory in the foreground: the actors, and the named pipe that `elf` commands talk to.
             SIGTERM or Ctrl-C (or `elf stop`) stops it gracefully: every acknowledged record is committed first.
             Only one host serves a memory; a second one exits 1 and says which process holds it.
             """)
         {
-            basePath, config, verbose, clusterPort, clusterHost, seedNodes, roles, committerRole,
+            basePath, config, verbose, clusterPort, clusterHost, seedNodes, roles, committerRole, idleExit, autoStarted,
         };
         command.SetAction(async (parse, _) =>
         {
@@ -61,6 +69,11 @@ public static class ServeCommand
                     await Console.Error.WriteLineAsync($"elf serve: the configuration file {file} does not exist");
                     return ExitCodes.InvalidInput;
                 }
+            }
+            if (IdlePeriod(parse.GetValue(idleExit), parse.GetValue(autoStarted), out var idle) is { } invalid)
+            {
+                await Console.Error.WriteLineAsync("elf serve: " + invalid);
+                return ExitCodes.InvalidInput;
             }
             ElfClusterOptions? cluster = null;
             if (parse.GetValue(clusterPort) is { } port)
@@ -84,9 +97,31 @@ public static class ServeCommand
                 ServePipe = true,
                 ConfigFiles = parse.GetValue(config) ?? [],
                 MinimumLogLevel = parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning,
+                IdleExit = idle,
             }, cluster);
         });
         return command;
+    }
+
+    /// <summary>$ELF_IDLE_EXIT: seconds an auto-started host waits without requests before it exits (0: never).</summary>
+    public const string IdleExitVariable = "ELF_IDLE_EXIT";
+
+    /// <summary>
+    /// The idle period this host is told to use, or null when elf.host.idle-exit decides (an auto-started host without
+    /// $ELF_IDLE_EXIT); the reason when a value is not a number of seconds ≥ 0.
+    /// </summary>
+    private static string? IdlePeriod(double? option, bool autoStarted, out TimeSpan? period)
+    {
+        period = null;
+        var (value, source) = option is { } seconds ? (seconds.ToString(System.Globalization.CultureInfo.InvariantCulture), "--idle-exit")
+            : autoStarted ? (Environment.GetEnvironmentVariable(IdleExitVariable), "$" + IdleExitVariable)
+            : ("0", "");
+        if (string.IsNullOrWhiteSpace(value)) return null;
+        if (!double.TryParse(value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var parsed)
+            || parsed < 0 || parsed > 31_536_000)
+            return $"{source} must be a number of seconds from 0 (never) to 31536000 (got '{value}')";
+        period = TimeSpan.FromSeconds(parsed);
+        return null;
     }
 
     public static async Task<int> ServeAsync(MemoryPaths paths, HostSettings settings, ElfClusterOptions? cluster = null)

@@ -18,11 +18,18 @@ public sealed class RequestHandler(
     ActorRegistry registry,
     ActorSystem system,
     CommitWaiter commitWaiter,
-    IHostApplicationLifetime lifetime)
+    IHostApplicationLifetime lifetime,
+    IdleMonitor idle)
 {
     private readonly ElfSettings _settings = ElfSettings.From(system.Settings.Config);
 
-    public async Task<WireResponse> HandleAsync(WireRequest request) => await HandleVersionedAsync(request) with { HostVersion = ElfVersion.Current };
+    public async Task<WireResponse> HandleAsync(WireRequest request)
+    {
+        // Watching the host (status, ping) is not using it: only other requests keep an auto-started host up.
+        if (request.Command is Commands.Status or Commands.Ping) return await HandleVersionedAsync(request) with { HostVersion = ElfVersion.Current };
+        using var working = idle.Working();
+        return await HandleVersionedAsync(request) with { HostVersion = ElfVersion.Current };
+    }
 
     private async Task<WireResponse> HandleVersionedAsync(WireRequest request)
     {
