@@ -24,16 +24,27 @@ internal static class StopCommand
             var response = await ClientRunner.SendAsync("stop", paths, new WireRequest { Command = WireProtocol.Commands.Stop }, TimeSpan.FromSeconds(30), startHost: false);
             if (response is null)
             {
-                Console.WriteLine($"not running (no host serves {paths.BasePath})");
-                return ExitCodes.Success;
+                // A live host whose socket cannot be reached (removed, or taken by something else) is found
+                // through its lock and pid record, and stopped with SIGTERM: the same graceful stop.
+                if (HostConnector.HostHoldingLock(paths) is not { } pid)
+                {
+                    Console.WriteLine($"not running (no host serves {paths.BasePath})");
+                    return ExitCodes.Success;
+                }
+                if (!HostProcess.Terminate(pid))
+                {
+                    await Console.Error.WriteLineAsync($"elf stop: cannot signal the host of {paths.BasePath} (pid {pid})");
+                    return ExitCodes.Failure;
+                }
+                await Console.Error.WriteLineAsync($"elf stop: the host (pid {pid}) did not answer on its socket; sent it SIGTERM");
             }
-            if (response.Status != WireProtocol.Statuses.Ok) return ClientRunner.Fail("stop", response);
+            else if (response.Status != WireProtocol.Statuses.Ok) return ClientRunner.Fail("stop", response);
 
             // The host releases its lock as it exits: wait for that, not just for the pipe to close.
             var deadline = Stopwatch.GetTimestamp() + (long)(wait.TotalSeconds * Stopwatch.Frequency);
             while (Stopwatch.GetTimestamp() < deadline)
             {
-                if (!File.Exists(HostAddress.PidFile(paths)) && await HostConnector.TryConnectAsync(paths) is null)
+                if (HostConnector.HostHoldingLock(paths) is null && !File.Exists(HostAddress.PidFile(paths)))
                 {
                     Console.WriteLine($"stopped the host for {paths.BasePath}");
                     return ExitCodes.Success;
