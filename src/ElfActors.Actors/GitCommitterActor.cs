@@ -233,7 +233,8 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
     /// <summary>Another git process holds a lock: wait for it with bounded back-off instead of restarting.</summary>
     private void WaitForLock(GitLockHeldException e)
     {
-        if (e.LockPath is { } lockPath && StaleLocks.TryRemove(lockPath, _settings.StaleLockAge, _clock.GetUtcNow(), out var why))
+        LockHolder? holder = null;
+        if (e.LockPath is { } lockPath && StaleLocks.TryRemove(lockPath, _settings.StaleLockAge, _clock.GetUtcNow(), out var why, out holder))
         {
             _log.Warning("Removed a stale git lock {0} ({1}); a crashed git left it behind", Path.GetRelativePath(_paths.BasePath, lockPath), why);
             ScheduleBatch();
@@ -245,7 +246,10 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
             ? _settings.BackoffMin
             : TimeSpan.FromTicks(Math.Min(_lockBackoff.Ticks * 2, _settings.BackoffMax.Ticks));
         var since = _heldLock.Value.Since.ToString("HH:mm:ss", CultureInfo.InvariantCulture);
-        _monitor.SetCommitterState($"waiting: {path} held since {since}");
+        // A person's git waiting in an editor holds the lock for as long as it takes: say whose it is (elf status).
+        _monitor.SetCommitterState(holder is null
+            ? $"waiting: {path} held since {since}"
+            : $"waiting for a lock held by pid {holder.Pid} ({holder.Command}): {path} since {since}");
         _log.Warning("Waiting for {0} (held by another process since {1}); retrying in {2} ms", path, since, _lockBackoff.TotalMilliseconds);
         _waitingForLock = true; // doorbells are ignored meanwhile: the outbox keeps the records
         Timers.StartSingleTimer(RetryTimer, RetryAfterLock.Instance, _lockBackoff);

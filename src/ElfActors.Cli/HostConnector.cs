@@ -12,7 +12,22 @@ internal static class HostConnector
 {
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>How long a client that finds a live host without an answering socket waits for the host to bind it again.</summary>
+    private static readonly TimeSpan RebindPatience = TimeSpan.FromSeconds(3);
+
     public static Task<HostClient?> TryConnectAsync(MemoryPaths paths) => HostClient.TryConnectAsync(paths, ProbeTimeout);
+
+    /// <summary>
+    /// A connection to a running host, found through its socket, or through its lock and pid record when the
+    /// socket is gone (the host binds it again within a few seconds). Null when no host runs, or the live one
+    /// does not answer: then <c>Holder</c> is its pid.
+    /// </summary>
+    public static async Task<(HostClient? Client, int? Holder)> FindRunningAsync(MemoryPaths paths)
+    {
+        if (await TryConnectAsync(paths) is { } client) return (client, null);
+        if (HostHoldingLock(paths) is not { } holder) return (null, null);
+        return (await HostClient.TryConnectAsync(paths, RebindPatience), holder);
+    }
 
     /// <summary>
     /// A connection, or null with the reason in <c>error</c>: exit 3, or exit 1 when <c>environmentFault</c>
@@ -27,6 +42,9 @@ internal static class HostConnector
             return (null, $"no cluster node {node} answers for {paths.BasePath} (${HostAddress.NodeVariable}={node}); start it with `elf serve --cluster-port {node} …`", false);
         if (!HostProcess.Exists(out var missing)) return (null, missing, false);
         if (PrepareStateDirectory(paths) is { } unwritable) return (null, unwritable, true);
+        // An unsafe runtime folder: a host would refuse it too, so say why now rather than after its start.
+        if (HostAddress.RuntimeDirectoryProblem() is { } unsafeFolder) return (null, unsafeFolder, false);
+        HostAddress.EnsureRuntimeDirectory();
 
         var deadline = Stopwatch.GetTimestamp() + (long)(startTimeout.TotalSeconds * Stopwatch.Frequency);
         while (Stopwatch.GetTimestamp() < deadline)
@@ -78,7 +96,8 @@ internal static class HostConnector
         var deadline = Stopwatch.GetTimestamp() + (long)(wait.TotalSeconds * Stopwatch.Frequency);
         while (Stopwatch.GetTimestamp() < deadline)
         {
-            if (!File.Exists(HostAddress.PidFile(paths)) && await TryConnectAsync(paths) is null) return true;
+            // The host releases its lock as it exits: wait for that, not just for the socket to close (it may be gone already).
+            if (HostHoldingLock(paths) is null && !File.Exists(HostAddress.PidFile(paths))) return true;
             await Task.Delay(50);
         }
         return false;
@@ -99,7 +118,7 @@ internal static class HostConnector
     }
 
     /// <summary>The pid of a live host that holds the memory's lock, if any.</summary>
-    private static int? HostHoldingLock(MemoryPaths paths)
+    public static int? HostHoldingLock(MemoryPaths paths)
     {
         try
         {
@@ -142,7 +161,9 @@ internal static class HostConnector
     {
         try
         {
-            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None };
+            if (!OperatingSystem.IsWindows()) options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+            return new FileStream(path, options);
         }
         catch (IOException)
         {

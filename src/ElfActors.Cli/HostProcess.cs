@@ -105,6 +105,25 @@ internal static partial class HostProcess
         }
     }
 
+    /// <summary>Asks a process to stop (SIGTERM; the host drains and exits as on Ctrl-C).</summary>
+    public static bool Terminate(int pid)
+    {
+        if (!OperatingSystem.IsWindows()) return kill(pid, 15) == 0;
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            process.Kill();
+            return true;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int kill(int pid, int signal);
+
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int execv(string path, IntPtr[] argv);
 }

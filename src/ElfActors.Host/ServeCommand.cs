@@ -129,6 +129,7 @@ public static class ServeCommand
         // A cluster node has its own pipe, lock and pid file (named after its port): several serve one memory.
         // A single-node host ignores $ELF_NODE: the memory's one pipe and lock are exactly as before.
         HostAddress.Node = cluster?.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Posix.UseElfUmask(); // before anything is created: the DB, folders and record files are the user's alone
         if (paths.RefusalReason() is { } refusal)
         {
             await Console.Error.WriteLineAsync("elf serve: " + refusal);
@@ -143,7 +144,18 @@ public static class ServeCommand
             await Console.Error.WriteLineAsync($"elf serve: cannot use {paths.BasePath}: {e.Message}");
             return ExitCodes.Failure;
         }
-        if (!HostLock.TryAcquire(paths, out var hostLock, out var holder))
+        HostLock? hostLock;
+        string? holder;
+        try
+        {
+            HostLock.TryAcquire(paths, out hostLock, out holder);
+        }
+        catch (HostAddressException e)
+        {
+            await Console.Error.WriteLineAsync("elf serve: " + e.Message);
+            return ExitCodes.Failure;
+        }
+        if (hostLock is null)
         {
             await Console.Error.WriteLineAsync($"elf serve: another elf host ({holder}) is already serving {paths.BasePath}; not starting a second one");
             return ExitCodes.Failure;
@@ -157,7 +169,16 @@ public static class ServeCommand
             lifetime.ApplicationStopping.Register(() =>
                 Console.Error.WriteLine("elf serve: stopping; committing every acknowledged record, then exiting"));
             await Console.Error.WriteLineAsync($"elf serve: serving {paths.BasePath} (pid {Environment.ProcessId}){(cluster is null ? "" : $" as cluster node {cluster.Hostname}:{cluster.Port}")}");
-            await host.RunAsync();
+            try
+            {
+                await host.RunAsync();
+            }
+            catch (HostAddressException e)
+            {
+                // The socket's path is taken by something else (docs/security.md): say which, and where.
+                await Console.Error.WriteLineAsync("elf serve: " + e.Message);
+                return ExitCodes.Failure;
+            }
             if (cluster is not null)
             {
                 // Other nodes may still be recording; their records are the cluster committer's business.

@@ -26,18 +26,40 @@ internal static class ClientRunner
 
     public static MemoryPaths Paths(ParseResult parse, Option<string?> baseOption) => MemoryPaths.Resolve(parse.GetValue(baseOption));
 
+    /// <summary>The request id of this process's request (one per `elf` call), for every failure message.</summary>
+    private static string? _requestId;
+
     /// <summary>
     /// Sends one request, starting a host first when <paramref name="startHost"/> and none answers.
-    /// Returns the response, or null after printing why the host could not be reached (exit 3).
+    /// Returns the response, or null after printing why the host could not be reached (exit 3). A connection lost
+    /// before the answer (a host killed or restarting) is retried with the same request id until the start
+    /// deadline: the host answers a request id it has seen with the first record, never a second one.
     /// </summary>
     public static async Task<WireResponse?> SendAsync(string command, MemoryPaths paths, WireRequest request, TimeSpan timeout, bool startHost)
     {
+        _requestId = request.RequestId;
         // A host that is shutting down refuses new records; the request (same request id) goes to the next host.
         var deadline = DateTime.UtcNow + StartTimeout;
         var replaced = false;
+        var pause = TimeSpan.FromMilliseconds(100);
         while (true)
         {
-            var response = await SendOnceAsync(command, paths, request, timeout, startHost);
+            WireResponse? response;
+            try
+            {
+                response = await SendOnceAsync(command, paths, request, timeout, startHost);
+            }
+            catch (LostConnectionException e)
+            {
+                if (DateTime.UtcNow > deadline)
+                {
+                    await Console.Error.WriteLineAsync($"elf {command}: lost the connection to the host: {e.Message}{RetryHint()}");
+                    return null;
+                }
+                await Task.Delay(pause);
+                pause = pause * 2 > TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : pause * 2;
+                continue;
+            }
             if (response?.Error == WireProtocol.Errors.VersionMismatch)
             {
                 // At most once: a host that still differs after a replacement was started by someone else's elf.
@@ -63,7 +85,15 @@ internal static class ClientRunner
         await Console.Error.WriteLineAsync(
             $"elf {command}: the host for {paths.BasePath} runs ElfActors {hostVersion}, older than this elf ({ElfVersion.Current}): " +
             "stopping it (it commits everything it acknowledged first) and starting this version's host");
-        var stop = await SendOnceAsync(command, paths, new WireRequest { Command = WireProtocol.Commands.Stop }, TimeSpan.FromSeconds(30), startHost: false);
+        WireResponse? stop;
+        try
+        {
+            stop = await SendOnceAsync(command, paths, new WireRequest { Command = WireProtocol.Commands.Stop }, TimeSpan.FromSeconds(30), startHost: false);
+        }
+        catch (LostConnectionException)
+        {
+            stop = null; // the older host hung up as it stopped: wait for it below
+        }
         if (stop is not null && stop.Status != WireProtocol.Statuses.Ok) return stop;
         if (!await HostConnector.WaitUntilGoneAsync(paths, TimeSpan.FromSeconds(150)))
             return new WireResponse
@@ -82,8 +112,27 @@ internal static class ClientRunner
         Message = $"the host for {paths.BasePath} runs ElfActors {mismatch.HostVersion ?? "unknown"}, newer than this elf ({ElfVersion.Current}); " +
             $"nothing was done. Use the newer elf, or run `elf stop --base {paths.BasePath}` to go back to this version's host",
     };
+    /// <summary>How to retry without a duplicate: the same request id. Empty for requests without one.</summary>
+    public static string RetryHint() =>
+        _requestId is { } id ? $" (request id {id}; retry with --request-id {id} to get this record, never a second one)" : "";
+
+    private sealed class LostConnectionException(string message) : Exception(message);
 
     private static async Task<WireResponse?> SendOnceAsync(string command, MemoryPaths paths, WireRequest request, TimeSpan timeout, bool startHost)
+    {
+        try
+        {
+            return await SendOnceOrThrowAsync(command, paths, request, timeout, startHost);
+        }
+        catch (HostAddressException e)
+        {
+            // Something else holds the socket's path, or the runtime folder is unsafe: nothing to wait for.
+            await Console.Error.WriteLineAsync($"elf {command}: {e.Message}{RetryHint()}");
+            return null;
+        }
+    }
+
+    private static async Task<WireResponse?> SendOnceOrThrowAsync(string command, MemoryPaths paths, WireRequest request, TimeSpan timeout, bool startHost)
     {
         HostClient? client;
         if (startHost && paths.RefusalReason() is { } refusal)
@@ -97,13 +146,18 @@ internal static class ClientRunner
                 return new WireResponse { Status = WireProtocol.Statuses.Failed, Message = error }; // exit 1: no host could help
             if (client is null)
             {
-                await Console.Error.WriteLineAsync($"elf {command}: {error}");
+                await Console.Error.WriteLineAsync($"elf {command}: {error}{RetryHint()}");
                 return null;
             }
         }
         else
         {
-            client = await HostConnector.TryConnectAsync(paths);
+            (client, var holder) = await HostConnector.FindRunningAsync(paths);
+            if (client is null && holder is { } pid)
+            {
+                await Console.Error.WriteLineAsync($"elf {command}: the host of {paths.BasePath} (pid {pid}) runs but does not answer on {HostAddress.PipeName(paths)}");
+                return null;
+            }
             if (client is null) return null;
         }
         await using (client)
@@ -115,11 +169,11 @@ internal static class ClientRunner
             }
             catch (OperationCanceledException)
             {
-                await Console.Error.WriteLineAsync($"elf {command}: the host did not answer within {timeout.TotalSeconds:0.#}s");
+                await Console.Error.WriteLineAsync($"elf {command}: the host did not answer within {timeout.TotalSeconds:0.#}s{RetryHint()}");
             }
             catch (Exception e) when (e is IOException or FrameException)
             {
-                await Console.Error.WriteLineAsync($"elf {command}: lost the connection to the host: {e.Message}");
+                throw new LostConnectionException(e.Message);
             }
             return null;
         }
@@ -150,7 +204,8 @@ internal static class ClientRunner
         }
         else
         {
-            Console.Error.WriteLine($"elf {command}: {message}");
+            // A refusal on the input is final; anything else may be retried, with the same request id.
+            Console.Error.WriteLine($"elf {command}: {message}{(response.Status == WireProtocol.Statuses.Rejected ? "" : RetryHint())}");
         }
         return ExitCodes.For(response.Status);
     }

@@ -26,6 +26,13 @@ internal static class StatusCommand
             var asJson = parse.GetValue(json);
             if (response?.HostStatus is not { } status)
             {
+                if (response is null && HostConnector.HostHoldingLock(paths) is { } pid)
+                {
+                    // Found through its lock and pid record: alive, but its socket does not answer.
+                    if (asJson) ClientRunner.PrintJson(new WireResponse { HostStatus = new HostStatus { Running = true, Pid = pid, BasePath = paths.BasePath, CommitterState = "not answering on its socket" } });
+                    else Console.WriteLine($"running: pid {pid}, serving {paths.BasePath}, but not answering on {HostAddress.PipeName(paths)}");
+                    return ExitCodes.HostUnreachable;
+                }
                 if (asJson) ClientRunner.PrintJson(new WireResponse { HostStatus = new HostStatus { Running = false, BasePath = paths.BasePath, CommitterState = "not running" } });
                 else Console.WriteLine($"not running (no host serves {paths.BasePath})");
                 return ExitCodes.HostUnreachable;

@@ -23,10 +23,21 @@ internal static class StopCommand
             var response = await ClientRunner.SendAsync("stop", paths, new WireRequest { Command = WireProtocol.Commands.Stop }, TimeSpan.FromSeconds(30), startHost: false);
             if (response is null)
             {
-                Console.WriteLine($"not running (no host serves {paths.BasePath})");
-                return ExitCodes.Success;
+                // A live host whose socket cannot be reached (removed, or taken by something else) is found
+                // through its lock and pid record, and stopped with SIGTERM: the same graceful stop.
+                if (HostConnector.HostHoldingLock(paths) is not { } pid)
+                {
+                    Console.WriteLine($"not running (no host serves {paths.BasePath})");
+                    return ExitCodes.Success;
+                }
+                if (!HostProcess.Terminate(pid))
+                {
+                    await Console.Error.WriteLineAsync($"elf stop: cannot signal the host of {paths.BasePath} (pid {pid})");
+                    return ExitCodes.Failure;
+                }
+                await Console.Error.WriteLineAsync($"elf stop: the host (pid {pid}) did not answer on its socket; sent it SIGTERM");
             }
-            if (response.Status != WireProtocol.Statuses.Ok) return ClientRunner.Fail("stop", response);
+            else if (response.Status != WireProtocol.Statuses.Ok) return ClientRunner.Fail("stop", response);
 
             if (await HostConnector.WaitUntilGoneAsync(paths, wait))
             {

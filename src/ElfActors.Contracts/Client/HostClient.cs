@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.IO.Pipes;
 using System.Net.Sockets;
 using ElfActors.Contracts.Wire;
 
@@ -7,10 +6,10 @@ namespace ElfActors.Contracts.Client;
 
 /// <summary>
 /// A connection to the host serving a memory: one request, one response, in frames.
-/// On Linux the pipe is a Unix socket, and the client uses it as one, synchronously: a blocking connect, and
-/// send and receive timeouts set on the socket. The async pipe client starts the thread pool, the socket
-/// engine's thread and a timer thread for a single round trip, which was a third of an `elf` process's CPU
-/// time (docs/adr/0009). Elsewhere the named-pipe client is used as it is.
+/// The host listens on a Unix socket in the user's runtime folder (docs/adr/0015), and the client uses it
+/// synchronously: a blocking connect, and send and receive timeouts set on the socket. The async pipe client
+/// starts the thread pool, the socket engine's thread and a timer thread for a single round trip, which was a
+/// third of an `elf` process's CPU time (docs/adr/0009).
 /// </summary>
 public sealed class HostClient : IAsyncDisposable
 {
@@ -30,28 +29,14 @@ public sealed class HostClient : IAsyncDisposable
     }
 
     /// <summary>Connects if a host is serving the memory, or returns null once <paramref name="timeout"/> has passed.</summary>
-    public static async Task<HostClient?> TryConnectAsync(MemoryPaths paths, TimeSpan timeout, CancellationToken cancellation = default)
-    {
-        if (OperatingSystem.IsLinux()) return TryConnectSocket(HostAddress.PipeName(paths), timeout, cancellation);
-
-        var pipe = new NamedPipeClientStream(".", HostAddress.PipeName(paths), PipeDirection.InOut,
-            PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly);
-        try
-        {
-            await pipe.ConnectAsync(timeout, cancellation);
-            return new HostClient(pipe, socket: null);
-        }
-        catch (Exception e) when (e is TimeoutException or IOException or UnauthorizedAccessException)
-        {
-            await pipe.DisposeAsync();
-            return null;
-        }
-    }
+    public static Task<HostClient?> TryConnectAsync(MemoryPaths paths, TimeSpan timeout, CancellationToken cancellation = default) =>
+        Task.FromResult(TryConnectSocket(HostAddress.PipeName(paths), timeout, cancellation));
 
     /// <summary>
     /// Connects to the host's socket, retrying while it is absent or refuses (a host still starting, or a full
-    /// accept queue) until the timeout. Like the named-pipe client's CurrentUserOnly, a socket served by another
-    /// user (anyone can create a file in /tmp) is refused.
+    /// accept queue) until the timeout. Something else at the socket's path (a file, a folder, a symbolic link,
+    /// another user's socket), or a socket served by another user, is never talked to: that throws
+    /// <see cref="HostAddressException"/> naming the path, at once.
     /// </summary>
     private static HostClient? TryConnectSocket(string path, TimeSpan timeout, CancellationToken cancellation)
     {
@@ -63,18 +48,20 @@ public sealed class HostClient : IAsyncDisposable
             cancellation.ThrowIfCancellationRequested();
             var busy = false;
             // An absent socket means no host has bound it yet; a connect would only fail with an exception.
-            if (File.Exists(path))
+            if (Posix.Supported ? Posix.LinkStatus(path) is not null : File.Exists(path))
             {
+                if (HostAddress.SquatterAt(path) is { } squatter) throw new HostAddressException(squatter);
                 var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
                 try
                 {
                     // A connect to a full accept queue blocks for the send timeout, then fails with EAGAIN.
                     socket.SendTimeout = SocketTimeout(timeout);
                     socket.Connect(new UnixDomainSocketEndPoint(path));
-                    if (!ServedByThisUser(socket))
+                    var peer = Posix.PeerCredentials(socket);
+                    if (Posix.Supported && peer?.Uid != Posix.EffectiveUserId)
                     {
                         socket.Dispose();
-                        return null;
+                        throw new HostAddressException($"{path} is served by another user's process ({Peer(peer)}), not by this user's host; remove it (rm {path}) and retry");
                     }
                     return new HostClient(new NetworkStream(socket, ownsSocket: true), socket);
                 }
@@ -93,31 +80,12 @@ public sealed class HostClient : IAsyncDisposable
         }
     }
 
+    private static string Peer((int Pid, uint Uid)? peer) => peer is { } p ? $"pid {p.Pid}, uid {p.Uid}" : "unknown";
+
     private static TimeSpan Longer(TimeSpan pause) => pause * 2 < LongestRetryPause ? pause * 2 : LongestRetryPause;
 
     /// <summary>How long a client waits for a host whose accept queue is full before it gives up on it.</summary>
     private static readonly TimeSpan BusyHostPatience = TimeSpan.FromSeconds(60);
-
-    /// <summary>Whether the process at the other end runs as this process's effective user (SO_PEERCRED).</summary>
-    private static bool ServedByThisUser(Socket socket)
-    {
-        Span<byte> credentials = stackalloc byte[12]; // struct ucred { pid_t pid; uid_t uid; gid_t gid; }
-        const int solSocket = 1, soPeerCred = 17;
-        if (socket.GetRawSocketOption(solSocket, soPeerCred, credentials) < 8) return false;
-        return BitConverter.ToUInt32(credentials[4..8]) == EffectiveUserId.Value;
-    }
-
-    // /proc/self/status "Uid:\treal\teffective\tsaved\tfs": .NET has no API for the effective uid.
-    private static readonly Lazy<uint?> EffectiveUserId = new(() =>
-    {
-        foreach (var line in File.ReadLines("/proc/self/status"))
-        {
-            if (!line.StartsWith("Uid:", StringComparison.Ordinal)) continue;
-            var fields = line["Uid:".Length..].Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries);
-            return fields.Length > 1 && uint.TryParse(fields[1], out var uid) ? uid : null;
-        }
-        return null;
-    });
 
     public async Task<WireResponse> SendAsync(WireRequest request, TimeSpan timeout, CancellationToken cancellation = default)
     {

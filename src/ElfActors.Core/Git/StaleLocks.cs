@@ -2,19 +2,37 @@ namespace ElfActors.Core.Git;
 
 /// <summary>
 /// Git never removes a lock file its crashed process left behind (<c>.git/index.lock</c>,
-/// <c>refs/heads/&lt;branch&gt;.lock</c>). One may be removed only when it is old and no process holds it open;
-/// a lock a live git holds means wait.
+/// <c>refs/heads/&lt;branch&gt;.lock</c>). One may be removed only when no live process can be holding it: none
+/// has it open, and no git process runs in the repository. The second matters as much as the first: a person's
+/// `git commit` waiting in an editor holds index.lock with no open descriptor, for as long as the editor is open.
+/// Age is only a grace period on top (a git that has just created the lock), never a reason on its own.
 /// </summary>
 public static class StaleLocks
 {
-    /// <summary>Removes the lock if it is older than <paramref name="minimumAge"/> and no process has it open.</summary>
-    public static bool TryRemove(string lockPath, TimeSpan minimumAge, DateTimeOffset now, out string reason)
+    /// <summary>Removes the lock if it is older than <paramref name="minimumAge"/> and no live process can hold it.</summary>
+    public static bool TryRemove(string lockPath, TimeSpan minimumAge, DateTimeOffset now, out string reason) =>
+        TryRemove(lockPath, minimumAge, now, out reason, out _);
+
+    /// <param name="holder">The process that may hold the lock, when one was found.</param>
+    public static bool TryRemove(string lockPath, TimeSpan minimumAge, DateTimeOffset now, out string reason, out LockHolder? holder)
     {
+        holder = null;
         var info = new FileInfo(lockPath);
         if (!info.Exists)
         {
             reason = "gone already";
             return true;
+        }
+        if (!OperatingSystem.IsLinux())
+        {
+            reason = "cannot tell whether a process holds it on this system";
+            return false;
+        }
+        holder = PossibleHolder(lockPath);
+        if (holder is { } found)
+        {
+            reason = $"held by {found}";
+            return false;
         }
         var age = now - info.LastWriteTimeUtc;
         if (age < minimumAge)
@@ -22,29 +40,30 @@ public static class StaleLocks
             reason = $"only {age.TotalSeconds:0}s old";
             return false;
         }
-        if (HolderOf(lockPath) is { } pid)
-        {
-            reason = $"held open by process {pid}";
-            return false;
-        }
-        if (!OperatingSystem.IsLinux())
-        {
-            reason = "cannot tell whether a process holds it on this system";
-            return false;
-        }
         File.Delete(lockPath);
-        reason = $"{age.TotalSeconds:0}s old and no process holds it";
+        reason = $"{age.TotalSeconds:0}s old, no process has it open and no git runs in the repository";
         return true;
     }
 
     /// <summary>A process that has the file open, found through /proc (Linux), or null.</summary>
-    public static int? HolderOf(string path)
+    public static int? HolderOf(string path) => OpenedBy(Path.GetFullPath(path))?.Pid;
+
+    /// <summary>
+    /// A live process that has the lock open, or a git process whose working folder is in the lock's repository
+    /// (the worktree above the <c>.git</c> folder the lock is in, or that folder itself); null when there is none.
+    /// </summary>
+    public static LockHolder? PossibleHolder(string lockPath)
     {
         if (!OperatingSystem.IsLinux()) return null;
-        var full = Path.GetFullPath(path);
-        foreach (var process in Directory.EnumerateDirectories("/proc"))
+        var full = Path.GetFullPath(lockPath);
+        return OpenedBy(full) ?? GitRunningIn(RepositoryRoots(full));
+    }
+
+    private static LockHolder? OpenedBy(string full)
+    {
+        if (!OperatingSystem.IsLinux()) return null;
+        foreach (var (pid, process) in Processes())
         {
-            if (!int.TryParse(Path.GetFileName(process), out var pid)) continue;
             string[] descriptors;
             try
             {
@@ -58,7 +77,7 @@ public static class StaleLocks
             {
                 try
                 {
-                    if (new FileInfo(descriptor).LinkTarget is { } target && target == full) return pid;
+                    if (new FileInfo(descriptor).LinkTarget is { } target && target == full) return new LockHolder(pid, CommandOf(process), "has it open");
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
@@ -67,4 +86,72 @@ public static class StaleLocks
         }
         return null;
     }
+
+    private static LockHolder? GitRunningIn(IReadOnlyList<string> roots)
+    {
+        if (roots.Count == 0) return null;
+        var self = Environment.ProcessId;
+        foreach (var (pid, process) in Processes())
+        {
+            if (pid == self) continue;
+            try
+            {
+                if (!IsGit(process)) continue;
+                if (new DirectoryInfo(Path.Combine(process, "cwd")).LinkTarget is not { } cwd) continue;
+                if (roots.Any(root => cwd == root || cwd.StartsWith(root + "/", StringComparison.Ordinal)))
+                    return new LockHolder(pid, CommandOf(process), "is a git running in the repository");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+        return null;
+    }
+
+    /// <summary>git itself, or one of its helpers (git-remote-http, …): by the executable's name, or the command line's first word.</summary>
+    private static bool IsGit(string process)
+    {
+        var exe = new FileInfo(Path.Combine(process, "exe")).LinkTarget;
+        if (exe is not null && IsGitName(Path.GetFileName(exe))) return true;
+        var argv0 = File.ReadAllText(Path.Combine(process, "cmdline")).Split('\0')[0];
+        return IsGitName(Path.GetFileName(argv0));
+    }
+
+    private static bool IsGitName(string name) => name == "git" || name.StartsWith("git-", StringComparison.Ordinal);
+
+    /// <summary>The repository folders of a lock in <c>…/.git/…</c>: the .git folder and the worktree above it.</summary>
+    private static IReadOnlyList<string> RepositoryRoots(string lockPath)
+    {
+        for (var directory = Path.GetDirectoryName(lockPath); directory is not null; directory = Path.GetDirectoryName(directory))
+        {
+            if (Path.GetFileName(directory) == ".git")
+                return Path.GetDirectoryName(directory) is { } worktree ? [directory, worktree] : [directory];
+        }
+        return [Path.GetDirectoryName(lockPath)!];
+    }
+
+    private static IEnumerable<(int Pid, string Folder)> Processes()
+    {
+        foreach (var process in Directory.EnumerateDirectories("/proc"))
+            if (int.TryParse(Path.GetFileName(process), out var pid)) yield return (pid, process);
+    }
+
+    private static string CommandOf(string process)
+    {
+        try
+        {
+            var words = File.ReadAllText(Path.Combine(process, "cmdline")).Split('\0', StringSplitOptions.RemoveEmptyEntries);
+            return words.Length == 0 ? "?" : string.Join(' ', words.Take(3).Select((w, i) => i == 0 ? Path.GetFileName(w) : w));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return "?";
+        }
+    }
+}
+
+/// <summary>A live process that may hold a git lock, and why it is taken for its holder.</summary>
+public sealed record LockHolder(int Pid, string Command, string Why)
+{
+    public override string ToString() => $"pid {Pid} ({Command}, which {Why})";
 }

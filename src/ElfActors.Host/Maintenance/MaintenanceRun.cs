@@ -11,13 +11,25 @@ internal static class MaintenanceRun
 {
     public static async Task<int> UnderHostLockAsync(string command, MemoryPaths paths, Func<ElfSettings, int> work)
     {
+        Posix.UseElfUmask(); // as `elf serve`: what import and reindex create is the user's alone
         if (paths.RefusalReason() is { } refusal)
         {
             await Console.Error.WriteLineAsync($"elf {command}: {refusal}");
             return ExitCodes.Failure;
         }
         Directory.CreateDirectory(paths.StateDirectory);
-        if (!HostLock.TryAcquire(paths, out var hostLock, out var holder))
+        HostLock? hostLock;
+        string? holder;
+        try
+        {
+            HostLock.TryAcquire(paths, out hostLock, out holder);
+        }
+        catch (HostAddressException e)
+        {
+            await Console.Error.WriteLineAsync($"elf {command}: {e.Message}");
+            return ExitCodes.Failure;
+        }
+        if (hostLock is null)
         {
             await Console.Error.WriteLineAsync(
                 $"elf {command}: a host ({holder}) serves {paths.BasePath}; stop it first (`elf stop --base {paths.BasePath}`), then run {command} again");

@@ -1,26 +1,55 @@
 using System.Collections.Concurrent;
-using System.IO.Pipes;
+using System.Net.Sockets;
 using ElfActors.Contracts.Wire;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace ElfActors.Host.Pipe;
 
+/// <summary>Where a connection is when something fails: every stage is guarded, none can stop the accept loops.</summary>
+public enum ConnectionStage
+{
+    Accept,
+    CredentialCheck,
+    ReadFrame,
+    Handle,
+    Write,
+}
+
 /// <summary>
-/// Serves the `elf` client on the memory's named pipe (a Unix socket on Linux, restricted to the current user).
-/// Several accept loops each hand a connected server instance to its own task and open a fresh instance at
-/// once, so many clients are served at the same time. A connection may carry several requests in turn.
+/// Serves the `elf` client on the memory's Unix socket, in the user's private runtime folder (docs/security.md,
+/// docs/adr/0015). The socket is bound 0600 whatever the umask; every connection's peer must run as this
+/// process's user (SO_PEERCRED), another user is refused and logged once. Several accept loops each hand a
+/// connection to its own task, so many clients are served at once; a connection may carry several requests in
+/// turn. No exception of one connection, at any stage, ends a loop. Limits: <see cref="MaxConnections"/> open at
+/// once (more are closed at accept), <see cref="IdleTimeout"/> to send each request (and to take each answer),
+/// frames of at most <see cref="WireProtocol.MaxFrameBytes"/>. The socket's path is checked every
+/// <see cref="SocketCheckInterval"/>: a host whose socket was removed binds it again.
 /// </summary>
 public sealed class PipeServer(MemoryPaths paths, RequestHandler handler, ILogger<PipeServer> log) : BackgroundService
 {
     private const int AcceptLoops = 4;
-    private static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(30);
+    internal const int MaxConnections = 4096;
+    private const int Backlog = 512;
+    internal static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(30);
+    internal static readonly TimeSpan SocketCheckInterval = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan AcceptFailurePause = TimeSpan.FromMilliseconds(100);
     private readonly ConcurrentDictionary<long, Task> _connections = new();
+    private readonly ConcurrentDictionary<uint, bool> _refusedUsers = new();
     private long _nextConnection;
-
-    public string PipeName { get; } = HostAddress.PipeName(paths);
-
+    private long _overCapacity;
+    private volatile Socket? _listener;
+    private ulong _boundInode;
     private HostLock? _ownLock;
+
+    /// <summary>The socket's path, known once the server has started.</summary>
+    public string PipeName { get; private set; } = "";
+
+    /// <summary>Tests only: called at each stage of each connection; a throw there is a fault of that stage.</summary>
+    internal Action<ConnectionStage>? FaultInjection { get; set; }
+
+    /// <summary>Connections closed at accept because <see cref="MaxConnections"/> were open.</summary>
+    public long RefusedOverCapacity => Interlocked.Read(ref _overCapacity);
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
@@ -28,94 +57,169 @@ public sealed class PipeServer(MemoryPaths paths, RequestHandler handler, ILogge
         if (!HostLock.HeldByThisProcess(paths))
         {
             if (!HostLock.TryAcquire(paths, out _ownLock, out var holder))
-                throw new InvalidOperationException($"another elf host ({holder}) already serves {paths.BasePath}; not opening a second pipe");
+                throw new InvalidOperationException($"another elf host ({holder}) already serves {paths.BasePath}; not opening a second socket");
         }
-        // The first instance binds the socket (replacing a stale one a killed host left): once StartAsync
-        // returns, clients can connect. The host lock guarantees no live host owns this path.
-        _first = CreateInstance();
-        log.LogInformation("Serving {Base} on {Pipe}", paths.BasePath, PipeName);
+        // Bound before StartAsync returns: from then on clients can connect. The host lock guarantees that no live
+        // host of this memory owns the path, so a socket there is a dead host's; anything else is refused.
+        PipeName = HostAddress.PipeName(paths);
+        _listener = Bind(PipeName);
+        log.LogInformation("Serving {Base} on {Socket}", paths.BasePath, PipeName);
         return base.StartAsync(cancellationToken);
     }
 
-    private NamedPipeServerStream? _first;
-
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(Enumerable.Range(0, AcceptLoops).Select(i => AcceptLoopAsync(i == 0 ? Interlocked.Exchange(ref _first, null) : null, stoppingToken)));
-
-    private NamedPipeServerStream CreateInstance() => new(PipeName, PipeDirection.InOut, NamedPipeServerStream.MaxAllowedServerInstances,
-        PipeTransmissionMode.Byte, PipeOptions.Asynchronous | PipeOptions.CurrentUserOnly);
-
-    private async Task AcceptLoopAsync(NamedPipeServerStream? first, CancellationToken stopping)
+    /// <summary>Binds and listens on the socket's path, 0600; throws <see cref="HostAddressException"/> naming the path when something else holds it.</summary>
+    private Socket Bind(string path)
     {
-        await Task.Yield();
-        var next = first;
-        while (!stopping.IsCancellationRequested)
+        HostAddress.EnsureRuntimeDirectory();
+        if (HostAddress.SquatterAt(path) is { } squatter) throw new HostAddressException(squatter);
+        if (File.Exists(path))
         {
-            var server = next ?? CreateInstance();
-            next = null;
-            try
+            if (Answers(path) is { } peer)
+                throw new HostAddressException($"{path} is a live socket of another process ({peer}); this memory's host cannot listen there: stop that process, or remove the socket (rm {path}), and retry");
+            File.Delete(path); // a socket of ours that nobody listens on: a dead host's
+        }
+        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            listener.Bind(new UnixDomainSocketEndPoint(path));
+            // bind(2) applies the umask; the folder is 0700, so nobody else could reach it in between.
+            HostAddress.MakePrivate(path);
+            if (Posix.Supported)
             {
-                await server.WaitForConnectionAsync(stopping);
+                var bound = Posix.LinkStatus(path);
+                if (bound is not { IsSocket: true, Permissions: 0x180 } || bound.Value.Owner != Posix.EffectiveUserId)
+                    throw new HostAddressException($"{path} is not a private socket after binding it ({(bound is { } b ? HostAddress.Describe(b) : "gone")})");
+                _boundInode = bound.Value.Inode;
             }
-            catch (OperationCanceledException)
-            {
-                await server.DisposeAsync();
-                break;
-            }
-            catch (IOException e)
-            {
-                log.LogWarning("Accepting a client failed: {Message}", e.Message);
-                await server.DisposeAsync();
-                continue;
-            }
-            var id = Interlocked.Increment(ref _nextConnection);
-            _connections[id] = ServeAsync(server, id, stopping);
+            listener.Listen(Backlog);
+            return listener;
+        }
+        catch
+        {
+            listener.Dispose();
+            throw;
         }
     }
 
-    private async Task ServeAsync(NamedPipeServerStream connection, long id, CancellationToken stopping)
+    /// <summary>Who answers on a socket path, or null when nobody listens there.</summary>
+    private static string? Answers(string path)
     {
-        await Task.Yield();
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
+            probe.Connect(new UnixDomainSocketEndPoint(path));
+            return Posix.PeerCredentials(probe) is { } peer ? $"pid {peer.Pid}, uid {peer.Uid}" : "an unknown process";
+        }
+        catch (SocketException)
+        {
+            return null;
+        }
+    }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(Enumerable.Range(0, AcceptLoops).Select(_ => AcceptLoopAsync(stoppingToken)).Append(WatchSocketAsync(stoppingToken)));
+
+    private async Task AcceptLoopAsync(CancellationToken stopping)
+    {
+        await Task.Yield();
+        while (!stopping.IsCancellationRequested)
+        {
+            var listener = _listener!;
+            Socket connection;
+            try
+            {
+                FaultInjection?.Invoke(ConnectionStage.Accept);
+                connection = await listener.AcceptAsync(stopping);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception e)
+            {
+                // A listener replaced by the watcher, or out of descriptors (EMFILE): pause, never spin, never stop.
+                if (!ReferenceEquals(listener, _listener)) continue;
+                log.LogWarning("Accepting a client failed: {Message}", e.Message);
+                try { await Task.Delay(AcceptFailurePause, stopping); }
+                catch (OperationCanceledException) { break; }
+                continue;
+            }
+            if (_connections.Count >= MaxConnections)
+            {
+                if (Interlocked.Increment(ref _overCapacity) % 1000 == 1)
+                    log.LogWarning("{Max} connections are open: closing new ones at once ({Count} so far)", MaxConnections, RefusedOverCapacity);
+                connection.Dispose();
+                continue;
+            }
+            var id = Interlocked.Increment(ref _nextConnection);
+            _connections[id] = ServeAsync(connection, id, stopping);
+        }
+    }
+
+    private async Task ServeAsync(Socket socket, long id, CancellationToken stopping)
+    {
+        await Task.Yield();
+        var stream = new NetworkStream(socket, ownsSocket: true);
+        try
+        {
+            FaultInjection?.Invoke(ConnectionStage.CredentialCheck);
+            if (!PeerIsOwner(socket)) return;
             while (true)
             {
                 byte[]? body;
                 using (var idle = CancellationTokenSource.CreateLinkedTokenSource(stopping))
                 {
                     idle.CancelAfter(IdleTimeout);
-                    body = await FrameCodec.ReadAsync(connection, WireProtocol.MaxFrameBytes, idle.Token);
+                    FaultInjection?.Invoke(ConnectionStage.ReadFrame);
+                    body = await FrameCodec.ReadAsync(stream, WireProtocol.MaxFrameBytes, idle.Token);
                 }
                 if (body is null) break; // the client is done
                 var response = await RespondAsync(body);
-                // A request already read is answered even during shutdown: its caller waits for it.
-                await FrameCodec.WriteAsync(connection, FrameCodec.Encode(response), CancellationToken.None);
+                // A request already read is answered even during shutdown: its caller waits for it. A caller that
+                // does not take its answer within the idle timeout loses it.
+                using var write = new CancellationTokenSource(IdleTimeout);
+                FaultInjection?.Invoke(ConnectionStage.Write);
+                await FrameCodec.WriteAsync(stream, FrameCodec.Encode(response), write.Token);
             }
         }
         catch (FrameException e)
         {
             log.LogWarning("Closing connection {Id}: {Message}", id, e.Message);
-            await TryWriteAsync(connection, WireResponse.ProtocolError(e.Error, e.Message));
+            await TryWriteAsync(stream, WireResponse.ProtocolError(e.Error, e.Message));
         }
-        catch (OperationCanceledException)
+        catch (Exception e) when (e is OperationCanceledException or IOException or SocketException or ObjectDisposedException)
         {
-            // idle for too long, or shutting down between requests
+            // idle for too long, shutting down between requests, or the client went away
         }
-        catch (IOException)
+        catch (Exception e)
         {
-            // the client went away
+            log.LogError(e, "Connection {Id} failed; closing it", id);
         }
         finally
         {
-            await connection.DisposeAsync();
+            await stream.DisposeAsync();
             _connections.TryRemove(id, out _);
         }
+    }
+
+    /// <summary>Whether the peer runs as this process's user; another user is refused, and logged once per uid.</summary>
+    private bool PeerIsOwner(Socket socket)
+    {
+        if (!Posix.Supported) return true; // no SO_PEERCRED here: the 0700 folder and 0600 socket are the guard (docs/security.md)
+        var peer = Posix.PeerCredentials(socket);
+        if (peer?.Uid == Posix.EffectiveUserId) return true;
+        var uid = peer?.Uid ?? uint.MaxValue;
+        if (_refusedUsers.TryAdd(uid, true))
+            log.LogWarning("Refused a connection from uid {Uid} (pid {Pid}): only uid {Owner} may use this host; further connections of that user are refused silently",
+                uid, peer?.Pid, Posix.EffectiveUserId);
+        return false;
     }
 
     private async Task<WireResponse> RespondAsync(byte[] body)
     {
         try
         {
+            FaultInjection?.Invoke(ConnectionStage.Handle);
             return await handler.HandleAsync(FrameCodec.DecodeRequest(body));
         }
         catch (FrameException e)
@@ -136,7 +240,41 @@ public sealed class PipeServer(MemoryPaths paths, RequestHandler handler, ILogge
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
             await FrameCodec.WriteAsync(connection, FrameCodec.Encode(response), timeout.Token);
         }
-        catch (Exception e) when (e is IOException or OperationCanceledException)
+        catch (Exception e) when (e is IOException or OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Every <see cref="SocketCheckInterval"/>, one lstat of the socket's path: removed or replaced (by `rm`, a
+    /// cleaner of /tmp-like folders), it is bound again, so clients find the host without a restart.
+    /// </summary>
+    private async Task WatchSocketAsync(CancellationToken stopping)
+    {
+        if (!Posix.Supported) return;
+        using var timer = new PeriodicTimer(SocketCheckInterval);
+        string? lastProblem = null;
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stopping))
+            {
+                try
+                {
+                    if (Posix.LinkStatus(PipeName) is { IsSocket: true } status && status.Inode == _boundInode) continue;
+                    // Disposed first: .NET unlinks a listener's path when it is disposed, which would remove the new socket.
+                    _listener?.Dispose();
+                    _listener = Bind(PipeName);
+                    lastProblem = null;
+                    log.LogWarning("The socket {Socket} was removed or replaced: bound it again", PipeName);
+                }
+                catch (Exception e) when (e is HostAddressException or IOException or SocketException or UnauthorizedAccessException)
+                {
+                    if (e.Message != lastProblem) log.LogError("Cannot bind the socket again: {Message}", e.Message);
+                    lastProblem = e.Message;
+                }
+            }
+        }
+        catch (OperationCanceledException)
         {
         }
     }
@@ -144,7 +282,13 @@ public sealed class PipeServer(MemoryPaths paths, RequestHandler handler, ILogge
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken); // stops accepting; idle connections close
-        if (_first is not null) await _first.DisposeAsync();
+        if (_listener is { } listener)
+        {
+            listener.Dispose();
+            // Only our own socket is removed: a path someone else bound since is theirs.
+            if (Posix.LinkStatus(PipeName) is { IsSocket: true } status && status.Inode == _boundInode)
+                try { File.Delete(PipeName); } catch (IOException) { }
+        }
         // Requests in flight finish (their records are acknowledged or refused) before the actors stop.
         await Task.WhenAll(_connections.Values).WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _ownLock?.Dispose();

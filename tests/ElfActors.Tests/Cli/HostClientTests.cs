@@ -129,6 +129,7 @@ public sealed class HostClientTests
         public StandInHost(string path, int backlog)
         {
             _path = path;
+            HostAddress.EnsureRuntimeDirectory();
             File.Delete(path);
             _socket.Bind(new UnixDomainSocketEndPoint(path));
             _socket.Listen(backlog);

@@ -41,7 +41,7 @@ public sealed class HeuristicKillNineTests(PublishedElf elf, ITestOutputHelper o
         {
             await Task.WhenAny(everything, Task.Delay(random.Next(150, 700)));
             if (everything.IsCompleted) break;
-            var pidFile = Path.Combine(served.Base, "memory", ".elf", "host.pid");
+            var pidFile = HostAddress.PidFile(new MemoryPaths(served.Base));
             if (File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid)
                 && Tools.Run("kill", "/", "-9", pid.ToString()).ExitCode == 0) kills++;
         }

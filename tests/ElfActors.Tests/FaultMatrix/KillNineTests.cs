@@ -99,7 +99,7 @@ public sealed class KillNineTests(PublishedElf elf, ITestOutputHelper output)
     {
         try
         {
-            return int.TryParse(File.ReadAllText(Path.Combine(basePath, "memory", ".elf", "host.pid")).Trim(), out var pid) ? pid : null;
+            return int.TryParse(File.ReadAllText(HostAddress.PidFile(new MemoryPaths(basePath))).Trim(), out var pid) ? pid : null;
         }
         catch (IOException)
         {

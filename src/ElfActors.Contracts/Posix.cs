@@ -1,0 +1,85 @@
+using System.Runtime.InteropServices;
+
+namespace ElfActors.Contracts;
+
+/// <summary>What lstat/stat say of a path: its owner, type and permission bits, and its identity (device and inode).</summary>
+public readonly record struct FileStatus(uint Owner, uint Mode, ulong Device, ulong Inode)
+{
+    private const uint TypeMask = 0xF000;
+    public bool IsDirectory => (Mode & TypeMask) == 0x4000;
+    public bool IsSocket => (Mode & TypeMask) == 0xC000;
+    public bool IsSymbolicLink => (Mode & TypeMask) == 0xA000;
+    public bool IsRegularFile => (Mode & TypeMask) == 0x8000;
+
+    /// <summary>The permission bits, e.g. 0700.</summary>
+    public uint Permissions => Mode & 0x1FF;
+
+    /// <summary>Writable by the group or by others.</summary>
+    public bool OthersMayWrite => (Mode & 0x12) != 0;
+
+    public string Kind => IsDirectory ? "a folder" : IsSocket ? "a socket" : IsSymbolicLink ? "a symbolic link" : IsRegularFile ? "a file" : "a special file";
+}
+
+/// <summary>
+/// The few POSIX calls .NET has no API for: the effective uid, and lstat with the owner and the inode
+/// (statx, whose structure is the same on every Linux architecture). Linux only; elsewhere <see cref="Supported"/>
+/// is false and callers fall back (docs/security.md states the limit).
+/// </summary>
+public static unsafe partial class Posix
+{
+    [System.Runtime.Versioning.SupportedOSPlatformGuard("linux")]
+    public static bool Supported => OperatingSystem.IsLinux();
+
+    public static uint EffectiveUserId => Supported ? geteuid() : 0;
+
+    /// <summary>lstat: the path itself, never a link's target; null when nothing is there.</summary>
+    public static FileStatus? LinkStatus(string path) => Status(path, followLinks: false);
+
+    public static FileStatus? Status(string path, bool followLinks)
+    {
+        if (!Supported) return null;
+        const int currentDirectory = -100, noFollow = 0x100;
+        const uint basicStats = 0x7FF;
+        var buffer = stackalloc byte[256];
+        if (statx(currentDirectory, path, followLinks ? 0 : noFollow, basicStats, buffer) != 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno is 2 or 20) return null; // ENOENT, ENOTDIR
+            throw new IOException($"cannot stat {path} (errno {errno})");
+        }
+        var owner = *(uint*)(buffer + 20);
+        var mode = *(ushort*)(buffer + 28);
+        var inode = *(ulong*)(buffer + 32);
+        var device = ((ulong)*(uint*)(buffer + 136) << 32) | *(uint*)(buffer + 140);
+        return new FileStatus(owner, mode, device, inode);
+    }
+
+    /// <summary>The pid and uid of the process at the other end of a connected Unix socket (SO_PEERCRED: its credentials when it connected).</summary>
+    public static (int Pid, uint Uid)? PeerCredentials(System.Net.Sockets.Socket socket)
+    {
+        if (!Supported) return null;
+        Span<byte> credentials = stackalloc byte[12]; // struct ucred { pid_t pid; uid_t uid; gid_t gid; }
+        const int solSocket = 1, soPeerCred = 17;
+        if (socket.GetRawSocketOption(solSocket, soPeerCred, credentials) < 12) return null;
+        return (BitConverter.ToInt32(credentials[..4]), BitConverter.ToUInt32(credentials[4..8]));
+    }
+
+    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int statx(int directory, string path, int flags, uint mask, byte* buffer);
+
+    /// <summary>
+    /// ELF's scripts run with <c>umask 0077</c> (scripts/record-failure.sh): everything they create (folders, record
+    /// files, index.db, git's files) is the user's alone. `elf serve` and import/reindex set the same umask, so the
+    /// host's files are private whatever umask it was started with. An embedding process keeps its own.
+    /// </summary>
+    public static void UseElfUmask()
+    {
+        if (!OperatingSystem.IsWindows()) umask(0x3F); // 0077
+    }
+
+    [LibraryImport("libc")]
+    private static partial uint umask(uint mask);
+
+    [LibraryImport("libc")]
+    private static partial uint geteuid();
+}
