@@ -27,6 +27,9 @@ internal static partial class DropInAudit
         var findings = new Findings([], [], [], 0);
         using var connection = OutboxQueries.OpenReadOnly(paths);
         var heuristics = Rows(connection, "heuristics", "SELECT id, domain FROM heuristics");
+        // ELF's own writers' heuristics (post_tool_learning.py's source_type 'auto') never get a domain-file entry:
+        // ELF's, left to ELF (docs/adr/0021), not a missing file.
+        var elfOwn = Rows(connection, "heuristics", "SELECT id, domain FROM heuristics WHERE source_type = 'auto'").Select(r => r.Id).ToHashSet();
         var decisions = Rows(connection, "decisions", "SELECT id, domain FROM decisions");
         var pendingKeys = PendingKeys(connection);
 
@@ -45,7 +48,10 @@ internal static partial class DropInAudit
             heuristicIds.Add(id);
             var relative = HeuristicMarkdown.RelativePath(domain);
             var name = $"heuristic H-{id.ToString(CultureInfo.InvariantCulture)}: {relative}";
-            if (!onDisk.TryGetValue(relative, out var entries) || !entries.Contains(id)) findings.RowsWithoutFile.Add(name + " has no entry for it");
+            if (!onDisk.TryGetValue(relative, out var entries) || !entries.Contains(id))
+            {
+                if (!elfOwn.Contains(id)) findings.RowsWithoutFile.Add(name + " has no entry for it");
+            }
             else if (!inGit[relative].Contains(id) && !pendingKeys.Contains("H-" + id.ToString(CultureInfo.InvariantCulture))) findings.RowsNotInGit.Add(name);
         }
         foreach (var (file, ids) in onDisk)

@@ -48,6 +48,8 @@ public static class Reindexer
 
         using (var index = MemoryIndex.Open(memory, options))
             index.RebuildRows(learnings, heuristics, decisions);
+        // What no file carries (ELF's hooks' tables and rows, its counters) comes from the index moved aside: never dropped.
+        if (movedAside is not null) notes.AddRange(ElfRowsCarrier.Carry(memory.DatabasePath, memory.Absolute(movedAside)));
         return new ReindexSummary(learnings.Count, heuristics.Count, decisions.Count, fromHistory, movedAside, notes);
     }
 

@@ -82,14 +82,8 @@ public sealed partial class MemoryIndex : IDisposable
         current.Transaction = transaction;
         current.CommandText = "SELECT COALESCE(MAX(version), 0) FROM elf_migrations";
         var version = Convert.ToInt32(current.ExecuteScalar(), CultureInfo.InvariantCulture);
-        foreach (var (table, sql) in Schema.ElfTables)
-        {
-            using var exists = connection.CreateCommand();
-            exists.Transaction = transaction;
-            exists.CommandText = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $name";
-            exists.Parameters.AddWithValue("$name", table);
-            if (exists.ExecuteScalar() is null) Execute(connection, sql, transaction);
-        }
+        // ELF's whole schema first (additive: an ELF database keeps its own objects exactly as they are), then ours.
+        ElfSchema.Apply(connection, transaction);
         foreach (var migration in Schema.Migrations.Where(m => m.Version > version))
         {
             Execute(connection, migration.Sql, transaction);

@@ -1,8 +1,8 @@
 namespace ElfActors.Core.Storage;
 
 /// <summary>
-/// Schema migrations. ELF's own tables are created exactly as ELF's init_db.sql creates them (IF NOT EXISTS,
-/// so an existing ELF database is used as it is); ElfActors only adds and migrates its own <c>elf_*</c> tables.
+/// Schema migrations of ElfActors' own <c>elf_*</c> tables. ELF's tables are ELF's whole schema, applied before
+/// these by <see cref="ElfSchema"/> (additive only: an existing ELF database is used as it is, docs/adr/0020).
 /// </summary>
 internal static class Schema
 {
@@ -91,74 +91,6 @@ internal static class Schema
             CREATE INDEX elf_outbox_pending ON elf_outbox(id) WHERE commit_id IS NULL;
             CREATE UNIQUE INDEX elf_outbox_own_file ON elf_outbox(relpath) WHERE kind <> 'heuristic';
             CREATE INDEX elf_outbox_relpath ON elf_outbox(relpath);
-            """),
-    ];
-
-    /// <summary>
-    /// ELF tables that ElfActors writes besides learnings, each with ELF's indexes and triggers. Each is created
-    /// only when the database has no table of that name: an ELF database keeps its own, exactly as it is.
-    /// </summary>
-    public static readonly IReadOnlyList<(string Table, string Sql)> ElfTables =
-    [
-        ("heuristics", """
-            CREATE TABLE IF NOT EXISTS heuristics (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
-                domain TEXT NOT NULL,
-                rule TEXT NOT NULL,
-                explanation TEXT,
-                source_type TEXT,
-                source_id INTEGER,
-                confidence REAL DEFAULT 0.5 CHECK(confidence >= 0.0 AND confidence <= 1.0),
-                times_validated INTEGER DEFAULT 0 CHECK(times_validated >= 0),
-                times_violated INTEGER DEFAULT 0 CHECK(times_violated >= 0),
-                is_golden INTEGER DEFAULT 0,
-                created_at DATETIME DEFAULT CURRENT_TIMESTAMP,
-                updated_at DATETIME DEFAULT CURRENT_TIMESTAMP
-            );
-            CREATE INDEX IF NOT EXISTS idx_heuristics_domain ON heuristics(domain);
-            CREATE INDEX IF NOT EXISTS idx_heuristics_golden ON heuristics(is_golden);
-            CREATE INDEX IF NOT EXISTS idx_heuristics_confidence ON heuristics(confidence);
-            CREATE INDEX IF NOT EXISTS idx_heuristics_created_at ON heuristics(created_at DESC);
-            CREATE INDEX IF NOT EXISTS idx_heuristics_domain_confidence ON heuristics(domain, confidence DESC);
-            CREATE TRIGGER IF NOT EXISTS heuristics_validate_insert
-            BEFORE INSERT ON heuristics
-            FOR EACH ROW
-            WHEN NEW.confidence < 0.0 OR NEW.confidence > 1.0
-               OR NEW.times_validated < 0
-               OR (NEW.times_violated IS NOT NULL AND NEW.times_violated < 0)
-            BEGIN
-                SELECT RAISE(ABORT, 'Validation failed: invalid confidence or counts');
-            END;
-            CREATE TRIGGER IF NOT EXISTS heuristics_validate_update
-            BEFORE UPDATE ON heuristics
-            FOR EACH ROW
-            WHEN NEW.confidence < 0.0 OR NEW.confidence > 1.0
-               OR NEW.times_validated < 0
-               OR (NEW.times_violated IS NOT NULL AND NEW.times_violated < 0)
-            BEGIN
-                SELECT RAISE(ABORT, 'Validation failed: invalid confidence or counts');
-            END;
-            """),
-        ("decisions", """
-            CREATE TABLE IF NOT EXISTS decisions (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
-                title TEXT NOT NULL,
-                context TEXT NOT NULL,
-                options_considered TEXT,
-                decision TEXT NOT NULL,
-                rationale TEXT NOT NULL,
-                domain TEXT,
-                files_touched TEXT,
-                tests_added TEXT,
-                status TEXT DEFAULT 'accepted',
-                superseded_by INTEGER,
-                created_at DATETIME DEFAULT CURRENT_TIMESTAMP,
-                updated_at DATETIME DEFAULT CURRENT_TIMESTAMP,
-                FOREIGN KEY (superseded_by) REFERENCES decisions(id)
-            );
-            CREATE INDEX IF NOT EXISTS idx_decisions_domain ON decisions(domain);
-            CREATE INDEX IF NOT EXISTS idx_decisions_status ON decisions(status);
-            CREATE INDEX IF NOT EXISTS idx_decisions_created_at ON decisions(created_at DESC);
             """),
     ];
 
