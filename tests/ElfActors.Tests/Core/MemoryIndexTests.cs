@@ -154,7 +154,7 @@ public sealed class MemoryIndexTests : IDisposable
         Assert.Equal(2, Tools.SqliteScalar(_memory.DatabasePath, "SELECT COUNT(*) FROM elf_migrations"));
         var tables = Tools.Sqlite(_memory.DatabasePath, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").Select(r => r[0]);
         // ELF's heuristics table is kept as ELF made it (three columns here); ELF's decisions table, absent, is added.
-        Assert.Equal(["decisions", "elf_migrations", "elf_outbox", "heuristics", "learnings"], tables);
+        Assert.Equal(["decisions", "elf_migrations", "elf_outbox", "elf_state", "heuristics", "learnings"], tables);
         Assert.Equal(3, Tools.SqliteScalar(_memory.DatabasePath, "SELECT COUNT(*) FROM pragma_table_info('heuristics')"));
     }
 
