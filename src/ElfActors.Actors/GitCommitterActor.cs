@@ -37,6 +37,14 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
     private TimeSpan _lockBackoff = TimeSpan.Zero;
     private (string Path, DateTimeOffset Since)? _heldLock;
     private bool _waitingForLock;
+    // Reachability (docs/adr/0018): the branch tip at which every acknowledged record was last seen reachable, and
+    // whether it was ever checked (at each start it is not: a full check runs before the first commit).
+    private string? _verifiedTip;
+    private bool _verified;
+    private bool _checkAfterMarks;
+    private string? _holdReason;
+    // Records history lost, queued again with their files restored: complete whatever their age.
+    private readonly HashSet<long> _reopened = [];
 
     public GitCommitterActor(MemoryPaths paths, ElfSettings settings, GitStoreFactory gitStoreFactory, IActorRef indexWriter, ElfMonitor monitor, TimeProvider clock)
     {
@@ -75,6 +83,11 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
             // The commit is in git either way; a restart finds its Elf-Record trailers and marks them then.
             if (marked.Error is not null) throw new InvalidOperationException("could not mark committed records in the index: " + marked.Error);
             _unmarked.ExceptWith(marked.OutboxIds);
+            if (_checkAfterMarks && _unmarked.Count == 0)
+            {
+                _checkAfterMarks = false;
+                ScheduleBatch();
+            }
             AnswerWaiters(Index().CountPending());
         });
         Receive<AwaitAllCommitted>(_ =>
@@ -104,6 +117,7 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
         {
             _index = MemoryIndex.Open(_paths, _settings.Index);
             _git = _gitStoreFactory(_paths);
+            ChooseBranch();
             ReconcileWithHistory();
         }
         catch (Exception e)
@@ -115,6 +129,25 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
         _monitor.SetCommitterState("idle");
         ScheduleBatch();
     }
+
+    /// <summary>
+    /// The memory's branch is the one its records were committed to before (kept in elf_state), or HEAD's branch the
+    /// first time; commits go to it by name, never to whatever HEAD points at (docs/adr/0018).
+    /// </summary>
+    private void ChooseBranch()
+    {
+        var stored = Index().ReadState(BranchState);
+        var head = Git().Branch;
+        if (stored is not null && stored != head)
+        {
+            Git().Branch = stored;
+            // A branch that no longer exists (renamed or deleted by a person) is not recreated from nothing.
+            if (Git().BranchTip() is null) Git().Branch = head;
+        }
+        if (Git().Branch is { } branch && branch != stored) Index().WriteState(BranchState, branch);
+    }
+
+    private const string BranchState = "branch";
 
     /// <summary>Marks pending records that a previous incarnation committed but did not live to mark.</summary>
     private void ReconcileWithHistory()
@@ -137,8 +170,92 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
         Self.Tell(RunBatch.Instance); // behind every doorbell already queued: they all join this batch
     }
 
+    /// <summary>
+    /// Whether commits may go ahead now: no person's operation in progress and HEAD on the memory's branch, and every
+    /// acknowledged record reachable from the tip again if history moved (a tip that does not descend from the last
+    /// verified one: reset, rebase, amend, stash's reset, a checkout's move). Cheap when nothing moved: one ref read.
+    /// </summary>
+    private bool HistoryChecked()
+    {
+        var hold = Git().HoldReason();
+        if (hold is not null)
+        {
+            if (_holdReason != hold) _log.Warning("{0}", hold);
+            _holdReason = hold;
+            _monitor.SetCommitterState(hold); // the periodic sweep looks again
+            return false;
+        }
+        if (_holdReason is not null) _log.Info("Resuming commits: {0}", "the person's git operation ended");
+        _holdReason = null;
+        if (Git().Branch is { } branch && Index().ReadState(BranchState) is null) Index().WriteState(BranchState, branch);
+        var tip = Git().BranchTip();
+        if (_verified && tip == _verifiedTip) return true;
+        if (_verified && _verifiedTip is not null && tip is not null && Git().IsAncestor(_verifiedTip, tip))
+        {
+            // Commits on top, ours or a person's: a file a person's commit removed is their deliberate deletion.
+            _verifiedTip = tip;
+            return true;
+        }
+        if (_unmarked.Count > 0)
+        {
+            // Committed but not yet marked: check once the index writer has marked them.
+            _checkAfterMarks = true;
+            return false;
+        }
+        RestoreReachability(tip);
+        _verifiedTip = tip;
+        _verified = true;
+        return true;
+    }
+
+    /// <summary>
+    /// Finds acknowledged records whose file (or heuristic entry) the tip no longer holds, and queues them again, their
+    /// files restored from the outbox where the working tree lost them; one a person deleted with a commit of their own
+    /// is marked as such, reported and left deleted.
+    /// </summary>
+    private void RestoreReachability(string? tip)
+    {
+        var committed = Index().ReadCommitted();
+        if (committed.Count == 0) return;
+        var blobs = tip is null
+            ? new Dictionary<string, string>()
+            : Git().BlobsAt(tip, committed.Select(e => e.RelativePath).Distinct(StringComparer.Ordinal).ToList());
+        var texts = new Dictionary<string, string?>(StringComparer.Ordinal);
+        bool Reachable(CommittedEntry entry)
+        {
+            if (!blobs.TryGetValue(entry.RelativePath, out var blob)) return false;
+            if (!entry.SharesFile) return true; // a different blob is a person's edit, committed by them: verify reports it
+            if (!texts.TryGetValue(blob, out var text)) texts[blob] = text = Git().ReadBlobText(blob);
+            return text?.Contains(entry.Content, StringComparison.Ordinal) == true;
+        }
+        var lost = committed.Where(e => !Reachable(e)).ToList();
+        if (lost.Count == 0) return;
+        var absent = lost.Where(e => !blobs.ContainsKey(e.RelativePath)).Select(e => e.RelativePath).Distinct(StringComparer.Ordinal).ToList();
+        var deleted = tip is null ? new Dictionary<string, string>() : Git().DeletedByPerson(tip, absent);
+        var respected = lost.Where(e => deleted.ContainsKey(e.RelativePath)).ToList();
+        foreach (var group in respected.GroupBy(e => deleted[e.RelativePath]))
+        {
+            Index().MarkDeleted(group.Select(e => e.OutboxId).ToList(), group.Key);
+            _log.Warning("{0} records were deleted by a person's commit {1}; left deleted (elf verify lists them)", group.Count(), group.Key[..Math.Min(12, group.Key.Length)]);
+        }
+        var again = lost.Where(e => !deleted.ContainsKey(e.RelativePath)).ToList();
+        foreach (var entry in again.Where(e => !e.SharesFile))
+        {
+            var path = _paths.Absolute(entry.RelativePath);
+            if (File.Exists(path) || Index().ReadContent(entry.OutboxId) is not { } content) continue;
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            Core.Files.AtomicFile.WriteIfAbsent(path, content, _settings.FsyncFiles);
+        }
+        Index().Reopen(again.Select(e => e.OutboxId).ToList());
+        _reopened.UnionWith(again.Select(e => e.OutboxId));
+        if (again.Count > 0)
+            _log.Warning("History moved: {0} acknowledged records are no longer reachable from {1}; committing them again",
+                again.Count, tip is null ? "the branch (it has no commits)" : tip[..Math.Min(12, tip.Length)]);
+    }
+
     private void CommitNextBatch()
     {
+        if (!HistoryChecked()) return;
         var pending = Index().ReadPending(_settings.CommitMaxBatchSize + _unmarked.Count)
             .Where(p => !_unmarked.Contains(p.OutboxId)).Take(_settings.CommitMaxBatchSize).ToList();
         // A record's file is written after its row is stored: commit only records whose file is complete, that is
@@ -158,6 +275,7 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
                 var staged = StagedFile.Read(entry.RelativePath, path);
                 var complete = (entry.RowTable == OutboxTables.Learnings && _rung.Contains(entry.RecordId))
                     || entry.EnqueuedAt < orphanCutoff
+                    || _reopened.Contains(entry.OutboxId)
                     || HoldsExactly(staged.Content, entry.Content);
                 if (complete) contents[entry.RelativePath] = staged;
                 return complete;
@@ -204,6 +322,7 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
         var outboxIds = ready.Select(p => p.OutboxId).ToList();
         _unmarked.UnionWith(outboxIds);
         foreach (var entry in ready) if (entry.RowTable == OutboxTables.Learnings) _rung.Remove(entry.RecordId);
+        _reopened.ExceptWith(outboxIds);
         _indexWriter.Tell(new IndexWriterProtocol.MarkCommitted(outboxIds, commitId, at));
         // Waiters (--wait-commit) follow learnings ids; heuristics and decisions number their own rows.
         var ids = ready.Where(p => p.RowTable == OutboxTables.Learnings).Select(p => p.RecordId).ToList();
@@ -270,6 +389,13 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
     private void AnswerWaiters(long stillPending)
     {
         if (_waiters.Count == 0 || stillPending > 0) return;
+        // Every acknowledged record is committed, and reachable only if the tip is the one last verified.
+        if (_holdReason is not null) return;
+        if (!_verified || Git().BranchTip() != _verifiedTip)
+        {
+            ScheduleBatch();
+            return;
+        }
         var reply = new AllCommitted(Index().CountCommitted());
         foreach (var waiter in _waiters) waiter.Tell(reply);
         _waiters.Clear();

@@ -43,6 +43,9 @@ internal static class VerifyCommand
             Print("rows whose file is not in git", result.RowsNotInGit);
             Print("files in git without a row", result.InGitWithoutRow);
             Print("records in more than one commit", result.InSeveralCommits);
+            Print("acknowledged records not reachable from the branch's tip", result.Unreachable);
+            Print("records whose file was edited since it was written", result.Modified);
+            Print("records a person deleted with a commit of their own (kept deleted)", result.Deleted);
             Console.WriteLine(result.Consistent ? "consistent" : "NOT consistent" + (parse.GetValue(repair) ? "" : " (elf verify --repair fixes what it safely can)"));
             return result.Consistent ? ExitCodes.Success : ExitCodes.Failure;
         });

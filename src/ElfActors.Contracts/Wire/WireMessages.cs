@@ -142,5 +142,11 @@ public sealed record VerifyResult
     public IReadOnlyList<string> RowsNotInGit { get; init; } = [];
     public IReadOnlyList<string> InGitWithoutRow { get; init; } = [];
     public IReadOnlyList<string> InSeveralCommits { get; init; } = [];
+    /// <summary>Acknowledged records whose file (or heuristic entry) the branch's tip does not hold, each line naming its kind.</summary>
+    public IReadOnlyList<string> Unreachable { get; init; } = [];
+    /// <summary>Records whose file differs from what it was written with (content hash), in the tip or the working tree.</summary>
+    public IReadOnlyList<string> Modified { get; init; } = [];
+    /// <summary>Records a person deleted with a commit of their own: kept deleted.</summary>
+    public IReadOnlyList<string> Deleted { get; init; } = [];
     public IReadOnlyList<string> Repairs { get; init; } = [];
 }

@@ -37,28 +37,84 @@ internal static class MemoryReader
     public static HashSet<string> TrackedLearningFiles(MemoryPaths paths) =>
         LearningFolders.SelectMany(f => TrackedFiles(paths, f.TrimEnd('/'))).ToHashSet(StringComparer.Ordinal);
 
-    /// <summary>How many commits name each record id in an Elf-Record trailer, and the ids each commit names.</summary>
+    /// <summary>
+    /// How many commits on the memory's branch name each learnings record in an Elf-Record trailer, and the records
+    /// each commit names: a record key resolves to its row through the outbox; an integer trailer (commits made before
+    /// record keys) only to a row stored before record keys, never to a row of a recreated index.
+    /// </summary>
     public static (Dictionary<long, int> TrailerCounts, Dictionary<string, HashSet<long>> IdsByCommit) Trailers(MemoryPaths paths)
     {
         var counts = new Dictionary<long, int>();
         var byCommit = new Dictionary<string, HashSet<long>>();
         if (!HasCommits(paths)) return (counts, byCommit);
-        var log = GitCli.Run(paths.BasePath, ["log", "--format=%H%x00%B%x1e"]);
+        var keyed = new Dictionary<string, long>(StringComparer.Ordinal);
+        var unkeyed = new HashSet<long>();
+        using (var connection = OutboxQueries.OpenReadOnly(paths))
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "SELECT record_key, row_id FROM elf_outbox WHERE row_table = 'learnings'";
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                if (reader.IsDBNull(0)) unkeyed.Add(reader.GetInt64(1));
+                else keyed[reader.GetString(0)] = reader.GetInt64(1);
+            }
+        }
+        var log = GitCli.Run(paths.BasePath, ["log", "--format=%H%x00%B%x1e", Branch(paths)]);
         foreach (var entry in log.Split('\x1e', StringSplitOptions.RemoveEmptyEntries))
         {
             var separator = entry.IndexOf('\0');
             if (separator < 0) continue;
-            var ids = CommitMessage.RecordIds(entry[(separator + 1)..]).ToHashSet();
+            var ids = new HashSet<long>();
+            foreach (var key in CommitMessage.TrailerKeys(entry[(separator + 1)..]))
+            {
+                if (keyed.TryGetValue(key, out var id)) ids.Add(id);
+                else if (long.TryParse(key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out id) && unkeyed.Contains(id)) ids.Add(id);
+            }
             byCommit[entry[..separator].Trim()] = ids;
             foreach (var id in ids) counts[id] = counts.GetValueOrDefault(id) + 1;
         }
         return (counts, byCommit);
     }
 
+    /// <summary>The memory's branch (docs/adr/0018) as the committer keeps it, else HEAD.</summary>
+    public static string Branch(MemoryPaths paths)
+    {
+        try
+        {
+            using var connection = OutboxQueries.OpenReadOnly(paths);
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT value FROM elf_state WHERE name = 'branch'";
+            if (command.ExecuteScalar() is string branch)
+            {
+                GitCli.Run(paths.BasePath, ["rev-parse", "--verify", "--quiet", branch]);
+                return branch;
+            }
+        }
+        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or GitStoreException)
+        {
+            // no state table yet, or a branch with no commits: HEAD
+        }
+        return "HEAD";
+    }
+
+    /// <summary>Every file under memory/ in the tip of the memory's branch, with its blob id.</summary>
+    public static IEnumerable<(string Path, string Blob)> TrackedBlobs(MemoryPaths paths)
+    {
+        if (!HasCommits(paths)) yield break;
+        // "<mode> blob <id>\t<path>", NUL-terminated
+        foreach (var line in GitCli.Run(paths.BasePath, ["ls-tree", "-r", "-z", Branch(paths), "--", "memory"]).Split('\0', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var tab = line.IndexOf('\t');
+            var fields = line[..tab].Split(' ');
+            if (fields.Length == 3 && fields[1] == "blob") yield return (line[(tab + 1)..], fields[2]);
+        }
+    }
+
     /// <summary>Files in the branch's tip under a folder.</summary>
     public static HashSet<string> TrackedFiles(MemoryPaths paths, string folder = "memory") =>
         HasCommits(paths)
-            ? GitCli.Run(paths.BasePath, ["ls-tree", "-r", "--name-only", "-z", "HEAD", "--", folder])
+            ? GitCli.Run(paths.BasePath, ["ls-tree", "-r", "--name-only", "-z", Branch(paths), "--", folder])
                 .Split('\0', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal)
             : [];
 

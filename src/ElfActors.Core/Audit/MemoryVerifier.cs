@@ -1,6 +1,7 @@
 using System.Globalization;
 using ElfActors.Contracts.Wire;
 using ElfActors.Core.Files;
+using ElfActors.Core.Git;
 using ElfActors.Core.Markdown;
 using ElfActors.Core.Records;
 using ElfActors.Core.Storage;
@@ -35,11 +36,15 @@ public static class MemoryVerifier
         rowsWithoutFile.AddRange(dropIn.RowsWithoutFile);
         filesWithoutRow.AddRange(dropIn.FilesWithoutRow);
         rowsNotInGit.AddRange(dropIn.RowsNotInGit);
+        var reach = Reachability(paths);
 
         return new VerifyResult
         {
             Consistent = rowsWithoutFile.Count + filesWithoutRow.Count + rowsNotInGit.Count + inGitWithoutRow.Count + inSeveral.Count == 0
-                && pending.Count == 0,
+                && pending.Count == 0 && reach.Unreachable.Count == 0,
+            Unreachable = reach.Unreachable,
+            Modified = reach.Modified,
+            Deleted = reach.Deleted,
             Rows = rows.Count + dropIn.Rows,
             Files = files.Count,
             TrackedFiles = tracked.Count,
@@ -84,16 +89,106 @@ public static class MemoryVerifier
                     index.EnqueueExisting(existing, File.ReadAllText(paths.Absolute(path)), clock.GetUtcNow());
                     actions.Add($"queued {path} (record {id}) for a commit");
                     break;
-                case { CommitId: { } commit }:
-                    actions.Add($"left alone: {path} (record {id}) was committed in {commit[..Math.Min(12, commit.Length)]} but is no longer on the branch; restore it with git if it was removed by mistake");
-                    break;
+                case { CommitId: not null }:
+                    break; // queued again below, unless a person deleted it with a commit of their own
             }
         }
+        RequeueUnreachable(paths, index, flushFilesToDisk, actions);
         foreach (var orphan in files.Where(f => !rows.ContainsValue(f)).Order(StringComparer.Ordinal))
             actions.Add($"left alone: {orphan} has no database row");
         foreach (var orphan in tracked.Where(t => !rows.ContainsValue(t)).Order(StringComparer.Ordinal))
             actions.Add($"left alone: {orphan} is in git but has no database row");
         return actions;
+    }
+
+    private sealed record ReachReport(List<string> Unreachable, List<string> Modified, List<string> Deleted, List<long> UnreachableOutboxIds);
+
+    /// <summary>
+    /// Every committed record against the tip of the memory's branch (one <c>git ls-tree</c>) and its file on disk:
+    /// unreachable (the tip lacks its file or entry), modified (the file's blob differs from the content hash kept
+    /// with the record: hand-edited, in the tip or the working tree), deleted (by a person's own commit).
+    /// </summary>
+    private static ReachReport Reachability(MemoryPaths paths)
+    {
+        var report = new ReachReport([], [], [], []);
+        var tip = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (path, blob) in MemoryReader.TrackedBlobs(paths)) tip[path] = blob;
+        var heuristicTexts = new Dictionary<string, string>(StringComparer.Ordinal);
+        using var connection = OutboxQueries.OpenReadOnly(paths);
+        using var command = connection.CreateCommand();
+        command.CommandText = """
+            SELECT id, kind, row_table, row_id, relpath, content_hash, deleted_by, CASE WHEN kind = 'heuristic' THEN content END
+            FROM elf_outbox WHERE commit_id IS NOT NULL ORDER BY kind, relpath
+            """;
+        using var reader = command.ExecuteReader();
+        while (reader.Read())
+        {
+            var (kind, path) = (reader.GetString(1), reader.GetString(4));
+            var name = $"{kind} {OutboxTables.TrailerKey(reader.GetString(2), reader.GetInt64(3))}: {path}";
+            if (!reader.IsDBNull(6))
+            {
+                var commit = reader.GetString(6);
+                report.Deleted.Add($"{name} (deleted by commit {commit[..Math.Min(12, commit.Length)]})");
+                continue;
+            }
+            bool reachable;
+            if (kind == OutboxKinds.Heuristic)
+            {
+                if (!heuristicTexts.TryGetValue(path, out var text))
+                    heuristicTexts[path] = text = tip.TryGetValue(path, out var domainBlob) ? GitCli.Run(paths.BasePath, ["cat-file", "blob", domainBlob]) : string.Empty;
+                reachable = text.Contains(reader.GetString(7), StringComparison.Ordinal);
+            }
+            else reachable = tip.ContainsKey(path);
+            if (!reachable)
+            {
+                report.Unreachable.Add(name);
+                report.UnreachableOutboxIds.Add(reader.GetInt64(0));
+                continue;
+            }
+            if (kind == OutboxKinds.Heuristic || reader.IsDBNull(5)) continue; // a shared file; or stored before content hashes
+            var hash = reader.GetString(5);
+            if (tip[path] != hash) report.Modified.Add($"{name} (edited in the branch's tip)");
+            else if (File.Exists(paths.Absolute(path)) && RecordKeys.ContentHash(File.ReadAllBytes(paths.Absolute(path))) != hash)
+                report.Modified.Add($"{name} (edited in the working tree)");
+        }
+        if (report.UnreachableOutboxIds.Count > 0 && MemoryReader.Branch(paths) is var branch && tip.Count > 0)
+        {
+            // Not yet seen by the committer: a file a person's own commit removed is theirs to delete.
+            var absent = report.Unreachable.Select(PathOf).Where(p => !tip.ContainsKey(p)).Distinct(StringComparer.Ordinal).ToList();
+            var deleted = GitStore.DeletedByPerson(paths.BasePath, branch, absent);
+            for (var i = report.Unreachable.Count - 1; i >= 0; i--)
+            {
+                if (!deleted.TryGetValue(PathOf(report.Unreachable[i]), out var commit)) continue;
+                report.Deleted.Add($"{report.Unreachable[i]} (deleted by commit {commit[..Math.Min(12, commit.Length)]})");
+                report.Unreachable.RemoveAt(i);
+                report.UnreachableOutboxIds.RemoveAt(i);
+            }
+        }
+        return report;
+    }
+
+    private static string PathOf(string line) => line[(line.IndexOf(": ", StringComparison.Ordinal) + 2)..];
+
+    /// <summary>
+    /// Queues again committed records the tip no longer holds (a person's own deletions excepted), with their files
+    /// written from the outbox where the working tree lost them; the committer then commits them.
+    /// </summary>
+    private static void RequeueUnreachable(MemoryPaths paths, MemoryIndex index, bool flushFilesToDisk, List<string> actions)
+    {
+        var report = Reachability(paths);
+        for (var i = 0; i < report.UnreachableOutboxIds.Count; i++)
+        {
+            var line = report.Unreachable[i];
+            var path = PathOf(line);
+            if (!line.StartsWith(OutboxKinds.Heuristic + " ", StringComparison.Ordinal) && !File.Exists(paths.Absolute(path))
+                && index.ReadContent(report.UnreachableOutboxIds[i]) is { } content)
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(paths.Absolute(path))!);
+                AtomicFile.WriteIfAbsent(paths.Absolute(path), content, flushFilesToDisk);
+            }
+            actions.Add($"queued again for a commit: {line} (not reachable from the branch's tip)");
+        }
+        index.Reopen(report.UnreachableOutboxIds);
     }
 
     private static string RenderFromRow(LearningRow row)

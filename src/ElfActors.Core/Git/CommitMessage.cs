@@ -30,7 +30,12 @@ public static class CommitMessage
             builder.Append('\n');
         }
         foreach (var record in records)
-            builder.Append(TrailerKey).Append(": ").Append(record.TrailerKey).Append('\n');
+        {
+            builder.Append(TrailerKey).Append(": ").Append(record.TrailerKey);
+            // A keyed trailer names the record's file too: history alone maps every key to its file (docs/adr/0017).
+            if (record.RecordKey is not null) builder.Append(' ').Append(record.RelativePath);
+            builder.Append('\n');
+        }
         return builder.ToString();
     }
 
@@ -44,27 +49,35 @@ public static class CommitMessage
 
     private static string Plural(string kind, int count) => count == 1 ? kind : kind.EndsWith('s') ? kind + "es" : kind + "s";
 
-    /// <summary>Every <c>Elf-Record</c> trailer value in a commit message: a learnings id, <c>H-&lt;id&gt;</c> or <c>ADR-&lt;id&gt;</c>.</summary>
-    public static IEnumerable<string> TrailerKeys(string message)
+    /// <summary>
+    /// Every <c>Elf-Record</c> trailer's key in a commit message: a record key (UUIDv7), or in commits made before
+    /// record keys a learnings id, <c>H-&lt;id&gt;</c> or <c>ADR-&lt;id&gt;</c>.
+    /// </summary>
+    public static IEnumerable<string> TrailerKeys(string message) => Trailers(message).Select(t => t.Key);
+
+    /// <summary>Every <c>Elf-Record</c> trailer: its key, and the record's file where the trailer names one (keyed trailers do).</summary>
+    public static IEnumerable<(string Key, string? Path)> Trailers(string message)
     {
         foreach (var rawLine in message.Split('\n'))
         {
             var line = rawLine.TrimEnd('\r');
             if (!line.StartsWith(TrailerKey + ":", StringComparison.Ordinal)) continue;
             var value = line[(TrailerKey.Length + 1)..].Trim();
-            if (value.Length > 0) yield return value;
+            if (value.Length == 0) continue;
+            var space = value.IndexOf(' ');
+            if (space > 0 && RecordKeys.IsKey(value[..space])) yield return (value[..space], value[(space + 1)..].Trim());
+            else yield return (value, null);
         }
     }
 
-    /// <summary>The learnings record ids named by <c>Elf-Record</c> trailers in a commit message.</summary>
+    /// <summary>
+    /// The learnings record ids named by integer <c>Elf-Record</c> trailers (commits made before record keys). Only
+    /// rows stored before record keys may be matched against them: a recreated index numbers new rows from 1 again.
+    /// </summary>
     public static IEnumerable<long> RecordIds(string message)
     {
-        foreach (var rawLine in message.Split('\n'))
-        {
-            var line = rawLine.TrimEnd('\r');
-            if (!line.StartsWith(TrailerKey + ":", StringComparison.Ordinal)) continue;
-            if (long.TryParse(line.AsSpan(TrailerKey.Length + 1).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+        foreach (var key in TrailerKeys(message))
+            if (long.TryParse(key, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
                 yield return id;
-        }
     }
 }

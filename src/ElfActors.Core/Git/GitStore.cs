@@ -33,6 +33,7 @@ public sealed class GitStore : IGitStore
         _objectsDirectory = ObjectsDirectory(_repository.Info.Path);
         _trees = new TreeBuilder(ReadTree);
         _indexAppender = new IndexAppender(_repository.Info.Path, paths.BasePath);
+        Branch = HeadBranch();
         // Split a large index now, at start, rather than in the first batch's commit (8.8 MB rewritten at
         // 100,000 files: seconds on a busy machine, paid by every record of that batch).
         if (SplitLargeIndex().Length > 0)
@@ -295,13 +296,92 @@ public sealed class GitStore : IGitStore
         return found;
     }
 
-    private string CurrentBranch()
+    /// <summary>The memory's branch (docs/adr/0018): the branch commits go to, by name, whatever HEAD points at later.</summary>
+    public string? Branch { get; set; }
+
+    /// <summary>The branch HEAD points at, or null when HEAD is detached.</summary>
+    public string? HeadBranch() =>
+        _repository.Refs.Head is SymbolicReference symbolic && symbolic.TargetIdentifier.StartsWith("refs/heads/", StringComparison.Ordinal)
+            ? symbolic.TargetIdentifier
+            : null;
+
+    // What a person's multi-step git operation leaves in the git folder while it runs (git's own wt-status.c checks).
+    private static readonly (string Marker, string What)[] InProgress =
+    [
+        ("rebase-merge", "a rebase"), ("rebase-apply", "a rebase or git am"), ("MERGE_HEAD", "a merge"),
+        ("CHERRY_PICK_HEAD", "a cherry-pick"), ("REVERT_HEAD", "a revert"), ("sequencer", "a cherry-pick or revert"),
+        ("BISECT_LOG", "a bisect"),
+    ];
+
+    public string? HoldReason()
     {
-        var head = _repository.Refs.Head;
-        if (head is SymbolicReference symbolic && symbolic.TargetIdentifier.StartsWith("refs/heads/", StringComparison.Ordinal))
-            return symbolic.TargetIdentifier;
-        throw new GitStoreException("HEAD is detached (a rebase or bisect in progress?); records wait until a branch is checked out");
+        var gitDirectory = _repository.Info.Path;
+        foreach (var (marker, what) in InProgress)
+        {
+            var path = Path.Combine(gitDirectory, marker);
+            if (File.Exists(path) || Directory.Exists(path))
+                return $"holding commits: {what} is in progress (.git/{marker}); records wait in the outbox until it ends";
+        }
+        var head = HeadBranch();
+        if (head is null) return "holding commits: HEAD is detached; records wait in the outbox until a branch is checked out";
+        Branch ??= head;
+        return head == Branch
+            ? null
+            : $"holding commits: HEAD is on {ShortName(head)}, the memory's branch is {ShortName(Branch)}; records wait in the outbox until {ShortName(Branch)} is checked out again";
     }
+
+    private static string ShortName(string branch) => branch.StartsWith("refs/heads/", StringComparison.Ordinal) ? branch["refs/heads/".Length..] : branch;
+
+    public string? BranchTip() => Branch is null ? null : _repository.Refs[Branch]?.ResolveToDirectReference()?.TargetIdentifier;
+
+    public bool IsAncestor(string ancestor, string descendant)
+    {
+        if (ancestor == descendant) return true;
+        var a = _repository.Lookup<Commit>(ancestor);
+        var d = _repository.Lookup<Commit>(descendant);
+        if (a is null || d is null) return false; // a commit gc pruned: history moved
+        return _repository.ObjectDatabase.FindMergeBase(a, d)?.Sha == a.Sha;
+    }
+
+    public IReadOnlyDictionary<string, string> BlobsAt(string commitId, IReadOnlyCollection<string> relativePaths)
+    {
+        var found = new Dictionary<string, string>(StringComparer.Ordinal);
+        var commit = _repository.Lookup<Commit>(commitId) ?? throw new GitStoreException($"{commitId} is not a commit here");
+        foreach (var path in relativePaths)
+            if (commit[path] is { TargetType: TreeEntryTargetType.Blob } entry) found[path] = entry.Target.Sha;
+        return found;
+    }
+
+    public string? ReadBlobText(string blobId) => _repository.Lookup<Blob>(blobId)?.GetContentText();
+
+    public IReadOnlyDictionary<string, string> DeletedByPerson(string tipId, IReadOnlyCollection<string> relativePaths) =>
+        DeletedByPerson(_paths.BasePath, tipId, relativePaths);
+
+    /// <summary>Of these files, those a commit without <c>Elf-Record</c> trailers removed last in the history of <paramref name="tip"/>, each with that commit.</summary>
+    public static IReadOnlyDictionary<string, string> DeletedByPerson(string basePath, string tip, IReadOnlyCollection<string> relativePaths)
+    {
+        var deleted = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (relativePaths.Count == 0) return deleted;
+        var wanted = relativePaths.ToHashSet(StringComparer.Ordinal);
+        // Newest first: the latest commit that removed each path decides.
+        var log = GitCli.Run(basePath, ["log", "--format=%x1e%H%x1f%B%x1f", "--diff-filter=D", "--name-only", "--no-renames", tip, "--", "memory/"]);
+        var decided = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var entry in log.Split('\x1e', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var parts = entry.Split('\x1f');
+            if (parts.Length < 3) continue;
+            var byHost = CommitMessage.TrailerKeys(parts[1]).Any();
+            foreach (var path in parts[2].Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (!wanted.Contains(path) || !decided.Add(path)) continue;
+                if (!byHost) deleted[path] = parts[0].Trim();
+            }
+        }
+        return deleted;
+    }
+
+    private string CurrentBranch() =>
+        Branch ?? HeadBranch() ?? throw new GitStoreException("HEAD is detached (a rebase or bisect in progress?); records wait until a branch is checked out");
 
     private Signature Signature()
     {

@@ -26,8 +26,34 @@ public interface IGitStore : IDisposable
     /// Like <see cref="FindRecordCommits"/>, for records of every table: trailer value (<c>12</c>, <c>H-3</c>,
     /// <c>ADR-2</c>) → commit. The default covers learnings only; <see cref="GitStore"/> reads them all.
     /// </summary>
-    IReadOnlyDictionary<string, string> FindTrailerCommits(DateTimeOffset since) =>
-        FindRecordCommits(since).ToDictionary(p => p.Key.ToString(System.Globalization.CultureInfo.InvariantCulture), p => p.Value);
+    IReadOnlyDictionary<string, string> FindTrailerCommits(DateTimeOffset since);
+
+    /// <summary>
+    /// Why commits must wait now (docs/adr/0018): a person's multi-step operation in progress (rebase, merge,
+    /// cherry-pick, revert, am, bisect), a detached HEAD, or HEAD on a branch other than the memory's; null when none.
+    /// </summary>
+    string? HoldReason();
+
+    /// <summary>The memory's branch (<c>refs/heads/…</c>): commits go to it by name. Null until HEAD is first on a branch.</summary>
+    string? Branch { get; set; }
+
+    /// <summary>The memory's branch's tip commit, or null before its first commit.</summary>
+    string? BranchTip();
+
+    /// <summary>Whether <paramref name="ancestor"/> is <paramref name="descendant"/> or one of its ancestors (false when either is gone).</summary>
+    bool IsAncestor(string ancestor, string descendant);
+
+    /// <summary>The blob ids of those of these files that the commit's tree holds (a lookup by path each, no scan).</summary>
+    IReadOnlyDictionary<string, string> BlobsAt(string commitId, IReadOnlyCollection<string> relativePaths);
+
+    /// <summary>A blob's text, or null if the repository lacks it.</summary>
+    string? ReadBlobText(string blobId);
+
+    /// <summary>
+    /// Of these files, those whose latest removal in the history of <paramref name="tipId"/> was a commit without
+    /// <c>Elf-Record</c> trailers (a person's deliberate deletion), each with that commit.
+    /// </summary>
+    IReadOnlyDictionary<string, string> DeletedByPerson(string tipId, IReadOnlyCollection<string> relativePaths);
 }
 
 /// <summary>

@@ -25,9 +25,9 @@ public sealed partial class MemoryIndex
         using var requestKnown = Command(transaction, "SELECT 1 FROM elf_outbox WHERE request_id = $r", "$r");
         using var pathTaken = Command(transaction, "SELECT 1 FROM elf_outbox WHERE relpath = $p", "$p");
         using var insertOutbox = Command(transaction, """
-            INSERT INTO elf_outbox(request_id, kind, row_table, row_id, relpath, content, subject, detail, enqueued_at)
-            VALUES ($request, $kind, $table, $row, $relpath, $content, $subject, $detail, $at) RETURNING id
-            """, "$request", "$kind", "$table", "$row", "$relpath", "$content", "$subject", "$detail", "$at");
+            INSERT INTO elf_outbox(request_id, kind, row_table, row_id, relpath, content, subject, detail, enqueued_at, record_key, content_hash)
+            VALUES ($request, $kind, $table, $row, $relpath, $content, $subject, $detail, $at, $key, $hash) RETURNING id
+            """, "$request", "$kind", "$table", "$row", "$relpath", "$content", "$subject", "$detail", "$at", "$key", "$hash");
         var enqueuedAt = Timestamp(now);
         foreach (var record in records)
         {
@@ -51,8 +51,11 @@ public sealed partial class MemoryIndex
             insertOutbox.Parameters["$subject"].Value = subject;
             insertOutbox.Parameters["$detail"].Value = detail;
             insertOutbox.Parameters["$at"].Value = enqueuedAt;
+            var recordKey = RecordKeys.New();
+            insertOutbox.Parameters["$key"].Value = recordKey;
+            insertOutbox.Parameters["$hash"].Value = RecordKeys.ContentHash(content);
             var outboxId = Convert.ToInt64(insertOutbox.ExecuteScalar(), CultureInfo.InvariantCulture);
-            stored.Add(new OutboxEntry(rowId, kind, relativePath, content, subject, detail, now, table, outboxId));
+            stored.Add(new OutboxEntry(rowId, kind, relativePath, content, subject, detail, now, table, outboxId, recordKey));
         }
         transaction.Commit();
         return stored;

@@ -95,6 +95,7 @@ public sealed partial class MemoryIndex : IDisposable
             record.Parameters.AddWithValue("$t", DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
             record.ExecuteNonQuery();
         }
+        RecordKeySchema.Apply(connection, transaction);
         transaction.Commit();
     }
 
@@ -164,9 +165,9 @@ public sealed partial class MemoryIndex : IDisposable
             RETURNING id
             """, "$type", "$filepath", "$title", "$summary", "$tags", "$domain", "$severity");
         using var insertOutbox = Command(transaction, """
-            INSERT INTO elf_outbox(request_id, kind, row_table, row_id, relpath, content, subject, detail, enqueued_at)
-            VALUES ($request, $kind, 'learnings', $row, $relpath, $content, $subject, $detail, $at)
-            """, "$request", "$kind", "$row", "$relpath", "$content", "$subject", "$detail", "$at");
+            INSERT INTO elf_outbox(request_id, kind, row_table, row_id, relpath, content, subject, detail, enqueued_at, record_key, content_hash)
+            VALUES ($request, $kind, 'learnings', $row, $relpath, $content, $subject, $detail, $at, $key, $hash)
+            """, "$request", "$kind", "$row", "$relpath", "$content", "$subject", "$detail", "$at", "$key", "$hash");
 
         var enqueuedAt = now.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
         for (var i = 0; i < batch.Count; i++)
@@ -208,6 +209,8 @@ public sealed partial class MemoryIndex : IDisposable
                 insertOutbox.Parameters["$detail"].Value =
                     $"Domain: {failure.Domain} | Severity: {failure.Severity.ToString(CultureInfo.InvariantCulture)}";
                 insertOutbox.Parameters["$at"].Value = enqueuedAt;
+                insertOutbox.Parameters["$key"].Value = RecordKeys.New();
+                insertOutbox.Parameters["$hash"].Value = RecordKeys.ContentHash(item.Content);
                 insertOutbox.ExecuteNonQuery();
 
                 if (isolate) transaction.Release(savepoint);
@@ -358,9 +361,9 @@ public sealed partial class MemoryIndex : IDisposable
     }
 
     private SqliteCommand OutboxInsert(SqliteTransaction transaction) => Command(transaction, """
-        INSERT INTO elf_outbox(request_id, kind, row_table, row_id, relpath, content, subject, detail, enqueued_at)
-        VALUES ($request, $kind, $table, $row, $relpath, $content, $subject, $detail, $at)
-        """, "$request", "$kind", "$table", "$row", "$relpath", "$content", "$subject", "$detail", "$at");
+        INSERT INTO elf_outbox(request_id, kind, row_table, row_id, relpath, content, subject, detail, enqueued_at, record_key, content_hash)
+        VALUES ($request, $kind, $table, $row, $relpath, $content, $subject, $detail, $at, $key, $hash)
+        """, "$request", "$kind", "$table", "$row", "$relpath", "$content", "$subject", "$detail", "$at", "$key", "$hash");
 
     private static void AddOutbox(SqliteCommand insert, string requestId, string kind, string table, long rowId, string relativePath,
         string content, string subject, string detail, string enqueuedAt)
@@ -374,6 +377,8 @@ public sealed partial class MemoryIndex : IDisposable
         insert.Parameters["$subject"].Value = subject;
         insert.Parameters["$detail"].Value = detail;
         insert.Parameters["$at"].Value = enqueuedAt;
+        insert.Parameters["$key"].Value = RecordKeys.New();
+        insert.Parameters["$hash"].Value = RecordKeys.ContentHash(content);
         insert.ExecuteNonQuery();
     }
 
@@ -420,7 +425,7 @@ public sealed partial class MemoryIndex : IDisposable
     {
         using var command = _connection.CreateCommand();
         command.CommandText = """
-            SELECT row_id, kind, relpath, content, subject, detail, enqueued_at, row_table, id
+            SELECT row_id, kind, relpath, content, subject, detail, enqueued_at, row_table, id, record_key
             FROM elf_outbox WHERE commit_id IS NULL ORDER BY id LIMIT $limit
             """;
         command.Parameters.AddWithValue("$limit", limit);
@@ -432,7 +437,7 @@ public sealed partial class MemoryIndex : IDisposable
                 reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetString(3),
                 reader.GetString(4), reader.GetString(5),
                 DateTimeOffset.Parse(reader.GetString(6), CultureInfo.InvariantCulture),
-                reader.GetString(7), reader.GetInt64(8)));
+                reader.GetString(7), reader.GetInt64(8), reader.IsDBNull(9) ? null : reader.GetString(9)));
         }
         return entries;
     }
@@ -465,9 +470,11 @@ public sealed partial class MemoryIndex : IDisposable
     {
         using var transaction = _connection.BeginTransaction(deferred: false);
         using var insert = Command(transaction, """
-            INSERT INTO elf_outbox(request_id, kind, row_table, row_id, relpath, content, subject, detail, enqueued_at)
-            VALUES ($request, $kind, 'learnings', $row, $relpath, $content, $subject, $detail, $at)
-            """, "$request", "$kind", "$row", "$relpath", "$content", "$subject", "$detail", "$at");
+            INSERT INTO elf_outbox(request_id, kind, row_table, row_id, relpath, content, subject, detail, enqueued_at, record_key, content_hash)
+            VALUES ($request, $kind, 'learnings', $row, $relpath, $content, $subject, $detail, $at, $key, $hash)
+            """, "$request", "$kind", "$row", "$relpath", "$content", "$subject", "$detail", "$at", "$key", "$hash");
+        insert.Parameters["$key"].Value = RecordKeys.New();
+        insert.Parameters["$hash"].Value = RecordKeys.ContentHash(content);
         insert.Parameters["$request"].Value = "repair-learnings-" + row.Id.ToString(CultureInfo.InvariantCulture);
         insert.Parameters["$kind"].Value = row.Type;
         insert.Parameters["$row"].Value = row.Id;

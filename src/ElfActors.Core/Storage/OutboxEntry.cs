@@ -10,13 +10,14 @@ public sealed record OutboxEntry(
     string Detail,
     DateTimeOffset EnqueuedAt,
     string RowTable = OutboxTables.Learnings,
-    long OutboxId = 0)
+    long OutboxId = 0,
+    string? RecordKey = null)
 {
     /// <summary>
-    /// What the commit's <c>Elf-Record</c> trailer names: the learnings id alone (as before heuristics and
-    /// decisions existed, so old trailers still match), <c>H-&lt;id&gt;</c> for a heuristic, <c>ADR-&lt;id&gt;</c> for a decision.
+    /// What the commit's <c>Elf-Record</c> trailer names: the record key (docs/adr/0017); for a row stored before
+    /// record keys existed, as then, the learnings id alone, <c>H-&lt;id&gt;</c> for a heuristic, <c>ADR-&lt;id&gt;</c> for a decision.
     /// </summary>
-    public string TrailerKey => OutboxTables.TrailerKey(RowTable, RecordId);
+    public string TrailerKey => RecordKey ?? OutboxTables.TrailerKey(RowTable, RecordId);
 
     /// <summary>Heuristics share their domain's file: the entry is ready once its text is in the file, not when the file exists.</summary>
     public bool SharesFile => Kind == OutboxKinds.Heuristic;

@@ -34,10 +34,10 @@ public sealed class HeuristicDomainActorTests(ITestOutputHelper output)
             Assert.Equal(perDomain, Tools.SqliteScalar(memory.DatabasePath, $"SELECT COUNT(*) FROM heuristics WHERE domain = '{domain}'"));
             Assert.Equal(text, Tools.Git(memory.BasePath, "show", $"HEAD:memory/heuristics/{domain}.md"));
         }
-        var log = Tools.Git(memory.BasePath, "log", "--format=%B%x1e").Split('\x1e', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal(2 * perDomain, log.Sum(c => Regex.Matches(c, @"^Elf-Record: H-\d+$", RegexOptions.Multiline).Count));
-        output.WriteLine($"{2 * perDomain} heuristics in {log.Length} commits");
-        Assert.True(log.Length < 2 * perDomain / 10, $"{log.Length} commits for {2 * perDomain} heuristics");
+        var log = GitHistory.Log(memory.BasePath);
+        Assert.Equal(2 * perDomain, log.Sum(c => c.HeuristicTrailers.Count));
+        output.WriteLine($"{2 * perDomain} heuristics in {log.Count} commits");
+        Assert.True(log.Count < 2 * perDomain / 10, $"{log.Count} commits for {2 * perDomain} heuristics");
         Assert.Empty(Tools.Git(memory.BasePath, "status", "--porcelain", "--untracked-files=all").Trim());
     }
 

@@ -27,4 +27,30 @@ public sealed class CommitMessageTests
     {
         Assert.Empty(CommitMessage.RecordIds("failure: Elf-Record: 5\n\nsee Elf-Record: 6\nElf-Record: x\n"));
     }
+
+    [Fact]
+    public void A_keyed_record_names_its_key_and_file_and_only_old_rows_match_integer_trailers()
+    {
+        var key = RecordKeys.New();
+        var keyed = Entry(3, "K") with { RecordKey = key };
+        var message = CommitMessage.For([keyed, Entry(9, "Old")]);
+        Assert.EndsWith($"\n\nElf-Record: {key} memory/failures/3.md\nElf-Record: 9\n", message);
+        Assert.Equal([(key, "memory/failures/3.md"), ("9", null)], CommitMessage.Trailers(message).Select(t => (t.Key, t.Path)));
+        Assert.Equal([key, "9"], CommitMessage.TrailerKeys(message));
+        Assert.Equal([9L], CommitMessage.RecordIds(message)); // the keyed record is never read as an integer id
+    }
+
+    [Fact]
+    public void Record_keys_are_version_7_uuids_in_time_order_and_unique()
+    {
+        var keys = Enumerable.Range(0, 10_000).Select(_ => RecordKeys.New()).ToList();
+        Assert.All(keys, k => Assert.True(RecordKeys.IsKey(k), k));
+        Assert.Equal(keys.Count, keys.Distinct().Count());
+        // Time-ordered across milliseconds: the 48-bit millisecond prefix never goes back.
+        var prefixes = keys.Select(k => k[..13]).ToList();
+        Assert.Equal(prefixes.Order(StringComparer.Ordinal), prefixes);
+        Assert.False(RecordKeys.IsKey("12"));
+        Assert.False(RecordKeys.IsKey(Guid.NewGuid().ToString())); // version 4
+        Assert.Equal("e69de29bb2d1d6434b8b29ae775ad8c2e48c5391", RecordKeys.ContentHash("")); // git hash-object of an empty file
+    }
 }

@@ -85,8 +85,10 @@ public sealed class ElfSchemaCompatibilityTests : IDisposable
         Assert.Contains("## H-2: New rule\n\n**Confidence**: 0.95\n**Source**: success\n**Created**: ", domainFile);
         var decisionFile = Directory.GetFiles(Path.Combine(_memory.BasePath, "memory", "decisions")).Single();
         Assert.StartsWith("# ADR-1: New decision\n", File.ReadAllText(decisionFile));
-        var log = Tools.Git(_memory.BasePath, "log", "--format=%B");
-        foreach (var trailer in new[] { "Elf-Record: H-2", "Elf-Record: H-3", "Elf-Record: ADR-1" }) Assert.Contains(trailer, log);
+        var keys = GitHistory.RecordKeys(_memory.BasePath);
+        var trailers = GitHistory.Log(_memory.BasePath).SelectMany(c => GitHistory.Trailers(c.Message)).ToHashSet();
+        foreach (var record in new[] { ("heuristics", 2L), ("heuristics", 3L), ("decisions", 1L) })
+            Assert.Contains(keys, k => k.Value == record && trailers.Contains(k.Key));
         Assert.Empty(Tools.Git(_memory.BasePath, "status", "--porcelain", "--untracked-files=all").Trim());
     }
 

@@ -142,11 +142,11 @@ public sealed class HeuristicAndDecisionTests : IDisposable
         Assert.StartsWith("## H-2: Two\n", second.Content);
 
         var pending = index.ReadPending(10);
-        Assert.Equal(["H-1", "H-2"], pending.Select(p => p.TrailerKey));
-        Assert.All(pending, p => Assert.True(p.SharesFile));
-        Assert.Equal("heuristic: One\n\nDomain: git | Confidence: 0.5\n\nElf-Record: H-1\n", CommitMessage.For([pending[0]]));
+        Assert.Equal([(OutboxTables.Heuristics, 1L), (OutboxTables.Heuristics, 2L)], pending.Select(p => (p.RowTable, p.RecordId)));
+        Assert.All(pending, p => Assert.True(p.SharesFile && RecordKeys.IsKey(p.TrailerKey)));
+        Assert.Equal($"heuristic: One\n\nDomain: git | Confidence: 0.5\n\nElf-Record: {pending[0].RecordKey} memory/heuristics/git.md\n", CommitMessage.For([pending[0]]));
         index.MarkEntriesCommitted([pending[0].OutboxId], "abc", DateTimeOffset.UtcNow);
-        Assert.Equal(["H-2"], index.ReadPending(10).Select(p => p.TrailerKey));
+        Assert.Equal([pending[1].RecordKey], index.ReadPending(10).Select(p => p.TrailerKey));
 
         index.DeleteRecords(OutboxTables.Heuristics, [second.RecordId]);
         Assert.Equal(["One"], Tools.Sqlite(_memory.DatabasePath, "SELECT rule FROM heuristics").Select(r => r[0]));

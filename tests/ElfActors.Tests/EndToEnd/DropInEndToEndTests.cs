@@ -54,9 +54,9 @@ public sealed partial class DropInEndToEndTests(PublishedElf elf)
 
         // All committed: the file in git is the file on disk, each heuristic's trailer in exactly one commit, in few commits.
         Assert.Equal(text, Tools.Git(served.Base, "show", "HEAD:memory/heuristics/d.md"));
-        var log = Tools.Git(served.Base, "log", "--format=%H%x00%B%x1e");
-        var commitsWithHeuristics = log.Split('\x1e', StringSplitOptions.RemoveEmptyEntries).Count(c => c.Contains("Elf-Record: H-"));
-        var trailers = Regex.Matches(log, @"^Elf-Record: H-(\d+)$", RegexOptions.Multiline).Select(m => m.Groups[1].Value).ToList();
+        var log = GitHistory.Log(served.Base);
+        var commitsWithHeuristics = log.Count(c => c.HeuristicTrailers.Count > 0);
+        var trailers = log.SelectMany(c => c.HeuristicTrailers).Select(id => id.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToList();
         Assert.Equal(200, trailers.Count);
         Assert.Equal(rows.Keys.Order(), trailers.Order());
         Assert.True(commitsWithHeuristics < 200, $"{commitsWithHeuristics} commits for 200 heuristics");

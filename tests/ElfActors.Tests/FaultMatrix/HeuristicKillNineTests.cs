@@ -56,8 +56,7 @@ public sealed class HeuristicKillNineTests(PublishedElf elf, ITestOutputHelper o
         var entries = Regex.Matches(text, @"^## H-(\d+): Rule (\d+)\n\n\*\*Confidence\*\*: 0\.5\n\*\*Source\*\*: observation\n\*\*Created\*\*: [\d-]{10}\n\nBecause \2\n\n---\n\n", RegexOptions.Multiline)
             .Select(m => long.Parse(m.Groups[1].Value)).ToList();
         var headings = Regex.Matches(text, @"^## H-", RegexOptions.Multiline).Count;
-        var trailers = Regex.Matches(Tools.Git(served.Base, "log", "--format=%B"), @"^Elf-Record: H-(\d+)$", RegexOptions.Multiline)
-            .Select(m => long.Parse(m.Groups[1].Value)).GroupBy(id => id).ToDictionary(g => g.Key, g => g.Count());
+        var trailers = GitHistory.Log(served.Base).SelectMany(c => c.HeuristicTrailers).GroupBy(id => id).ToDictionary(g => g.Key, g => g.Count());
 
         var lost = acknowledged.Count(id => !rows.Contains(id) || entries.Count(e => e == id) != 1 || trailers.GetValueOrDefault(id) != 1);
         var duplicated = entries.Count - entries.Distinct().Count() + trailers.Count(t => t.Value > 1);

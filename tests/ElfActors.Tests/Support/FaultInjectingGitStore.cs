@@ -49,5 +49,25 @@ public sealed class FaultInjectingGitStore(IGitStore inner, GitFaultPlan plan) :
 
     public IReadOnlyDictionary<long, string> FindRecordCommits(DateTimeOffset since) => inner.FindRecordCommits(since);
 
+    public IReadOnlyDictionary<string, string> FindTrailerCommits(DateTimeOffset since) => inner.FindTrailerCommits(since);
+
+    public string? HoldReason() => inner.HoldReason();
+
+    public string? Branch
+    {
+        get => inner.Branch;
+        set => inner.Branch = value;
+    }
+
+    public string? BranchTip() => inner.BranchTip();
+
+    public bool IsAncestor(string ancestor, string descendant) => inner.IsAncestor(ancestor, descendant);
+
+    public IReadOnlyDictionary<string, string> BlobsAt(string commitId, IReadOnlyCollection<string> relativePaths) => inner.BlobsAt(commitId, relativePaths);
+
+    public string? ReadBlobText(string blobId) => inner.ReadBlobText(blobId);
+
+    public IReadOnlyDictionary<string, string> DeletedByPerson(string tipId, IReadOnlyCollection<string> relativePaths) => inner.DeletedByPerson(tipId, relativePaths);
+
     public void Dispose() => inner.Dispose();
 }

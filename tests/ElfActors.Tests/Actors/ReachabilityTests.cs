@@ -1,0 +1,149 @@
+using Akka.Actor;
+using ElfActors.Actors;
+using ElfActors.Core.Audit;
+using ElfActors.Tests.Support;
+using Xunit.Abstractions;
+using static ElfActors.Actors.RecordingProtocol;
+
+namespace ElfActors.Tests.Actors;
+
+/// <summary>
+/// Every acknowledged record stays reachable from the memory's branch tip while a person runs git in the same
+/// repository (docs/adr/0018): real git commands, checked with git and sqlite3.
+/// </summary>
+public sealed class ReachabilityTests(ITestOutputHelper output)
+{
+    private static string Person(string repository, params string[] arguments) =>
+        Tools.Git(repository, ["-c", "user.name=P", "-c", "user.email=p@x", .. arguments]);
+
+    private static async Task<List<Recorded>> RecordAsync(ElfTestHost host, int from, int count)
+    {
+        var recorded = new List<Recorded>();
+        for (var i = from; i < from + count; i++)
+            recorded.Add(Assert.IsType<Recorded>(await host.RecordAsync(Support.Failures.Request(i))));
+        return recorded;
+    }
+
+    /// <summary>Whether the committer answers "all committed" within <paramref name="wait"/> (it must not while it holds).</summary>
+    private static async Task<bool> FlushesWithin(ElfTestHost host, TimeSpan wait)
+    {
+        try
+        {
+            await host.Committer.Ask<CommitterProtocol.AllCommitted>(CommitterProtocol.AwaitAllCommitted.Instance, wait);
+            return true;
+        }
+        catch (AskTimeoutException)
+        {
+            return false;
+        }
+    }
+
+    [Fact]
+    public async Task Records_a_reset_to_an_older_commit_threw_away_are_committed_again_once()
+    {
+        using var memory = new TempMemory();
+        await using var host = await ElfTestHost.StartAsync(memory.Paths);
+        var records = new List<Recorded>();
+        for (var round = 0; round < 4; round++)
+        {
+            records.AddRange(await RecordAsync(host, round * 5, 5));
+            await host.FlushAsync();
+        }
+        Assert.True(GitHistory.Log(memory.BasePath).Count >= 4);
+
+        var older = Tools.Git(memory.BasePath, "ls-tree", "-r", "--name-only", "HEAD~2").Split('\n').ToHashSet();
+        var missing = records.Count(r => !older.Contains(r.RelativePath));
+        Assert.True(missing > 0, "the reset throws no record away");
+        Person(memory.BasePath, "reset", "-q", "--hard", "HEAD~2");
+        records.AddRange(await RecordAsync(host, 100, 3));
+        await host.FlushAsync();
+
+        output.WriteLine($"{missing} records thrown away by the reset");
+        MemoryAssert.EveryRecordLandedExactlyOnce(memory, records);
+        var verify = MemoryVerifier.Verify(memory.Paths);
+        Assert.True(verify.Consistent && verify.Unreachable.Count == 0 && verify.Deleted.Count == 0, string.Join("\n", verify.Unreachable));
+    }
+
+    [Fact]
+    public async Task While_HEAD_is_on_another_branch_records_wait_and_then_land_on_the_memory_branch()
+    {
+        using var memory = new TempMemory();
+        await using var host = await ElfTestHost.StartAsync(memory.Paths);
+        var records = await RecordAsync(host, 0, 3);
+        await host.FlushAsync();
+        var branch = Tools.Git(memory.BasePath, "symbolic-ref", "--short", "HEAD").Trim();
+        var before = Tools.Git(memory.BasePath, "rev-parse", "HEAD");
+
+        Person(memory.BasePath, "checkout", "-q", "-b", "other");
+        records.AddRange(await RecordAsync(host, 10, 4));
+        Assert.False(await FlushesWithin(host, TimeSpan.FromSeconds(1.5)), "flush answered while HEAD was on another branch");
+        Assert.Equal(Tools.Git(memory.BasePath, "rev-parse", branch), Tools.Git(memory.BasePath, "rev-parse", "other"));
+        Assert.Equal(4, Tools.SqliteScalar(memory.DatabasePath, "SELECT COUNT(*) FROM elf_outbox WHERE commit_id IS NULL"));
+
+        Person(memory.BasePath, "checkout", "-q", branch);
+        await host.FlushAsync();
+
+        MemoryAssert.EveryRecordLandedExactlyOnce(memory, records);
+        Assert.Equal(before, Tools.Git(memory.BasePath, "rev-parse", "other")); // nothing of the host's went to the other branch
+    }
+
+    [Fact]
+    public async Task A_record_a_person_deleted_with_their_own_commit_stays_deleted_and_is_reported()
+    {
+        using var memory = new TempMemory();
+        await using var host = await ElfTestHost.StartAsync(memory.Paths);
+        var records = await RecordAsync(host, 0, 3);
+        await host.FlushAsync();
+
+        Person(memory.BasePath, "rm", "-q", records[1].RelativePath);
+        Person(memory.BasePath, "commit", "-qm", "remove a record I do not want");
+        records.AddRange(await RecordAsync(host, 10, 2));
+        await host.FlushAsync();
+
+        var tracked = GitHistory.TrackedFiles(memory.BasePath);
+        Assert.DoesNotContain(records[1].RelativePath, tracked);
+        Assert.All(records.Where(r => r != records[1]), r => Assert.Contains(r.RelativePath, tracked));
+        var verify = MemoryVerifier.Verify(memory.Paths);
+        Assert.Empty(verify.Unreachable);
+        Assert.Contains(verify.Deleted, d => d.Contains(records[1].RelativePath, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Commits_wait_while_a_persons_merge_is_in_progress_and_their_merge_commit_succeeds()
+    {
+        using var memory = new TempMemory();
+        await using var host = await ElfTestHost.StartAsync(memory.Paths);
+        var records = await RecordAsync(host, 0, 2);
+        await host.FlushAsync();
+        var branch = Tools.Git(memory.BasePath, "symbolic-ref", "--short", "HEAD").Trim();
+        File.WriteAllText(Path.Combine(memory.BasePath, "notes.txt"), "base\n");
+        Person(memory.BasePath, "add", "notes.txt");
+        Person(memory.BasePath, "commit", "-qm", "notes");
+        Person(memory.BasePath, "checkout", "-q", "-b", "side");
+        File.WriteAllText(Path.Combine(memory.BasePath, "notes.txt"), "side\n");
+        Person(memory.BasePath, "commit", "-qam", "side notes");
+        Person(memory.BasePath, "checkout", "-q", branch);
+        File.WriteAllText(Path.Combine(memory.BasePath, "notes.txt"), "main\n");
+        Person(memory.BasePath, "commit", "-qam", "main notes");
+        var (code, _, _) = Tools.Run("git", memory.BasePath, "-c", "user.name=P", "-c", "user.email=p@x", "merge", "side");
+        Assert.NotEqual(0, code); // a conflict: MERGE_HEAD stays until the person resolves it
+        var tipDuringMerge = Tools.Git(memory.BasePath, "rev-parse", "HEAD");
+
+        records.AddRange(await RecordAsync(host, 10, 3));
+        Assert.False(await FlushesWithin(host, TimeSpan.FromSeconds(1.5)), "flush answered during the person's merge");
+        Assert.Equal(tipDuringMerge, Tools.Git(memory.BasePath, "rev-parse", "HEAD"));
+
+        File.WriteAllText(Path.Combine(memory.BasePath, "notes.txt"), "both\n");
+        Person(memory.BasePath, "add", "notes.txt");
+        Person(memory.BasePath, "commit", "-q", "--no-edit");
+        await host.FlushAsync();
+
+        var log = GitHistory.Log(memory.BasePath);
+        Assert.Contains(log, c => c.Message.StartsWith("Merge branch 'side'", StringComparison.Ordinal));
+        Assert.Equal("both\n", Tools.Git(memory.BasePath, "show", "HEAD:notes.txt"));
+        var trailers = log.SelectMany(c => c.RecordTrailers).GroupBy(id => id).ToDictionary(g => g.Key, g => g.Count());
+        Assert.All(records, r => Assert.Equal(1, trailers.GetValueOrDefault(r.RecordId)));
+        Assert.All(records, r => Assert.Contains(r.RelativePath, GitHistory.TrackedFiles(memory.BasePath)));
+        Assert.Empty(GitHistory.Status(memory.BasePath));
+    }
+}
