@@ -2,6 +2,9 @@ using System.CommandLine;
 using ElfActors.Cli.Commands;
 using ElfActors.Contracts.CommandLine;
 
+// A plain record, as hooks and agents send it, skips building the parser below (docs/adr/0022).
+if (RecordFailureCommand.TryReadFast(args) is { } record) return await RecordFailureCommand.RunAsync(record);
+
 var root = new RootCommand("""
     elf: lossless, concurrent recording for an Emergent Learning Framework (ELF) memory.
     Records go to memory/index.db, memory/failures/*.md and git through one host per memory, which

@@ -6,88 +6,111 @@ using ElfActors.Contracts.CommandLine;
 namespace ElfActors.Benchmarks;
 
 /// <summary>
-/// What one record costs an agent: wall time of `elf record-failure` (a new process each time) against a running
-/// host, beside the shell baseline (file + sqlite3 + flock + git commit per record) and the bare cost of starting
-/// a process, all in one run on the same machine.
+/// What one record costs an agent, against a warm running host, records one after another, interleaved so that
+/// noise falls on every program alike:
+/// <list type="bullet">
+/// <item>wall time of `bash -c 'elf record-failure …'` beside `bash -c /bin/true` (how hooks call it);</item>
+/// <item>CPU (user + system) of `elf record-failure` started directly, beside an empty Native AOT program and
+/// `/bin/true` (the floor of any process and of any .NET process).</item>
+/// </list>
 /// </summary>
 internal static class HotPathBenchmark
 {
     public static Command Create()
     {
-        var records = new Option<int>("--records") { Description = "Records per system (sequential).", DefaultValueFactory = _ => 200 }.InRange(5, 100_000);
+        var records = new Option<int>("--records") { Description = "Records (iterations of the interleaved loop).", DefaultValueFactory = _ => 200 }.InRange(5, 100_000);
         var elfDirectory = new Option<string?>("--elf") { Description = "Folder with a published elf (default: publish src/ElfActors.Cli now)." };
-        var command = new Command("hotpath", "Wall time per `elf record-failure` against a running host vs. flock + sqlite3 + git commit per record.")
+        var emptyAot = new Option<string?>("--empty-aot") { Description = "A published empty Native AOT program (default: publish tests/ElfActors.Benchmarks/EmptyAot now)." };
+        var command = new Command("hotpath", "One record against a warm host: wall time through `bash -c` vs `bash -c /bin/true`, client CPU vs an empty AOT program and /bin/true.")
         {
-            records, elfDirectory,
+            records, elfDirectory, emptyAot,
         };
-        command.SetAction(async parse => await RunAsync(parse.GetValue(records), parse.GetValue(elfDirectory)));
+        command.SetAction(async parse =>
+        {
+            var work = Path.Combine(Path.GetTempPath(), "elf-hotpath-" + Guid.NewGuid().ToString("N")[..8]);
+            Directory.CreateDirectory(work);
+            try
+            {
+                var elf = Path.Combine(parse.GetValue(elfDirectory) ?? await Measure.PublishAsync(Path.Combine(work, "elf")), "elf");
+                var empty = parse.GetValue(emptyAot) ?? await PublishEmptyAotAsync(Path.Combine(work, "empty-aot"));
+                var result = await MeasureAsync(elf, empty, work, parse.GetValue(records));
+                Console.WriteLine(Invariant($"Hot path: {result.Records} records, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; {result.Load.Describe()}"));
+                Console.WriteLine();
+                Console.WriteLine("| program | wall p50 ms | wall p99 ms | CPU p50 ms | CPU p90 ms |");
+                Console.WriteLine("| --- | ---: | ---: | ---: | ---: |");
+                Console.WriteLine(Invariant($"| `bash -c /bin/true` | {P(result.TrueWall, 0.5):0.00} | {P(result.TrueWall, 0.99):0.00} | – | – |"));
+                Console.WriteLine(Invariant($"| `bash -c 'elf record-failure …'` | {P(result.ElfWall, 0.5):0.00} | {P(result.ElfWall, 0.99):0.00} | – | – |"));
+                Console.WriteLine(Invariant($"| `/bin/true` | – | – | {P(result.TrueCpu, 0.5):0.00} | {P(result.TrueCpu, 0.9):0.00} |"));
+                Console.WriteLine(Invariant($"| empty Native AOT program | – | – | {P(result.EmptyAotCpu, 0.5):0.00} | {P(result.EmptyAotCpu, 0.9):0.00} |"));
+                Console.WriteLine(Invariant($"| `elf record-failure` | – | – | {P(result.ElfCpu, 0.5):0.00} | {P(result.ElfCpu, 0.9):0.00} |"));
+                return 0;
+            }
+            finally
+            {
+                try { Directory.Delete(work, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            }
+        });
         return command;
     }
 
-    private static async Task<int> RunAsync(int records, string? elfDirectory)
+    internal sealed record Result(int Records, List<double> TrueWall, List<double> ElfWall, List<double> TrueCpu, List<double> EmptyAotCpu, List<double> ElfCpu, LoadWindow Load);
+
+    /// <summary>
+    /// Starts a host for a fresh memory in <paramref name="work"/>, warms it up with 20 records, then runs the
+    /// interleaved loop <paramref name="records"/> times, inside one <see cref="LoadWindow"/>.
+    /// </summary>
+    public static async Task<Result> MeasureAsync(string elf, string emptyAot, string work, int records)
     {
-        var work = Path.Combine(Path.GetTempPath(), "elf-hotpath-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(work);
+        var memory = Path.Combine(work, "hotpath-" + Guid.NewGuid().ToString("N")[..8]);
+        // A running host, warmed up (the first records JIT-compile the host's code paths).
+        using var host = Process.Start(new ProcessStartInfo(elf, ["serve", "--base", memory]) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false })!;
+        _ = host.StandardOutput.ReadToEndAsync();
+        _ = host.StandardError.ReadToEndAsync();
         try
         {
-            elfDirectory ??= await PublishAsync(Path.Combine(work, "elf"));
-            var elf = Path.Combine(elfDirectory, "elf");
-            var elfBase = Path.Combine(work, "elf-memory");
-            var shellBase = Path.Combine(work, "shell-memory");
-            Directory.CreateDirectory(shellBase);
-            RunQuiet("git", "init", "-q", shellBase);
-            var baseline = Path.Combine(AppContext.BaseDirectory, "baselines", "flock-sqlite-git.sh");
+            await Measure.WaitForHostAsync(elf, memory, host);
+            for (var i = 0; i < 20; i++) await Measure.ProcessAsync(elf, Record(memory, $"Warm-up {i}"));
+            await Measure.ProcessAsync(elf, ["flush", "--base", memory]);
 
-            // A running host, warmed up (the first records JIT-compile the host's code paths).
-            using var host = Process.Start(new ProcessStartInfo(elf, ["serve", "--base", elfBase]) { RedirectStandardError = true, UseShellExecute = false })!;
-            await Measure.WaitForHostAsync(elf, elfBase, host);
-            for (var i = 0; i < 20; i++) await Measure.ProcessAsync(elf, ["record-failure", "--base", elfBase, "--title", $"Warm-up {i}", "--domain", "bench"]);
-            for (var i = 0; i < 5; i++) await Measure.ProcessAsync(baseline, [shellBase, $"Warm-up {i}", "bench"]);
-
-            // Interleaved, so that noise from the shared machine falls on every system alike.
-            var spawn = new List<double>();
-            var elfTimes = new List<double>();
-            var shellTimes = new List<double>();
+            var result = new Result(records, [], [], [], [], [], null!);
+            var load = MachineLoad.Start(work);
             for (var i = 0; i < records; i++)
             {
-                spawn.Add(await Measure.ProcessAsync("/bin/true", []));
-                elfTimes.Add(await Measure.ProcessAsync(elf, ["record-failure", "--base", elfBase, "--title", $"Hot path {i}", "--domain", "bench", "--summary", "measured"]));
-                shellTimes.Add(await Measure.ProcessAsync(baseline, [shellBase, $"Hot path {i}", "bench"]));
+                result.TrueWall.Add(await Measure.ProcessAsync("/bin/bash", ["-c", "/bin/true"]));
+                result.ElfWall.Add(await Measure.ProcessAsync("/bin/bash", ["-c", Measure.CommandLine(elf, Record(memory, $"Hot path {i}"))]));
+                result.TrueCpu.Add(await CpuAsync("/bin/true", []));
+                result.EmptyAotCpu.Add(await CpuAsync(emptyAot, []));
+                result.ElfCpu.Add(await CpuAsync(elf, Record(memory, $"Hot path direct {i}")));
                 if (i % 50 == 49) Console.Error.WriteLine($"… {i + 1}/{records}");
             }
-            await Measure.ProcessAsync(elf, ["stop", "--base", elfBase]);
-            host.WaitForExit(TimeSpan.FromSeconds(60));
-
-            var shellP50 = Measure.Percentile(shellTimes, 0.5);
-            Console.WriteLine($"Hot path: {records} sequential records per system, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
-            Console.WriteLine();
-            Console.WriteLine("| system | p50 ms | p99 ms | mean ms | p50 vs shell |");
-            Console.WriteLine("| --- | ---: | ---: | ---: | ---: |");
-            Row("`/bin/true` (process start floor)", spawn, shellP50);
-            Row("`elf record-failure` (running host)", elfTimes, shellP50);
-            Row("shell: flock + sqlite3 + git commit", shellTimes, shellP50);
-            return 0;
+            return result with { Load = load.Stop() };
         }
         finally
         {
-            try { Directory.Delete(work, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            await Measure.ExitCodeAsync(elf, ["stop", "--base", memory]);
+            await host.WaitForExitAsync();
         }
     }
 
-    private static void Row(string name, List<double> times, double shellP50) =>
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"| {name} | {Measure.Percentile(times, 0.5):0.0} | {Measure.Percentile(times, 0.99):0.0} | {times.Average():0.0} | {Measure.Percentile(times, 0.5) / shellP50:0.00}× |"));
+    private static string[] Record(string memory, string title) => ["record-failure", "--base", memory, "--title", title, "--domain", "bench", "--summary", "measured"];
 
-    internal static async Task<string> PublishAsync(string output)
+    /// <summary>User + system CPU of one run of a program to its end (it must succeed), in ms.</summary>
+    private static async Task<double> CpuAsync(string file, string[] arguments)
     {
-        Console.Error.WriteLine("Publishing src/ElfActors.Cli (native elf + elf-host)…");
-        await Measure.ProcessAsync("dotnet", ["publish", "src/ElfActors.Cli", "-c", "Release", "-o", output, "--nologo", "-v", "q"], Measure.FindRepository());
-        return output;
+        var before = Measure.ReapedChildrenCpuMs();
+        await Measure.ProcessAsync(file, arguments);
+        return Measure.ReapedChildrenCpuMs() - before;
     }
 
-    private static void RunQuiet(string file, params string[] arguments)
+    /// <summary>Publishes tests/ElfActors.Benchmarks/EmptyAot (a Native AOT `return 0;`) and returns the program's path.</summary>
+    public static async Task<string> PublishEmptyAotAsync(string output)
     {
-        using var process = Process.Start(new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, UseShellExecute = false })!;
-        process.WaitForExit();
+        Console.Error.WriteLine("Publishing tests/ElfActors.Benchmarks/EmptyAot (an empty Native AOT program)…");
+        await Measure.ProcessAsync("dotnet", ["publish", "tests/ElfActors.Benchmarks/EmptyAot", "-c", "Release", "-o", output, "--nologo", "-v", "q"], Measure.FindRepository());
+        return Path.Combine(output, "empty-aot");
     }
+
+    private static double P(List<double> values, double quantile) => Measure.Percentile(values, quantile);
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

@@ -38,7 +38,7 @@ internal static class IdleBenchmark
         Directory.CreateDirectory(work);
         try
         {
-            elfDirectory ??= await HotPathBenchmark.PublishAsync(Path.Combine(work, "elf"));
+            elfDirectory ??= await Measure.PublishAsync(Path.Combine(work, "elf"));
             var elf = Path.Combine(elfDirectory, "elf");
             var akkaDefaultTick = Path.Combine(work, "akka-default-tick.hocon");
             await File.WriteAllTextAsync(akkaDefaultTick, "akka.scheduler.tick-duration = 10ms\n");
@@ -51,9 +51,10 @@ internal static class IdleBenchmark
                 foreach (var (name, extra) in settings)
                 {
                     Console.Error.WriteLine($"[round {round}/{rounds}] {name}: warming up, then {seconds} s idle…");
-                    var (percent, megabytes) = await MeasureIdleAsync(elf, Path.Combine(work, "memory-" + Guid.NewGuid().ToString("N")[..8]), extra, seconds);
-                    cpu[name].Add(percent);
-                    memory[name].Add(megabytes);
+                    var idle = await MeasureIdleAsync(elf, Path.Combine(work, "memory-" + Guid.NewGuid().ToString("N")[..8]), extra, seconds);
+                    Console.Error.WriteLine(Invariant($"    {idle.CpuPercent:0.000} % of a core, {idle.RssMegabytes:0} MB, {idle.Threads} threads; {idle.Load.Describe()}"));
+                    cpu[name].Add(idle.CpuPercent);
+                    memory[name].Add(idle.RssMegabytes);
                 }
             }
 
@@ -73,8 +74,13 @@ internal static class IdleBenchmark
         }
     }
 
-    /// <summary>Starts a host, records 20 failures through it (so that its code is compiled), lets it settle, then reads its CPU time over the window.</summary>
-    private static async Task<(double CpuPercent, double RssMegabytes)> MeasureIdleAsync(string elf, string memory, string[] extra, int seconds)
+    internal sealed record Idle(double CpuPercent, double RssMegabytes, int Threads, LoadWindow Load);
+
+    /// <summary>
+    /// Starts a host, records 20 failures through it (so that its code is compiled), lets it settle 3 s, then reads
+    /// its CPU time over the next <paramref name="seconds"/>, and its resident memory and threads at their end.
+    /// </summary>
+    internal static async Task<Idle> MeasureIdleAsync(string elf, string memory, string[] extra, int seconds)
     {
         using var host = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(elf, ["serve", "--base", memory, .. extra])
         {
@@ -90,11 +96,14 @@ internal static class IdleBenchmark
             await Measure.ProcessAsync(elf, ["flush", "--base", memory]);
             var pid = int.Parse(File.ReadAllText(HostAddress.PidFile(new MemoryPaths(memory))).Trim(), CultureInfo.InvariantCulture);
             await Task.Delay(TimeSpan.FromSeconds(3)); // the JIT's background tier-up after the warm-up is not idling
+            var load = MachineLoad.Start(memory);
             var before = CpuTicks(pid);
             await Task.Delay(TimeSpan.FromSeconds(seconds));
             var after = CpuTicks(pid);
+            var window = load.Stop();
             var rss = (Measure.StatusKilobytes(pid, "VmRSS") ?? 0) / 1024.0;
-            return ((after - before) / ClockTicksPerSecond / seconds * 100, rss);
+            var threads = Directory.GetDirectories($"/proc/{pid}/task").Length;
+            return new Idle((after - before) / ClockTicksPerSecond / seconds * 100, rss, threads, window);
         }
         finally
         {
@@ -104,7 +113,7 @@ internal static class IdleBenchmark
     }
 
     /// <summary>utime + stime of the whole process (every thread), fields 14 and 15 of /proc/&lt;pid&gt;/stat.</summary>
-    private static long CpuTicks(int pid)
+    internal static long CpuTicks(int pid)
     {
         var stat = File.ReadAllText($"/proc/{pid}/stat");
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 
 namespace ElfActors.Benchmarks;
 
@@ -64,6 +65,46 @@ internal static class Measure
         var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         await stdout;
         return (process.ExitCode, elapsed, await stderr);
+    }
+
+    /// <summary>
+    /// One shell command line that runs <paramref name="file"/> with <paramref name="arguments"/>, each quoted for
+    /// `bash -c`, as ELF's hooks and agents call a program.
+    /// </summary>
+    public static string CommandLine(string file, params IEnumerable<string> arguments) =>
+        string.Join(' ', new[] { file }.Concat(arguments).Select(a => "'" + a.Replace("'", "'\\''", StringComparison.Ordinal) + "'"));
+
+    /// <summary>`bash -c COMMANDLINE`: one shell per writer.</summary>
+    public static (string File, string[] Arguments) Bash(string commandLine) => ("/bin/bash", ["-c", commandLine]);
+
+    /// <summary>
+    /// CPU time (user + system, ms) of every child this process has reaped so far (getrusage RUSAGE_CHILDREN, in
+    /// microseconds): the difference around one child run to its end is that child's CPU and its descendants'.
+    /// </summary>
+    public static double ReapedChildrenCpuMs()
+    {
+        if (GetResourceUsage(RusageChildren, out var usage) != 0) throw new InvalidOperationException("getrusage failed: " + Marshal.GetLastPInvokeError());
+        return (usage.UserSeconds + usage.SystemSeconds) * 1000.0 + (usage.UserMicroseconds + usage.SystemMicroseconds) / 1000.0;
+    }
+
+    private const int RusageChildren = -1;
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct ResourceUsage
+    {
+        public long UserSeconds, UserMicroseconds, SystemSeconds, SystemMicroseconds;
+        public long MaxRss, IxRss, IdRss, IsRss, MinFlt, MajFlt, NSwap, InBlock, OuBlock, MsgSnd, MsgRcv, NSignals, NvCsw, NivCsw;
+    }
+
+    [DllImport("libc", EntryPoint = "getrusage", SetLastError = true)]
+    private static extern int GetResourceUsage(int who, out ResourceUsage usage);
+
+    /// <summary>Publishes src/ElfActors.Cli (native elf + elf-host) into <paramref name="output"/>.</summary>
+    public static async Task<string> PublishAsync(string output)
+    {
+        Console.Error.WriteLine("Publishing src/ElfActors.Cli (native elf + elf-host)…");
+        await ProcessAsync("dotnet", ["publish", "src/ElfActors.Cli", "-c", "Release", "-o", output, "--nologo", "-v", "q"], FindRepository());
+        return output;
     }
 
     public static double Percentile(IReadOnlyList<double> values, double quantile)

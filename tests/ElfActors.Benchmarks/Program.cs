@@ -7,4 +7,5 @@ root.Subcommands.Add(HotPathBenchmark.Create());
 root.Subcommands.Add(StagesBenchmark.Create());
 root.Subcommands.Add(IdleBenchmark.Create());
 root.Subcommands.Add(ElfActors.Benchmarks.Compare.CompareBenchmark.Create());
+root.Subcommands.Add(TargetsBenchmark.Create());
 return await CliRunner.InvokeAsync(root, args);

@@ -18,11 +18,13 @@ internal static class ClientRunner
 
     public static Option<bool> JsonOption() => new("--json") { Description = "Print one JSON object on stdout." };
 
+    public const int MinTimeoutSeconds = 1, MaxTimeoutSeconds = 86_400;
+
     public static Option<int> TimeoutOption(int defaultSeconds, string what) => new Option<int>("--timeout")
     {
         Description = $"Seconds to wait for {what} (default {defaultSeconds}).",
         DefaultValueFactory = _ => defaultSeconds,
-    }.InRange(1, 86_400);
+    }.InRange(MinTimeoutSeconds, MaxTimeoutSeconds);
 
     public static MemoryPaths Paths(ParseResult parse, Option<string?> baseOption) => MemoryPaths.Resolve(parse.GetValue(baseOption));
 

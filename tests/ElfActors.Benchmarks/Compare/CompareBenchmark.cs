@@ -110,7 +110,7 @@ internal static class CompareBenchmark
         var results = new List<RunResult>();
         try
         {
-            elfDirectory ??= await PublishAsync(Path.Combine(work, "elf"));
+            elfDirectory ??= await Measure.PublishAsync(Path.Combine(work, "elf"));
             var systems = new Systems(elfDirectory, new Repositories(work));
             foreach (var (spec, i) in plan.Select((s, i) => (s, i)))
             {
@@ -120,7 +120,7 @@ internal static class CompareBenchmark
                 for (var r = 0; r < spec.Repeat; r++)
                 {
                     var result = await systems.RunAsync(spec);
-                    Console.Error.WriteLine(Invariant($"    success {result.SuccessRate}%, in git {result.RecordsInGit}, {result.RecordsPerSecond} records/s, commit p99 {result.CommitP99Ms} ms, wall {result.WallSeconds} s"));
+                    Console.Error.WriteLine(Invariant($"    success {result.SuccessRate}%, in git {result.RecordsInGit}, {result.RecordsPerSecond} records/s, commit p99 {result.CommitP99Ms} ms, wall {result.WallSeconds} s; {result.Load?.Describe()}"));
                     repeats.Add(result);
                 }
                 results.Add(Median(repeats));
@@ -157,13 +157,13 @@ internal static class CompareBenchmark
         var text = new StringBuilder();
         text.AppendLine(Invariant($"{results.Count} runs, {Environment.ProcessorCount} cores, {began:yyyy-MM-dd HH:mm} UTC. Rates in %; latencies in ms (ack = the writer's answer, commit = its file first seen in a commit on the branch)."));
         text.AppendLine();
-        text.AppendLine("| system | scenario | writers | files tracked | success | DB rows | files | in git | state cons. | git cons. | wall s | records/s | steady /s | ack p50 | ack p99 | commit p50 | commit p99 | commits | peak MB | note |");
-        text.AppendLine("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+        text.AppendLine("| system | scenario | writers | files tracked | success | DB rows | files | in git | state cons. | git cons. | wall s | records/s | steady /s | ack p50 | ack p99 | commit p50 | commit p99 | commits | peak MB | foreign CPU | note |");
+        text.AppendLine("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
         foreach (var r in results)
         {
             var scenario = r.Scenario + (r.CommitDelayMs > 0 ? Invariant($" (+{r.CommitDelayMs} ms/commit)") : "") + (r.OfferedRate > 0 ? Invariant($" ({r.OfferedRate:0}/s)") : "");
             text.AppendLine(Invariant(
-                $"| {r.System} | {scenario} | {r.Writers:N0} | {r.RepoFiles:N0} | {r.SuccessRate:0.#} | {r.DbRows} | {r.Files} | {r.RecordsInGit} | {r.StateConsistency:0.#} | {r.GitConsistency:0.#} | {r.WallSeconds:0.00} | {r.RecordsPerSecond:0.#} | {(r.SteadyRecordsPerSecond is { } steady ? steady.ToString("0.#", CultureInfo.InvariantCulture) : "–")} | {r.AckP50Ms:0.#} | {r.AckP99Ms:0.#} | {r.CommitP50Ms:0.#} | {r.CommitP99Ms:0.#} | {r.Commits} | {(r.PeakMemoryMb is { } mb ? mb.ToString("0", CultureInfo.InvariantCulture) : "–")} | {Escape(r.Note)} |"));
+                $"| {r.System} | {scenario} | {r.Writers:N0} | {r.RepoFiles:N0} | {r.SuccessRate:0.#} | {r.DbRows} | {r.Files} | {r.RecordsInGit} | {r.StateConsistency:0.#} | {r.GitConsistency:0.#} | {r.WallSeconds:0.00} | {r.RecordsPerSecond:0.#} | {(r.SteadyRecordsPerSecond is { } steady ? steady.ToString("0.#", CultureInfo.InvariantCulture) : "–")} | {r.AckP50Ms:0.#} | {r.AckP99Ms:0.#} | {r.CommitP50Ms:0.#} | {r.CommitP99Ms:0.#} | {r.Commits} | {(r.PeakMemoryMb is { } mb ? mb.ToString("0", CultureInfo.InvariantCulture) : "–")} | {Foreign(r.Load)} | {Escape(r.Note)} |"));
         }
 
         // ElfActors against each baseline, cell by cell (same writers, same repository size, same run).
@@ -187,14 +187,11 @@ internal static class CompareBenchmark
         return text.ToString();
     }
 
-    private static string Escape(string? note) => note is null ? "" : note.Replace("|", "\\|").Replace("\n", " ");
+    /// <summary>Cores' worth of CPU that other processes took while the run was measured; INVALID past --max-foreign.</summary>
+    public static string Foreign(LoadWindow? load) =>
+        load is null ? "–" : Invariant($"{load.ForeignCores:0.00}{(load.Valid ? "" : " INVALID")}");
 
-    private static async Task<string> PublishAsync(string output)
-    {
-        Console.Error.WriteLine("Publishing src/ElfActors.Cli (native elf + elf-host)…");
-        await Measure.ProcessAsync("dotnet", ["publish", "src/ElfActors.Cli", "-c", "Release", "-o", output, "--nologo", "-v", "q"], Measure.FindRepository());
-        return output;
-    }
+    private static string Escape(string? note) => note is null ? "" : note.Replace("|", "\\|").Replace("\n", " ");
 
     private static string Invariant(FormattableString value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -11,6 +11,9 @@ internal sealed class Repositories(string work)
 {
     private readonly Dictionary<int, string> _templates = [];
 
+    /// <summary>The folder every repository, host and writer of the benchmark lives in (see <see cref="MachineLoad"/>).</summary>
+    public string Work => work;
+
     public string Fresh(int trackedFiles, string name)
     {
         var target = Path.Combine(work, name);
@@ -28,6 +31,10 @@ internal sealed class Repositories(string work)
         }
         Git.Run(target, "config", "user.name", "bench");
         Git.Run(target, "config", "user.email", "bench@localhost");
+        // Every run starts from a packed repository: loose objects or several packs would tax whichever system came first.
+        var objects = Git.Run(target, "count-objects", "-v").Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Split(": ")).ToDictionary(f => f[0], f => f[1]);
+        if (objects["count"] != "0" || int.Parse(objects["packs"], System.Globalization.CultureInfo.InvariantCulture) > 1) Git.Run(target, "gc", "-q");
         return target;
     }
 
@@ -72,6 +79,25 @@ internal sealed class Repositories(string work)
         Git.Run(template, "gc", "-q");
         return template;
     }
+}
+
+/// <summary>ELF's own code, from the read-only snapshot beside the repository (../shared/elf).</summary>
+internal static class ElfSnapshot
+{
+    private static string Folder
+    {
+        get
+        {
+            var folder = Path.Combine(Path.GetDirectoryName(Measure.FindRepository())!, "shared", "elf");
+            return Directory.Exists(folder) ? folder : throw new InvalidOperationException($"ELF's snapshot is not at {folder}: \"before\" runs ELF's own record-failure.sh from it.");
+        }
+    }
+
+    /// <summary>record-failure.sh as it was before ELF stopped committing (b6c3d06's parent).</summary>
+    public static string RecordFailureScript => Path.Combine(Folder, "history", "pre-b6c3d06", "scripts", "record-failure.sh");
+
+    /// <summary>The schema install.sh creates memory/index.db from.</summary>
+    public static string InitDbSql => Path.Combine(Folder, "templates", "init_db.sql");
 }
 
 /// <summary>Runs a program to completion and returns its stdout; throws on a non-zero exit.</summary>

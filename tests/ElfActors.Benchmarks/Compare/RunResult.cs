@@ -34,4 +34,6 @@ internal sealed record RunResult
     /// <summary>Peak resident memory (VmHWM) of the long-running process: the host, the in-process simulator, option-b's worker.</summary>
     public required double? PeakMemoryMb { get; init; }
     public required string? Note { get; init; }
+    /// <summary>The machine's load while the run was measured: the run is invalid when another process took CPU.</summary>
+    public LoadWindow? Load { get; init; }
 }

@@ -6,7 +6,8 @@ namespace ElfActors.Benchmarks.Compare;
 
 /// <summary>
 /// Runs one workload against one system: N writers each record one failure ("Bench RUN wN failure"), all
-/// started at once (a separate process each for the shell and CLI systems), then the memory is read.
+/// started at once, each through its own `bash -c` as ELF's hooks and agents start them (shell and CLI systems),
+/// then the memory is read. Each run records the machine's load while it was measured (<see cref="LoadWindow"/>).
 /// </summary>
 internal sealed class Systems(string elfDirectory, Repositories repositories)
 {
@@ -26,48 +27,56 @@ internal sealed class Systems(string elfDirectory, Repositories repositories)
         if (spec.CommitDelayMs > 0) Repositories.SlowCommits(repository, spec.CommitDelayMs);
         // Set-up (a copy of 100,000 files) and the runs before leave hundreds of megabytes of dirty pages; the
         // kernel writes them back about 30 s later, in whichever run is measured then. Start each on a quiet disk.
+        // Folders are deleted only at the end of the whole benchmark: on ext4, deleting 100,000 files makes creating
+        // files slower for a while afterwards (the allocator skips recently deleted inodes), which would tax the next run.
         Shell.Run("sync");
-        try
+        return spec.System switch
         {
-            return spec.System switch
-            {
-                Before => await ShellAsync(spec, run, repository, "seed-before.sh", worker: false),
-                OptionA => await ShellAsync(spec, run, repository, "seed-option-a.sh", worker: false),
-                OptionB => await ShellAsync(spec, run, repository, "seed-option-b.sh", worker: true),
-                ElfCli => await ElfCliAsync(spec, run, repository),
-                ElfInProc => await InProcAsync(spec, repository),
-                _ => throw new ArgumentException("unknown system " + spec.System),
-            };
-        }
-        finally
+            Before => await ShellAsync(spec, run, repository, ElfRecordFailure(repository), worker: false),
+            OptionA => await ShellAsync(spec, run, repository, i => Measure.CommandLine(Baseline("seed-option-a.sh"), repository, Title(run, i), "bench"), worker: false),
+            OptionB => await ShellAsync(spec, run, repository, i => Measure.CommandLine(Baseline("seed-option-b.sh"), repository, Title(run, i), "bench"), worker: true),
+            ElfCli => await ElfCliAsync(spec, run, repository),
+            ElfInProc => await InProcAsync(spec, repository),
+            _ => throw new ArgumentException("unknown system " + spec.System),
+        };
+
+        Func<int, string> ElfRecordFailure(string repository)
         {
-            // Folders are deleted only at the end of the whole benchmark: on ext4, deleting 100,000 files makes
-            // creating files slower for a while afterwards (the allocator skips recently deleted inodes),
-            // which would tax whichever run comes next.
+            // "before" is ELF's own record-failure.sh from before it stopped committing, run as it is: it finds the
+            // memory in the folder above its own scripts/ folder, checks the DB's integrity, writes the file and the
+            // row (sqlite3 with no busy timeout, five quick retries), then under a 30 s flock `git add`s the file and
+            // memory/index.db and makes one commit.
+            var script = Path.Combine(repository, "scripts", "record-failure.sh");
+            Directory.CreateDirectory(Path.GetDirectoryName(script)!);
+            File.Copy(ElfSnapshot.RecordFailureScript, script);
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(script, (UnixFileMode)0b111_101_101);
+            return i => Measure.CommandLine(script, "--title", Title(run, i), "--domain", "bench", "--summary", "Benchmark record.");
         }
     }
 
-    private static async Task<RunResult> ShellAsync(RunSpec spec, string run, string repository, string script, bool worker)
+    private async Task<RunResult> ShellAsync(RunSpec spec, string run, string repository, Func<int, string> writer, bool worker)
     {
-        // An existing ELF memory: its index.db has the learnings table, in WAL mode (ELF's query.py sets it).
+        // An existing ELF memory: its index.db made by ELF's init_db.sql, in WAL mode (ELF's query.py sets it).
         Directory.CreateDirectory(Path.Combine(repository, "memory", "failures"));
-        Shell.Run("sqlite3", Path.Combine(repository, "memory", "index.db"), "PRAGMA journal_mode=WAL; " + LearningsTable);
+        Shell.Run("sqlite3", Path.Combine(repository, "memory", "index.db"), "PRAGMA journal_mode=WAL;", ".read " + ElfSnapshot.InitDbSql);
         var startCommit = MemoryCensus.TryGit(repository, "rev-parse", "-q", "--verify", "HEAD");
         using var queueWorker = worker ? LongRunning.Start(Baseline("seed-option-b-worker.sh"), [repository]) : null;
         await using var peak = queueWorker is null ? null : new PeakMemory(queueWorker.Process.Id);
+        var load = MachineLoad.Start(repositories.Work);
         var started = Stopwatch.GetTimestamp();
         Outcome[] outcomes;
         await using (var watcher = new CommitWatcher(repository, run, startCommit))
         {
-            outcomes = await LaunchAllAsync(spec, i => (Baseline(script), [repository, Title(run, i), "bench"]));
+            outcomes = await LaunchAllAsync(spec.Writers, writer);
             if (queueWorker is not null)
             {
                 File.WriteAllText(Path.Combine(repository, ".git", "commit_queue.stop"), "");
                 await queueWorker.WaitAsync(DrainTimeout);
             }
             var finished = Stopwatch.GetTimestamp();
+            var window = load.Stop();
             await watcher.DisposeAsync();
-            return Tally(spec, run, repository, startCommit, outcomes, watcher.CommittedAt, started, finished, peak?.Megabytes, note: null);
+            return Tally(spec, run, repository, startCommit, outcomes, watcher.CommittedAt, started, finished, peak?.Megabytes, note: null) with { Load = window };
         }
     }
 
@@ -81,19 +90,21 @@ internal sealed class Systems(string elfDirectory, Repositories repositories)
         await Measure.ExitCodeAsync(Elf, ["flush", "--base", repository]);
         var startCommit = MemoryCensus.TryGit(repository, "rev-parse", "-q", "--verify", "HEAD");
 
+        var load = MachineLoad.Start(repositories.Work);
         var started = Stopwatch.GetTimestamp();
         Outcome[] outcomes;
         await using var watcher = new CommitWatcher(repository, run, startCommit);
-        outcomes = await LaunchAllAsync(spec, i => (Elf, ["record-failure", "--base", repository, "--title", Title(run, i), "--domain", "bench",
-            "--summary", "Benchmark record.", "--timeout", "600"]));
+        outcomes = await LaunchAllAsync(spec.Writers, i => Measure.CommandLine(Elf, "record-failure", "--base", repository, "--title", Title(run, i), "--domain", "bench",
+            "--summary", "Benchmark record.", "--timeout", "600"));
         var flushed = await Measure.ExitCodeAsync(Elf, ["flush", "--base", repository, "--timeout", ((int)DrainTimeout.TotalSeconds).ToString()]);
         var finished = Stopwatch.GetTimestamp();
+        var window = load.Stop();
         await watcher.DisposeAsync();
         peak.Sample(host.Process.Id);
         await Measure.ExitCodeAsync(Elf, ["stop", "--base", repository]);
         await host.WaitAsync(TimeSpan.FromMinutes(2));
         return Tally(spec, run, repository, startCommit, outcomes, watcher.CommittedAt, started, finished, peak.Megabytes,
-            note: flushed == 0 ? null : $"elf flush exited {flushed}");
+            note: flushed == 0 ? null : $"elf flush exited {flushed}") with { Load = window };
     }
 
     private async Task<RunResult> InProcAsync(RunSpec spec, string repository)
@@ -106,9 +117,11 @@ internal sealed class Systems(string elfDirectory, Repositories repositories)
             var rate = spec.OfferedRate.ToString(System.Globalization.CultureInfo.InvariantCulture);
             arguments = [.. arguments, "--rate", rate, "--warm-up", ((int)Math.Ceiling(spec.OfferedRate)).ToString(System.Globalization.CultureInfo.InvariantCulture)];
         }
+        var load = MachineLoad.Start(repositories.Work);
         using var simulator = LongRunning.Start(ElfHost, arguments);
         await using var peak = new PeakMemory(simulator.Process.Id);
         await simulator.WaitAsync(DrainTimeout);
+        var window = load.Stop();
         var stdout = simulator.Output;
         // The simulator audits the memory itself from outside the actors (a fresh read-only SQLite connection,
         // the folder, git log / ls-tree / status through the git executable): its counts are taken as they are.
@@ -125,7 +138,7 @@ internal sealed class Systems(string elfDirectory, Repositories repositories)
             WallSeconds = D("wallSeconds"), RecordsPerSecond = D("recordsPerSecond"),
             SteadyRecordsPerSecond = r.TryGetProperty("steadyRecordsPerSecond", out var steady) && steady.ValueKind == JsonValueKind.Number ? steady.GetDouble() : null,
             AckP50Ms = D("ackP50Ms"), AckP99Ms = D("ackP99Ms"), CommitP50Ms = D("commitP50Ms"), CommitP99Ms = D("commitP99Ms"),
-            Commits = I("commits"), PeakMemoryMb = peak.Megabytes,
+            Commits = I("commits"), PeakMemoryMb = peak.Megabytes, Load = window,
             Note = r.GetProperty("workingTreeClean").GetBoolean() ? null : "working tree not clean",
         };
     }
@@ -169,15 +182,18 @@ internal sealed class Systems(string elfDirectory, Repositories repositories)
         };
     }
 
-    private sealed record Outcome(int Writer, long Started, long Ended, int ExitCode, string Error);
+    public sealed record Outcome(int Writer, long Started, long Ended, int ExitCode, string Error);
 
-    private static async Task<Outcome[]> LaunchAllAsync(RunSpec spec, Func<int, (string File, string[] Arguments)> command)
+    /// <summary>
+    /// Starts <paramref name="count"/> writers, each `bash -c` with its command line, one after another as fast as
+    /// the machine allows (every writer is running before the first ones end), and waits for them all.
+    /// </summary>
+    public static async Task<Outcome[]> LaunchAllAsync(int count, Func<int, string> commandLine)
     {
-        // Started one after another as fast as the machine allows: every writer is running before the first ones end.
-        var writers = new List<Task<Outcome>>(spec.Writers);
-        for (var i = 0; i < spec.Writers; i++)
+        var writers = new List<Task<Outcome>>(count);
+        for (var i = 0; i < count; i++)
         {
-            var (file, arguments) = command(i);
+            var (file, arguments) = Measure.Bash(commandLine(i));
             writers.Add(WriterAsync(i, file, arguments));
         }
         return await Task.WhenAll(writers);
@@ -243,12 +259,6 @@ internal sealed class Systems(string elfDirectory, Repositories repositories)
             Process.Dispose();
         }
     }
-
-    private const string LearningsTable = """
-        CREATE TABLE IF NOT EXISTS learnings (id INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL, filepath TEXT NOT NULL,
-            title TEXT NOT NULL, summary TEXT, tags TEXT, domain TEXT, severity INTEGER DEFAULT 3,
-            created_at DATETIME DEFAULT CURRENT_TIMESTAMP, updated_at DATETIME DEFAULT CURRENT_TIMESTAMP);
-        """;
 
     private static string Title(string run, int writer) => $"Bench {run} w{writer} failure";
 
