@@ -21,12 +21,13 @@ internal static class StopCommand
         {
             var paths = ClientRunner.Paths(parse, basePath);
             var wait = TimeSpan.FromSeconds(parse.GetValue(timeout));
+            var running = HostConnector.HostHoldingLock(paths);
             var response = await ClientRunner.SendAsync("stop", paths, new WireRequest { Command = WireProtocol.Commands.Stop }, TimeSpan.FromSeconds(30), startHost: false);
             if (response is null)
             {
                 // A live host whose socket cannot be reached (removed, or taken by something else) is found
                 // through its lock and pid record, and stopped with SIGTERM: the same graceful stop.
-                if (HostConnector.HostHoldingLock(paths) is not { } pid)
+                if ((running ?? HostConnector.HostHoldingLock(paths)) is not { } pid)
                 {
                     Console.WriteLine($"not running (no host serves {paths.BasePath})");
                     return ExitCodes.Success;
@@ -40,11 +41,13 @@ internal static class StopCommand
             }
             else if (response.Status != WireProtocol.Statuses.Ok) return ClientRunner.Fail("stop", response);
 
-            // The host releases its lock as it exits: wait for that, not just for the pipe to close.
+            // The host releases its lock as it exits: wait for that, and for the process to be gone, not just for
+            // the socket to close.
             var deadline = Stopwatch.GetTimestamp() + (long)(wait.TotalSeconds * Stopwatch.Frequency);
             while (Stopwatch.GetTimestamp() < deadline)
             {
-                if (HostConnector.HostHoldingLock(paths) is null && !File.Exists(HostAddress.PidFile(paths)))
+                if (HostConnector.HostHoldingLock(paths) is null && !File.Exists(HostAddress.PidFile(paths))
+                    && (running is not { } host || !HostProcess.IsAlive(host)))
                 {
                     Console.WriteLine($"stopped the host for {paths.BasePath}");
                     return ExitCodes.Success;
