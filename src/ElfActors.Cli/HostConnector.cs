@@ -91,13 +91,13 @@ internal static class HostConnector
     /// Waits until a host that was asked to stop is gone: it releases its lock (the pid file) as it exits, so that, not
     /// just the pipe closing, is what is waited for. False when it is still there after <paramref name="wait"/>.
     /// </summary>
-    public static async Task<bool> WaitUntilGoneAsync(MemoryPaths paths, TimeSpan wait)
+    public static async Task<bool> WaitUntilGoneAsync(MemoryPaths paths, TimeSpan wait, int? pid = null)
     {
         var deadline = Stopwatch.GetTimestamp() + (long)(wait.TotalSeconds * Stopwatch.Frequency);
         while (Stopwatch.GetTimestamp() < deadline)
         {
             // The host releases its lock as it exits: wait for that, not just for the socket to close (it may be gone already).
-            if (HostHoldingLock(paths) is null && !File.Exists(HostAddress.PidFile(paths))) return true;
+            if (HostHoldingLock(paths) is null && !File.Exists(HostAddress.PidFile(paths)) && (pid is not { } host || !HostProcess.IsAlive(host))) return true;
             await Task.Delay(50);
         }
         return false;

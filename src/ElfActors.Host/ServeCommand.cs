@@ -162,6 +162,15 @@ public static class ServeCommand
         }
         using (hostLock)
         {
+            try
+            {
+                if (settings.ServePipe) Pipe.PipeServer.CheckSocketPath(paths);
+            }
+            catch (HostAddressException e)
+            {
+                await Console.Error.WriteLineAsync("elf serve: " + e.Message);
+                return ExitCodes.Failure;
+            }
             var options = new ElfActorsOptions { Paths = paths, Cluster = cluster };
             using var host = EmbeddedHost.Build(options, settings);
             var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();

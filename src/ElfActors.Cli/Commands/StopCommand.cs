@@ -20,12 +20,13 @@ internal static class StopCommand
         {
             var paths = ClientRunner.Paths(parse, basePath);
             var wait = TimeSpan.FromSeconds(parse.GetValue(timeout));
+            var running = HostConnector.HostHoldingLock(paths);
             var response = await ClientRunner.SendAsync("stop", paths, new WireRequest { Command = WireProtocol.Commands.Stop }, TimeSpan.FromSeconds(30), startHost: false);
             if (response is null)
             {
                 // A live host whose socket cannot be reached (removed, or taken by something else) is found
                 // through its lock and pid record, and stopped with SIGTERM: the same graceful stop.
-                if (HostConnector.HostHoldingLock(paths) is not { } pid)
+                if ((running ?? HostConnector.HostHoldingLock(paths)) is not { } pid)
                 {
                     Console.WriteLine($"not running (no host serves {paths.BasePath})");
                     return ExitCodes.Success;
@@ -39,7 +40,9 @@ internal static class StopCommand
             }
             else if (response.Status != WireProtocol.Statuses.Ok) return ClientRunner.Fail("stop", response);
 
-            if (await HostConnector.WaitUntilGoneAsync(paths, wait))
+            // The host releases its lock as it exits: wait for that, and for the process to be gone, not just for
+            // the socket to close.
+            if (await HostConnector.WaitUntilGoneAsync(paths, wait, running))
             {
                 Console.WriteLine($"stopped the host for {paths.BasePath}");
                 return ExitCodes.Success;

@@ -67,17 +67,26 @@ public sealed class PipeServer(MemoryPaths paths, RequestHandler handler, ILogge
         return base.StartAsync(cancellationToken);
     }
 
-    /// <summary>Binds and listens on the socket's path, 0600; throws <see cref="HostAddressException"/> naming the path when something else holds it.</summary>
-    private Socket Bind(string path)
+    /// <summary>
+    /// Throws <see cref="HostAddressException"/> naming the path when the memory's socket path cannot be this host's:
+    /// an unsafe runtime folder, something other than a socket of ours there, or a socket another process listens on.
+    /// `elf serve` asks before it starts anything, so that it can say so in one line.
+    /// </summary>
+    public static void CheckSocketPath(MemoryPaths paths) => CheckSocketPath(HostAddress.PipeName(paths));
+
+    private static void CheckSocketPath(string path)
     {
         HostAddress.EnsureRuntimeDirectory();
         if (HostAddress.SquatterAt(path) is { } squatter) throw new HostAddressException(squatter);
-        if (File.Exists(path))
-        {
-            if (Answers(path) is { } peer)
-                throw new HostAddressException($"{path} is a live socket of another process ({peer}); this memory's host cannot listen there: stop that process, or remove the socket (rm {path}), and retry");
-            File.Delete(path); // a socket of ours that nobody listens on: a dead host's
-        }
+        if (File.Exists(path) && Answers(path) is { } peer)
+            throw new HostAddressException($"{path} is a live socket of another process ({peer}); this memory's host cannot listen there: stop that process, or remove the socket (rm {path}), and retry");
+    }
+
+    /// <summary>Binds and listens on the socket's path, 0600; throws <see cref="HostAddressException"/> naming the path when something else holds it.</summary>
+    private Socket Bind(string path)
+    {
+        CheckSocketPath(path);
+        if (File.Exists(path)) File.Delete(path); // a socket of ours that nobody listens on: a dead host's
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {

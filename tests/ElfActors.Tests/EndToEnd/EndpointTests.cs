@@ -54,15 +54,13 @@ public sealed class EndpointTests(PublishedElf elf, ITestOutputHelper output)
         var paths = new MemoryPaths(runtime.Base);
         var socketPath = runtime.SocketPath;
         Directory.CreateDirectory(Path.GetDirectoryName(socketPath)!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        using var listener = squatter == "foreign socket" ? runtime.ListenAtTheSocketPath() : null;
         switch (squatter)
         {
             case "file": await File.WriteAllTextAsync(socketPath, "squatted"); break;
             case "folder": Directory.CreateDirectory(socketPath); break;
             case "symlink": File.CreateSymbolicLink(socketPath, runtime.Base); break;
             default:
-                listener.Bind(new UnixDomainSocketEndPoint(socketPath));
-                listener.Listen(8);
                 Assert.Equal(0, Tools.Run("chown", "/", "65534:65534", socketPath).ExitCode);
                 break;
         }
@@ -82,6 +80,22 @@ public sealed class EndpointTests(PublishedElf elf, ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_host_refuses_a_socket_another_process_of_the_user_listens_on_and_names_it()
+    {
+        await using var runtime = new PrivateRuntime(elf);
+        using var listener = runtime.ListenAtTheSocketPath();
+
+        var clock = Stopwatch.StartNew();
+        var serve = await runtime.RunAsync(["serve", "--base", runtime.Base], TimeSpan.FromSeconds(60));
+        output.WriteLine($"{clock.ElapsedMilliseconds} ms: {serve}");
+        Assert.Equal(1, serve.ExitCode);
+        Assert.Contains($"{runtime.SocketPath} is a live socket of another process (pid {Environment.ProcessId}", serve.Stderr);
+        Assert.DoesNotContain("   at ", serve.Stderr);
+        Assert.EndsWith(" socket", Stat(runtime.SocketPath)); // theirs: left where it is
+        Assert.Equal(0, PublishedElf.HostProcesses(runtime.Base));
+    }
+
+    [Fact]
     public async Task A_dead_hosts_socket_is_replaced()
     {
         await using var runtime = new PrivateRuntime(elf);
@@ -91,9 +105,7 @@ public sealed class EndpointTests(PublishedElf elf, ITestOutputHelper output)
         await WaitUntilAsync(() => !Directory.Exists($"/proc/{pid}"), TimeSpan.FromSeconds(10));
         Assert.Equal("600 socket", Stat(runtime.SocketPath)); // left behind by kill -9
 
-        var again = await runtime.RecordAsync("After the kill");
-        Assert.True(again.ExitCode == 0, again.ToString());
-        Assert.Equal(1, PublishedElf.HostProcesses(runtime.Base));
+        await RecordsWithOneHostAsync(runtime, "After the kill");
     }
 
     [Fact]
@@ -246,21 +258,16 @@ public sealed class EndpointTests(PublishedElf elf, ITestOutputHelper output)
         output.WriteLine(string.Join('\n', log.Split('\n').Where(l => l.Contains("Refused"))));
         Assert.Equal(1, log.Split('\n').Count(l => l.Contains($"Refused a connection from uid {nobody}")));
 
-        var after = await runtime.RecordAsync("After nobody");
-        Assert.True(after.ExitCode == 0, after.ToString());
-        Assert.Equal(1, PublishedElf.HostProcesses(runtime.Base));
+        await RecordsWithOneHostAsync(runtime, "After nobody");
     }
 
     [Fact]
     public async Task A_connection_lost_before_the_answer_is_retried_with_the_same_request_id()
     {
         await using var runtime = new PrivateRuntime(elf);
-        Directory.CreateDirectory(Path.GetDirectoryName(runtime.SocketPath)!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         // A stand-in host: it reads the first request and hangs up without answering (a host killed mid-request),
         // then answers the second.
-        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        listener.Bind(new UnixDomainSocketEndPoint(runtime.SocketPath));
-        listener.Listen(8);
+        using var listener = runtime.ListenAtTheSocketPath();
         var seen = new List<string?>();
         var standIn = Task.Run(async () =>
         {
@@ -285,6 +292,14 @@ public sealed class EndpointTests(PublishedElf elf, ITestOutputHelper output)
         Assert.Equal(2, seen.Count);
         Assert.NotNull(seen[0]);
         Assert.Equal(seen[0], seen[1]);
+    }
+
+    /// <summary>A record succeeds, and exactly one host serves the memory (counted from /proc).</summary>
+    private static async Task RecordsWithOneHostAsync(PrivateRuntime runtime, string title)
+    {
+        var result = await runtime.RecordAsync(title);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Equal(1, PublishedElf.HostProcesses(runtime.Base));
     }
 
     /// <summary>A connection, retried while the accept queue is full (EAGAIN): a thousand connects at once overrun any backlog.</summary>
@@ -344,6 +359,16 @@ internal sealed class PrivateRuntime : IAsyncDisposable
     public string PidFile => Path.Combine(Xdg, "elf", HostAddress.Key(new MemoryPaths(Base)) + ".pid");
 
     public Task<ProcessResult> RunAsync(params string[] arguments) => _elf.RunAsync(arguments, Environment, null);
+
+    /// <summary>A listening socket of this process at the memory's socket path (in a runtime folder made for it).</summary>
+    public Socket ListenAtTheSocketPath()
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(SocketPath)!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(SocketPath));
+        listener.Listen(8);
+        return listener;
+    }
 
     public Task<ProcessResult> RunAsync(string[] arguments, TimeSpan timeout) => _elf.RunAsync(arguments, Environment, timeout);
 

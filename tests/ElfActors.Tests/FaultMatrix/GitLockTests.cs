@@ -91,46 +91,24 @@ public sealed class GitLockTests(ITestOutputHelper output)
         await using var host = await ElfTestHost.StartAsync(memory.Paths, ShortStaleAge);
         var first = await RecordAsync(host, 1, "Before the person");
         await host.FlushAsync();
-        var notes = Path.Combine(memory.BasePath, "notes.txt");
-        await File.WriteAllTextAsync(notes, "v1\n");
-        Tools.Git(memory.BasePath, "add", "notes.txt");
-        Tools.GitCommitAsPerson(memory.BasePath, "person: notes");
-        await File.WriteAllTextAsync(notes, "v2\n");
-
-        // The person's editor stays open until the test lets it go: far past the stale-lock age. git holds index.lock
-        // all that time with no descriptor open on it.
-        var scratch = Path.Combine(Path.GetTempPath(), "elf-editor-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(scratch);
-        var release = Path.Combine(scratch, "release");
-        var editor = Path.Combine(scratch, "editor.sh");
-        await File.WriteAllTextAsync(editor, $"#!/bin/sh\nwhile [ ! -e '{release}' ]; do sleep 0.1; done\necho 'person: edited in an editor' > \"$1\"\n");
-        File.SetUnixFileMode(editor, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var start = new ProcessStartInfo("git", ["-c", "user.name=P", "-c", "user.email=p@x", "commit", "-a"])
-        {
-            WorkingDirectory = memory.BasePath, UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true,
-        };
-        start.Environment["GIT_EDITOR"] = editor;
-        using var git = Process.Start(start)!;
-        var gitOutput = git.StandardError.ReadToEndAsync();
-        using var killGit = new Disposable(() => { if (!git.HasExited) git.Kill(entireProcessTree: true); });
-        var indexLock = Path.Combine(memory.BasePath, ".git", "index.lock");
+        using var person = new PersonsGitCommit(memory.BasePath);
+        var indexLock = person.IndexLock;
         var kit = host.Kit(output);
         await kit.AwaitConditionAsync(() => Task.FromResult(File.Exists(indexLock)), TimeSpan.FromSeconds(10));
 
         var records = await RecordAsync(host, 5, "While the person edits");
         await kit.AwaitConditionAsync(
-            () => Task.FromResult(host.Options.Monitor.CommitterState.StartsWith($"waiting for a lock held by pid {git.Id} ", StringComparison.Ordinal)),
+            () => Task.FromResult(host.Options.Monitor.CommitterState.StartsWith($"waiting for a lock held by pid {person.Pid} ", StringComparison.Ordinal)),
             TimeSpan.FromSeconds(20));
         output.WriteLine("committer: " + host.Options.Monitor.CommitterState);
         // Three times the stale-lock age: a host that went by age would have removed it by now.
         await kit.AwaitConditionAsync(() => Task.FromResult(DateTime.UtcNow - File.GetLastWriteTimeUtc(indexLock) > TimeSpan.FromSeconds(6)),
             TimeSpan.FromSeconds(30));
         Assert.True(File.Exists(indexLock), "the person's index.lock was removed while their editor was open");
-        Assert.False(git.HasExited);
+        Assert.False(person.HasExited);
 
-        await File.WriteAllTextAsync(release, "");
-        await git.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
-        Assert.True(git.ExitCode == 0, "the person's git commit failed: " + await gitOutput);
+        var (exitCode, errors) = await person.Release();
+        Assert.True(exitCode == 0, "the person's git commit failed: " + errors);
         await host.FlushAsync(TimeSpan.FromSeconds(60));
 
         // Every record in the tip tree, added by exactly one commit, with its row (the person's own file is in history too).
@@ -142,10 +120,9 @@ public sealed class GitLockTests(ITestOutputHelper output)
             Assert.Single(added, path => path == record.RelativePath);
             Assert.Equal(1, Tools.SqliteScalar(memory.DatabasePath, $"SELECT COUNT(*) FROM learnings WHERE id = {record.RecordId}"));
         }
-        Assert.Contains("person: edited in an editor", Tools.Git(memory.BasePath, "log", "--format=%s"));
+        Assert.Contains(PersonsGitCommit.Message, Tools.Git(memory.BasePath, "log", "--format=%s"));
         Assert.Equal("v2\n", Tools.Git(memory.BasePath, "show", "HEAD:notes.txt"));
         Assert.DoesNotContain("notes.txt", Tools.Git(memory.BasePath, "status", "--porcelain"));
-        Directory.Delete(scratch, recursive: true);
     }
 }
 
