@@ -136,24 +136,9 @@ public static class ElfArtefactImporter
         Execute(connection, null, "DETACH DATABASE source");
     }
 
-    private static List<string> Columns(SqliteConnection connection, SqliteTransaction transaction, string schema, string table)
-    {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = $"SELECT name FROM pragma_table_info($t, '{schema}')";
-        command.Parameters.AddWithValue("$t", table);
-        using var reader = command.ExecuteReader();
-        var columns = new List<string>();
-        while (reader.Read()) columns.Add(reader.GetString(0));
-        return columns;
-    }
+    private static List<string> Columns(SqliteConnection connection, SqliteTransaction transaction, string schema, string table) =>
+        ElfRowsCarrier.Columns(connection, transaction, schema, table);
 
-    private static void Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string, object)[] parameters)
-    {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
-        command.ExecuteNonQuery();
-    }
+    private static void Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string, object)[] parameters) =>
+        ElfRowsCarrier.Execute(connection, transaction, sql, parameters);
 }
