@@ -24,5 +24,6 @@ root.Subcommands.Add(HandOverCommands.Serve());
 root.Subcommands.Add(HandOverCommands.Simulate());
 root.Subcommands.Add(HandOverCommands.Import());
 root.Subcommands.Add(HandOverCommands.Reindex());
+root.Subcommands.Add(HandOverCommands.Adopt());
 if (HandOverCommands.HelpInHost(args) is { } helpExit) return helpExit;
 return await CliRunner.InvokeAsync(root, args);

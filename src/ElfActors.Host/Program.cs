@@ -11,4 +11,5 @@ root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(SimulateCommand.Create());
 root.Subcommands.Add(ElfActors.Host.Maintenance.ImportCommand.Create());
 root.Subcommands.Add(ElfActors.Host.Maintenance.ReindexCommand.Create());
+root.Subcommands.Add(ElfActors.Host.Maintenance.AdoptCommand.Create());
 return await CliRunner.InvokeAsync(root, args);

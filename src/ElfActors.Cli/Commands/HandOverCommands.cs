@@ -30,7 +30,13 @@ internal static class HandOverCommands
         Run `elf reindex --help` for details. Refuses while a host serves the memory (`elf stop` first).
         """);
 
-    private static readonly string[] Names = ["serve", "simulate", "import", "reindex"];
+    public static Command Adopt() => HandOver("adopt", """
+        Turn a live ELF install into an ElfActors memory (git where absent, a first commit, the shims in place of ELF's
+        record scripts, originals kept), or with --undo put it back byte for byte. Usage: elf adopt [--base DIR] [--undo].
+        Run `elf adopt --help` for details. Refuses while a host serves the memory (`elf stop` first).
+        """);
+
+    private static readonly string[] Names = ["serve", "simulate", "import", "reindex", "adopt"];
 
     /// <summary>
     /// `elf import --help` and the like: the options live in elf-host, so its help is the useful one. Returns

@@ -94,7 +94,7 @@ public static class ElfRowsCarrier
     private static HashSet<string> Names(SqliteConnection connection, SqliteTransaction? transaction, string schema, string type) =>
         Strings(connection, transaction, $"SELECT name FROM {schema}.sqlite_master WHERE type = $type", ("$type", type)).ToHashSet(StringComparer.OrdinalIgnoreCase);
 
-    private static List<string> Columns(SqliteConnection connection, SqliteTransaction? transaction, string schema, string table) =>
+    internal static List<string> Columns(SqliteConnection connection, SqliteTransaction? transaction, string schema, string table) =>
         Strings(connection, transaction, $"SELECT name FROM pragma_table_info($t, '{schema}')", ("$t", table));
 
     private static List<string> Strings(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string, object)[] parameters)
@@ -109,7 +109,7 @@ public static class ElfRowsCarrier
         return result;
     }
 
-    private static int Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string, object)[] parameters)
+    internal static int Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql, params (string, object)[] parameters)
     {
         using var command = connection.CreateCommand();
         command.Transaction = transaction;

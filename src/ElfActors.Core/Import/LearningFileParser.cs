@@ -20,10 +20,13 @@ public static class LearningFileParser
         var severity = Severity.TryParse(MarkdownSections.Field(content, "Severity"), out var s, out _) ? s : Severity.Default;
         var sections = MarkdownSections.Split(content);
         var summary = sections.TryGetValue("Summary", out var text) && text.Length > 0 ? text : FailureValidator.DefaultSummary;
-        DateOnly? date = DateOnly.TryParseExact(MarkdownSections.Field(content, "Date") ?? "", "yyyy-MM-dd", CultureInfo.InvariantCulture,
+        DateOnly? date = DateOnly.TryParseExact(FirstWord(MarkdownSections.Field(content, "Date")), "yyyy-MM-dd", CultureInfo.InvariantCulture,
             DateTimeStyles.None, out var d) ? d : null;
         var learning = new ValidatedFailure(title, MarkdownSections.Field(content, "Domain") ?? string.Empty, severity,
             MarkdownSections.Field(content, "Tags") ?? string.Empty, summary) { Type = type };
         return new ParsedLearning(learning, date);
     }
+
+    /// <summary>The date of a Date line, without what ELF's record-failure.sh writes after it (a shell comment).</summary>
+    private static string FirstWord(string? field) => (field ?? string.Empty).Split(' ', 2)[0];
 }

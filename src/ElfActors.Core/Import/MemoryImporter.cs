@@ -9,6 +9,9 @@ namespace ElfActors.Core.Import;
 public sealed record ImportSummary(
     int Found, int Learnings, int Heuristics, int Decisions, int AlreadyPresent, int Commits, IReadOnlyList<string> Notes)
 {
+    /// <summary>ELF's other artefacts imported, one line per kind ("spike_reports: 2 rows", "memory/golden-rules.md: 1 file").</summary>
+    public IReadOnlyList<string> Others { get; init; } = [];
+
     public int Imported => Learnings + Heuristics + Decisions;
 }
 
@@ -58,7 +61,9 @@ public static class MemoryImporter
             done += chunk.Length;
             progress?.Invoke(done, records.Count, commits);
         }
-        return new ImportSummary(records.Count, learnings, heuristics, decisions, records.Count - learnings - heuristics - decisions, commits, contents.Skipped);
+        var others = ElfArtefactImporter.Run(source, target, git);
+        return new ImportSummary(records.Count, learnings, heuristics, decisions, records.Count - learnings - heuristics - decisions,
+            commits + others.Commits, contents.Skipped.Concat(others.Notes).ToList()) { Others = others.Imported };
     }
 
     private static void WriteFiles(MemoryPaths target, IReadOnlyList<OutboxEntry> stored, bool flushFilesToDisk)

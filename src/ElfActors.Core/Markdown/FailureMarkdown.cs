@@ -15,18 +15,22 @@ public static class FailureMarkdown
         builder.Append("**Domain**: ").Append(failure.Domain).Append('\n');
         builder.Append("**Severity**: ").Append(failure.Severity.ToString(CultureInfo.InvariantCulture)).Append('\n');
         builder.Append("**Tags**: ").Append(failure.Tags).Append('\n');
-        builder.Append("**Date**: ").Append(date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)).Append("\n\n");
+        // ELF's record-failure.sh writes its own shell comment into the file (its heredoc's line): ELF's bytes, kept.
+        builder.Append("**Date**: ").Append(date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)).Append(ElfDateComment).Append("\n\n");
         builder.Append("## Summary\n\n").Append(failure.Summary).Append("\n\n");
         builder.Append("## What Happened\n\n[Describe the failure in detail]\n\n");
         builder.Append("## Root Cause\n\n[What was the underlying issue?]\n\n");
         builder.Append("## Impact\n\n[What were the consequences?]\n\n");
         builder.Append("## Prevention\n\n[What heuristic or practice would prevent this?]\n\n");
         builder.Append("## Related\n\n");
-        builder.Append("- **Experiments**: \n");
-        builder.Append("- **Heuristics**: \n");
-        builder.Append("- **Similar Failures**: \n");
+        builder.Append("- **Experiments**:\n");
+        builder.Append("- **Heuristics**:\n");
+        builder.Append("- **Similar Failures**:\n");
         return builder.ToString();
     }
+
+    /// <summary>What follows the date on the Date line of every failure file ELF's record-failure.sh writes.</summary>
+    public const string ElfDateComment = "  # TIME-FIX-3: Use consistent captured date";
 
     /// <summary>ELF's file name without the uniqueness suffix: <c>YYYYMMDD_slug</c>.</summary>
     public static string FileStem(ValidatedFailure failure, DateOnly date)

@@ -14,8 +14,8 @@ public sealed partial class MemoryIndex
     /// <summary>
     /// Stores imported records in one transaction: per record its ELF row (with ELF's timestamps and counters
     /// when the source had them) and an outbox entry with its file's content, exactly like a live record. A record
-    /// already in this memory (same request id, or the same natural key: type+title+domain+summary for learnings,
-    /// domain+rule for heuristics, title+decision for decisions) is skipped, so importing twice adds nothing.
+    /// this memory already imported (its request id, <see cref="ImportRequestId"/>: source path and content, never the
+    /// content alone) is skipped, so importing twice adds nothing and distinct records are never merged.
     /// Returns the stored records' outbox entries; the caller writes their files and commits them.
     /// </summary>
     public IReadOnlyList<OutboxEntry> ImportRecords(IReadOnlyList<object> records, DateTimeOffset now)
@@ -33,7 +33,9 @@ public sealed partial class MemoryIndex
         {
             var requestId = ImportRequestId(record);
             requestKnown.Parameters["$r"].Value = requestId;
-            if (requestKnown.ExecuteScalar() is not null || AlreadyHere(transaction, record)) continue;
+            if (requestKnown.ExecuteScalar() is not null) continue;
+            requestKnown.Parameters["$r"].Value = LegacyImportRequestId(record);
+            if (requestKnown.ExecuteScalar() is not null) continue;
 
             var (table, rowId, kind, relativePath, content, subject, detail) = record switch
             {
@@ -61,8 +63,25 @@ public sealed partial class MemoryIndex
         return stored;
     }
 
-    /// <summary>The import's idempotency key: the same source record always gets the same request id.</summary>
+    /// <summary>
+    /// The import's request id of a record: where it came from and what it holds (its source path or id, a hash of
+    /// its content, its dates), so that two distinct records are never taken for one however alike (same title,
+    /// domain and summary), and a re-run of the same import adds nothing (docs/adr/0021).
+    /// </summary>
     public static string ImportRequestId(object record)
+    {
+        var key = record switch
+        {
+            LearningRecord l => $"learning-v2\n{l.RelativePath}\n{Hash(l.Content)}\n{l.CreatedAt}\n{l.SummaryInRow}\n{l.Learning.Title}\n{l.Learning.Type}",
+            HeuristicRecord h => $"heuristic-v2\n{h.Id}\n{h.Heuristic.Domain}\n{h.Heuristic.Rule}\n{h.Heuristic.Explanation}\n{h.CreatedAt}",
+            DecisionRecord d => $"decision-v2\n{d.Id}\n{d.RelativePath}\n{Hash(d.Content ?? string.Empty)}\n{d.Decision.Title}\n{d.Decision.Decision}\n{d.CreatedAt}",
+            _ => record.ToString() ?? string.Empty,
+        };
+        return "import-" + Hash(key)[..40];
+    }
+
+    /// <summary>The request id imports before issue #19 gave a record (by content): a record imported then is not imported again.</summary>
+    private static string LegacyImportRequestId(object record)
     {
         var key = record switch
         {
@@ -71,37 +90,10 @@ public sealed partial class MemoryIndex
             DecisionRecord d => $"decision\n{d.Decision.Title}\n{d.Decision.Decision}",
             _ => record.ToString() ?? string.Empty,
         };
-        return "import-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)))[..40];
+        return "import-" + Hash(key)[..40];
     }
 
-    private bool AlreadyHere(SqliteTransaction transaction, object record)
-    {
-        using var command = _connection.CreateCommand();
-        command.Transaction = transaction;
-        switch (record)
-        {
-            case LearningRecord l:
-                command.CommandText = "SELECT 1 FROM learnings WHERE type = $a AND title = $b AND IFNULL(domain, '') = $c AND IFNULL(summary, '') = $d";
-                command.Parameters.AddWithValue("$a", l.Learning.Type);
-                command.Parameters.AddWithValue("$b", l.Learning.Title);
-                command.Parameters.AddWithValue("$c", l.Learning.Domain);
-                command.Parameters.AddWithValue("$d", l.SummaryInRow ?? l.Learning.SummaryFirstLine);
-                break;
-            case HeuristicRecord h:
-                command.CommandText = "SELECT 1 FROM heuristics WHERE domain = $a AND rule = $b";
-                command.Parameters.AddWithValue("$a", h.Heuristic.Domain);
-                command.Parameters.AddWithValue("$b", h.Heuristic.Rule);
-                break;
-            case DecisionRecord d:
-                command.CommandText = "SELECT 1 FROM decisions WHERE title = $a AND decision = $b";
-                command.Parameters.AddWithValue("$a", d.Decision.Title);
-                command.Parameters.AddWithValue("$b", d.Decision.Decision);
-                break;
-            default:
-                return false;
-        }
-        return command.ExecuteScalar() is not null;
-    }
+    private static string Hash(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 
     private (string, long, string, string, string, string, string) StoreLearning(SqliteTransaction transaction, SqliteCommand pathTaken, LearningRecord record)
     {

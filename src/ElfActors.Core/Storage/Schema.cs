@@ -11,39 +11,7 @@ internal static class Schema
     public static readonly IReadOnlyList<Migration> Migrations =
     [
         new(1, "ELF learnings table and the ElfActors outbox", """
-            CREATE TABLE IF NOT EXISTS learnings (
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
-                type TEXT NOT NULL CHECK(type IN ('failure', 'success', 'heuristic', 'experiment', 'observation')),
-                filepath TEXT NOT NULL,
-                title TEXT NOT NULL,
-                summary TEXT,
-                tags TEXT,
-                domain TEXT,
-                severity INTEGER DEFAULT 3 CHECK(severity >= 1 AND severity <= 5),
-                created_at DATETIME DEFAULT CURRENT_TIMESTAMP,
-                updated_at DATETIME DEFAULT CURRENT_TIMESTAMP
-            );
-            CREATE INDEX IF NOT EXISTS idx_learnings_domain ON learnings(domain);
-            CREATE INDEX IF NOT EXISTS idx_learnings_type ON learnings(type);
-            CREATE INDEX IF NOT EXISTS idx_learnings_tags ON learnings(tags);
-            CREATE INDEX IF NOT EXISTS idx_learnings_created_at ON learnings(created_at DESC);
-            CREATE INDEX IF NOT EXISTS idx_learnings_domain_created ON learnings(domain, created_at DESC);
-            CREATE TRIGGER IF NOT EXISTS learnings_validate_insert
-            BEFORE INSERT ON learnings
-            FOR EACH ROW
-            WHEN NEW.type NOT IN ('failure', 'success', 'heuristic', 'experiment', 'observation')
-               OR (CAST(NEW.severity AS INTEGER) < 1 OR CAST(NEW.severity AS INTEGER) > 5)
-            BEGIN
-                SELECT RAISE(ABORT, 'Validation failed: invalid type or severity');
-            END;
-            CREATE TRIGGER IF NOT EXISTS learnings_validate_update
-            BEFORE UPDATE ON learnings
-            FOR EACH ROW
-            WHEN NEW.type NOT IN ('failure', 'success', 'heuristic', 'experiment', 'observation')
-               OR (CAST(NEW.severity AS INTEGER) < 1 OR CAST(NEW.severity AS INTEGER) > 5)
-            BEGIN
-                SELECT RAISE(ABORT, 'Validation failed: invalid type or severity');
-            END;
+            -- ELF's learnings table, its indexes and triggers: ElfSchema (init_db.sql) creates them before any migration.
 
             -- The queue of records waiting for a git commit. It keeps everything needed to write the
             -- record's file again (ELF's row keeps only the summary's first line), and the request id

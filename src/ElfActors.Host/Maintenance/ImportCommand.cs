@@ -46,6 +46,7 @@ public static class ImportCommand
                 {
                     Console.WriteLine($"Imported {summary.Imported} of {summary.Found} records from {from.BasePath} into {target.BasePath}:");
                     Console.WriteLine($"  learnings {summary.Learnings}, heuristics {summary.Heuristics}, decisions {summary.Decisions}");
+                    foreach (var other in summary.Others) Console.WriteLine("  " + other);
                     Console.WriteLine($"  already present (skipped): {summary.AlreadyPresent}");
                     Console.WriteLine($"  git commits: {summary.Commits}");
                     foreach (var note in summary.Notes) Console.WriteLine("  note: " + note);

@@ -211,8 +211,11 @@ public sealed class HeuristicAndDecisionTests : IDisposable
     public void Import_request_ids_are_stable_for_the_same_source_record()
     {
         var record = new HeuristicRecord(5, Heuristic());
-        Assert.Equal(MemoryIndex.ImportRequestId(record), MemoryIndex.ImportRequestId(record with { Id = 9, TimesValidated = 3 }));
+        // ELF's counters change while the record stays the same record.
+        Assert.Equal(MemoryIndex.ImportRequestId(record), MemoryIndex.ImportRequestId(record with { TimesValidated = 3, IsGolden = 1 }));
         Assert.NotEqual(MemoryIndex.ImportRequestId(record), MemoryIndex.ImportRequestId(new HeuristicRecord(5, Heuristic(rule: "Other"))));
+        // Another record with the same content is another record (issue #19: never merged by content).
+        Assert.NotEqual(MemoryIndex.ImportRequestId(record), MemoryIndex.ImportRequestId(record with { Id = 9 }));
     }
 
     public void Dispose() => _memory.Dispose();

@@ -44,13 +44,13 @@ public sealed class MarkdownTests
         Assert.Contains("**Domain**: git", lines);
         Assert.Contains("**Severity**: 4", lines);
         Assert.Contains("**Tags**: a,b", lines);
-        Assert.Contains("**Date**: 2026-01-02", lines);
+        Assert.Contains("**Date**: 2026-01-02  # TIME-FIX-3: Use consistent captured date", lines); // ELF's line, byte for byte
         var headings = lines.Where(l => l.StartsWith("## ", StringComparison.Ordinal)).ToList();
         Assert.Equal(["## Summary", "## What Happened", "## Root Cause", "## Impact", "## Prevention", "## Related"], headings);
         Assert.Contains("line one\nline two", text);
-        Assert.Contains("- **Experiments**: ", lines);
-        Assert.Contains("- **Heuristics**: ", lines);
-        Assert.Contains("- **Similar Failures**: ", lines);
+        Assert.Contains("- **Experiments**:", lines);
+        Assert.Contains("- **Heuristics**:", lines);
+        Assert.Contains("- **Similar Failures**:", lines);
     }
 }
 

@@ -136,12 +136,13 @@ public sealed partial class DropInEndToEndTests(PublishedElf elf)
     /// <summary>Runs a shim with bash, with the published elf first on the PATH (as an ELF install that switched).</summary>
     private ProcessResult RunShim(string shim, IDictionary<string, string> environment, params string[] arguments)
     {
-        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false };
         start.ArgumentList.Add(Path.Combine(ShimsFolder(), shim));
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         start.Environment["PATH"] = elf.Directory + ":" + Environment.GetEnvironmentVariable("PATH");
         foreach (var (key, value) in environment) start.Environment[key] = value;
         using var process = Process.Start(start)!;
+        process.StandardInput.Close(); // no terminal, nothing on stdin
         var stderr = process.StandardError.ReadToEndAsync();
         var stdout = process.StandardOutput.ReadToEnd();
         Assert.True(process.WaitForExit(TimeSpan.FromSeconds(120)), "the shim did not finish");
@@ -149,7 +150,7 @@ public sealed partial class DropInEndToEndTests(PublishedElf elf)
     }
 
     [Fact]
-    public async Task The_shims_take_the_old_scripts_arguments_record_through_elf_print_elf_lines_and_exit_0()
+    public async Task The_shims_take_the_old_scripts_arguments_record_through_elf_print_elfs_lines_and_exit_0()
     {
         await using var served = new ServedMemory(elf);
         var memory = new Dictionary<string, string> { ["ELF_BASE_PATH"] = served.Base };
@@ -157,7 +158,8 @@ public sealed partial class DropInEndToEndTests(PublishedElf elf)
         var failure = RunShim("record-failure.sh", memory, "--title", "Shim failure", "--domain", "shims", "--severity", "high",
             "--tags", "a,b", "--summary", "what happened", "--unknown-flag", "skipped");
         Assert.True(failure.ExitCode == 0, failure.ToString());
-        Assert.Matches(@"\ACreated: memory/failures/\d{8}_shim-failure\.md\nDatabase record created \(ID: 1\)\nFailure recorded successfully!\n\z", failure.Stdout);
+        // ELF's lines (ELF prints the file's absolute path): see Conformance/ShimSideBySideTests for the comparison with ELF.
+        Assert.Matches(@"\A=== Record Failure \(non-interactive\) ===\nCreated: " + Regex.Escape(served.Base) + @"/memory/failures/\d{8}_shim-failure\.md\nDatabase record created \(ID: 1\)\n\nFailure recorded successfully!\nEdit the full details at: .*\n\z", failure.Stdout);
 
         var fromEnvironment = RunShim("record-failure.sh", new Dictionary<string, string>(memory)
         {
@@ -168,7 +170,7 @@ public sealed partial class DropInEndToEndTests(PublishedElf elf)
         var heuristic = RunShim("record-heuristic.sh", new Dictionary<string, string>(memory) { ["HEURISTIC_RULE"] = "Rule from env" },
             "--domain", "shims", "--explanation", "why", "--source", "failure", "--confidence", "0.8");
         Assert.True(heuristic.ExitCode == 0, heuristic.ToString());
-        Assert.Contains("Database record created (ID: 1)\nAppended to: memory/heuristics/shims.md\nHeuristic recorded successfully!\n", heuristic.Stdout);
+        Assert.Contains($"Database record created (ID: 1)\nAppended to: {served.Base}/memory/heuristics/shims.md\n\nHeuristic recorded successfully!\n", heuristic.Stdout);
 
         var decision = RunShim("record-decision.sh", memory, "--title", "Shim decision", "--context", "c", "--decision", "d", "--rationale", "r");
         Assert.True(decision.ExitCode == 0, decision.ToString());
@@ -182,7 +184,9 @@ public sealed partial class DropInEndToEndTests(PublishedElf elf)
         Assert.Contains("heuristic: Rule from env", subjects);
         Assert.Contains("decision: Shim decision", subjects);
 
+        // No domain: ELF asks on stdin, which is empty here: exit 1, as ELF's script, nothing written.
         var bad = RunShim("record-failure.sh", memory, "--title", "No domain");
-        Assert.Equal(2, bad.ExitCode);
+        Assert.Equal(1, bad.ExitCode);
+        Assert.Equal(2, Tools.SqliteScalar(served.Memory.DatabasePath, "SELECT COUNT(*) FROM learnings"));
     }
 }

@@ -102,3 +102,14 @@ public sealed class ElfPythonFactAttribute : FactAttribute
             Skip = $"{ElfSnapshot.Python} cannot import {modules} (.ci/run installs them from Debian packages): skipped";
     }
 }
+
+/// <summary>A theory that needs ELF's snapshot and Python modules: skipped, with the reason, where they are absent.</summary>
+public sealed class ElfPythonTheoryAttribute : TheoryAttribute
+{
+    public ElfPythonTheoryAttribute(string modules = "sqlite3")
+    {
+        if (!ElfSnapshot.Present) Skip = ElfSnapshot.MissingReason;
+        else if (!ElfSnapshot.HasPythonModules(modules))
+            Skip = $"{ElfSnapshot.Python} cannot import {modules} (.ci/run installs them from Debian packages): skipped";
+    }
+}
