@@ -20,6 +20,7 @@ root.Subcommands.Add(StatusCommand.Create());
 root.Subcommands.Add(FlushCommand.Create());
 root.Subcommands.Add(VerifyCommand.Create());
 root.Subcommands.Add(StopCommand.Create());
+root.Subcommands.Add(LogsCommand.Create());
 root.Subcommands.Add(HandOverCommands.Serve());
 root.Subcommands.Add(HandOverCommands.Simulate());
 root.Subcommands.Add(HandOverCommands.Import());

@@ -24,6 +24,9 @@ public sealed record HostSettings
     /// auto-started host, or zero for a foreground `elf serve`. Null: the configuration decides.
     /// </summary>
     public TimeSpan? IdleExit { get; init; }
+
+    /// <summary>Started by `elf` because no host answered (`elf-host serve --auto-started`), not by a person.</summary>
+    public bool AutoStarted { get; init; }
 }
 
 /// <summary>A generic host running ElfActors, wired exactly as any embedding host would be (WithElfActors).</summary>
@@ -39,6 +42,10 @@ public static class EmbeddedHost
             o.SingleLine = true;
             o.TimestampFormat = "HH:mm:ss.fff ";
         }).AddFilter(level => level >= settings.MinimumLogLevel);
+        // The last error, for `elf status`.
+        var lastError = new LastErrorLog();
+        builder.Logging.AddProvider(lastError);
+        builder.Services.AddSingleton(lastError);
         builder.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.ShutdownTimeout);
         builder.Services.AddSingleton<IHostLifetime, SignalLifetime>();

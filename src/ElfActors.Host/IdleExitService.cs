@@ -21,7 +21,17 @@ public sealed class IdleExitService(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var period = system.Settings.Config.GetTimeSpan(Setting, TimeSpan.Zero);
+        TimeSpan period;
+        try
+        {
+            period = system.Settings.Config.GetTimeSpan(Setting, TimeSpan.Zero);
+        }
+        catch (FormatException e)
+        {
+            // A bad setting must not stop a host that is serving: it stays up, and `elf status` shows why.
+            log.LogError("{Setting} is not a duration ({Reason}): this host does not exit when idle", Setting, e.Message);
+            return;
+        }
         if (period <= TimeSpan.Zero) return;
         log.LogInformation("Exits after {Period} without requests and with nothing pending ({Setting})", period, Setting);
         try

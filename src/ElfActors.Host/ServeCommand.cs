@@ -98,6 +98,7 @@ public static class ServeCommand
                 ConfigFiles = parse.GetValue(config) ?? [],
                 MinimumLogLevel = parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning,
                 IdleExit = idle,
+                AutoStarted = parse.GetValue(autoStarted),
             }, cluster);
         });
         return command;
@@ -144,6 +145,10 @@ public static class ServeCommand
             await Console.Error.WriteLineAsync($"elf serve: cannot use {paths.BasePath}: {e.Message}");
             return ExitCodes.Failure;
         }
+        // Everything the host writes to stderr goes to memory/.elf/host.log, rotated by size (`elf logs` shows it); a
+        // foreground `elf serve` keeps its terminal too. An auto-started host's stderr already is that file (for what
+        // the runtime itself prints on a crash), so it is not written twice.
+        HostLog.Capture(HostAddress.LogFile(paths), settings.AutoStarted ? null : Console.Error);
         HostLock? hostLock;
         string? holder;
         try

@@ -128,6 +128,9 @@ public sealed record HostStatus
     public int CommitterStarts { get; init; }
     /// <summary>Records committed per second over the last minute.</summary>
     public double RecordsPerSecond { get; init; }
+    /// <summary>The host's last error (a log entry at Error level), which may need the user: details in `elf logs`.</summary>
+    public string? LastError { get; init; }
+    public DateTimeOffset? LastErrorAt { get; init; }
 }
 
 public sealed record VerifyResult

@@ -19,7 +19,8 @@ public sealed class RequestHandler(
     ActorSystem system,
     CommitWaiter commitWaiter,
     IHostApplicationLifetime lifetime,
-    IdleMonitor idle)
+    IdleMonitor idle,
+    LastErrorLog? lastError = null)
 {
     private readonly ElfSettings _settings = ElfSettings.From(system.Settings.Config);
 
@@ -159,6 +160,8 @@ public sealed class RequestHandler(
                 CommitterState = monitor.CommitterState,
                 CommitterStarts = monitor.CommitterStarts,
                 RecordsPerSecond = monitor.RecordsPerSecond(now),
+                LastError = lastError?.Last?.Message,
+                LastErrorAt = lastError?.Last?.At,
             },
         };
     }

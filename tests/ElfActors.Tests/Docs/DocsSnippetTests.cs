@@ -120,28 +120,7 @@ public sealed partial class DocsSnippetTests(PublishedElf elf, ITestOutputHelper
         Assert.Contains(blocks, b => b.Text.Contains("dotnet test ElfActors.sln", StringComparison.Ordinal) && b.FirstLine.StartsWith(SkipMarker, StringComparison.Ordinal));
     }
 
-    private sealed record Block(string Language, int Line, string Text)
-    {
-        public string FirstLine => Text.Split('\n')[0].Trim();
-    }
-
-    private static List<Block> Blocks(string page)
-    {
-        var lines = File.ReadAllLines(Path.Combine(Repository, page));
-        var blocks = new List<Block>();
-        for (var i = 0; i < lines.Length; i++)
-        {
-            if (!lines[i].StartsWith("```", StringComparison.Ordinal)) continue;
-            var language = lines[i][3..].Trim();
-            var start = i + 1;
-            var end = start;
-            while (end < lines.Length && lines[end].Trim() != "```") end++;
-            Assert.True(end < lines.Length, $"{page}:{i + 1}: a fenced block that is never closed");
-            blocks.Add(new Block(language.Length == 0 ? "(none)" : language, i + 1, string.Join('\n', lines[start..end])));
-            i = end;
-        }
-        return blocks;
-    }
+    private static List<MarkdownBlock> Blocks(string page) => MarkdownBlock.Read(Path.Combine(Repository, page));
 
     private async Task<ProcessResult> RunBashAsync(string script, string home)
     {
