@@ -180,9 +180,10 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
         var hold = Git().HoldReason();
         if (hold is not null)
         {
-            if (_holdReason != hold) _log.Warning("{0}", hold);
+            if (_holdReason != hold) _log.Info("{0}", hold);
             _holdReason = hold;
-            _monitor.SetCommitterState(hold); // the periodic sweep looks again
+            _monitor.SetCommitterState(hold);
+            Timers.StartSingleTimer("hold", Sweep.Instance, _settings.BackoffMin); // look again soon
             return false;
         }
         if (_holdReason is not null) _log.Info("Resuming commits: {0}", "the person's git operation ended");

@@ -24,6 +24,7 @@ public sealed class GitStore : IGitStore
     private readonly IndexAppender _indexAppender;
     private (string Commit, string Tree)? _lastCommit;
     private Task? _packMerge;
+    private readonly PersonGit _personGit;
 
     public GitStore(MemoryPaths paths)
     {
@@ -33,6 +34,7 @@ public sealed class GitStore : IGitStore
         _objectsDirectory = ObjectsDirectory(_repository.Info.Path);
         _trees = new TreeBuilder(ReadTree);
         _indexAppender = new IndexAppender(_repository.Info.Path, paths.BasePath);
+        _personGit = new PersonGit(paths.BasePath);
         Branch = HeadBranch();
         // Split a large index now, at start, rather than in the first batch's commit (8.8 MB rewritten at
         // 100,000 files: seconds on a busy machine, paid by every record of that batch).
@@ -126,6 +128,10 @@ public sealed class GitStore : IGitStore
             // instead of recording them as deleted.
             if (attempt == 1) UpdateIndex(contents, blobs);
             BeforeBranchMove?.Invoke();
+            // A person's git that took the index since (commit, reset, stash …) read the branch already: moving it now
+            // would fail their compare-and-swap. Wait for it instead; our files are staged, their commit may take them.
+            var indexLock = Path.Combine(_repository.Info.Path, "index.lock");
+            if (File.Exists(indexLock)) throw new GitLockHeldException("a git process holds the index; the branch waits for it", indexLock);
             try
             {
                 GitCli.Run(_paths.BasePath, ["update-ref", "-m", "elf: " + FirstLine(message), branch, commit.Hex, parent ?? ZeroId]);
@@ -322,6 +328,8 @@ public sealed class GitStore : IGitStore
             if (File.Exists(path) || Directory.Exists(path))
                 return $"holding commits: {what} is in progress (.git/{marker}); records wait in the outbox until it ends";
         }
+        if (_personGit.Running() is { } pid)
+            return $"holding commits: a git process (pid {pid.ToString(CultureInfo.InvariantCulture)}) runs in the repository; records wait in the outbox until it ends";
         var head = HeadBranch();
         if (head is null) return "holding commits: HEAD is detached; records wait in the outbox until a branch is checked out";
         Branch ??= head;

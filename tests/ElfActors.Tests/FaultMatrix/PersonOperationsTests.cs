@@ -1,0 +1,221 @@
+using System.Text.Json;
+using ElfActors.Tests.EndToEnd;
+using ElfActors.Tests.Support;
+using Xunit.Abstractions;
+
+namespace ElfActors.Tests.FaultMatrix;
+
+/// <summary>
+/// The person-operations matrix (issue #17): concurrent `elf` clients record while a person runs ordinary git in the
+/// same repository; afterwards `elf flush` (and `elf verify --repair`) must leave every acknowledged record reachable
+/// from the tip (its file in the tip tree, its trailer in exactly one commit of `git log`, its row in the DB), and the
+/// person's commands, commits and edits intact. Counted with git, sqlite3 and the file system.
+/// ELF_PERSON_RECORDS and ELF_PERSON_CLIENTS scale it (CI: 60 records from 6 clients; scripts/fault-matrix: 300 from 10);
+/// ELF_PERSON_STRICT=1 also fails on any of the person's git commands that failed.
+/// </summary>
+[Collection(PublishedElfCollection.Name)]
+[Trait("Category", "FaultMatrix")]
+public sealed class PersonOperationsTests(PublishedElf elf, ITestOutputHelper output)
+{
+    private static int Setting(string name, int fallback) =>
+        int.TryParse(Environment.GetEnvironmentVariable(name), out var value) && value > 0 ? value : fallback;
+
+    private sealed class Person(string repository)
+    {
+        public List<string> Failures { get; } = [];
+        public int Commands { get; private set; }
+
+        public string Git(params string[] arguments)
+        {
+            Commands++;
+            var (code, stdout, stderr) = Tools.Run("git", repository, ["-c", "user.name=Person", "-c", "user.email=person@example.org", .. arguments]);
+            if (code != 0) Failures.Add($"git {string.Join(' ', arguments)} exited {code}: {stderr.Trim()}");
+            return stdout;
+        }
+
+        public void Edit(string file, string text) => File.WriteAllText(Path.Combine(repository, file), text);
+
+        public string Read(string file) => File.ReadAllText(Path.Combine(repository, file));
+
+        /// <summary>Waits (with a deadline) until the branch has at least this many commits: the host's are among them.</summary>
+        public async Task WaitForCommits(int count)
+        {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (DateTime.UtcNow < deadline)
+            {
+                var (code, stdout, _) = Tools.Run("git", repository, "rev-list", "--count", "HEAD");
+                if (code == 0 && int.Parse(stdout.Trim()) >= count) return;
+                await Task.Delay(50);
+            }
+            throw new TimeoutException($"the branch never reached {count} commits");
+        }
+    }
+
+    [Theory]
+    [InlineData("reset-hard")]
+    [InlineData("reset-older")]
+    [InlineData("stash")]
+    [InlineData("checkout")]
+    [InlineData("amend")]
+    [InlineData("pull-rebase")]
+    [InlineData("rebase")]
+    [InlineData("cherry-pick")]
+    [InlineData("gc")]
+    public async Task A_persons_git_during_a_load_loses_nothing_acknowledged_and_duplicates_nothing(string scenario)
+    {
+        var records = Setting("ELF_PERSON_RECORDS", 60);
+        var clients = Setting("ELF_PERSON_CLIENTS", 6);
+        await using var served = new ServedMemory(elf);
+        var person = new Person(served.Base);
+        var origin = Path.Combine(Path.GetTempPath(), "elf-origin-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            // The person's repository: their own file, committed, before any host runs.
+            Tools.Run("git", served.Base, "init", "-q");
+            person.Edit("notes.txt", "the person's notes\n");
+            person.Git("add", "notes.txt");
+            person.Git("commit", "-qm", "person: notes");
+            var branch = Tools.Git(served.Base, "symbolic-ref", "--short", "HEAD").Trim();
+            if (scenario == "cherry-pick")
+            {
+                person.Git("checkout", "-q", "-b", "side");
+                person.Edit("side.txt", "from the side branch\n");
+                person.Git("add", "side.txt");
+                person.Git("commit", "-qm", "person: side");
+                person.Git("checkout", "-q", branch);
+            }
+            if (scenario == "pull-rebase")
+            {
+                Tools.Git(Path.GetTempPath(), "clone", "-q", "--bare", served.Base, origin);
+                person.Git("remote", "add", "origin", origin);
+                person.Git("fetch", "-q", "origin");
+                person.Git("branch", "-q", "--set-upstream-to", "origin/" + branch);
+                // Someone else pushes to the shared repository meanwhile.
+                var other = origin + "-work";
+                Tools.Git(Path.GetTempPath(), "clone", "-q", origin, other);
+                File.WriteAllText(Path.Combine(other, "theirs.txt"), "a colleague's work\n");
+                Tools.Git(other, "add", "theirs.txt");
+                Tools.Git(other, "-c", "user.name=C", "-c", "user.email=c@x", "commit", "-qm", "colleague: theirs");
+                Tools.Git(other, "push", "-q", "origin", "HEAD");
+                Directory.Delete(other, recursive: true);
+            }
+
+            using var concurrency = new SemaphoreSlim(clients);
+            var load = Task.WhenAll(Enumerable.Range(0, records).Select(async i =>
+            {
+                await concurrency.WaitAsync();
+                try
+                {
+                    return await elf.RunAsync(["record-failure", "--base", served.Base, "--title", $"Person {scenario} record {i}",
+                        "--domain", "person", "--request-id", $"p-{i}", "--json", "--timeout", "60"], timeout: TimeSpan.FromSeconds(120));
+                }
+                finally
+                {
+                    concurrency.Release();
+                }
+            }));
+
+            await person.WaitForCommits(3);
+            var expectedNotes = "the person's notes\n";
+            switch (scenario)
+            {
+                case "reset-hard":
+                    for (var i = 0; i < 8 && !load.IsCompleted; i++)
+                    {
+                        person.Edit("notes.txt", expectedNotes + $"an edit to throw away {i}\n");
+                        person.Git("reset", "-q", "--hard");
+                        if (person.Read("notes.txt") != expectedNotes) person.Failures.Add($"reset --hard {i} left notes.txt as: {person.Read("notes.txt")}");
+                    }
+                    break;
+                case "reset-older":
+                    await person.WaitForCommits(6);
+                    person.Git("reset", "-q", "--hard", "HEAD~1");
+                    await person.WaitForCommits(6);
+                    person.Git("reset", "-q", "--hard", "HEAD~3");
+                    break;
+                case "stash":
+                    for (var i = 0; i < 3; i++)
+                    {
+                        expectedNotes += $"a stashed edit {i}\n";
+                        person.Edit("notes.txt", expectedNotes);
+                        person.Git("stash", "-q");
+                        person.Git("stash", "pop", "-q");
+                        if (person.Read("notes.txt") != expectedNotes) person.Failures.Add($"stash pop {i} left notes.txt as: {person.Read("notes.txt")}");
+                    }
+                    break;
+                case "checkout":
+                    person.Git("checkout", "-q", "-b", "other");
+                    person.Git("log", "-3", "--oneline");
+                    person.Git("checkout", "-q", "-");
+                    person.Git("checkout", "-q", "other");
+                    person.Git("checkout", "-q", branch);
+                    break;
+                case "amend":
+                    await person.WaitForCommits(4);
+                    person.Git("commit", "-q", "--amend", "--no-edit");
+                    person.Git("commit", "-q", "--amend", "-m", "person: amended a host commit");
+                    break;
+                case "pull-rebase":
+                    await person.WaitForCommits(4);
+                    person.Git("pull", "-q", "--rebase");
+                    break;
+                case "rebase":
+                    await person.WaitForCommits(5);
+                    person.Git("rebase", "-q", "--force-rebase", "HEAD~3");
+                    break;
+                case "cherry-pick":
+                    person.Git("cherry-pick", "side");
+                    break;
+                case "gc":
+                    person.Git("gc", "-q", "--prune=now");
+                    person.Git("gc", "-q", "--prune=now");
+                    break;
+            }
+            var results = await load;
+            // A person whose rebase stopped part-way ends it, as they would; the host holds its commits until then.
+            if (Directory.Exists(Path.Combine(served.Base, ".git", "rebase-merge")) || Directory.Exists(Path.Combine(served.Base, ".git", "rebase-apply")))
+                person.Git("rebase", "--abort");
+
+            var flush = await elf.RunAsync(["flush", "--base", served.Base, "--timeout", "120"], timeout: TimeSpan.FromSeconds(180));
+            var repair = await elf.RunAsync(["verify", "--repair", "--base", served.Base], timeout: TimeSpan.FromSeconds(180));
+            var acknowledged = results.Where(r => r.ExitCode == 0)
+                .Select(r => JsonDocument.Parse(r.Stdout).RootElement.GetProperty("record"))
+                .Select(r => (Id: r.GetProperty("id").GetInt64(), Path: r.GetProperty("path").GetString()!)).ToList();
+
+            // Read back with sqlite3, git and the file system.
+            var rows = Tools.Sqlite(served.Memory.DatabasePath, "SELECT id, filepath FROM learnings").ToDictionary(r => long.Parse(r[0]), r => r[1]);
+            var tip = Tools.Git(served.Base, "ls-tree", "-r", "--name-only", "HEAD").Split('\n', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
+            var trailers = GitHistory.Log(served.Base).SelectMany(c => c.RecordTrailers).GroupBy(id => id).ToDictionary(g => g.Key, g => g.Count());
+            // Reachable: its row, and its file in the tip's tree. (A person's `commit --amend -m` may drop a host commit's
+            // trailers: the record is still there, so a record without a trailer is counted but is not lost.)
+            var lost = acknowledged.Count(a => !(rows.TryGetValue(a.Id, out var p) && p == a.Path && tip.Contains(a.Path)));
+            var untrailed = acknowledged.Count(a => !trailers.ContainsKey(a.Id));
+            var added = GitHistory.Log(served.Base).SelectMany(c => c.AddedFiles).GroupBy(f => f).ToDictionary(g => g.Key, g => g.Count());
+            var duplicated = trailers.Count(t => t.Value > 1) + acknowledged.Count(a => added.GetValueOrDefault(a.Path) > 1);
+            output.WriteLine($"{scenario}: {records} records, {acknowledged.Count} acknowledged, {rows.Count} rows, {person.Commands} person commands, " +
+                $"{person.Failures.Count} failed, lost = {lost}, duplicated = {duplicated}, without a trailer = {untrailed}; flush exit {flush.ExitCode}, verify --repair exit {repair.ExitCode}");
+            foreach (var failure in person.Failures) output.WriteLine("  " + failure);
+
+            Assert.Equal(records, acknowledged.Count);
+            Assert.True(flush.ExitCode == 0, flush.ToString());
+            Assert.True(repair.ExitCode == 0, repair.ToString());
+            Assert.Equal(0, lost);
+            Assert.Equal(0, duplicated);
+            if (scenario != "amend") Assert.Equal(0, untrailed);
+            // Not yet guaranteed (docs/reliability.md): a person's git that starts within the host's commit (a few
+            // milliseconds) can still fail its own compare-and-swap; strict runs (scripts/fault-matrix) fail on it.
+            if (Environment.GetEnvironmentVariable("ELF_PERSON_STRICT") == "1") Assert.Empty(person.Failures);
+            // The person's own work: their commit, their file as they left it.
+            Assert.Equal(expectedNotes, person.Read("notes.txt"));
+            Assert.Contains("person: notes", Tools.Git(served.Base, "log", "--format=%s"));
+            if (scenario == "cherry-pick") Assert.Equal("from the side branch\n", Tools.Git(served.Base, "show", "HEAD:side.txt"));
+            if (scenario == "pull-rebase") Assert.Equal("a colleague's work\n", Tools.Git(served.Base, "show", "HEAD:theirs.txt"));
+            Assert.Equal(branch, Tools.Git(served.Base, "symbolic-ref", "--short", "HEAD").Trim());
+            Assert.Empty(Tools.Git(served.Base, "status", "--porcelain", "--untracked-files=all", "--", "memory").Trim());
+        }
+        finally
+        {
+            if (Directory.Exists(origin)) Directory.Delete(origin, recursive: true);
+        }
+    }
+}
