@@ -15,7 +15,7 @@ namespace ElfActors.Tests.FaultMatrix;
 [Trait("Category", "FaultMatrix")]
 public sealed class KillNineTests(PublishedElf elf, ITestOutputHelper output)
 {
-    private static int Setting(string name, int fallback) =>
+    internal static int Setting(string name, int fallback) =>
         int.TryParse(Environment.GetEnvironmentVariable(name), out var value) && value > 0 ? value : fallback;
 
     [Fact]

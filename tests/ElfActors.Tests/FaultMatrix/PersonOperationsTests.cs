@@ -17,9 +17,6 @@ namespace ElfActors.Tests.FaultMatrix;
 [Trait("Category", "FaultMatrix")]
 public sealed class PersonOperationsTests(PublishedElf elf, ITestOutputHelper output)
 {
-    private static int Setting(string name, int fallback) =>
-        int.TryParse(Environment.GetEnvironmentVariable(name), out var value) && value > 0 ? value : fallback;
-
     private sealed class Person(string repository)
     {
         public List<string> Failures { get; } = [];
@@ -63,8 +60,8 @@ public sealed class PersonOperationsTests(PublishedElf elf, ITestOutputHelper ou
     [InlineData("gc")]
     public async Task A_persons_git_during_a_load_loses_nothing_acknowledged_and_duplicates_nothing(string scenario)
     {
-        var records = Setting("ELF_PERSON_RECORDS", 60);
-        var clients = Setting("ELF_PERSON_CLIENTS", 6);
+        var records = KillNineTests.Setting("ELF_PERSON_RECORDS", 60);
+        var clients = KillNineTests.Setting("ELF_PERSON_CLIENTS", 6);
         await using var served = new ServedMemory(elf);
         var person = new Person(served.Base);
         var origin = Path.Combine(Path.GetTempPath(), "elf-origin-" + Guid.NewGuid().ToString("N")[..8]);
@@ -211,7 +208,9 @@ public sealed class PersonOperationsTests(PublishedElf elf, ITestOutputHelper ou
             if (scenario == "cherry-pick") Assert.Equal("from the side branch\n", Tools.Git(served.Base, "show", "HEAD:side.txt"));
             if (scenario == "pull-rebase") Assert.Equal("a colleague's work\n", Tools.Git(served.Base, "show", "HEAD:theirs.txt"));
             Assert.Equal(branch, Tools.Git(served.Base, "symbolic-ref", "--short", "HEAD").Trim());
-            Assert.Empty(Tools.Git(served.Base, "status", "--porcelain", "--untracked-files=all", "--", "memory").Trim());
+            // A person's command that failed part-way (a rebase whose last ref update lost the race) may leave their
+            // index behind their branch; the host never does.
+            if (person.Failures.Count == 0) Assert.Empty(Tools.Git(served.Base, "status", "--porcelain", "--untracked-files=all", "--", "memory").Trim());
         }
         finally
         {
