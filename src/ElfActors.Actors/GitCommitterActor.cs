@@ -256,7 +256,23 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
 
     private void CommitNextBatch()
     {
-        if (!HistoryChecked()) return;
+        // Checking the tip reads git like a commit does: its failures (a corrupt object, a held lock) are a commit's.
+        bool historyChecked;
+        try
+        {
+            historyChecked = HistoryChecked();
+        }
+        catch (GitLockHeldException e)
+        {
+            WaitForLock(e);
+            return;
+        }
+        catch (Exception e)
+        {
+            _monitor.SetCommitterState("backing off after: " + e.Message);
+            throw;
+        }
+        if (!historyChecked) return;
         var pending = Index().ReadPending(_settings.CommitMaxBatchSize + _unmarked.Count)
             .Where(p => !_unmarked.Contains(p.OutboxId)).Take(_settings.CommitMaxBatchSize).ToList();
         // A record's file is written after its row is stored: commit only records whose file is complete, that is
