@@ -329,7 +329,13 @@ public sealed class GitStore : IGitStore
                 return $"holding commits: {what} is in progress (.git/{marker}); records wait in the outbox until it ends";
         }
         if (_personGit.Running() is { } pid)
+        {
+            // A person's `git commit` in its editor holds the index lock for as long as it takes: say whose it is.
+            var indexLock = Path.Combine(gitDirectory, "index.lock");
+            if (File.Exists(indexLock))
+                return $"waiting for a lock held by pid {pid.ToString(CultureInfo.InvariantCulture)} (git): {indexLock}; records wait in the outbox until it ends";
             return $"holding commits: a git process (pid {pid.ToString(CultureInfo.InvariantCulture)}) runs in the repository; records wait in the outbox until it ends";
+        }
         var head = HeadBranch();
         if (head is null) return "holding commits: HEAD is detached; records wait in the outbox until a branch is checked out";
         Branch ??= head;
