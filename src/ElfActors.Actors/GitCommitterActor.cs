@@ -254,25 +254,34 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
                 again.Count, tip is null ? "the branch (it has no commits)" : tip[..Math.Min(12, tip.Length)]);
     }
 
-    private void CommitNextBatch()
+    /// <summary>
+    /// Runs one step of a batch that works on git. A lock another process holds is waited for (false); any other failure
+    /// is shown as "backing off after: …" and thrown, a crash the back-off supervisor answers with a delayed restart.
+    /// </summary>
+    private bool TryGitStep<T>(Func<T> step, out T result)
     {
-        // Checking the tip reads git like a commit does: its failures (a corrupt object, a held lock) are a commit's.
-        bool historyChecked;
         try
         {
-            historyChecked = HistoryChecked();
+            result = step();
+            return true;
         }
         catch (GitLockHeldException e)
         {
             WaitForLock(e);
-            return;
+            result = default!;
+            return false;
         }
         catch (Exception e)
         {
             _monitor.SetCommitterState("backing off after: " + e.Message);
             throw;
         }
-        if (!historyChecked) return;
+    }
+
+    private void CommitNextBatch()
+    {
+        // Checking the tip reads git like a commit does: its failures (a corrupt object, a held lock) are a commit's.
+        if (!TryGitStep(HistoryChecked, out var historyChecked) || !historyChecked) return;
         var pending = Index().ReadPending(_settings.CommitMaxBatchSize + _unmarked.Count)
             .Where(p => !_unmarked.Contains(p.OutboxId)).Take(_settings.CommitMaxBatchSize).ToList();
         // A record's file is written after its row is stored: commit only records whose file is complete, that is
@@ -317,23 +326,12 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
 
         // A retry while a lock is held is still waiting, as far as `elf status` is concerned.
         if (_heldLock is null) _monitor.SetCommitterState($"committing {ready.Count} records");
-        string commitId;
-        try
-        {
-            var files = ready.Select(p => p.RelativePath).Distinct(StringComparer.Ordinal)
-                .Select(path => contents.TryGetValue(path, out var staged) ? staged : StagedFile.Read(path, _paths.Absolute(path))).ToList();
-            commitId = Git().CommitFiles(files, Core.Git.CommitMessage.For(ready));
-        }
-        catch (GitLockHeldException e)
-        {
-            WaitForLock(e);
-            return;
-        }
-        catch (Exception e)
-        {
-            _monitor.SetCommitterState("backing off after: " + e.Message);
-            throw;
-        }
+        if (!TryGitStep(() =>
+            {
+                var files = ready.Select(p => p.RelativePath).Distinct(StringComparer.Ordinal)
+                    .Select(path => contents.TryGetValue(path, out var staged) ? staged : StagedFile.Read(path, _paths.Absolute(path))).ToList();
+                return Git().CommitFiles(files, Core.Git.CommitMessage.For(ready));
+            }, out var commitId)) return;
 
         var at = _clock.GetUtcNow();
         var outboxIds = ready.Select(p => p.OutboxId).ToList();
