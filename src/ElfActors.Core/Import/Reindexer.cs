@@ -53,8 +53,11 @@ public static class Reindexer
         return new ReindexSummary(learnings.Count, heuristics.Count, decisions.Count, fromHistory, movedAside, notes);
     }
 
-    /// <summary>A commit that added learnings files: its trailers with their records' titles, in order, and its time.</summary>
-    private sealed record AddingCommit(IReadOnlyList<(long Id, string Title)> Records, IReadOnlyList<string> AddedFiles, string Time, IReadOnlyList<string> TrailerKeys);
+    /// <summary>
+    /// A commit that added learnings files: its integer trailers with their records' titles, in order, the files its
+    /// keyed trailers name (docs/adr/0017), in order, and its time.
+    /// </summary>
+    private sealed record AddingCommit(IReadOnlyList<(long Id, string Title)> Records, IReadOnlyList<string> KeyedFiles, IReadOnlyList<string> AddedFiles, string Time, IReadOnlyList<string> TrailerKeys);
 
     private static List<AddingCommit> History(MemoryPaths memory)
     {
@@ -77,7 +80,9 @@ public static class Reindexer
             var titles = Titles(parts[2]);
             var records = titles.Count == ids.Count ? ids.Zip(titles).ToList() : [];
             var files = parts[3].Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToList();
-            commits.Add(new AddingCommit(records, files, time, CommitMessage.TrailerKeys(parts[2]).ToList()));
+            var trailers = CommitMessage.Trailers(parts[2]).ToList();
+            var keyed = trailers.Where(t => t.Path is not null).Select(t => t.Path!).ToList();
+            commits.Add(new AddingCommit(records, keyed, files, time, trailers.Select(t => t.Key).ToList()));
         }
         return commits;
     }
@@ -124,6 +129,12 @@ public static class Reindexer
                 used.Add(id);
             }
         }
+        // Records committed with keyed trailers carry no id: they are numbered in the order history first committed
+        // them (commit by commit, trailer by trailer: the order they were acknowledged in), after the integer ones.
+        var next = used.Count == 0 ? 1 : used.Max() + 1;
+        foreach (var commit in history)
+            foreach (var file in commit.KeyedFiles)
+                if (byPath.ContainsKey(file) && ids.TryAdd(file, next)) next++;
         fromHistory = ids.Count;
         return records
             .Select(r => (Id: ids.TryGetValue(r.RelativePath, out var id) ? id : (long?)null,
