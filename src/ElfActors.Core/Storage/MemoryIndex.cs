@@ -31,6 +31,28 @@ public sealed partial class MemoryIndex : IDisposable
         _paths = paths;
     }
 
+    /// <summary>
+    /// A new index is its user's alone whatever the umask of the process that opens it (an embedding host's too:
+    /// docs/security.md); SQLite gives the -wal and -shm files the database file's mode. An empty file is an empty database.
+    /// </summary>
+    private static void CreatePrivately(string databasePath)
+    {
+        if (OperatingSystem.IsWindows() || File.Exists(databasePath)) return;
+        try
+        {
+            using var created = new FileStream(databasePath, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            });
+        }
+        catch (IOException) when (File.Exists(databasePath))
+        {
+            // another opener created it meanwhile
+        }
+    }
+
     public static MemoryIndex Open(MemoryPaths paths, IndexOptions options)
     {
         Directory.CreateDirectory(paths.MemoryDirectory);
@@ -41,6 +63,7 @@ public sealed partial class MemoryIndex : IDisposable
             Pooling = false,
             DefaultTimeout = (int)Math.Ceiling(options.BusyTimeout.TotalSeconds),
         };
+        CreatePrivately(paths.DatabasePath);
         var connection = new SqliteConnection(builder.ToString());
         try
         {

@@ -18,6 +18,14 @@ public sealed class MemoryIndexTests : IDisposable
     }
 
     [Fact]
+    public void A_new_index_and_its_wal_are_the_users_alone_whatever_the_umask()
+    {
+        // The test process's umask (typically 022) would leave them 0644 without the explicit mode.
+        using (var index = MemoryIndex.Open(_memory.Paths, IndexOptions.Default))
+            Assert.Equal("600", Tools.Run("stat", "/", "-c", "%a", _memory.DatabasePath, _memory.DatabasePath + "-wal").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Distinct().Single());
+    }
+
+    [Fact]
     public void Stores_an_elf_learnings_row_exactly_as_elf_does()
     {
         using (var index = MemoryIndex.Open(_memory.Paths, IndexOptions.Default))
