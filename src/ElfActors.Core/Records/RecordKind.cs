@@ -32,6 +32,27 @@ public abstract class RecordKind<TInput> : RecordKind where TInput : IRecordInpu
     protected abstract IReadOnlyList<ValidationError> Validate(TInput input, DateOnly created, out RecordDraft? draft);
 }
 
+/// <summary>A validator in the form of ELF's rules: the errors, and the valid record when there are none.</summary>
+public delegate IReadOnlyList<ValidationError> Validator<in TInput, TValue>(TInput input, out TValue? value) where TValue : class;
+
+/// <summary>A kind stated as data: its name, its table, whether it appends, its rules and the draft of a valid record.</summary>
+public abstract class RecordKind<TInput, TValue>(string name, string rowTable, bool appends, Validator<TInput, TValue> rules, Func<TValue, DateOnly, RecordDraft> draft)
+    : RecordKind<TInput> where TInput : IRecordInput where TValue : class
+{
+    public sealed override string Name => name;
+
+    public sealed override string RowTable => rowTable;
+
+    public sealed override bool Appends => appends;
+
+    protected sealed override IReadOnlyList<ValidationError> Validate(TInput input, DateOnly created, out RecordDraft? result)
+    {
+        var errors = rules(input, out var value);
+        result = value is null ? null : draft(value, created);
+        return errors;
+    }
+}
+
 /// <summary>A record as a caller supplied it (raw, unvalidated text), naming the kind that validates it.</summary>
 public interface IRecordInput
 {

@@ -5,22 +5,11 @@ using ElfActors.Core.Storage;
 namespace ElfActors.Core.Records.Kinds;
 
 /// <summary>ELF's architecture decisions: a decisions row and <c>memory/decisions/YYYY-MM-DD-&lt;slug&gt;.md</c>, headed with the row's id.</summary>
-public sealed class DecisionKind : RecordKind<DecisionInput>
+public sealed class DecisionKind : RecordKind<DecisionInput, ValidatedDecision>
 {
     public static readonly DecisionKind Instance = new();
 
-    private DecisionKind() { }
-
-    public override string Name => OutboxKinds.Decision;
-
-    public override string RowTable => OutboxTables.Decisions;
-
-    protected override IReadOnlyList<ValidationError> Validate(DecisionInput input, DateOnly created, out RecordDraft? draft)
-    {
-        var errors = DecisionValidator.Validate(input, out var decision);
-        draft = decision is null ? null : new DecisionDraft(decision, created);
-        return errors;
-    }
+    private DecisionKind() : base(OutboxKinds.Decision, OutboxTables.Decisions, appends: false, DecisionValidator.Validate, (decision, date) => new DecisionDraft(decision, date)) { }
 }
 
 /// <summary>A decision ready to store; its file is rendered once its id is known (<c># ADR-&lt;id&gt;: …</c>).</summary>

@@ -7,24 +7,11 @@ namespace ElfActors.Core.Records.Kinds;
 /// ELF's heuristics: a heuristics row and an entry appended to its domain's file, <c>memory/heuristics/&lt;domain&gt;.md</c>
 /// (an appending kind: one writer a file).
 /// </summary>
-public sealed class HeuristicKind : RecordKind<HeuristicInput>
+public sealed class HeuristicKind : RecordKind<HeuristicInput, ValidatedHeuristic>
 {
     public static readonly HeuristicKind Instance = new();
 
-    private HeuristicKind() { }
-
-    public override string Name => OutboxKinds.Heuristic;
-
-    public override string RowTable => OutboxTables.Heuristics;
-
-    public override bool Appends => true;
-
-    protected override IReadOnlyList<ValidationError> Validate(HeuristicInput input, DateOnly created, out RecordDraft? draft)
-    {
-        var errors = HeuristicValidator.Validate(input, out var heuristic);
-        draft = heuristic is null ? null : new HeuristicDraft(heuristic, created);
-        return errors;
-    }
+    private HeuristicKind() : base(OutboxKinds.Heuristic, OutboxTables.Heuristics, appends: true, HeuristicValidator.Validate, (heuristic, date) => new HeuristicDraft(heuristic, date)) { }
 }
 
 /// <summary>A heuristic ready to store; its entry is rendered once its id is known (<c>## H-&lt;id&gt;: …</c>).</summary>

@@ -8,22 +8,11 @@ namespace ElfActors.Core.Records.Kinds;
 /// ELF's learnings (failure, success, observation, experiment): a learnings row and a file of its own,
 /// <c>memory/&lt;type&gt;s/YYYYMMDD_&lt;slug&gt;.md</c>.
 /// </summary>
-public sealed class LearningKind : RecordKind<LearningInput>
+public sealed class LearningKind : RecordKind<LearningInput, ValidatedLearning>
 {
     public static readonly LearningKind Instance = new();
 
-    private LearningKind() { }
-
-    public override string Name => "learning";
-
-    public override string RowTable => OutboxTables.Learnings;
-
-    protected override IReadOnlyList<ValidationError> Validate(LearningInput input, DateOnly created, out RecordDraft? draft)
-    {
-        var errors = LearningValidator.Validate(input, out var learning);
-        draft = learning is null ? null : new LearningDraft(learning, created);
-        return errors;
-    }
+    private LearningKind() : base("learning", OutboxTables.Learnings, appends: false, LearningValidator.Validate, (learning, date) => new LearningDraft(learning, date)) { }
 }
 
 /// <summary>A learning ready to store. Rendered at once (its file does not name its id), off the index writer's thread.</summary>
