@@ -3,7 +3,16 @@ namespace ElfActors.Actors;
 public static class CommitterProtocol
 {
     /// <summary>A doorbell: new records are in the outbox. The outbox, not this message, is the queue.</summary>
-    public sealed record CommitRequested(long RecordId);
+    public sealed record RecordsWaiting
+    {
+        public static readonly RecordsWaiting Instance = new();
+    }
+
+    /// <summary>
+    /// A doorbell from a recorder that has placed a record's own file: its file is whole, so the committer need not
+    /// read it to know (a shortcut for learnings; without it the file's content decides).
+    /// </summary>
+    public sealed record RecordPlaced(string RowTable, long RecordId);
 
     /// <summary>Replies <see cref="AllCommitted"/> once no record in the outbox waits for a commit.</summary>
     public sealed record AwaitAllCommitted

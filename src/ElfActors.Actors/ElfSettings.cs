@@ -24,26 +24,30 @@ public sealed record ElfSettings
     public required double BackoffRandomFactor { get; init; }
     public required TimeSpan BackoffResetAfter { get; init; }
 
+    /// <summary>
+    /// Reads the <c>elf</c> section of <paramref name="root"/>; what it leaves out comes from hocon/elf.hocon, the one
+    /// place the defaults are stated.
+    /// </summary>
     public static ElfSettings From(Config root)
     {
-        var elf = root.GetConfig("elf") ?? throw new ConfigurationException("the HOCON configuration has no 'elf' section");
-        var synchronousText = elf.GetString("durability.synchronous", "FULL");
+        var elf = root.WithFallback(ElfHocon.Default).GetConfig("elf");
+        var synchronousText = elf.GetString("durability.synchronous");
         if (!Enum.TryParse<SynchronousMode>(synchronousText, ignoreCase: true, out var synchronous))
             throw new ConfigurationException($"elf.durability.synchronous must be OFF, NORMAL, FULL or EXTRA (got '{synchronousText}')");
         var settings = new ElfSettings
         {
-            Index = new IndexOptions { Synchronous = synchronous, BusyTimeout = elf.GetTimeSpan("index.busy-timeout", TimeSpan.FromSeconds(10)) },
-            FsyncFiles = elf.GetBoolean("durability.fsync-files", false),
-            IndexMaxBatchSize = elf.GetInt("index.max-batch-size", 1000),
-            RecorderReplyTimeout = elf.GetTimeSpan("recorder.reply-timeout", TimeSpan.FromSeconds(30)),
-            CommitMaxBatchSize = elf.GetInt("committer.max-batch-size", 2000),
-            SweepInterval = elf.GetTimeSpan("committer.sweep-interval", TimeSpan.FromSeconds(2)),
-            OrphanGrace = elf.GetTimeSpan("committer.orphan-grace", TimeSpan.FromSeconds(120)),
-            StaleLockAge = elf.GetTimeSpan("committer.stale-lock-age", TimeSpan.FromSeconds(60)),
-            BackoffMin = elf.GetTimeSpan("committer.backoff.min", TimeSpan.FromMilliseconds(200)),
-            BackoffMax = elf.GetTimeSpan("committer.backoff.max", TimeSpan.FromSeconds(10)),
-            BackoffRandomFactor = elf.GetDouble("committer.backoff.random-factor", 0.2),
-            BackoffResetAfter = elf.GetTimeSpan("committer.backoff.reset-after", TimeSpan.FromSeconds(30)),
+            Index = new IndexOptions { Synchronous = synchronous, BusyTimeout = elf.GetTimeSpan("index.busy-timeout") },
+            FsyncFiles = elf.GetBoolean("durability.fsync-files"),
+            IndexMaxBatchSize = elf.GetInt("index.max-batch-size"),
+            RecorderReplyTimeout = elf.GetTimeSpan("recorder.reply-timeout"),
+            CommitMaxBatchSize = elf.GetInt("committer.max-batch-size"),
+            SweepInterval = elf.GetTimeSpan("committer.sweep-interval"),
+            OrphanGrace = elf.GetTimeSpan("committer.orphan-grace"),
+            StaleLockAge = elf.GetTimeSpan("committer.stale-lock-age"),
+            BackoffMin = elf.GetTimeSpan("committer.backoff.min"),
+            BackoffMax = elf.GetTimeSpan("committer.backoff.max"),
+            BackoffRandomFactor = elf.GetDouble("committer.backoff.random-factor"),
+            BackoffResetAfter = elf.GetTimeSpan("committer.backoff.reset-after"),
         };
         if (settings.IndexMaxBatchSize < 1) throw new ConfigurationException("elf.index.max-batch-size must be at least 1");
         if (settings.CommitMaxBatchSize < 1) throw new ConfigurationException("elf.committer.max-batch-size must be at least 1");

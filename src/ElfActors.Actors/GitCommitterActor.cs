@@ -58,12 +58,13 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
         ElfMetrics.CommitterRestarts.Add(1);
 
         Receive<Start>(_ => Initialise());
-        Receive<CommitRequested>(rung =>
+        Receive<RecordsWaiting>(_ => ScheduleBatch());
+        Receive<RecordPlaced>(placed =>
         {
-            if (rung.RecordId > 0)
+            if (placed.RowTable == OutboxTables.Learnings)
             {
                 if (_rung.Count >= 100_000) _rung.Clear(); // only a shortcut: the file's content decides without it
-                _rung.Add(rung.RecordId);
+                _rung.Add(placed.RecordId);
             }
             ScheduleBatch();
         });

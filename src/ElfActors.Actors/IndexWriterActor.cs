@@ -7,8 +7,9 @@ using static ElfActors.Actors.IndexWriterProtocol;
 namespace ElfActors.Actors;
 
 /// <summary>
-/// The single writer of the SQLite index. Everything that queued up while the last transaction ran is stored
-/// in the next one (group commit: one fsync for many records), each record under its own savepoint.
+/// The single writer of the SQLite index. Records of every kind that queued up while the last transaction ran are
+/// stored in the next one (group commit: one fsync for many records); a batch in which one record fails is stored
+/// again record by record under savepoints, so that record fails alone (MemoryIndex.InsertRecords).
 /// </summary>
 public sealed class IndexWriterActor : ReceiveActor
 {
@@ -16,7 +17,7 @@ public sealed class IndexWriterActor : ReceiveActor
     private readonly MemoryPaths _paths;
     private readonly ElfSettings _settings;
     private readonly TimeProvider _clock;
-    private readonly List<(FailureInsert Insert, IActorRef ReplyTo)> _buffer = [];
+    private readonly List<(RecordInsert Insert, IActorRef ReplyTo)> _buffer = [];
     private MemoryIndex? _index;
     private bool _flushScheduled;
 
@@ -26,7 +27,7 @@ public sealed class IndexWriterActor : ReceiveActor
         _settings = settings;
         _clock = clock;
 
-        Receive<InsertFailure>(message =>
+        Receive<InsertRecord>(message =>
         {
             _buffer.Add((message.Insert, Sender));
             if (_buffer.Count >= _settings.IndexMaxBatchSize) Flush();
@@ -41,15 +42,11 @@ public sealed class IndexWriterActor : ReceiveActor
             _flushScheduled = false;
             Flush();
         });
-        // Heuristics arrive already batched by their domain's actor, decisions one at a time: stored at once.
-        Receive<InsertHeuristics>(message => Handle(
-            index => new InsertHeuristicsReply(index.InsertHeuristics(message.Inserts, _clock.GetUtcNow()), message.Tag),
-            reason => new InsertHeuristicsReply(message.Inserts.Select(_ => (InsertOutcome)new InsertOutcome.Failed(reason)).ToList(), message.Tag),
-            $"{message.Inserts.Count} heuristics"));
-        Receive<InsertDecision>(message => Handle(
-            index => new InsertReply(index.InsertDecision(message.Insert, _clock.GetUtcNow())),
-            reason => new InsertReply(new InsertOutcome.Failed(reason)),
-            "a decision"));
+        // An appending recorder's batch, already gathered by the file's writer: stored at once.
+        Receive<InsertRecords>(message => Handle(
+            index => new InsertRecordsReply(index.InsertRecords(message.Inserts, _clock.GetUtcNow()), message.Tag),
+            reason => new InsertRecordsReply(message.Inserts.Select(_ => (InsertOutcome)new InsertOutcome.Failed(reason)).ToList(), message.Tag),
+            $"{message.Inserts.Count} records"));
         Receive<DeleteRecords>(message => Handle(
             index =>
             {
@@ -66,20 +63,6 @@ public sealed class IndexWriterActor : ReceiveActor
             },
             reason => new MarkedCommitted(message.OutboxIds, reason),
             $"marking {message.OutboxIds.Count} records committed"));
-        Receive<DeleteRecord>(message =>
-        {
-            try
-            {
-                Index().DeleteRecord(message.RecordId);
-                Sender.Tell(new DeleteReply(null));
-            }
-            catch (Exception e)
-            {
-                _log.Error(e, "Could not remove record {0} after its file could not be placed", message.RecordId);
-                DropIndex();
-                Sender.Tell(new DeleteReply(e.Message));
-            }
-        });
     }
 
     private void Handle(Func<MemoryIndex, object> write, Func<string, object> failed, string what)
@@ -109,7 +92,7 @@ public sealed class IndexWriterActor : ReceiveActor
         _buffer.Clear();
         try
         {
-            var outcomes = Index().InsertFailures(batch.Select(b => b.Insert).ToArray(), _clock.GetUtcNow());
+            var outcomes = Index().InsertRecords(batch.Select(b => b.Insert).ToArray(), _clock.GetUtcNow());
             for (var i = 0; i < batch.Length; i++) batch[i].ReplyTo.Tell(new InsertReply(outcomes[i]));
         }
         catch (Exception e)

@@ -4,25 +4,20 @@ namespace ElfActors.Actors;
 
 public static class IndexWriterProtocol
 {
-    public sealed record InsertFailure(FailureInsert Insert);
+    /// <summary>Store one record; records that arrive together are stored in one transaction. Answered with <see cref="InsertReply"/>.</summary>
+    public sealed record InsertRecord(RecordInsert Insert);
 
     public sealed record InsertReply(InsertOutcome Outcome);
 
-    /// <summary>Undo a record whose file could not be placed: its row and outbox entry go together.</summary>
-    public sealed record DeleteRecord(long RecordId);
-
     public sealed record DeleteReply(string? Error);
 
-    /// <summary>Store heuristics (a domain actor's batch) in one transaction; answered with one outcome per insert, in order.</summary>
-    public sealed record InsertHeuristics(IReadOnlyList<HeuristicInsert> Inserts, int Tag = 0);
+    /// <summary>Store a batch (an appending recorder's) in one transaction; answered with one outcome per insert, in order.</summary>
+    public sealed record InsertRecords(IReadOnlyList<RecordInsert> Inserts, int Tag = 0);
 
     /// <summary><paramref name="Tag"/> echoes the request's, so a late answer is not taken for a later batch's.</summary>
-    public sealed record InsertHeuristicsReply(IReadOnlyList<InsertOutcome> Outcomes, int Tag = 0);
+    public sealed record InsertRecordsReply(IReadOnlyList<InsertOutcome> Outcomes, int Tag = 0);
 
-    /// <summary>Store one decision; answered with <see cref="InsertReply"/>.</summary>
-    public sealed record InsertDecision(DecisionInsert Insert);
-
-    /// <summary>Undo records of any ELF table whose file could not be written; answered with <see cref="DeleteReply"/>.</summary>
+    /// <summary>Undo records of an ELF table whose file could not be written, rows and outbox entries together; answered with <see cref="DeleteReply"/>.</summary>
     public sealed record DeleteRecords(string RowTable, IReadOnlyList<long> RowIds);
 
     /// <summary>

@@ -11,8 +11,8 @@ namespace ElfActors.Actors;
 internal static class RecordFiles
 {
     /// <summary>A new record's file, written once at the name its row reserved (ADR 0010).</summary>
-    public static string? Create(MemoryPaths paths, bool flushToDisk, InsertOutcome.Inserted inserted, string content) =>
-        Write(paths, inserted.RelativePath, path => AtomicFile.CreateRecord(path, content, flushToDisk));
+    public static string? Create(MemoryPaths paths, bool flushToDisk, InsertOutcome.Inserted inserted) =>
+        Write(paths, inserted.RelativePath, path => AtomicFile.CreateRecord(path, inserted.Content, flushToDisk));
 
     /// <summary>For a retried request: the first record's file, put back if a crash lost it.</summary>
     public static string? RestoreIfLost(MemoryPaths paths, bool flushToDisk, InsertOutcome.Duplicate duplicate) =>

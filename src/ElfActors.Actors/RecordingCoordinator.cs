@@ -6,22 +6,26 @@ using static ElfActors.Actors.RecordingProtocol;
 namespace ElfActors.Actors;
 
 /// <summary>
-/// The front door: one short-lived recorder per failure or decision, so records proceed independently; one
-/// long-lived <see cref="HeuristicDomainActor"/> per heuristics domain file, so appends to a file never race.
+/// The front door: one short-lived <see cref="RecorderActor"/> per record of a kind with files of its own, so records
+/// proceed independently; one long-lived <see cref="AppendingRecorderActor"/> per shared file of an appending kind
+/// (a heuristics domain file), so appends to a file never race.
 /// </summary>
 public sealed class RecordingCoordinator : ReceiveActor
 {
     public RecordingCoordinator(MemoryPaths paths, ElfSettings settings, IActorRef indexWriter, IActorRef committer, ElfMonitor monitor, TimeProvider clock)
     {
-        var recorderProps = FailureRecorderActor.Props(paths, settings, indexWriter, committer, monitor, clock);
-        Receive<RecordFailure>(request => Context.ActorOf(recorderProps).Forward(request));
-        var decisionProps = DecisionRecorderActor.Props(paths, settings, indexWriter, committer, monitor, clock);
-        Receive<RecordDecision>(request => Context.ActorOf(decisionProps).Forward(request));
-        Receive<RecordHeuristic>(request =>
+        var recorderProps = RecorderActor.Props(paths, settings, indexWriter, committer, monitor, clock);
+        Receive<RecordRequest>(request =>
         {
+            if (!request.Input.Kind.Appends)
+            {
+                Context.ActorOf(recorderProps).Forward(request);
+                return;
+            }
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            // Validated here: the domain file (and so the actor) follows from ELF's sanitised domain.
-            var errors = HeuristicValidator.Validate(request.Input, out var heuristic).ToList();
+            // Validated here: the shared file (and so its writer) follows from the record (a heuristic's sanitised domain).
+            var created = DateOnly.FromDateTime(clock.GetLocalNow().DateTime);
+            var errors = request.Input.Kind.Validate(request.Input, created, out var draft).ToList();
             if (!RequestId.IsValid(request.RequestId, out var requestIdError)) errors.Add(new ValidationError("request-id", requestIdError!));
             if (errors.Count > 0)
             {
@@ -29,16 +33,17 @@ public sealed class RecordingCoordinator : ReceiveActor
                 Sender.Tell(new Rejected(errors));
                 return;
             }
-            var name = "heuristics-" + heuristic!.Domain;
-            var domainActor = Context.Child(name);
-            if (domainActor.IsNobody())
-                domainActor = Context.ActorOf(HeuristicDomainActor.Props(heuristic.Domain, paths, settings, indexWriter, committer, monitor, clock), name);
-            domainActor.Tell(new HeuristicDomainProtocol.AppendHeuristic(request.RequestId, heuristic, Sender, started));
+            var file = (RecordFile.Shared)draft!.File;
+            var name = "append-" + file.RelativePath.Replace('/', '_');
+            var writer = Context.Child(name);
+            if (writer.IsNobody())
+                writer = Context.ActorOf(AppendingRecorderActor.Props(file, paths, settings, indexWriter, committer, monitor), name);
+            writer.Tell(new AppendingRecorderProtocol.AppendRecord(request.RequestId, draft, Sender, started));
         });
     }
 
     // A recorder that throws has already failed its one request; restarting it would only repeat that.
-    // A domain actor catches its I/O errors; one that throws anyway is stopped and re-created by the next heuristic.
+    // An appending recorder catches its I/O errors; one that throws anyway is stopped and re-created by the next record.
     protected override SupervisorStrategy SupervisorStrategy() =>
         new OneForOneStrategy(_ => Directive.Stop);
 

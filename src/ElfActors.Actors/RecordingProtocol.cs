@@ -5,14 +5,11 @@ namespace ElfActors.Actors;
 /// <summary>What callers (the pipe server, the simulator, an embedding orchestrator) send and receive.</summary>
 public static class RecordingProtocol
 {
-    /// <summary>Record a failure. A retry with the same <paramref name="RequestId"/> returns the first record.</summary>
-    public sealed record RecordFailure(string RequestId, FailureInput Input);
-
-    /// <summary>Record a heuristic: a heuristics row, an entry appended to memory/heuristics/&lt;domain&gt;.md.</summary>
-    public sealed record RecordHeuristic(string RequestId, HeuristicInput Input);
-
-    /// <summary>Record an architecture decision: a decisions row and memory/decisions/YYYY-MM-DD-&lt;slug&gt;.md.</summary>
-    public sealed record RecordDecision(string RequestId, DecisionInput Input);
+    /// <summary>
+    /// Record a record of any kind (<see cref="IRecordInput.Kind"/>: a learning, a heuristic, a decision …): its ELF
+    /// row and its file, or its entry in a shared file. A retry with the same <paramref name="RequestId"/> returns the first record.
+    /// </summary>
+    public sealed record RecordRequest(string RequestId, IRecordInput Input);
 
     public abstract record RecordReply;
 

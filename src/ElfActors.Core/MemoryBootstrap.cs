@@ -43,7 +43,7 @@ public static class MemoryBootstrap
             var path = paths.Absolute(entry.RelativePath);
             if (entry.SharesFile)
             {
-                // While running, a domain file has exactly one writer, its HeuristicDomainActor: only start-up repairs it.
+                // While running, a domain file has exactly one writer, its AppendingRecorderActor: only start-up repairs it.
                 if (olderThan is not null) continue;
                 // A heuristic whose entry never reached its domain file (a crash between the row and the append).
                 Directory.CreateDirectory(Path.GetDirectoryName(path)!);

@@ -1,3 +1,4 @@
+using ElfActors.Core.Records.Kinds;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -49,7 +50,7 @@ internal static class StagesBenchmark
                 {
                     // What a recorder does once the row is stored (docs/adr/0010).
                     foreach (var insert in inserts)
-                        AtomicFile.CreateRecord(paths.Absolute("memory/failures/" + insert.FileStem + ".md"), insert.Content, fsync);
+                        AtomicFile.CreateRecord(paths.Absolute(RelativePath(insert)), insert.Draft.Render(0), fsync);
                 });
                 Row($"record file: at its reserved name, {(fsync ? "fsync" : "no fsync")}", elapsed, n, batchSize);
             }
@@ -60,7 +61,7 @@ internal static class StagesBenchmark
                 using var index = MemoryIndex.Open(paths, new IndexOptions { Synchronous = synchronous });
                 var elapsed = Time(() =>
                 {
-                    for (var b = 0; b < batches; b++) index.InsertFailures(inserts.AsSpan(b * batchSize, batchSize).ToArray(), DateTimeOffset.UtcNow);
+                    for (var b = 0; b < batches; b++) index.InsertRecords(inserts.AsSpan(b * batchSize, batchSize).ToArray(), DateTimeOffset.UtcNow);
                 });
                 Row($"index: row + outbox, one transaction per batch (synchronous={synchronous})", elapsed, n, batchSize);
             }
@@ -69,8 +70,8 @@ internal static class StagesBenchmark
             {
                 var paths = new MemoryPaths(repositories.Fresh(files, $"git-{files}"));
                 Directory.CreateDirectory(paths.FailuresDirectory);
-                var relative = inserts.Select(i => "memory/failures/" + i.FileStem + ".md").ToArray();
-                for (var i = 0; i < n; i++) File.WriteAllText(paths.Absolute(relative[i]), inserts[i].Content);
+                var relative = inserts.Select(RelativePath).ToArray();
+                for (var i = 0; i < n; i++) File.WriteAllText(paths.Absolute(relative[i]), inserts[i].Draft.Render(0));
                 using var git = new GitStore(paths);
                 var elapsed = Time(() =>
                 {
@@ -88,11 +89,13 @@ internal static class StagesBenchmark
         }
     }
 
-    private static FailureInsert Insert(int i)
+    private static string RelativePath(RecordInsert insert) => insert.Draft.File is RecordFile.Own own ? own.Folder + own.Stem + ".md" : throw new InvalidOperationException();
+
+    private static RecordInsert Insert(int i)
     {
-        FailureValidator.Validate(new FailureInput($"Stage probe {i}", "bench", "3", "bench", "A record for the stage probe."), out var failure);
+        LearningValidator.Validate(new LearningInput($"Stage probe {i}", "bench", "3", "bench", "A record for the stage probe."), out var failure);
         var date = DateOnly.FromDateTime(DateTime.Now);
-        return new FailureInsert($"stage-{i}", failure!, FailureMarkdown.Render(failure!, date), FailureMarkdown.FileStem(failure!, date));
+        return new RecordInsert($"stage-{i}", new LearningDraft(failure!, date));
     }
 
     private static TimeSpan Time(Action action)

@@ -1,3 +1,4 @@
+using ElfActors.Core.Records.Kinds;
 using ElfActors.Actors;
 using ElfActors.Core.Markdown;
 using ElfActors.Core.Records;
@@ -16,13 +17,12 @@ public sealed class CommitterReadinessTests(ITestOutputHelper output)
     /// <summary>A record's row and outbox entry, stored as its recorder would, with no file written yet.</summary>
     private static (string Content, InsertOutcome.Inserted Inserted) StoreRowOnly(TempMemory memory, int i, string title)
     {
-        FailureValidator.Validate(Failures.Input(i, title), out var failure);
+        LearningValidator.Validate(Failures.Input(i, title), out var failure);
         var day = DateOnly.FromDateTime(DateTime.Now);
-        var content = FailureMarkdown.Render(failure!, day);
         using var index = MemoryIndex.Open(memory.Paths, IndexOptions.Default);
-        var inserted = (InsertOutcome.Inserted)index.InsertFailures(
-            [new FailureInsert("row-only-" + i, failure!, content, FailureMarkdown.FileStem(failure!, day))], DateTimeOffset.UtcNow)[0];
-        return (content, inserted);
+        var inserted = (InsertOutcome.Inserted)index.InsertRecords(
+            [new RecordInsert("row-only-" + i, new LearningDraft(failure!, day))], DateTimeOffset.UtcNow)[0];
+        return (inserted.Content, inserted);
     }
 
     [Fact]
@@ -37,7 +37,7 @@ public sealed class CommitterReadinessTests(ITestOutputHelper output)
         var path = memory.Paths.Absolute(inserted.RelativePath);
         File.WriteAllText(path, content[..(content.Length / 2)]);
 
-        host.Committer.Tell(new CommitterProtocol.CommitRequested(0), Akka.Actor.ActorRefs.NoSender); // a doorbell from someone else: the batch runs
+        host.Committer.Tell(CommitterProtocol.RecordsWaiting.Instance, Akka.Actor.ActorRefs.NoSender); // a doorbell from someone else: the batch runs
         await kit.AwaitConditionAsync(() => Task.FromResult(host.Options.Monitor.CommitterState == "waiting for 1 record files to be placed"),
             TimeSpan.FromSeconds(10));
         Assert.Empty(GitHistory.Log(memory.BasePath));
@@ -57,7 +57,7 @@ public sealed class CommitterReadinessTests(ITestOutputHelper output)
         const string edited = "# Edited early\n\nThe agent filled this in before the commit.\n";
         File.WriteAllText(memory.Paths.Absolute(inserted.RelativePath), edited);
 
-        host.Committer.Tell(new CommitterProtocol.CommitRequested(inserted.RecordId), Akka.Actor.ActorRefs.NoSender); // what its recorder sends once the file is written
+        host.Committer.Tell(new CommitterProtocol.RecordPlaced(OutboxTables.Learnings, inserted.RecordId), Akka.Actor.ActorRefs.NoSender); // what its recorder sends once the file is written
         await host.FlushAsync(TimeSpan.FromSeconds(30));
 
         Assert.Equal(edited, Tools.Git(memory.BasePath, "show", "HEAD:" + inserted.RelativePath));

@@ -17,10 +17,10 @@ public sealed class DropInVerifyTests
         {
             foreach (var message in new object[]
                      {
-                         new RecordHeuristic("h1", new HeuristicInput("d", "One")),
-                         new RecordHeuristic("h2", new HeuristicInput("d", "Two")),
-                         new RecordDecision("a1", new DecisionInput("Choice", "c", "d", "r")),
-                         new RecordFailure("s1", new FailureInput("Win", "d") { Type = "success" }),
+                         new RecordRequest("h1", new HeuristicInput("d", "One")),
+                         new RecordRequest("h2", new HeuristicInput("d", "Two")),
+                         new RecordRequest("a1", new DecisionInput("Choice", "c", "d", "r")),
+                         new RecordRequest("s1", new LearningInput("Win", "d") { Type = "success" }),
                      })
                 Assert.IsType<Recorded>(await host.Recording.Ask<RecordReply>(message, TimeSpan.FromSeconds(30)));
             await host.FlushAsync();

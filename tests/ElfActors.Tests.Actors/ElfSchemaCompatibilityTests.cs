@@ -38,12 +38,12 @@ public sealed class ElfSchemaCompatibilityTests : IDisposable
         await using (var host = await ElfTestHost.StartAsync(_memory.Paths))
         {
             async Task<Recorded> Ask(object message) => Assert.IsType<Recorded>(await host.Recording.Ask<RecordReply>(message, Timeout));
-            await Ask(new RecordFailure("f1", new FailureInput("New failure", "compat", "high", "a,b", "first line\nsecond line")));
-            await Ask(new RecordFailure("s1", new FailureInput("New success", "compat", null, "c", "it worked") { Type = "success" }));
-            await Ask(new RecordFailure("o1", new FailureInput("New observation", "compat", null, "o") { Type = "observation" }));
-            await Ask(new RecordHeuristic("h1", new HeuristicInput("compat", "New rule", "why it holds", "success", "0.95")));
-            await Ask(new RecordHeuristic("h2", new HeuristicInput("compat", "Default rule")));
-            await Ask(new RecordDecision("d1", new DecisionInput("New decision", "the context", "chosen", "because", "a or b", "compat", "x.cs", "XTests")));
+            await Ask(new RecordRequest("f1", new LearningInput("New failure", "compat", "high", "a,b", "first line\nsecond line")));
+            await Ask(new RecordRequest("s1", new LearningInput("New success", "compat", null, "c", "it worked") { Type = "success" }));
+            await Ask(new RecordRequest("o1", new LearningInput("New observation", "compat", null, "o") { Type = "observation" }));
+            await Ask(new RecordRequest("h1", new HeuristicInput("compat", "New rule", "why it holds", "success", "0.95")));
+            await Ask(new RecordRequest("h2", new HeuristicInput("compat", "Default rule")));
+            await Ask(new RecordRequest("d1", new DecisionInput("New decision", "the context", "chosen", "because", "a or b", "compat", "x.cs", "XTests")));
             await host.Committer.Ask<CommitterProtocol.AllCommitted>(CommitterProtocol.AwaitAllCommitted.Instance, Timeout);
         }
 

@@ -32,7 +32,7 @@ public sealed class RecorderContractTests(ITestOutputHelper output)
         using var memory = new TempMemory();
         await using var host = await ElfTestHost.StartAsync(memory.Paths);
 
-        var reply = await host.RecordAsync(new RecordFailure(RequestId.New(), new FailureInput(title, domain, severity, "tag", summary)));
+        var reply = await host.RecordAsync(new RecordRequest(RequestId.New(), new LearningInput(title, domain, severity, "tag", summary)));
 
         var rejected = Assert.IsType<Rejected>(reply);
         Assert.Contains(rejected.Errors, e => e.Field == field);
@@ -45,7 +45,7 @@ public sealed class RecorderContractTests(ITestOutputHelper output)
     {
         using var memory = new TempMemory();
         await using var host = await ElfTestHost.StartAsync(memory.Paths);
-        var reply = await host.RecordAsync(new RecordFailure("../../etc/passwd", Failures.Input(1)));
+        var reply = await host.RecordAsync(new RecordRequest("../../etc/passwd", Failures.Input(1)));
         Assert.Contains(Assert.IsType<Rejected>(reply).Errors, e => e.Field == "request-id");
         MemoryAssert.NothingWritten(memory);
     }

@@ -28,18 +28,18 @@ public sealed class RecorderTimeoutTests(ITestOutputHelper output)
         await using var host = await ElfTestHost.StartAsync(memory.Paths, ShortTimeouts);
         var kit = host.Kit(output);
         var (client, indexWriter, committer) = (kit.CreateTestProbe(), kit.CreateTestProbe(), kit.CreateTestProbe());
-        var recorder = host.System.ActorOf(FailureRecorderActor.Props(memory.Paths, ElfSettings.From(host.System.Settings.Config),
+        var recorder = host.System.ActorOf(RecorderActor.Props(memory.Paths, ElfSettings.From(host.System.Settings.Config),
             indexWriter, committer, new ElfMonitor(), TimeProvider.System));
 
         recorder.Tell(Failures.Request(1, "Slow index"), client);
-        indexWriter.ExpectMsg<InsertFailure>();
+        var insert = indexWriter.ExpectMsg<InsertRecord>().Insert;
         Assert.Contains("timed out", client.ExpectMsg<Failed>(TimeSpan.FromSeconds(5)).Reason);
 
         // The index writer got there in the end: the row exists, so its file must too.
         const string path = "memory/failures/20261128_slow-index.md";
-        recorder.Tell(new InsertReply(new InsertOutcome.Inserted(42, path)), indexWriter);
+        recorder.Tell(new InsertReply(new InsertOutcome.Inserted(42, path, insert.Draft.Render(42))), indexWriter);
 
-        Assert.Equal(42, committer.ExpectMsg<CommitterProtocol.CommitRequested>().RecordId);
+        Assert.Equal(new CommitterProtocol.RecordPlaced(OutboxTables.Learnings, 42), committer.ExpectMsg<CommitterProtocol.RecordPlaced>());
         Assert.Contains("# Slow index", File.ReadAllText(memory.Paths.Absolute(path)));
         Assert.DoesNotContain(Directory.EnumerateFiles(memory.FailuresDirectory), f => AtomicFile.IsTempName(Path.GetFileName(f)));
         client.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
@@ -52,12 +52,12 @@ public sealed class RecorderTimeoutTests(ITestOutputHelper output)
         await using var host = await ElfTestHost.StartAsync(memory.Paths, ShortTimeouts);
         var kit = host.Kit(output);
         var (client, indexWriter, committer) = (kit.CreateTestProbe(), kit.CreateTestProbe(), kit.CreateTestProbe());
-        var recorder = host.System.ActorOf(FailureRecorderActor.Props(memory.Paths, ElfSettings.From(host.System.Settings.Config),
+        var recorder = host.System.ActorOf(RecorderActor.Props(memory.Paths, ElfSettings.From(host.System.Settings.Config),
             indexWriter, committer, new ElfMonitor(), TimeProvider.System));
         kit.Watch(recorder);
 
         recorder.Tell(Failures.Request(1, "Never answered"), client);
-        indexWriter.ExpectMsg<InsertFailure>();
+        indexWriter.ExpectMsg<InsertRecord>();
         client.ExpectMsg<Failed>(TimeSpan.FromSeconds(5));
         Assert.Empty(Directory.EnumerateFiles(memory.FailuresDirectory)); // nothing is written before the row
 

@@ -1,3 +1,4 @@
+using ElfActors.Core.Records.Kinds;
 using ElfActors.Core;
 using ElfActors.Core.Git;
 using ElfActors.Core.Markdown;
@@ -18,10 +19,10 @@ public sealed class RecoveryTests
         var date = DateOnly.FromDateTime(DateTime.Now);
         var inserts = Enumerable.Range(0, count).Select(i =>
         {
-            FailureValidator.Validate(Failures.Input(i), out var failure);
-            return new FailureInsert($"crashed-{i}", failure!, FailureMarkdown.Render(failure!, date), FailureMarkdown.FileStem(failure!, date));
+            LearningValidator.Validate(Failures.Input(i), out var failure);
+            return new RecordInsert($"crashed-{i}", new LearningDraft(failure!, date));
         }).ToList();
-        return index.InsertFailures(inserts, DateTimeOffset.UtcNow);
+        return index.InsertRecords(inserts, DateTimeOffset.UtcNow);
     }
 
     [Fact]

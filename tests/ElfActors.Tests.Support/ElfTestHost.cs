@@ -84,7 +84,7 @@ public sealed class ElfTestHost : IAsyncDisposable
         }
     }
 
-    public async Task<RecordReply> RecordAsync(RecordFailure request) =>
+    public async Task<RecordReply> RecordAsync(RecordRequest request) =>
         await Recording.Ask<RecordReply>(request, TimeSpan.FromSeconds(30));
 
     public async ValueTask DisposeAsync()

@@ -5,14 +5,14 @@ namespace ElfActors.Tests.Support;
 
 public static class Failures
 {
-    public static FailureInput Input(int i, string? title = null) => new(
+    public static LearningInput Input(int i, string? title = null) => new(
         Title: title ?? $"Failure number {i}",
         Domain: "testing",
         Severity: (i % 5 + 1).ToString(),
         Tags: "a,b",
         Summary: $"Summary of failure {i}\nwith a second line");
 
-    public static RecordFailure Request(int i, string? title = null, string? requestId = null) =>
+    public static RecordRequest Request(int i, string? title = null, string? requestId = null) =>
         new(requestId ?? $"req-{i}-{Guid.NewGuid():N}", Input(i, title));
 }
 

@@ -195,8 +195,8 @@ public static class MemoryVerifier
     {
         var date = DateTime.TryParse(row.CreatedAt, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var created)
             ? DateOnly.FromDateTime(created) : DateOnly.FromDateTime(DateTime.UtcNow);
-        var failure = new ValidatedFailure(row.Title, row.Domain ?? string.Empty, row.Severity, row.Tags ?? string.Empty,
-            string.IsNullOrEmpty(row.Summary) ? FailureValidator.DefaultSummary : row.Summary)
+        var failure = new ValidatedLearning(row.Title, row.Domain ?? string.Empty, row.Severity, row.Tags ?? string.Empty,
+            string.IsNullOrEmpty(row.Summary) ? LearningValidator.DefaultSummary : row.Summary)
         {
             Type = LearningTypes.All.Contains(row.Type) ? row.Type : LearningTypes.Failure,
         };

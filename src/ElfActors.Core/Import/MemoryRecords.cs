@@ -5,7 +5,7 @@ namespace ElfActors.Core.Import;
 /// <summary>A learnings record read from a memory (its file, its database row, or both), ready to be stored.</summary>
 public sealed record LearningRecord(
     string RelativePath,
-    ValidatedFailure Learning,
+    ValidatedLearning Learning,
     string? SummaryInRow,
     string Content,
     string? CreatedAt,

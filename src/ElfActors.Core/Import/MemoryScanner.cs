@@ -33,13 +33,13 @@ public static class MemoryScanner
                 if (learnings.Remove(path, out var fromFile))
                 {
                     // The row has the authoritative columns; the file has the whole summary.
-                    var learning = new ValidatedFailure(row[2] ?? fromFile.Learning.Title, row[5] ?? "", severity, row[4] ?? "", fromFile.Learning.Summary) { Type = type };
+                    var learning = new ValidatedLearning(row[2] ?? fromFile.Learning.Title, row[5] ?? "", severity, row[4] ?? "", fromFile.Learning.Summary) { Type = type };
                     fromRows.Add(fromFile with { Learning = learning, SummaryInRow = row[3], CreatedAt = row[7], UpdatedAt = row[8] });
                 }
                 else
                 {
-                    var learning = new ValidatedFailure(row[2] ?? "(untitled)", row[5] ?? "", severity, row[4] ?? "",
-                        string.IsNullOrEmpty(row[3]) ? FailureValidator.DefaultSummary : row[3]!) { Type = type };
+                    var learning = new ValidatedLearning(row[2] ?? "(untitled)", row[5] ?? "", severity, row[4] ?? "",
+                        string.IsNullOrEmpty(row[3]) ? LearningValidator.DefaultSummary : row[3]!) { Type = type };
                     var date = DateOnly.FromDateTime(DateTime.TryParse(row[7], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var c) ? c : DateTime.UtcNow);
                     var relative = IsLearningPath(path) ? path : LearningTypes.Folder(type) + FailureMarkdown.FileStem(learning, date) + ".md";
                     fromRows.Add(new LearningRecord(relative, learning, row[3], FailureMarkdown.Render(learning, date), row[7], row[8]));

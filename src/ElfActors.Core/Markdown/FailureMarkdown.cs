@@ -7,7 +7,7 @@ namespace ElfActors.Core.Markdown;
 /// <summary>Renders a failure in ELF's file layout so ELF's readers and agents find what they expect.</summary>
 public static class FailureMarkdown
 {
-    public static string Render(ValidatedFailure failure, DateOnly date)
+    public static string Render(ValidatedLearning failure, DateOnly date)
     {
         if (failure.Type != LearningTypes.Failure) return LearningMarkdown.Render(failure, date);
         var builder = new StringBuilder(512 + failure.Summary.Length);
@@ -33,7 +33,7 @@ public static class FailureMarkdown
     public const string ElfDateComment = "  # TIME-FIX-3: Use consistent captured date";
 
     /// <summary>ELF's file name without the uniqueness suffix: <c>YYYYMMDD_slug</c>.</summary>
-    public static string FileStem(ValidatedFailure failure, DateOnly date)
+    public static string FileStem(ValidatedLearning failure, DateOnly date)
     {
         var slug = Text.Slug.From(failure.Title);
         if (slug.Trim('-').Length == 0) slug = failure.Type; // titles in scripts with no [a-z0-9] (e.g. CJK) still get a file

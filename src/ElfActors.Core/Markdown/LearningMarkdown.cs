@@ -10,7 +10,7 @@ namespace ElfActors.Core.Markdown;
 /// </summary>
 public static class LearningMarkdown
 {
-    public static string Render(ValidatedFailure learning, DateOnly date)
+    public static string Render(ValidatedLearning learning, DateOnly date)
     {
         var builder = new StringBuilder(512 + learning.Summary.Length);
         builder.Append("# ").Append(learning.Title).Append("\n\n");

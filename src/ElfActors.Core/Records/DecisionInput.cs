@@ -9,7 +9,10 @@ public sealed record DecisionInput(
     string? Options = null,
     string? Domain = null,
     string? Files = null,
-    string? Tests = null);
+    string? Tests = null) : IRecordInput
+{
+    public RecordKind Kind => Kinds.DecisionKind.Instance;
+}
 
 /// <summary>A decision that passed validation; <see cref="Domain"/> is ELF's sanitised form (default <c>general</c>).</summary>
 public sealed record ValidatedDecision(

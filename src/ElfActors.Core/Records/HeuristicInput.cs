@@ -6,7 +6,10 @@ public sealed record HeuristicInput(
     string? Rule,
     string? Explanation = null,
     string? Source = null,
-    string? Confidence = null);
+    string? Confidence = null) : IRecordInput
+{
+    public RecordKind Kind => Kinds.HeuristicKind.Instance;
+}
 
 /// <summary>
 /// A heuristic that passed validation. <see cref="Domain"/> is ELF's file-safe form of the domain (lower case,

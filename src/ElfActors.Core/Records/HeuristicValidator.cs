@@ -16,10 +16,10 @@ public static class HeuristicValidator
     public static IReadOnlyList<ValidationError> Validate(HeuristicInput input, out ValidatedHeuristic? heuristic)
     {
         heuristic = null;
-        var errors = new List<ValidationError>();
-        foreach (var (field, value) in new[] { ("domain", input.Domain), ("rule", input.Rule), ("explanation", input.Explanation), ("source", input.Source), ("confidence", input.Confidence) })
-            if (HostileText(value) is { } reason) errors.Add(new(field, reason));
-        if (errors.Count > 0) return errors;
+        var rules = new FieldRules();
+        var errors = rules.Errors;
+        if (!rules.NoHostileText(("domain", input.Domain), ("rule", input.Rule), ("explanation", input.Explanation), ("source", input.Source), ("confidence", input.Confidence)))
+            return errors;
 
         var rule = TextSanitizer.SingleLine(input.Rule);
         var rawDomain = TextSanitizer.SingleLine(input.Domain);
@@ -27,39 +27,21 @@ public static class HeuristicValidator
         var explanation = TextSanitizer.MultiLine(input.Explanation);
         var source = TextSanitizer.SingleLine(input.Source);
 
-        if (rule.Length == 0) errors.Add(new("rule", "is required and must not be blank"));
-        else if (TextSanitizer.Length(rule) > MaxRuleLength)
-            errors.Add(new("rule", $"is {TextSanitizer.Length(rule)} characters; the limit is {MaxRuleLength}"));
+        rules.Required("rule", rule, MaxRuleLength);
+        if (rules.Required("domain", rawDomain, MaxDomainLength) && domain.Length == 0)
+            rules.Add("domain", "must contain at least one letter or digit a-z, 0-9 (it names the file memory/heuristics/<domain>.md)");
 
-        if (rawDomain.Length == 0) errors.Add(new("domain", "is required and must not be blank"));
-        else if (TextSanitizer.Length(rawDomain) > MaxDomainLength)
-            errors.Add(new("domain", $"is {TextSanitizer.Length(rawDomain)} characters; the limit is {MaxDomainLength}"));
-        else if (domain.Length == 0)
-            errors.Add(new("domain", "must contain at least one letter or digit a-z, 0-9 (it names the file memory/heuristics/<domain>.md)"));
-
-        // A '# ' or '## ' line would forge an entry ('## H-<id>: …') or the file's title (docs/adr/0007).
-        if (MarkupPolicy.SectionHeadingIn(explanation) is { } heading) errors.Add(new("explanation", heading));
-        else if (TextSanitizer.Length(explanation) > MaxExplanationLength)
-            errors.Add(new("explanation", $"is {TextSanitizer.Length(explanation)} characters; the limit is {MaxExplanationLength}"));
-        if (TextSanitizer.Length(source) > MaxSourceLength)
-            errors.Add(new("source", $"is {TextSanitizer.Length(source)} characters; the limit is {MaxSourceLength}"));
+        // A '# ' or '## ' line would forge an entry ('## H-<id>: …') or the file's title.
+        if (rules.NoSectionHeading("explanation", explanation)) rules.Limit("explanation", explanation, MaxExplanationLength);
+        rules.Limit("source", source, MaxSourceLength);
 
         if (!TryParseConfidence(input.Confidence, out var confidence, out var confidenceError))
-            errors.Add(new("confidence", confidenceError!));
+            rules.Add("confidence", confidenceError!);
 
         if (errors.Count == 0)
             heuristic = new ValidatedHeuristic(domain, rule, explanation, source.Length == 0 ? DefaultSource : source, confidence);
         return errors;
     }
-
-    /// <summary>
-    /// What no field may hold (docs/adr/0007, shared with failures and decisions): invalid UTF-8, a NUL, active HTML.
-    /// </summary>
-    public static string? HostileText(string? value) =>
-        value is null ? null
-        : value.Contains('\uFFFD') ? "is not valid UTF-8 (it contains bytes that are not text, shown as U+FFFD)"
-        : value.Contains('\0') ? "contains a NUL character"
-        : MarkupPolicy.ActiveHtmlIn(value);
 
     /// <summary>
     /// ELF's sanitised domain: lower case, spaces to '-', only [a-z0-9-] kept, no leading or trailing '-',

@@ -2,8 +2,8 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using ElfActors.Core.Import;
-using ElfActors.Core.Markdown;
 using ElfActors.Core.Records;
+using ElfActors.Core.Records.Kinds;
 using Microsoft.Data.Sqlite;
 
 namespace ElfActors.Core.Storage;
@@ -24,11 +24,7 @@ public sealed partial class MemoryIndex
         using var transaction = _connection.BeginTransaction(deferred: false);
         using var requestKnown = Command(transaction, "SELECT 1 FROM elf_outbox WHERE request_id = $r", "$r");
         using var pathTaken = Command(transaction, "SELECT 1 FROM elf_outbox WHERE relpath = $p", "$p");
-        using var insertOutbox = Command(transaction, """
-            INSERT INTO elf_outbox(request_id, kind, row_table, row_id, relpath, content, subject, detail, enqueued_at, record_key, content_hash)
-            VALUES ($request, $kind, $table, $row, $relpath, $content, $subject, $detail, $at, $key, $hash) RETURNING id
-            """, "$request", "$kind", "$table", "$row", "$relpath", "$content", "$subject", "$detail", "$at", "$key", "$hash");
-        var enqueuedAt = Timestamp(now);
+        using var statements = new RecordStatements(this, transaction, Timestamp(now));
         foreach (var record in records)
         {
             var requestId = ImportRequestId(record);
@@ -37,27 +33,9 @@ public sealed partial class MemoryIndex
             requestKnown.Parameters["$r"].Value = LegacyImportRequestId(record);
             if (requestKnown.ExecuteScalar() is not null) continue;
 
-            var (table, rowId, kind, relativePath, content, subject, detail) = record switch
-            {
-                LearningRecord learning => StoreLearning(transaction, pathTaken, learning),
-                HeuristicRecord heuristic => StoreHeuristic(transaction, heuristic),
-                DecisionRecord decision => StoreDecision(transaction, pathTaken, decision),
-                _ => throw new ArgumentException("not an importable record: " + record.GetType().Name, nameof(records)),
-            };
-            insertOutbox.Parameters["$request"].Value = requestId;
-            insertOutbox.Parameters["$kind"].Value = kind;
-            insertOutbox.Parameters["$table"].Value = table;
-            insertOutbox.Parameters["$row"].Value = rowId;
-            insertOutbox.Parameters["$relpath"].Value = relativePath;
-            insertOutbox.Parameters["$content"].Value = content;
-            insertOutbox.Parameters["$subject"].Value = subject;
-            insertOutbox.Parameters["$detail"].Value = detail;
-            insertOutbox.Parameters["$at"].Value = enqueuedAt;
-            var recordKey = RecordKeys.New();
-            insertOutbox.Parameters["$key"].Value = recordKey;
-            insertOutbox.Parameters["$hash"].Value = RecordKeys.ContentHash(content);
-            var outboxId = Convert.ToInt64(insertOutbox.ExecuteScalar(), CultureInfo.InvariantCulture);
-            stored.Add(new OutboxEntry(rowId, kind, relativePath, content, subject, detail, now, table, outboxId, recordKey));
+            var draft = ImportDraft(record, rowId: null);
+            var s = statements.Store(requestId, draft, pathTaken);
+            stored.Add(new OutboxEntry(s.RecordId, draft.OutboxKind, s.RelativePath, s.Content, s.Subject, s.Detail, now, draft.Kind.RowTable, s.OutboxId, s.RecordKey));
         }
         transaction.Commit();
         return stored;
@@ -95,43 +73,31 @@ public sealed partial class MemoryIndex
 
     private static string Hash(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 
-    private (string, long, string, string, string, string, string) StoreLearning(SqliteTransaction transaction, SqliteCommand pathTaken, LearningRecord record)
+    /// <summary>
+    /// A record read from a memory as its kind's draft: its file's own name and text where it had them, ELF's
+    /// timestamps and counters where its row had them, and the row id reindex gives it (null for a new one).
+    /// </summary>
+    private static RecordDraft ImportDraft(object record, long? rowId) => record switch
     {
-        var learning = record.Learning;
-        var folder = LearningTypes.Folder(learning.Type);
-        var stem = record.RelativePath.StartsWith(folder, StringComparison.Ordinal)
-            ? Path.GetFileNameWithoutExtension(record.RelativePath)
-            : FailureMarkdown.FileStem(learning, DateOnly.FromDateTime(DateTime.UtcNow));
-        var relativePath = FreePath(pathTaken, folder, stem);
-        var rowId = InsertLearningRow(transaction, null, relativePath, learning, record.SummaryInRow, record.CreatedAt, record.UpdatedAt);
-        return (OutboxTables.Learnings, rowId, learning.Type, relativePath, record.Content, learning.Type + ": " + learning.Title,
-            $"Domain: {learning.Domain} | Severity: {learning.Severity.ToString(CultureInfo.InvariantCulture)}");
-    }
+        LearningRecord l => new LearningDraft(l.Learning, DateOnly.FromDateTime(DateTime.UtcNow),
+            stem: l.RelativePath.StartsWith(LearningTypes.Folder(l.Learning.Type), StringComparison.Ordinal) ? Path.GetFileNameWithoutExtension(l.RelativePath) : null,
+            content: l.Content, summaryInRow: l.SummaryInRow) { RowId = rowId, CreatedAt = l.CreatedAt, UpdatedAt = l.UpdatedAt },
+        HeuristicRecord h => new HeuristicDraft(h.Heuristic, DateOf(h.CreatedAt),
+            [("source_id", h.SourceId), ("times_validated", h.TimesValidated), ("times_violated", h.TimesViolated), ("is_golden", h.IsGolden)])
+            { RowId = rowId, CreatedAt = h.CreatedAt, UpdatedAt = h.UpdatedAt },
+        DecisionRecord d => new DecisionDraft(d.Decision, DateOf(d.CreatedAt),
+            stem: d.RelativePath is { } path ? Path.GetFileNameWithoutExtension(path) : null, status: d.Status,
+            render: d is { Content: { } text, Id: { } oldId } ? rowId => WithAdrId(text, oldId, rowId) : null)
+            { RowId = rowId, CreatedAt = d.CreatedAt, UpdatedAt = d.UpdatedAt },
+        _ => throw new ArgumentException("not an importable record: " + record.GetType().Name, nameof(record)),
+    };
 
-    private (string, long, string, string, string, string, string) StoreHeuristic(SqliteTransaction transaction, HeuristicRecord record)
+    /// <summary>A decision file is headed with its row's id: the source's text, with its old id replaced by the new one.</summary>
+    private static string WithAdrId(string text, long oldId, long rowId)
     {
-        var rowId = InsertHeuristicRow(transaction, null, record);
-        var heuristic = record.Heuristic;
-        var entry = HeuristicMarkdown.Entry(rowId, heuristic, DateOf(record.CreatedAt));
-        return (OutboxTables.Heuristics, rowId, OutboxKinds.Heuristic, HeuristicMarkdown.RelativePath(heuristic.Domain), entry,
-            "heuristic: " + heuristic.Rule, $"Domain: {heuristic.Domain} | Confidence: {heuristic.ConfidenceText}");
-    }
-
-    private (string, long, string, string, string, string, string) StoreDecision(SqliteTransaction transaction, SqliteCommand pathTaken, DecisionRecord record)
-    {
-        var decision = record.Decision;
-        var date = DateOf(record.CreatedAt);
-        var stem = record.RelativePath is { } path ? Path.GetFileNameWithoutExtension(path) : DecisionMarkdown.FileStem(decision, date);
-        var relativePath = FreePath(pathTaken, DecisionMarkdown.Folder, stem);
-        var rowId = InsertDecisionRow(transaction, null, record);
         var adr = "ADR-" + rowId.ToString(CultureInfo.InvariantCulture);
-        // The file is headed with the row's id: keep the source's text, with its old id replaced by the new one.
-        var content = record is { Content: { } text, Id: { } oldId }
-            ? text.Replace("ADR-" + oldId.ToString(CultureInfo.InvariantCulture) + ":", adr + ":", StringComparison.Ordinal)
-                .Replace("**ID**: ADR-" + oldId.ToString(CultureInfo.InvariantCulture), "**ID**: " + adr, StringComparison.Ordinal)
-            : DecisionMarkdown.Render(rowId, decision, date);
-        return (OutboxTables.Decisions, rowId, OutboxKinds.Decision, relativePath, content,
-            "decision: " + decision.Title, $"Domain: {decision.Domain} | {adr}");
+        return text.Replace("ADR-" + oldId.ToString(CultureInfo.InvariantCulture) + ":", adr + ":", StringComparison.Ordinal)
+            .Replace("**ID**: ADR-" + oldId.ToString(CultureInfo.InvariantCulture), "**ID**: " + adr, StringComparison.Ordinal);
     }
 
     /// <summary>
@@ -141,80 +107,12 @@ public sealed partial class MemoryIndex
     public void RebuildRows(IReadOnlyList<(long? Id, LearningRecord Record)> learnings, IReadOnlyList<HeuristicRecord> heuristics, IReadOnlyList<DecisionRecord> decisions)
     {
         using var transaction = _connection.BeginTransaction(deferred: false);
+        using var statements = new RecordStatements(this, transaction, Timestamp(DateTimeOffset.UtcNow));
         foreach (var (id, record) in learnings)
-            InsertLearningRow(transaction, id, record.RelativePath, record.Learning, record.SummaryInRow, record.CreatedAt, record.UpdatedAt);
-        foreach (var heuristic in heuristics) InsertHeuristicRow(transaction, heuristic.Id, heuristic);
-        foreach (var decision in decisions) InsertDecisionRow(transaction, decision.Id, decision);
+            statements.InsertRow(ImportDraft(record, id), record.RelativePath);
+        foreach (var heuristic in heuristics) statements.InsertRow(ImportDraft(heuristic, heuristic.Id), string.Empty);
+        foreach (var decision in decisions) statements.InsertRow(ImportDraft(decision, decision.Id), string.Empty);
         transaction.Commit();
-    }
-
-    private long InsertLearningRow(SqliteTransaction transaction, long? id, string relativePath, ValidatedFailure learning, string? summaryInRow, string? createdAt, string? updatedAt)
-    {
-        using var insert = Command(transaction, """
-            INSERT INTO learnings(id, type, filepath, title, summary, tags, domain, severity, created_at, updated_at)
-            VALUES ($id, $type, $path, $title, $summary, $tags, $domain, $severity,
-                    COALESCE($created, CURRENT_TIMESTAMP), COALESCE($updated, $created, CURRENT_TIMESTAMP))
-            RETURNING id
-            """, "$id", "$type", "$path", "$title", "$summary", "$tags", "$domain", "$severity", "$created", "$updated");
-        insert.Parameters["$id"].Value = (object?)id ?? DBNull.Value;
-        insert.Parameters["$type"].Value = learning.Type;
-        insert.Parameters["$path"].Value = relativePath;
-        insert.Parameters["$title"].Value = learning.Title;
-        insert.Parameters["$summary"].Value = summaryInRow ?? learning.SummaryFirstLine;
-        insert.Parameters["$tags"].Value = learning.Tags;
-        insert.Parameters["$domain"].Value = learning.Domain;
-        insert.Parameters["$severity"].Value = learning.Severity;
-        insert.Parameters["$created"].Value = (object?)createdAt ?? DBNull.Value;
-        insert.Parameters["$updated"].Value = (object?)updatedAt ?? DBNull.Value;
-        return Convert.ToInt64(insert.ExecuteScalar(), CultureInfo.InvariantCulture);
-    }
-
-    private long InsertHeuristicRow(SqliteTransaction transaction, long? id, HeuristicRecord record)
-    {
-        using var insert = Command(transaction, """
-            INSERT INTO heuristics(id, domain, rule, explanation, source_type, source_id, confidence, times_validated, times_violated, is_golden, created_at, updated_at)
-            VALUES ($id, $domain, $rule, $explanation, $source, $sourceId, $confidence, $validated, $violated, $golden,
-                    COALESCE($created, CURRENT_TIMESTAMP), COALESCE($updated, $created, CURRENT_TIMESTAMP))
-            RETURNING id
-            """, "$id", "$domain", "$rule", "$explanation", "$source", "$sourceId", "$confidence", "$validated", "$violated", "$golden", "$created", "$updated");
-        var heuristic = record.Heuristic;
-        insert.Parameters["$id"].Value = (object?)id ?? DBNull.Value;
-        insert.Parameters["$domain"].Value = heuristic.Domain;
-        insert.Parameters["$rule"].Value = heuristic.Rule;
-        insert.Parameters["$explanation"].Value = heuristic.Explanation;
-        insert.Parameters["$source"].Value = heuristic.Source;
-        insert.Parameters["$sourceId"].Value = (object?)record.SourceId ?? DBNull.Value;
-        insert.Parameters["$confidence"].Value = heuristic.Confidence;
-        insert.Parameters["$validated"].Value = record.TimesValidated;
-        insert.Parameters["$violated"].Value = record.TimesViolated;
-        insert.Parameters["$golden"].Value = record.IsGolden;
-        insert.Parameters["$created"].Value = (object?)record.CreatedAt ?? DBNull.Value;
-        insert.Parameters["$updated"].Value = (object?)record.UpdatedAt ?? DBNull.Value;
-        return Convert.ToInt64(insert.ExecuteScalar(), CultureInfo.InvariantCulture);
-    }
-
-    private long InsertDecisionRow(SqliteTransaction transaction, long? id, DecisionRecord record)
-    {
-        using var insert = Command(transaction, """
-            INSERT INTO decisions(id, title, context, options_considered, decision, rationale, domain, files_touched, tests_added, status, created_at, updated_at)
-            VALUES ($id, $title, $context, $options, $decision, $rationale, $domain, $files, $tests, $status,
-                    COALESCE($created, CURRENT_TIMESTAMP), COALESCE($updated, $created, CURRENT_TIMESTAMP))
-            RETURNING id
-            """, "$id", "$title", "$context", "$options", "$decision", "$rationale", "$domain", "$files", "$tests", "$status", "$created", "$updated");
-        var decision = record.Decision;
-        insert.Parameters["$id"].Value = (object?)id ?? DBNull.Value;
-        insert.Parameters["$title"].Value = decision.Title;
-        insert.Parameters["$context"].Value = decision.Context;
-        insert.Parameters["$options"].Value = decision.Options;
-        insert.Parameters["$decision"].Value = decision.Decision;
-        insert.Parameters["$rationale"].Value = decision.Rationale;
-        insert.Parameters["$domain"].Value = decision.Domain;
-        insert.Parameters["$files"].Value = decision.Files;
-        insert.Parameters["$tests"].Value = decision.Tests;
-        insert.Parameters["$status"].Value = record.Status;
-        insert.Parameters["$created"].Value = (object?)record.CreatedAt ?? DBNull.Value;
-        insert.Parameters["$updated"].Value = (object?)record.UpdatedAt ?? DBNull.Value;
-        return Convert.ToInt64(insert.ExecuteScalar(), CultureInfo.InvariantCulture);
     }
 
     private static DateOnly DateOf(string? timestamp) =>

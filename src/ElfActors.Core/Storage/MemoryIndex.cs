@@ -123,10 +123,11 @@ public sealed partial class MemoryIndex : IDisposable
     }
 
     /// <summary>
-    /// Stores failures in one transaction: per record, a learnings row and an outbox row, under a file name
-    /// no other record has (ELF's <c>YYYYMMDD_slug.md</c>, then <c>-2</c>, <c>-3</c> …).
+    /// Stores records of any kinds in one transaction: per record, its ELF row and an outbox row holding its file's
+    /// text, under a file name no other record has (ELF's stem, then <c>-2</c>, <c>-3</c> …) or, for an appending
+    /// kind, at its shared file. A retried request id answers with the first record.
     /// </summary>
-    public IReadOnlyList<InsertOutcome> InsertFailures(IReadOnlyList<FailureInsert> batch, DateTimeOffset now)
+    public IReadOnlyList<InsertOutcome> InsertRecords(IReadOnlyList<RecordInsert> batch, DateTimeOffset now)
     {
         // A savepoint per record costs two statements compiled per record (a third of the batch's time), and asking
         // first whether a request id or a file name is taken costs two queries per record, to guard against what
@@ -138,14 +139,14 @@ public sealed partial class MemoryIndex : IDisposable
         _recordingHints = true;
         try
         {
-            return InsertFailures(batch, now, isolate: false);
+            return InsertRecords(batch, now, isolate: false);
         }
         catch (Exception e) when (IsRecordError(e))
         {
             // The names that attempt took were rolled back with it: hand them out again.
             _recordingHints = false;
             RestoreHints();
-            return InsertFailures(batch, now, isolate: true);
+            return InsertRecords(batch, now, isolate: true);
         }
         finally
         {
@@ -174,25 +175,14 @@ public sealed partial class MemoryIndex : IDisposable
     // disk) escapes: the transaction is gone and the caller fails the batch.
     private static bool IsRecordError(Exception e) => e is SqliteException { SqliteErrorCode: 19 } or InvalidOperationException;
 
-    private InsertOutcome[] InsertFailures(IReadOnlyList<FailureInsert> batch, DateTimeOffset now, bool isolate)
+    private InsertOutcome[] InsertRecords(IReadOnlyList<RecordInsert> batch, DateTimeOffset now, bool isolate)
     {
         var outcomes = new InsertOutcome[batch.Count];
         using var transaction = _connection.BeginTransaction(deferred: false);
-
         using var findRequest = Command(transaction,
             "SELECT row_id, relpath, content FROM elf_outbox WHERE request_id = $r", "$r");
         using var pathTaken = Command(transaction, "SELECT 1 FROM elf_outbox WHERE relpath = $p", "$p");
-        using var insertLearning = Command(transaction, """
-            INSERT INTO learnings(type, filepath, title, summary, tags, domain, severity)
-            VALUES ($type, $filepath, $title, $summary, $tags, $domain, $severity)
-            RETURNING id
-            """, "$type", "$filepath", "$title", "$summary", "$tags", "$domain", "$severity");
-        using var insertOutbox = Command(transaction, """
-            INSERT INTO elf_outbox(request_id, kind, row_table, row_id, relpath, content, subject, detail, enqueued_at, record_key, content_hash)
-            VALUES ($request, $kind, 'learnings', $row, $relpath, $content, $subject, $detail, $at, $key, $hash)
-            """, "$request", "$kind", "$row", "$relpath", "$content", "$subject", "$detail", "$at", "$key", "$hash");
-
-        var enqueuedAt = now.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
+        using var statements = new RecordStatements(this, transaction, Timestamp(now));
         for (var i = 0; i < batch.Count; i++)
         {
             var item = batch[i];
@@ -211,33 +201,9 @@ public sealed partial class MemoryIndex : IDisposable
                         continue;
                     }
                 }
-
-                var failure = item.Failure;
-                var relativePath = FreePath(isolate ? pathTaken : null, Records.LearningTypes.Folder(failure.Type), item.FileStem);
-                insertLearning.Parameters["$type"].Value = failure.Type;
-                insertLearning.Parameters["$filepath"].Value = relativePath;
-                insertLearning.Parameters["$title"].Value = failure.Title;
-                insertLearning.Parameters["$summary"].Value = failure.SummaryFirstLine;
-                insertLearning.Parameters["$tags"].Value = failure.Tags;
-                insertLearning.Parameters["$domain"].Value = failure.Domain;
-                insertLearning.Parameters["$severity"].Value = failure.Severity;
-                var rowId = Convert.ToInt64(insertLearning.ExecuteScalar(), CultureInfo.InvariantCulture);
-
-                insertOutbox.Parameters["$request"].Value = item.RequestId;
-                insertOutbox.Parameters["$kind"].Value = failure.Type;
-                insertOutbox.Parameters["$row"].Value = rowId;
-                insertOutbox.Parameters["$relpath"].Value = relativePath;
-                insertOutbox.Parameters["$content"].Value = item.Content;
-                insertOutbox.Parameters["$subject"].Value = failure.Type + ": " + failure.Title;
-                insertOutbox.Parameters["$detail"].Value =
-                    $"Domain: {failure.Domain} | Severity: {failure.Severity.ToString(CultureInfo.InvariantCulture)}";
-                insertOutbox.Parameters["$at"].Value = enqueuedAt;
-                insertOutbox.Parameters["$key"].Value = RecordKeys.New();
-                insertOutbox.Parameters["$hash"].Value = RecordKeys.ContentHash(item.Content);
-                insertOutbox.ExecuteNonQuery();
-
+                var stored = statements.Store(item.RequestId, item.Draft, isolate ? pathTaken : null);
                 if (isolate) transaction.Release(savepoint);
-                outcomes[i] = new InsertOutcome.Inserted(rowId, relativePath);
+                outcomes[i] = new InsertOutcome.Inserted(stored.RecordId, stored.RelativePath, stored.Content);
             }
             catch (Exception e) when (isolate && IsRecordError(e))
             {
@@ -276,135 +242,6 @@ public sealed partial class MemoryIndex : IDisposable
         throw new InvalidOperationException($"no free file name for '{stem}' after {MaxNameAttempts} attempts");
     }
 
-    /// <summary>
-    /// Stores heuristics in one transaction: per record, ELF's heuristics row and an outbox row holding the
-    /// entry's text (rendered here, since ELF heads it with the row id). Entries of one domain share
-    /// <c>memory/heuristics/&lt;domain&gt;.md</c>; the caller appends them to it.
-    /// </summary>
-    public IReadOnlyList<InsertOutcome> InsertHeuristics(IReadOnlyList<HeuristicInsert> batch, DateTimeOffset now)
-    {
-        var outcomes = new InsertOutcome[batch.Count];
-        using var transaction = _connection.BeginTransaction(deferred: false);
-        using var findRequest = Command(transaction,
-            "SELECT row_id, relpath, content FROM elf_outbox WHERE request_id = $r", "$r");
-        using var insertRow = Command(transaction, """
-            INSERT INTO heuristics(domain, rule, explanation, source_type, confidence)
-            VALUES ($domain, $rule, $explanation, $source, $confidence)
-            RETURNING id
-            """, "$domain", "$rule", "$explanation", "$source", "$confidence");
-        using var insertOutbox = OutboxInsert(transaction);
-        var enqueuedAt = Timestamp(now);
-        for (var i = 0; i < batch.Count; i++)
-        {
-            var item = batch[i];
-            var savepoint = "h" + i.ToString(CultureInfo.InvariantCulture);
-            transaction.Save(savepoint);
-            try
-            {
-                if (FindRequest(findRequest, item.RequestId) is { } duplicate)
-                {
-                    outcomes[i] = duplicate;
-                    transaction.Release(savepoint);
-                    continue;
-                }
-                var heuristic = item.Heuristic;
-                insertRow.Parameters["$domain"].Value = heuristic.Domain;
-                insertRow.Parameters["$rule"].Value = heuristic.Rule;
-                insertRow.Parameters["$explanation"].Value = heuristic.Explanation;
-                insertRow.Parameters["$source"].Value = heuristic.Source;
-                insertRow.Parameters["$confidence"].Value = heuristic.Confidence;
-                var rowId = Convert.ToInt64(insertRow.ExecuteScalar(), CultureInfo.InvariantCulture);
-                var relativePath = HeuristicMarkdown.RelativePath(heuristic.Domain);
-                var entry = HeuristicMarkdown.Entry(rowId, heuristic, item.Created);
-                AddOutbox(insertOutbox, item.RequestId, OutboxKinds.Heuristic, OutboxTables.Heuristics, rowId, relativePath, entry,
-                    "heuristic: " + heuristic.Rule, $"Domain: {heuristic.Domain} | Confidence: {heuristic.ConfidenceText}", enqueuedAt);
-                transaction.Release(savepoint);
-                outcomes[i] = new InsertOutcome.Inserted(rowId, relativePath, entry);
-            }
-            catch (Exception e) when (e is SqliteException { SqliteErrorCode: 19 } or InvalidOperationException)
-            {
-                transaction.Rollback(savepoint);
-                transaction.Release(savepoint);
-                outcomes[i] = new InsertOutcome.Failed(e.Message);
-            }
-        }
-        transaction.Commit();
-        return outcomes;
-    }
-
-    /// <summary>Stores one decision: ELF's decisions row and an outbox row with its ADR file, under a file name no other record has.</summary>
-    public InsertOutcome InsertDecision(DecisionInsert item, DateTimeOffset now)
-    {
-        using var transaction = _connection.BeginTransaction(deferred: false);
-        using var findRequest = Command(transaction,
-            "SELECT row_id, relpath, content FROM elf_outbox WHERE request_id = $r", "$r");
-        if (FindRequest(findRequest, item.RequestId) is { } duplicate)
-        {
-            transaction.Commit();
-            return duplicate;
-        }
-        using var pathTaken = Command(transaction, "SELECT 1 FROM elf_outbox WHERE relpath = $p", "$p");
-        using var insertRow = Command(transaction, """
-            INSERT INTO decisions(title, context, options_considered, decision, rationale, domain, files_touched, tests_added)
-            VALUES ($title, $context, $options, $decision, $rationale, $domain, $files, $tests)
-            RETURNING id
-            """, "$title", "$context", "$options", "$decision", "$rationale", "$domain", "$files", "$tests");
-        using var insertOutbox = OutboxInsert(transaction);
-        try
-        {
-            var decision = item.Decision;
-            var relativePath = FreePath(pathTaken, DecisionMarkdown.Folder, DecisionMarkdown.FileStem(decision, item.Created));
-            insertRow.Parameters["$title"].Value = decision.Title;
-            insertRow.Parameters["$context"].Value = decision.Context;
-            insertRow.Parameters["$options"].Value = decision.Options;
-            insertRow.Parameters["$decision"].Value = decision.Decision;
-            insertRow.Parameters["$rationale"].Value = decision.Rationale;
-            insertRow.Parameters["$domain"].Value = decision.Domain;
-            insertRow.Parameters["$files"].Value = decision.Files;
-            insertRow.Parameters["$tests"].Value = decision.Tests;
-            var rowId = Convert.ToInt64(insertRow.ExecuteScalar(), CultureInfo.InvariantCulture);
-            var content = DecisionMarkdown.Render(rowId, decision, item.Created);
-            AddOutbox(insertOutbox, item.RequestId, OutboxKinds.Decision, OutboxTables.Decisions, rowId, relativePath, content,
-                "decision: " + decision.Title, $"Domain: {decision.Domain} | ADR-{rowId.ToString(CultureInfo.InvariantCulture)}", Timestamp(now));
-            transaction.Commit();
-            return new InsertOutcome.Inserted(rowId, relativePath, content);
-        }
-        catch (Exception e) when (e is SqliteException { SqliteErrorCode: 19 } or InvalidOperationException)
-        {
-            transaction.Rollback();
-            return new InsertOutcome.Failed(e.Message);
-        }
-    }
-
-    private static InsertOutcome.Duplicate? FindRequest(SqliteCommand findRequest, string requestId)
-    {
-        findRequest.Parameters["$r"].Value = requestId;
-        using var reader = findRequest.ExecuteReader();
-        return reader.Read() ? new InsertOutcome.Duplicate(reader.GetInt64(0), reader.GetString(1), reader.GetString(2)) : null;
-    }
-
-    private SqliteCommand OutboxInsert(SqliteTransaction transaction) => Command(transaction, """
-        INSERT INTO elf_outbox(request_id, kind, row_table, row_id, relpath, content, subject, detail, enqueued_at, record_key, content_hash)
-        VALUES ($request, $kind, $table, $row, $relpath, $content, $subject, $detail, $at, $key, $hash)
-        """, "$request", "$kind", "$table", "$row", "$relpath", "$content", "$subject", "$detail", "$at", "$key", "$hash");
-
-    private static void AddOutbox(SqliteCommand insert, string requestId, string kind, string table, long rowId, string relativePath,
-        string content, string subject, string detail, string enqueuedAt)
-    {
-        insert.Parameters["$request"].Value = requestId;
-        insert.Parameters["$kind"].Value = kind;
-        insert.Parameters["$table"].Value = table;
-        insert.Parameters["$row"].Value = rowId;
-        insert.Parameters["$relpath"].Value = relativePath;
-        insert.Parameters["$content"].Value = content;
-        insert.Parameters["$subject"].Value = subject;
-        insert.Parameters["$detail"].Value = detail;
-        insert.Parameters["$at"].Value = enqueuedAt;
-        insert.Parameters["$key"].Value = RecordKeys.New();
-        insert.Parameters["$hash"].Value = RecordKeys.ContentHash(content);
-        insert.ExecuteNonQuery();
-    }
-
     private static string Timestamp(DateTimeOffset at) => at.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
 
     /// <summary>Removes records of any ELF table that could not be completed (their file could not be written), rows and outbox entries together.</summary>
@@ -423,22 +260,6 @@ public sealed partial class MemoryIndex : IDisposable
             if (deleteOutbox.ExecuteNonQuery() != 1) continue;
             deleteRow.Parameters["$id"].Value = id;
             deleteRow.ExecuteNonQuery();
-        }
-        transaction.Commit();
-    }
-
-    /// <summary>Removes a record that could not be completed (its file could not be placed), row and outbox together.</summary>
-    public void DeleteRecord(long recordId)
-    {
-        using var transaction = _connection.BeginTransaction(deferred: false);
-        using var deleteOutbox = Command(transaction,
-            "DELETE FROM elf_outbox WHERE row_table = 'learnings' AND row_id = $id AND commit_id IS NULL", "$id");
-        deleteOutbox.Parameters["$id"].Value = recordId;
-        if (deleteOutbox.ExecuteNonQuery() == 1)
-        {
-            using var deleteLearning = Command(transaction, "DELETE FROM learnings WHERE id = $id", "$id");
-            deleteLearning.Parameters["$id"].Value = recordId;
-            deleteLearning.ExecuteNonQuery();
         }
         transaction.Commit();
     }
@@ -492,45 +313,15 @@ public sealed partial class MemoryIndex : IDisposable
     public void EnqueueExisting(LearningRow row, string content, DateTimeOffset now)
     {
         using var transaction = _connection.BeginTransaction(deferred: false);
-        using var insert = Command(transaction, """
-            INSERT INTO elf_outbox(request_id, kind, row_table, row_id, relpath, content, subject, detail, enqueued_at, record_key, content_hash)
-            VALUES ($request, $kind, 'learnings', $row, $relpath, $content, $subject, $detail, $at, $key, $hash)
-            """, "$request", "$kind", "$row", "$relpath", "$content", "$subject", "$detail", "$at", "$key", "$hash");
-        insert.Parameters["$key"].Value = RecordKeys.New();
-        insert.Parameters["$hash"].Value = RecordKeys.ContentHash(content);
-        insert.Parameters["$request"].Value = "repair-learnings-" + row.Id.ToString(CultureInfo.InvariantCulture);
-        insert.Parameters["$kind"].Value = row.Type;
-        insert.Parameters["$row"].Value = row.Id;
-        insert.Parameters["$relpath"].Value = row.FilePath;
-        insert.Parameters["$content"].Value = content;
-        insert.Parameters["$subject"].Value = row.Type + ": " + row.Title;
-        insert.Parameters["$detail"].Value = $"Domain: {row.Domain} | Severity: {row.Severity.ToString(CultureInfo.InvariantCulture)}";
-        insert.Parameters["$at"].Value = now.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
-        insert.ExecuteNonQuery();
+        using var statements = new RecordStatements(this, transaction, Timestamp(now));
+        statements.AddOutbox("repair-learnings-" + row.Id.ToString(CultureInfo.InvariantCulture), row.Type, OutboxTables.Learnings, row.Id,
+            row.FilePath, content, row.Type + ": " + row.Title, $"Domain: {row.Domain} | Severity: {row.Severity.ToString(CultureInfo.InvariantCulture)}");
         transaction.Commit();
     }
 
     public long CountPending() => Scalar("SELECT COUNT(*) FROM elf_outbox WHERE commit_id IS NULL");
 
     public long CountCommitted() => Scalar("SELECT COUNT(*) FROM elf_outbox WHERE commit_id IS NOT NULL");
-
-    /// <summary>Records that these records are in <paramref name="commitId"/>. Idempotent.</summary>
-    public void MarkCommitted(IReadOnlyCollection<long> recordIds, string commitId, DateTimeOffset at)
-    {
-        using var transaction = _connection.BeginTransaction(deferred: false);
-        using var mark = Command(transaction, """
-            UPDATE elf_outbox SET commit_id = $commit, committed_at = $at
-            WHERE row_table = 'learnings' AND row_id = $id AND commit_id IS NULL
-            """, "$commit", "$at", "$id");
-        mark.Parameters["$commit"].Value = commitId;
-        mark.Parameters["$at"].Value = at.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
-        foreach (var id in recordIds)
-        {
-            mark.Parameters["$id"].Value = id;
-            mark.ExecuteNonQuery();
-        }
-        transaction.Commit();
-    }
 
     /// <summary>Records that these outbox entries (by outbox id, whatever their table) are in <paramref name="commitId"/>. Idempotent.</summary>
     public void MarkEntriesCommitted(IReadOnlyCollection<long> outboxIds, string commitId, DateTimeOffset at)

@@ -49,9 +49,8 @@ public abstract record InsertOutcome
 {
     private InsertOutcome() { }
 
-    /// <summary>A new record: its ELF row id and the file it must be placed at.</summary>
-    /// <summary>For records rendered once their id is known (heuristics, decisions), <paramref name="Content"/> is that text.</summary>
-    public sealed record Inserted(long RecordId, string RelativePath, string? Content = null) : InsertOutcome;
+    /// <summary>A new record: its ELF row id, the file it must be placed at, and its text (or, appending, its entry).</summary>
+    public sealed record Inserted(long RecordId, string RelativePath, string Content) : InsertOutcome;
 
     /// <summary>The request id was seen before: the first record, with the content its file must have.</summary>
     public sealed record Duplicate(long RecordId, string RelativePath, string Content) : InsertOutcome;
@@ -59,19 +58,9 @@ public abstract record InsertOutcome
     public sealed record Failed(string Reason) : InsertOutcome;
 }
 
-/// <summary>A failure ready to be stored: validated, rendered, and given a request id.</summary>
-public sealed record FailureInsert(
-    string RequestId,
-    Records.ValidatedFailure Failure,
-    string Content,
-    string FileStem);
+/// <summary>A record of any kind ready to be stored, with the request id that makes a retry return it.</summary>
+public sealed record RecordInsert(string RequestId, Records.RecordDraft Draft);
 
 /// <summary>A row of ELF's learnings table.</summary>
 public sealed record LearningRow(
     long Id, string Type, string FilePath, string Title, string? Summary, string? Tags, string? Domain, int Severity, string? CreatedAt);
-
-/// <summary>A heuristic ready to be stored; its entry is rendered in the transaction, once its id is known.</summary>
-public sealed record HeuristicInsert(string RequestId, Records.ValidatedHeuristic Heuristic, DateOnly Created);
-
-/// <summary>A decision ready to be stored; its file is rendered in the transaction (it is headed with its id).</summary>
-public sealed record DecisionInsert(string RequestId, Records.ValidatedDecision Decision, DateOnly Created);

@@ -49,9 +49,7 @@ public sealed class RequestHandler(
 
         return request.Command switch
         {
-            Commands.RecordFailure or Commands.Record => await RecordFailureAsync(request),
-            Commands.RecordHeuristic => await RecordHeuristicAsync(request),
-            Commands.RecordDecision => await RecordDecisionAsync(request),
+            Commands.RecordFailure or Commands.Record or Commands.RecordHeuristic or Commands.RecordDecision => await RecordAsync(request),
             Commands.Status => Status(),
             Commands.Flush => await FlushAsync(Timeout(request, 60)),
             Commands.Verify => await VerifyAsync(request),
@@ -61,50 +59,38 @@ public sealed class RequestHandler(
         };
     }
 
-    private async Task<WireResponse> RecordFailureAsync(WireRequest request)
+    /// <summary>The record a record command's fields describe (null where the command came without them), and what to call it.</summary>
+    private static (IRecordInput? Input, string What) InputOf(WireRequest request) => request.Command switch
     {
-        if (request.Failure is not { } fields)
-            return new WireResponse { Status = Statuses.Rejected, Message = "record-failure needs the failure's fields", Errors = [new("failure", "missing")] };
+        Commands.RecordHeuristic => (request.Heuristic is { } h ? new HeuristicInput(h.Domain, h.Rule, h.Explanation, h.Source, h.Confidence) : null, "heuristic"),
+        Commands.RecordDecision => (request.Decision is { } d ? new DecisionInput(d.Title, d.Context, d.Decision, d.Rationale, d.Options, d.Domain, d.Files, d.Tests) : null, "decision"),
+        _ => (request.Failure is { } f
+            ? new LearningInput(f.Title, f.Domain, f.Severity, f.Tags, f.Summary) { Type = request.Command == Commands.Record ? request.LearningType : null }
+            : null, "failure"),
+    };
+
+    private async Task<WireResponse> RecordAsync(WireRequest request)
+    {
+        var (input, what) = InputOf(request);
+        if (input is null)
+            return new WireResponse { Status = Statuses.Rejected, Message = $"record-{what} needs the {what}'s fields", Errors = [new(what, "missing")] };
+        // A shared file has one writer per process; across cluster nodes that would be several (ADR 0008).
+        if (options.Cluster is not null && input.Kind.Appends)
+            return new WireResponse { Status = Statuses.Failed, Message = $"{request.Command} is not available in cluster mode yet: a shared {what} file needs one writer in the whole cluster (docs/adr/0008); record it through a single-node host" };
         var requestId = request.RequestId ?? RequestId.New();
-        var input = new FailureInput(fields.Title, fields.Domain, fields.Severity, fields.Tags, fields.Summary)
-        {
-            Type = request.Command == Commands.Record ? request.LearningType : null,
-        };
-        var (response, recorded) = await AskRecorderAsync(new RecordingProtocol.RecordFailure(requestId, input), requestId, "record");
-        if (recorded is null) return response;
-        var result = response.Record!;
-        if (!request.WaitCommit) return response;
+        var (response, recorded) = await AskRecorderAsync(new RecordingProtocol.RecordRequest(requestId, input), requestId, what == "failure" ? "record" : what);
+        // Waiting for the commit is record-failure's (and record's) --wait-commit.
+        if (recorded is null || !request.WaitCommit || input is not LearningInput) return response;
 
         var commit = await commitWaiter.WaitAsync(recorded.RecordId, Timeout(request, 60));
         return commit is null
             ? new WireResponse
             {
                 Status = Statuses.Timeout,
-                Record = result,
+                Record = response.Record,
                 Message = $"recorded as {recorded.RecordId} ({recorded.RelativePath}), but not committed within {Timeout(request, 60).TotalSeconds:0.#}s; it stays queued",
             }
-            : new WireResponse { Record = result with { Commit = commit } };
-    }
-
-    private async Task<WireResponse> RecordHeuristicAsync(WireRequest request)
-    {
-        // A domain file has one writer per process; across cluster nodes that would be several (ADR 0008).
-        if (options.Cluster is not null)
-            return new WireResponse { Status = Statuses.Failed, Message = "record-heuristic is not available in cluster mode yet: a heuristics domain file needs one writer in the whole cluster (docs/adr/0008); record it through a single-node host" };
-        if (request.Heuristic is not { } fields)
-            return new WireResponse { Status = Statuses.Rejected, Message = "record-heuristic needs the heuristic's fields", Errors = [new("heuristic", "missing")] };
-        var requestId = request.RequestId ?? RequestId.New();
-        var input = new HeuristicInput(fields.Domain, fields.Rule, fields.Explanation, fields.Source, fields.Confidence);
-        return (await AskRecorderAsync(new RecordingProtocol.RecordHeuristic(requestId, input), requestId, "heuristic")).Response;
-    }
-
-    private async Task<WireResponse> RecordDecisionAsync(WireRequest request)
-    {
-        if (request.Decision is not { } fields)
-            return new WireResponse { Status = Statuses.Rejected, Message = "record-decision needs the decision's fields", Errors = [new("decision", "missing")] };
-        var requestId = request.RequestId ?? RequestId.New();
-        var input = new DecisionInput(fields.Title, fields.Context, fields.Decision, fields.Rationale, fields.Options, fields.Domain, fields.Files, fields.Tests);
-        return (await AskRecorderAsync(new RecordingProtocol.RecordDecision(requestId, input), requestId, "decision")).Response;
+            : new WireResponse { Record = response.Record! with { Commit = commit } };
     }
 
     /// <summary>Asks the recording coordinator and maps its answer to a response (and the record, when it was recorded).</summary>
@@ -204,7 +190,7 @@ public sealed class RequestHandler(
         if (request.Repair)
         {
             repairs = await Task.Run(() => MemoryVerifier.Repair(options.Paths, _settings.Index, _settings.FsyncFiles, options.Clock));
-            (await registry.GetAsync<ElfCommitter>()).Tell(new CommitterProtocol.CommitRequested(0));
+            (await registry.GetAsync<ElfCommitter>()).Tell(CommitterProtocol.RecordsWaiting.Instance);
             await FlushAsync(timeout);
         }
         var result = await Task.Run(() => MemoryVerifier.Verify(options.Paths)) with { Repairs = repairs };

@@ -42,7 +42,7 @@ public static class Simulator
 
         var deadline = Stopwatch.GetTimestamp() + (long)(timeout.TotalSeconds * Stopwatch.Frequency);
         var acknowledgedCount = 0;
-        async Task<(long Sent, long Replied, RecordReply Reply)[]> SendAllAsync(int count, Func<int, RecordFailure> request)
+        async Task<(long Sent, long Replied, RecordReply Reply)[]> SendAllAsync(int count, Func<int, RecordRequest> request)
         {
             var begun = Stopwatch.GetTimestamp();
             async Task<(long Sent, long Replied, RecordReply Reply)> WriteAsync(int i)
@@ -78,7 +78,7 @@ public static class Simulator
         var warmUpCommitted = true;
         if (warmUp > 0)
         {
-            var warmed = await SendAllAsync(warmUp, i => new RecordFailure($"simulate-{run}-warm-up-{i}", WarmUpInput(run, i)));
+            var warmed = await SendAllAsync(warmUp, i => new RecordRequest($"simulate-{run}-warm-up-{i}", WarmUpInput(run, i)));
             warmUpCommitted = await WaitForCommitsAsync(committer, warmed.Select(o => o.Reply).OfType<Recorded>().Select(r => r.RecordId),
                 committedAt, deadline, cancellation);
             committedAt.Clear();
@@ -92,7 +92,7 @@ public static class Simulator
         var gcBefore = Collections();
         var pauseBefore = GC.GetTotalPauseDuration();
         var started = Stopwatch.GetTimestamp();
-        var outcomes = await SendAllAsync(writers, i => new RecordFailure($"simulate-{run}-{i}", Input(run, i)));
+        var outcomes = await SendAllAsync(writers, i => new RecordRequest($"simulate-{run}-{i}", Input(run, i)));
 
         var acknowledged = outcomes.Where(o => o.Reply is Recorded).ToList();
         var allCommitted = await WaitForCommitsAsync(committer, acknowledged.Select(o => ((Recorded)o.Reply).RecordId), committedAt, deadline, cancellation);
@@ -159,7 +159,7 @@ public static class Simulator
         return Math.Round(records / ((commits[to].At - commits[from].At) / (double)Stopwatch.Frequency), 1);
     }
 
-    private static FailureInput Input(string run, int i) => new(
+    private static LearningInput Input(string run, int i) => new(
         // Every tenth writer shares one title: same-day same-slug names that ELF would have overwritten.
         Title: i % 10 == 0 ? "Git lock contention under concurrent writers" : $"Simulated failure {i} of run {run}",
         Domain: "simulation",
@@ -167,7 +167,7 @@ public static class Simulator
         Tags: $"simulate,run-{run}",
         Summary: $"Writer {i} recorded this failure while {i} others may have been writing.\nSecond line of the summary.");
 
-    private static FailureInput WarmUpInput(string run, int i) => new(
+    private static LearningInput WarmUpInput(string run, int i) => new(
         Title: $"Warm-up failure {i} of run {run}",
         Domain: "simulation",
         Severity: Severities[i % Severities.Length],

@@ -25,10 +25,10 @@ public sealed class ElfWritersTests : IDisposable
     {
         await using var host = await ElfTestHost.StartAsync(paths);
         async Task Ask(object message) => Assert.IsType<Recorded>(await host.Recording.Ask<RecordReply>(message, Timeout));
-        await Ask(new RecordFailure("f1", new FailureInput("Lock timeout in CI", "git", "high", "ci,git", "the lock was held")));
-        await Ask(new RecordFailure("s1", new FailureInput("Retry worked", "git", null, "ci", "it worked") { Type = "success" }));
-        await Ask(new RecordHeuristic("h1", new HeuristicInput("git", "Always retry a held lock", "it clears", "failure", "0.8")));
-        await Ask(new RecordDecision("d1", new DecisionInput("Use one committer", "locks", "one actor", "no contention", "a or b", "git", "x.cs", "XTests")));
+        await Ask(new RecordRequest("f1", new LearningInput("Lock timeout in CI", "git", "high", "ci,git", "the lock was held")));
+        await Ask(new RecordRequest("s1", new LearningInput("Retry worked", "git", null, "ci", "it worked") { Type = "success" }));
+        await Ask(new RecordRequest("h1", new HeuristicInput("git", "Always retry a held lock", "it clears", "failure", "0.8")));
+        await Ask(new RecordRequest("d1", new DecisionInput("Use one committer", "locks", "one actor", "no contention", "a or b", "git", "x.cs", "XTests")));
         await host.Committer.Ask<CommitterProtocol.AllCommitted>(CommitterProtocol.AwaitAllCommitted.Instance, Timeout);
     }
 

@@ -1,3 +1,4 @@
+using ElfActors.Core.Records.Kinds;
 using ElfActors.Core.Git;
 using ElfActors.Core.Import;
 using ElfActors.Core.Markdown;
@@ -130,8 +131,8 @@ public sealed class HeuristicAndDecisionTests : IDisposable
     public void Heuristics_rows_and_outbox_entries_share_their_domain_file_and_retries_return_the_first()
     {
         using var index = MemoryIndex.Open(_memory.Paths, IndexOptions.Default);
-        var outcomes = index.InsertHeuristics(
-            [new("a", Heuristic(rule: "One"), Day), new("b", Heuristic(rule: "Two"), Day), new("a", Heuristic(rule: "Retry of one"), Day)], DateTimeOffset.UtcNow);
+        var outcomes = index.InsertRecords(
+            [new("a", new HeuristicDraft(Heuristic(rule: "One"), Day)), new("b", new HeuristicDraft(Heuristic(rule: "Two"), Day)), new("a", new HeuristicDraft(Heuristic(rule: "Retry of one"), Day))], DateTimeOffset.UtcNow);
 
         var first = Assert.IsType<InsertOutcome.Inserted>(outcomes[0]);
         var second = Assert.IsType<InsertOutcome.Inserted>(outcomes[1]);
@@ -196,7 +197,7 @@ public sealed class HeuristicAndDecisionTests : IDisposable
     {
         // A crash after the transaction, before the append: rows and outbox entries, no entries in the file.
         using (var index = MemoryIndex.Open(_memory.Paths, IndexOptions.Default))
-            index.InsertHeuristics([new("a", Heuristic(rule: "One"), Day), new("b", Heuristic(rule: "Two"), Day)], DateTimeOffset.UtcNow);
+            index.InsertRecords([new("a", new HeuristicDraft(Heuristic(rule: "One"), Day)), new("b", new HeuristicDraft(Heuristic(rule: "Two"), Day))], DateTimeOffset.UtcNow);
         var file = Path.Combine(_memory.BasePath, "memory", "heuristics", "git.md");
         Directory.CreateDirectory(Path.GetDirectoryName(file)!);
         File.WriteAllText(file, HeuristicMarkdown.FileHeader("git") + HeuristicMarkdown.Entry(1, Heuristic(rule: "One"), Day));

@@ -21,7 +21,7 @@ public sealed class MarkdownTests
     [Fact]
     public void File_names_are_elfs_with_a_suffix_from_the_second_candidate_on()
     {
-        var failure = new ValidatedFailure("Lock timeout", "git", 4, "", "s");
+        var failure = new ValidatedLearning("Lock timeout", "git", 4, "", "s");
         var stem = FailureMarkdown.FileStem(failure, new DateOnly(2026, 1, 2));
         Assert.Equal("20260102_lock-timeout", stem);
         Assert.Equal("20260102_lock-timeout.md", FailureMarkdown.Candidate(stem, 1));
@@ -31,14 +31,14 @@ public sealed class MarkdownTests
     [Fact]
     public void A_title_with_no_ascii_letters_still_gets_a_file_name()
     {
-        var failure = new ValidatedFailure("构建失败", "ci", 3, "", "s");
+        var failure = new ValidatedLearning("构建失败", "ci", 3, "", "s");
         Assert.Equal("20260102_failure", FailureMarkdown.FileStem(failure, new DateOnly(2026, 1, 2)));
     }
 
     [Fact]
     public void Renders_elfs_layout()
     {
-        var text = FailureMarkdown.Render(new ValidatedFailure("Lock timeout", "git", 4, "a,b", "line one\nline two"), new DateOnly(2026, 1, 2));
+        var text = FailureMarkdown.Render(new ValidatedLearning("Lock timeout", "git", 4, "a,b", "line one\nline two"), new DateOnly(2026, 1, 2));
         var lines = text.Split('\n');
         Assert.Equal("# Lock timeout", lines[0]);
         Assert.Contains("**Domain**: git", lines);

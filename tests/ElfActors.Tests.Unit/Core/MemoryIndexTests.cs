@@ -1,3 +1,4 @@
+using ElfActors.Core.Records.Kinds;
 using ElfActors.Core;
 using ElfActors.Core.Markdown;
 using ElfActors.Core.Records;
@@ -11,10 +12,10 @@ public sealed class MemoryIndexTests : IDisposable
     private static readonly DateOnly Day = new(2026, 11, 28);
     private readonly TempMemory _memory = new();
 
-    private static FailureInsert Insert(string requestId, string title, string summary = "summary\nmore")
+    private static RecordInsert Insert(string requestId, string title, string summary = "summary\nmore")
     {
-        FailureValidator.Validate(new FailureInput(title, "domain", "high", "x,y", summary), out var failure);
-        return new FailureInsert(requestId, failure!, FailureMarkdown.Render(failure!, Day), FailureMarkdown.FileStem(failure!, Day));
+        LearningValidator.Validate(new LearningInput(title, "domain", "high", "x,y", summary), out var failure);
+        return new RecordInsert(requestId, new LearningDraft(failure!, Day));
     }
 
     [Fact]
@@ -29,7 +30,7 @@ public sealed class MemoryIndexTests : IDisposable
     public void Stores_an_elf_learnings_row_exactly_as_elf_does()
     {
         using (var index = MemoryIndex.Open(_memory.Paths, IndexOptions.Default))
-            index.InsertFailures([Insert("r1", "Lock timeout")], DateTimeOffset.UtcNow);
+            index.InsertRecords([Insert("r1", "Lock timeout")], DateTimeOffset.UtcNow);
 
         var row = Tools.Sqlite(_memory.DatabasePath,
             "SELECT type, filepath, title, summary, tags, domain, severity, created_at IS NOT NULL, updated_at IS NOT NULL FROM learnings").Single();
@@ -50,7 +51,7 @@ public sealed class MemoryIndexTests : IDisposable
         File.WriteAllText(Path.Combine(_memory.FailuresDirectory, "20261128_dup.md"), "written by ELF itself");
         using var index = MemoryIndex.Open(_memory.Paths, IndexOptions.Default);
 
-        var outcomes = index.InsertFailures([Insert("a", "Dup"), Insert("b", "Dup"), Insert("c", "Dup")], DateTimeOffset.UtcNow);
+        var outcomes = index.InsertRecords([Insert("a", "Dup"), Insert("b", "Dup"), Insert("c", "Dup")], DateTimeOffset.UtcNow);
 
         Assert.Equal(
             ["memory/failures/20261128_dup-2.md", "memory/failures/20261128_dup-3.md", "memory/failures/20261128_dup-4.md"],
@@ -61,11 +62,11 @@ public sealed class MemoryIndexTests : IDisposable
     public void Many_same_titles_across_batches_get_distinct_names_and_a_file_written_meanwhile_is_still_skipped()
     {
         using var index = MemoryIndex.Open(_memory.Paths, IndexOptions.Default);
-        var first = index.InsertFailures(Enumerable.Range(0, 1500).Select(i => Insert($"a{i}", "Repeat")).ToList(), DateTimeOffset.UtcNow);
+        var first = index.InsertRecords(Enumerable.Range(0, 1500).Select(i => Insert($"a{i}", "Repeat")).ToList(), DateTimeOffset.UtcNow);
         // A person (or ELF) writes the next free name between two batches: the remembered start must not hand it out.
         Directory.CreateDirectory(_memory.FailuresDirectory);
         File.WriteAllText(Path.Combine(_memory.FailuresDirectory, "20261128_repeat-1501.md"), "someone else's");
-        var second = index.InsertFailures(Enumerable.Range(0, 1500).Select(i => Insert($"b{i}", "Repeat")).ToList(), DateTimeOffset.UtcNow);
+        var second = index.InsertRecords(Enumerable.Range(0, 1500).Select(i => Insert($"b{i}", "Repeat")).ToList(), DateTimeOffset.UtcNow);
 
         var names = first.Concat(second).Cast<InsertOutcome.Inserted>().Select(o => o.RelativePath).ToList();
         Assert.Equal(3000, names.Distinct().Count());
@@ -78,9 +79,9 @@ public sealed class MemoryIndexTests : IDisposable
     public void A_known_request_id_returns_the_first_record_and_stores_nothing()
     {
         using var index = MemoryIndex.Open(_memory.Paths, IndexOptions.Default);
-        var first = (InsertOutcome.Inserted)index.InsertFailures([Insert("same", "First")], DateTimeOffset.UtcNow)[0];
+        var first = (InsertOutcome.Inserted)index.InsertRecords([Insert("same", "First")], DateTimeOffset.UtcNow)[0];
 
-        var again = index.InsertFailures([Insert("same", "Second"), Insert("same", "Third")], DateTimeOffset.UtcNow);
+        var again = index.InsertRecords([Insert("same", "Second"), Insert("same", "Third")], DateTimeOffset.UtcNow);
 
         Assert.All(again, outcome =>
         {
@@ -96,9 +97,9 @@ public sealed class MemoryIndexTests : IDisposable
     {
         using var index = MemoryIndex.Open(_memory.Paths, IndexOptions.Default);
         // A severity outside 1..5 is stopped by ELF's CHECK and trigger: that record only.
-        var bad = Insert("bad", "Bad") with { Failure = new ValidatedFailure("Bad", "d", 9, "", "s") };
+        var bad = Insert("bad", "Bad") with { Draft = new LearningDraft(new ValidatedLearning("Bad", "d", 9, "", "s"), Day) };
 
-        var outcomes = index.InsertFailures([Insert("ok1", "Ok one"), bad, Insert("ok2", "Ok two")], DateTimeOffset.UtcNow);
+        var outcomes = index.InsertRecords([Insert("ok1", "Ok one"), bad, Insert("ok2", "Ok two")], DateTimeOffset.UtcNow);
 
         Assert.IsType<InsertOutcome.Inserted>(outcomes[0]);
         Assert.IsType<InsertOutcome.Failed>(outcomes[1]);
@@ -111,8 +112,8 @@ public sealed class MemoryIndexTests : IDisposable
     public void Deleting_a_record_removes_row_and_outbox_entry_together()
     {
         using var index = MemoryIndex.Open(_memory.Paths, IndexOptions.Default);
-        var inserted = (InsertOutcome.Inserted)index.InsertFailures([Insert("r", "Gone")], DateTimeOffset.UtcNow)[0];
-        index.DeleteRecord(inserted.RecordId);
+        var inserted = (InsertOutcome.Inserted)index.InsertRecords([Insert("r", "Gone")], DateTimeOffset.UtcNow)[0];
+        index.DeleteRecords(OutboxTables.Learnings, [inserted.RecordId]);
         Assert.Equal(0, Tools.SqliteScalar(_memory.DatabasePath, "SELECT COUNT(*) FROM learnings"));
         Assert.Equal(0, Tools.SqliteScalar(_memory.DatabasePath, "SELECT COUNT(*) FROM elf_outbox"));
     }
@@ -121,14 +122,14 @@ public sealed class MemoryIndexTests : IDisposable
     public void Pending_records_are_marked_committed_once()
     {
         using var index = MemoryIndex.Open(_memory.Paths, IndexOptions.Default);
-        index.InsertFailures([Insert("a", "A"), Insert("b", "B")], DateTimeOffset.UtcNow);
+        index.InsertRecords([Insert("a", "A"), Insert("b", "B")], DateTimeOffset.UtcNow);
         var pending = index.ReadPending(10);
         Assert.Equal(2, pending.Count);
         Assert.Equal("failure: A", pending[0].Subject);
         Assert.Equal("Domain: domain | Severity: 4", pending[0].Detail);
 
-        index.MarkCommitted([pending[0].RecordId], "abc", DateTimeOffset.UtcNow);
-        index.MarkCommitted([pending[0].RecordId], "def", DateTimeOffset.UtcNow); // a second mark changes nothing
+        index.MarkEntriesCommitted([pending[0].OutboxId], "abc", DateTimeOffset.UtcNow);
+        index.MarkEntriesCommitted([pending[0].OutboxId], "def", DateTimeOffset.UtcNow); // a second mark changes nothing
 
         Assert.Equal(1, index.CountPending());
         Assert.Equal("abc", Tools.Sqlite(_memory.DatabasePath, $"SELECT commit_id FROM elf_outbox WHERE row_id = {pending[0].RecordId}").Single()[0]);
@@ -154,7 +155,7 @@ public sealed class MemoryIndexTests : IDisposable
         using (var index = MemoryIndex.Open(_memory.Paths, IndexOptions.Default))
         {
             Assert.Equal(2, index.SchemaVersion);
-            index.InsertFailures([Insert("new", "New")], DateTimeOffset.UtcNow);
+            index.InsertRecords([Insert("new", "New")], DateTimeOffset.UtcNow);
         }
         using (MemoryIndex.Open(_memory.Paths, IndexOptions.Default)) { } // opening again migrates nothing
 
@@ -190,7 +191,7 @@ public sealed class MemoryIndexTests : IDisposable
         MemoryBootstrap.Prepare(_memory.Paths, IndexOptions.Default, flushFilesToDisk: false);
         InsertOutcome.Inserted inserted;
         using (var index = MemoryIndex.Open(_memory.Paths, IndexOptions.Default))
-            inserted = (InsertOutcome.Inserted)index.InsertFailures([Insert("r", "Crashed")], DateTimeOffset.UtcNow)[0];
+            inserted = (InsertOutcome.Inserted)index.InsertRecords([Insert("r", "Crashed")], DateTimeOffset.UtcNow)[0];
         var abandonedTemp = Path.Combine(_memory.FailuresDirectory, ".elf-abandoned.tmp");
         File.WriteAllText(abandonedTemp, "half");
 
@@ -209,14 +210,14 @@ public sealed class MemoryIndexTests : IDisposable
         var cutShort = Insert("c", "Cut short", summary: new string('x', 9000)); // written in more than one page
         using (var index = MemoryIndex.Open(_memory.Paths, IndexOptions.Default))
         {
-            var outcomes = index.InsertFailures([Insert("e", "Empty"), Insert("z", "Zeroed"), Insert("d", "Edited"), cutShort], DateTimeOffset.UtcNow);
+            var outcomes = index.InsertRecords([Insert("e", "Empty"), Insert("z", "Zeroed"), Insert("d", "Edited"), cutShort], DateTimeOffset.UtcNow);
             (empty, zeroed, edited, cut) = ((InsertOutcome.Inserted)outcomes[0], (InsertOutcome.Inserted)outcomes[1], (InsertOutcome.Inserted)outcomes[2], (InsertOutcome.Inserted)outcomes[3]);
         }
         File.WriteAllBytes(_memory.Paths.Absolute(empty.RelativePath), []);
         File.WriteAllBytes(_memory.Paths.Absolute(zeroed.RelativePath), new byte[4096]);
         File.WriteAllText(_memory.Paths.Absolute(edited.RelativePath), "# Edited\n\nThe agent filled in what happened.\n");
         // A recorder killed in the middle of its write: the first page of the file, nothing after it.
-        File.WriteAllBytes(_memory.Paths.Absolute(cut.RelativePath), System.Text.Encoding.UTF8.GetBytes(cutShort.Content)[..4096]);
+        File.WriteAllBytes(_memory.Paths.Absolute(cut.RelativePath), System.Text.Encoding.UTF8.GetBytes(cutShort.Draft.Render(0))[..4096]);
 
         var report = MemoryBootstrap.Prepare(_memory.Paths, IndexOptions.Default, flushFilesToDisk: false);
 
@@ -224,7 +225,7 @@ public sealed class MemoryIndexTests : IDisposable
         Assert.StartsWith("# Empty", File.ReadAllText(_memory.Paths.Absolute(empty.RelativePath)));
         Assert.StartsWith("# Zeroed", File.ReadAllText(_memory.Paths.Absolute(zeroed.RelativePath)));
         Assert.Contains("The agent filled in", File.ReadAllText(_memory.Paths.Absolute(edited.RelativePath)));
-        Assert.Equal(cutShort.Content, File.ReadAllText(_memory.Paths.Absolute(cut.RelativePath)));
+        Assert.Equal(cutShort.Draft.Render(0), File.ReadAllText(_memory.Paths.Absolute(cut.RelativePath)));
     }
 
     public void Dispose() => _memory.Dispose();

@@ -1,19 +1,21 @@
 namespace ElfActors.Core.Records;
 
-/// <summary>A failure as an agent or a script supplied it: raw, unvalidated text.</summary>
-public sealed record FailureInput(
+/// <summary>A learning (a failure by default) as an agent or a script supplied it: raw, unvalidated text.</summary>
+public sealed record LearningInput(
     string? Title,
     string? Domain,
     string? Severity = null,
     string? Tags = null,
-    string? Summary = null)
+    string? Summary = null) : IRecordInput
 {
+    public RecordKind Kind => Kinds.LearningKind.Instance;
+
     /// <summary>ELF's learnings type: failure (record-failure), or success, observation, experiment (<c>elf record --type</c>).</summary>
     public string? Type { get; init; }
 }
 
-/// <summary>A failure that passed validation: every field sanitised and within ELF's limits.</summary>
-public sealed record ValidatedFailure(
+/// <summary>A learning that passed validation: every field sanitised and within ELF's limits.</summary>
+public sealed record ValidatedLearning(
     string Title,
     string Domain,
     int Severity,

@@ -8,7 +8,7 @@ using static ElfActors.Actors.RecordingProtocol;
 namespace ElfActors.Tests.Actors;
 
 /// <summary>One writer per heuristics domain file: concurrent heuristics all land, whole, in few commits.</summary>
-public sealed class HeuristicDomainActorTests(ITestOutputHelper output)
+public sealed class AppendingRecorderActorTests(ITestOutputHelper output)
 {
     [Fact]
     public async Task Concurrent_heuristics_for_two_domains_land_whole_in_their_files_in_few_commits()
@@ -20,7 +20,7 @@ public sealed class HeuristicDomainActorTests(ITestOutputHelper output)
         const int perDomain = 300;
         for (var i = 0; i < perDomain; i++)
             foreach (var domain in new[] { "alpha", "beta" })
-                host.Recording.Tell(new RecordHeuristic($"{domain}-{i}", new HeuristicInput(domain, $"Rule {i}", $"Why {i}", "failure", "0.6")), probe.Ref);
+                host.Recording.Tell(new RecordRequest($"{domain}-{i}", new HeuristicInput(domain, $"Rule {i}", $"Why {i}", "failure", "0.6")), probe.Ref);
         var replies = probe.ReceiveN(2 * perDomain, TimeSpan.FromSeconds(120)).ToList();
         Assert.All(replies, reply => Assert.IsType<Recorded>(reply));
         await host.FlushAsync();
@@ -49,13 +49,13 @@ public sealed class HeuristicDomainActorTests(ITestOutputHelper output)
         // A folder where the domain file should be: the replace-by-rename fails.
         Directory.CreateDirectory(Path.Combine(memory.BasePath, "memory", "heuristics", "blocked.md"));
 
-        var reply = await host.Recording.Ask<RecordReply>(new RecordHeuristic("x", new HeuristicInput("blocked", "Rule")), TimeSpan.FromSeconds(30));
+        var reply = await host.Recording.Ask<RecordReply>(new RecordRequest("x", new HeuristicInput("blocked", "Rule")), TimeSpan.FromSeconds(30));
 
         Assert.IsType<Failed>(reply);
         await host.FlushAsync();
         Assert.Equal(0, Tools.SqliteScalar(memory.DatabasePath, "SELECT COUNT(*) FROM heuristics"));
         Assert.Equal(0, Tools.SqliteScalar(memory.DatabasePath, "SELECT COUNT(*) FROM elf_outbox"));
-        var ok = await host.Recording.Ask<RecordReply>(new RecordHeuristic("y", new HeuristicInput("open", "Rule")), TimeSpan.FromSeconds(30));
+        var ok = await host.Recording.Ask<RecordReply>(new RecordRequest("y", new HeuristicInput("open", "Rule")), TimeSpan.FromSeconds(30));
         Assert.IsType<Recorded>(ok);
     }
 
@@ -66,9 +66,9 @@ public sealed class HeuristicDomainActorTests(ITestOutputHelper output)
         await using var host = await ElfTestHost.StartAsync(memory.Paths);
         var timeout = TimeSpan.FromSeconds(30);
 
-        var first = Assert.IsType<Recorded>(await host.Recording.Ask<RecordReply>(new RecordHeuristic("same", new HeuristicInput("one", "Rule")), timeout));
-        var retry = Assert.IsType<Recorded>(await host.Recording.Ask<RecordReply>(new RecordHeuristic("same", new HeuristicInput("one", "Rule")), timeout));
-        var elsewhere = Assert.IsType<Recorded>(await host.Recording.Ask<RecordReply>(new RecordHeuristic("same", new HeuristicInput("two", "Other")), timeout));
+        var first = Assert.IsType<Recorded>(await host.Recording.Ask<RecordReply>(new RecordRequest("same", new HeuristicInput("one", "Rule")), timeout));
+        var retry = Assert.IsType<Recorded>(await host.Recording.Ask<RecordReply>(new RecordRequest("same", new HeuristicInput("one", "Rule")), timeout));
+        var elsewhere = Assert.IsType<Recorded>(await host.Recording.Ask<RecordReply>(new RecordRequest("same", new HeuristicInput("two", "Other")), timeout));
         await host.FlushAsync();
 
         Assert.Equal((first.RecordId, "memory/heuristics/one.md", false, true), (retry.RecordId, retry.RelativePath, first.Duplicate, retry.Duplicate));

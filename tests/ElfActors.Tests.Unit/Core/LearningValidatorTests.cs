@@ -2,18 +2,18 @@ using ElfActors.Core.Records;
 
 namespace ElfActors.Tests.Core;
 
-public sealed class FailureValidatorTests
+public sealed class LearningValidatorTests
 {
-    private static ValidatedFailure Valid(FailureInput input)
+    private static ValidatedLearning Valid(LearningInput input)
     {
-        var errors = FailureValidator.Validate(input, out var failure);
+        var errors = LearningValidator.Validate(input, out var failure);
         Assert.Empty(errors);
         return failure!;
     }
 
-    private static IReadOnlyList<ValidationError> Invalid(FailureInput input)
+    private static IReadOnlyList<ValidationError> Invalid(LearningInput input)
     {
-        var errors = FailureValidator.Validate(input, out var failure);
+        var errors = LearningValidator.Validate(input, out var failure);
         Assert.Null(failure);
         Assert.NotEmpty(errors);
         return errors;
@@ -91,8 +91,8 @@ public sealed class FailureValidatorTests
     [InlineData(501, false)]
     public void Title_limit_is_500_characters(int length, bool valid)
     {
-        var input = new FailureInput(new string('a', length), "d");
-        Assert.Equal(valid, FailureValidator.Validate(input, out _).Count == 0);
+        var input = new LearningInput(new string('a', length), "d");
+        Assert.Equal(valid, LearningValidator.Validate(input, out _).Count == 0);
     }
 
     [Theory]
@@ -100,8 +100,8 @@ public sealed class FailureValidatorTests
     [InlineData(101, false)]
     public void Domain_limit_is_100_characters(int length, bool valid)
     {
-        var input = new FailureInput("t", new string('d', length));
-        Assert.Equal(valid, FailureValidator.Validate(input, out _).Count == 0);
+        var input = new LearningInput("t", new string('d', length));
+        Assert.Equal(valid, LearningValidator.Validate(input, out _).Count == 0);
     }
 
     [Theory]
@@ -109,15 +109,15 @@ public sealed class FailureValidatorTests
     [InlineData(50_001, false)]
     public void Summary_limit_is_50000_characters(int length, bool valid)
     {
-        var input = new FailureInput("t", "d", Summary: new string('s', length));
-        Assert.Equal(valid, FailureValidator.Validate(input, out _).Count == 0);
+        var input = new LearningInput("t", "d", Summary: new string('s', length));
+        Assert.Equal(valid, LearningValidator.Validate(input, out _).Count == 0);
     }
 
     [Fact]
     public void Limits_count_characters_not_utf16_units()
     {
         // 500 emoji are 1,000 UTF-16 units but 500 characters; with one letter the title names a file.
-        Assert.Empty(FailureValidator.Validate(new FailureInput("a" + string.Concat(Enumerable.Repeat("😀", 499)), "d"), out _));
+        Assert.Empty(LearningValidator.Validate(new LearningInput("a" + string.Concat(Enumerable.Repeat("😀", 499)), "d"), out _));
     }
 
     [Theory]
@@ -127,7 +127,7 @@ public sealed class FailureValidatorTests
     [InlineData("🔥 !!", "title")]
     public void Titles_without_content_are_rejected(string? title, string field)
     {
-        Assert.Contains(Invalid(new FailureInput(title, "d")), e => e.Field == field);
+        Assert.Contains(Invalid(new LearningInput(title, "d")), e => e.Field == field);
     }
 
     [Theory]
@@ -138,7 +138,7 @@ public sealed class FailureValidatorTests
     public void Invalid_utf8_decoded_as_replacement_characters_is_rejected(string field)
     {
         const string bad = "bad\uFFFDtext";
-        var input = new FailureInput(field == "title" ? bad : "t", field == "domain" ? bad : "d",
+        var input = new LearningInput(field == "title" ? bad : "t", field == "domain" ? bad : "d",
             Tags: field == "tags" ? bad : null, Summary: field == "summary" ? bad : null);
         Assert.Contains(Invalid(input), e => e.Field == field && e.Message.Contains("UTF-8"));
     }
@@ -146,7 +146,7 @@ public sealed class FailureValidatorTests
     [Fact]
     public void Every_problem_is_reported_at_once()
     {
-        var errors = Invalid(new FailureInput("", "", "9", Summary: new string('x', 50_001)));
+        var errors = Invalid(new LearningInput("", "", "9", Summary: new string('x', 50_001)));
         Assert.Equal(["title", "domain", "summary", "severity"], errors.Select(e => e.Field));
     }
 

@@ -2,22 +2,23 @@ using Akka.Actor;
 using Akka.Event;
 using ElfActors.Core;
 using ElfActors.Core.Files;
-using ElfActors.Core.Markdown;
+using ElfActors.Core.Records;
 using ElfActors.Core.Storage;
-using static ElfActors.Actors.HeuristicDomainProtocol;
+using static ElfActors.Actors.AppendingRecorderProtocol;
 using static ElfActors.Actors.IndexWriterProtocol;
 using static ElfActors.Actors.RecordingProtocol;
 
 namespace ElfActors.Actors;
 
 /// <summary>
-/// The only writer of one heuristics domain file, <c>memory/heuristics/&lt;domain&gt;.md</c> (ELF's appends to it
-/// raced). Heuristics that arrive while a batch is being stored wait and form the next batch: rows and outbox
+/// The only writer of one file that records of an appending kind share, such as a heuristics domain file
+/// <c>memory/heuristics/&lt;domain&gt;.md</c> (ELF's appends to it raced). Records that arrive while a batch is
+/// being stored wait and form the next batch: rows and outbox
 /// entries in one transaction (the index writer), then every entry appended in one replacement of the file
 /// (temp file, flush, rename), then the answers and one doorbell for the committer.
 /// If the file cannot be written, the batch's rows are taken back before anyone is answered.
 /// </summary>
-public sealed class HeuristicDomainActor : ReceiveActor, IWithTimers
+public sealed class AppendingRecorderActor : ReceiveActor, IWithTimers
 {
     private const int MaxBatch = 1000;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -26,31 +27,29 @@ public sealed class HeuristicDomainActor : ReceiveActor, IWithTimers
     private readonly IActorRef _indexWriter;
     private readonly IActorRef _committer;
     private readonly ElfMonitor _monitor;
-    private readonly TimeProvider _clock;
-    private readonly string _domain;
+    private readonly RecordFile.Shared _file;
     private readonly string _filePath;
-    private readonly Queue<AppendHeuristic> _waiting = new();
-    private List<AppendHeuristic> _batch = [];
+    private readonly Queue<AppendRecord> _waiting = new();
+    private List<AppendRecord> _batch = [];
     private int _batchNumber;
     private bool _busy;
 
-    public HeuristicDomainActor(string domain, MemoryPaths paths, ElfSettings settings, IActorRef indexWriter, IActorRef committer, ElfMonitor monitor, TimeProvider clock)
+    public AppendingRecorderActor(RecordFile.Shared file, MemoryPaths paths, ElfSettings settings, IActorRef indexWriter, IActorRef committer, ElfMonitor monitor)
     {
-        _domain = domain;
+        _file = file;
         _paths = paths;
         _settings = settings;
         _indexWriter = indexWriter;
         _committer = committer;
         _monitor = monitor;
-        _clock = clock;
-        _filePath = paths.Absolute(HeuristicMarkdown.RelativePath(domain));
+        _filePath = paths.Absolute(file.RelativePath);
 
-        Receive<AppendHeuristic>(message =>
+        Receive<AppendRecord>(message =>
         {
             _waiting.Enqueue(message);
             if (!_busy) StartBatch();
         });
-        Receive<InsertHeuristicsReply>(reply =>
+        Receive<InsertRecordsReply>(reply =>
         {
             if (_busy && reply.Tag == _batchNumber) Stored(reply.Outcomes);
             else AppendLate(reply.Outcomes);
@@ -66,8 +65,8 @@ public sealed class HeuristicDomainActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    public static Props Props(string domain, MemoryPaths paths, ElfSettings settings, IActorRef indexWriter, IActorRef committer, ElfMonitor monitor, TimeProvider clock) =>
-        Akka.Actor.Props.Create(() => new HeuristicDomainActor(domain, paths, settings, indexWriter, committer, monitor, clock))
+    public static Props Props(RecordFile.Shared file, MemoryPaths paths, ElfSettings settings, IActorRef indexWriter, IActorRef committer, ElfMonitor monitor) =>
+        Akka.Actor.Props.Create(() => new AppendingRecorderActor(file, paths, settings, indexWriter, committer, monitor))
             .WithDispatcher(ElfSettings.RecorderDispatcher);
 
     private void StartBatch()
@@ -77,8 +76,7 @@ public sealed class HeuristicDomainActor : ReceiveActor, IWithTimers
         while (_waiting.Count > 0 && _batch.Count < MaxBatch) _batch.Add(_waiting.Dequeue());
         _busy = true;
         _batchNumber++;
-        var created = DateOnly.FromDateTime(_clock.GetLocalNow().DateTime);
-        _indexWriter.Tell(new InsertHeuristics(_batch.Select(b => new HeuristicInsert(b.RequestId, b.Heuristic, created)).ToList(), _batchNumber));
+        _indexWriter.Tell(new InsertRecords(_batch.Select(b => new RecordInsert(b.RequestId, b.Draft)).ToList(), _batchNumber));
         Timers.StartSingleTimer("index", new IndexReplyTimedOut(_batchNumber), _settings.RecorderReplyTimeout);
     }
 
@@ -88,10 +86,10 @@ public sealed class HeuristicDomainActor : ReceiveActor, IWithTimers
         var entries = new List<string>();
         foreach (var outcome in outcomes)
         {
-            if (outcome is InsertOutcome.Inserted { Content: { } entry }) entries.Add(entry);
+            if (outcome is InsertOutcome.Inserted inserted) entries.Add(inserted.Content);
             // A retry: put its entry back if a crash lost it, but only into this actor's own file (a request id
             // reused with another domain names a record of another file, which has its own writer).
-            else if (outcome is InsertOutcome.Duplicate duplicate && duplicate.RelativePath == HeuristicMarkdown.RelativePath(_domain))
+            else if (outcome is InsertOutcome.Duplicate duplicate && duplicate.RelativePath == _file.RelativePath)
                 entries.Add(duplicate.Content);
         }
         try
@@ -99,16 +97,16 @@ public sealed class HeuristicDomainActor : ReceiveActor, IWithTimers
             Directory.CreateDirectory(Path.GetDirectoryName(_filePath)!);
             // Always fsynced, whatever elf.durability.fsync-files says: the whole shared file is replaced, and a torn
             // one would lose every older entry, not just this batch (which the outbox could rewrite).
-            AppendOnlyFile.AppendMissing(_filePath, HeuristicMarkdown.FileHeader(_domain), entries, flushToDisk: true);
+            AppendOnlyFile.AppendMissing(_filePath, _file.Header, entries, flushToDisk: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            var reason = $"cannot append to {HeuristicMarkdown.RelativePath(_domain)}: {e.Message}";
-            _log.Warning("{0}; taking back {1} heuristics", reason, outcomes.Count(o => o is InsertOutcome.Inserted));
+            var reason = $"cannot append to {_file.RelativePath}: {e.Message}";
+            _log.Warning("{0}; taking back {1} records", reason, outcomes.Count(o => o is InsertOutcome.Inserted));
             // Take the rows back first, so that a failed answer leaves nothing behind (the writer handles this
             // before any later request, since it works through its mailbox in order).
             var inserted = outcomes.OfType<InsertOutcome.Inserted>().Select(i => i.RecordId).ToList();
-            if (inserted.Count > 0) _indexWriter.Tell(new DeleteRecords(OutboxTables.Heuristics, inserted));
+            if (inserted.Count > 0) _indexWriter.Tell(new DeleteRecords(_batch[0].Draft.Kind.RowTable, inserted));
             FinishBatch(outcomes.Select(_ => (RecordReply)new Failed(reason)).ToList());
             return;
         }
@@ -121,7 +119,7 @@ public sealed class HeuristicDomainActor : ReceiveActor, IWithTimers
             _ => new Failed("unexpected outcome"),
         }).ToList();
         FinishBatch(replies);
-        if (replies.Any(r => r is Recorded)) _committer.Tell(new CommitterProtocol.CommitRequested(0));
+        if (replies.Any(r => r is Recorded)) _committer.Tell(CommitterProtocol.RecordsWaiting.Instance);
     }
 
     /// <summary>
@@ -130,17 +128,17 @@ public sealed class HeuristicDomainActor : ReceiveActor, IWithTimers
     /// </summary>
     private void AppendLate(IReadOnlyList<InsertOutcome> outcomes)
     {
-        var entries = outcomes.OfType<InsertOutcome.Inserted>().Select(i => i.Content!).ToList();
+        var entries = outcomes.OfType<InsertOutcome.Inserted>().Select(i => i.Content).ToList();
         if (entries.Count == 0) return;
         try
         {
-            AppendOnlyFile.AppendMissing(_filePath, HeuristicMarkdown.FileHeader(_domain), entries, flushToDisk: true);
-            _committer.Tell(new CommitterProtocol.CommitRequested(0));
+            AppendOnlyFile.AppendMissing(_filePath, _file.Header, entries, flushToDisk: true);
+            _committer.Tell(CommitterProtocol.RecordsWaiting.Instance);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // Left to start-up repair, which appends every pending entry missing from its file.
-            _log.Warning("Could not append {0} late heuristics to {1}: {2}", entries.Count, HeuristicMarkdown.RelativePath(_domain), e.Message);
+            _log.Warning("Could not append {0} late entries to {1}: {2}", entries.Count, _file.RelativePath, e.Message);
         }
     }
 

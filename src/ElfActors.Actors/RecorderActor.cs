@@ -1,7 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
 using ElfActors.Core;
-using ElfActors.Core.Markdown;
 using ElfActors.Core.Records;
 using ElfActors.Core.Storage;
 using static ElfActors.Actors.IndexWriterProtocol;
@@ -10,12 +9,13 @@ using static ElfActors.Actors.RecordingProtocol;
 namespace ElfActors.Actors;
 
 /// <summary>
-/// Records one failure, then stops: validate → render → row and outbox entry in one SQLite transaction (through
-/// the index writer, which reserves the file name) → the file, written at that name → reply → ring the committer.
+/// Records one record of a kind with a file of its own (a learning, a decision …), then stops: validate (its kind's
+/// rules) → row and outbox entry in one SQLite transaction (through the index writer, which reserves the file name
+/// and renders what needs the row's id) → the file, written at that name → reply → ring the committer.
 /// Whatever fails before the reply leaves no file, row or outbox entry behind. Nothing is on disk before the row:
 /// a crash after the row is repaired from the outbox (the row holds the whole file), see docs/adr/0010.
 /// </summary>
-public sealed class FailureRecorderActor : UntypedActor
+public sealed class RecorderActor : UntypedActor
 {
     // One actor per request: an UntypedActor with a stage field, because ReceiveActor builds its handler table for
     // every instance and again on every Become, which was a fifth of a recorder's CPU (docs/adr/0009).
@@ -29,11 +29,11 @@ public sealed class FailureRecorderActor : UntypedActor
     private readonly ElfMonitor _monitor;
     private readonly long _startedAt = System.Diagnostics.Stopwatch.GetTimestamp();
     private IActorRef _replyTo = ActorRefs.Nobody;
-    private string _content = string.Empty;
+    private string _rowTable = string.Empty;
     private Stage _stage = Stage.Starting;
     private string _undoReason = string.Empty;
 
-    public FailureRecorderActor(MemoryPaths paths, ElfSettings settings, IActorRef indexWriter, IActorRef committer, ElfMonitor monitor, TimeProvider clock)
+    public RecorderActor(MemoryPaths paths, ElfSettings settings, IActorRef indexWriter, IActorRef committer, ElfMonitor monitor, TimeProvider clock)
     {
         _paths = paths;
         _settings = settings;
@@ -47,7 +47,7 @@ public sealed class FailureRecorderActor : UntypedActor
     {
         switch (_stage, message)
         {
-            case (Stage.Starting, RecordFailure request): Start(request); break;
+            case (Stage.Starting, RecordRequest request): Start(request); break;
             case (Stage.AwaitingIndex, InsertReply reply): Inserted(reply); break;
             case (Stage.AwaitingIndex, ReceiveTimeout): TimedOut(); break;
             case (Stage.AwaitingLateIndex, InsertReply reply): InsertedLate(reply); break;
@@ -62,13 +62,14 @@ public sealed class FailureRecorderActor : UntypedActor
     }
 
     public static Props Props(MemoryPaths paths, ElfSettings settings, IActorRef indexWriter, IActorRef committer, ElfMonitor monitor, TimeProvider clock) =>
-        Akka.Actor.Props.Create(() => new FailureRecorderActor(paths, settings, indexWriter, committer, monitor, clock))
+        Akka.Actor.Props.Create(() => new RecorderActor(paths, settings, indexWriter, committer, monitor, clock))
             .WithDispatcher(ElfSettings.RecorderDispatcher);
 
-    private void Start(RecordFailure request)
+    private void Start(RecordRequest request)
     {
         _replyTo = Sender;
-        var errors = FailureValidator.Validate(request.Input, out var failure).ToList();
+        var created = DateOnly.FromDateTime(_clock.GetLocalNow().DateTime);
+        var errors = request.Input.Kind.Validate(request.Input, created, out var draft).ToList();
         if (!RequestId.IsValid(request.RequestId, out var requestIdError)) errors.Add(new ValidationError("request-id", requestIdError!));
         if (errors.Count > 0)
         {
@@ -76,9 +77,8 @@ public sealed class FailureRecorderActor : UntypedActor
             return;
         }
 
-        var date = DateOnly.FromDateTime(_clock.GetLocalNow().DateTime);
-        _content = FailureMarkdown.Render(failure!, date);
-        _indexWriter.Tell(new InsertFailure(new FailureInsert(request.RequestId, failure!, _content, FailureMarkdown.FileStem(failure!, date))));
+        _rowTable = draft!.Kind.RowTable;
+        _indexWriter.Tell(new InsertRecord(new RecordInsert(request.RequestId, draft)));
         SetReceiveTimeout(_settings.RecorderReplyTimeout);
         _stage = Stage.AwaitingIndex;
     }
@@ -88,11 +88,11 @@ public sealed class FailureRecorderActor : UntypedActor
         switch (reply.Outcome)
         {
             case InsertOutcome.Inserted inserted:
-                if (RecordFiles.Create(_paths, _settings.FsyncFiles, inserted, _content) is { } cannotPlace)
+                if (RecordFiles.Create(_paths, _settings.FsyncFiles, inserted) is { } cannotPlace)
                 {
                     // The row is stored but the file cannot be: take the row back before answering.
                     _undoReason = cannotPlace;
-                    _indexWriter.Tell(new DeleteRecord(inserted.RecordId));
+                    _indexWriter.Tell(new DeleteRecords(_rowTable, [inserted.RecordId]));
                     _stage = Stage.AwaitingUndo;
                     return;
                 }
@@ -129,7 +129,7 @@ public sealed class FailureRecorderActor : UntypedActor
         switch (reply.Outcome)
         {
             case InsertOutcome.Inserted inserted:
-                PlacedLate(inserted.RecordId, RecordFiles.Create(_paths, _settings.FsyncFiles, inserted, _content));
+                PlacedLate(inserted.RecordId, RecordFiles.Create(_paths, _settings.FsyncFiles, inserted));
                 break;
             case InsertOutcome.Duplicate duplicate:
                 PlacedLate(duplicate.RecordId, RecordFiles.RestoreIfLost(_paths, _settings.FsyncFiles, duplicate));
@@ -140,7 +140,7 @@ public sealed class FailureRecorderActor : UntypedActor
 
     private void PlacedLate(long recordId, string? cannotPlace)
     {
-        if (cannotPlace is null) _committer.Tell(new CommitterProtocol.CommitRequested(recordId));
+        if (cannotPlace is null) _committer.Tell(new CommitterProtocol.RecordPlaced(_rowTable, recordId));
         // Left to the committer, which writes a missing file from the outbox after the orphan grace.
         else Context.GetLogger().Warning("Could not place a late record's file: {0}", cannotPlace);
     }
@@ -148,7 +148,7 @@ public sealed class FailureRecorderActor : UntypedActor
     private void Succeed(long recordId, string relativePath, bool duplicate)
     {
         Finish(new Recorded(recordId, relativePath, duplicate));
-        _committer.Tell(new CommitterProtocol.CommitRequested(recordId));
+        _committer.Tell(new CommitterProtocol.RecordPlaced(_rowTable, recordId));
     }
 
     private void Finish(RecordReply reply)
