@@ -274,20 +274,6 @@ public sealed class GitStore : IGitStore
         });
     }
 
-    public IReadOnlyDictionary<long, string> FindRecordCommits(DateTimeOffset since)
-    {
-        var found = new Dictionary<long, string>();
-        var tip = _repository.Refs[CurrentBranch()]?.ResolveToDirectReference()?.Target as Commit;
-        if (tip is null) return found;
-        var filter = new CommitFilter { IncludeReachableFrom = tip, SortBy = CommitSortStrategies.Time };
-        foreach (var commit in _repository.Commits.QueryBy(filter))
-        {
-            if (commit.Committer.When < since) break;
-            foreach (var id in CommitMessage.RecordIds(commit.Message)) found.TryAdd(id, commit.Sha);
-        }
-        return found;
-    }
-
     public IReadOnlyDictionary<string, string> FindTrailerCommits(DateTimeOffset since)
     {
         var found = new Dictionary<string, string>(StringComparer.Ordinal);
