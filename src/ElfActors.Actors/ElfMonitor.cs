@@ -13,6 +13,7 @@ public sealed class ElfMonitor
     private int _committerStarts;
     private string _committerState = "starting";
     private string? _lastCommitId;
+    private string? _gitWriter;
     private DateTimeOffset? _lastCommitAt;
 
     public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
@@ -26,6 +27,17 @@ public sealed class ElfMonitor
     public string CommitterState
     {
         get { lock (_gate) return _committerState; }
+    }
+
+    /// <summary>The git writer of the last commit, and why when it is not the one configured (docs/git-writer.md).</summary>
+    public string? GitWriter
+    {
+        get { lock (_gate) return _gitWriter; }
+    }
+
+    internal void SetGitWriter(string writer)
+    {
+        lock (_gate) _gitWriter = writer;
     }
 
     public (string? Id, DateTimeOffset? At) LastCommit

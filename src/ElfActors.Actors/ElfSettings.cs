@@ -19,6 +19,8 @@ public sealed record ElfSettings
     public required TimeSpan SweepInterval { get; init; }
     public required TimeSpan OrphanGrace { get; init; }
     public required TimeSpan StaleLockAge { get; init; }
+    /// <summary>elf.committer.git-writer: "fast" or "git" (docs/git-writer.md).</summary>
+    public required string GitWriter { get; init; }
     public required TimeSpan BackoffMin { get; init; }
     public required TimeSpan BackoffMax { get; init; }
     public required double BackoffRandomFactor { get; init; }
@@ -44,11 +46,14 @@ public sealed record ElfSettings
             SweepInterval = elf.GetTimeSpan("committer.sweep-interval"),
             OrphanGrace = elf.GetTimeSpan("committer.orphan-grace"),
             StaleLockAge = elf.GetTimeSpan("committer.stale-lock-age"),
+            GitWriter = elf.GetString("committer.git-writer"),
             BackoffMin = elf.GetTimeSpan("committer.backoff.min"),
             BackoffMax = elf.GetTimeSpan("committer.backoff.max"),
             BackoffRandomFactor = elf.GetDouble("committer.backoff.random-factor"),
             BackoffResetAfter = elf.GetTimeSpan("committer.backoff.reset-after"),
         };
+        if (settings.GitWriter is not ("fast" or "git"))
+            throw new ConfigurationException($"elf.committer.git-writer must be fast or git (got '{settings.GitWriter}')");
         if (settings.IndexMaxBatchSize < 1) throw new ConfigurationException("elf.index.max-batch-size must be at least 1");
         if (settings.CommitMaxBatchSize < 1) throw new ConfigurationException("elf.committer.max-batch-size must be at least 1");
         if (settings.OrphanGrace <= settings.RecorderReplyTimeout)

@@ -112,12 +112,24 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
         Self.Tell(Start.Instance);
     }
 
+    /// <summary>Logs and shows (elf status) which writer made the commit, when it changes: the host falls back to git's by itself.</summary>
+    private void NoteGitWriter()
+    {
+        if (_git is not GitStore store) return;
+        var writer = store.WriterFallbackReason is { } why ? $"{store.WriterInUse} (configured {store.PreferredWriter}; {why})" : store.WriterInUse;
+        if (writer == _monitor.GitWriter) return;
+        if (store.WriterFallbackReason is not null) _log.Warning("Committing with git's plumbing instead of the fast writer: {0}", store.WriterFallbackReason);
+        else _log.Info("Committing with the {0} git writer", store.WriterInUse);
+        _monitor.SetGitWriter(writer);
+    }
+
     private void Initialise()
     {
         try
         {
             _index = MemoryIndex.Open(_paths, _settings.Index);
             _git = _gitStoreFactory(_paths);
+            if (_git is GitStore store) store.PreferredWriter = _settings.GitWriter;
             ChooseBranch();
             ReconcileWithHistory();
         }
@@ -333,6 +345,7 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
                     .Select(path => contents.TryGetValue(path, out var staged) ? staged : StagedFile.Read(path, _paths.Absolute(path))).ToList();
                 return Git().CommitFiles(files, Core.Git.CommitMessage.For(ready));
             }, out var commitId)) return;
+        NoteGitWriter();
 
         var at = _clock.GetUtcNow();
         var outboxIds = ready.Select(p => p.OutboxId).ToList();

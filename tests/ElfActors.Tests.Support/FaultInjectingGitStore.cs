@@ -47,7 +47,6 @@ public sealed class FaultInjectingGitStore(IGitStore inner, GitFaultPlan plan) :
         return commit;
     }
 
-    public IReadOnlyDictionary<long, string> FindRecordCommits(DateTimeOffset since) => inner.FindRecordCommits(since);
 
     public IReadOnlyDictionary<string, string> FindTrailerCommits(DateTimeOffset since) => inner.FindTrailerCommits(since);
 

@@ -51,6 +51,7 @@ internal static class StatusCommand
             Console.WriteLine($"  acknowledged:  {status.AcknowledgedSinceStart} since start");
             Console.WriteLine($"  last commit:   {last}");
             Console.WriteLine($"  committer:     {status.CommitterState} (started {status.CommitterStarts} time{(status.CommitterStarts == 1 ? "" : "s")})");
+            if (status.GitWriter is { } writer) Console.WriteLine($"  git writer:    {writer}");
             Console.WriteLine($"  uptime:        {TimeSpan.FromSeconds(Math.Round(status.UptimeSeconds)):c}");
             Console.WriteLine($"  throughput:    {status.RecordsPerSecond.ToString("0.#", CultureInfo.InvariantCulture)} records/s (last minute)");
             if (status.LastError is { } error)

@@ -126,6 +126,8 @@ public sealed record HostStatus
     public DateTimeOffset? LastCommitAt { get; init; }
     public string CommitterState { get; init; } = string.Empty;
     public int CommitterStarts { get; init; }
+    /// <summary>The git writer of the last commit ("fast" or "git") and, when the host chose git's by itself, why.</summary>
+    public string? GitWriter { get; init; }
     /// <summary>Records committed per second over the last minute.</summary>
     public double RecordsPerSecond { get; init; }
     /// <summary>The host's last error (a log entry at Error level), which may need the user: details in `elf logs`.</summary>

@@ -3,9 +3,16 @@ using System.Text.RegularExpressions;
 
 namespace ElfActors.Core.Git;
 
+/// <summary>What a git command returned: its exit code first (git's own verdict), its output only where it must be read.</summary>
+public readonly record struct GitResult(int ExitCode, string Stdout, string Stderr)
+{
+    public bool Succeeded => ExitCode == 0;
+}
+
 /// <summary>
-/// Runs the git executable for the two steps that must follow git's own locking protocol: updating the
-/// index (git locks it before reading it) and moving the branch with a compare-and-swap.
+/// The one runner of the git executable. Every run has <c>LC_ALL=C</c>, so that what little of git's text is parsed
+/// (the lock and stale-ref messages below) is git's English whatever the person's locale; no prompt; and none of a
+/// caller's GIT_DIR / GIT_INDEX_FILE / GIT_WORK_TREE. Callers read exit codes and porcelain / -z output.
 /// </summary>
 public static partial class GitCli
 {
@@ -13,6 +20,7 @@ public static partial class GitCli
 
     // Only "File exists" means another git holds the lock; "Unable to create '….lock': No space left on device"
     // (a full disk) is a failure like any other, and must back the committer off, not make it wait for a holder.
+    // Matched on git's C-locale text: every run forces LC_ALL=C.
     [GeneratedRegex(@"Unable to create '([^']+\.lock)': File exists|cannot lock ref '[^']+': Unable to create '([^']+\.lock)': File exists|Unable to create '([^']+)': File exists")]
     private static partial Regex LockMessage();
 
@@ -21,21 +29,45 @@ public static partial class GitCli
 
     /// <param name="background">Housekeeping that must not slow the commits down: git runs at the lowest CPU priority.</param>
     public static string Run(string workingDirectory, IReadOnlyList<string> arguments, string? standardInput = null, bool background = false) =>
-        Run(workingDirectory, arguments, standardInput is null ? null : input => input.Write(standardInput), background);
+        Checked(arguments, Start(workingDirectory, arguments, standardInput is null ? null : input => input.Write(standardInput), background, null));
+
+    /// <summary>Runs git and returns its exit code and output, without throwing on a non-zero exit (the exit code is the answer).</summary>
+    /// <param name="environment">Variables to add (LC_ALL=C is applied after them).</param>
+    public static GitResult TryRun(string workingDirectory, IReadOnlyList<string> arguments, string? standardInput = null,
+        IReadOnlyDictionary<string, string>? environment = null) =>
+        Start(workingDirectory, arguments, standardInput is null ? null : input => input.Write(standardInput), false, environment);
 
     /// <summary>Runs git with each of <paramref name="paths"/> on its stdin, NUL-terminated (for <c>-z --stdin</c>), written one by one:
     /// a batch's paths joined into one string would be a large object per commit.</summary>
-    public static string RunWithPaths(string workingDirectory, IReadOnlyList<string> arguments, IEnumerable<string> paths) =>
-        Run(workingDirectory, arguments, input =>
+    public static string RunWithPaths(string workingDirectory, IReadOnlyList<string> arguments, IEnumerable<string> paths,
+        IReadOnlyDictionary<string, string>? environment = null) =>
+        Checked(arguments, Start(workingDirectory, arguments, input =>
         {
             foreach (var path in paths)
             {
                 input.Write(path);
                 input.Write('\0');
             }
-        }, background: false);
+        }, background: false, environment));
 
-    private static string Run(string workingDirectory, IReadOnlyList<string> arguments, Action<TextWriter>? standardInput, bool background)
+    private static string Checked(IReadOnlyList<string> arguments, GitResult result)
+    {
+        if (result.ExitCode == 0) return result.Stdout;
+        var stderr = result.Stderr.Trim();
+        var command = "git " + string.Join(' ', arguments.Where(a => !a.StartsWith("-c", StringComparison.Ordinal) && !a.Contains('=')).Take(2));
+        var stale = StaleRefMessage().Match(stderr);
+        if (stale.Success) throw new GitBranchMovedException(stale.Groups[1].Value, string.Empty);
+        var locked = LockMessage().Match(stderr);
+        if (locked.Success)
+        {
+            var path = new[] { locked.Groups[1], locked.Groups[2], locked.Groups[3] }.First(g => g.Success).Value;
+            throw new GitLockHeldException($"{command}: {path} is held by another process", path);
+        }
+        throw new GitStoreException($"{command} failed ({result.ExitCode}): {stderr}");
+    }
+
+    private static GitResult Start(string workingDirectory, IReadOnlyList<string> arguments, Action<TextWriter>? standardInput, bool background,
+        IReadOnlyDictionary<string, string>? environment)
     {
         var start = new ProcessStartInfo(Executable)
         {
@@ -51,6 +83,11 @@ public static partial class GitCli
         start.Environment.Remove("GIT_DIR");
         start.Environment.Remove("GIT_INDEX_FILE");
         start.Environment.Remove("GIT_WORK_TREE");
+        if (environment is not null)
+            foreach (var (name, value) in environment) start.Environment[name] = value;
+        // git's messages in English whatever the locale: the few that are parsed are matched on that text.
+        start.Environment["LC_ALL"] = "C";
+        start.Environment["LANGUAGE"] = string.Empty;
 
         Process process;
         try
@@ -72,24 +109,18 @@ public static partial class GitCli
             var stdoutTask = process.StandardOutput.ReadToEndAsync();
             if (standardInput is not null)
             {
-                standardInput(process.StandardInput);
-                process.StandardInput.Close();
+                try
+                {
+                    standardInput(process.StandardInput);
+                    process.StandardInput.Close();
+                }
+                catch (IOException)
+                {
+                    // git exited before reading all of its input: its exit code and stderr say why
+                }
             }
             process.WaitForExit();
-            var stderr = stderrTask.GetAwaiter().GetResult().Trim();
-            var stdout = stdoutTask.GetAwaiter().GetResult();
-            if (process.ExitCode == 0) return stdout;
-
-            var command = "git " + string.Join(' ', arguments.Take(2));
-            var stale = StaleRefMessage().Match(stderr);
-            if (stale.Success) throw new GitBranchMovedException(stale.Groups[1].Value, string.Empty);
-            var locked = LockMessage().Match(stderr);
-            if (locked.Success)
-            {
-                var path = new[] { locked.Groups[1], locked.Groups[2], locked.Groups[3] }.First(g => g.Success).Value;
-                throw new GitLockHeldException($"{command}: {path} is held by another process", path);
-            }
-            throw new GitStoreException($"{command} failed ({process.ExitCode}): {stderr}");
+            return new GitResult(process.ExitCode, stdoutTask.GetAwaiter().GetResult(), stderrTask.GetAwaiter().GetResult());
         }
     }
 }

@@ -12,3 +12,6 @@ public sealed class GitLockHeldException(string message, string? lockPath = null
 /// <summary>The branch moved while a commit was being built (someone else committed): rebuild on the new tip.</summary>
 public sealed class GitBranchMovedException(string branch, string expected)
     : GitStoreException($"{branch} moved away from {(expected.Length == 0 ? "(unborn)" : expected[..Math.Min(12, expected.Length)])} while a commit was being built");
+
+/// <summary>A repository the committer refuses up front (e.g. SHA-256); the message names why and what to do.</summary>
+public sealed class UnsupportedRepositoryException(string message) : GitStoreException(message);

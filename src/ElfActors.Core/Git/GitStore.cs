@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Globalization;
 using System.Text;
 using LibGit2Sharp;
@@ -6,24 +5,17 @@ using LibGit2Sharp;
 namespace ElfActors.Core.Git;
 
 /// <summary>
-/// Commits records without touching anything else in the repository. Blobs, trees and the commit are built
-/// in-process from the parent's tree and written as one pack per batch (cost does not grow with the size of the
-/// repository or the index: see <see cref="TreeBuilder"/>); the index is updated for our paths only, under
-/// git's index.lock (new paths in-process by <see cref="IndexAppender"/>, anything else by `git update-index`:
-/// docs/adr/0012), and the branch is moved by git's compare-and-swap (docs/adr/0002).
+/// The committer's view of the repository. Commits records without touching anything else in it through one of two
+/// writers behind <see cref="IRecordCommitWriter"/> (docs/git-writer.md): the fast in-process one, or git's own
+/// plumbing where the fast one would not store what git stores (or where elf.committer.git-writer = git).
 /// </summary>
 public sealed class GitStore : IGitStore
 {
-    private const int MaxRebuilds = 5;
-    private const int MaxPacks = 50;
-    private const string ZeroId = "0000000000000000000000000000000000000000";
     private readonly Repository _repository;
     private readonly MemoryPaths _paths;
     private readonly string _objectsDirectory;
-    private readonly TreeBuilder _trees;
-    private readonly IndexAppender _indexAppender;
-    private (string Commit, string Tree)? _lastCommit;
-    private Task? _packMerge;
+    private readonly NativeCommitWriter _native;
+    private readonly GitPlumbingWriter _plumbing;
     private readonly PersonGit _personGit;
 
     public GitStore(MemoryPaths paths)
@@ -32,18 +24,28 @@ public sealed class GitStore : IGitStore
         EnsureRepository(paths);
         _repository = new Repository(paths.BasePath);
         _objectsDirectory = ObjectsDirectory(_repository.Info.Path);
-        _trees = new TreeBuilder(ReadTree);
-        _indexAppender = new IndexAppender(_repository.Info.Path, paths.BasePath);
+        _native = new NativeCommitWriter(_repository, paths.BasePath, _objectsDirectory);
+        _plumbing = new GitPlumbingWriter(paths.BasePath, _repository.Info.Path);
         _personGit = new PersonGit(paths.BasePath);
         Branch = HeadBranch();
-        // Split a large index now, at start, rather than in the first batch's commit (8.8 MB rewritten at
-        // 100,000 files: seconds on a busy machine, paid by every record of that batch).
-        if (SplitLargeIndex().Length > 0)
-        {
-            try { GitCli.Run(paths.BasePath, ["-c", "core.splitIndex=true", "update-index", "--split-index"]); }
-            catch (GitStoreException) { } // a lock held by a person's git: the first commit splits it instead
-        }
     }
+
+    /// <summary>
+    /// The writer asked for (elf.committer.git-writer): "fast" (the default) uses <see cref="NativeCommitWriter"/>
+    /// wherever it is exact and git's plumbing elsewhere; "git" always uses git's plumbing.
+    /// </summary>
+    public string PreferredWriter
+    {
+        get => _preferred;
+        set => _preferred = value is "fast" or "git" ? value : throw new ArgumentException($"elf.committer.git-writer must be fast or git (got '{value}')", nameof(value));
+    }
+
+    private string _preferred = "fast";
+
+    /// <summary>The writer of the last commit and, when it is not the one asked for, why (shown in elf status, logged by the committer).</summary>
+    public string WriterInUse { get; private set; } = "fast";
+
+    public string? WriterFallbackReason { get; private set; }
 
     /// <summary>Where objects live: the repository's own folder, or for a linked worktree the main repository's.</summary>
     private static string ObjectsDirectory(string gitDirectory)
@@ -56,18 +58,28 @@ public sealed class GitStore : IGitStore
     public static GitStoreFactory Factory { get; } = paths => new GitStore(paths);
 
     /// <summary>Index size (bytes) above which git is asked to split the index: about 45,000 entries.</summary>
-    internal long SplitIndexThreshold { get; set; } = 4L << 20;
+    internal long SplitIndexThreshold { get => _native.SplitIndexThreshold; set => _native.SplitIndexThreshold = value; }
 
     /// <summary>Trees read back from the repository rather than remembered from the last commit.</summary>
-    internal int TreesRead => _trees.TreesRead;
+    internal int TreesRead => _native.TreesRead;
 
     /// <summary>Runs after the commit is built and before the branch moves: tests commit "as a person" here.</summary>
-    internal Action? BeforeBranchMove { get; set; }
+    internal Action? BeforeBranchMove
+    {
+        get => _native.BeforeBranchMove;
+        set => _native.BeforeBranchMove = _plumbing.BeforeBranchMove = value;
+    }
+
+    /// <summary>Index updates the fast writer made in-process; and why git made the last one it made.</summary>
+    internal int IndexUpdatesInProcess => _native.IndexUpdatesInProcess;
+
+    internal string? LastIndexUpdateByGit => _native.LastIndexUpdateByGit;
 
     /// <summary>Makes the base folder a git repository (if it is not one) that ignores the live index and our working files.</summary>
     public static void EnsureRepository(MemoryPaths paths)
     {
         Directory.CreateDirectory(paths.BasePath);
+        if (Directory.Exists(Path.Combine(paths.BasePath, ".git")) || File.Exists(Path.Combine(paths.BasePath, ".git"))) RefuseUnsupported(paths);
         if (!Repository.IsValid(paths.BasePath))
         {
             // A host killed while it initialised the repository leaves .git/config.lock behind, and every later
@@ -77,8 +89,8 @@ public sealed class GitStore : IGitStore
             if (File.Exists(configLock)) StaleLocks.TryRemove(configLock, TimeSpan.Zero, DateTimeOffset.UtcNow, out _);
             Repository.Init(paths.BasePath);
         }
-        var infoDirectory = Path.Combine(paths.BasePath, ".git", "info");
-        if (!Directory.Exists(Path.Combine(paths.BasePath, ".git"))) return; // a gitfile (worktree): leave its excludes alone
+        // git reads info/exclude from the common git folder: for a linked worktree that is the main repository's.
+        var infoDirectory = Path.Combine(CommonGitDirectory(paths.BasePath), "info");
         Directory.CreateDirectory(infoDirectory);
         var exclude = Path.Combine(infoDirectory, "exclude");
         const string marker = "# ElfActors: the live index and working files are never committed";
@@ -91,6 +103,28 @@ public sealed class GitStore : IGitStore
         File.AppendAllText(exclude, block.ToString());
     }
 
+    /// <summary>
+    /// Refuses, before anything is opened, a repository the committer cannot write correctly: a SHA-256 one
+    /// (LibGit2Sharp, which reads history here, opens SHA-1 repositories only).
+    /// </summary>
+    private static void RefuseUnsupported(MemoryPaths paths)
+    {
+        var format = GitCli.TryRun(paths.BasePath, ["rev-parse", "--show-object-format"]);
+        if (format.Succeeded && format.Stdout.Trim() is { Length: > 0 } name && name != "sha1")
+            throw new UnsupportedRepositoryException(
+                $"{paths.BasePath} is a {name.ToUpperInvariant()} git repository (extensions.objectFormat = {name}); ElfActors supports SHA-1 repositories only. " +
+                "Keep the memory in a SHA-1 repository (git init --object-format=sha1).");
+    }
+
+    /// <summary>The repository's common git folder (for a linked worktree, the main repository's .git).</summary>
+    private static string CommonGitDirectory(string workTree)
+    {
+        var dotGit = Path.Combine(workTree, ".git");
+        if (Directory.Exists(dotGit)) return dotGit;
+        var common = GitCli.Run(workTree, ["rev-parse", "--git-common-dir"]).Trim();
+        return Path.GetFullPath(Path.Combine(workTree, common));
+    }
+
     public string CommitFiles(IReadOnlyList<string> relativePaths, string message) =>
         CommitFiles(relativePaths.Select(p => StagedFile.Read(p, _paths.Absolute(p))).ToList(), message);
 
@@ -98,83 +132,19 @@ public sealed class GitStore : IGitStore
     {
         if (contents.Count == 0) throw new ArgumentException("Nothing to commit.", nameof(contents));
         contents = contents.DistinctBy(f => f.Path, StringComparer.Ordinal).ToList(); // heuristics of one domain share a file
-        var relativePaths = contents.Select(f => f.Path).ToList();
-        var blobs = contents.Select(f => new GitObject(GitObjectType.Blob, f.Content)).ToList();
-        var files = relativePaths.Select((path, i) => (path, blobs[i].Id)).ToList();
-        var unpacked = new List<GitObject>(blobs);
-
-        for (var attempt = 1; ; attempt++)
-        {
-            var branch = CurrentBranch();
-            var parent = _repository.Refs[branch]?.ResolveToDirectReference()?.TargetIdentifier;
-            var tree = _trees.Build(parent is null ? null : TreeOf(parent), files, unpacked);
-            var commitBuffer = CommitObject(tree, parent, message, out var commitLength);
-            var commit = new GitObject(GitObjectType.Commit, commitBuffer.AsMemory(0, commitLength));
-            unpacked.Add(commit);
-            // One pack for the batch, before git sees the files: update-index then finds every blob already stored
-            // instead of writing each as a loose object.
-            try
-            {
-                PackWriter.Write(_objectsDirectory, unpacked);
-            }
-            finally
-            {
-                _trees.ReleaseBuffers();
-                ArrayPool<byte>.Shared.Return(commitBuffer);
-            }
-            unpacked.Clear();
-
-            // Index first: if a person commits between the two steps, their commit includes our files
-            // instead of recording them as deleted.
-            if (attempt == 1) UpdateIndex(contents, blobs);
-            BeforeBranchMove?.Invoke();
-            // A person's git that took the index since (commit, reset, stash …) read the branch already: moving it now
-            // would fail their compare-and-swap. Wait for it instead; our files are staged, their commit may take them.
-            var indexLock = Path.Combine(_repository.Info.Path, "index.lock");
-            if (File.Exists(indexLock)) throw new GitLockHeldException("a git process holds the index; the branch waits for it", indexLock);
-            try
-            {
-                GitCli.Run(_paths.BasePath, ["update-ref", "-m", "elf: " + FirstLine(message), branch, commit.Hex, parent ?? ZeroId]);
-                _lastCommit = (commit.Hex, tree);
-                MergeSmallPacks();
-                return commit.Hex;
-            }
-            catch (GitBranchMovedException) when (attempt < MaxRebuilds)
-            {
-                // Someone committed in between: their commit stays, ours is rebuilt on top of it.
-            }
-        }
+        var reason = PreferredWriter == "git" ? null : FastWriterCannot(contents);
+        IRecordCommitWriter writer = PreferredWriter == "git" || reason is not null ? _plumbing : _native;
+        WriterInUse = writer.Name;
+        WriterFallbackReason = reason;
+        return writer.Commit(CurrentBranch(), contents, message);
     }
 
     /// <summary>
-    /// Adds the batch's files to the index: in-process when only new paths are added to a plain index (see
-    /// <see cref="IndexAppender"/>), otherwise by `git update-index`, which also hashes what filters convert.
+    /// Why the fast writer would not store what git stores for these files, or null when it would: git might convert
+    /// the bytes on disk (line endings, clean filters, LFS), so the commit must hold git's blob, not the raw bytes.
     /// </summary>
-    private void UpdateIndex(IReadOnlyList<StagedFile> files, IReadOnlyList<GitObject> blobs)
-    {
-        string? byGit = null;
-        if (files.Any(f => f.Stat is null)) byGit = "no stat data";
-        else if (GitConvertsContent(files)) byGit = "attributes or core.autocrlf may convert the files";
-        else
-        {
-            _indexAppender.SplitThreshold = SplitIndexThreshold;
-            _indexAppender.SplitIndexSetting = _repository.Config.Get<bool>("core.splitIndex")?.Value;
-            _indexAppender.MaxPercentChange = _repository.Config.Get<int>("splitIndex.maxPercentChange")?.Value is >= 0 and <= 100 and var percent ? percent : 20;
-            byGit = _indexAppender.TryAdd(files.Select((f, i) => new IndexAddition(f.Path, blobs[i].Id, f.Stat!.Value)).ToList());
-        }
-        if (byGit is null)
-        {
-            IndexUpdatesInProcess++;
-            return;
-        }
-        LastIndexUpdateByGit = byGit;
-        GitCli.RunWithPaths(_paths.BasePath, [.. SplitLargeIndex(), "update-index", "--add", "-z", "--stdin"], files.Select(f => f.Path));
-    }
-
-    /// <summary>Index updates made in-process; and why git made the last one it made.</summary>
-    internal int IndexUpdatesInProcess { get; private set; }
-
-    internal string? LastIndexUpdateByGit { get; private set; }
+    private string? FastWriterCannot(IReadOnlyList<StagedFile> files) =>
+        GitConvertsContent(files) ? "attributes or core.autocrlf may convert the record files (git's plumbing applies them)" : null;
 
     /// <summary>
     /// Whether git might store something other than the bytes on disk (line endings, clean filters): any
@@ -195,97 +165,6 @@ public sealed class GitStore : IGitStore
             for (var slash = file.Path.IndexOf('/'); slash > 0; slash = file.Path.IndexOf('/', slash + 1))
                 folders.Add(file.Path[..slash]);
         return folders.Any(folder => File.Exists(Path.Combine(_paths.BasePath, folder, ".gitattributes")));
-    }
-
-    /// <summary>The root tree of a commit: remembered for our own last commit, read for anyone else's.</summary>
-    private string TreeOf(string commitId)
-    {
-        if (_lastCommit is { } last && last.Commit == commitId) return last.Tree;
-        var commit = _repository.Lookup<Commit>(commitId) ?? throw new GitStoreException($"the branch points at {commitId}, which is not a commit here");
-        return commit.Tree.Sha;
-    }
-
-    private IReadOnlyList<TreeItem> ReadTree(string treeId)
-    {
-        var tree = _repository.Lookup<Tree>(treeId) ?? throw new GitStoreException($"tree {treeId} is missing from the repository");
-        return tree.Select(e => new TreeItem(Encoding.UTF8.GetBytes(e.Name), (int)e.Mode, e.Target.Id.RawId)).ToList();
-    }
-
-    /// <summary>
-    /// A commit object as git writes one: tree, parent, author and committer lines, a blank line, the message. In a
-    /// pooled buffer (returned once packed): a batch of 2,000 records has a message of half a megabyte, and as new
-    /// strings and arrays per commit it made most of the full collections of a sustained load.
-    /// </summary>
-    private byte[] CommitObject(string tree, string? parent, string message, out int length)
-    {
-        var signature = Signature();
-        var offset = signature.When.Offset;
-        var zone = (offset < TimeSpan.Zero ? "-" : "+") + offset.Duration().ToString("hhmm", CultureInfo.InvariantCulture);
-        var person = $"{signature.Name} <{signature.Email}> {signature.When.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)} {zone}";
-        var text = new StringBuilder();
-        text.Append("tree ").Append(tree).Append('\n');
-        if (parent is not null) text.Append("parent ").Append(parent).Append('\n');
-        text.Append("author ").Append(person).Append('\n');
-        text.Append("committer ").Append(person).Append('\n');
-        text.Append('\n');
-        var header = text.ToString();
-        var buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(header.Length + message.Length));
-        length = Encoding.UTF8.GetBytes(header, buffer);
-        length += Encoding.UTF8.GetBytes(message, buffer.AsSpan(length));
-        return buffer;
-    }
-
-    /// <summary>
-    /// git rewrites the whole index to add one entry: at 100,000 tracked files that is 8.8 MB read, hashed and
-    /// written per batch (≈170 ms here). A split index writes only the changed entries (≈20 ms); git keeps the
-    /// split format once made. Only for a large index, and never against a person's own core.splitIndex setting.
-    /// </summary>
-    private string[] SplitLargeIndex()
-    {
-        var index = new FileInfo(Path.Combine(_repository.Info.Path, "index"));
-        var large = index.Exists && index.Length > SplitIndexThreshold;
-        return large && _repository.Config.Get<bool>("core.splitIndex") is null ? ["-c", "core.splitIndex=true"] : [];
-    }
-
-    /// <summary>
-    /// Each batch adds a small pack; lookups slow down as packs pile up, so past a few dozen git merges the
-    /// small ones (geometric repack: cost proportional to what is merged, never to the whole repository). It runs
-    /// beside the commits, not in their way: a merge took the next commit's latency from tens of milliseconds
-    /// to over a second. git's repack is safe alongside readers and new packs (it deletes only what it merged).
-    /// </summary>
-    private void MergeSmallPacks()
-    {
-        if (_packMerge is { IsCompleted: false }) return;
-        var packFolder = Path.Combine(_objectsDirectory, "pack");
-        if (!Directory.Exists(packFolder) || Directory.EnumerateFiles(packFolder, "*.pack").Take(MaxPacks + 1).Count() <= MaxPacks) return;
-        var basePath = _paths.BasePath;
-        _packMerge = Task.Run(() =>
-        {
-            try
-            {
-                // One thread, lowest priority: the merge gets the CPU the commits leave (on two cores, a two-thread
-                // repack of a few thousand objects took 0.3–0.8 s of both and doubled the commits' latency meanwhile).
-                GitCli.Run(basePath, ["-c", "pack.threads=1", "repack", "-d", "-q", "--geometric=2"], background: true);
-            }
-            catch (GitStoreException)
-            {
-                // Housekeeping only: the commits are made; a later batch tries again.
-            }
-        });
-    }
-
-    public IReadOnlyDictionary<long, string> FindRecordCommits(DateTimeOffset since)
-    {
-        var found = new Dictionary<long, string>();
-        var tip = _repository.Refs[CurrentBranch()]?.ResolveToDirectReference()?.Target as Commit;
-        if (tip is null) return found;
-        var filter = new CommitFilter { IncludeReachableFrom = tip, SortBy = CommitSortStrategies.Time };
-        foreach (var commit in _repository.Commits.QueryBy(filter))
-        {
-            if (commit.Committer.When < since) break;
-            foreach (var id in CommitMessage.RecordIds(commit.Message)) found.TryAdd(id, commit.Sha);
-        }
-        return found;
     }
 
     public IReadOnlyDictionary<string, string> FindTrailerCommits(DateTimeOffset since)
@@ -397,22 +276,10 @@ public sealed class GitStore : IGitStore
     private string CurrentBranch() =>
         Branch ?? HeadBranch() ?? throw new GitStoreException("HEAD is detached (a rebase or bisect in progress?); records wait until a branch is checked out");
 
-    private Signature Signature()
-    {
-        var now = DateTimeOffset.Now;
-        return _repository.Config.BuildSignature(now) ?? new Signature("ElfActors", "elfactors@localhost", now);
-    }
-
-    private static string FirstLine(string message)
-    {
-        var newline = message.IndexOf('\n');
-        return newline < 0 ? message : message[..newline];
-    }
-
     public void Dispose()
     {
-        // A pack merge in progress is left to finish in the background if it takes long; git cleans up after it.
-        _packMerge?.Wait(TimeSpan.FromSeconds(10));
+        _native.Dispose();
+        _plumbing.Dispose();
         _repository.Dispose();
     }
 }

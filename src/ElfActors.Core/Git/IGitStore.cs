@@ -17,14 +17,8 @@ public interface IGitStore : IDisposable
         CommitFiles(files.Select(f => f.Path).ToList(), message);
 
     /// <summary>
-    /// Record ids named by <c>Elf-Record</c> trailers in the branch's commits made since <paramref name="since"/>,
-    /// each with the commit that holds it; used on start to mark what a crash left unmarked.
-    /// </summary>
-    IReadOnlyDictionary<long, string> FindRecordCommits(DateTimeOffset since);
-
-    /// <summary>
-    /// Like <see cref="FindRecordCommits"/>, for records of every table: trailer value (<c>12</c>, <c>H-3</c>,
-    /// <c>ADR-2</c>) → commit. The default covers learnings only; <see cref="GitStore"/> reads them all.
+    /// Record keys named by <c>Elf-Record</c> trailers in the branch's commits made since <paramref name="since"/>, for
+    /// records of every table: trailer value (<c>12</c>, <c>H-3</c>, <c>ADR-2</c>) → the commit that holds it.
     /// </summary>
     IReadOnlyDictionary<string, string> FindTrailerCommits(DateTimeOffset since);
 

@@ -77,7 +77,7 @@ public static class StaleLocks
             {
                 try
                 {
-                    if (new FileInfo(descriptor).LinkTarget is { } target && target == full) return new LockHolder(pid, CommandOf(process), "has it open");
+                    if (new FileInfo(descriptor).LinkTarget is { } target && target == full) return new LockHolder(pid, GitProcesses.CommandOf(pid), "has it open");
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
@@ -87,37 +87,8 @@ public static class StaleLocks
         return null;
     }
 
-    private static LockHolder? GitRunningIn(IReadOnlyList<string> roots)
-    {
-        if (roots.Count == 0) return null;
-        var self = Environment.ProcessId;
-        foreach (var (pid, process) in Processes())
-        {
-            if (pid == self) continue;
-            try
-            {
-                if (!IsGit(process)) continue;
-                if (new DirectoryInfo(Path.Combine(process, "cwd")).LinkTarget is not { } cwd) continue;
-                if (roots.Any(root => cwd == root || cwd.StartsWith(root + "/", StringComparison.Ordinal)))
-                    return new LockHolder(pid, CommandOf(process), "is a git running in the repository");
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-            }
-        }
-        return null;
-    }
-
-    /// <summary>git itself, or one of its helpers (git-remote-http, …): by the executable's name, or the command line's first word.</summary>
-    private static bool IsGit(string process)
-    {
-        var exe = new FileInfo(Path.Combine(process, "exe")).LinkTarget;
-        if (exe is not null && IsGitName(Path.GetFileName(exe))) return true;
-        var argv0 = File.ReadAllText(Path.Combine(process, "cmdline")).Split('\0')[0];
-        return IsGitName(Path.GetFileName(argv0));
-    }
-
-    private static bool IsGitName(string name) => name == "git" || name.StartsWith("git-", StringComparison.Ordinal);
+    private static LockHolder? GitRunningIn(IReadOnlyList<string> roots) =>
+        GitProcesses.FirstRunningIn(roots) is { } pid ? new LockHolder(pid, GitProcesses.CommandOf(pid), "is a git running in the repository") : null;
 
     /// <summary>The repository folders of a lock in <c>…/.git/…</c>: the .git folder and the worktree above it.</summary>
     private static IReadOnlyList<string> RepositoryRoots(string lockPath)
@@ -134,19 +105,6 @@ public static class StaleLocks
     {
         foreach (var process in Directory.EnumerateDirectories("/proc"))
             if (int.TryParse(Path.GetFileName(process), out var pid)) yield return (pid, process);
-    }
-
-    private static string CommandOf(string process)
-    {
-        try
-        {
-            var words = File.ReadAllText(Path.Combine(process, "cmdline")).Split('\0', StringSplitOptions.RemoveEmptyEntries);
-            return words.Length == 0 ? "?" : string.Join(' ', words.Take(3).Select((w, i) => i == 0 ? Path.GetFileName(w) : w));
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return "?";
-        }
     }
 }
 

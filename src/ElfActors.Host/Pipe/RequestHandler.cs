@@ -145,6 +145,7 @@ public sealed class RequestHandler(
                 LastCommitAt = lastAt ?? counts.LastCommitAt,
                 CommitterState = monitor.CommitterState,
                 CommitterStarts = monitor.CommitterStarts,
+                GitWriter = monitor.GitWriter,
                 RecordsPerSecond = monitor.RecordsPerSecond(now),
                 LastError = lastError?.Last?.Message,
                 LastErrorAt = lastError?.Last?.At,

@@ -245,9 +245,9 @@ public sealed class GitStoreTests : IDisposable
         var batch = store.CommitFiles([Write("memory/failures/2.md", "2"), Write("memory/failures/3.md", "3")],
             "elf: record 2 failures\n\nfailure: 2\nfailure: 3\n\nElf-Record: 2\nElf-Record: 3\n");
 
-        var found = store.FindRecordCommits(start);
+        var found = store.FindTrailerCommits(start);
 
-        Assert.Equal(new Dictionary<long, string> { [1] = first, [2] = batch, [3] = batch }, found);
+        Assert.Equal(new Dictionary<string, string> { ["1"] = first, ["2"] = batch, ["3"] = batch }, found);
     }
 
     public void Dispose() => _memory.Dispose();
