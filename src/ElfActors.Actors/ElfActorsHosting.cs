@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using Akka.Hosting;
 using ElfActors.Core;
 using ElfActors.Core.Git;
@@ -42,6 +43,11 @@ public static class ElfActorsHosting
         builder.WithActors((system, registry) =>
         {
             var settings = ElfSettings.From(system.Settings.Config);
+            // A missing or recreated index is rebuilt from the files and history before any record is accepted.
+            if (Core.Import.IndexRebuild.IfMissing(options.Paths, settings.Index, options.Clock) is { } rebuilt)
+                system.Log.Warning("memory/index.db was missing or held no record: rebuilt from the files and git history " +
+                    "({0} learnings, {1} heuristics, {2} decisions; {3} uncommitted files queued){4}", rebuilt.Summary.Learnings, rebuilt.Summary.Heuristics,
+                    rebuilt.Summary.Decisions, rebuilt.Queued, rebuilt.MovedAside is { } aside ? "; the recreated one is kept as memory/" + aside : "");
             MemoryBootstrap.Prepare(options.Paths, settings.Index, settings.FsyncFiles);
             var writer = system.ActorOf(IndexWriterActor.Props(options.Paths, settings, options.Clock), "elf-index-writer");
             var committer = system.ActorOf(

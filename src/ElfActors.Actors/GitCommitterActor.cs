@@ -255,6 +255,30 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>
+    /// Whether the committer's connection is to the file at memory/index.db. One deleted or replaced under the host is
+    /// put back by the index writer (the one writer of acknowledged rows), not here; the committer then reopens the copy
+    /// and checks reachability afresh, as its own writes meanwhile may have gone to the old file.
+    /// </summary>
+    private bool IndexAtItsPath()
+    {
+        var index = Index();
+        var kept = IndexFileGuard.KeepAtItsPath(index, _paths, _settings.Index, _clock, restore: false, message => _log.Info("{0}", message));
+        if (kept is null)
+        {
+            _indexWriter.Tell(IndexWriterProtocol.CheckIndexFile.Instance);
+            _monitor.SetCommitterState("waiting for memory/index.db to be put back");
+            Timers.StartSingleTimer("index", Sweep.Instance, _settings.BackoffMin);
+            return false;
+        }
+        if (!ReferenceEquals(kept, index))
+        {
+            _index = kept;
+            _verified = false;
+        }
+        return true;
+    }
+
+    /// <summary>
     /// Runs one step of a batch that works on git. A lock another process holds is waited for (false); any other failure
     /// is shown as "backing off after: …" and thrown, a crash the back-off supervisor answers with a delayed restart.
     /// </summary>
@@ -280,6 +304,7 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
 
     private void CommitNextBatch()
     {
+        if (!IndexAtItsPath()) return;
         // Checking the tip reads git like a commit does: its failures (a corrupt object, a held lock) are a commit's.
         if (!TryGitStep(HistoryChecked, out var historyChecked) || !historyChecked) return;
         var pending = Index().ReadPending(_settings.CommitMaxBatchSize + _unmarked.Count)
