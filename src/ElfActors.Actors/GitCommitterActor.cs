@@ -25,6 +25,9 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
     private readonly IActorRef _indexWriter;
     // Committed in git, marked in the index once the index writer answers: never committed again meanwhile.
     private readonly HashSet<long> _unmarked = [];
+    // Commits made but not yet marked in the index, oldest first: announced (--wait-commit answers) once marked, so
+    // whoever was told "committed" finds the outbox saying so too.
+    private readonly Queue<RecordsCommitted> _unannounced = new();
     // Learnings records whose recorder rang: their file is written, whatever it holds now (an agent may edit it).
     private readonly HashSet<long> _rung = [];
     private readonly ElfMonitor _monitor;
@@ -83,6 +86,7 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
             // The commit is in git either way; a restart finds its Elf-Record trailers and marks them then.
             if (marked.Error is not null) throw new InvalidOperationException("could not mark committed records in the index: " + marked.Error);
             _unmarked.ExceptWith(marked.OutboxIds);
+            if (_unannounced.TryDequeue(out var announced)) Context.System.EventStream.Publish(announced);
             if (_checkAfterMarks && _unmarked.Count == 0)
             {
                 _checkAfterMarks = false;
@@ -367,7 +371,7 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
         // Waiters (--wait-commit) follow learnings ids; heuristics and decisions number their own rows.
         var ids = ready.Where(p => p.RowTable == OutboxTables.Learnings).Select(p => p.RecordId).ToList();
         RecordCommitted(ready, commitId, at);
-        Context.System.EventStream.Publish(new RecordsCommitted(ids, commitId, at));
+        _unannounced.Enqueue(new RecordsCommitted(ids, commitId, at));
 
         if (pending.Count == _settings.CommitMaxBatchSize || ready.Count < pending.Count) ScheduleBatch();
         else AnswerWaiters(Index().CountPending());
