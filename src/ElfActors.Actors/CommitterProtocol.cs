@@ -22,7 +22,7 @@ public static class CommitterProtocol
 
     public sealed record AllCommitted(long CommittedRecords);
 
-    /// <summary>Published on the event stream after every commit.</summary>
+    /// <summary>Published on the event stream after every commit, once the index marks its records committed.</summary>
     public sealed record RecordsCommitted(IReadOnlyList<long> RecordIds, string CommitId, DateTimeOffset At);
 
     internal sealed record Start

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using Akka.Hosting;
 using ElfActors.Core;
 using ElfActors.Core.Git;
@@ -42,7 +43,17 @@ public static class ElfActorsHosting
         builder.WithActors((system, registry) =>
         {
             var settings = ElfSettings.From(system.Settings.Config);
+            // A missing or recreated index is rebuilt from the files and history before any record is accepted.
+            if (Core.Import.IndexRebuild.IfMissing(options.Paths, settings.Index, options.Clock) is { } rebuilt)
+                system.Log.Warning("memory/index.db was missing or held no record: rebuilt from the files and git history " +
+                    "({0} learnings, {1} heuristics, {2} decisions; {3} uncommitted files queued){4}", rebuilt.Summary.Learnings, rebuilt.Summary.Heuristics,
+                    rebuilt.Summary.Decisions, rebuilt.Queued, rebuilt.MovedAside is { } aside ? "; the recreated one is kept as memory/" + aside : "");
             MemoryBootstrap.Prepare(options.Paths, settings.Index, settings.FsyncFiles);
+            // Half-written git objects a killed or out-of-space writer left (never a live git's: GitWriteLeftovers).
+            var leftovers = GitWriteLeftovers.Clean(Path.Combine(options.Paths.BasePath, ".git"), options.Paths.BasePath, options.Clock.GetUtcNow());
+            if (leftovers.Removed.Count + leftovers.Completed.Count + leftovers.Kept.Count > 0)
+                system.Log.Warning("Half-written git objects: removed [{0}], completed with git index-pack [{1}], kept (in use) [{2}]",
+                    string.Join(", ", leftovers.Removed), string.Join(", ", leftovers.Completed), string.Join(", ", leftovers.Kept));
             var writer = system.ActorOf(IndexWriterActor.Props(options.Paths, settings, options.Clock), "elf-index-writer");
             var committer = system.ActorOf(
                 CommitterSupervision.Props(options.Paths, settings, options.GitStoreFactory, writer, options.Monitor, options.Clock),

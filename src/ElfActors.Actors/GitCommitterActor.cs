@@ -25,6 +25,9 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
     private readonly IActorRef _indexWriter;
     // Committed in git, marked in the index once the index writer answers: never committed again meanwhile.
     private readonly HashSet<long> _unmarked = [];
+    // Commits made but not yet marked in the index, oldest first: announced (--wait-commit answers) once marked, so
+    // whoever was told "committed" finds the outbox saying so too.
+    private readonly Queue<RecordsCommitted> _unannounced = new();
     // Learnings records whose recorder rang: their file is written, whatever it holds now (an agent may edit it).
     private readonly HashSet<long> _rung = [];
     private readonly ElfMonitor _monitor;
@@ -84,6 +87,7 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
             // The commit is in git either way; a restart finds its Elf-Record trailers and marks them then.
             if (marked.Error is not null) throw new InvalidOperationException("could not mark committed records in the index: " + marked.Error);
             _unmarked.ExceptWith(marked.OutboxIds);
+            if (_unannounced.TryDequeue(out var announced)) Context.System.EventStream.Publish(announced);
             if (_checkAfterMarks && _unmarked.Count == 0)
             {
                 _checkAfterMarks = false;
@@ -268,6 +272,30 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>
+    /// Whether the committer's connection is to the file at memory/index.db. One deleted or replaced under the host is
+    /// put back by the index writer (the one writer of acknowledged rows), not here; the committer then reopens the copy
+    /// and checks reachability afresh, as its own writes meanwhile may have gone to the old file.
+    /// </summary>
+    private bool IndexAtItsPath()
+    {
+        var index = Index();
+        var kept = IndexFileGuard.KeepAtItsPath(index, _paths, _settings.Index, _clock, restore: false, message => _log.Info("{0}", message));
+        if (kept is null)
+        {
+            _indexWriter.Tell(IndexWriterProtocol.CheckIndexFile.Instance);
+            _monitor.SetCommitterState("waiting for memory/index.db to be put back");
+            Timers.StartSingleTimer("index", Sweep.Instance, _settings.BackoffMin);
+            return false;
+        }
+        if (!ReferenceEquals(kept, index))
+        {
+            _index = kept;
+            _verified = false;
+        }
+        return true;
+    }
+
+    /// <summary>
     /// Runs one step of a batch that works on git. A lock another process holds is waited for (false); any other failure
     /// is shown as "backing off after: …" and thrown, a crash the back-off supervisor answers with a delayed restart.
     /// </summary>
@@ -293,6 +321,7 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
 
     private void CommitNextBatch()
     {
+        if (!IndexAtItsPath()) return;
         // Checking the tip reads git like a commit does: its failures (a corrupt object, a held lock) are a commit's.
         if (!TryGitStep(HistoryChecked, out var historyChecked) || !historyChecked) return;
         var pending = Index().ReadPending(_settings.CommitMaxBatchSize + _unmarked.Count)
@@ -356,7 +385,7 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
         // Waiters (--wait-commit) follow learnings ids; heuristics and decisions number their own rows.
         var ids = ready.Where(p => p.RowTable == OutboxTables.Learnings).Select(p => p.RecordId).ToList();
         RecordCommitted(ready, commitId, at);
-        Context.System.EventStream.Publish(new RecordsCommitted(ids, commitId, at));
+        _unannounced.Enqueue(new RecordsCommitted(ids, commitId, at));
 
         if (pending.Count == _settings.CommitMaxBatchSize || ready.Count < pending.Count) ScheduleBatch();
         else AnswerWaiters(Index().CountPending());

@@ -63,6 +63,19 @@ public sealed class IndexWriterActor : ReceiveActor
             },
             reason => new MarkedCommitted(message.OutboxIds, reason),
             $"marking {message.OutboxIds.Count} records committed"));
+        // From the committer, which found memory/index.db gone or replaced: checked (and put back) now.
+        Receive<CheckIndexFile>(_ =>
+        {
+            try
+            {
+                Index();
+            }
+            catch (Exception e)
+            {
+                _log.Warning("Could not put memory/index.db back: {0}", e.Message);
+                DropIndex();
+            }
+        });
     }
 
     private void Handle(Func<MemoryIndex, object> write, Func<string, object> failed, string what)
@@ -77,6 +90,19 @@ public sealed class IndexWriterActor : ReceiveActor
             _log.Warning("Index transaction ({0}) failed: {1}", what, e.Message);
             DropIndex();
             Sender.Tell(failed("the index (memory/index.db) could not be written: " + e.Message));
+        }
+    }
+
+    // The index opened at once (the bootstrap has just made it): a file deleted before the first record is put back too.
+    protected override void PreStart()
+    {
+        try
+        {
+            Index();
+        }
+        catch (Exception e)
+        {
+            _log.Warning("memory/index.db could not be opened yet: {0}", e.Message);
         }
     }
 
@@ -106,8 +132,14 @@ public sealed class IndexWriterActor : ReceiveActor
     }
 
     // Opened lazily so that a database that cannot be opened fails requests with a clear reason
-    // instead of failing the actor's start.
-    private MemoryIndex Index() => _index ??= MemoryIndex.Open(_paths, _settings.Index);
+    // instead of failing the actor's start. Before each write, one stat: a memory/index.db deleted or replaced under
+    // the host is put back from the connection still open here, before anything more is written (IndexFileGuard).
+    private MemoryIndex Index()
+    {
+        if (_index is not null)
+            _index = IndexFileGuard.KeepAtItsPath(_index, _paths, _settings.Index, _clock, restore: true, message => _log.Warning("{0}", message));
+        return _index ??= MemoryIndex.Open(_paths, _settings.Index);
+    }
 
     private void DropIndex()
     {

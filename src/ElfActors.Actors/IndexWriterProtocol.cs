@@ -31,6 +31,12 @@ public static class IndexWriterProtocol
     /// <summary><paramref name="Error"/> is null when the marks are stored.</summary>
     public sealed record MarkedCommitted(IReadOnlyList<long> OutboxIds, string? Error);
 
+    /// <summary>From the committer: memory/index.db is not the file the host opened; the writer puts it back (IndexFileGuard).</summary>
+    public sealed record CheckIndexFile
+    {
+        public static readonly CheckIndexFile Instance = new();
+    }
+
     internal sealed record FlushInserts
     {
         public static readonly FlushInserts Instance = new();

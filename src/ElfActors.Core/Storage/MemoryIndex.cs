@@ -77,7 +77,9 @@ public sealed partial class MemoryIndex : IDisposable
             // writer's cost per record (docs/adr/0012). The journal only lives for one statement: memory it is.
             Execute(connection, "PRAGMA temp_store = MEMORY;");
             Migrate(connection);
-            return new MemoryIndex(connection, paths);
+            var index = new MemoryIndex(connection, paths);
+            index.RememberOpenedFile();
+            return index;
         }
         catch
         {

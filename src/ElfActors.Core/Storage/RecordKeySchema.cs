@@ -31,6 +31,13 @@ internal static class RecordKeySchema
             CREATE UNIQUE INDEX IF NOT EXISTS elf_outbox_record_key ON elf_outbox(record_key);
             CREATE TABLE IF NOT EXISTS elf_state (name TEXT PRIMARY KEY, value TEXT NOT NULL);
             """);
+        // The index's own identity, written once when the file is made: a recreated index has another (MemoryIndex.Identity).
+        using var identity = connection.CreateCommand();
+        identity.Transaction = transaction;
+        identity.CommandText = "INSERT OR IGNORE INTO elf_state(name, value) VALUES ($name, $value)";
+        identity.Parameters.AddWithValue("$name", MemoryIndex.IdentityState);
+        identity.Parameters.AddWithValue("$value", RecordKeys.New());
+        identity.ExecuteNonQuery();
     }
 
     private static void Execute(SqliteConnection connection, SqliteTransaction transaction, string sql)

@@ -1,0 +1,82 @@
+using ElfActors.Core.Git;
+using ElfActors.Core.Storage;
+
+namespace ElfActors.Core.Import;
+
+/// <summary>What a host's start found and rebuilt (<see cref="IndexRebuild.IfMissing"/>).</summary>
+public sealed record IndexRebuildReport(ReindexSummary Summary, int Queued, string? MovedAside);
+
+/// <summary>
+/// A missing or recreated index is rebuilt, never silently empty (docs/reliability.md): before a host opens
+/// <c>memory/index.db</c>, an index that is absent, holds no record at all, or has no outbox entry while history has
+/// ElfActors' commits, while the memory's folders hold record
+/// files (a fresh clone, <c>git clean -fdx</c>, <c>rm memory/index.db*</c>, ELF's installer run again) is rebuilt from
+/// the files and git history by <see cref="Reindexer"/>, ELF's rows that no file carries kept from a recreated one.
+/// Record files git does not track yet (a host killed before it committed them, then the index removed) are queued
+/// for a commit. New records then number after the rebuilt ones, and carry new record keys, which no trailer in
+/// history names: none is ever taken for committed because of an old commit.
+/// The caller holds the memory's host lock.
+/// </summary>
+public static class IndexRebuild
+{
+    public static IndexRebuildReport? IfMissing(MemoryPaths paths, IndexOptions options, TimeProvider clock)
+    {
+        var exists = File.Exists(paths.DatabasePath);
+        if (exists)
+        {
+            // An index ElfActors has used has outbox entries; one with ELF's rows only, in a memory whose history has
+            // ElfActors' commits, was recreated and written to since (by ELF's own scripts).
+            var (records, outbox) = MemoryIndex.Holds(paths.DatabasePath);
+            if (outbox || (records && !HistoryNamesRecords(paths))) return null;
+        }
+        var contents = MemoryScanner.Scan(paths, includeDatabase: false);
+        if (contents.Learnings.Count + contents.Heuristics.Count + contents.Decisions.Count == 0) return null;
+        // A recreated index is moved aside (never deleted) and ELF's rows no file carries are kept from it.
+        string? aside = null;
+        if (exists)
+        {
+            aside = paths.DatabasePath + "-recreated-" + clock.GetUtcNow().ToString("yyyyMMddHHmmss", System.Globalization.CultureInfo.InvariantCulture);
+            foreach (var suffix in new[] { "", "-wal", "-shm" })
+                if (File.Exists(paths.DatabasePath + suffix)) File.Move(paths.DatabasePath + suffix, aside + suffix);
+        }
+        var summary = Reindexer.Run(paths, options, replaceExisting: false, clock);
+        if (aside is not null) summary = summary with { Notes = [.. summary.Notes, .. ElfRowsCarrier.Carry(paths.DatabasePath, aside)] };
+        return new IndexRebuildReport(summary, QueueUntracked(paths, options, clock), aside is null ? null : Path.GetFileName(aside));
+    }
+
+    /// <summary>Whether a commit of the memory's history carries an <c>Elf-Record</c> trailer.</summary>
+    private static bool HistoryNamesRecords(MemoryPaths paths)
+    {
+        try
+        {
+            return GitCli.Run(paths.BasePath, ["log", "-1", "--format=%H", "--grep=^Elf-Record: ", "--", "memory"]).Trim().Length > 0;
+        }
+        catch (GitStoreException)
+        {
+            return false; // no repository, or no commit yet
+        }
+    }
+
+    /// <summary>Queues the learnings files git does not track: acknowledged once, never committed.</summary>
+    private static int QueueUntracked(MemoryPaths paths, IndexOptions options, TimeProvider clock)
+    {
+        string untracked;
+        try
+        {
+            untracked = GitCli.Run(paths.BasePath, ["ls-files", "-z", "--others", "--exclude-standard", "--", "memory"]);
+        }
+        catch (GitStoreException)
+        {
+            return 0; // not a repository yet: the bootstrap makes it, and the files are not in any commit
+        }
+        var queued = 0;
+        using var index = MemoryIndex.Open(paths, options);
+        foreach (var file in untracked.Split('\0', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (index.ReadLearningAt(file) is not { } row) continue;
+            index.EnqueueExisting(row, File.ReadAllText(paths.Absolute(file)), clock.GetUtcNow());
+            queued++;
+        }
+        return queued;
+    }
+}

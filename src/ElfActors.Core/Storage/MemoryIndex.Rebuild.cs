@@ -1,0 +1,38 @@
+namespace ElfActors.Core.Storage;
+
+/// <summary>What rebuilding a missing index needs beyond <see cref="RebuildRows"/> (IndexRebuild).</summary>
+public sealed partial class MemoryIndex
+{
+    /// <summary>The learnings row whose file is <paramref name="relativePath"/>, or null.</summary>
+    public LearningRow? ReadLearningAt(string relativePath)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = "SELECT id FROM learnings WHERE filepath = $path ORDER BY id LIMIT 1";
+        command.Parameters.AddWithValue("$path", relativePath);
+        return command.ExecuteScalar() is long id ? ReadLearning(id) : null;
+    }
+
+    /// <summary>Whether the index holds any record (a learnings, heuristics or decisions row, or an outbox entry), and any outbox entry.</summary>
+    public static (bool Records, bool Outbox) Holds(string databasePath)
+    {
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection(new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder
+        {
+            DataSource = databasePath, Mode = Microsoft.Data.Sqlite.SqliteOpenMode.ReadOnly, Pooling = false, DefaultTimeout = 30,
+        }.ToString());
+        connection.Open();
+        var records = false;
+        foreach (var table in new[] { "elf_outbox", OutboxTables.Learnings, OutboxTables.Heuristics, OutboxTables.Decisions })
+        {
+            using var exists = connection.CreateCommand();
+            exists.CommandText = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $name";
+            exists.Parameters.AddWithValue("$name", table);
+            if (Convert.ToInt64(exists.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 0) continue;
+            using var any = connection.CreateCommand();
+            any.CommandText = $"SELECT EXISTS (SELECT 1 FROM \"{table}\")";
+            if (Convert.ToInt64(any.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) == 0) continue;
+            if (table == "elf_outbox") return (true, true);
+            records = true;
+        }
+        return (records, false);
+    }
+}
