@@ -26,5 +26,7 @@ root.Subcommands.Add(HandOverCommands.Simulate());
 root.Subcommands.Add(HandOverCommands.Import());
 root.Subcommands.Add(HandOverCommands.Reindex());
 root.Subcommands.Add(HandOverCommands.Adopt());
+root.Subcommands.Add(DoctorCommand.Create());
+root.Subcommands.Add(ServiceCommand.Create());
 if (HandOverCommands.HelpInHost(args) is { } helpExit) return helpExit;
 return await CliRunner.InvokeAsync(root, args);

@@ -12,4 +12,5 @@ root.Subcommands.Add(SimulateCommand.Create());
 root.Subcommands.Add(ElfActors.Host.Maintenance.ImportCommand.Create());
 root.Subcommands.Add(ElfActors.Host.Maintenance.ReindexCommand.Create());
 root.Subcommands.Add(ElfActors.Host.Maintenance.AdoptCommand.Create());
+root.Subcommands.Add(ElfActors.Host.Doctor.DoctorCommand.Create());
 return await CliRunner.InvokeAsync(root, args);

@@ -48,7 +48,7 @@ internal static class HandOverCommands
         return HostProcess.Exists(out _) ? HostProcess.Exec(args) : null;
     }
 
-    private static Command HandOver(string name, string description)
+    internal static Command HandOver(string name, string description)
     {
         var command = new Command(name, description) { TreatUnmatchedTokensAsErrors = false };
         command.SetAction(parse =>

@@ -1,0 +1,54 @@
+using System.Text;
+
+namespace ElfActors.Cli.Commands;
+
+/// <summary>The systemd user unit of a memory's host: where it goes and what it says.</summary>
+internal static class SystemdUnit
+{
+    /// <summary>$XDG_CONFIG_HOME/systemd/user (by default ~/.config/systemd/user)/elf-host-&lt;memory key&gt;.service.</summary>
+    public static string FilePath(MemoryPaths paths, Func<string, string?> environment)
+    {
+        var config = environment("XDG_CONFIG_HOME");
+        if (string.IsNullOrEmpty(config) || !Path.IsPathRooted(config))
+            config = Path.Combine(environment("HOME") ?? Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".config");
+        return Path.Combine(config, "systemd", "user", $"elf-host-{HostAddress.Key(paths)}.service");
+    }
+
+    /// <summary>
+    /// The unit: `elf serve` in the foreground (no idle exit), restarted if it fails, stopped with SIGTERM (the graceful stop,
+    /// given two minutes to commit), with the PATH (for git) and DOTNET_ROOT (for elf-host) of the shell that installed it.
+    /// </summary>
+    public static string For(MemoryPaths paths, string elf, Func<string, string?> environment)
+    {
+        var unit = new StringBuilder();
+        unit.Append("# Written by `elf service install`; `elf service uninstall` removes it (docs/install.md#service).\n");
+        unit.Append("[Unit]\n");
+        unit.Append("Description=ElfActors host for ").Append(Escape(paths.BasePath)).Append('\n');
+        unit.Append("\n[Service]\n");
+        unit.Append("Type=simple\n");
+        unit.Append("ExecStart=").Append(Quote(elf, command: true)).Append(" serve --base ").Append(Quote(paths.BasePath, command: true)).Append('\n');
+        foreach (var variable in new[] { "PATH", "DOTNET_ROOT" })
+            if (environment(variable) is { Length: > 0 } value)
+                unit.Append("Environment=").Append(Quote(variable + "=" + value, command: false)).Append('\n');
+        unit.Append("Restart=on-failure\n");
+        unit.Append("RestartSec=10\n");
+        unit.Append("KillSignal=SIGTERM\n");
+        unit.Append("TimeoutStopSec=150\n");
+        unit.Append("\n[Install]\n");
+        unit.Append("WantedBy=default.target\n");
+        return unit.ToString();
+    }
+
+    /// <summary>systemd's specifiers start with '%': a literal one is written '%%'.</summary>
+    private static string Escape(string text) => text.Replace("%", "%%", StringComparison.Ordinal);
+
+    /// <summary>
+    /// One double-quoted word of a unit: \" and \\ escaped, '%' doubled; in a command line also '$' (which systemd expands
+    /// there, and not in Environment=).
+    /// </summary>
+    public static string Quote(string word, bool command)
+    {
+        var quoted = Escape(word).Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);
+        return "\"" + (command ? quoted.Replace("$", "$$", StringComparison.Ordinal) : quoted) + "\"";
+    }
+}

@@ -1,0 +1,77 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Event;
+using ElfActors.Actors;
+
+namespace ElfActors.Tests.Actors;
+
+/// <summary>The tick-less scheduler (hocon/elf.hocon): Akka's scheduling semantics, and the host's actor system uses it.</summary>
+public sealed class DeadlineSchedulerTests : Akka.TestKit.Xunit2.TestKit
+{
+    public DeadlineSchedulerTests() : base(ElfHocon.Default)
+    {
+    }
+
+    [Fact]
+    public void The_elf_configuration_makes_it_the_actor_systems_scheduler()
+    {
+        Assert.IsType<DeadlineScheduler>(Sys.Scheduler);
+    }
+
+    [Fact]
+    public void A_tell_arrives_after_its_delay_and_a_cancelled_one_never()
+    {
+        var started = Sys.Scheduler.MonotonicClock;
+        Sys.Scheduler.ScheduleTellOnce(TimeSpan.FromMilliseconds(300), TestActor, "late", ActorRefs.NoSender);
+        var cancelled = Sys.Scheduler.ScheduleTellOnceCancelable(TimeSpan.FromMilliseconds(100), TestActor, "cancelled", ActorRefs.NoSender);
+        cancelled.Cancel();
+
+        ExpectMsg("late", TimeSpan.FromSeconds(10));
+        Assert.True(Sys.Scheduler.MonotonicClock - started >= TimeSpan.FromMilliseconds(290), "arrived before its delay");
+        ExpectNoMsg(TimeSpan.FromMilliseconds(300));
+    }
+
+    [Fact]
+    public void A_repeated_tell_repeats_and_a_cancelled_repetition_stops()
+    {
+        var probe = CreateTestProbe();
+        var repeated = Sys.Scheduler.ScheduleTellRepeatedlyCancelable(TimeSpan.Zero, TimeSpan.FromMilliseconds(50), probe, "again", ActorRefs.NoSender);
+        for (var i = 0; i < 3; i++) probe.ExpectMsg("again", TimeSpan.FromSeconds(10));
+        repeated.Cancel();
+
+        var cancelable = new Cancelable(Sys.Scheduler);
+        var runs = 0;
+        Sys.Scheduler.Advanced.ScheduleRepeatedly(TimeSpan.Zero, TimeSpan.FromMilliseconds(20), () => Interlocked.Increment(ref runs), cancelable);
+        AwaitCondition(() => Volatile.Read(ref runs) >= 3, TimeSpan.FromSeconds(20));
+        cancelable.Cancel();
+        // A run already under way as it was cancelled may still end; none starts after that.
+        var atCancel = Volatile.Read(ref runs);
+        ExpectNoMsg(TimeSpan.FromMilliseconds(500)); // nothing comes to TestActor: the time for two dozen runs, had it not stopped
+        Assert.InRange(Volatile.Read(ref runs), atCancel, atCancel + 1);
+    }
+
+    [Fact]
+    public void A_repeated_action_never_runs_twice_at_once_and_nothing_runs_after_dispose()
+    {
+        using var scheduler = new DeadlineScheduler(ConfigurationFactory.Empty, NoLogger.Instance);
+        var running = 0;
+        var overlapped = false;
+        var runs = 0;
+        ((IScheduler)scheduler).Advanced.ScheduleRepeatedly(TimeSpan.Zero, TimeSpan.FromMilliseconds(1), () =>
+        {
+            if (Interlocked.Increment(ref running) > 1) overlapped = true;
+            Thread.Sleep(20); // longer than the interval: the next run waits for this one
+            Interlocked.Increment(ref runs);
+            Interlocked.Decrement(ref running);
+        });
+        AwaitCondition(() => Volatile.Read(ref runs) >= 5, TimeSpan.FromSeconds(20));
+        Assert.False(overlapped);
+
+        scheduler.Dispose();
+        AwaitCondition(() => Volatile.Read(ref running) == 0, TimeSpan.FromSeconds(10));
+        var after = Volatile.Read(ref runs);
+        ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // time for a run that should not come
+        Assert.Equal(after, Volatile.Read(ref runs));
+        Assert.Throws<SchedulerException>(() => ((IScheduler)scheduler).Advanced.ScheduleOnce(TimeSpan.Zero, () => { }));
+    }
+}
