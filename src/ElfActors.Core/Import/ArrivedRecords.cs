@@ -7,8 +7,8 @@ namespace ElfActors.Core.Import;
 
 /// <summary>
 /// The index follows sync (docs/sync.md): after an integration, the learnings files that arrived from other machines
-/// (the changed paths, not a reindex) get rows here through the import path, numbered locally, and are marked committed
-/// in the commit that brought them, keeping the record key their trailer gives. Runs on the committer's thread, so the
+/// (the changed paths, not a reindex) get rows here at their own paths, numbered locally, committed in the commit that
+/// brought them (one transaction), keeping the record key their trailer gives. Runs on the committer's thread, so the
 /// committer never sees them pending. Heuristics and decisions are not imported yet (docs/sync.md, limits).
 /// </summary>
 public static class ArrivedRecords
@@ -21,20 +21,17 @@ public static class ArrivedRecords
         var known = index.KnownPaths(learnings);
         var arrived = learnings.Where(p => !known.Contains(p)).ToList();
         if (arrived.Count == 0) return 0;
-        var records = new List<object>();
+        var keys = TrailerKeys(paths.BasePath, outcome.OldTip, tip);
+        var records = new List<(LearningRecord, string?)>();
         foreach (var path in arrived)
         {
             var blob = SyncGit.TryRun(paths.BasePath, ["cat-file", "blob", $"{tip}:{path}"]);
             if (!blob.Ok || LearningFileParser.Parse(blob.Stdout, TypeOf(path)!) is not { } parsed) continue; // removed, or not a learning
-            records.Add(new LearningRecord(path, parsed.Learning, null, blob.Stdout,
-                parsed.Date is { } day ? day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + " 00:00:00" : null, null));
+            records.Add((new LearningRecord(path, parsed.Learning, null, blob.Stdout,
+                parsed.Date is { } day ? day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + " 00:00:00" : null, null),
+                keys.GetValueOrDefault(path)));
         }
-        var stored = index.ImportRecords(records, now);
-        if (stored.Count == 0) return 0;
-        var keys = TrailerKeys(paths.BasePath, outcome.OldTip, tip);
-        index.AdoptRecordKeys(stored.Where(s => keys.ContainsKey(s.RelativePath)).ToDictionary(s => s.OutboxId, s => keys[s.RelativePath]));
-        index.MarkEntriesCommitted(stored.Select(s => s.OutboxId).ToList(), tip, now);
-        return stored.Count;
+        return index.ImportArrivedLearnings(records, tip, now);
     }
 
     private static string? TypeOf(string path) =>
