@@ -10,6 +10,7 @@ namespace ElfActors.Actors;
 public sealed class ElfRecording;
 public sealed class ElfCommitter;
 public sealed class ElfIndexWriter;
+public sealed class ElfSync;
 
 /// <summary>What to run ElfActors on. Everything else comes from HOCON (<c>elf { … }</c>).</summary>
 public sealed record ElfActorsOptions
@@ -63,6 +64,8 @@ public static class ElfActorsHosting
             registry.Register<ElfIndexWriter>(writer);
             registry.Register<ElfCommitter>(committer);
             registry.Register<ElfRecording>(recording);
+            registry.Register<ElfSync>(system.ActorOf(
+                SyncActor.Props(options.Paths, SyncSettings.From(system.Settings.Config), committer, options.Monitor.Sync, options.Clock), "elf-sync"));
             CommitDrain.Register(system, committer, options.Monitor);
         });
         return builder;

@@ -18,6 +18,9 @@ public sealed class ElfMonitor
 
     public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
 
+    /// <summary>What sync through a git remote is doing (docs/sync.md).</summary>
+    public SyncMonitor Sync { get; } = new();
+
     /// <summary>Set when a shutdown drain committed every record (a host's exit code reports it).</summary>
     public bool Drained { get; internal set; }
     public long Acknowledged => Interlocked.Read(ref _acknowledged);

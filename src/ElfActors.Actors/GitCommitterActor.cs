@@ -15,7 +15,7 @@ namespace ElfActors.Actors;
 /// error crashes it on purpose: its back-off supervisor starts a fresh incarnation, which reconciles the
 /// outbox with the branch's <c>Elf-Record</c> trailers before committing again.
 /// </summary>
-public sealed class GitCommitterActor : ReceiveActor, IWithTimers
+public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
 {
     private const string RetryTimer = "retry";
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -100,6 +100,7 @@ public sealed class GitCommitterActor : ReceiveActor, IWithTimers
             _waiters.Add(Sender);
             ScheduleBatch();
         });
+        Receive<SyncProtocol.IntegrateUpstream>(Integrate); // sync (GitCommitterActor.Sync.cs): the branch's one writer integrates
     }
 
     public ITimerScheduler Timers { get; set; } = null!;

@@ -19,6 +19,7 @@ root.Subcommands.Add(RecordLearningCommand.Create());
 root.Subcommands.Add(StatusCommand.Create());
 root.Subcommands.Add(FlushCommand.Create());
 root.Subcommands.Add(VerifyCommand.Create());
+root.Subcommands.Add(SyncCommand.Create());
 root.Subcommands.Add(StopCommand.Create());
 root.Subcommands.Add(LogsCommand.Create());
 root.Subcommands.Add(HandOverCommands.Serve());

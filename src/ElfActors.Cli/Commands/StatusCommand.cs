@@ -54,6 +54,12 @@ internal static class StatusCommand
             if (status.GitWriter is { } writer) Console.WriteLine($"  git writer:    {writer}");
             Console.WriteLine($"  uptime:        {TimeSpan.FromSeconds(Math.Round(status.UptimeSeconds)):c}");
             Console.WriteLine($"  throughput:    {status.RecordsPerSecond.ToString("0.#", CultureInfo.InvariantCulture)} records/s (last minute)");
+            if (status.Sync is { } sync)
+            {
+                Console.WriteLine($"  sync:          {SyncCommand.Describe(sync)}");
+                if (sync.LastError is { } syncError)
+                    Console.WriteLine($"  sync error:    {sync.LastErrorAt?.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)} {syncError}");
+            }
             if (status.LastError is { } error)
                 Console.WriteLine($"  last error:    {status.LastErrorAt?.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)} {error} (see elf logs)");
             Console.WriteLine($"  version:       {status.Version}");

@@ -20,6 +20,8 @@ public static class WireProtocol
         public const string Verify = "verify";
         public const string Stop = "stop";
         public const string Ping = "ping";
+        /// <summary>A sync round through the branch's git upstream (docs/sync.md); with <see cref="WireRequest.WaitCommit"/> it waits for the round.</summary>
+        public const string Sync = "sync";
     }
 
     public static class Statuses
@@ -98,6 +100,7 @@ public sealed record WireResponse
     public HostStatus? HostStatus { get; init; }
     public FlushResult? Flush { get; init; }
     public VerifyResult? Verify { get; init; }
+    public SyncStatus? Sync { get; init; }
     /// <summary>The host's ElfActors version (<see cref="ElfVersion"/>), on every answer; absent from hosts older than the handshake.</summary>
     public string? HostVersion { get; init; }
 
@@ -133,6 +136,23 @@ public sealed record HostStatus
     /// <summary>The host's last error (a log entry at Error level), which may need the user: details in `elf logs`.</summary>
     public string? LastError { get; init; }
     public DateTimeOffset? LastErrorAt { get; init; }
+    public SyncStatus? Sync { get; init; }
+}
+
+/// <summary>Sync through a git remote (docs/sync.md): what it does, how far the branch is from its upstream, how the last round went.</summary>
+public sealed record SyncStatus
+{
+    public string State { get; init; } = string.Empty;
+    public string? Upstream { get; init; }
+    public int Ahead { get; init; }
+    public int Behind { get; init; }
+    public DateTimeOffset? LastSyncAt { get; init; }
+    public string? LastError { get; init; }
+    public DateTimeOffset? LastErrorAt { get; init; }
+    public long RejectedPushes { get; init; }
+    /// <summary>Set in an answer to `elf sync --now`: how that round ended.</summary>
+    public bool? RoundOk { get; init; }
+    public string? RoundMessage { get; init; }
 }
 
 public sealed record VerifyResult

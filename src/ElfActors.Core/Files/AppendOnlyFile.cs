@@ -10,6 +10,34 @@ public static class AppendOnlyFile
     /// <summary>Adds <paramref name="entries"/> (those not yet in the file) after the existing text, or after <paramref name="header"/> in a new file.</summary>
     public static int AppendMissing(string path, string header, IReadOnlyList<string> entries, bool flushToDisk)
     {
+        lock (Gate) return AppendMissingUnderGate(path, header, entries, flushToDisk);
+    }
+
+    // Sync's integration also replaces these files (with the remote's entries, the local ones kept after them): one
+    // replacement at a time in this process, so neither is read before the other's rename and lost by it.
+    private static readonly object Gate = new();
+
+    /// <summary>Replaces the file with what <paramref name="update"/> makes of its current text (null when absent), flushed, atomically.</summary>
+    public static void Replace(string path, Func<string?, string> update)
+    {
+        lock (Gate)
+        {
+            var content = update(File.Exists(path) ? File.ReadAllText(path) : null);
+            var temp = AtomicFile.WriteTemp(Path.GetDirectoryName(path)!, content, flushToDisk: true);
+            try
+            {
+                File.Move(temp, path, overwrite: true);
+            }
+            catch
+            {
+                AtomicFile.TryDelete(temp);
+                throw;
+            }
+        }
+    }
+
+    private static int AppendMissingUnderGate(string path, string header, IReadOnlyList<string> entries, bool flushToDisk)
+    {
         var existing = File.Exists(path) ? File.ReadAllText(path) : null;
         var missing = entries.Where(e => existing is null || !existing.Contains(e, StringComparison.Ordinal)).Distinct().ToList();
         if (missing.Count == 0) return 0;

@@ -53,6 +53,7 @@ public sealed class RequestHandler(
             Commands.Status => Status(),
             Commands.Flush => await FlushAsync(Timeout(request, 60)),
             Commands.Verify => await VerifyAsync(request),
+            Commands.Sync => await SyncRequests.HandleAsync(request, options, registry, () => FlushAsync(Timeout(request, 60))),
             Commands.Stop => Stop(),
             Commands.Ping => new WireResponse { Message = "pong" },
             _ => WireResponse.ProtocolError(Errors.UnknownCommand, $"unknown command '{request.Command}'"),
@@ -149,6 +150,7 @@ public sealed class RequestHandler(
                 RecordsPerSecond = monitor.RecordsPerSecond(now),
                 LastError = lastError?.Last?.Message,
                 LastErrorAt = lastError?.Last?.At,
+                Sync = SyncRequests.Status(monitor.Sync),
             },
         };
     }

@@ -1,0 +1,272 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Event;
+using ElfActors.Core;
+using ElfActors.Core.Git;
+using static ElfActors.Actors.SyncProtocol;
+
+namespace ElfActors.Actors;
+
+/// <summary>The <c>elf.sync</c> section (hocon/elf.hocon), with <c>$ELF_SYNC_INTERVAL</c> (seconds) over the interval.</summary>
+public sealed record SyncSettings(TimeSpan Interval, TimeSpan AfterCommit, int PushAttempts, TimeSpan RetryMin, TimeSpan RetryMax, TimeSpan IntegrateTimeout)
+{
+    public const string Dispatcher = "elf.dispatchers.sync";
+    public const string IntervalVariable = "ELF_SYNC_INTERVAL";
+
+    public bool Enabled => Interval > TimeSpan.Zero;
+
+    public static SyncSettings From(Config root)
+    {
+        var sync = root.GetConfig("elf.sync") ?? throw new ConfigurationException("the HOCON configuration has no 'elf.sync' section");
+        var interval = sync.GetTimeSpan("interval");
+        if (Environment.GetEnvironmentVariable(IntervalVariable) is { Length: > 0 } variable)
+        {
+            if (!double.TryParse(variable, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
+                || seconds < 0 || seconds > 86_400)
+                throw new ConfigurationException($"${IntervalVariable} must be a number of seconds from 0 (sync off) to 86400 (got '{variable}')");
+            interval = TimeSpan.FromSeconds(seconds);
+        }
+        var settings = new SyncSettings(interval, sync.GetTimeSpan("after-commit"), sync.GetInt("push-attempts"),
+            sync.GetTimeSpan("retry.min"), sync.GetTimeSpan("retry.max"), sync.GetTimeSpan("integrate-timeout"));
+        if (settings.PushAttempts < 1) throw new ConfigurationException("elf.sync.push-attempts must be at least 1");
+        return settings;
+    }
+}
+
+/// <summary>
+/// Sync through a git remote (docs/sync.md, docs/adr/0033): after local commits (debounced) and on an interval, fetches
+/// the memory's branch's upstream, has the committer integrate it (the committer owns the branch ref, so the two never
+/// race), and pushes. A rejected push is the normal "another machine was first": fetch, integrate and push again with
+/// back-off, never forced. Offline is normal: commits stay local and go out on a later round. Git runs on this
+/// actor's own thread (a pinned dispatcher), never on the default dispatcher.
+/// </summary>
+public sealed class SyncActor : ReceiveActor, IWithTimers
+{
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly MemoryPaths _paths;
+    private readonly SyncSettings _settings;
+    private readonly IActorRef _committer;
+    private readonly SyncMonitor _monitor;
+    private readonly TimeProvider _clock;
+    private readonly List<IActorRef> _waiters = [];
+    private readonly Random _random = new();
+    private bool _inRound;
+    private bool _again;
+    private int _attempt;
+    private string? _branch;
+    private SyncUpstream? _upstream;
+    private int _integrationNumber;
+    private readonly PersonGit _person;
+
+    public SyncActor(MemoryPaths paths, SyncSettings settings, IActorRef committer, SyncMonitor monitor, TimeProvider clock)
+    {
+        _paths = paths;
+        _settings = settings;
+        _committer = committer;
+        _monitor = monitor;
+        _clock = clock;
+        _person = new PersonGit(paths.BasePath);
+
+        Receive<SyncNow>(_ =>
+        {
+            _waiters.Add(Sender);
+            RequestRound();
+        });
+        Receive<Tick>(_ => RequestRound());
+        Receive<CommitterProtocol.RecordsCommitted>(_ =>
+        {
+            if (!Timers.IsTimerActive("after-commit")) Timers.StartSingleTimer("after-commit", Tick.Instance, _settings.AfterCommit);
+        });
+        Receive<RetryPush>(_ => Attempt());
+        Receive<Integrated>(integrated =>
+        {
+            if (!_inRound || integrated.Number != _integrationNumber) return;
+            Timers.Cancel("integrate");
+            if (integrated.Error is { } error)
+            {
+                EndRound(ok: false, error);
+                return;
+            }
+            if (integrated.Outcome is { NewTip: not null } outcome)
+            {
+                _log.Info("Sync: {0} ({1} paths changed)", outcome.How, outcome.ChangedPaths.Count);
+                Context.System.EventStream.Publish(new Arrived(outcome.NewTip, outcome.ChangedPaths));
+            }
+            Push();
+        });
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public static Props Props(MemoryPaths paths, SyncSettings settings, IActorRef committer, SyncMonitor monitor, TimeProvider clock) =>
+        Akka.Actor.Props.Create(() => new SyncActor(paths, settings, committer, monitor, clock)).WithDispatcher(SyncSettings.Dispatcher);
+
+    protected override void PreStart()
+    {
+        if (!_settings.Enabled)
+        {
+            _monitor.SetState($"off (elf.sync.interval or ${SyncSettings.IntervalVariable} is 0)");
+            return;
+        }
+        _monitor.SetState("idle");
+        Context.System.EventStream.Subscribe(Self, typeof(CommitterProtocol.RecordsCommitted));
+        Timers.StartPeriodicTimer("interval", Tick.Instance, _settings.Interval);
+        Self.Tell(Tick.Instance); // once at start: what the remote gained while this host was down
+    }
+
+    protected override void PostStop() => Context.System.EventStream.Unsubscribe(Self);
+
+    private void RequestRound()
+    {
+        if (!_settings.Enabled)
+        {
+            AnswerWaiters(new SyncResult(false, _monitor.Read().State, 0, 0));
+            return;
+        }
+        if (_inRound)
+        {
+            _again = true; // records committed during this round go out in the next one
+            return;
+        }
+        _inRound = true;
+        _again = false;
+        _attempt = 0;
+        Attempt();
+    }
+
+    /// <summary>One attempt: fetch, then the committer integrates; <see cref="Push"/> follows its answer.</summary>
+    private void Attempt()
+    {
+        var repo = _paths.BasePath;
+        if (_person.Running() is { } pid)
+        {
+            // A person's git (pull, fetch, rebase …) runs in the repository: its refs are not raced; look again shortly.
+            _monitor.SetState($"waiting: a person's git (pid {pid}) runs in the repository");
+            Timers.StartSingleTimer("retry", RetryPush.Instance, _settings.RetryMax);
+            return;
+        }
+        _attempt++;
+        var head = SyncGit.TryRun(repo, ["symbolic-ref", "-q", "HEAD"]);
+        _branch = head.Ok ? head.Stdout.Trim() : null;
+        _upstream = SyncGit.FindUpstream(repo, _branch, out var whyNot);
+        if (_upstream is null)
+        {
+            _monitor.SetState("off: " + (_branch is null ? "HEAD is not on a branch" : whyNot));
+            EndRound(ok: false, "sync off: " + (_branch is null ? "HEAD is not on a branch" : whyNot), quiet: true);
+            return;
+        }
+        _monitor.SetState($"fetching {_upstream.Display}", _upstream.Display);
+        var fetch = SyncGit.Fetch(repo, _upstream);
+        if (!fetch.Ok)
+        {
+            EndRound(ok: false, $"fetch from {_upstream.Remote} failed: {fetch.Reason}");
+            return;
+        }
+        var upstreamTip = SyncGit.Resolve(repo, _upstream.TrackingRef);
+        if (upstreamTip is null)
+        {
+            Push(); // the remote has no such branch yet: the first push creates it
+            return;
+        }
+        _monitor.SetState($"integrating {_upstream.Display}");
+        _integrationNumber++;
+        _committer.Tell(new IntegrateUpstream(_branch!, upstreamTip, _upstream.Display, _integrationNumber), Self);
+        Timers.StartSingleTimer("integrate", new Integrated(_integrationNumber, null, "the committer did not integrate in time"), _settings.IntegrateTimeout);
+    }
+
+    private void Push()
+    {
+        var repo = _paths.BasePath;
+        var upstream = _upstream!;
+        var local = SyncGit.Resolve(repo, _branch!);
+        var remote = SyncGit.Resolve(repo, upstream.TrackingRef);
+        if (local is null || local == remote || (remote is not null && SyncGit.IsAncestor(repo, local, remote)))
+        {
+            EndRound(ok: true, null);
+            return;
+        }
+        _monitor.SetState($"pushing to {upstream.Display}");
+        var push = SyncGit.Push(repo, _branch!, upstream);
+        if (push.Ok)
+        {
+            // The remote now holds this commit: its tracking ref says so without another fetch.
+            SyncGit.TryRun(repo, ["update-ref", upstream.TrackingRef, local]);
+            EndRound(ok: true, null);
+            return;
+        }
+        var rejected = SyncGit.IsRejectedAsBehind(push);
+        if (rejected) _monitor.PushRejected();
+        if (_attempt >= _settings.PushAttempts)
+        {
+            EndRound(ok: false, $"push to {upstream.Display} {(rejected ? "rejected" : "failed")} {_attempt} times: {push.Reason}");
+            return;
+        }
+        if (!rejected)
+        {
+            EndRound(ok: false, $"push to {upstream.Display} failed: {push.Reason}");
+            return;
+        }
+        // Another machine pushed first: fetch its commits, integrate, push again, after a randomised back-off.
+        var backoff = TimeSpan.FromTicks(Math.Min(_settings.RetryMax.Ticks, _settings.RetryMin.Ticks << Math.Min(_attempt - 1, 10)));
+        backoff = TimeSpan.FromTicks((long)(backoff.Ticks * (0.5 + _random.NextDouble())));
+        _monitor.SetState($"push rejected ({upstream.Display} moved on); fetching again in {backoff.TotalMilliseconds:0} ms");
+        Timers.StartSingleTimer("retry", RetryPush.Instance, backoff);
+    }
+
+    private void EndRound(bool ok, string? error, bool quiet = false)
+    {
+        var (ahead, behind) = _branch is not null && _upstream is not null
+            ? SyncGit.AheadBehind(_paths.BasePath, SyncGit.Resolve(_paths.BasePath, _branch), SyncGit.Resolve(_paths.BasePath, _upstream.TrackingRef))
+            : (0, 0);
+        var now = _clock.GetUtcNow();
+        if (ok)
+        {
+            _monitor.Synced(now, ahead, behind);
+            _monitor.SetState("idle");
+        }
+        else if (!quiet)
+        {
+            _log.Warning("Sync: {0}; the next round tries again (commits stay local meanwhile)", error);
+            _monitor.Failed(now, error!, ahead, behind);
+            _monitor.SetState("waiting for the next round after: " + error);
+        }
+        AnswerWaiters(new SyncResult(ok, ok ? $"in sync with {_upstream?.Display}" : error!, ahead, behind));
+        _inRound = false;
+        if (_again) RequestRound();
+    }
+
+    private void AnswerWaiters(SyncResult result)
+    {
+        foreach (var waiter in _waiters) waiter.Tell(result);
+        _waiters.Clear();
+    }
+}
+
+public static class SyncProtocol
+{
+    /// <summary>Asks for a sync round now; replies <see cref="SyncResult"/> when it ends.</summary>
+    public sealed record SyncNow
+    {
+        public static readonly SyncNow Instance = new();
+    }
+
+    public sealed record SyncResult(bool Ok, string Message, int Ahead, int Behind);
+
+    /// <summary>To the committer: bring this fetched upstream tip into the memory's branch (it owns the ref); replies <see cref="Integrated"/>.</summary>
+    public sealed record IntegrateUpstream(string BranchRef, string UpstreamTip, string Display, int Number);
+
+    public sealed record Integrated(int Number, IntegrationOutcome? Outcome, string? Error);
+
+    /// <summary>Published on the event stream when integrating changed the branch: the index imports what arrived.</summary>
+    public sealed record Arrived(string NewTip, IReadOnlyList<string> ChangedPaths);
+
+    internal sealed record Tick
+    {
+        public static readonly Tick Instance = new();
+    }
+
+    internal sealed record RetryPush
+    {
+        public static readonly RetryPush Instance = new();
+    }
+}

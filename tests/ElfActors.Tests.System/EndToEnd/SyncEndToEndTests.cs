@@ -1,0 +1,225 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using ElfActors.Tests.Support;
+using Xunit.Abstractions;
+
+namespace ElfActors.Tests.EndToEnd;
+
+/// <summary>
+/// Many machines, one memory (docs/sync.md): a bare remote and three clones, each with its own host process, records and
+/// heuristics written concurrently while each host syncs every second; one host killed with -9 while it pushes and
+/// started again; the remote unreachable for a while. Checked with git, sqlite3 and the remote's reflog directly.
+/// CI size: 3 × 60 records and 30 heuristics; ELF_SYNC_RECORDS / ELF_SYNC_HEURISTICS scale it (scripts/fault-matrix: 500 and 200).
+/// </summary>
+[Collection(PublishedElfCollection.Name)]
+[Trait("Category", "EndToEnd")]
+[Trait("Category", "FaultMatrix")]
+public sealed partial class SyncEndToEndTests(PublishedElf elf, ITestOutputHelper output) : IDisposable
+{
+    private const int Clones = 3;
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "elf-sync-e2e-" + Guid.NewGuid().ToString("N")[..10]);
+    private readonly Dictionary<string, string> _environment = new() { ["ELF_SYNC_INTERVAL"] = "1" };
+
+    private static int Setting(string name, int fallback) =>
+        int.TryParse(Environment.GetEnvironmentVariable(name), out var value) && value > 0 ? value : fallback;
+
+    private Task<ProcessResult> Elf(params string[] arguments) => elf.RunAsync(arguments, _environment, TimeSpan.FromSeconds(180));
+
+    [Fact]
+    public async Task Three_clones_converge_through_a_remote_despite_a_kill_nine_mid_push_and_an_unreachable_remote()
+    {
+        var perClone = Setting("ELF_SYNC_RECORDS", 60);
+        var heuristics = Setting("ELF_SYNC_HEURISTICS", 30);
+        var started = Stopwatch.StartNew();
+        Directory.CreateDirectory(_root);
+        var remote = Path.Combine(_root, "remote.git");
+        Tools.Git(_root, "init", "-q", "--bare", "-b", "main", remote);
+        Tools.Git(remote, "config", "core.logAllRefUpdates", "always");
+        var seed = Path.Combine(_root, "seed");
+        Tools.Git(_root, "clone", "-q", remote, seed);
+        File.WriteAllText(Path.Combine(seed, "README.md"), "one memory, many machines\n");
+        Tools.Git(seed, "add", "README.md");
+        Tools.GitCommitAsPerson(seed, "seed");
+        Tools.Git(seed, "push", "-q", "origin", "HEAD:main");
+        var clones = Enumerable.Range(0, Clones).Select(i =>
+        {
+            var path = Path.Combine(_root, "clone" + i);
+            Tools.Git(_root, "clone", "-q", remote, path);
+            Tools.Git(path, "config", "user.name", "Machine " + i);
+            Tools.Git(path, "config", "user.email", $"m{i}@x");
+            return path;
+        }).ToList();
+
+        // The load: every clone records its share concurrently (3 clients each), heuristics on one shared domain among them.
+        var acknowledged = new System.Collections.Concurrent.ConcurrentDictionary<string, string>(); // request id → path
+        var writers = clones.Select((clone, c) => Task.Run(() => WriteAsync(clone, c, perClone, heuristics, acknowledged))).ToList();
+
+        // kill -9 of clone 1's host while it runs `git push` (its child), then the next `elf` call starts a new host.
+        var killed = await KillWhilePushingAsync(clones[1], TimeSpan.FromSeconds(60));
+        output.WriteLine(killed ? "clone1's host killed with -9 while its git push ran" : "no push seen within 60 s: clone1's host killed with -9 anyway");
+        // The remote unreachable for a while: every round fails (offline), commits stay local.
+        var away = remote + ".away";
+        Directory.Move(remote, away);
+        await Task.Delay(TimeSpan.FromSeconds(3)); // the length of the outage, not a synchronisation
+        Directory.Move(away, remote);
+        await Task.WhenAll(writers);
+        output.WriteLine($"load written in {started.Elapsed.TotalSeconds:0.0} s; {acknowledged.Count} acknowledged");
+
+        // Converge: `elf sync --now` on each clone until every tip is the remote's.
+        var remoteTip = "";
+        for (var round = 0; round < 8; round++)
+        {
+            foreach (var clone in clones)
+            {
+                var sync = await Elf("sync", "--now", "--base", clone, "--timeout", "120");
+                output.WriteLine($"round {round} {Path.GetFileName(clone)}: {sync.ExitCode} {sync.Stdout.Trim()} {sync.Stderr.Trim()}");
+            }
+            remoteTip = Tools.Git(remote, "rev-parse", "main").Trim();
+            if (clones.All(clone => Tools.Git(clone, "rev-parse", "main").Trim() == remoteTip)) break;
+        }
+        foreach (var clone in clones) Assert.Equal(remoteTip, Tools.Git(clone, "rev-parse", "main").Trim());
+
+        // Every acknowledged record in the tip, each committed once (trailer keys counted over the remote's history).
+        var learnings = acknowledged.Where(a => a.Key.StartsWith("r-", StringComparison.Ordinal)).Select(a => a.Value).ToList();
+        Assert.Equal(Clones * perClone, learnings.Count);
+        var tree = Tools.Git(remote, "ls-tree", "-r", "--name-only", remoteTip).Split('\n', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
+        var lost = learnings.Count(path => !tree.Contains(path));
+        var log = Tools.Git(remote, "log", "--format=%B", remoteTip);
+        var keys = TrailerLine().Matches(log).Select(m => m.Groups[1].Value).ToList();
+        var duplicated = keys.GroupBy(k => k).Count(g => g.Count() > 1);
+        var keyedPaths = TrailerLine().Matches(log).Select(m => m.Groups[2].Value).Where(p => p.StartsWith("memory/failures/", StringComparison.Ordinal)).ToList();
+        output.WriteLine($"lost = {lost}, duplicated = {duplicated}; {keys.Count} trailers, {tree.Count(p => p.StartsWith("memory/failures/", StringComparison.Ordinal))} failure files in the tip");
+        Assert.Equal(0, lost);
+        Assert.Equal(0, duplicated);
+        Assert.Equal(learnings.Count, keyedPaths.Count);
+        Assert.Equal(learnings.Count, keyedPaths.Distinct().Count());
+
+        // All heuristics in the one domain file, each once, on every clone.
+        var domainFile = Tools.Git(remote, "show", remoteTip + ":memory/heuristics/shared.md");
+        for (var h = 0; h < heuristics; h++)
+            Assert.Single(Regex.Matches(domainFile, $"^## H-\\d+: shared rule {h}\n", RegexOptions.Multiline));
+
+        foreach (var clone in clones)
+        {
+            // Every index has every row (local numbering), verify is consistent, git agrees the repository is sound.
+            Assert.Equal(Clones * perClone, Tools.SqliteScalar(Path.Combine(clone, "memory", "index.db"), "SELECT COUNT(*) FROM learnings"));
+            Assert.Equal(domainFile, File.ReadAllText(Path.Combine(clone, "memory/heuristics/shared.md")));
+            var verify = await Elf("verify", "--base", clone);
+            Assert.True(verify.ExitCode == 0, $"{Path.GetFileName(clone)}: {verify}");
+            var fsck = Tools.Run("git", clone, "fsck", "--strict");
+            Assert.True(fsck.ExitCode == 0, fsck.Stderr);
+            Assert.DoesNotContain(Tools.Git(clone, "status", "--porcelain").Split('\n'), line => line.Length > 2 && line[..2].Trim() is "M" or "D" or "A" or "U");
+        }
+
+        // Never forced: each move of the remote's branch went from a commit to one of its descendants.
+        var reflog = File.ReadAllLines(Path.Combine(remote, "logs", "refs", "heads", "main"));
+        foreach (var line in reflog)
+        {
+            var fields = line.Split(' ');
+            if (fields[0].All(ch => ch == '0')) continue;
+            Assert.True(Tools.Run("git", remote, "merge-base", "--is-ancestor", fields[0], fields[1]).ExitCode == 0, "the remote's branch moved backwards: " + line);
+        }
+        output.WriteLine($"{reflog.Length} moves of the remote's branch, all forward; {started.Elapsed.TotalSeconds:0.0} s in all");
+    }
+
+    [GeneratedRegex(@"^Elf-Record: ([0-9a-f-]{36}) (\S+)$", RegexOptions.Multiline)]
+    private static partial Regex TrailerLine();
+
+    private async Task WriteAsync(string clone, int c, int records, int heuristics, System.Collections.Concurrent.ConcurrentDictionary<string, string> acknowledged)
+    {
+        var work = Enumerable.Range(0, records).Select(i => (Id: $"r-{c}-{i}", Arguments: new[] { "record-failure", "--base", clone,
+                "--title", $"sync {c} record {i}", "--domain", "sync", "--summary", $"written on clone {c}", "--json", "--request-id", $"r-{c}-{i}" }))
+            .Concat(Enumerable.Range(0, heuristics).Where(h => h % Clones == c).Select(h => (Id: $"h-{h}", Arguments: new[] { "record-heuristic", "--base", clone,
+                "--domain", "shared", "--rule", $"shared rule {h}", "--explanation", $"from clone {c}", "--json", "--request-id", $"h-{c}-{h}" })))
+            .OrderBy(w => w.Id.GetHashCode(StringComparison.Ordinal)).ToList();
+        using var gate = new SemaphoreSlim(3);
+        await Task.WhenAll(work.Select(async w =>
+        {
+            await gate.WaitAsync();
+            try
+            {
+                // A client whose host was killed under it retries with the same request id: recorded once either way.
+                for (var attempt = 1; ; attempt++)
+                {
+                    var result = await Elf(w.Arguments);
+                    if (result.ExitCode == 0)
+                    {
+                        using var json = JsonDocument.Parse(result.Stdout);
+                        acknowledged[w.Id] = json.RootElement.GetProperty("record").GetProperty("path").GetString()!;
+                        return;
+                    }
+                    if (attempt >= 20) throw new InvalidOperationException($"{w.Id} failed 20 times: {result}");
+                }
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }));
+    }
+
+    /// <summary>Waits for clone's host to have a `git push` child, and kills the host with SIGKILL then (or at the deadline).</summary>
+    private static async Task<bool> KillWhilePushingAsync(string clone, TimeSpan within)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < within)
+        {
+            var host = HostPid(clone);
+            if (host is { } pid && Children(pid).Select(Argv).Any(argv => argv.Length > 1 && argv[0].EndsWith("git", StringComparison.Ordinal) && argv[1] == "push"))
+            {
+                Process.GetProcessById(pid).Kill();
+                return true;
+            }
+            await Task.Delay(2);
+        }
+        if (HostPid(clone) is { } last) Process.GetProcessById(last).Kill();
+        return false;
+    }
+
+    private static int? HostPid(string basePath)
+    {
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(directory), out var pid)) continue;
+            var argv = Argv(pid);
+            if (argv.Length > 3 && argv[0].EndsWith("elf-host", StringComparison.Ordinal) && argv[1] == "serve" && argv.Contains(basePath)) return pid;
+        }
+        return null;
+    }
+
+    private static IEnumerable<int> Children(int parent)
+    {
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(directory), out var pid)) continue;
+            string stat;
+            try { stat = File.ReadAllText(Path.Combine(directory, "stat")); }
+            catch (IOException) { continue; }
+            catch (UnauthorizedAccessException) { continue; }
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            if (fields.Length > 1 && fields[1] == parent.ToString(System.Globalization.CultureInfo.InvariantCulture)) yield return pid;
+        }
+    }
+
+    private static string[] Argv(int pid)
+    {
+        try { return File.ReadAllText($"/proc/{pid}/cmdline").Split('\0', StringSplitOptions.RemoveEmptyEntries); }
+        catch (IOException) { return []; }
+        catch (UnauthorizedAccessException) { return []; }
+    }
+
+    public void Dispose()
+    {
+        for (var i = 0; i < Clones; i++)
+            if (HostPid(Path.Combine(_root, "clone" + i)) is { } pid) elf.RunAsync(["stop", "--base", Path.Combine(_root, "clone" + i)], _environment, TimeSpan.FromSeconds(150)).GetAwaiter().GetResult();
+        try
+        {
+            foreach (var file in Directory.EnumerateFiles(_root, "*", SearchOption.AllDirectories)) File.SetAttributes(file, FileAttributes.Normal);
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
