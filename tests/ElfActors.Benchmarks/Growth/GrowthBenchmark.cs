@@ -94,8 +94,14 @@ internal static class GrowthBenchmark
         Shell.Run("sync");
         var load = MachineLoad.Start(work);
 
-        // Host start: `elf serve` until `elf status` answers (start-up repair included).
+        // Host start: `elf serve` until `elf status` answers (start-up repair included). A host left by an earlier,
+        // interrupted run would answer instead of the one measured (and be of another build): stopped first.
         Console.Error.WriteLine($"[{size:N0}] host start, records, verify…");
+        if (await Measure.ExitCodeAsync(elf, ["status", "--base", memory]) == 0)
+        {
+            Console.Error.WriteLine("    a host already serves this memory (an earlier run's): stopping it first");
+            await Measure.ProcessAsync(elf, ["stop", "--base", memory]);
+        }
         var started = Stopwatch.GetTimestamp();
         using var host = Process.Start(new ProcessStartInfo(elf, ["serve", "--base", memory]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false })!;
         _ = host.StandardOutput.ReadToEndAsync();
@@ -106,6 +112,7 @@ internal static class GrowthBenchmark
             await Task.Delay(20);
         }
         var hostStart = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        if (host.HasExited) throw new InvalidOperationException($"elf serve exited {host.ExitCode}: another host answered for {memory}");
         var first = await RecordAsync(elf, memory, "First record after start");
         var walls = new List<double>();
         for (var i = 0; i < steadyRecords; i++) walls.Add(await RecordAsync(elf, memory, $"Steady record {i}"));
