@@ -25,11 +25,12 @@ internal static class GrowthBenchmark
         var elfDirectory = new Option<string?>("--elf") { Description = "Folder with a published elf + elf-host (default: publish src/ElfActors.Cli now)." };
         var output = new Option<string?>("--out") { Description = "Write growth.md, growth.json and growth.svg into this folder." };
         var keep = new Option<string?>("--work") { Description = "Work folder (kept afterwards, generated memories reused); default a temp folder, deleted." };
+        var from = new Option<string?>("--from") { Description = "Measure nothing: write growth.md and growth.svg into --out from a growth.json (points of several runs put together)." };
         var command = new Command("growth", "Issue 23, part 5: host start, first record, steady records, verify, reindex, import and host RSS at growing memory sizes.")
         {
-            sizes, records, skipImport, elfDirectory, output, keep,
+            sizes, records, skipImport, elfDirectory, output, keep, from,
         };
-        command.SetAction(async parse => await RunAsync(
+        command.SetAction(async parse => parse.GetValue(from) is { } json ? await ReplotAsync(json, parse.GetValue(output)) : await RunAsync(
             parse.GetValue(sizes) is { Length: > 0 } s ? s : [10_000, 100_000], parse.GetValue(records), parse.GetValue(skipImport),
             parse.GetValue(elfDirectory), parse.GetValue(output), parse.GetValue(keep)));
         return command;
@@ -53,6 +54,8 @@ internal static class GrowthBenchmark
                 var point = await MeasureSizeAsync(elf, work, size, steadyRecords, size <= importUpTo);
                 Console.Error.WriteLine("    " + JsonSerializer.Serialize(point));
                 points.Add(point);
+                // Written after every size: a long run stopped at the largest size keeps what it measured.
+                if (outputDirectory is not null) await WriteAsync(outputDirectory, points);
             }
         }
         finally
@@ -63,16 +66,25 @@ internal static class GrowthBenchmark
                 try { Shell.Run("rm", "-rf", work); } catch (InvalidOperationException) { }
             }
         }
-        var markdown = Markdown(points);
-        Console.Write(markdown);
-        if (outputDirectory is not null)
-        {
-            Directory.CreateDirectory(outputDirectory);
-            await File.WriteAllTextAsync(Path.Combine(outputDirectory, "growth.md"), markdown);
-            await File.WriteAllTextAsync(Path.Combine(outputDirectory, "growth.json"), JsonSerializer.Serialize(points, new JsonSerializerOptions { WriteIndented = true }) + "\n");
-            await File.WriteAllTextAsync(Path.Combine(outputDirectory, "growth.svg"), GrowthPlot.Svg(points));
-        }
+        Console.Write(Markdown(points));
         return 0;
+    }
+
+    private static async Task<int> ReplotAsync(string json, string? outputDirectory)
+    {
+        var points = JsonSerializer.Deserialize<List<Point>>(await File.ReadAllTextAsync(json)) ?? [];
+        points = points.OrderBy(p => p.Records).ToList();
+        if (outputDirectory is not null) await WriteAsync(outputDirectory, points);
+        Console.Write(Markdown(points));
+        return 0;
+    }
+
+    private static async Task WriteAsync(string outputDirectory, IReadOnlyList<Point> points)
+    {
+        Directory.CreateDirectory(outputDirectory);
+        await File.WriteAllTextAsync(Path.Combine(outputDirectory, "growth.md"), Markdown(points));
+        await File.WriteAllTextAsync(Path.Combine(outputDirectory, "growth.json"), JsonSerializer.Serialize(points, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        await File.WriteAllTextAsync(Path.Combine(outputDirectory, "growth.svg"), GrowthPlot.Svg(points));
     }
 
     private static async Task<Point> MeasureSizeAsync(string elf, string work, int size, int steadyRecords, bool import)
