@@ -8,4 +8,5 @@ root.Subcommands.Add(StagesBenchmark.Create());
 root.Subcommands.Add(IdleBenchmark.Create());
 root.Subcommands.Add(ElfActors.Benchmarks.Compare.CompareBenchmark.Create());
 root.Subcommands.Add(TargetsBenchmark.Create());
+root.Subcommands.Add(ElfActors.Benchmarks.Growth.GrowthBenchmark.Create());
 return await CliRunner.InvokeAsync(root, args);

@@ -64,6 +64,25 @@ internal static class StagesBenchmark
                     for (var b = 0; b < batches; b++) index.InsertRecords(inserts.AsSpan(b * batchSize, batchSize).ToArray(), DateTimeOffset.UtcNow);
                 });
                 Row($"index: row + outbox, one transaction per batch (synchronous={synchronous})", elapsed, n, batchSize);
+                // What the committer asks the index per batch: its pending records, then (through the index writer) marks them.
+                var read = Time(() => { for (var b = 0; b < batches; b++) index.ReadPending(batchSize); });
+                Row($"  committer: ReadPending of a batch (synchronous={synchronous})", read, n, batchSize);
+                var mark = Time(() =>
+                {
+                    for (var b = 0; b < batches; b++)
+                        index.MarkEntriesCommitted(index.ReadPending(batchSize).Select(p => p.OutboxId).ToList(), "0000000000000000000000000000000000000000", DateTimeOffset.UtcNow);
+                });
+                Row($"  committer: ReadPending + MarkEntriesCommitted of a batch (synchronous={synchronous})", mark, n, batchSize);
+            }
+
+            {
+                // HoldReason's scan for a person's git before a batch (docs/adr/0018): every /proc/<pid>/comm read, the
+                // cache of a scan that found nothing switched off. Its cost grows with the machine's process count.
+                var person = new PersonGit(work) { CacheFor = TimeSpan.Zero };
+                var processes = Directory.EnumerateDirectories("/proc").Count(d => char.IsAsciiDigit(Path.GetFileName(d)[0]));
+                const int scans = 200;
+                var elapsed = Time(() => { for (var i = 0; i < scans; i++) person.Running(); });
+                Row(string.Create(CultureInfo.InvariantCulture, $"HoldReason's /proc scan for a person's git, uncached ({processes} processes; per batch = per scan)"), elapsed, scans, 1);
             }
 
             foreach (var files in new[] { 0, repoFiles })

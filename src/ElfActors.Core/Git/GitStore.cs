@@ -240,9 +240,25 @@ public sealed class GitStore : IGitStore
     {
         var found = new Dictionary<string, string>(StringComparer.Ordinal);
         var commit = _repository.Lookup<Commit>(commitId) ?? throw new GitStoreException($"{commitId} is not a commit here");
-        foreach (var path in relativePaths)
-            if (commit[path] is { TargetType: TreeEntryTargetType.Blob } entry) found[path] = entry.Target.Sha;
+        // One pass over each folder's tree, not a lookup by path per file: libgit2 does not cache a tree object larger
+        // than 4 KiB, so every lookup parsed the whole folder again, and N files in one folder (ELF keeps every failure
+        // in memory/failures/) cost N² (docs/adr/0035).
+        foreach (var folder in relativePaths.GroupBy(FolderOf, StringComparer.Ordinal))
+        {
+            var tree = folder.Key.Length == 0 ? commit.Tree : commit[folder.Key]?.Target as Tree;
+            if (tree is null) continue;
+            var wanted = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var path in folder) wanted.TryAdd(path[(folder.Key.Length == 0 ? 0 : folder.Key.Length + 1)..], path);
+            foreach (var entry in tree)
+                if (entry.TargetType == TreeEntryTargetType.Blob && wanted.TryGetValue(entry.Name, out var path)) found[path] = entry.Target.Sha;
+        }
         return found;
+    }
+
+    private static string FolderOf(string relativePath)
+    {
+        var slash = relativePath.LastIndexOf('/');
+        return slash < 0 ? string.Empty : relativePath[..slash];
     }
 
     public string? ReadBlobText(string blobId) => _repository.Lookup<Blob>(blobId)?.GetContentText();

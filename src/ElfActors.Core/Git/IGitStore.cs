@@ -37,7 +37,7 @@ public interface IGitStore : IDisposable
     /// <summary>Whether <paramref name="ancestor"/> is <paramref name="descendant"/> or one of its ancestors (false when either is gone).</summary>
     bool IsAncestor(string ancestor, string descendant);
 
-    /// <summary>The blob ids of those of these files that the commit's tree holds (a lookup by path each, no scan).</summary>
+    /// <summary>The blob ids of those of these files that the commit's tree holds (one pass over each folder's tree).</summary>
     IReadOnlyDictionary<string, string> BlobsAt(string commitId, IReadOnlyCollection<string> relativePaths);
 
     /// <summary>A blob's text, or null if the repository lacks it.</summary>

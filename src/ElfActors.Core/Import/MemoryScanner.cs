@@ -12,10 +12,12 @@ namespace ElfActors.Core.Import;
 /// </summary>
 public static class MemoryScanner
 {
-    public static MemoryContents Scan(MemoryPaths source, bool includeDatabase)
+    /// <param name="keepContent">False for reindex, which stores rows only: a learnings record then keeps neither its
+    /// file's text nor more of its summary than the first line (the row's), not the whole memory's text in RAM (docs/adr/0035).</param>
+    public static MemoryContents Scan(MemoryPaths source, bool includeDatabase, bool keepContent = true)
     {
         var skipped = new List<string>();
-        var learnings = ScanLearningFiles(source, skipped);
+        var learnings = ScanLearningFiles(source, skipped, keepContent);
         var heuristics = ScanHeuristicFiles(source);
         var decisions = ScanDecisionFiles(source, skipped);
         if (!includeDatabase || !File.Exists(source.DatabasePath))
@@ -93,7 +95,7 @@ public static class MemoryScanner
         LearningTypes.All.Any(t => path.StartsWith(LearningTypes.Folder(t), StringComparison.Ordinal)) && path.EndsWith(".md", StringComparison.Ordinal)
         && !path.Contains("..", StringComparison.Ordinal) && path.Count(c => c == '/') == 2;
 
-    private static Dictionary<string, LearningRecord> ScanLearningFiles(MemoryPaths source, List<string> skipped)
+    private static Dictionary<string, LearningRecord> ScanLearningFiles(MemoryPaths source, List<string> skipped, bool keepContent)
     {
         var found = new Dictionary<string, LearningRecord>(StringComparer.Ordinal);
         foreach (var type in LearningTypes.All)
@@ -110,7 +112,8 @@ public static class MemoryScanner
                     skipped.Add($"{relative}: no '# title' heading");
                     continue;
                 }
-                found[relative] = new LearningRecord(relative, parsed.Learning, null, content,
+                var learning = keepContent ? parsed.Learning : parsed.Learning with { Summary = parsed.Learning.SummaryFirstLine };
+                found[relative] = new LearningRecord(relative, learning, null, keepContent ? content : string.Empty,
                     parsed.Date is { } day ? day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + " 00:00:00" : null, null);
             }
         }

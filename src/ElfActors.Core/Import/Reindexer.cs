@@ -32,7 +32,7 @@ public static class Reindexer
                 if (File.Exists(memory.DatabasePath + suffix)) File.Move(memory.DatabasePath + suffix, memory.Absolute(movedAside) + suffix);
         }
 
-        var contents = MemoryScanner.Scan(memory, includeDatabase: false);
+        var contents = MemoryScanner.Scan(memory, includeDatabase: false, keepContent: false);
         var notes = contents.Skipped.ToList();
         var history = History(memory);
         var learnings = AssignLearningIds(contents.Learnings, history, out var fromHistory);

@@ -250,5 +250,29 @@ public sealed class GitStoreTests : IDisposable
         Assert.Equal(new Dictionary<string, string> { ["1"] = first, ["2"] = batch, ["3"] = batch }, found);
     }
 
+    [Fact]
+    public void Blobs_at_a_commit_are_the_blobs_git_lists_for_the_files_asked_about_in_every_folder()
+    {
+        // Several folders, the root, a path that is a folder, a missing file and a missing folder (BlobsAt reads each
+        // folder's tree once: docs/adr/0035).
+        using var store = new GitStore(_memory.Paths);
+        PersonCommits("top.md", "top");
+        PersonCommits("memory/heuristics/general.md", "h");
+        for (var i = 0; i < 30; i++) Write($"memory/failures/f{i:D2}.md", "failure " + i);
+        Tools.Git(_memory.BasePath, "add", "memory/failures");
+        Tools.GitCommitAsPerson(_memory.BasePath, "person: failures");
+        var tip = Tools.Git(_memory.BasePath, "rev-parse", "HEAD").Trim();
+        string[] asked = ["top.md", "memory/heuristics/general.md", "memory/failures/f03.md", "memory/failures/f29.md", "memory/failures/f03.md",
+            "memory/failures", "memory/failures/gone.md", "memory/nowhere/x.md", "memory"];
+
+        var blobs = store.BlobsAt(tip, asked);
+
+        var expected = Tools.Git(_memory.BasePath, "ls-tree", "-r", tip).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Split('\t')).Select(f => (Path: f[1], Blob: f[0].Split(' ')[2]))
+            .Where(f => asked.Contains(f.Path)).ToDictionary(f => f.Path, f => f.Blob);
+        Assert.Equal(4, expected.Count);
+        Assert.Equal(expected.OrderBy(e => e.Key, StringComparer.Ordinal), blobs.OrderBy(e => e.Key, StringComparer.Ordinal));
+    }
+
     public void Dispose() => _memory.Dispose();
 }

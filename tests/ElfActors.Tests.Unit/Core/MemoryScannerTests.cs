@@ -43,5 +43,21 @@ public sealed class MemoryScannerTests : IDisposable
         Assert.Empty(contents.Skipped);
     }
 
+    [Fact]
+    public void A_scan_for_reindex_keeps_no_files_text_and_only_the_summarys_first_line()
+    {
+        // Reindex stores rows only: the memory's text is not held in RAM (docs/adr/0035).
+        Directory.CreateDirectory(_source.FailuresDirectory);
+        var text = "# X\n\n**Domain**: d\n**Severity**: 2\n**Tags**: t\n**Date**: 2025-01-01\n\n## Summary\n\nfirst\nsecond\n\n## What Happened\n\n" + new string('w', 10_000) + "\n";
+        File.WriteAllText(Path.Combine(_source.FailuresDirectory, "20250101_x.md"), text);
+
+        var full = Assert.Single(MemoryScanner.Scan(_source.Paths, includeDatabase: false).Learnings);
+        var lean = Assert.Single(MemoryScanner.Scan(_source.Paths, includeDatabase: false, keepContent: false).Learnings);
+
+        Assert.Equal((text, "first\nsecond"), (full.Content, full.Learning.Summary));
+        Assert.Equal((string.Empty, "first"), (lean.Content, lean.Learning.Summary));
+        Assert.Equal(full with { Content = string.Empty, Learning = full.Learning with { Summary = "first" } }, lean);
+    }
+
     public void Dispose() => _source.Dispose();
 }
