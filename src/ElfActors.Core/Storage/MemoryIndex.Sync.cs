@@ -33,6 +33,7 @@ public sealed partial class MemoryIndex
         using var transaction = _connection.BeginTransaction(deferred: false);
         using var pathKnown = Command(transaction, "SELECT 1 FROM elf_outbox WHERE relpath = $p", "$p");
         using var keyKnown = Command(transaction, "SELECT 1 FROM elf_outbox WHERE record_key = $k", "$k");
+        using var rows = new RecordStatements(this, transaction, Timestamp(now));
         using var insert = Command(transaction, """
             INSERT INTO elf_outbox(request_id, kind, row_table, row_id, relpath, content, subject, detail, enqueued_at, record_key, content_hash, commit_id, committed_at)
             VALUES ($request, $kind, $table, $row, $relpath, $content, $subject, $detail, $at, $key, $hash, $commit, $at)
@@ -49,7 +50,7 @@ public sealed partial class MemoryIndex
             }
             key ??= RecordKeys.New();
             var learning = record.Learning;
-            var rowId = InsertLearningRow(transaction, null, record.RelativePath, learning, record.SummaryInRow, record.CreatedAt, record.UpdatedAt);
+            var rowId = rows.InsertRow(ImportDraft(record, rowId: null), record.RelativePath);
             insert.Parameters["$request"].Value = "sync-" + key;
             insert.Parameters["$kind"].Value = learning.Type;
             insert.Parameters["$table"].Value = OutboxTables.Learnings;

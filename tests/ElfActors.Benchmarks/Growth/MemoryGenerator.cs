@@ -6,6 +6,7 @@ using ElfActors.Core;
 using ElfActors.Core.Git;
 using ElfActors.Core.Markdown;
 using ElfActors.Core.Records;
+using ElfActors.Core.Records.Kinds;
 using ElfActors.Core.Storage;
 
 namespace ElfActors.Benchmarks.Growth;
@@ -46,17 +47,17 @@ internal static class MemoryGenerator
         for (var done = 0; done < records; done += perCommit)
         {
             var count = Math.Min(perCommit, records - done);
-            var batch = new List<FailureInsert>(count);
+            var batch = new List<RecordInsert>(count);
             for (var i = done; i < done + count; i++)
             {
                 var date = day0.AddDays(i / 1000);
-                var input1 = new FailureInput($"Growth record {i}", "growth-" + (i % 50).ToString(CultureInfo.InvariantCulture), "2", "bench,growth",
+                var input1 = new LearningInput($"Growth record {i}", "growth-" + (i % 50).ToString(CultureInfo.InvariantCulture), "2", "bench,growth",
                     $"Record {i} of a generated memory: a summary of ordinary length, one line, as agents write them.");
-                if (FailureValidator.Validate(input1, out var failure).Count > 0) throw new InvalidOperationException("generated input is invalid");
-                batch.Add(new FailureInsert(RequestId.New(), failure!, FailureMarkdown.Render(failure!, date), FailureMarkdown.FileStem(failure!, date)));
+                if (LearningValidator.Validate(input1, out var failure).Count > 0) throw new InvalidOperationException("generated input is invalid");
+                batch.Add(new RecordInsert(RequestId.New(), new LearningDraft(failure!, date)));
             }
             var at = time.AddMinutes(done / (double)perCommit);
-            var outcomes = index.InsertFailures(batch, at);
+            var outcomes = index.InsertRecords(batch, at);
             if (outcomes.Any(o => o is not InsertOutcome.Inserted)) throw new InvalidOperationException("a generated record was not inserted");
             var pending = index.ReadPending(count);
             var message = CommitMessage.For(pending);
