@@ -11,6 +11,8 @@ namespace ElfActors.Actors;
 /// </summary>
 public sealed partial class GitCommitterActor
 {
+    private PersonGit? _personGitForSync;
+
     private void Integrate(SyncProtocol.IntegrateUpstream request)
     {
         IntegrationOutcome? outcome = null;
@@ -19,6 +21,8 @@ public sealed partial class GitCommitterActor
         {
             if (_git is null) error = "the committer has not started";
             else if (Git().HoldReason() is { } hold) error = "the committer is holding: " + hold;
+            else if ((_personGitForSync ??= new PersonGit(_paths.BasePath)).Running() is { } pid)
+                error = $"a person's git (pid {pid}) runs in the repository; the next round integrates"; // their pull or rebase reads the branch first
             else if (Git().Branch != request.BranchRef) error = $"HEAD is on {request.BranchRef}, not on the memory's branch {Git().Branch}";
             else
             {
