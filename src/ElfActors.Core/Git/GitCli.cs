@@ -33,9 +33,10 @@ public static partial class GitCli
 
     /// <summary>Runs git and returns its exit code and output, without throwing on a non-zero exit (the exit code is the answer).</summary>
     /// <param name="environment">Variables to add (LC_ALL=C is applied after them).</param>
+    /// <param name="timeout">Kill git (and its children) after this long and answer exit code -1: for network commands.</param>
     public static GitResult TryRun(string workingDirectory, IReadOnlyList<string> arguments, string? standardInput = null,
-        IReadOnlyDictionary<string, string>? environment = null) =>
-        Start(workingDirectory, arguments, standardInput is null ? null : input => input.Write(standardInput), false, environment);
+        IReadOnlyDictionary<string, string>? environment = null, TimeSpan? timeout = null) =>
+        Start(workingDirectory, arguments, standardInput is null ? null : input => input.Write(standardInput), false, environment, timeout);
 
     /// <summary>Runs git with each of <paramref name="paths"/> on its stdin, NUL-terminated (for <c>-z --stdin</c>), written one by one:
     /// a batch's paths joined into one string would be a large object per commit.</summary>
@@ -67,7 +68,7 @@ public static partial class GitCli
     }
 
     private static GitResult Start(string workingDirectory, IReadOnlyList<string> arguments, Action<TextWriter>? standardInput, bool background,
-        IReadOnlyDictionary<string, string>? environment)
+        IReadOnlyDictionary<string, string>? environment, TimeSpan? timeout = null)
     {
         var start = new ProcessStartInfo(Executable)
         {
@@ -118,6 +119,14 @@ public static partial class GitCli
                 {
                     // git exited before reading all of its input: its exit code and stderr say why
                 }
+            }
+            if (timeout is { } limit && !process.WaitForExit(limit))
+            {
+                try { process.Kill(entireProcessTree: true); }
+                catch (InvalidOperationException) { } // exited meanwhile
+                process.WaitForExit();
+                return new GitResult(-1, stdoutTask.GetAwaiter().GetResult(),
+                    $"git {string.Join(' ', arguments.Take(2))} did not finish within {limit.TotalSeconds:0} s; killed");
             }
             process.WaitForExit();
             return new GitResult(process.ExitCode, stdoutTask.GetAwaiter().GetResult(), stderrTask.GetAwaiter().GetResult());

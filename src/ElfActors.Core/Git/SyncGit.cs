@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Text;
-
 namespace ElfActors.Core.Git;
 
 /// <summary>What a git command answered: its exit code, stdout and stderr (never thrown on a non-zero exit).</summary>
@@ -23,59 +20,20 @@ public sealed record SyncUpstream(string Remote, string MergeRef, string Trackin
 /// The git executable for sync (docs/sync.md): fetch and push go through git itself, so a person's ssh and https
 /// credential set-up is used as it is. Every run has <c>LC_ALL=C</c> (messages are matched in English), never prompts
 /// (<c>GIT_TERMINAL_PROMPT=0</c>, ssh in batch mode) and is killed after <see cref="NetworkTimeout"/>: offline is normal.
-/// (A small runner of its own until the shared one, GitCli.TryRun, is merged: same contract.)
 /// </summary>
 public static class SyncGit
 {
     public static TimeSpan NetworkTimeout { get; set; } = TimeSpan.FromSeconds(120);
 
+    /// <summary>git through the one runner (<see cref="GitCli.TryRun"/>: LC_ALL=C, no prompt), with ssh in batch mode and a time limit.</summary>
     public static GitRun TryRun(string workingDirectory, IReadOnlyList<string> arguments, string? standardInput = null,
         IReadOnlyDictionary<string, string>? environment = null, TimeSpan? timeout = null)
     {
-        var start = new ProcessStartInfo(GitCli.Executable)
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-        };
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        start.Environment.Remove("GIT_DIR");
-        start.Environment.Remove("GIT_INDEX_FILE");
-        start.Environment.Remove("GIT_WORK_TREE");
-        if (environment is not null) foreach (var (name, value) in environment) start.Environment[name] = value;
-        start.Environment["GIT_TERMINAL_PROMPT"] = "0";
-        if (!start.Environment.ContainsKey("GIT_SSH_COMMAND")) start.Environment["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes";
-        start.Environment["LC_ALL"] = "C";
-        start.Environment["LANGUAGE"] = string.Empty;
-        Process process;
-        try
-        {
-            process = Process.Start(start) ?? throw new GitStoreException($"could not start {GitCli.Executable}");
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new GitStoreException($"could not run '{GitCli.Executable}': {e.Message} (ElfActors needs git on the PATH)", e);
-        }
-        using (process)
-        {
-            var stderr = process.StandardError.ReadToEndAsync();
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            if (standardInput is not null) process.StandardInput.Write(standardInput);
-            process.StandardInput.Close();
-            if (!process.WaitForExit(timeout ?? NetworkTimeout))
-            {
-                try { process.Kill(entireProcessTree: true); }
-                catch (InvalidOperationException) { } // exited meanwhile
-                process.WaitForExit();
-                return new GitRun(-1, stdout.GetAwaiter().GetResult(),
-                    $"git {string.Join(' ', arguments.Take(2))} did not finish within {(timeout ?? NetworkTimeout).TotalSeconds:0} s; killed");
-            }
-            process.WaitForExit();
-            return new GitRun(process.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult().Trim());
-        }
+        var variables = environment is null ? new Dictionary<string, string>() : new Dictionary<string, string>(environment);
+        if (!variables.ContainsKey("GIT_SSH_COMMAND") && Environment.GetEnvironmentVariable("GIT_SSH_COMMAND") is null)
+            variables["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes";
+        var result = GitCli.TryRun(workingDirectory, arguments, standardInput, variables, timeout ?? NetworkTimeout);
+        return new GitRun(result.ExitCode, result.Stdout, result.Stderr.Trim());
     }
 
     /// <summary>Runs git and returns stdout; a non-zero exit is a <see cref="GitStoreException"/>.</summary>
