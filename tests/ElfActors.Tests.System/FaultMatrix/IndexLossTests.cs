@@ -6,8 +6,9 @@ using Xunit.Abstractions;
 namespace ElfActors.Tests.FaultMatrix;
 
 /// <summary>
-/// A missing or recreated memory/index.db (issue #17): removed or replaced by an empty ELF-schema database, with the
-/// host stopped and while it records. Real `elf` processes; counted afterwards with sqlite3, `git log`, the tip's tree.
+/// A missing or recreated memory/index.db (issue #17): removed, replaced by an empty ELF-schema database, or swept
+/// away by `git clean -fdx` with everything else untracked, with the host stopped and while it records. Real `elf`
+/// processes; counted afterwards with sqlite3, `git log`, the tip's tree.
 /// Every acknowledged record must end with exactly one row, its file in the tip, added by exactly one commit, and no
 /// record may be taken for committed because of an old commit's trailer.
 /// </summary>
@@ -20,6 +21,8 @@ public sealed class IndexLossTests(PublishedElf elf, ITestOutputHelper output)
     [InlineData("replace-stopped")]
     [InlineData("rm-running")]
     [InlineData("replace-running")]
+    [InlineData("clean-fdx-stopped")]
+    [InlineData("clean-fdx-running")]
     public async Task A_missing_or_recreated_index_is_rebuilt_and_loses_nothing(string scenario)
     {
         await using var served = new ServedMemory(elf);
@@ -48,14 +51,14 @@ public sealed class IndexLossTests(PublishedElf elf, ITestOutputHelper output)
             var stopped = await elf.RunAsync("stop", "--base", served.Base);
             Assert.True(stopped.ExitCode == 0, stopped.ToString());
             Assert.Equal(0, PublishedElf.HostProcesses(served.Base));
-            LoseIndex(scenario, database);
+            LoseIndex(scenario, served.Base, database);
             await Load("after", 10);
         }
         else
         {
             // While the host runs and clients record.
             var during = Load("during", 20);
-            LoseIndex(scenario, database);
+            LoseIndex(scenario, served.Base, database);
             await during;
             await Load("after", 10);
         }
@@ -93,8 +96,15 @@ public sealed class IndexLossTests(PublishedElf elf, ITestOutputHelper output)
     /// What a person or ELF's own scripts do: remove the files, or put a fresh ELF database (ELF's schema, no rows) in
     /// their place: made beside it, then renamed over it right after the removal.
     /// </summary>
-    private static void LoseIndex(string scenario, string database)
+    private static void LoseIndex(string scenario, string repository, string database)
     {
+        if (scenario.StartsWith("clean", StringComparison.Ordinal))
+        {
+            // A person's `git clean -fdx`: every untracked and ignored file goes, the index with them.
+            var (exit, _, error) = Tools.Run("git", repository, "clean", "-qfdx");
+            Assert.True(exit == 0, error);
+            return;
+        }
         var fresh = database + ".fresh";
         if (scenario.StartsWith("replace", StringComparison.Ordinal))
         {
