@@ -134,8 +134,27 @@ public sealed class SyncActor : ReceiveActor, IWithTimers
         Attempt();
     }
 
-    /// <summary>One attempt: fetch, then the committer integrates; <see cref="Push"/> follows its answer.</summary>
-    private void Attempt()
+    /// <summary>
+    /// One attempt, guarded: a git that cannot run at all (the memory's folder gone, git missing) ends the round with
+    /// that error, which <c>elf status</c> shows, and the next round comes at the interval. Thrown, it would restart
+    /// this actor, whose start begins a round at once: a restart loop that spins a core.
+    /// </summary>
+    private void Attempt() => Guarded(AttemptRound);
+
+    private void Guarded(Action step)
+    {
+        try
+        {
+            step();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            EndRound(ok: false, "sync failed: " + e.Message);
+        }
+    }
+
+    /// <summary>Fetch, then the committer integrates; <see cref="Push"/> follows its answer.</summary>
+    private void AttemptRound()
     {
         var repo = _paths.BasePath;
         if (_person.Running() is { } pid)
@@ -174,7 +193,9 @@ public sealed class SyncActor : ReceiveActor, IWithTimers
         Timers.StartSingleTimer("integrate", new Integrated(_integrationNumber, null, "the committer did not integrate in time"), _settings.IntegrateTimeout);
     }
 
-    private void Push()
+    private void Push() => Guarded(PushRound);
+
+    private void PushRound()
     {
         var repo = _paths.BasePath;
         var upstream = _upstream!;
@@ -215,9 +236,16 @@ public sealed class SyncActor : ReceiveActor, IWithTimers
 
     private void EndRound(bool ok, string? error, bool quiet = false)
     {
-        var (ahead, behind) = _branch is not null && _upstream is not null
-            ? SyncGit.AheadBehind(_paths.BasePath, SyncGit.Resolve(_paths.BasePath, _branch), SyncGit.Resolve(_paths.BasePath, _upstream.TrackingRef))
-            : (0, 0);
+        var (ahead, behind) = (0, 0);
+        try
+        {
+            if (_branch is not null && _upstream is not null)
+                (ahead, behind) = SyncGit.AheadBehind(_paths.BasePath, SyncGit.Resolve(_paths.BasePath, _branch), SyncGit.Resolve(_paths.BasePath, _upstream.TrackingRef));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // git cannot run here at all: the round's error already says why
+        }
         var now = _clock.GetUtcNow();
         if (ok)
         {
