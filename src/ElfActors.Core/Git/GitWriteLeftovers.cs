@@ -14,6 +14,8 @@ public sealed record LeftoverReport(IReadOnlyList<string> Removed, IReadOnlyList
 /// complete, so one at its final name without an index is a writer's that was killed between the two renames (or
 /// ran out of space). It is completed with <c>git index-pack</c>, or removed when that fails (it is torn: git reads
 /// no object from a pack without an index), only when no process has it open and no git runs in the repository.</item>
+/// <item>ElfActors' own <c>.keep</c> files (<see cref="PackWriter"/>: a batch's pack kept until its branch update) that a
+/// killed host left: removed, so that git's repacks may merge those packs again. Anyone else's keep files stay.</item>
 /// <item>git's own temporary files (<c>tmp_obj_*</c>, <c>pack/tmp_pack_*</c>, <c>pack/tmp_idx_*</c>): only when older
 /// than git's own grace for them (<c>git prune</c> removes them after two weeks), no process has them open and no git
 /// runs in the repository: a person's live git keeps its files.</item>
@@ -60,6 +62,8 @@ public static class GitWriteLeftovers
         {
             foreach (var file in Directory.EnumerateFiles(pack, "tmp_elf_*"))
                 if (StaleLocks.HolderOf(file) is null) Remove(file);
+            foreach (var file in Directory.EnumerateFiles(pack, "pack-*.keep"))
+                if (PackWriter.IsOurKeep(file)) Remove(file);
             foreach (var file in Directory.EnumerateFiles(pack, "pack-*.pack"))
             {
                 var index = Path.ChangeExtension(file, ".idx");

@@ -68,10 +68,11 @@ internal sealed class NativeCommitWriter : IRecordCommitWriter
             var commit = new GitObject(GitObjectType.Commit, commitBuffer.AsMemory(0, commitLength));
             unpacked.Add(commit);
             // One pack for the batch, before git sees the files: update-index then finds every blob already stored
-            // instead of writing each as a loose object.
+            // instead of writing each as a loose object. Kept (a .keep file) until the branch points at it.
+            string? keep;
             try
             {
-                PackWriter.Write(_objectsDirectory, unpacked);
+                keep = PackWriter.Write(_objectsDirectory, unpacked);
             }
             finally
             {
@@ -80,25 +81,30 @@ internal sealed class NativeCommitWriter : IRecordCommitWriter
             }
             unpacked.Clear();
 
-            // Index first: if a person commits between the two steps, their commit includes our files
-            // instead of recording them as deleted.
-            if (attempt == 1) UpdateIndex(contents, blobs);
-            BeforeBranchMove?.Invoke();
-            // A person's git that took the index since (commit, reset, stash …) read the branch already: moving it now
-            // would fail their compare-and-swap. Wait for it instead; our files are staged, their commit may take them.
-            var indexLock = Path.Combine(_repository.Info.Path, "index.lock");
-            if (File.Exists(indexLock)) throw new GitLockHeldException("a git process holds the index; the branch waits for it", indexLock);
             try
             {
+                // Index first: if a person commits between the two steps, their commit includes our files
+                // instead of recording them as deleted.
+                if (attempt == 1) UpdateIndex(contents, blobs);
+                BeforeBranchMove?.Invoke();
+                // A person's git that took the index since (commit, reset, stash …) read the branch already: moving it now
+                // would fail their compare-and-swap. Wait for it instead; our files are staged, their commit may take them.
+                var indexLock = Path.Combine(_repository.Info.Path, "index.lock");
+                if (File.Exists(indexLock)) throw new GitLockHeldException("a git process holds the index; the branch waits for it", indexLock);
                 GitCli.Run(_workTree, ["update-ref", "-m", "elf: " + FirstLine(message), branch, commit.Hex, parent ?? ZeroId]);
                 _lastCommit = (commit.Hex, tree);
-                MergeSmallPacks();
-                return commit.Hex;
             }
             catch (GitBranchMovedException) when (attempt < MaxRebuilds)
             {
                 // Someone committed in between: their commit stays, ours is rebuilt on top of it.
+                continue;
             }
+            finally
+            {
+                PackWriter.ReleaseKeep(keep);
+            }
+            MergeSmallPacks();
+            return commit.Hex;
         }
     }
 

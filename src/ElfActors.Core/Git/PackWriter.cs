@@ -52,11 +52,22 @@ public sealed class GitObject
 /// directory entry, and for a batch of records those dominated the committer's time (docs/adr/0005). Both
 /// files are fsynced and renamed into place, the .idx last, so a reader (git or libgit2, which rescans the
 /// pack folder when an object is missing) never sees a pack without its index.
+/// <para>The pack is placed with a <c>.keep</c> file beside it, which the caller removes (<see cref="ReleaseKeep"/>)
+/// once the branch points at its commit: until then its objects are reachable from nothing, and a person's
+/// <c>git gc --prune=now</c> (or any <c>git repack -a -d</c>) that started in between would delete the pack and leave
+/// the branch on a commit that no longer exists. git's repack never deletes a kept pack; this is how git's own
+/// receive-pack and fetch protect a pack until their refs are updated (<c>index-pack --keep</c>; docs/adr/0041).</para>
 /// </summary>
 public static class PackWriter
 {
-    /// <summary>Writes the objects into <paramref name="objectsDirectory"/>/pack (duplicates once).</summary>
-    public static void Write(string objectsDirectory, IReadOnlyList<GitObject> objects)
+    /// <summary>The first line of the <c>.keep</c> files we write (and only ours are removed at start).</summary>
+    public const string KeepMarker = "elf-actors: batch pack kept until its branch update";
+
+    /// <summary>
+    /// Writes the objects into <paramref name="objectsDirectory"/>/pack (duplicates once), placed with a <c>.keep</c> file;
+    /// returns that keep file's path, or null where a pack of the same objects was already in place (nothing new to keep).
+    /// </summary>
+    public static string? Write(string objectsDirectory, IReadOnlyList<GitObject> objects)
     {
         var unique = new Dictionary<string, GitObject>(StringComparer.Ordinal);
         foreach (var o in objects) unique.TryAdd(o.Hex, o);
@@ -97,16 +108,64 @@ public static class PackWriter
                 file.Flush(flushToDisk: true);
             }
             var name = Path.Combine(folder, "pack-" + Convert.ToHexStringLower(packChecksum));
+            if (File.Exists(name + ".pack") && File.Exists(name + ".idx")) return null; // the same objects, packed before
+            // The keep file first: a repack lists the packs (and their keep files) when it starts, and deletes only
+            // packs it listed without one.
+            var keep = CreateKeep(name + ".keep");
             if (!File.Exists(name + ".pack"))
             {
                 ReadOnly(temp);
                 File.Move(temp, name + ".pack", overwrite: true);
             }
             Place(folder, Index(entries, packChecksum), name + ".idx");
+            return keep;
         }
         finally
         {
             if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+
+    /// <summary>Removes a keep file <see cref="Write"/> placed: the branch points at the pack's commit, or never will.</summary>
+    public static void ReleaseKeep(string? keep)
+    {
+        if (keep is null) return;
+        try
+        {
+            File.Delete(keep);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Harmless: the pack stays out of git's repacks until the next start removes our keep files.
+        }
+    }
+
+    /// <summary>Whether a keep file is one of ours (written by <see cref="Write"/>), by its first line.</summary>
+    public static bool IsOurKeep(string keep)
+    {
+        try
+        {
+            using var reader = new StreamReader(keep);
+            return reader.ReadLine() is { } first && first.StartsWith(KeepMarker, StringComparison.Ordinal);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Null where a keep file is there already (someone else's, or a pack of the same objects being placed): it is not ours to remove.</summary>
+    private static string? CreateKeep(string path)
+    {
+        try
+        {
+            using var file = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 0);
+            file.Write(Encoding.UTF8.GetBytes($"{KeepMarker} (pid {Environment.ProcessId})\n"));
+            return path;
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            return null;
         }
     }
 

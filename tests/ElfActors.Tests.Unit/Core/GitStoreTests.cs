@@ -165,6 +165,34 @@ public sealed class GitStoreTests : IDisposable
     }
 
     [Fact]
+    public void A_persons_gc_prune_now_between_our_pack_and_our_branch_update_deletes_nothing_the_branch_needs()
+    {
+        // git gc --prune=now (repack -a -d) deletes every pack it lists at its start whose objects nothing reachable
+        // needs: our batch's pack, written but not yet on the branch, unless its keep file protects it (docs/adr/0041).
+        using var store = new GitStore(_memory.Paths);
+        store.CommitFiles([Write("memory/failures/1.md", "1")], "failure: 1\n\nElf-Record: 1\n");
+        var keepsSeen = -1;
+        store.BeforeBranchMove = () =>
+        {
+            if (keepsSeen >= 0) return;
+            keepsSeen = Directory.GetFiles(Path.Combine(_memory.BasePath, ".git", "objects", "pack"), "*.keep").Length;
+            Tools.Git(_memory.BasePath, "gc", "-q", "--prune=now");
+        };
+
+        var sha = store.CommitFiles([Write("memory/failures/2.md", "2")], "failure: 2\n\nElf-Record: 2\n");
+
+        Assert.Equal(1, keepsSeen);
+        Assert.Equal(sha, Tools.Git(_memory.BasePath, "rev-parse", "HEAD").Trim());
+        Assert.Equal("2", Tools.Git(_memory.BasePath, "show", "HEAD:memory/failures/2.md"));
+        Assert.Equal(0, Tools.Run("git", _memory.BasePath, "fsck", "--strict").ExitCode);
+        // Released once the branch points at it: the next repack may merge the pack (git's verdict: nothing kept).
+        Assert.Empty(Directory.GetFiles(Path.Combine(_memory.BasePath, ".git", "objects", "pack"), "*.keep"));
+        Tools.Git(_memory.BasePath, "gc", "-q", "--prune=now");
+        Assert.Single(Directory.GetFiles(Path.Combine(_memory.BasePath, ".git", "objects", "pack"), "*.pack"));
+        Assert.Empty(GitHistory.Status(_memory.BasePath));
+    }
+
+    [Fact]
     public void Trees_built_in_process_are_the_trees_git_builds_from_the_same_index()
     {
         GitStore.EnsureRepository(_memory.Paths);

@@ -39,6 +39,11 @@ public sealed class GitWriteLeftoversTests : IDisposable
         File.WriteAllBytes(torn, File.ReadAllBytes(whole).AsSpan(0, 40).ToArray());
         var elfTemp = Path.Combine(Pack, "tmp_elf_" + Guid.NewGuid().ToString("N"));
         File.WriteAllText(elfTemp, "PACK");
+        // A killed host's keep file (its batch's pack stays out of repacks until removed), and a person's own.
+        var ourKeep = Path.ChangeExtension(whole, ".keep");
+        File.WriteAllText(ourKeep, PackWriter.KeepMarker + " (pid 1)\n");
+        var theirKeep = Path.ChangeExtension(torn, ".keep").Replace(new string('1', 40), new string('2', 40), StringComparison.Ordinal);
+        File.WriteAllText(theirKeep, "kept by a person\n");
         var young = Path.Combine(Pack, "tmp_pack_young");
         File.WriteAllText(young, "PACK");
         var old = Path.Combine(Repo, ".git", "objects", "tmp_obj_old");
@@ -62,6 +67,8 @@ public sealed class GitWriteLeftoversTests : IDisposable
             Assert.Single(report.Completed);
             Assert.False(File.Exists(torn));
             Assert.False(File.Exists(elfTemp));
+            Assert.False(File.Exists(ourKeep), "a killed host's keep file is removed");
+            Assert.True(File.Exists(theirKeep), "anyone else's keep file stays");
             Assert.False(File.Exists(old));
             Assert.True(File.Exists(young), "git's own temporary within its grace is kept");
             Assert.True(File.Exists(held), "a temporary a live process has open is kept");
