@@ -25,6 +25,33 @@ public static class Tools
         return (process.ExitCode, stdout, stderr.Result);
     }
 
+    /// <summary>
+    /// Stops (SIGTERM: the host drains and exits) every elf-host serving a memory under <paramref name="root"/>, and
+    /// waits for each to exit: hosts a test's `elf` calls auto-started must not outlive its deleted temp folder. Linux.
+    /// </summary>
+    public static void StopHostsUnder(string root)
+    {
+        if (!Directory.Exists("/proc")) return;
+        var hosts = new List<int>();
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(directory), out var pid)) continue;
+            string[] argv;
+            try { argv = File.ReadAllText(Path.Combine(directory, "cmdline")).Split('\0'); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; }
+            if (argv.Length < 4 || !argv[0].EndsWith("elf-host", StringComparison.Ordinal) || argv[1] != "serve") continue;
+            var at = Array.IndexOf(argv, "--base");
+            if (at >= 0 && at + 1 < argv.Length && argv[at + 1].StartsWith(root, StringComparison.Ordinal)) hosts.Add(pid);
+        }
+        foreach (var pid in hosts) Run("kill", "/", "-TERM", pid.ToString());
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        foreach (var pid in hosts)
+        {
+            while (Directory.Exists($"/proc/{pid}") && DateTime.UtcNow < deadline) Thread.Sleep(50); // polling the process's exit
+            if (Directory.Exists($"/proc/{pid}")) Run("kill", "/", "-KILL", pid.ToString());
+        }
+    }
+
     public static string Git(string repository, params string[] arguments)
     {
         var (code, stdout, stderr) = Run("git", repository, arguments);

@@ -74,7 +74,7 @@ public sealed partial class DocsSnippetTests(PublishedElf elf, ITestOutputHelper
         }
         finally
         {
-            await StopHostsUnder(home);
+            Tools.StopHostsUnder(home);
             TryDelete(home);
         }
     }
@@ -171,19 +171,6 @@ public sealed partial class DocsSnippetTests(PublishedElf elf, ITestOutputHelper
         Tools.Git(root, "add", "-A");
         Tools.GitCommitAsPerson(root, "ELF install");
         return null;
-    }
-
-    /// <summary>Stops every elf-host whose memory is under this HOME (hosts the snippets started), by its own `elf stop`.</summary>
-    private async Task StopHostsUnder(string home)
-    {
-        var bases = Directory.EnumerateDirectories("/proc")
-            .Select(d => { try { return File.ReadAllText(Path.Combine(d, "cmdline")).Split('\0'); } catch (IOException) { return []; } catch (UnauthorizedAccessException) { return []; } })
-            .Where(argv => argv.Length > 3 && argv[0].EndsWith("elf-host", StringComparison.Ordinal) && argv[1] == "serve")
-            .Select(argv => Array.IndexOf(argv, "--base") is var i and >= 0 && i + 1 < argv.Length ? argv[i + 1] : null)
-            .OfType<string>()
-            .Where(b => b.StartsWith(home, StringComparison.Ordinal))
-            .Distinct();
-        foreach (var basePath in bases) await elf.RunAsync("stop", "--base", basePath);
     }
 
     private static void TryDelete(string directory)

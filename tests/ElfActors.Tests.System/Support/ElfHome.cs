@@ -62,6 +62,7 @@ public sealed class ElfHome : IDisposable
 
     public void Dispose()
     {
+        Tools.StopHostsUnder(Root);
         try
         {
             foreach (var file in Directory.EnumerateFiles(Root, "*", SearchOption.AllDirectories)) File.SetAttributes(file, FileAttributes.Normal);
