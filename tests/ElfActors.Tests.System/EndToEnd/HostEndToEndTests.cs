@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using ElfActors.Contracts.Wire;
 using ElfActors.Tests.Support;
+using Xunit.Abstractions;
 using static ElfActors.Actors.RecordingProtocol;
 
 namespace ElfActors.Tests.EndToEnd;
@@ -11,7 +12,7 @@ namespace ElfActors.Tests.EndToEnd;
 /// <summary>The published `elf` and `elf-host` as separate processes on temp memories, checked with sqlite3 and git.</summary>
 [Collection(PublishedElfCollection.Name)]
 [Trait("Category", "EndToEnd")]
-public sealed class HostEndToEndTests(PublishedElf elf)
+public sealed class HostEndToEndTests(PublishedElf elf, ITestOutputHelper output)
 {
     private static Recorded Parse(ProcessResult result)
     {
@@ -65,11 +66,21 @@ public sealed class HostEndToEndTests(PublishedElf elf)
         using var host = elf.StartServe(served.Base);
         await WaitUntilServingAsync(elf, served.Base);
 
-        var load = Enumerable.Range(0, 300).Select(i => Record(served.Base, $"Term {i}")).ToList();
+        // 300 records from 24 clients at a time (an agent fleet's worth; 300 process starts at once on two busy cores
+        // starved the host's drain past two minutes in one CI run).
+        using var clients = new SemaphoreSlim(24);
+        var load = Enumerable.Range(0, 300).Select(async i =>
+        {
+            await clients.WaitAsync();
+            try { return await Record(served.Base, $"Term {i}"); }
+            finally { clients.Release(); }
+        }).ToList();
         await Task.WhenAny(Task.WhenAll(load), Task.Delay(300));
+        var signalled = System.Diagnostics.Stopwatch.StartNew();
         Tools.Run("kill", "/", "-" + signal, host.Id.ToString());
         Assert.True(host.WaitForExit(TimeSpan.FromSeconds(120)), $"the host did not exit after SIG{signal}");
         Assert.Equal(0, host.ExitCode);
+        output.WriteLine($"SIG{signal}: the host exited {signalled.Elapsed.TotalSeconds:0.0} s after the signal");
 
         var results = await Task.WhenAll(load);
         var acknowledged = results.Where(r => r.ExitCode == 0).Select(Parse).ToList();
