@@ -70,14 +70,23 @@ public sealed record MemoryPaths
     public string Absolute(string relativePath) =>
         Path.Combine(BasePath, relativePath.Replace('/', Path.DirectorySeparatorChar));
 
-    /// <summary>ELF's resolution order: an explicit folder, then ELF_BASE_PATH, then ~/.claude/emergent-learning.</summary>
+    /// <summary>
+    /// The cluster node whose host this process serves or talks to (its cluster port), null in single-node mode: it
+    /// names that host's pipe, lock, pid file and log (<see cref="HostAddress"/>). A client takes it from $ELF_NODE
+    /// (<see cref="Resolve"/>); `elf serve --cluster-port` sets it to its own port.
+    /// </summary>
+    public string? Node { get; init; }
+
+    /// <summary>
+    /// ELF's resolution order: an explicit folder, then ELF_BASE_PATH, then ~/.claude/emergent-learning; the cluster
+    /// node from ELF_NODE.
+    /// </summary>
     public static MemoryPaths Resolve(string? explicitBase, Func<string, string?>? environment = null)
     {
         environment ??= Environment.GetEnvironmentVariable;
-        if (!string.IsNullOrWhiteSpace(explicitBase)) return new MemoryPaths(explicitBase);
-        var fromEnvironment = environment(BaseEnvironmentVariable);
-        if (!string.IsNullOrWhiteSpace(fromEnvironment)) return new MemoryPaths(fromEnvironment);
-        var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-        return new MemoryPaths(Path.Combine(home, ".claude", "emergent-learning"));
+        var basePath = !string.IsNullOrWhiteSpace(explicitBase) ? explicitBase
+            : environment(BaseEnvironmentVariable) is { } fromEnvironment && !string.IsNullOrWhiteSpace(fromEnvironment) ? fromEnvironment
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".claude", "emergent-learning");
+        return new MemoryPaths(basePath) { Node = HostAddress.NormaliseNode(environment(HostAddress.NodeVariable)) };
     }
 }
