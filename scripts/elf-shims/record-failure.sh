@@ -12,22 +12,7 @@ set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/_elf-shim-common.sh"
 ELF_SHIM_BASE="$(elf_shim_base "${BASH_SOURCE[0]}")"
 
-title="" domain="" severity="" tags="" summary=""
-while [[ $# -gt 0 ]]; do
-    case $1 in
-        --title) title="${2-}"; shift 2 || shift ;;
-        --domain) domain="${2-}"; shift 2 || shift ;;
-        --severity) severity="${2-}"; shift 2 || shift ;;
-        --tags) tags="${2-}"; shift 2 || shift ;;
-        --summary) summary="${2-}"; shift 2 || shift ;;
-        *) shift ;; # ELF skips unknown arguments
-    esac
-done
-title="${title:-${FAILURE_TITLE:-}}"
-domain="${domain:-${FAILURE_DOMAIN:-}}"
-severity="${severity:-${FAILURE_SEVERITY:-}}"
-tags="${tags:-${FAILURE_TAGS:-}}"
-summary="${summary:-${FAILURE_SUMMARY:-}}"
+elf_shim_arguments FAILURE title domain severity tags summary -- "$@"
 
 if [ -n "$title" ] && [ -n "$domain" ]; then
     summary="${summary:-No summary provided}"
