@@ -25,6 +25,36 @@ elf_shim_base() {
     fi
 }
 
+# ELF's argument loop and its environment fallback, as each of ELF's record scripts has it:
+#   elf_shim_arguments PREFIX FLAG[:VARIABLE] ... -- "$@"
+# sets VARIABLE (by default the flag's name) from `--FLAG VALUE` (the last one given; unknown arguments are skipped, a
+# flag without its value leaves it empty), then, where that left it empty, from $PREFIX_FLAG (upper case).
+elf_shim_arguments() {
+    local _elf_prefix="$1" _elf_spec _elf_variable _elf_environment
+    local -a _elf_specs=()
+    shift
+    while [[ $# -gt 0 && "$1" != "--" ]]; do _elf_specs+=("$1"); shift; done
+    shift || true
+    for _elf_spec in "${_elf_specs[@]}"; do printf -v "${_elf_spec#*:}" '%s' ""; done
+    while [[ $# -gt 0 ]]; do
+        for _elf_spec in "${_elf_specs[@]}"; do
+            if [[ "$1" == "--${_elf_spec%%:*}" ]]; then
+                printf -v "${_elf_spec#*:}" '%s' "${2-}"
+                shift
+                break
+            fi
+        done
+        shift || true
+    done
+    for _elf_spec in "${_elf_specs[@]}"; do
+        _elf_variable="${_elf_spec#*:}"
+        _elf_environment="${_elf_prefix}_${_elf_spec%%:*}"
+        _elf_environment="${_elf_environment^^}"
+        [ -z "${!_elf_variable}" ] && printf -v "$_elf_variable" '%s' "${!_elf_environment:-}"
+    done
+    return 0
+}
+
 # ELF's sanitize_input: ANSI escapes and control characters removed, CR and LF made spaces.
 elf_shim_sanitize() {
     local input="$1"

@@ -8,28 +8,7 @@ set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/_elf-shim-common.sh"
 ELF_SHIM_BASE="$(elf_shim_base "${BASH_SOURCE[0]}")"
 
-title="" context="" options="" decision="" rationale="" domain="" files="" tests=""
-while [[ $# -gt 0 ]]; do
-    case $1 in
-        --title) title="${2-}"; shift 2 || shift ;;
-        --context) context="${2-}"; shift 2 || shift ;;
-        --options) options="${2-}"; shift 2 || shift ;;
-        --decision) decision="${2-}"; shift 2 || shift ;;
-        --rationale) rationale="${2-}"; shift 2 || shift ;;
-        --domain) domain="${2-}"; shift 2 || shift ;;
-        --files) files="${2-}"; shift 2 || shift ;;
-        --tests) tests="${2-}"; shift 2 || shift ;;
-        *) shift ;;
-    esac
-done
-title="${title:-${DECISION_TITLE:-}}"
-context="${context:-${DECISION_CONTEXT:-}}"
-options="${options:-${DECISION_OPTIONS:-}}"
-decision="${decision:-${DECISION_DECISION:-}}"
-rationale="${rationale:-${DECISION_RATIONALE:-}}"
-domain="${domain:-${DECISION_DOMAIN:-}}"
-files="${files:-${DECISION_FILES:-}}"
-tests="${tests:-${DECISION_TESTS:-}}"
+elf_shim_arguments DECISION title context options decision rationale domain files tests -- "$@"
 
 if [ -n "$title" ] && [ -n "$context" ] && [ -n "$decision" ] && [ -n "$rationale" ]; then
     domain="${domain:-general}"

@@ -6,28 +6,13 @@
 #   FAILURE_TITLE=T FAILURE_DOMAIN=D record-failure.sh
 #   printf 'T\nD\n4\ntags\nline 1\nline 2\n\n' | record-failure.sh      # ELF's answers on stdin
 #
-# ELF's coercions: an unknown severity is 3; no summary is "No summary provided"; the row keeps the first line of the
-# summary after `echo -e` (so 'a\nb' stores "a"). Prints ELF's lines; exits 0 when recorded, 1 otherwise.
+# ELF's coercions: an unknown severity is 3; no summary is "No summary provided"; the file keeps the summary as given,
+# the row its first line after `echo -e` (so 'a\nb' stores "a"). Prints ELF's lines; exits 0 when recorded, 1 otherwise.
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/_elf-shim-common.sh"
 ELF_SHIM_BASE="$(elf_shim_base "${BASH_SOURCE[0]}")"
 
-title="" domain="" severity="" tags="" summary=""
-while [[ $# -gt 0 ]]; do
-    case $1 in
-        --title) title="${2-}"; shift 2 || shift ;;
-        --domain) domain="${2-}"; shift 2 || shift ;;
-        --severity) severity="${2-}"; shift 2 || shift ;;
-        --tags) tags="${2-}"; shift 2 || shift ;;
-        --summary) summary="${2-}"; shift 2 || shift ;;
-        *) shift ;; # ELF skips unknown arguments
-    esac
-done
-title="${title:-${FAILURE_TITLE:-}}"
-domain="${domain:-${FAILURE_DOMAIN:-}}"
-severity="${severity:-${FAILURE_SEVERITY:-}}"
-tags="${tags:-${FAILURE_TAGS:-}}"
-summary="${summary:-${FAILURE_SUMMARY:-}}"
+elf_shim_arguments FAILURE title domain severity tags summary -- "$@"
 
 if [ -n "$title" ] && [ -n "$domain" ]; then
     summary="${summary:-No summary provided}"
@@ -61,11 +46,11 @@ title=$(echo "$title" | sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//')
 domain=$(echo "$domain" | sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//')
 [ -z "$title" ] && { echo "ERROR: Title cannot be empty" >&2; exit 1; }
 [ -z "$domain" ] && { echo "ERROR: Domain cannot be empty" >&2; exit 1; }
-# What ELF's row keeps: the sanitized summary's first line after echo -e. elf keeps the first line of what it is given.
-summary=$(echo -e "$(elf_shim_sanitize "$summary")")
+# ELF's file keeps the summary as given; its row keeps the sanitized summary's first line after echo -e.
+row_summary=$(echo -e "$(elf_shim_sanitize "$summary")" | head -n 1)
 
 elf_shim_record record-failure --title "$(elf_shim_sanitize "$title")" --domain "$(elf_shim_sanitize "$domain")" \
-    --severity "$severity" --tags "$(elf_shim_sanitize "$tags")" --summary "$summary"
+    --severity "$severity" --tags "$(elf_shim_sanitize "$tags")" --summary "$summary" --row-summary "$row_summary"
 echo "Created: $ELF_SHIM_BASE/$ELF_SHIM_PATH"
 echo "Database record created (ID: $ELF_SHIM_ID)"
 echo ""

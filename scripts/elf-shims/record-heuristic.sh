@@ -11,22 +11,7 @@ set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/_elf-shim-common.sh"
 ELF_SHIM_BASE="$(elf_shim_base "${BASH_SOURCE[0]}")"
 
-domain="" rule="" explanation="" source_type="" confidence=""
-while [[ $# -gt 0 ]]; do
-    case $1 in
-        --domain) domain="${2-}"; shift 2 || shift ;;
-        --rule) rule="${2-}"; shift 2 || shift ;;
-        --explanation) explanation="${2-}"; shift 2 || shift ;;
-        --source) source_type="${2-}"; shift 2 || shift ;;
-        --confidence) confidence="${2-}"; shift 2 || shift ;;
-        *) shift ;;
-    esac
-done
-domain="${domain:-${HEURISTIC_DOMAIN:-}}"
-rule="${rule:-${HEURISTIC_RULE:-}}"
-explanation="${explanation:-${HEURISTIC_EXPLANATION:-}}"
-source_type="${source_type:-${HEURISTIC_SOURCE:-}}"
-confidence="${confidence:-${HEURISTIC_CONFIDENCE:-}}"
+elf_shim_arguments HEURISTIC domain rule explanation source:source_type confidence -- "$@"
 
 if [ -n "$domain" ] && [ -n "$rule" ]; then
     source_type="${source_type:-observation}"

@@ -26,6 +26,9 @@ public sealed record ElfSettings
     public required double BackoffRandomFactor { get; init; }
     public required TimeSpan BackoffResetAfter { get; init; }
 
+    /// <summary>The settings hocon/elf.hocon states, for code that reads no configuration of its own (tools, tests).</summary>
+    public static ElfSettings Default { get; } = From(Config.Empty);
+
     /// <summary>
     /// Reads the <c>elf</c> section of <paramref name="root"/>; what it leaves out comes from hocon/elf.hocon, the one
     /// place the defaults are stated.

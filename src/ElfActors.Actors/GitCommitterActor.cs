@@ -62,15 +62,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
 
         Receive<Start>(_ => Initialise());
         Receive<RecordsWaiting>(_ => ScheduleBatch());
-        Receive<RecordPlaced>(placed =>
-        {
-            if (placed.RowTable == OutboxTables.Learnings)
-            {
-                if (_rung.Count >= 100_000) _rung.Clear(); // only a shortcut: the file's content decides without it
-                _rung.Add(placed.RecordId);
-            }
-            ScheduleBatch();
-        });
+        Receive<RecordPlaced>(Placed);
         Receive<Sweep>(_ => ScheduleBatch());
         Receive<RetryAfterLock>(_ =>
         {
@@ -82,19 +74,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
             _batchScheduled = false;
             CommitNextBatch();
         });
-        Receive<IndexWriterProtocol.MarkedCommitted>(marked =>
-        {
-            // The commit is in git either way; a restart finds its Elf-Record trailers and marks them then.
-            if (marked.Error is not null) throw new InvalidOperationException("could not mark committed records in the index: " + marked.Error);
-            _unmarked.ExceptWith(marked.OutboxIds);
-            if (_unannounced.TryDequeue(out var announced)) Context.System.EventStream.Publish(announced);
-            if (_checkAfterMarks && _unmarked.Count == 0)
-            {
-                _checkAfterMarks = false;
-                ScheduleBatch();
-            }
-            AnswerWaiters(Index().CountPending());
-        });
+        Receive<IndexWriterProtocol.MarkedCommitted>(Marked);
         Receive<AwaitAllCommitted>(_ =>
         {
             _waiters.Add(Sender);
@@ -104,6 +84,32 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>A recorder rang: its learnings file is written (whatever it holds by the time it is committed).</summary>
+    private void Placed(RecordPlaced placed)
+    {
+        if (placed.RowTable == OutboxTables.Learnings)
+        {
+            if (_rung.Count >= 100_000) _rung.Clear(); // only a shortcut: the file's content decides without it
+            _rung.Add(placed.RecordId);
+        }
+        ScheduleBatch();
+    }
+
+    /// <summary>The index writer marked a commit's records: announce the commit, and check the tip if that waited for it.</summary>
+    private void Marked(IndexWriterProtocol.MarkedCommitted marked)
+    {
+        // The commit is in git either way; a restart finds its Elf-Record trailers and marks them then.
+        if (marked.Error is not null) throw new InvalidOperationException("could not mark committed records in the index: " + marked.Error);
+        _unmarked.ExceptWith(marked.OutboxIds);
+        if (_unannounced.TryDequeue(out var announced)) Context.System.EventStream.Publish(announced);
+        if (_checkAfterMarks && _unmarked.Count == 0)
+        {
+            _checkAfterMarks = false;
+            ScheduleBatch();
+        }
+        AnswerWaiters(Index().CountPending());
+    }
 
     public static Props Props(MemoryPaths paths, ElfSettings settings, GitStoreFactory gitStoreFactory, IActorRef indexWriter, ElfMonitor monitor, TimeProvider clock) =>
         Akka.Actor.Props.Create(() => new GitCommitterActor(paths, settings, gitStoreFactory, indexWriter, monitor, clock))
@@ -279,6 +285,17 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
             _log.Warning("{0} records were deleted by a person's commit {1}; left deleted (elf verify lists them)", group.Count(), group.Key[..Math.Min(12, group.Key.Length)]);
         }
         var again = lost.Where(e => !deleted.ContainsKey(e.RelativePath)).ToList();
+        WriteLostFiles(again);
+        Index().Reopen(again.Select(e => e.OutboxId).ToList());
+        _reopened.UnionWith(again.Select(e => e.OutboxId));
+        if (again.Count > 0)
+            _log.Warning("History moved: {0} acknowledged records are no longer reachable from {1}; committing them again",
+                again.Count, tip is null ? "the branch (it has no commits)" : tip[..Math.Min(12, tip.Length)]);
+    }
+
+    /// <summary>Writes from the outbox the files of records queued again that the working tree lost too.</summary>
+    private void WriteLostFiles(List<CommittedEntry> again)
+    {
         foreach (var entry in again.Where(e => !e.SharesFile))
         {
             var path = _paths.Absolute(entry.RelativePath);
@@ -286,11 +303,6 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             Core.Files.AtomicFile.WriteIfAbsent(path, content, _settings.FsyncFiles);
         }
-        Index().Reopen(again.Select(e => e.OutboxId).ToList());
-        _reopened.UnionWith(again.Select(e => e.OutboxId));
-        if (again.Count > 0)
-            _log.Warning("History moved: {0} acknowledged records are no longer reachable from {1}; committing them again",
-                again.Count, tip is null ? "the branch (it has no commits)" : tip[..Math.Min(12, tip.Length)]);
     }
 
     /// <summary>
@@ -349,11 +361,33 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         if (!TryGitStep(HistoryChecked, out var historyChecked) || !historyChecked) return;
         var pending = Index().ReadPending(_settings.CommitMaxBatchSize + _unmarked.Count)
             .Where(p => !_unmarked.Contains(p.OutboxId)).Take(_settings.CommitMaxBatchSize).ToList();
-        // A record's file is written after its row is stored: commit only records whose file is complete, that is
-        // holds what the outbox holds, or was written and rung for by its recorder (an agent may have edited it
-        // since), or has been there past the grace period. The bytes read are the blobs committed.
-        // One still missing after the grace period lost its recorder, and is written from the outbox.
-        // A heuristic shares its domain's file: it is in place once its entry's text is in that file.
+        var (ready, contents) = ReadyToCommit(pending);
+        if (ready.Count == 0)
+        {
+            _monitor.SetCommitterState(pending.Count == 0 ? "idle" : $"waiting for {pending.Count} record files to be placed");
+            AnswerWaiters(pending.Count + _unmarked.Count);
+            return;
+        }
+
+        // A retry while a lock is held is still waiting, as far as `elf status` is concerned.
+        if (_heldLock is null) _monitor.SetCommitterState($"committing {ready.Count} records");
+        if (!TryGitStep(() => Git().CommitFiles(StagedFiles(ready, contents), Core.Git.CommitMessage.For(ready)), out var commitId)) return;
+        NoteGitWriter();
+        Committed(ready, commitId);
+
+        if (pending.Count == _settings.CommitMaxBatchSize || ready.Count < pending.Count) ScheduleBatch();
+        else AnswerWaiters(Index().CountPending());
+    }
+
+    /// <summary>
+    /// The pending records whose files are complete, with the bytes read of those with a file of their own (the blobs
+    /// committed). A record's file is written after its row is stored: commit only records whose file holds what the
+    /// outbox holds, or was written and rung for by its recorder (an agent may have edited it since), or has been
+    /// there past the grace period. One still missing after the grace period lost its recorder, and is written from
+    /// the outbox. A heuristic shares its domain's file: it is in place once its entry's text is in that file.
+    /// </summary>
+    private (List<OutboxEntry> Ready, Dictionary<string, StagedFile> Contents) ReadyToCommit(List<OutboxEntry> pending)
+    {
         var orphanCutoff = _clock.GetUtcNow() - _settings.OrphanGrace;
         var sharedFiles = new Dictionary<string, string?>(StringComparer.Ordinal);
         var contents = new Dictionary<string, StagedFile>(StringComparer.Ordinal);
@@ -381,24 +415,17 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
             _log.Warning("Wrote {0} record files from the outbox whose recorder never placed them", restored);
             sharedFiles.Clear();
         }
-        var ready = pending.Where(InPlace).ToList();
-        if (ready.Count == 0)
-        {
-            _monitor.SetCommitterState(pending.Count == 0 ? "idle" : $"waiting for {pending.Count} record files to be placed");
-            AnswerWaiters(pending.Count + _unmarked.Count);
-            return;
-        }
+        return (pending.Where(InPlace).ToList(), contents);
+    }
 
-        // A retry while a lock is held is still waiting, as far as `elf status` is concerned.
-        if (_heldLock is null) _monitor.SetCommitterState($"committing {ready.Count} records");
-        if (!TryGitStep(() =>
-            {
-                var files = ready.Select(p => p.RelativePath).Distinct(StringComparer.Ordinal)
-                    .Select(path => contents.TryGetValue(path, out var staged) ? staged : StagedFile.Read(path, _paths.Absolute(path))).ToList();
-                return Git().CommitFiles(files, Core.Git.CommitMessage.For(ready));
-            }, out var commitId)) return;
-        NoteGitWriter();
+    /// <summary>The files of a batch, each once: the bytes already read where the check read them, else read now.</summary>
+    private List<StagedFile> StagedFiles(List<OutboxEntry> ready, Dictionary<string, StagedFile> contents) =>
+        ready.Select(p => p.RelativePath).Distinct(StringComparer.Ordinal)
+            .Select(path => contents.TryGetValue(path, out var staged) ? staged : StagedFile.Read(path, _paths.Absolute(path))).ToList();
 
+    /// <summary>A commit made: its records go to the index writer to be marked (then announced), and are counted.</summary>
+    private void Committed(List<OutboxEntry> ready, string commitId)
+    {
         var at = _clock.GetUtcNow();
         var outboxIds = ready.Select(p => p.OutboxId).ToList();
         _unmarked.UnionWith(outboxIds);
@@ -409,9 +436,6 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         var ids = ready.Where(p => p.RowTable == OutboxTables.Learnings).Select(p => p.RecordId).ToList();
         RecordCommitted(ready, commitId, at);
         _unannounced.Enqueue(new RecordsCommitted(ids, commitId, at));
-
-        if (pending.Count == _settings.CommitMaxBatchSize || ready.Count < pending.Count) ScheduleBatch();
-        else AnswerWaiters(Index().CountPending());
     }
 
     /// <summary>Whether a file's bytes are exactly this text in UTF-8 (encoded into a pooled buffer: once per pending record per batch).</summary>

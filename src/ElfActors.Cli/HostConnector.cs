@@ -38,7 +38,7 @@ internal static class HostConnector
         if (await TryConnectAsync(paths) is { } running) return (running, null, false);
         // A cluster node is started by its operator (`elf serve --cluster-port …`): a single-node host started
         // here would run a second committer beside the cluster's singleton.
-        if (HostAddress.Node is { } node)
+        if (paths.Node is { } node)
             return (null, $"no cluster node {node} answers for {paths.BasePath} (${HostAddress.NodeVariable}={node}); start it with `elf serve --cluster-port {node} …`", false);
         if (!HostProcess.Exists(out var missing)) return (null, missing, false);
         if (PrepareStateDirectory(paths) is { } unwritable) return (null, unwritable, true);

@@ -18,8 +18,8 @@ public sealed class HostAddressException(string message) : Exception(message);
 /// socket's path may not exceed 107 bytes: a runtime folder too deep for that gives way to /tmp/elf-&lt;uid&gt;.
 /// The hash is XxHash128, not SHA-256: it names files, guards nothing, and SHA-256 would load OpenSSL into every
 /// `elf` process (docs/adr/0009).
-/// In cluster mode several hosts serve one memory, one per node: <see cref="Node"/> (the node's cluster port,
-/// from $ELF_NODE for the client, from `elf serve --cluster-port` for the host) goes into the key.
+/// In cluster mode several hosts serve one memory, one per node: <see cref="MemoryPaths.Node"/> (the node's cluster
+/// port, from $ELF_NODE for the client, from `elf serve --cluster-port` for the host) goes into the key.
 /// </summary>
 public static class HostAddress
 {
@@ -28,9 +28,6 @@ public static class HostAddress
     private const int MaxSocketPathBytes = 107;
     private const UnixFileMode PrivateFolder = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     private const UnixFileMode PrivateFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-
-    /// <summary>The cluster node this process serves or talks to; null in single-node mode (the default).</summary>
-    public static string? Node { get; set; } = NormaliseNode(Environment.GetEnvironmentVariable(NodeVariable));
 
     public static string? NormaliseNode(string? node) => string.IsNullOrWhiteSpace(node) ? null : node.Trim();
 
@@ -49,7 +46,7 @@ public static class HostAddress
 
     /// <summary>Where a host started in the background writes its log.</summary>
     public static string LogFile(MemoryPaths paths) =>
-        Path.Combine(paths.StateDirectory, Node is { } node ? $"host-{node}.log" : "host.log");
+        Path.Combine(paths.StateDirectory, paths.Node is { } node ? $"host-{node}.log" : "host.log");
 
     private static string StateFile(MemoryPaths paths, string extension) =>
         OperatingSystem.IsWindows() ? Path.Combine(paths.StateDirectory, "host-" + Key(paths) + extension) : Path.Combine(RuntimeDirectory(), Key(paths) + extension);
@@ -66,7 +63,7 @@ public static class HostAddress
         var identity = Posix.Status(paths.BasePath, followLinks: true) is { IsDirectory: true } status
             ? $"device {status.Device} inode {status.Inode}"
             : "path " + paths.BasePath.TrimEnd(Path.DirectorySeparatorChar);
-        var key = uid.ToString(CultureInfo.InvariantCulture) + "\0" + identity + (Node is { } node ? "\0node " + node : "");
+        var key = uid.ToString(CultureInfo.InvariantCulture) + "\0" + identity + (paths.Node is { } node ? "\0node " + node : "");
         return Convert.ToHexStringLower(XxHash128.Hash(Encoding.UTF8.GetBytes(key)))[..20];
     }
 

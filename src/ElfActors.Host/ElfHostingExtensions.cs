@@ -15,7 +15,7 @@ public static class ElfHostingExtensions
     public static IServiceCollection AddElfPipeServer(this IServiceCollection services, ElfActorsOptions options)
     {
         // A cluster node serves its own pipe, named after its cluster port (as `elf serve --cluster-port` does).
-        if (options.Cluster is { } cluster) HostAddress.Node = cluster.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (options.Cluster is { } cluster) options = options with { Paths = options.Paths with { Node = cluster.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) } };
         services.AddSingleton(options);
         services.AddSingleton(options.Paths);
         services.AddSingleton(sp => new CommitWaiter(sp.GetRequiredService<Akka.Actor.ActorSystem>(), options.Paths,

@@ -129,7 +129,7 @@ public static class ServeCommand
     {
         // A cluster node has its own pipe, lock and pid file (named after its port): several serve one memory.
         // A single-node host ignores $ELF_NODE: the memory's one pipe and lock are exactly as before.
-        HostAddress.Node = cluster?.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        paths = paths with { Node = cluster?.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) };
         Posix.UseElfUmask(); // before anything is created: the DB, folders and record files are the user's alone
         if (paths.RefusalReason() is { } refusal)
         {

@@ -58,7 +58,7 @@ internal static class StagesBenchmark
             foreach (var synchronous in new[] { SynchronousMode.Full, SynchronousMode.Normal })
             {
                 var paths = new MemoryPaths(repositories.Fresh(0, $"index-{synchronous}"));
-                using var index = MemoryIndex.Open(paths, new IndexOptions { Synchronous = synchronous });
+                using var index = MemoryIndex.Open(paths, ElfActors.Actors.ElfSettings.Default.Index with { Synchronous = synchronous });
                 var elapsed = Time(() =>
                 {
                     for (var b = 0; b < batches; b++) index.InsertRecords(inserts.AsSpan(b * batchSize, batchSize).ToArray(), DateTimeOffset.UtcNow);

@@ -19,7 +19,7 @@ public sealed class CommitterReadinessTests(ITestOutputHelper output)
     {
         LearningValidator.Validate(Failures.Input(i, title), out var failure);
         var day = DateOnly.FromDateTime(DateTime.Now);
-        using var index = MemoryIndex.Open(memory.Paths, IndexOptions.Default);
+        using var index = MemoryIndex.Open(memory.Paths, ElfSettings.Default.Index);
         var inserted = (InsertOutcome.Inserted)index.InsertRecords(
             [new RecordInsert("row-only-" + i, new LearningDraft(failure!, day))], DateTimeOffset.UtcNow)[0];
         return (inserted.Content, inserted);

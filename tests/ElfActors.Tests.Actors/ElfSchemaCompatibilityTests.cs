@@ -95,7 +95,7 @@ public sealed class ElfSchemaCompatibilityTests : IDisposable
     [Fact]
     public void Elf_tables_missing_from_an_older_memory_are_created_with_elf_columns_in_elfs_order()
     {
-        using (ElfActors.Core.Storage.MemoryIndex.Open(_memory.Paths, ElfActors.Core.Storage.IndexOptions.Default)) { }
+        using (ElfActors.Core.Storage.MemoryIndex.Open(_memory.Paths, ElfActors.Actors.ElfSettings.Default.Index)) { }
         var columns = Tools.Sqlite(_memory.DatabasePath, "SELECT name FROM pragma_table_info('heuristics')").Select(r => r[0]);
         Assert.Equal(["id", "domain", "rule", "explanation", "source_type", "source_id", "confidence", "times_validated", "times_violated", "is_golden", "created_at", "updated_at"], columns);
         var decisions = Tools.Sqlite(_memory.DatabasePath, "SELECT name FROM pragma_table_info('decisions')").Select(r => r[0]);

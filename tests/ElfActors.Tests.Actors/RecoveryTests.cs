@@ -1,3 +1,4 @@
+using ElfActors.Actors;
 using ElfActors.Core.Records.Kinds;
 using ElfActors.Core;
 using ElfActors.Core.Git;
@@ -14,8 +15,8 @@ public sealed class RecoveryTests
 {
     private static IReadOnlyList<InsertOutcome> StoreWithoutFiles(TempMemory memory, int count)
     {
-        MemoryBootstrap.Prepare(memory.Paths, IndexOptions.Default, flushFilesToDisk: false);
-        using var index = MemoryIndex.Open(memory.Paths, IndexOptions.Default);
+        MemoryBootstrap.Prepare(memory.Paths, ElfSettings.Default.Index, flushFilesToDisk: false);
+        using var index = MemoryIndex.Open(memory.Paths, ElfSettings.Default.Index);
         var date = DateOnly.FromDateTime(DateTime.Now);
         var inserts = Enumerable.Range(0, count).Select(i =>
         {
@@ -47,9 +48,9 @@ public sealed class RecoveryTests
     {
         using var memory = new TempMemory();
         var stored = StoreWithoutFiles(memory, 2).Cast<InsertOutcome.Inserted>().ToList();
-        MemoryBootstrap.Prepare(memory.Paths, IndexOptions.Default, flushFilesToDisk: false); // places the files
+        MemoryBootstrap.Prepare(memory.Paths, ElfSettings.Default.Index, flushFilesToDisk: false); // places the files
         // The previous committer made the commit and died before marking the outbox.
-        using (var index = MemoryIndex.Open(memory.Paths, IndexOptions.Default))
+        using (var index = MemoryIndex.Open(memory.Paths, ElfSettings.Default.Index))
         using (var git = new GitStore(memory.Paths))
             git.CommitFiles(stored.Select(s => s.RelativePath).ToList(), CommitMessage.For(index.ReadPending(10)));
         Assert.Equal(2, Tools.SqliteScalar(memory.DatabasePath, "SELECT COUNT(*) FROM elf_outbox WHERE commit_id IS NULL"));

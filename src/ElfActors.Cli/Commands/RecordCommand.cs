@@ -3,8 +3,8 @@ using ElfActors.Contracts.Wire;
 
 namespace ElfActors.Cli.Commands;
 
-/// <summary>One field of a record command: <c>--name</c>, else the environment variable ELF's script read for it.</summary>
-internal sealed record RecordFlag(string Name, string Variable, string Description, bool Required = false);
+/// <summary>One field of a record command: <c>--name</c>, else the environment variable ELF's script read for it (if any).</summary>
+internal sealed record RecordFlag(string Name, string? Variable, string Description, bool Required = false);
 
 /// <summary>
 /// A record command (record-failure, record-heuristic, record-decision, record …): its verb, its flags in order, what
@@ -35,7 +35,7 @@ internal static class RecordCommand
     /// </summary>
     public static Command Create(RecordCommandShape shape, Option[]? extra = null, Func<ParseResult, WireRequest, WireRequest>? withExtra = null)
     {
-        var flags = shape.Flags.Select(f => new Option<string?>("--" + f.Name) { Description = $"{f.Description} Env: {f.Variable}." }).ToArray();
+        var flags = shape.Flags.Select(f => new Option<string?>("--" + f.Name) { Description = f.Variable is null ? f.Description : $"{f.Description} Env: {f.Variable}." }).ToArray();
         var requestId = new Option<string?>("--request-id")
         {
             Description = "Idempotency key: retrying with the same id returns the first record instead of a second one. Default: a new id.",
@@ -60,7 +60,7 @@ internal static class RecordCommand
     /// <summary>Reads each flag (else its environment variable), refuses missing required ones before any host starts, sends, prints.</summary>
     public static async Task<int> RunAsync(RecordCommandShape shape, string?[] given, RecordCall call, Func<WireRequest, WireRequest>? adjust = null)
     {
-        var values = shape.Flags.Select((flag, i) => ClientRunner.Fallback(given[i], flag.Variable)).ToArray();
+        var values = shape.Flags.Select((flag, i) => flag.Variable is null ? given[i] : ClientRunner.Fallback(given[i], flag.Variable)).ToArray();
         // Checked here so that a missing flag never starts a host; everything else the host validates.
         var missing = shape.Flags.Select((flag, i) => (flag, value: values[i]))
             .Where(f => f.flag.Required && string.IsNullOrWhiteSpace(f.value))

@@ -9,9 +9,9 @@ internal static class RecordFailureCommand
 
     /// <summary>The command line of one record-failure, however it was read.</summary>
     internal sealed record Arguments(string? Title, string? Domain, string? Severity, string? Tags, string? Summary,
-        string? RequestId, bool WaitCommit, bool Json, string? BasePath, int TimeoutSeconds);
+        string? RowSummary, string? RequestId, bool WaitCommit, bool Json, string? BasePath, int TimeoutSeconds);
 
-    private static readonly string[] ValueOptions = ["--title", "--domain", "--severity", "--tags", "--summary", "--request-id", "--base", "--timeout"];
+    private static readonly string[] ValueOptions = ["--title", "--domain", "--severity", "--tags", "--summary", "--row-summary", "--request-id", "--base", "--timeout"];
     private static readonly string[] Flags = ["--wait-commit", "--json"];
 
     /// <summary>
@@ -23,7 +23,7 @@ internal static class RecordFailureCommand
         if (FastArguments.TryParse(args, Verb, ValueOptions, Flags) is not { } options) return null;
         if (FastArguments.Int(options, "--timeout", RecordCommand.DefaultTimeoutSeconds, ClientRunner.MinTimeoutSeconds, ClientRunner.MaxTimeoutSeconds) is not { } timeout) return null;
         string? Value(string name) => options.GetValueOrDefault(name);
-        return new Arguments(Value("--title"), Value("--domain"), Value("--severity"), Value("--tags"), Value("--summary"),
+        return new Arguments(Value("--title"), Value("--domain"), Value("--severity"), Value("--tags"), Value("--summary"), Value("--row-summary"),
             Value("--request-id"), options.ContainsKey("--wait-commit"), options.ContainsKey("--json"), Value("--base"), timeout);
     }
 
@@ -42,8 +42,9 @@ internal static class RecordFailureCommand
             new("severity", "FAILURE_SEVERITY", "1-5, or low (2), medium (3), high (4), critical (5). Default 3."),
             new("tags", "FAILURE_TAGS", "Comma-separated tags."),
             new("summary", "FAILURE_SUMMARY", "What happened; may span lines (at most 50,000 characters)."),
+            new("row-summary", null, "What the learnings row keeps as its summary, where not the summary's first line (ELF's record-failure.sh keeps `echo -e` of its first line; the shims pass it)."),
         ],
-        v => new WireRequest { Failure = new FailureFields(v[0], v[1], v[2], v[3], v[4]) },
+        v => new WireRequest { Failure = new FailureFields(v[0], v[1], v[2], v[3], v[4], v[5]) },
         (record, _) =>
         {
             // ELF's own success lines, which ELF's hooks and agents look for.
@@ -56,7 +57,7 @@ internal static class RecordFailureCommand
         TimeoutCovers: "the record (and, with --wait-commit, its commit)");
 
     public static Task<int> RunAsync(Arguments arguments) =>
-        RecordCommand.RunAsync(Shape, [arguments.Title, arguments.Domain, arguments.Severity, arguments.Tags, arguments.Summary],
+        RecordCommand.RunAsync(Shape, [arguments.Title, arguments.Domain, arguments.Severity, arguments.Tags, arguments.Summary, arguments.RowSummary],
             new RecordCall(arguments.RequestId, arguments.Json, arguments.BasePath, arguments.TimeoutSeconds),
             request => request with { WaitCommit = arguments.WaitCommit });
 

@@ -23,8 +23,9 @@ internal static class RecordLearningCommand
             new("severity", "LEARNING_SEVERITY", "1-5 or low, medium, high, critical (default 3; ELF's column)."),
             new("tags", "LEARNING_TAGS", "Comma-separated tags."),
             new("summary", "LEARNING_SUMMARY", "What happened; may span lines (at most 50,000 characters)."),
+            new("row-summary", null, "What the learnings row keeps as its summary, where not the summary's first line (ELF's record-failure.sh keeps `echo -e` of its first line; the shims pass it)."),
         ],
-        v => new WireRequest { Failure = new FailureFields(v[0], v[1], v[2], v[3], v[4]) },
+        v => new WireRequest { Failure = new FailureFields(v[0], v[1], v[2], v[3], v[4], v[5]) },
         (record, request) =>
         {
             var kind = request.LearningType!;

@@ -52,8 +52,11 @@ public static class WireProtocol
     }
 }
 
-/// <summary>The fields of a failure as the caller gave them; the host validates them.</summary>
-public sealed record FailureFields(string? Title, string? Domain, string? Severity, string? Tags, string? Summary);
+/// <summary>
+/// The fields of a failure as the caller gave them; the host validates them. <paramref name="RowSummary"/>: what the
+/// learnings row keeps of the summary where it is not the summary's first line (ELF's record-failure.sh, the shim).
+/// </summary>
+public sealed record FailureFields(string? Title, string? Domain, string? Severity, string? Tags, string? Summary, string? RowSummary = null);
 
 /// <summary>The fields of a heuristic as the caller gave them (ELF's record-heuristic flags).</summary>
 public sealed record HeuristicFields(string? Domain, string? Rule, string? Explanation, string? Source, string? Confidence);

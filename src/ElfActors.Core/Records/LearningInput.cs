@@ -12,6 +12,13 @@ public sealed record LearningInput(
 
     /// <summary>ELF's learnings type: failure (record-failure), or success, observation, experiment (<c>elf record --type</c>).</summary>
     public string? Type { get; init; }
+
+    /// <summary>
+    /// What the learnings row keeps as its summary when it is not the summary's first line: ELF's record-failure.sh
+    /// stores <c>echo -e</c> of the first line of a sanitised copy while its file keeps the summary as given (the shim
+    /// passes ELF's value). Null: the summary's first line.
+    /// </summary>
+    public string? RowSummary { get; init; }
 }
 
 /// <summary>A learning that passed validation: every field sanitised and within ELF's limits.</summary>
@@ -24,6 +31,12 @@ public sealed record ValidatedLearning(
 {
     /// <summary>The learnings type (<see cref="LearningTypes"/>); the file goes to that type's folder.</summary>
     public string Type { get; init; } = LearningTypes.Failure;
+
+    /// <summary>The row's own summary where the caller gave one (<see cref="LearningInput.RowSummary"/>), one line.</summary>
+    public string? GivenRowSummary { get; init; }
+
+    /// <summary>What the learnings row stores as its summary: the caller's row summary, else the summary's first line.</summary>
+    public string RowSummary => GivenRowSummary ?? SummaryFirstLine;
 
     /// <summary>ELF's learnings row keeps only the summary's first line; the file keeps all of it.</summary>
     public string SummaryFirstLine

@@ -16,7 +16,7 @@ public static class LearningValidator
         var rules = new FieldRules();
         var errors = rules.Errors;
         // Refused rather than stored as garbage; other control characters are stripped as ELF did.
-        if (!rules.NoHostileText(("title", input.Title), ("domain", input.Domain), ("severity", input.Severity), ("tags", input.Tags), ("summary", input.Summary)))
+        if (!rules.NoHostileText(("title", input.Title), ("domain", input.Domain), ("severity", input.Severity), ("tags", input.Tags), ("summary", input.Summary), ("row-summary", input.RowSummary)))
         {
             learning = null;
             return errors;
@@ -30,6 +30,7 @@ public static class LearningValidator
         rules.Required("domain", domain, MaxDomainLength);
         if (rules.NoSectionHeading("summary", summary)) rules.Limit("summary", summary, MaxSummaryLength);
         rules.Limit("tags", tags, MaxTagsLength, verb: "are");
+        var rowSummary = RowSummary(rules, input.RowSummary);
 
         if (!Severity.TryParse(input.Severity, out var severity, out var severityError))
             errors.Add(new("severity", severityError!));
@@ -39,9 +40,25 @@ public static class LearningValidator
             errors.Add(new("type", $"must be one of {string.Join(", ", LearningTypes.All)} (got '{(type.Length <= 40 ? type : type[..40] + "…")}')"));
 
         learning = errors.Count == 0
-            ? new ValidatedLearning(title, domain, severity, tags, summary.Length == 0 ? DefaultSummary : summary) { Type = type }
+            ? new ValidatedLearning(title, domain, severity, tags, summary.Length == 0 ? DefaultSummary : summary) { Type = type, GivenRowSummary = rowSummary }
             : null;
         return errors;
+    }
+
+    /// <summary>
+    /// The row's own summary (ELF's record-failure.sh keeps <c>echo -e</c> of a sanitised first line, the shim passes
+    /// it): one line, kept as given (it may be empty, or differ from the file's), control characters removed.
+    /// </summary>
+    private static string? RowSummary(FieldRules rules, string? given)
+    {
+        if (given is null) return null;
+        if (given.Contains('\n'))
+        {
+            rules.Add("row-summary", "must be one line (it is what the learnings row keeps of the summary)");
+            return null;
+        }
+        var line = TextSanitizer.Verbatim(given);
+        return rules.Limit("row-summary", line, MaxSummaryLength) ? line : null;
     }
 
     /// <summary>Tags as ELF stores them: comma separated, each trimmed, empty ones dropped.</summary>

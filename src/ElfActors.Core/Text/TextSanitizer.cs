@@ -45,6 +45,21 @@ public static partial class TextSanitizer
         return builder.ToString().Trim();
     }
 
+    /// <summary>
+    /// One line kept as given (spaces neither trimmed nor collapsed, tabs kept, as ELF's row keeps them): escapes and
+    /// every other control character removed. The caller refuses line breaks first.
+    /// </summary>
+    public static string Verbatim(string value)
+    {
+        if (!value.AsSpan().ContainsAnyExcept(PlainMultiLine)) return value;
+        var builder = new StringBuilder(value.Length);
+        foreach (var rune in AnsiEscape().Replace(value, string.Empty).EnumerateRunes())
+        {
+            if (rune.Value == '\t' || !IsUnwanted(rune)) Append(builder, rune);
+        }
+        return builder.ToString();
+    }
+
     /// <summary>Counts characters the way a person (and ELF's bash) does: Unicode scalar values, not UTF-16 units.</summary>
     public static int Length(string value) =>
         value.AsSpan().ContainsAnyInRange('\uD800', '\uDFFF') ? value.EnumerateRunes().Count() : value.Length;

@@ -66,7 +66,7 @@ public sealed class RequestHandler(
         Commands.RecordHeuristic => (request.Heuristic is { } h ? new HeuristicInput(h.Domain, h.Rule, h.Explanation, h.Source, h.Confidence) : null, "heuristic"),
         Commands.RecordDecision => (request.Decision is { } d ? new DecisionInput(d.Title, d.Context, d.Decision, d.Rationale, d.Options, d.Domain, d.Files, d.Tests) : null, "decision"),
         _ => (request.Failure is { } f
-            ? new LearningInput(f.Title, f.Domain, f.Severity, f.Tags, f.Summary) { Type = request.Command == Commands.Record ? request.LearningType : null }
+            ? new LearningInput(f.Title, f.Domain, f.Severity, f.Tags, f.Summary) { Type = request.Command == Commands.Record ? request.LearningType : null, RowSummary = f.RowSummary }
             : null, "failure"),
     };
 

@@ -28,7 +28,7 @@ internal static class MemoryGenerator
         Compare.Git.Run(basePath, "init", "-q", "-b", "main", ".");
         Compare.Git.Run(basePath, "config", "user.name", "bench");
         Compare.Git.Run(basePath, "config", "user.email", "bench@localhost");
-        var options = new IndexOptions { Synchronous = SynchronousMode.Off };
+        var options = ElfActors.Actors.ElfSettings.Default.Index with { Synchronous = SynchronousMode.Off };
         MemoryBootstrap.Prepare(paths, options, flushFilesToDisk: false);
 
         var start = new ProcessStartInfo("git", ["fast-import", "--quiet", "--cat-blob-fd=1", "--force"])

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using ElfActors.Actors;
 using ElfActors.Core.Import;
 using ElfActors.Core.Storage;
 using ElfActors.Tests.EndToEnd;
@@ -28,12 +29,12 @@ public sealed class ElfComponentsTests : IDisposable
                 break;
             case Origin.Imported:
                 await ElfWritersTests.RecordWithElfAsync(_source.Paths);
-                var imported = MemoryImporter.Run(_source.Paths, _home.Paths, IndexOptions.Default, flushFilesToDisk: false, 500, TimeProvider.System);
+                var imported = MemoryImporter.Run(_source.Paths, _home.Paths, ElfSettings.Default.Index, flushFilesToDisk: false, 500, TimeProvider.System);
                 Assert.Equal(4, imported.Imported);
                 break;
             case Origin.Reindexed:
                 await ElfWritersTests.RecordWithElfAsync(_home.Paths);
-                Reindexer.Run(_home.Paths, IndexOptions.Default, replaceExisting: true, TimeProvider.System);
+                Reindexer.Run(_home.Paths, ElfSettings.Default.Index, replaceExisting: true, TimeProvider.System);
                 break;
         }
         foreach (var folder in new[] { "scripts", "query", "conductor" }) _home.Install(folder);

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using ElfActors.Actors;
 using ElfActors.Core.Storage;
 using ElfActors.Tests.Support;
 
@@ -48,7 +49,7 @@ public sealed partial class ElfSchemaConformanceTests : IDisposable
     public void A_memory_elf_creates_has_every_object_of_elfs_schema_with_elfs_columns_plus_the_union_of_both_shapes()
     {
         CreateElfDatabase(_elf.DatabasePath);
-        using (MemoryIndex.Open(_ours.Paths, new IndexOptions())) { }
+        using (MemoryIndex.Open(_ours.Paths, ElfSettings.Default.Index)) { }
 
         var elf = Objects(_elf.DatabasePath);
         var ours = Objects(_ours.DatabasePath);
@@ -126,7 +127,7 @@ public sealed partial class ElfSchemaConformanceTests : IDisposable
         var before = Objects(_elf.DatabasePath);
         var rowsBefore = Tools.Sqlite(_elf.DatabasePath, "SELECT * FROM learnings").Select(r => string.Join('|', r)).ToList();
 
-        using (var index = MemoryIndex.Open(_elf.Paths, new IndexOptions())) { }
+        using (var index = MemoryIndex.Open(_elf.Paths, ElfSettings.Default.Index)) { }
 
         var after = Objects(_elf.DatabasePath);
         foreach (var (key, sql) in before.Where(o => o.Key != "table workflow_runs")) Assert.Equal(sql, after[key]);

@@ -60,7 +60,7 @@ public sealed class ElfWritersTests : IDisposable
         var verified = MemoryVerifier.Verify(_home.Paths);
         Assert.True(verified.Consistent, string.Join('\n', verified.RowsWithoutFile.Concat(verified.FilesWithoutRow).Concat(verified.RowsNotInGit)));
 
-        var summary = Reindexer.Run(_home.Paths, IndexOptions.Default, replaceExisting: true, TimeProvider.System);
+        var summary = Reindexer.Run(_home.Paths, ElfSettings.Default.Index, replaceExisting: true, TimeProvider.System);
         Assert.NotNull(summary.MovedAside);
         Assert.Equal(snapshot, TableCounts());
         Assert.Equal("Always fetch before a rebase|auto|0.5", string.Join('|', Tools.Sqlite(_home.DatabasePath,

@@ -1,3 +1,4 @@
+using ElfActors.Actors;
 using ElfActors.Core.Import;
 using ElfActors.Core.Storage;
 using ElfActors.Tests.EndToEnd;
@@ -68,7 +69,7 @@ public sealed class LosslessImportTests : IDisposable
             ["learnings"] = 3, ["heuristics"] = 3, ["decisions"] = 1, ["spike_reports"] = 1, ["assumptions"] = 2, ["invariants"] = 1,
         }, source);
 
-        var summary = MemoryImporter.Run(_elf.Paths, _target.Paths, IndexOptions.Default, flushFilesToDisk: false, 500, TimeProvider.System);
+        var summary = MemoryImporter.Run(_elf.Paths, _target.Paths, ElfSettings.Default.Index, flushFilesToDisk: false, 500, TimeProvider.System);
         Assert.Equal(7, summary.Imported);
         Assert.Equal(source, Counts(_target.DatabasePath));
         Assert.Contains("spike_reports: 1 row", summary.Others);
@@ -88,7 +89,7 @@ public sealed class LosslessImportTests : IDisposable
         Assert.Contains("memory/spikes/", tracked);
         Assert.Empty(Tools.Git(_target.BasePath, "status", "--porcelain", "--untracked-files=all").Trim());
 
-        var again = MemoryImporter.Run(_elf.Paths, _target.Paths, IndexOptions.Default, flushFilesToDisk: false, 500, TimeProvider.System);
+        var again = MemoryImporter.Run(_elf.Paths, _target.Paths, ElfSettings.Default.Index, flushFilesToDisk: false, 500, TimeProvider.System);
         Assert.Equal(0, again.Imported);
         Assert.Empty(again.Others);
         Assert.Equal(source, Counts(_target.DatabasePath));

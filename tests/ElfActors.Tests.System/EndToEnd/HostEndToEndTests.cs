@@ -306,39 +306,22 @@ public sealed class HostEndToEndTests(PublishedElf elf, ITestOutputHelper output
     }
 
     [Trait("Category", "FaultMatrix")]
-    [Theory]
-    [InlineData("")]
-    [InlineData("memory/failures")]
-    public async Task A_memory_folder_that_is_a_symbolic_link_is_refused_and_nothing_is_written(string linked)
+    [Fact]
+    public async Task A_record_folder_that_is_a_symbolic_link_is_refused_and_nothing_is_written()
     {
+        // A base folder reached through a link is served (SymlinkedBaseTests); memory/ or a record folder is refused, as ELF does.
         using var memory = new TempMemory();
         using var elsewhere = new TempMemory();
-        var basePath = memory.BasePath;
-        if (linked.Length == 0)
-        {
-            basePath = memory.BasePath + "-link";
-            Directory.CreateSymbolicLink(basePath, elsewhere.BasePath);
-        }
-        else
-        {
-            Directory.CreateDirectory(Path.Combine(memory.BasePath, "memory"));
-            Directory.CreateSymbolicLink(Path.Combine(memory.BasePath, linked), elsewhere.BasePath);
-        }
-        try
-        {
-            var record = await elf.RunAsync("record-failure", "--base", basePath, "--title", "Through a link", "--domain", "d");
-            Assert.Equal(1, record.ExitCode);
-            Assert.Contains("symbolic link", record.Stderr);
-            var serve = await elf.RunAsync("serve", "--base", basePath);
-            Assert.Equal(1, serve.ExitCode);
-            Assert.Contains("symbolic link", serve.Stderr);
-            Assert.Empty(Directory.EnumerateFileSystemEntries(elsewhere.BasePath));
-            Assert.Equal(0, PublishedElf.HostProcesses(basePath));
-        }
-        finally
-        {
-            if (linked.Length == 0) File.Delete(basePath);
-        }
+        Directory.CreateDirectory(Path.Combine(memory.BasePath, "memory"));
+        Directory.CreateSymbolicLink(Path.Combine(memory.BasePath, "memory/failures"), elsewhere.BasePath);
+        var record = await elf.RunAsync("record-failure", "--base", memory.BasePath, "--title", "Through a link", "--domain", "d");
+        Assert.Equal(1, record.ExitCode);
+        Assert.Contains("symbolic link", record.Stderr);
+        var serve = await elf.RunAsync("serve", "--base", memory.BasePath);
+        Assert.Equal(1, serve.ExitCode);
+        Assert.Contains("symbolic link", serve.Stderr);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(elsewhere.BasePath));
+        Assert.Equal(0, PublishedElf.HostProcesses(memory.BasePath));
     }
 
     [Fact]

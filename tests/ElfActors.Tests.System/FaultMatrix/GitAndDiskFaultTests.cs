@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using ElfActors.Actors;
 using ElfActors.Core;
 using ElfActors.Tests.Support;
 using Xunit.Abstractions;
@@ -119,7 +120,7 @@ public sealed class GitAndDiskFaultTests(ITestOutputHelper output)
         using var memory = new TempMemory();
         await using var host = await ElfTestHost.StartAsync(memory.Paths, "elf.index.busy-timeout = 1s");
         var wal = memory.DatabasePath + "-wal";
-        MemoryBootstrap.Prepare(memory.Paths, ElfActors.Core.Storage.IndexOptions.Default, false);
+        MemoryBootstrap.Prepare(memory.Paths, ElfActors.Actors.ElfSettings.Default.Index, false);
         if (!File.Exists(wal)) File.WriteAllText(wal, "");
         FileSystemFaults.Immutable(memory.Paths.MemoryDirectory, on: true);
         FileSystemFaults.Immutable(wal, on: true);

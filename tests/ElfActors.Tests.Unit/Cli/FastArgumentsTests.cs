@@ -13,6 +13,7 @@ public sealed class FastArgumentsTests
     {
         new[] { "record-failure", "--title", "Build broke", "--domain", "ci" },
         new[] { "record-failure", "--title=Build: broke", "--domain:ci", "--severity", "high", "--tags", "a,b", "--summary", "line 1\nline 2" },
+        new[] { "record-failure", "--title", "T", "--domain", "ci", "--summary", "a\\nb", "--row-summary", "" },
         new[] { "record-failure", "--domain", "ci", "--json", "--wait-commit", "--timeout", "5", "--base", "/tmp/m", "--request-id", "r-1" },
         new[] { "record-failure", "--title", "", "--domain", "ci", "--timeout=86400" },
         new[] { "record-failure" },
@@ -54,7 +55,8 @@ public sealed class FastArgumentsTests
         Assert.Empty(parse.Errors);
         return new RecordFailureCommand.Arguments(
             parse.GetValue<string?>("--title"), parse.GetValue<string?>("--domain"), parse.GetValue<string?>("--severity"),
-            parse.GetValue<string?>("--tags"), parse.GetValue<string?>("--summary"), parse.GetValue<string?>("--request-id"),
+            parse.GetValue<string?>("--tags"), parse.GetValue<string?>("--summary"), parse.GetValue<string?>("--row-summary"),
+            parse.GetValue<string?>("--request-id"),
             parse.GetValue<bool>("--wait-commit"), parse.GetValue<bool>("--json"), parse.GetValue<string?>("--base"), parse.GetValue<int>("--timeout"));
     }
 }

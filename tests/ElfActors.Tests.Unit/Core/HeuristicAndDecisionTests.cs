@@ -1,3 +1,4 @@
+using ElfActors.Actors;
 using ElfActors.Core.Records.Kinds;
 using ElfActors.Core.Git;
 using ElfActors.Core.Import;
@@ -130,7 +131,7 @@ public sealed class HeuristicAndDecisionTests : IDisposable
     [Fact]
     public void Heuristics_rows_and_outbox_entries_share_their_domain_file_and_retries_return_the_first()
     {
-        using var index = MemoryIndex.Open(_memory.Paths, IndexOptions.Default);
+        using var index = MemoryIndex.Open(_memory.Paths, ElfSettings.Default.Index);
         var outcomes = index.InsertRecords(
             [new("a", new HeuristicDraft(Heuristic(rule: "One"), Day)), new("b", new HeuristicDraft(Heuristic(rule: "Two"), Day)), new("a", new HeuristicDraft(Heuristic(rule: "Retry of one"), Day))], DateTimeOffset.UtcNow);
 
@@ -181,7 +182,7 @@ public sealed class HeuristicAndDecisionTests : IDisposable
             """);
         Assert.True(code == 0, stderr);
 
-        using var index = MemoryIndex.Open(_memory.Paths, IndexOptions.Default);
+        using var index = MemoryIndex.Open(_memory.Paths, ElfSettings.Default.Index);
         Assert.Equal(2, index.SchemaVersion);
         var pending = Assert.Single(index.ReadPending(10));
         Assert.Equal(("1", "learnings", "memory/failures/x.md"), (pending.TrailerKey, pending.RowTable, pending.RelativePath));
@@ -196,14 +197,14 @@ public sealed class HeuristicAndDecisionTests : IDisposable
     public void Start_up_repair_appends_entries_a_crash_left_out_of_their_domain_file_once()
     {
         // A crash after the transaction, before the append: rows and outbox entries, no entries in the file.
-        using (var index = MemoryIndex.Open(_memory.Paths, IndexOptions.Default))
+        using (var index = MemoryIndex.Open(_memory.Paths, ElfSettings.Default.Index))
             index.InsertRecords([new("a", new HeuristicDraft(Heuristic(rule: "One"), Day)), new("b", new HeuristicDraft(Heuristic(rule: "Two"), Day))], DateTimeOffset.UtcNow);
         var file = Path.Combine(_memory.BasePath, "memory", "heuristics", "git.md");
         Directory.CreateDirectory(Path.GetDirectoryName(file)!);
         File.WriteAllText(file, HeuristicMarkdown.FileHeader("git") + HeuristicMarkdown.Entry(1, Heuristic(rule: "One"), Day));
 
-        ElfActors.Core.MemoryBootstrap.Prepare(_memory.Paths, IndexOptions.Default, flushFilesToDisk: false);
-        ElfActors.Core.MemoryBootstrap.Prepare(_memory.Paths, IndexOptions.Default, flushFilesToDisk: false);
+        ElfActors.Core.MemoryBootstrap.Prepare(_memory.Paths, ElfSettings.Default.Index, flushFilesToDisk: false);
+        ElfActors.Core.MemoryBootstrap.Prepare(_memory.Paths, ElfSettings.Default.Index, flushFilesToDisk: false);
 
         Assert.Equal([1L, 2L], HeuristicMarkdown.Parse(File.ReadAllText(file)).Select(e => e.Id));
     }

@@ -35,6 +35,26 @@ public sealed class LearningValidatorTests
         Assert.Equal("first", failure.SummaryFirstLine);
     }
 
+    [Fact]
+    public void The_row_keeps_its_own_summary_where_one_is_given_as_given_and_the_file_keeps_the_summary()
+    {
+        // ELF's record-failure.sh: the file keeps "a\nb" as typed, the row echo -e's first line (the shim passes it).
+        var failure = Valid(new("t", "d", Summary: "  a\\nb") { RowSummary = "  a\t b  \u001b[1m\u0007" });
+        Assert.Equal("a\\nb", failure.Summary);
+        Assert.Equal("  a\t b  ", failure.RowSummary);
+        Assert.Equal("", Valid(new("t", "d", Summary: "-n") { RowSummary = "" }).RowSummary);
+        Assert.Equal("first", Valid(new("t", "d", Summary: "first\nsecond")).RowSummary);
+    }
+
+    [Fact]
+    public void A_row_summary_of_several_lines_is_refused()
+    {
+        var error = Assert.Single(Invalid(new("t", "d", Summary: "s") { RowSummary = "one\ntwo" }));
+        Assert.Equal("row-summary", error.Field);
+        Assert.Contains("one line", error.Message);
+        Assert.Equal("row-summary", Assert.Single(Invalid(new("t", "d") { RowSummary = "cut\u0000" })).Field);
+    }
+
     [Theory]
     [InlineData("Build\u0000 broke", "d", null, "title")]
     [InlineData("t", "ci\u0000", null, "domain")]

@@ -1,3 +1,4 @@
+using ElfActors.Actors;
 using ElfActors.Core.Records.Kinds;
 using ElfActors.Core;
 using ElfActors.Core.Markdown;
@@ -22,14 +23,14 @@ public sealed class MemoryIndexTests : IDisposable
     public void A_new_index_and_its_wal_are_the_users_alone_whatever_the_umask()
     {
         // The test process's umask (typically 022) would leave them 0644 without the explicit mode.
-        using (var index = MemoryIndex.Open(_memory.Paths, IndexOptions.Default))
+        using (var index = MemoryIndex.Open(_memory.Paths, ElfSettings.Default.Index))
             Assert.Equal("600", Tools.Run("stat", "/", "-c", "%a", _memory.DatabasePath, _memory.DatabasePath + "-wal").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Distinct().Single());
     }
 
     [Fact]
     public void Stores_an_elf_learnings_row_exactly_as_elf_does()
     {
-        using (var index = MemoryIndex.Open(_memory.Paths, IndexOptions.Default))
+        using (var index = MemoryIndex.Open(_memory.Paths, ElfSettings.Default.Index))
             index.InsertRecords([Insert("r1", "Lock timeout")], DateTimeOffset.UtcNow);
 
         var row = Tools.Sqlite(_memory.DatabasePath,
@@ -40,7 +41,7 @@ public sealed class MemoryIndexTests : IDisposable
     [Fact]
     public void Uses_wal_and_the_configured_synchronous_mode()
     {
-        using var index = MemoryIndex.Open(_memory.Paths, new IndexOptions { Synchronous = SynchronousMode.Normal });
+        using var index = MemoryIndex.Open(_memory.Paths, ElfSettings.Default.Index with { Synchronous = SynchronousMode.Normal });
         Assert.Equal("wal", Tools.Sqlite(_memory.DatabasePath, "PRAGMA journal_mode").Single()[0]);
     }
 
@@ -49,7 +50,7 @@ public sealed class MemoryIndexTests : IDisposable
     {
         Directory.CreateDirectory(_memory.FailuresDirectory);
         File.WriteAllText(Path.Combine(_memory.FailuresDirectory, "20261128_dup.md"), "written by ELF itself");
-        using var index = MemoryIndex.Open(_memory.Paths, IndexOptions.Default);
+        using var index = MemoryIndex.Open(_memory.Paths, ElfSettings.Default.Index);
 
         var outcomes = index.InsertRecords([Insert("a", "Dup"), Insert("b", "Dup"), Insert("c", "Dup")], DateTimeOffset.UtcNow);
 
@@ -61,7 +62,7 @@ public sealed class MemoryIndexTests : IDisposable
     [Fact]
     public void Many_same_titles_across_batches_get_distinct_names_and_a_file_written_meanwhile_is_still_skipped()
     {
-        using var index = MemoryIndex.Open(_memory.Paths, IndexOptions.Default);
+        using var index = MemoryIndex.Open(_memory.Paths, ElfSettings.Default.Index);
         var first = index.InsertRecords(Enumerable.Range(0, 1500).Select(i => Insert($"a{i}", "Repeat")).ToList(), DateTimeOffset.UtcNow);
         // A person (or ELF) writes the next free name between two batches: the remembered start must not hand it out.
         Directory.CreateDirectory(_memory.FailuresDirectory);
@@ -78,7 +79,7 @@ public sealed class MemoryIndexTests : IDisposable
     [Fact]
     public void A_known_request_id_returns_the_first_record_and_stores_nothing()
     {
-        using var index = MemoryIndex.Open(_memory.Paths, IndexOptions.Default);
+        using var index = MemoryIndex.Open(_memory.Paths, ElfSettings.Default.Index);
         var first = (InsertOutcome.Inserted)index.InsertRecords([Insert("same", "First")], DateTimeOffset.UtcNow)[0];
 
         var again = index.InsertRecords([Insert("same", "Second"), Insert("same", "Third")], DateTimeOffset.UtcNow);
@@ -95,7 +96,7 @@ public sealed class MemoryIndexTests : IDisposable
     [Fact]
     public void One_bad_record_fails_alone_and_its_neighbours_are_stored()
     {
-        using var index = MemoryIndex.Open(_memory.Paths, IndexOptions.Default);
+        using var index = MemoryIndex.Open(_memory.Paths, ElfSettings.Default.Index);
         // A severity outside 1..5 is stopped by ELF's CHECK and trigger: that record only.
         var bad = Insert("bad", "Bad") with { Draft = new LearningDraft(new ValidatedLearning("Bad", "d", 9, "", "s"), Day) };
 
@@ -111,7 +112,7 @@ public sealed class MemoryIndexTests : IDisposable
     [Fact]
     public void Deleting_a_record_removes_row_and_outbox_entry_together()
     {
-        using var index = MemoryIndex.Open(_memory.Paths, IndexOptions.Default);
+        using var index = MemoryIndex.Open(_memory.Paths, ElfSettings.Default.Index);
         var inserted = (InsertOutcome.Inserted)index.InsertRecords([Insert("r", "Gone")], DateTimeOffset.UtcNow)[0];
         index.DeleteRecords(OutboxTables.Learnings, [inserted.RecordId]);
         Assert.Equal(0, Tools.SqliteScalar(_memory.DatabasePath, "SELECT COUNT(*) FROM learnings"));
@@ -121,7 +122,7 @@ public sealed class MemoryIndexTests : IDisposable
     [Fact]
     public void Pending_records_are_marked_committed_once()
     {
-        using var index = MemoryIndex.Open(_memory.Paths, IndexOptions.Default);
+        using var index = MemoryIndex.Open(_memory.Paths, ElfSettings.Default.Index);
         index.InsertRecords([Insert("a", "A"), Insert("b", "B")], DateTimeOffset.UtcNow);
         var pending = index.ReadPending(10);
         Assert.Equal(2, pending.Count);
@@ -152,12 +153,12 @@ public sealed class MemoryIndexTests : IDisposable
             """);
         Assert.True(code == 0, stderr);
 
-        using (var index = MemoryIndex.Open(_memory.Paths, IndexOptions.Default))
+        using (var index = MemoryIndex.Open(_memory.Paths, ElfSettings.Default.Index))
         {
             Assert.Equal(2, index.SchemaVersion);
             index.InsertRecords([Insert("new", "New")], DateTimeOffset.UtcNow);
         }
-        using (MemoryIndex.Open(_memory.Paths, IndexOptions.Default)) { } // opening again migrates nothing
+        using (MemoryIndex.Open(_memory.Paths, ElfSettings.Default.Index)) { } // opening again migrates nothing
 
         Assert.Equal(["Old", "New"], Tools.Sqlite(_memory.DatabasePath, "SELECT title FROM learnings ORDER BY id").Select(r => r[0]));
         Assert.Equal(2, Tools.SqliteScalar(_memory.DatabasePath, "SELECT COUNT(*) FROM elf_migrations"));
@@ -174,7 +175,7 @@ public sealed class MemoryIndexTests : IDisposable
     [Fact]
     public void A_new_database_has_elfs_learnings_schema_indexes_and_triggers()
     {
-        using (MemoryIndex.Open(_memory.Paths, IndexOptions.Default)) { }
+        using (MemoryIndex.Open(_memory.Paths, ElfSettings.Default.Index)) { }
         var objects = Tools.Sqlite(_memory.DatabasePath,
             "SELECT name FROM sqlite_master WHERE tbl_name = 'learnings' AND type IN ('index', 'trigger') AND name NOT LIKE 'sqlite_%' ORDER BY name").Select(r => r[0]);
         Assert.Equal(["idx_learnings_created_at", "idx_learnings_domain", "idx_learnings_domain_created", "idx_learnings_tags",
@@ -188,14 +189,14 @@ public sealed class MemoryIndexTests : IDisposable
     [Fact]
     public void Bootstrap_places_files_for_rows_a_crash_left_without_one_and_removes_temp_files()
     {
-        MemoryBootstrap.Prepare(_memory.Paths, IndexOptions.Default, flushFilesToDisk: false);
+        MemoryBootstrap.Prepare(_memory.Paths, ElfSettings.Default.Index, flushFilesToDisk: false);
         InsertOutcome.Inserted inserted;
-        using (var index = MemoryIndex.Open(_memory.Paths, IndexOptions.Default))
+        using (var index = MemoryIndex.Open(_memory.Paths, ElfSettings.Default.Index))
             inserted = (InsertOutcome.Inserted)index.InsertRecords([Insert("r", "Crashed")], DateTimeOffset.UtcNow)[0];
         var abandonedTemp = Path.Combine(_memory.FailuresDirectory, ".elf-abandoned.tmp");
         File.WriteAllText(abandonedTemp, "half");
 
-        var report = MemoryBootstrap.Prepare(_memory.Paths, IndexOptions.Default, flushFilesToDisk: false);
+        var report = MemoryBootstrap.Prepare(_memory.Paths, ElfSettings.Default.Index, flushFilesToDisk: false);
 
         Assert.Equal(new BootstrapReport(1, 1, 1), report);
         Assert.StartsWith("# Crashed", File.ReadAllText(_memory.Paths.Absolute(inserted.RelativePath)));
@@ -205,10 +206,10 @@ public sealed class MemoryIndexTests : IDisposable
     [Fact]
     public void Bootstrap_rewrites_a_pending_record_file_a_power_loss_left_empty_or_zeroed_or_a_kill_cut_short_but_not_an_edited_one()
     {
-        MemoryBootstrap.Prepare(_memory.Paths, IndexOptions.Default, flushFilesToDisk: false);
+        MemoryBootstrap.Prepare(_memory.Paths, ElfSettings.Default.Index, flushFilesToDisk: false);
         InsertOutcome.Inserted empty, zeroed, edited, cut;
         var cutShort = Insert("c", "Cut short", summary: new string('x', 9000)); // written in more than one page
-        using (var index = MemoryIndex.Open(_memory.Paths, IndexOptions.Default))
+        using (var index = MemoryIndex.Open(_memory.Paths, ElfSettings.Default.Index))
         {
             var outcomes = index.InsertRecords([Insert("e", "Empty"), Insert("z", "Zeroed"), Insert("d", "Edited"), cutShort], DateTimeOffset.UtcNow);
             (empty, zeroed, edited, cut) = ((InsertOutcome.Inserted)outcomes[0], (InsertOutcome.Inserted)outcomes[1], (InsertOutcome.Inserted)outcomes[2], (InsertOutcome.Inserted)outcomes[3]);
@@ -219,7 +220,7 @@ public sealed class MemoryIndexTests : IDisposable
         // A recorder killed in the middle of its write: the first page of the file, nothing after it.
         File.WriteAllBytes(_memory.Paths.Absolute(cut.RelativePath), System.Text.Encoding.UTF8.GetBytes(cutShort.Draft.Render(0))[..4096]);
 
-        var report = MemoryBootstrap.Prepare(_memory.Paths, IndexOptions.Default, flushFilesToDisk: false);
+        var report = MemoryBootstrap.Prepare(_memory.Paths, ElfSettings.Default.Index, flushFilesToDisk: false);
 
         Assert.Equal(3, report.RestoredFiles);
         Assert.StartsWith("# Empty", File.ReadAllText(_memory.Paths.Absolute(empty.RelativePath)));

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using ElfActors.Actors;
 using ElfActors.Core;
 using ElfActors.Core.Storage;
 using ElfActors.Host.Doctor;
@@ -23,7 +24,7 @@ public sealed class DoctorTests : IDisposable
     /// <summary>A memory as the host leaves it: git repository with a first commit, ELF's whole schema.</summary>
     private void Prepare()
     {
-        MemoryBootstrap.Prepare(_memory.Paths, IndexOptions.Default, flushFilesToDisk: false);
+        MemoryBootstrap.Prepare(_memory.Paths, ElfSettings.Default.Index, flushFilesToDisk: false);
         File.WriteAllText(Path.Combine(_memory.BasePath, "README.md"), "memory\n");
         Tools.Git(_memory.BasePath, "add", "README.md");
         Tools.GitCommitAsPerson(_memory.BasePath, "first");

@@ -42,7 +42,7 @@ public sealed class LearningDraft : RecordDraft
 
     public override IReadOnlyList<(string Column, object? Value)> Row(string relativePath) =>
     [
-        ("type", Learning.Type), ("filepath", relativePath), ("title", Learning.Title), ("summary", _summaryInRow ?? Learning.SummaryFirstLine),
+        ("type", Learning.Type), ("filepath", relativePath), ("title", Learning.Title), ("summary", _summaryInRow ?? Learning.RowSummary),
         ("tags", Learning.Tags), ("domain", Learning.Domain), ("severity", Learning.Severity),
     ];
 
