@@ -165,8 +165,8 @@ public sealed class SyncActor : ReceiveActor, IWithTimers
             return;
         }
         _attempt++;
-        var head = SyncGit.TryRun(repo, ["symbolic-ref", "-q", "HEAD"]);
-        _branch = head.Ok ? head.Stdout.Trim() : null;
+        var head = GitCli.TryRun(repo, ["symbolic-ref", "-q", "HEAD"]);
+        _branch = head.Succeeded ? head.Stdout.Trim() : null;
         _upstream = SyncGit.FindUpstream(repo, _branch, out var whyNot);
         if (_upstream is null)
         {
@@ -176,12 +176,12 @@ public sealed class SyncActor : ReceiveActor, IWithTimers
         }
         _monitor.SetState($"fetching {_upstream.Display}", _upstream.Display);
         var fetch = SyncGit.Fetch(repo, _upstream);
-        if (!fetch.Ok)
+        if (!fetch.Succeeded)
         {
             EndRound(ok: false, $"fetch from {_upstream.Remote} failed: {fetch.Reason}");
             return;
         }
-        var upstreamTip = SyncGit.Resolve(repo, _upstream.TrackingRef);
+        var upstreamTip = GitCli.Resolve(repo, _upstream.TrackingRef);
         if (upstreamTip is null)
         {
             Push(); // the remote has no such branch yet: the first push creates it
@@ -199,19 +199,19 @@ public sealed class SyncActor : ReceiveActor, IWithTimers
     {
         var repo = _paths.BasePath;
         var upstream = _upstream!;
-        var local = SyncGit.Resolve(repo, _branch!);
-        var remote = SyncGit.Resolve(repo, upstream.TrackingRef);
-        if (local is null || local == remote || (remote is not null && SyncGit.IsAncestor(repo, local, remote)))
+        var local = GitCli.Resolve(repo, _branch!);
+        var remote = GitCli.Resolve(repo, upstream.TrackingRef);
+        if (local is null || local == remote || (remote is not null && GitCli.IsAncestor(repo, local, remote)))
         {
             EndRound(ok: true, null);
             return;
         }
         _monitor.SetState($"pushing to {upstream.Display}");
         var push = SyncGit.Push(repo, _branch!, upstream);
-        if (push.Ok)
+        if (push.Succeeded)
         {
             // The remote now holds this commit: its tracking ref says so without another fetch.
-            SyncGit.TryRun(repo, ["update-ref", upstream.TrackingRef, local]);
+            GitCli.TryRun(repo, ["update-ref", upstream.TrackingRef, local]);
             EndRound(ok: true, null);
             return;
         }
@@ -240,7 +240,7 @@ public sealed class SyncActor : ReceiveActor, IWithTimers
         try
         {
             if (_branch is not null && _upstream is not null)
-                (ahead, behind) = SyncGit.AheadBehind(_paths.BasePath, SyncGit.Resolve(_paths.BasePath, _branch), SyncGit.Resolve(_paths.BasePath, _upstream.TrackingRef));
+                (ahead, behind) = SyncGit.AheadBehind(_paths.BasePath, GitCli.Resolve(_paths.BasePath, _branch), GitCli.Resolve(_paths.BasePath, _upstream.TrackingRef));
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

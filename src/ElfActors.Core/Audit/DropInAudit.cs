@@ -16,9 +16,6 @@ internal static partial class DropInAudit
 {
     public sealed record Findings(List<string> RowsWithoutFile, List<string> FilesWithoutRow, List<string> RowsNotInGit, int Rows);
 
-    [GeneratedRegex(@"^## H-(\d+):", RegexOptions.Multiline)]
-    private static partial Regex HeuristicHeading();
-
     [GeneratedRegex(@"\A# ADR-(\d+):")]
     private static partial Regex DecisionHeading();
 
@@ -33,54 +30,102 @@ internal static partial class DropInAudit
         var decisions = Rows(connection, "decisions", "SELECT id, domain FROM decisions");
         var pendingKeys = PendingKeys(connection);
 
-        // Heuristics: entries in the files on disk and at the branch's tip, by domain file.
-        var onDisk = new Dictionary<string, HashSet<long>>(StringComparer.Ordinal);
-        var inGit = new Dictionary<string, HashSet<long>>(StringComparer.Ordinal);
+        // Heuristics: a row's entry is the one whose text its outbox entry hashed (docs/adr/0036: the H-number in a heading
+        // is the writing machine's, so entries that arrived from another machine carry other numbers); a row without a
+        // content hash (ELF's own, a reindexed one) or whose entry was edited is matched by its number, as ELF does.
+        var hashes = OutboxColumn(connection, OutboxTables.Heuristics, "content_hash");
+        var onDisk = new Dictionary<string, List<Entry>>(StringComparer.Ordinal);
+        var inGit = new Dictionary<string, List<Entry>>(StringComparer.Ordinal);
         foreach (var file in Directory.Exists(paths.HeuristicsDirectory) ? Directory.EnumerateFiles(paths.HeuristicsDirectory, "*.md") : [])
         {
             var relative = HeuristicMarkdown.Folder + Path.GetFileName(file);
-            onDisk[relative] = Ids(HeuristicHeading(), File.ReadAllText(file));
-            inGit[relative] = Ids(HeuristicHeading(), Show(paths, relative));
+            onDisk[relative] = Entries(File.ReadAllText(file));
+            inGit[relative] = Entries(Show(paths, relative));
         }
-        var heuristicIds = new HashSet<long>();
+        var claimed = new HashSet<Entry>();
+        var found = new Dictionary<long, (string File, Entry Entry, bool ByHash)>();
+        foreach (var (id, domain) in heuristics.Where(h => hashes.ContainsKey(h.Id)))
+        {
+            var relative = HeuristicMarkdown.RelativePath(domain);
+            if (onDisk.TryGetValue(relative, out var entries) && entries.FirstOrDefault(e => e.Hash == hashes[id] && !claimed.Contains(e)) is { } entry)
+            {
+                claimed.Add(entry);
+                found[id] = (relative, entry, true);
+            }
+        }
+        foreach (var (id, domain) in heuristics.Where(h => !found.ContainsKey(h.Id)))
+        {
+            var relative = HeuristicMarkdown.RelativePath(domain);
+            var byNumber = onDisk.TryGetValue(relative, out var entries) ? entries.Where(e => e.Id == id && !claimed.Contains(e)).ToList() : [];
+            if (byNumber.Count == 0) continue;
+            found[id] = (relative, byNumber[0], false);
+            claimed.UnionWith(byNumber);
+        }
         foreach (var (id, domain) in heuristics)
         {
-            heuristicIds.Add(id);
-            var relative = HeuristicMarkdown.RelativePath(domain);
-            var name = $"heuristic H-{id.ToString(CultureInfo.InvariantCulture)}: {relative}";
-            if (!onDisk.TryGetValue(relative, out var entries) || !entries.Contains(id))
+            var name = $"heuristic H-{id.ToString(CultureInfo.InvariantCulture)}: {HeuristicMarkdown.RelativePath(domain)}";
+            if (!found.TryGetValue(id, out var match))
             {
                 if (!elfOwn.Contains(id)) findings.RowsWithoutFile.Add(name + " has no entry for it");
+                continue;
             }
-            else if (!inGit[relative].Contains(id) && !pendingKeys.Contains("H-" + id.ToString(CultureInfo.InvariantCulture))) findings.RowsNotInGit.Add(name);
+            var committed = match.ByHash ? inGit[match.File].Any(e => e.Hash == match.Entry.Hash) : inGit[match.File].Any(e => e.Id == id);
+            if (!committed && !pendingKeys.Contains("H-" + id.ToString(CultureInfo.InvariantCulture))) findings.RowsNotInGit.Add(name);
         }
-        foreach (var (file, ids) in onDisk)
-            foreach (var id in ids.Where(i => !heuristicIds.Contains(i)))
-                findings.FilesWithoutRow.Add($"{file}: H-{id.ToString(CultureInfo.InvariantCulture)} has no heuristics row");
+        foreach (var (file, entries) in onDisk)
+            foreach (var entry in entries.Where(e => !claimed.Contains(e)))
+                findings.FilesWithoutRow.Add($"{file}: H-{entry.Id.ToString(CultureInfo.InvariantCulture)} has no heuristics row");
 
-        // Decisions: one file per row, headed with its id.
-        var decisionFiles = new Dictionary<long, string>();
+        // Decisions: one file per row, the one its outbox entry names; else (ELF's own rows) the file headed with its id.
+        var decisionPaths = OutboxColumn(connection, OutboxTables.Decisions, "relpath");
+        var headings = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var file in Directory.Exists(paths.DecisionsDirectory) ? Directory.EnumerateFiles(paths.DecisionsDirectory, "*.md") : [])
         {
-            var relative = DecisionMarkdown.Folder + Path.GetFileName(file);
             var match = DecisionHeading().Match(File.ReadAllText(file));
-            if (match.Success) decisionFiles.TryAdd(long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture), relative);
+            if (match.Success) headings[DecisionMarkdown.Folder + Path.GetFileName(file)] = long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
         }
+        var byOutbox = decisionPaths.Values.Where(headings.ContainsKey).ToHashSet(StringComparer.Ordinal);
+        var byHeading = new Dictionary<long, string>();
+        foreach (var (relative, id) in headings.Where(h => !byOutbox.Contains(h.Key)).OrderBy(h => h.Key, StringComparer.Ordinal)) byHeading.TryAdd(id, relative);
         var tracked = MemoryReader.TrackedFiles(paths, "memory/decisions");
-        var decisionIds = decisions.Select(d => d.Id).ToHashSet();
+        var decisionFiles = new HashSet<string>(byOutbox, StringComparer.Ordinal);
         foreach (var (id, _) in decisions)
         {
             var name = "decision ADR-" + id.ToString(CultureInfo.InvariantCulture);
-            if (!decisionFiles.TryGetValue(id, out var relative)) findings.RowsWithoutFile.Add(name + ": no file headed with it in memory/decisions/");
-            else if (!tracked.Contains(relative) && !pending.Contains(relative)) findings.RowsNotInGit.Add($"{name}: {relative}");
+            var relative = decisionPaths.TryGetValue(id, out var own) && headings.ContainsKey(own) ? own : byHeading.GetValueOrDefault(id);
+            if (relative is null) findings.RowsWithoutFile.Add(name + ": no file headed with it in memory/decisions/");
+            else
+            {
+                decisionFiles.Add(relative);
+                if (!tracked.Contains(relative) && !pending.Contains(relative)) findings.RowsNotInGit.Add($"{name}: {relative}");
+            }
         }
-        foreach (var (id, file) in decisionFiles.Where(d => !decisionIds.Contains(d.Key)))
-            findings.FilesWithoutRow.Add($"{file}: ADR-{id.ToString(CultureInfo.InvariantCulture)} has no decisions row");
+        foreach (var (relative, id) in headings.Where(h => !decisionFiles.Contains(h.Key)).OrderBy(h => h.Key, StringComparer.Ordinal))
+            findings.FilesWithoutRow.Add($"{relative}: ADR-{id.ToString(CultureInfo.InvariantCulture)} has no decisions row");
         return findings with { Rows = heuristics.Count + decisions.Count };
     }
 
-    private static HashSet<long> Ids(Regex heading, string text) =>
-        heading.Matches(text).Select(m => long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).ToHashSet();
+    /// <summary>One entry of a domain file: its heading's number and the hash of its text (a class: two equal entries are two).</summary>
+    private sealed class Entry(long id, string hash)
+    {
+        public long Id { get; } = id;
+        public string Hash { get; } = hash;
+    }
+
+    private static List<Entry> Entries(string text) =>
+        HeuristicMarkdown.Parse(text).Select(e => new Entry(e.Id, RecordKeys.ContentHash(e.Text))).ToList();
+
+    /// <summary>Row id → a column of its outbox entry (the newest), for one of ELF's tables; empty where the outbox has none.</summary>
+    private static Dictionary<long, string> OutboxColumn(Microsoft.Data.Sqlite.SqliteConnection connection, string table, string column)
+    {
+        var values = new Dictionary<long, string>();
+        using var command = connection.CreateCommand();
+        command.CommandText = $"SELECT row_id, {column} FROM elf_outbox WHERE row_table = $t AND {column} IS NOT NULL ORDER BY id";
+        command.Parameters.AddWithValue("$t", table);
+        using var reader = command.ExecuteReader();
+        while (reader.Read()) values[reader.GetInt64(0)] = reader.GetString(1);
+        return values;
+    }
 
     private static string Show(MemoryPaths paths, string relative)
     {

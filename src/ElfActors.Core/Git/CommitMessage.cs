@@ -12,6 +12,13 @@ public static class CommitMessage
 {
     public const string TrailerKey = "Elf-Record";
 
+    /// <summary>
+    /// The trailer that names a record in a shared file by its entry (docs/adr/0036): <c>Elf-Entry: &lt;key&gt; &lt;content hash&gt;</c>,
+    /// beside the record's <c>Elf-Record</c> trailer. A heuristics domain file holds many records; the entry's text (its
+    /// git blob id, the outbox's content hash) tells which entry a key is, on any machine.
+    /// </summary>
+    public const string EntryTrailerKey = "Elf-Entry";
+
     public static string For(IReadOnlyList<OutboxEntry> records)
     {
         if (records.Count == 0) throw new ArgumentException("A commit needs at least one record.", nameof(records));
@@ -35,6 +42,8 @@ public static class CommitMessage
             // A keyed trailer names the record's file too: history alone maps every key to its file (docs/adr/0017).
             if (record.RecordKey is not null) builder.Append(' ').Append(record.RelativePath);
             builder.Append('\n');
+            if (record.RecordKey is not null && record.SharesFile)
+                builder.Append(EntryTrailerKey).Append(": ").Append(record.RecordKey).Append(' ').Append(RecordKeys.ContentHash(record.Content)).Append('\n');
         }
         return builder.ToString();
     }
@@ -79,5 +88,17 @@ public static class CommitMessage
         foreach (var key in TrailerKeys(message))
             if (long.TryParse(key, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
                 yield return id;
+    }
+
+    /// <summary>Every <c>Elf-Entry</c> trailer (see <see cref="EntryTrailerKey"/>): an entry's content hash and its record key.</summary>
+    public static IEnumerable<(string Key, string ContentHash)> EntryTrailers(string message)
+    {
+        foreach (var rawLine in message.Split('\n'))
+        {
+            var line = rawLine.TrimEnd('\r');
+            if (!line.StartsWith(EntryTrailerKey + ":", StringComparison.Ordinal)) continue;
+            var fields = line[(EntryTrailerKey.Length + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length == 2 && RecordKeys.IsKey(fields[0]) && fields[1].Length == 40) yield return (fields[0], fields[1]);
+        }
     }
 }

@@ -7,6 +7,10 @@ namespace ElfActors.Core.Git;
 public readonly record struct GitResult(int ExitCode, string Stdout, string Stderr)
 {
     public bool Succeeded => ExitCode == 0;
+
+    /// <summary>stderr's last non-empty line, or the exit code: enough for a status line (`elf status`'s sync error).</summary>
+    public string Reason => Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault()
+        ?? $"exit code {ExitCode}";
 }
 
 /// <summary>
@@ -28,8 +32,18 @@ public static partial class GitCli
     private static partial Regex StaleRefMessage();
 
     /// <param name="background">Housekeeping that must not slow the commits down: git runs at the lowest CPU priority.</param>
-    public static string Run(string workingDirectory, IReadOnlyList<string> arguments, string? standardInput = null, bool background = false) =>
-        Checked(arguments, Start(workingDirectory, arguments, standardInput is null ? null : input => input.Write(standardInput), background, null));
+    /// <param name="environment">Variables to add (LC_ALL=C is applied after them), e.g. a temporary GIT_INDEX_FILE.</param>
+    public static string Run(string workingDirectory, IReadOnlyList<string> arguments, string? standardInput = null, bool background = false,
+        IReadOnlyDictionary<string, string>? environment = null) =>
+        Checked(arguments, Start(workingDirectory, arguments, standardInput is null ? null : input => input.Write(standardInput), background, environment));
+
+    /// <summary>A ref's (or revision's) commit id, or null when it does not exist.</summary>
+    public static string? Resolve(string workingDirectory, string reference) =>
+        TryRun(workingDirectory, ["rev-parse", "--verify", "--quiet", reference + "^{commit}"]) is { Succeeded: true } tip ? tip.Stdout.Trim() : null;
+
+    /// <summary>Whether <paramref name="ancestor"/> is <paramref name="descendant"/> or one of its ancestors (git's own merge-base verdict).</summary>
+    public static bool IsAncestor(string workingDirectory, string ancestor, string descendant) =>
+        TryRun(workingDirectory, ["merge-base", "--is-ancestor", ancestor, descendant]).ExitCode == 0;
 
     /// <summary>Runs git and returns its exit code and output, without throwing on a non-zero exit (the exit code is the answer).</summary>
     /// <param name="environment">Variables to add (LC_ALL=C is applied after them).</param>

@@ -36,7 +36,7 @@ internal sealed class GitPlumbingWriter(string workTree, string gitDirectory) : 
 
         for (var attempt = 1; ; attempt++)
         {
-            var parent = GitCli.TryRun(workTree, ["rev-parse", "--verify", "--quiet", branch + "^{commit}"]) is { Succeeded: true } tip ? tip.Stdout.Trim() : null;
+            var parent = GitCli.Resolve(workTree, branch);
             var temporaryIndex = Path.Combine(gitDirectory, $"elf-commit-{Environment.ProcessId}.index");
             var privateIndex = new Dictionary<string, string> { ["GIT_INDEX_FILE"] = temporaryIndex };
             string tree;

@@ -39,17 +39,17 @@ public static partial class SyncIntegration
     public static IntegrationOutcome Integrate(MemoryPaths paths, string branchRef, string upstreamTip, string displayName)
     {
         var repo = paths.BasePath;
-        var localTip = SyncGit.Resolve(repo, branchRef);
-        if (localTip == upstreamTip || (localTip is not null && SyncGit.IsAncestor(repo, upstreamTip, localTip))) return IntegrationOutcome.Nothing;
+        var localTip = GitCli.Resolve(repo, branchRef);
+        if (localTip == upstreamTip || (localTip is not null && GitCli.IsAncestor(repo, upstreamTip, localTip))) return IntegrationOutcome.Nothing;
         string newTip, how;
-        if (localTip is null || SyncGit.IsAncestor(repo, localTip, upstreamTip))
+        if (localTip is null || GitCli.IsAncestor(repo, localTip, upstreamTip))
         {
             newTip = upstreamTip;
             how = "fast-forward";
         }
         else
         {
-            var mergeBase = SyncGit.Run(repo, ["merge-base", localTip, upstreamTip]).Trim();
+            var mergeBase = GitCli.Run(repo, ["merge-base", localTip, upstreamTip]).Trim();
             var ahead = AheadCommits(repo, upstreamTip, localTip);
             var personsCommits = ahead.Count(c => c.Trailers.Count == 0);
             var tree = CombinedTree(repo, mergeBase, localTip, upstreamTip);
@@ -69,15 +69,15 @@ public static partial class SyncIntegration
             }
             var arguments = new List<string> { "commit-tree", tree };
             foreach (var parent in parents) arguments.AddRange(["-p", parent]);
-            newTip = SyncGit.Run(repo, arguments, message, Identity(repo)).Trim();
+            newTip = GitCli.Run(repo, arguments, message, environment: Identity(repo)).Trim();
         }
 
-        var changed = localTip is null ? SplitZ(SyncGit.Run(repo, ["ls-tree", "-r", "-z", "--name-only", newTip]))
-            : SplitZ(SyncGit.Run(repo, ["diff", "--name-only", "--no-renames", "-z", localTip, newTip]));
+        var changed = localTip is null ? SplitZ(GitCli.Run(repo, ["ls-tree", "-r", "-z", "--name-only", newTip]))
+            : SplitZ(GitCli.Run(repo, ["diff", "--name-only", "--no-renames", "-z", localTip, newTip]));
         CheckWorkingTree(paths, localTip, changed);
         // The compare-and-swap: a person's commit since we read the tip fails this, and the next round starts over.
-        var move = SyncGit.TryRun(repo, ["update-ref", "-m", "elf: sync " + how, branchRef, newTip, localTip ?? new string('0', 40)]);
-        if (!move.Ok) throw new GitStoreException($"{branchRef} moved while the upstream was being integrated ({move.Reason}); the next round starts over");
+        var move = GitCli.TryRun(repo, ["update-ref", "-m", "elf: sync " + how, branchRef, newTip, localTip ?? new string('0', 40)]);
+        if (!move.Succeeded) throw new GitStoreException($"{branchRef} moved while the upstream was being integrated ({move.Reason}); the next round starts over");
         FollowInIndexAndWorkingTree(paths, localTip, newTip, changed);
         return new IntegrationOutcome(localTip, newTip, how, changed);
     }
@@ -86,14 +86,16 @@ public static partial class SyncIntegration
 
     private static List<AheadCommit> AheadCommits(string repo, string upstreamTip, string localTip)
     {
-        var log = SyncGit.Run(repo, ["log", "--reverse", "--format=%H%x1f%B%x1e", $"{upstreamTip}..{localTip}"]);
+        var log = GitCli.Run(repo, ["log", "--reverse", "--format=%H%x1f%B%x1e", $"{upstreamTip}..{localTip}"]);
         var commits = new List<AheadCommit>();
         foreach (var entry in log.Split('\x1e', StringSplitOptions.RemoveEmptyEntries))
         {
             var parts = entry.Split('\x1f');
             if (parts.Length < 2) continue;
             var body = parts[1].Trim('\n');
-            var trailers = body.Split('\n').Where(l => l.StartsWith(CommitMessage.TrailerKey + ":", StringComparison.Ordinal)).ToList();
+            // Elf-Record and Elf-Entry trailers: the replayed commit keeps both (keys, files and entries, docs/adr/0036).
+            var trailers = body.Split('\n').Where(l => l.StartsWith(CommitMessage.TrailerKey + ":", StringComparison.Ordinal)
+                || l.StartsWith(CommitMessage.EntryTrailerKey + ":", StringComparison.Ordinal)).ToList();
             commits.Add(new AheadCommit(parts[0].Trim(), body.Split('\n')[0], body, trailers));
         }
         return commits;
@@ -117,13 +119,13 @@ public static partial class SyncIntegration
     /// </summary>
     private static string CombinedTree(string repo, string mergeBase, string localTip, string upstreamTip)
     {
-        var localChanges = SplitZ(SyncGit.Run(repo, ["diff", "--name-only", "--no-renames", "-z", mergeBase, localTip]));
-        var upstreamChanges = SplitZ(SyncGit.Run(repo, ["diff", "--name-only", "--no-renames", "-z", mergeBase, upstreamTip])).ToHashSet(StringComparer.Ordinal);
+        var localChanges = SplitZ(GitCli.Run(repo, ["diff", "--name-only", "--no-renames", "-z", mergeBase, localTip]));
+        var upstreamChanges = SplitZ(GitCli.Run(repo, ["diff", "--name-only", "--no-renames", "-z", mergeBase, upstreamTip])).ToHashSet(StringComparer.Ordinal);
         var temporaryIndex = Path.Combine(Path.GetTempPath(), $"elf-sync-index-{Environment.ProcessId}-{Guid.NewGuid():N}");
         var environment = new Dictionary<string, string> { ["GIT_INDEX_FILE"] = temporaryIndex };
         try
         {
-            SyncGit.Run(repo, ["read-tree", upstreamTip], environment: environment);
+            GitCli.Run(repo, ["read-tree", upstreamTip], environment: environment);
             var localEntries = Entries(repo, localTip, localChanges);
             var upstreamEntries = Entries(repo, upstreamTip, localChanges);
             var baseEntries = Entries(repo, mergeBase, localChanges);
@@ -142,11 +144,11 @@ public static partial class SyncIntegration
                 var baseText = baseEntries.TryGetValue(path, out var baseEntry) ? BlobText(repo, baseEntry!.Value.Blob) : string.Empty;
                 var merged = MergeAppended(path, baseText, BlobText(repo, ours.Value.Blob), BlobText(repo, theirs.Value.Blob))
                     ?? throw new SyncConflictException($"{path} was edited (not only appended to) on both sides; settle it by hand (git pull), then sync again");
-                var blob = SyncGit.Run(repo, ["hash-object", "-w", "--stdin"], merged).Trim();
+                var blob = GitCli.Run(repo, ["hash-object", "-w", "--stdin"], merged).Trim();
                 info.Append($"{theirs.Value.Mode} {blob}\t{path}").Append('\0');
             }
-            if (info.Length > 0) SyncGit.Run(repo, ["update-index", "-z", "--index-info"], info.ToString(), environment);
-            return SyncGit.Run(repo, ["write-tree"], environment: environment).Trim();
+            if (info.Length > 0) GitCli.Run(repo, ["update-index", "-z", "--index-info"], info.ToString(), environment: environment);
+            return GitCli.Run(repo, ["write-tree"], environment: environment).Trim();
         }
         finally
         {
@@ -218,7 +220,7 @@ public static partial class SyncIntegration
         var info = new StringBuilder();
         foreach (var path in changed)
             info.Append(now.TryGetValue(path, out var entry) ? $"{entry!.Value.Mode} {entry.Value.Blob}\t{path}" : $"0 {new string('0', 40)}\t{path}").Append('\0');
-        if (info.Length > 0) SyncGit.Run(repo, ["update-index", "-z", "--index-info"], info.ToString());
+        if (info.Length > 0) GitCli.Run(repo, ["update-index", "-z", "--index-info"], info.ToString());
         var old = localTip is null ? [] : Entries(repo, localTip, changed);
         var checkout = new StringBuilder();
         foreach (var path in changed)
@@ -244,9 +246,9 @@ public static partial class SyncIntegration
                 : MergeAppended(path, oldText, current, incoming)
                     ?? throw new SyncConflictException($"{path} was edited in the working tree meanwhile; settle it by hand"));
         }
-        if (checkout.Length > 0) SyncGit.Run(repo, ["checkout-index", "-f", "-z", "--stdin"], checkout.ToString());
+        if (checkout.Length > 0) GitCli.Run(repo, ["checkout-index", "-f", "-z", "--stdin"], checkout.ToString());
         // Refresh the stat data of what was written, so `git status` does not read every file again.
-        SyncGit.TryRun(repo, ["update-index", "-q", "--refresh"]);
+        GitCli.TryRun(repo, ["update-index", "-q", "--refresh"]);
     }
 
     private readonly record struct TreeEntry(string Mode, string Blob);
@@ -258,7 +260,7 @@ public static partial class SyncIntegration
         {
             var arguments = new List<string> { "ls-tree", "-z", "--full-tree", commit, "--" };
             arguments.AddRange(chunk);
-            foreach (var line in SplitZ(SyncGit.Run(repo, arguments)))
+            foreach (var line in SplitZ(GitCli.Run(repo, arguments)))
             {
                 var tab = line.IndexOf('\t');
                 var fields = line[..tab].Split(' ');
@@ -268,14 +270,14 @@ public static partial class SyncIntegration
         return result;
     }
 
-    private static string BlobText(string repo, string blob) => SyncGit.Run(repo, ["cat-file", "blob", blob]);
+    private static string BlobText(string repo, string blob) => GitCli.Run(repo, ["cat-file", "blob", blob]);
 
     private static List<string> SplitZ(string output) => output.Split('\0', StringSplitOptions.RemoveEmptyEntries).ToList();
 
     /// <summary>commit-tree needs an identity: the person's git configuration, else the one elf's own commits use.</summary>
     private static Dictionary<string, string>? Identity(string repo)
     {
-        if (SyncGit.TryRun(repo, ["var", "GIT_COMMITTER_IDENT"]).Ok) return null;
+        if (GitCli.TryRun(repo, ["var", "GIT_COMMITTER_IDENT"]).Succeeded) return null;
         return new Dictionary<string, string>
         {
             ["GIT_AUTHOR_NAME"] = "ElfActors", ["GIT_AUTHOR_EMAIL"] = "elfactors@localhost",

@@ -63,14 +63,16 @@ public sealed partial class MemoryIndex
         }
 
         /// <summary>The outbox entry of a stored row: everything needed to write its file again and commit it.</summary>
+        /// <param name="recordKey">The record's key where it has one already (a record that arrived from another machine); else a new one.</param>
+        /// <param name="commitId">The commit that already holds the record (it arrived committed): the entry is never pending.</param>
         public (long OutboxId, string RecordKey) AddOutbox(string requestId, string kind, string table, long rowId, string relativePath,
-            string content, string subject, string detail)
+            string content, string subject, string detail, string? recordKey = null, string? commitId = null)
         {
             _outbox ??= index.Command(transaction, """
-                INSERT INTO elf_outbox(request_id, kind, row_table, row_id, relpath, content, subject, detail, enqueued_at, record_key, content_hash)
-                VALUES ($request, $kind, $table, $row, $relpath, $content, $subject, $detail, $at, $key, $hash) RETURNING id
-                """, "$request", "$kind", "$table", "$row", "$relpath", "$content", "$subject", "$detail", "$at", "$key", "$hash");
-            var recordKey = RecordKeys.New();
+                INSERT INTO elf_outbox(request_id, kind, row_table, row_id, relpath, content, subject, detail, enqueued_at, record_key, content_hash, commit_id, committed_at)
+                VALUES ($request, $kind, $table, $row, $relpath, $content, $subject, $detail, $at, $key, $hash, $commit, CASE WHEN $commit IS NULL THEN NULL ELSE $at END) RETURNING id
+                """, "$request", "$kind", "$table", "$row", "$relpath", "$content", "$subject", "$detail", "$at", "$key", "$hash", "$commit");
+            recordKey ??= RecordKeys.New();
             _outbox.Parameters["$request"].Value = requestId;
             _outbox.Parameters["$kind"].Value = kind;
             _outbox.Parameters["$table"].Value = table;
@@ -82,6 +84,7 @@ public sealed partial class MemoryIndex
             _outbox.Parameters["$at"].Value = enqueuedAt;
             _outbox.Parameters["$key"].Value = recordKey;
             _outbox.Parameters["$hash"].Value = RecordKeys.ContentHash(content);
+            _outbox.Parameters["$commit"].Value = (object?)commitId ?? DBNull.Value;
             return (Convert.ToInt64(_outbox.ExecuteScalar(), CultureInfo.InvariantCulture), recordKey);
         }
 

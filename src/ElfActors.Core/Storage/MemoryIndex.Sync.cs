@@ -1,9 +1,9 @@
-using System.Globalization;
 using ElfActors.Core.Import;
+using ElfActors.Core.Records;
 
 namespace ElfActors.Core.Storage;
 
-/// <summary>What sync's index follower needs (docs/sync.md): which files have a row here, and rows for learnings other machines committed.</summary>
+/// <summary>What sync's index follower needs (docs/sync.md): which files and entries have a row here, and rows for records other machines committed.</summary>
 public sealed partial class MemoryIndex
 {
     /// <summary>Of these files, those some outbox entry here already names.</summary>
@@ -22,48 +22,39 @@ public sealed partial class MemoryIndex
     }
 
     /// <summary>
-    /// Rows for learnings that arrived committed from another machine, in one transaction: each at exactly its file's
-    /// path (the file is already there), numbered locally, with the record key its trailer gives (a new one when it
-    /// has none, or that key is used here), and its outbox entry committed in <paramref name="commitId"/>: never pending,
-    /// so never committed again. Paths some entry already names are skipped. Returns how many were added.
+    /// Rows for records that arrived committed from another machine (docs/adr/0036), in one transaction: each as its
+    /// kind's ELF row, numbered locally, and an outbox entry at exactly its file's path (the file is already there) with
+    /// its content as it arrived, the record key its trailer gives (a new one when it has none, or that key is used
+    /// here), committed in <paramref name="commitId"/>: never pending, so never committed again. A record already here
+    /// is skipped: a file of its own some entry names, or a heuristic whose entry (its text's hash) an entry of that
+    /// domain file already has. Returns how many were added.
     /// </summary>
-    public int ImportArrivedLearnings(IReadOnlyList<(LearningRecord Record, string? Key)> arrived, string commitId, DateTimeOffset now)
+    public int ImportArrived(IReadOnlyList<ArrivedRecord> arrived, string commitId, DateTimeOffset now)
     {
         var added = 0;
         using var transaction = _connection.BeginTransaction(deferred: false);
-        using var pathKnown = Command(transaction, "SELECT 1 FROM elf_outbox WHERE relpath = $p", "$p");
+        using var pathKnown = Command(transaction, "SELECT 1 FROM elf_outbox WHERE relpath = $p LIMIT 1", "$p");
+        using var entryKnown = Command(transaction, "SELECT 1 FROM elf_outbox WHERE relpath = $p AND content_hash = $h LIMIT 1", "$p", "$h");
         using var keyKnown = Command(transaction, "SELECT 1 FROM elf_outbox WHERE record_key = $k", "$k");
         using var rows = new RecordStatements(this, transaction, Timestamp(now));
-        using var insert = Command(transaction, """
-            INSERT INTO elf_outbox(request_id, kind, row_table, row_id, relpath, content, subject, detail, enqueued_at, record_key, content_hash, commit_id, committed_at)
-            VALUES ($request, $kind, $table, $row, $relpath, $content, $subject, $detail, $at, $key, $hash, $commit, $at)
-            """, "$request", "$kind", "$table", "$row", "$relpath", "$content", "$subject", "$detail", "$at", "$key", "$hash", "$commit");
-        foreach (var (record, trailerKey) in arrived)
+        foreach (var record in arrived)
         {
-            pathKnown.Parameters["$p"].Value = record.RelativePath;
-            if (pathKnown.ExecuteScalar() is not null) continue;
-            var key = trailerKey;
+            var draft = ImportDraft(record.Record, rowId: null);
+            var hash = RecordKeys.ContentHash(record.Content);
+            var known = draft.File is RecordFile.Shared ? entryKnown : pathKnown;
+            known.Parameters["$p"].Value = record.RelativePath;
+            if (known == entryKnown) entryKnown.Parameters["$h"].Value = hash;
+            if (known.ExecuteScalar() is not null) continue;
+            var key = record.Key;
             if (key is not null)
             {
                 keyKnown.Parameters["$k"].Value = key;
                 if (keyKnown.ExecuteScalar() is not null) key = null;
             }
             key ??= RecordKeys.New();
-            var learning = record.Learning;
-            var rowId = rows.InsertRow(ImportDraft(record, rowId: null), record.RelativePath);
-            insert.Parameters["$request"].Value = "sync-" + key;
-            insert.Parameters["$kind"].Value = learning.Type;
-            insert.Parameters["$table"].Value = OutboxTables.Learnings;
-            insert.Parameters["$row"].Value = rowId;
-            insert.Parameters["$relpath"].Value = record.RelativePath;
-            insert.Parameters["$content"].Value = record.Content;
-            insert.Parameters["$subject"].Value = learning.Type + ": " + learning.Title;
-            insert.Parameters["$detail"].Value = $"Domain: {learning.Domain} | Severity: {learning.Severity.ToString(CultureInfo.InvariantCulture)}";
-            insert.Parameters["$at"].Value = Timestamp(now);
-            insert.Parameters["$key"].Value = key;
-            insert.Parameters["$hash"].Value = RecordKeys.ContentHash(record.Content);
-            insert.Parameters["$commit"].Value = commitId;
-            insert.ExecuteNonQuery();
+            var rowId = rows.InsertRow(draft, record.RelativePath);
+            rows.AddOutbox("sync-" + key, draft.OutboxKind, draft.Kind.RowTable, rowId, record.RelativePath, record.Content,
+                draft.Subject, draft.Detail(rowId), key, commitId);
             added++;
         }
         transaction.Commit();

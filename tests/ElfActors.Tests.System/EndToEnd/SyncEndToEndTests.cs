@@ -10,7 +10,8 @@ namespace ElfActors.Tests.EndToEnd;
 /// Many machines, one memory (docs/sync.md): a bare remote and three clones, each with its own host process, records and
 /// heuristics written concurrently while each host syncs every second; one host killed with -9 while it pushes and
 /// started again; the remote unreachable for a while. Checked with git, sqlite3 and the remote's reflog directly.
-/// CI size: 3 × 60 records and 30 heuristics; ELF_SYNC_RECORDS / ELF_SYNC_HEURISTICS scale it (scripts/fault-matrix: 500 and 200).
+/// CI size: 3 × 60 records and 30 heuristics; ELF_SYNC_RECORDS / ELF_SYNC_HEURISTICS scale it (scripts/fault-matrix: 500 and 200);
+/// ELF_SYNC_KEEP=1 keeps the remote and the clones for a look afterwards.
 /// </summary>
 [Collection(PublishedElfCollection.Name)]
 [Trait("Category", "EndToEnd")]
@@ -78,11 +79,16 @@ public sealed partial class SyncEndToEndTests(PublishedElf elf, ITestOutputHelpe
             remoteTip = Tools.Git(remote, "rev-parse", "main").Trim();
             if (clones.All(clone => Tools.Git(clone, "rev-parse", "main").Trim() == remoteTip)) break;
         }
-        foreach (var clone in clones) Assert.Equal(remoteTip, Tools.Git(clone, "rev-parse", "main").Trim());
+        // Each assertion names the clone and what differed, so that a failure in CI is diagnosable from its log.
+        foreach (var clone in clones)
+        {
+            var tip = Tools.Git(clone, "rev-parse", "main").Trim();
+            Assert.True(tip == remoteTip, $"{Path.GetFileName(clone)}: main is {tip}, the remote's is {remoteTip} ({Tools.Git(clone, "status", "-sb").Split('\n')[0]})");
+        }
 
         // Every acknowledged record in the tip, each committed once (trailer keys counted over the remote's history).
         var learnings = acknowledged.Where(a => a.Key.StartsWith("r-", StringComparison.Ordinal)).Select(a => a.Value).ToList();
-        Assert.Equal(Clones * perClone, learnings.Count);
+        Assert.True(learnings.Count == Clones * perClone, $"{learnings.Count} learnings acknowledged, expected {Clones * perClone}");
         var tree = Tools.Git(remote, "ls-tree", "-r", "--name-only", remoteTip).Split('\n', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
         var lost = learnings.Count(path => !tree.Contains(path));
         var log = Tools.Git(remote, "log", "--format=%B", remoteTip);
@@ -90,26 +96,36 @@ public sealed partial class SyncEndToEndTests(PublishedElf elf, ITestOutputHelpe
         var duplicated = keys.GroupBy(k => k).Count(g => g.Count() > 1);
         var keyedPaths = TrailerLine().Matches(log).Select(m => m.Groups[2].Value).Where(p => p.StartsWith("memory/failures/", StringComparison.Ordinal)).ToList();
         output.WriteLine($"lost = {lost}, duplicated = {duplicated}; {keys.Count} trailers, {tree.Count(p => p.StartsWith("memory/failures/", StringComparison.Ordinal))} failure files in the tip");
-        Assert.Equal(0, lost);
-        Assert.Equal(0, duplicated);
-        Assert.Equal(learnings.Count, keyedPaths.Count);
-        Assert.Equal(learnings.Count, keyedPaths.Distinct().Count());
+        Assert.True(lost == 0, "not in the remote's tip: " + string.Join(", ", learnings.Where(path => !tree.Contains(path)).Take(20)));
+        Assert.True(duplicated == 0, "keys in several commits: " + string.Join(", ", keys.GroupBy(k => k).Where(g => g.Count() > 1).Select(g => $"{g.Key} ×{g.Count()}").Take(20)));
+        Assert.True(keyedPaths.Count == learnings.Count && keyedPaths.Distinct().Count() == learnings.Count,
+            $"{keyedPaths.Count} failure trailers naming {keyedPaths.Distinct().Count()} files, expected {learnings.Count} each");
 
         // All heuristics in the one domain file, each once, on every clone.
         var domainFile = Tools.Git(remote, "show", remoteTip + ":memory/heuristics/shared.md");
-        for (var h = 0; h < heuristics; h++)
-            Assert.Single(Regex.Matches(domainFile, $"^## H-\\d+: shared rule {h}\n", RegexOptions.Multiline));
+        var entryCounts = Enumerable.Range(0, heuristics).Select(h => (h, Count: Regex.Matches(domainFile, $"^## H-\\d+: shared rule {h}\n", RegexOptions.Multiline).Count)).ToList();
+        Assert.True(entryCounts.All(e => e.Count == 1), "heuristics not once in the remote's domain file: " + string.Join(", ", entryCounts.Where(e => e.Count != 1).Select(e => $"rule {e.h} ×{e.Count}")));
 
         foreach (var clone in clones)
         {
-            // Every index has every row (local numbering), verify is consistent, git agrees the repository is sound.
-            Assert.Equal(Clones * perClone, Tools.SqliteScalar(Path.Combine(clone, "memory", "index.db"), "SELECT COUNT(*) FROM learnings"));
-            Assert.Equal(domainFile, File.ReadAllText(Path.Combine(clone, "memory/heuristics/shared.md")));
+            // Every index has every row (local numbering, arrived ones included), verify is consistent, git agrees the repository is sound.
+            var name = Path.GetFileName(clone);
+            var database = Path.Combine(clone, "memory", "index.db");
+            var rows = Tools.SqliteScalar(database, "SELECT COUNT(*) FROM learnings");
+            Assert.True(rows == Clones * perClone, $"{name}: {rows} learnings rows, expected {Clones * perClone}");
+            var heuristicRows = Tools.Sqlite(database, "SELECT rule FROM heuristics").Select(r => r[0]).ToList();
+            Assert.True(heuristicRows.Count == heuristics && heuristicRows.Distinct().Count() == heuristics,
+                $"{name}: {heuristicRows.Count} heuristics rows ({heuristicRows.Distinct().Count()} distinct rules), expected {heuristics}; missing: "
+                + string.Join(", ", Enumerable.Range(0, heuristics).Select(h => $"shared rule {h}").Except(heuristicRows).Take(20)));
+            var local = File.ReadAllText(Path.Combine(clone, "memory/heuristics/shared.md"));
+            Assert.True(local == domainFile, $"{name}: memory/heuristics/shared.md differs from the remote's ({local.Length} vs {domainFile.Length} characters); "
+                + $"entries only here: {string.Join(" | ", Headings(local).Except(Headings(domainFile)).Take(10))}; only in the remote's: {string.Join(" | ", Headings(domainFile).Except(Headings(local)).Take(10))}");
             var verify = await Elf("verify", "--base", clone);
-            Assert.True(verify.ExitCode == 0, $"{Path.GetFileName(clone)}: {verify}");
+            Assert.True(verify.ExitCode == 0, $"{name}: {verify}");
             var fsck = Tools.Run("git", clone, "fsck", "--strict");
-            Assert.True(fsck.ExitCode == 0, fsck.Stderr);
-            Assert.DoesNotContain(Tools.Git(clone, "status", "--porcelain").Split('\n'), line => line.Length > 2 && line[..2].Trim() is "M" or "D" or "A" or "U");
+            Assert.True(fsck.ExitCode == 0, $"{name}: git fsck --strict: {fsck.Stderr}");
+            var changed = Tools.Git(clone, "status", "--porcelain").Split('\n').Where(line => line.Length > 2 && line[..2].Trim() is "M" or "D" or "A" or "U").ToList();
+            Assert.True(changed.Count == 0, $"{name}: git status shows tracked changes: {string.Join(" | ", changed.Take(10))}");
         }
 
         // Never forced: each move of the remote's branch went from a commit to one of its descendants.
@@ -118,10 +134,12 @@ public sealed partial class SyncEndToEndTests(PublishedElf elf, ITestOutputHelpe
         {
             var fields = line.Split(' ');
             if (fields[0].All(ch => ch == '0')) continue;
-            Assert.True(Tools.Run("git", remote, "merge-base", "--is-ancestor", fields[0], fields[1]).ExitCode == 0, "the remote's branch moved backwards: " + line);
+            Assert.True(Tools.Run("git", remote, "merge-base", "--is-ancestor", fields[0], fields[1]).ExitCode == 0, "the remote's branch moved backwards (forced): " + line);
         }
         output.WriteLine($"{reflog.Length} moves of the remote's branch, all forward; {started.Elapsed.TotalSeconds:0.0} s in all");
     }
+
+    private static IEnumerable<string> Headings(string domainFile) => Regex.Matches(domainFile, "^## H-.*$", RegexOptions.Multiline).Select(m => m.Value);
 
     [GeneratedRegex(@"^Elf-Record: ([0-9a-f-]{36}) (\S+)$", RegexOptions.Multiline)]
     private static partial Regex TrailerLine();
@@ -213,6 +231,11 @@ public sealed partial class SyncEndToEndTests(PublishedElf elf, ITestOutputHelpe
     {
         for (var i = 0; i < Clones; i++)
             if (HostPid(Path.Combine(_root, "clone" + i)) is { } pid) elf.RunAsync(["stop", "--base", Path.Combine(_root, "clone" + i)], _environment, TimeSpan.FromSeconds(150)).GetAwaiter().GetResult();
+        if (Environment.GetEnvironmentVariable("ELF_SYNC_KEEP") == "1")
+        {
+            output.WriteLine("ELF_SYNC_KEEP=1: the remote and clones are kept in " + _root);
+            return;
+        }
         try
         {
             foreach (var file in Directory.EnumerateFiles(_root, "*", SearchOption.AllDirectories)) File.SetAttributes(file, FileAttributes.Normal);

@@ -146,7 +146,9 @@ public sealed class HeuristicAndDecisionTests : IDisposable
         var pending = index.ReadPending(10);
         Assert.Equal([(OutboxTables.Heuristics, 1L), (OutboxTables.Heuristics, 2L)], pending.Select(p => (p.RowTable, p.RecordId)));
         Assert.All(pending, p => Assert.True(p.SharesFile && RecordKeys.IsKey(p.TrailerKey)));
-        Assert.Equal($"heuristic: One\n\nDomain: git | Confidence: 0.5\n\nElf-Record: {pending[0].RecordKey} memory/heuristics/git.md\n", CommitMessage.For([pending[0]]));
+        Assert.Equal($"heuristic: One\n\nDomain: git | Confidence: 0.5\n\nElf-Record: {pending[0].RecordKey} memory/heuristics/git.md\nElf-Entry: {pending[0].RecordKey} {RecordKeys.ContentHash(pending[0].Content)}\n",
+            CommitMessage.For([pending[0]]));
+        Assert.Equal([(pending[0].RecordKey!, RecordKeys.ContentHash(first.Content))], CommitMessage.EntryTrailers(CommitMessage.For([pending[0]])));
         index.MarkEntriesCommitted([pending[0].OutboxId], "abc", DateTimeOffset.UtcNow);
         Assert.Equal([pending[1].RecordKey], index.ReadPending(10).Select(p => p.TrailerKey));
 
