@@ -225,10 +225,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         var hold = Git().HoldReason();
         if (hold is not null)
         {
-            if (_holdReason != hold) _log.Info("{0}", hold);
-            _holdReason = hold;
-            _monitor.SetCommitterState(hold);
-            Timers.StartSingleTimer("hold", Sweep.Instance, _settings.BackoffMin); // look again soon
+            Hold(hold);
             return false;
         }
         if (_holdReason is not null) _log.Info("Resuming commits: {0}", "the person's git operation ended");
@@ -252,6 +249,15 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         _verifiedTip = tip;
         _verified = true;
         return true;
+    }
+
+    /// <summary>Commits wait for a person's git (or operation) to end: said in elf status, looked at again soon.</summary>
+    private void Hold(string reason)
+    {
+        if (_holdReason != reason) _log.Info("{0}", reason);
+        _holdReason = reason;
+        _monitor.SetCommitterState(reason);
+        Timers.StartSingleTimer("hold", Sweep.Instance, _settings.BackoffMin); // look again soon
     }
 
     /// <summary>
@@ -343,6 +349,12 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         catch (GitLockHeldException e)
         {
             WaitForLock(e);
+            result = default!;
+            return false;
+        }
+        catch (PersonGitRunningException e)
+        {
+            Hold(e.Message);
             result = default!;
             return false;
         }

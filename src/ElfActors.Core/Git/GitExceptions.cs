@@ -9,6 +9,16 @@ public sealed class GitLockHeldException(string message, string? lockPath = null
     public string? LockPath { get; } = lockPath;
 }
 
+/// <summary>
+/// A person's git process runs in the repository right before the branch would move: it may have read the branch
+/// already, and moving it now would fail their compare-and-swap. The committer holds, as for a person's operation.
+/// </summary>
+public sealed class PersonGitRunningException(int pid)
+    : GitStoreException(PersonGit.HoldMessage(pid))
+{
+    public int Pid { get; } = pid;
+}
+
 /// <summary>The branch moved while a commit was being built (someone else committed): rebuild on the new tip.</summary>
 public sealed class GitBranchMovedException(string branch, string expected)
     : GitStoreException($"{branch} moved away from {(expected.Length == 0 ? "(unborn)" : expected[..Math.Min(12, expected.Length)])} while a commit was being built");

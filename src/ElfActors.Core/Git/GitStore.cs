@@ -213,7 +213,7 @@ public sealed class GitStore : IGitStore
             var indexLock = Path.Combine(gitDirectory, "index.lock");
             if (File.Exists(indexLock))
                 return $"waiting for a lock held by pid {pid.ToString(CultureInfo.InvariantCulture)} (git): {indexLock}; records wait in the outbox until it ends";
-            return $"holding commits: a git process (pid {pid.ToString(CultureInfo.InvariantCulture)}) runs in the repository; records wait in the outbox until it ends";
+            return PersonGit.HoldMessage(pid);
         }
         var head = HeadBranch();
         if (head is null) return "holding commits: HEAD is detached; records wait in the outbox until a branch is checked out";

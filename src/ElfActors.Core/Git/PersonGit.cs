@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace ElfActors.Core.Git;
 
 /// <summary>
@@ -27,6 +29,21 @@ public sealed class PersonGit(string repositoryPath)
         _lastFound = Scan();
         return _lastFound;
     }
+
+    /// <summary>
+    /// Throws <see cref="PersonGitRunningException"/> when a person's git runs in <paramref name="repositoryPath"/> now:
+    /// an uncached scan, made by the writers right before they move the branch. The cached <see cref="Running"/> is
+    /// read before the commit is built; a person's git that starts meanwhile (tens of milliseconds under load) would
+    /// otherwise find the branch moved between its read and its update.
+    /// </summary>
+    public static void ThrowIfRunningNow(string repositoryPath)
+    {
+        if (GitProcesses.FirstRunningIn([repositoryPath], GitProcesses.StartedByThisProcess) is { } pid) throw new PersonGitRunningException(pid);
+    }
+
+    /// <summary>What elf status says while a person's git runs in the repository.</summary>
+    public static string HoldMessage(int pid) =>
+        $"holding commits: a git process (pid {pid.ToString(CultureInfo.InvariantCulture)}) runs in the repository; records wait in the outbox until it ends";
 
     private int? Scan() => GitProcesses.FirstRunningIn([_repository], GitProcesses.StartedByThisProcess);
 }

@@ -164,6 +164,30 @@ public sealed class GitStoreTests : IDisposable
         Assert.Empty(GitHistory.Status(_memory.BasePath));
     }
 
+    [Theory]
+    [InlineData("fast")]
+    [InlineData("git")]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public void A_persons_git_that_starts_while_ours_is_being_built_is_waited_for_before_the_branch_moves(string writer)
+    {
+        using var store = new GitStore(_memory.Paths) { PreferredWriter = writer };
+        store.CommitFiles([Write("memory/failures/1.md", "1")], "failure: 1\n\nElf-Record: 1\n");
+        var before = Tools.Git(_memory.BasePath, "rev-parse", "HEAD").Trim();
+        using var person = DetachedGit.Start(_memory.BasePath);
+        store.BeforeBranchMove = person.WaitUntilRunning;
+
+        var held = Assert.Throws<PersonGitRunningException>(() => store.CommitFiles([Write("memory/failures/2.md", "2")], "failure: 2\n\nElf-Record: 2\n"));
+
+        Assert.Equal(person.Pid, held.Pid);
+        Assert.Equal(before, Tools.Git(_memory.BasePath, "rev-parse", "HEAD").Trim()); // the branch the person read has not moved
+        person.End();
+        store.BeforeBranchMove = null;
+        store.CommitFiles([Write("memory/failures/2.md", "2")], "failure: 2\n\nElf-Record: 2\n");
+        Assert.Equal(["memory/failures/1.md", "memory/failures/2.md"], GitHistory.TrackedFiles(_memory.BasePath).Order());
+        Assert.Equal(before, Tools.Git(_memory.BasePath, "rev-parse", "HEAD~1").Trim());
+        Assert.Empty(GitHistory.Status(_memory.BasePath));
+    }
+
     [Fact]
     public void A_persons_gc_prune_now_between_our_pack_and_our_branch_update_deletes_nothing_the_branch_needs()
     {
@@ -303,4 +327,75 @@ public sealed class GitStoreTests : IDisposable
     }
 
     public void Dispose() => _memory.Dispose();
+}
+
+/// <summary>
+/// A git process in the repository that this test process did not start as its child or grandchild (a person's, as
+/// the host sees it): `git cat-file --batch` reading a fifo, started by a shell that exits at once. It ends when the
+/// fifo is closed.
+/// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+file sealed class DetachedGit : IDisposable
+{
+    private readonly string _scratch;
+    private FileStream? _writer;
+
+    private DetachedGit(string scratch, int pid)
+    {
+        _scratch = scratch;
+        Pid = pid;
+    }
+
+    public int Pid { get; }
+
+    public static DetachedGit Start(string repository)
+    {
+        var scratch = Path.Combine(Path.GetTempPath(), "elf-person-git-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(scratch);
+        var fifo = Path.Combine(scratch, "stdin");
+        Tools.Run("mkfifo", scratch, fifo);
+        // The shell's own output goes to /dev/null first: no copy of the pipe Tools.Run reads stays open in git.
+        var pidFile = Path.Combine(scratch, "pid");
+        var (code, _, stderr) = Tools.Run("sh", repository, "-c", $"exec > /dev/null 2>&1; git cat-file --batch < '{fifo}' & echo $! > '{pidFile}'");
+        Assert.True(code == 0, stderr);
+        var git = new DetachedGit(scratch, int.Parse(File.ReadAllText(pidFile).Trim()));
+        git._writer = new FileStream(fifo, FileMode.Open, FileAccess.Write); // opens once git's shell opened the fifo to read
+        return git;
+    }
+
+    /// <summary>Waits until the process is git (its shell has exec'd it), read from /proc.</summary>
+    public void WaitUntilRunning()
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (File.ReadAllText($"/proc/{Pid}/comm").TrimEnd('\n') != "git")
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"pid {Pid} never became git");
+            Thread.Sleep(10);
+        }
+    }
+
+    /// <summary>Closes git's input: it exits; waits until /proc has no such process (it is reaped by init).</summary>
+    public void End()
+    {
+        _writer?.Dispose();
+        _writer = null;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (File.Exists($"/proc/{Pid}/comm") && File.ReadAllText($"/proc/{Pid}/comm").TrimEnd('\n') == "git" && !Zombie())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"git {Pid} did not end");
+            Thread.Sleep(10);
+        }
+    }
+
+    private bool Zombie()
+    {
+        try { return File.ReadAllText($"/proc/{Pid}/stat").Split(") ")[1].StartsWith('Z'); }
+        catch (IOException) { return true; }
+    }
+
+    public void Dispose()
+    {
+        End();
+        try { Directory.Delete(_scratch, recursive: true); } catch (IOException) { }
+    }
 }
