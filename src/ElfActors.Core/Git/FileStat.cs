@@ -23,22 +23,36 @@ public readonly partial record struct FileStat(
     /// </summary>
     public static FileStat? Of(string path)
     {
-        if (!OperatingSystem.IsLinux()) return null;
-        var buffer = new StatxBuffer();
-        try
-        {
-            if (statx(AtFdCwd, path, AtSymlinkNoFollow, StatxBasicStats, ref buffer) != 0) return null;
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-        {
-            return null; // a libc without statx (glibc before 2.28, or musl before 1.2.5)
-        }
-        if ((buffer.Mode & FileTypeMask) != RegularFile) return null;
+        if (!TryStatx(path, out var buffer) || (buffer.Mode & FileTypeMask) != RegularFile) return null;
         return new FileStat(
             (uint)buffer.CtimeSeconds, buffer.CtimeNanoseconds, (uint)buffer.MtimeSeconds, buffer.MtimeNanoseconds,
             GlibcDevice(buffer.DeviceMajor, buffer.DeviceMinor), (uint)buffer.Inode,
             // git keeps only "executable or not" of the permission bits
             RegularFile | ((buffer.Mode & 0x40) != 0 ? 0x1EDu : 0x1A4u), buffer.Uid, buffer.Gid, (uint)buffer.Size);
+    }
+
+    /// <summary>
+    /// What changes when anything writes a path, renames another file over it, or adds or removes an entry of a folder:
+    /// its inode, size, mtime and ctime, for any kind of file; null when it does not exist or cannot be stat'ed (off
+    /// Linux, or a libc without statx).
+    /// </summary>
+    public static ChangeStamp? StampOf(string path) =>
+        TryStatx(path, out var buffer)
+            ? new ChangeStamp(buffer.Inode, buffer.Size, buffer.MtimeSeconds, buffer.MtimeNanoseconds, buffer.CtimeSeconds, buffer.CtimeNanoseconds)
+            : null;
+
+    private static bool TryStatx(string path, out StatxBuffer buffer)
+    {
+        buffer = new StatxBuffer();
+        if (!OperatingSystem.IsLinux()) return false;
+        try
+        {
+            return statx(AtFdCwd, path, AtSymlinkNoFollow, StatxBasicStats, ref buffer) == 0;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return false; // a libc without statx (glibc before 2.28, or musl before 1.2.5)
+        }
     }
 
     /// <summary>st_dev as glibc's makedev builds it from statx's major and minor: what git stores.</summary>
@@ -65,3 +79,6 @@ public readonly partial record struct FileStat(
         [FieldOffset(140)] public uint DeviceMinor;
     }
 }
+
+/// <summary>A path's stat data that any write, rename over it or change of a folder's entries changes (<see cref="FileStat.StampOf"/>).</summary>
+public readonly record struct ChangeStamp(ulong Inode, ulong Size, long MtimeSeconds, uint MtimeNanoseconds, long CtimeSeconds, uint CtimeNanoseconds);

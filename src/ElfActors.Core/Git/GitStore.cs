@@ -26,9 +26,18 @@ public sealed class GitStore : IGitStore
         _objectsDirectory = ObjectsDirectory(_repository.Info.Path);
         _native = new NativeCommitWriter(_repository, paths.BasePath, _objectsDirectory);
         _plumbing = new GitPlumbingWriter(paths.BasePath, _repository.Info.Path);
-        _personGit = new PersonGit(paths.BasePath);
+        _personGit = new PersonGit(paths.BasePath, _repository.Info.Path) { TrustUnchangedFor = PersonGitTrust };
         Branch = HeadBranch();
     }
+
+    /// <summary>
+    /// How long the committer trusts a /proc scan that found no person's git while nothing in the git folder changed but
+    /// its own commits (docs/adr/0040): a scan costs 40–80 ms on a loaded machine, once per batch before.
+    /// </summary>
+    private static readonly TimeSpan PersonGitTrust = TimeSpan.FromSeconds(1);
+
+    /// <summary>Scans of /proc for a person's git made by <see cref="HoldReason"/> so far.</summary>
+    internal int PersonGitScans => _personGit.Scans;
 
     /// <summary>
     /// The writer asked for (elf.committer.git-writer): "fast" (the default) uses <see cref="NativeCommitWriter"/>
@@ -136,7 +145,9 @@ public sealed class GitStore : IGitStore
         IRecordCommitWriter writer = PreferredWriter == "git" || reason is not null ? _plumbing : _native;
         WriterInUse = writer.Name;
         WriterFallbackReason = reason;
-        return writer.Commit(CurrentBranch(), contents, message);
+        var commit = writer.Commit(CurrentBranch(), contents, message);
+        _personGit.OwnWritesDone();
+        return commit;
     }
 
     /// <summary>
