@@ -1,6 +1,7 @@
 using ElfActors.Actors;
 using ElfActors.Host.Pipe;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace ElfActors.Host;
 
@@ -20,7 +21,8 @@ public static class ElfHostingExtensions
         services.AddSingleton(options.Paths);
         services.AddSingleton(sp => new CommitWaiter(sp.GetRequiredService<Akka.Actor.ActorSystem>(), options.Paths,
             options.Cluster is null ? null : TimeSpan.FromMilliseconds(250)));
-        services.AddSingleton<IdleMonitor>();
+        // EmbeddedHost registers its own first, saying whether `elf` started it (`elf status`, `elf doctor`).
+        services.TryAddSingleton<IdleMonitor>();
         services.AddSingleton<RequestHandler>();
         services.AddHostedService<PipeServer>();
         return services;

@@ -77,7 +77,11 @@ public static class EmbeddedHost
                 akka.AddHocon($"{IdleExitService.Setting} = {(long)idleExit.TotalMilliseconds}ms", HoconAddMode.Prepend);
             akka.WithElfActors(options);
         });
-        if (settings.ServePipe) builder.Services.AddElfPipeServer(options);
+        if (settings.ServePipe)
+        {
+            builder.Services.AddSingleton(new IdleMonitor { AutoStarted = settings.AutoStarted });
+            builder.Services.AddElfPipeServer(options);
+        }
         // A cluster node is run by its operator, never auto-started: it does not exit when idle.
         if (settings.ServePipe && options.Cluster is null) builder.Services.AddHostedService<IdleExitService>();
         return builder.Build();

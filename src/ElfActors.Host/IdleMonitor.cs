@@ -10,6 +10,9 @@ namespace ElfActors.Host;
 public sealed class IdleMonitor
 {
     private long _lastActivity = Stopwatch.GetTimestamp();
+
+    /// <summary>Started by `elf` because no host answered (it exits when idle), not by a person or a service manager.</summary>
+    public bool AutoStarted { get; init; }
     private int _inFlight;
 
     public int InFlight => Volatile.Read(ref _inFlight);

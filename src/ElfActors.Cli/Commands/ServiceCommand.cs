@@ -1,54 +1,178 @@
 using System.CommandLine;
-using System.Diagnostics;
+using ElfActors.Contracts.Wire;
 
 namespace ElfActors.Cli.Commands;
 
 /// <summary>
-/// `elf service install|uninstall|status`: a systemd user unit that keeps a memory's host always on (docs/install.md#service).
-/// No root: the unit goes to the user's own unit folder and is run by the user's systemd manager.
+/// `elf service install|uninstall|status|show`: a systemd user unit (Linux) or a launchd agent (macOS, <see cref="LaunchdService"/>)
+/// that keeps a memory's host always on (docs/install.md#service). No root: the file goes to the user's own folder and is
+/// run by the user's own manager.
 /// </summary>
 internal static class ServiceCommand
 {
     public static Command Create()
     {
         var command = new Command("service", """
-            Keep a memory's host always on with a systemd user unit (no root needed): install writes
-            ~/.config/systemd/user/elf-host-<key>.service running `elf serve --base DIR`, enables and starts it; uninstall
-            stops it (every acknowledged record committed first), disables and removes it; status shows the unit and its
-            state. Linux with systemd only: elsewhere it says so and exits 1. Installing twice changes nothing.
+            Keep a memory's host always on, no root needed. On Linux a systemd user unit:
+            ~/.config/systemd/user/elf-host-<key>.service, run by `systemctl --user`. On macOS a launchd agent:
+            ~/Library/LaunchAgents/com.elfactors.host.<key>.plist, loaded into the log-in session with `launchctl bootstrap`.
+            Either runs `elf serve --base DIR`, starts it at log-in and again only if it fails, and gives it 150 s to commit
+            when stopped. install writes, enables and starts it (run again after upgrading elf: it restarts a host of another
+            release); uninstall stops it (every acknowledged record committed first) and removes it; status shows it; show
+            prints what install would write, without installing it. --manager systemd|launchd picks the other manager
+            than this system's (to review its file, or where both exist). Installing twice changes nothing. Systems
+            with neither: it says so and exits 1.
             """);
-        command.Subcommands.Add(Sub("install", "Write, enable and start the memory's unit (run again after upgrading elf: it rewrites and restarts it when it changed).", Install));
-        command.Subcommands.Add(Sub("uninstall", "Stop, disable and remove the memory's unit (exit 0 when there is none).", Uninstall));
-        command.Subcommands.Add(Sub("status", "Show the memory's unit: its file, whether it is enabled and running. Exit 0 when it runs, 3 when not.", Status));
+        command.Subcommands.Add(Sub("install", "Write, enable and start the memory's unit or agent (run again after upgrading elf: it rewrites it and restarts the host when either changed).", Install));
+        command.Subcommands.Add(Sub("uninstall", "Stop, disable and remove the memory's unit or agent (exit 0 when there is none).", Uninstall));
+        command.Subcommands.Add(Sub("status", "Show the memory's unit or agent: its file, whether it is enabled and running. Exit 0 when it runs, 3 when not.", Status));
+        command.Subcommands.Add(Show());
         return command;
     }
 
-    private static Command Sub(string name, string description, Func<MemoryPaths, int> action)
+    private static Command Sub(string name, string description, Func<ServiceManager?, MemoryPaths, int> action)
     {
         var basePath = ClientRunner.BaseOption();
-        var sub = new Command(name, description) { basePath };
-        sub.SetAction(parse => action(ClientRunner.Paths(parse, basePath)));
+        var manager = ManagerOption();
+        var sub = new Command(name, description) { basePath, manager };
+        sub.SetAction(parse => action(Manager(parse, manager), ClientRunner.Paths(parse, basePath)));
         return sub;
     }
 
-    private static int Install(MemoryPaths paths)
+    private static Option<string?> ManagerOption()
     {
-        if (Unsupported("install") is { } exit) return exit;
-        if (paths.RefusalReason() is { } refusal) return Error("install", refusal, ExitCodes.InvalidInput);
-        // The unit is named by the memory's identity (its folder's device and inode): the folder must exist first.
+        var manager = new Option<string?>("--manager")
+        {
+            Description = "systemd (a user unit) or launchd (a LaunchAgent plist); default: this system's (systemd on Linux, launchd on macOS).",
+        };
+        manager.AcceptOnlyFromAmong("systemd", "launchd");
+        return manager;
+    }
+
+    private static ServiceManager? Manager(ParseResult parse, Option<string?> option) => parse.GetValue(option) switch
+    {
+        "systemd" => ServiceManager.Systemd,
+        "launchd" => ServiceManager.Launchd,
+        _ => ServiceFiles.OfThisSystem,
+    };
+
+    /// <summary>`elf service show [--manager systemd|launchd]`: the file install would write, on stdout, and where, on stderr.</summary>
+    private static Command Show()
+    {
+        var basePath = ClientRunner.BaseOption();
+        var manager = ManagerOption();
+        var show = new Command("show", "Print the unit (systemd) or agent (launchd) that install would write for the memory, and where it would go; starts nothing and writes no unit (it creates the memory's folder, whose identity names the file, as install does).")
+        {
+            basePath, manager,
+        };
+        show.SetAction(parse =>
+        {
+            var paths = ClientRunner.Paths(parse, basePath);
+            if (paths.RefusalReason() is { } refusal) return Error("show", refusal, ExitCodes.InvalidInput);
+            ServiceManager? chosen = Manager(parse, manager);
+            if (chosen is not { } kind)
+                return Error("show", "this system has neither systemd nor launchd: name one with --manager systemd|launchd", ExitCodes.InvalidInput);
+            // The file is named by the folder's identity, as install names it: install creates the folder first, and so does this.
+            Directory.CreateDirectory(paths.BasePath);
+            Console.Error.WriteLine($"# install would write {ServiceFiles.FilePath(kind, paths, Environment.GetEnvironmentVariable)}");
+            Console.Write(Text(kind, paths));
+            return ExitCodes.Success;
+        });
+        return show;
+    }
+
+    private static string Text(ServiceManager manager, MemoryPaths paths) => manager == ServiceManager.Systemd
+        ? SystemdUnit.For(paths, ElfExecutable(), Environment.GetEnvironmentVariable)
+        : LaunchdAgent.For(paths, ElfExecutable(), Environment.GetEnvironmentVariable);
+
+    private static int Install(ServiceManager? manager, MemoryPaths paths) => manager switch
+    {
+        ServiceManager.Systemd => InstallSystemd(paths),
+        ServiceManager.Launchd => LaunchdService.Install(paths),
+        _ => Unsupported("install"),
+    };
+
+    private static int Uninstall(ServiceManager? manager, MemoryPaths paths) => manager switch
+    {
+        ServiceManager.Systemd => UninstallSystemd(paths),
+        ServiceManager.Launchd => LaunchdService.Uninstall(paths),
+        _ => Unsupported("uninstall"),
+    };
+
+    private static int Status(ServiceManager? manager, MemoryPaths paths) => manager switch
+    {
+        ServiceManager.Systemd => StatusSystemd(paths),
+        ServiceManager.Launchd => LaunchdService.Status(paths),
+        _ => Unsupported("status"),
+    };
+
+    /// <summary>
+    /// Writes the unit or agent to its file when its text differs (through a temporary file: never half-written), creating
+    /// the memory's folder first (the file is named by its identity). Null and whether it changed, or the refusal's exit.
+    /// </summary>
+    internal static (string File, bool Changed)? Write(string command, ServiceManager manager, MemoryPaths paths, out int exit)
+    {
+        exit = ExitCodes.Success;
+        if (paths.RefusalReason() is { } refusal)
+        {
+            exit = Error(command, refusal, ExitCodes.InvalidInput);
+            return null;
+        }
         Directory.CreateDirectory(paths.BasePath);
-        var unit = SystemdUnit.For(paths, ElfExecutable(), Environment.GetEnvironmentVariable);
-        var file = SystemdUnit.FilePath(paths, Environment.GetEnvironmentVariable);
-        var changed = !File.Exists(file) || File.ReadAllText(file) != unit;
+        var text = Text(manager, paths);
+        var file = ServiceFiles.FilePath(manager, paths, Environment.GetEnvironmentVariable);
+        var changed = !File.Exists(file) || File.ReadAllText(file) != text;
         if (changed)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(file)!);
             var temporary = file + ".tmp";
-            File.WriteAllText(temporary, unit);
+            File.WriteAllText(temporary, text);
             File.Move(temporary, file, overwrite: true);
             Console.WriteLine($"wrote {file}");
         }
         else Console.WriteLine($"{file} is up to date");
+        return (file, changed);
+    }
+
+    /// <summary>
+    /// The release of the host serving the memory when it is not this elf's (a host an upgrade left running), else null:
+    /// install restarts such a host, since the service's host is not replaced by the next record (docs/install.md#service).
+    /// </summary>
+    internal static string? OtherReleaseRunning(MemoryPaths paths)
+    {
+        return Probe().GetAwaiter().GetResult();
+
+        async Task<string?> Probe()
+        {
+            if (await HostConnector.TryConnectAsync(paths) is not { } client) return null;
+            await using (client)
+            {
+                try
+                {
+                    var response = await client.SendAsync(new WireRequest { Command = WireProtocol.Commands.Status }, TimeSpan.FromSeconds(10));
+                    var version = response.HostStatus?.Version ?? response.HostVersion ?? "older than the version handshake";
+                    return ElfVersion.Compare(version, ElfVersion.Current) == 0 ? null : version;
+                }
+                catch (Exception e) when (e is IOException or OperationCanceledException)
+                {
+                    return null;
+                }
+            }
+        }
+    }
+
+    /// <summary>Stops a host elf started by itself for the memory (it commits everything first), so that the service's can take it.</summary>
+    internal static int? StopAutoStartedHost(string command, MemoryPaths paths)
+    {
+        if (HostConnector.HostHoldingLock(paths) is not { } pid) return null;
+        Console.WriteLine($"stopping the host elf started (pid {pid}) so that the service's host can take over");
+        var stop = RunSelf("stop", "--base", paths.BasePath);
+        return stop.Exit == 0 ? null : Error(command, $"`elf stop` failed: {stop.Output}", ExitCodes.Failure);
+    }
+
+    private static int InstallSystemd(MemoryPaths paths)
+    {
+        if (Write("install", ServiceManager.Systemd, paths, out var refused) is not var (file, changed)) return refused;
         if (SystemdProblem() is { } problem)
         {
             Console.Error.WriteLine($"elf service install: {problem}: the unit is written but not enabled. In a session with a systemd user manager run " +
@@ -59,24 +183,20 @@ internal static class ServiceCommand
         var name = Path.GetFileName(file);
         if (Systemctl("daemon-reload") is { Exit: not 0 } reload) return Error("install", $"systemctl --user daemon-reload: {reload.Output}", ExitCodes.Failure);
         var active = Systemctl("is-active", "--quiet", name).Exit == 0;
-        if (!active && HostConnector.HostHoldingLock(paths) is { } pid)
-        {
-            // A host elf started by itself holds the memory: stop it (it commits everything first) so the unit's can start.
-            Console.WriteLine($"stopping the host elf started (pid {pid}) so that the service's host can take over");
-            var stop = RunSelf("stop", "--base", paths.BasePath);
-            if (stop.Exit != 0) return Error("install", $"`elf stop` failed: {stop.Output}", ExitCodes.Failure);
-        }
+        if (!active && StopAutoStartedHost("install", paths) is { } stopFailed) return stopFailed;
+        var older = active ? OtherReleaseRunning(paths) : null;
         if (Systemctl("enable", name) is { Exit: not 0 } enable) return Error("install", $"systemctl --user enable {name}: {enable.Output}", ExitCodes.Failure);
-        var start = changed && active ? Systemctl("restart", name) : Systemctl("start", name);
+        var restart = active && (changed || older is not null);
+        var start = restart ? Systemctl("restart", name) : Systemctl("start", name);
         if (start.Exit != 0) return Error("install", $"systemctl --user start {name}: {start.Output} (see `journalctl --user -u {name}` and `elf logs`)", ExitCodes.Failure);
-        Console.WriteLine($"{name} is enabled and {(changed && active ? "restarted" : active ? "running" : "started")}: the host of {paths.BasePath} stays up");
+        var how = restart ? older is null ? "restarted" : $"restarted (its host ran release {older})" : active ? "running" : "started";
+        Console.WriteLine($"{name} is enabled and {how}: the host of {paths.BasePath} stays up");
         return ExitCodes.Success;
     }
 
-    private static int Uninstall(MemoryPaths paths)
+    private static int UninstallSystemd(MemoryPaths paths)
     {
-        if (Unsupported("uninstall") is { } exit) return exit;
-        var file = SystemdUnit.FilePath(paths, Environment.GetEnvironmentVariable);
+        var file = ServiceFiles.FilePath(ServiceManager.Systemd, paths, Environment.GetEnvironmentVariable);
         var name = Path.GetFileName(file);
         if (!File.Exists(file))
         {
@@ -95,10 +215,9 @@ internal static class ServiceCommand
         return ExitCodes.Success;
     }
 
-    private static int Status(MemoryPaths paths)
+    private static int StatusSystemd(MemoryPaths paths)
     {
-        if (Unsupported("status") is { } exit) return exit;
-        var file = SystemdUnit.FilePath(paths, Environment.GetEnvironmentVariable);
+        var file = ServiceFiles.FilePath(ServiceManager.Systemd, paths, Environment.GetEnvironmentVariable);
         var name = Path.GetFileName(file);
         if (!File.Exists(file))
         {
@@ -118,15 +237,10 @@ internal static class ServiceCommand
         return active == "active" ? ExitCodes.Success : ExitCodes.HostUnreachable;
     }
 
-    private static int? Unsupported(string command)
-    {
-        if (OperatingSystem.IsLinux()) return null;
-        return Error(command, OperatingSystem.IsMacOS()
-            ? "a launchd agent is not written yet: run `elf serve --base DIR` from a launchd agent of your own (docs/install.md#service)"
-            : "service mode needs systemd (Linux): run `elf serve --base DIR` at log-on instead", ExitCodes.Failure);
-    }
+    private static int Unsupported(string command) =>
+        Error(command, "service mode needs systemd (Linux) or launchd (macOS): run `elf serve --base DIR` at log-on instead", ExitCodes.Failure);
 
-    private static int Error(string command, string message, int exit)
+    internal static int Error(string command, string message, int exit)
     {
         Console.Error.WriteLine($"elf service {command}: {message}");
         return exit;
@@ -142,19 +256,14 @@ internal static class ServiceCommand
 
     private static (int Exit, string Output) Systemctl(params string[] arguments) => Run("systemctl", ["--user", .. arguments]);
 
-    private static (int Exit, string Output) RunSelf(params string[] arguments) => Run(Environment.ProcessPath ?? "elf", arguments);
+    internal static (int Exit, string Output) RunSelf(params string[] arguments) => Run(Environment.ProcessPath ?? "elf", arguments);
 
-    private static (int Exit, string Output) Run(string file, IReadOnlyList<string> arguments)
+    internal static (int Exit, string Output) Run(string file, IReadOnlyList<string> arguments)
     {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
         try
         {
-            using var process = Process.Start(start)!;
-            var stderr = process.StandardError.ReadToEndAsync();
-            var stdout = process.StandardOutput.ReadToEnd();
-            process.WaitForExit();
-            return (process.ExitCode, (stdout + stderr.GetAwaiter().GetResult()).Trim());
+            var (exit, stdout, stderr) = ProgramRunner.Run(file, arguments);
+            return (exit, (stdout + stderr).Trim());
         }
         catch (System.ComponentModel.Win32Exception e)
         {

@@ -2,18 +2,9 @@ using System.Text;
 
 namespace ElfActors.Cli.Commands;
 
-/// <summary>The systemd user unit of a memory's host: where it goes and what it says.</summary>
+/// <summary>The systemd user unit of a memory's host: what it says (<see cref="ServiceFiles"/> says where it goes).</summary>
 internal static class SystemdUnit
 {
-    /// <summary>$XDG_CONFIG_HOME/systemd/user (by default ~/.config/systemd/user)/elf-host-&lt;memory key&gt;.service.</summary>
-    public static string FilePath(MemoryPaths paths, Func<string, string?> environment)
-    {
-        var config = environment("XDG_CONFIG_HOME");
-        if (string.IsNullOrEmpty(config) || !Path.IsPathRooted(config))
-            config = Path.Combine(environment("HOME") ?? Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".config");
-        return Path.Combine(config, "systemd", "user", $"elf-host-{HostAddress.Key(paths)}.service");
-    }
-
     /// <summary>
     /// The unit: `elf serve` in the foreground (no idle exit), restarted if it fails, stopped with SIGTERM (the graceful stop,
     /// given two minutes to commit), with the PATH (for git) and DOTNET_ROOT (for elf-host) of the shell that installed it.

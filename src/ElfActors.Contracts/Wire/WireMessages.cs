@@ -123,6 +123,9 @@ public sealed record HostStatus
     public string BasePath { get; init; } = string.Empty;
     public int? Pid { get; init; }
     public string? Version { get; init; }
+    /// <summary>Started by `elf` because no host answered (it exits when idle); false for `elf serve` and a service's host.
+    /// Null from a host older than this field.</summary>
+    public bool? AutoStarted { get; init; }
     public double UptimeSeconds { get; init; }
     public long Pending { get; init; }
     public long Committed { get; init; }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 
 namespace ElfActors.Core.Git;
@@ -81,69 +80,31 @@ public static partial class GitCli
         throw new GitStoreException($"{command} failed ({result.ExitCode}): {stderr}");
     }
 
+    /// <summary>git's fixed environment: no prompt, none of a caller's GIT_DIR / GIT_INDEX_FILE / GIT_WORK_TREE, and its
+    /// messages in English whatever the locale (the few that are parsed are matched on that text), after the caller's.</summary>
+    public static IEnumerable<KeyValuePair<string, string?>> GitEnvironment(IReadOnlyDictionary<string, string>? variables = null)
+    {
+        yield return new("GIT_TERMINAL_PROMPT", "0");
+        yield return new("GIT_DIR", null);
+        yield return new("GIT_INDEX_FILE", null);
+        yield return new("GIT_WORK_TREE", null);
+        if (variables is not null)
+            foreach (var (name, value) in variables) yield return new(name, value);
+        yield return new("LC_ALL", "C");
+        yield return new("LANGUAGE", string.Empty);
+    }
+
     private static GitResult Start(string workingDirectory, IReadOnlyList<string> arguments, Action<TextWriter>? standardInput, bool background,
         IReadOnlyDictionary<string, string>? environment, TimeSpan? timeout = null)
     {
-        var start = new ProcessStartInfo(Executable)
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardInput = standardInput is not null,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        // Never let git ask a person anything, nor pick up a caller's GIT_DIR / GIT_INDEX_FILE.
-        start.Environment["GIT_TERMINAL_PROMPT"] = "0";
-        start.Environment.Remove("GIT_DIR");
-        start.Environment.Remove("GIT_INDEX_FILE");
-        start.Environment.Remove("GIT_WORK_TREE");
-        if (environment is not null)
-            foreach (var (name, value) in environment) start.Environment[name] = value;
-        // git's messages in English whatever the locale: the few that are parsed are matched on that text.
-        start.Environment["LC_ALL"] = "C";
-        start.Environment["LANGUAGE"] = string.Empty;
-
-        Process process;
         try
         {
-            process = Process.Start(start) ?? throw new GitStoreException($"could not start {Executable}");
+            var (exit, stdout, stderr) = ProgramRunner.Run(Executable, arguments, workingDirectory, GitEnvironment(environment), standardInput, timeout, background);
+            return new GitResult(exit, stdout, stderr);
         }
         catch (System.ComponentModel.Win32Exception e)
         {
             throw new GitStoreException($"could not run '{Executable}': {e.Message} (ElfActors needs git on the PATH)", e);
-        }
-        using (process)
-        {
-            if (background)
-            {
-                try { process.PriorityClass = ProcessPriorityClass.Idle; }
-                catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception) { } // exited already, or not allowed
-            }
-            var stderrTask = process.StandardError.ReadToEndAsync();
-            var stdoutTask = process.StandardOutput.ReadToEndAsync();
-            if (standardInput is not null)
-            {
-                try
-                {
-                    standardInput(process.StandardInput);
-                    process.StandardInput.Close();
-                }
-                catch (IOException)
-                {
-                    // git exited before reading all of its input: its exit code and stderr say why
-                }
-            }
-            if (timeout is { } limit && !process.WaitForExit(limit))
-            {
-                try { process.Kill(entireProcessTree: true); }
-                catch (InvalidOperationException) { } // exited meanwhile
-                process.WaitForExit();
-                return new GitResult(-1, stdoutTask.GetAwaiter().GetResult(),
-                    $"git {string.Join(' ', arguments.Take(2))} did not finish within {limit.TotalSeconds:0} s; killed");
-            }
-            process.WaitForExit();
-            return new GitResult(process.ExitCode, stdoutTask.GetAwaiter().GetResult(), stderrTask.GetAwaiter().GetResult());
         }
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using ElfActors.Contracts.Client;
@@ -39,7 +38,9 @@ public static partial class MemoryDoctor
         var git = Git();
         checks.Add(git);
         checks.Add(RuntimeFolder());
-        checks.Add(await HostAsync(context.Memory));
+        var (host, running, version, autoStarted) = await HostProbeAsync(context.Memory);
+        checks.Add(host);
+        checks.Add(Service(context, running, version, autoStarted));
         checks.AddRange(Memory(context, gitUsable: git.Level != DoctorLevel.Fail));
         checks.Add(Shims(context));
         checks.Add(Disk(context));
@@ -87,18 +88,47 @@ public static partial class MemoryDoctor
     }
 
     /// <summary>The memory's host: running or not (information either way), and its release against this one.</summary>
-    public static async Task<DoctorCheck> HostAsync(MemoryPaths memory)
+    public static async Task<DoctorCheck> HostAsync(MemoryPaths memory) => (await HostProbeAsync(memory)).Check;
+
+    /// <summary>
+    /// The memory's service (`elf service install`), when its unit or agent exists: a newer elf's first record stops the
+    /// service's older host and starts a host of its own, which the service manager does not replace (docs/install.md#service),
+    /// so a service whose host is gone, or of another release than this elf, is said plainly, with the command that
+    /// restarts it with this release. <paramref name="hostVersion"/> is null for a host older than the version handshake.
+    /// </summary>
+    public static DoctorCheck Service(DoctorContext context, bool hostRunning, string? hostVersion, bool hostAutoStarted)
+    {
+        if (ServiceFiles.OfThisSystem is not { } manager) return DoctorCheck.Info("service", "no service manager here (systemd or launchd): `elf service` is not available");
+        var file = ServiceFiles.FilePath(manager, context.Memory, context.Environment);
+        var name = ServiceFiles.Name(manager, context.Memory);
+        var restart = $"elf service install --base {context.Memory.BasePath}";
+        if (!File.Exists(file)) return DoctorCheck.Info("service", $"none installed (optional: `{restart}` keeps the host always on)");
+        if (!hostRunning)
+            return DoctorCheck.Warn("service", $"{name} is installed but no host runs: after an upgrade the newer elf stops the service's host, " +
+                                               "and the service manager does not start it again", $"`{restart}` starts it with this release");
+        if (hostVersion is null || ElfVersion.Compare(hostVersion, ElfVersion.Current) != 0)
+            return DoctorCheck.Warn("service", $"{name} is installed and the running host is release {hostVersion ?? "older than the version handshake"}, " +
+                                               $"not this elf's {ElfVersion.Current}: a service's host is not restarted by an upgrade",
+                $"`{restart}` restarts it with this release (after it commits everything)");
+        if (hostAutoStarted)
+            return DoctorCheck.Warn("service", $"{name} is installed but the running host is one elf started by itself (it exits when idle), " +
+                                               "not the service's: after an upgrade the newer elf replaces the service's host with its own",
+                $"`{restart}` hands the memory back to the service (after the running host commits everything)");
+        return DoctorCheck.Ok("service", $"{name} is installed ({file}); the running host is this release");
+    }
+
+    private static async Task<(DoctorCheck Check, bool Running, string? Version, bool AutoStarted)> HostProbeAsync(MemoryPaths memory)
     {
         string socket;
         try
         {
             socket = HostAddress.PipeName(memory);
             if (HostAddress.SquatterAt(socket) is { } squatter)
-                return DoctorCheck.Fail("host", squatter, $"rm -rf {socket}");
+                return (DoctorCheck.Fail("host", squatter, $"rm -rf {socket}"), false, null, false);
         }
         catch (HostAddressException e)
         {
-            return DoctorCheck.Fail("host", e.Message, "see the runtime folder's line");
+            return (DoctorCheck.Fail("host", e.Message, "see the runtime folder's line"), false, null, false);
         }
         HostClient? client;
         try
@@ -107,9 +137,9 @@ public static partial class MemoryDoctor
         }
         catch (HostAddressException e)
         {
-            return DoctorCheck.Fail("host", e.Message, $"rm {socket}");
+            return (DoctorCheck.Fail("host", e.Message, $"rm {socket}"), false, null, false);
         }
-        if (client is null) return DoctorCheck.Info("host", "not running (the next record starts one)");
+        if (client is null) return (DoctorCheck.Info("host", "not running (the next record starts one)"), false, null, false);
         await using (client)
         {
             WireResponse response;
@@ -119,25 +149,30 @@ public static partial class MemoryDoctor
             }
             catch (Exception e) when (e is IOException or OperationCanceledException)
             {
-                return DoctorCheck.Warn("host", $"a host listens on {socket} but does not answer ({e.Message})",
-                    $"see `elf logs --base {memory.BasePath}`; `elf stop --base {memory.BasePath}` stops it after it commits");
+                return (DoctorCheck.Warn("host", $"a host listens on {socket} but does not answer ({e.Message})",
+                    $"see `elf logs --base {memory.BasePath}`; `elf stop --base {memory.BasePath}` stops it after it commits"), true, null, false);
             }
             var status = response.HostStatus;
             var version = status?.Version ?? response.HostVersion;
             var pid = status?.Pid is { } p ? $"pid {p}" : "pid ?";
-            if (version is null)
-                return DoctorCheck.Warn("host", $"running ({pid}) but older than the version handshake",
-                    $"`elf stop --base {memory.BasePath}`; the next record starts this release's host");
-            var order = ElfVersion.Compare(version, ElfVersion.Current);
-            if (order < 0)
-                return DoctorCheck.Info("host", $"running ({pid}), release {version}, older than this {ElfVersion.Current}: the next record replaces it after it commits everything");
-            if (order > 0)
-                return DoctorCheck.Warn("host", $"running ({pid}), release {version}, newer than this {ElfVersion.Current}: this elf refuses to record through it",
-                    "use the newer elf, or `elf stop` to go back to this release's host");
-            var error = status?.LastError is { } last ? $"; its last error: {last}" : "";
-            return error.Length == 0
-                ? DoctorCheck.Ok("host", $"running ({pid}), release {version}, {status?.Pending ?? 0} records waiting for a commit")
-                : DoctorCheck.Warn("host", $"running ({pid}), release {version}{error}", $"see `elf logs --base {memory.BasePath}`");
+            return (Verdict(), true, version, status?.AutoStarted == true);
+
+            DoctorCheck Verdict()
+            {
+                if (version is null)
+                    return DoctorCheck.Warn("host", $"running ({pid}) but older than the version handshake",
+                        $"`elf stop --base {memory.BasePath}`; the next record starts this release's host");
+                var order = ElfVersion.Compare(version, ElfVersion.Current);
+                if (order < 0)
+                    return DoctorCheck.Info("host", $"running ({pid}), release {version}, older than this {ElfVersion.Current}: the next record replaces it after it commits everything");
+                if (order > 0)
+                    return DoctorCheck.Warn("host", $"running ({pid}), release {version}, newer than this {ElfVersion.Current}: this elf refuses to record through it",
+                        "use the newer elf, or `elf stop` to go back to this release's host");
+                var error = status?.LastError is { } last ? $"; its last error: {last}" : "";
+                return error.Length == 0
+                    ? DoctorCheck.Ok("host", $"running ({pid}), release {version}, {status?.Pending ?? 0} records waiting for a commit")
+                    : DoctorCheck.Warn("host", $"running ({pid}), release {version}{error}", $"see `elf logs --base {memory.BasePath}`");
+            }
         }
     }
 
@@ -363,27 +398,13 @@ public static partial class MemoryDoctor
         return connection;
     }
 
-    /// <summary>Runs a program; exit -1 and the reason on stderr when it cannot be started.</summary>
+    /// <summary>Runs a program (git, elf) with git's environment; exit -1 and the reason on stderr when it cannot be started.</summary>
     private static (int Exit, string Stdout, string Stderr) Run(string file, string workingDirectory, params string[] arguments)
     {
-        var start = new ProcessStartInfo(file)
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        start.Environment["GIT_TERMINAL_PROMPT"] = "0";
-        start.Environment.Remove("GIT_DIR");
-        start.Environment.Remove("GIT_WORK_TREE");
         try
         {
-            using var process = Process.Start(start)!;
-            var stderr = process.StandardError.ReadToEndAsync();
-            var stdout = process.StandardOutput.ReadToEnd();
-            process.WaitForExit();
-            return (process.ExitCode, stdout, stderr.GetAwaiter().GetResult());
+            var (exit, stdout, stderr) = ProgramRunner.Run(file, arguments, workingDirectory, GitCli.GitEnvironment());
+            return (exit, stdout, stderr);
         }
         catch (System.ComponentModel.Win32Exception e)
         {

@@ -137,6 +137,7 @@ public sealed class RequestHandler(
                 BasePath = options.Paths.BasePath,
                 Pid = Environment.ProcessId,
                 Version = ElfVersion.Current,
+                AutoStarted = idle.AutoStarted,
                 UptimeSeconds = Math.Round((now - monitor.StartedAt).TotalSeconds, 1),
                 Pending = counts.Pending,
                 Committed = counts.Committed,

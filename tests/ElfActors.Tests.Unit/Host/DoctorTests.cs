@@ -157,4 +157,47 @@ public sealed class DoctorTests : IDisposable
         Assert.Equal(DoctorLevel.Warn, MemoryDoctor.Disk(Context() with { FailBelowBytes = 0, WarnBelowBytes = long.MaxValue }).Level);
         Assert.Equal(DoctorLevel.Fail, MemoryDoctor.Disk(Context() with { FailBelowBytes = long.MaxValue }).Level);
     }
+
+    [Fact]
+    public void The_service_line_says_when_an_installed_services_host_is_gone_of_another_release_or_replaced_by_an_auto_started_one()
+    {
+        if (ServiceFiles.OfThisSystem is not { } manager)
+        {
+            Console.WriteLine("no service manager on this system: the service line is information only");
+            return;
+        }
+        var home = Path.Combine(_memory.BasePath, "home");
+        var environment = new Dictionary<string, string> { ["HOME"] = home, ["XDG_CONFIG_HOME"] = Path.Combine(home, ".config") };
+        var context = Context(environment);
+        var restart = $"elf service install --base {_memory.BasePath}";
+
+        var none = MemoryDoctor.Service(context, hostRunning: true, ElfVersion.Current, hostAutoStarted: true);
+        Assert.Equal(DoctorLevel.Info, none.Level);
+        Assert.Contains("none installed", none.Message);
+
+        // A unit (or agent) where `elf service install` puts it, found by the same name.
+        var file = ServiceFiles.FilePath(manager, _memory.Paths, name => environment.GetValueOrDefault(name));
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+        File.WriteAllText(file, "installed\n");
+
+        var gone = MemoryDoctor.Service(context, hostRunning: false, hostVersion: null, hostAutoStarted: false);
+        Assert.Equal(DoctorLevel.Warn, gone.Level);
+        Assert.Contains("no host runs", gone.Message);
+        Assert.Contains(restart, gone.Fix);
+
+        var older = MemoryDoctor.Service(context, hostRunning: true, "0.0.1+old", hostAutoStarted: false);
+        Assert.Equal(DoctorLevel.Warn, older.Level);
+        Assert.Contains("release 0.0.1+old", older.Message);
+        Assert.Contains($"not this elf's {ElfVersion.Current}", older.Message);
+        Assert.Contains(restart, older.Fix);
+
+        var autoStarted = MemoryDoctor.Service(context, hostRunning: true, ElfVersion.Current, hostAutoStarted: true);
+        Assert.Equal(DoctorLevel.Warn, autoStarted.Level);
+        Assert.Contains("not the service's", autoStarted.Message);
+        Assert.Contains(restart, autoStarted.Fix);
+
+        var ok = MemoryDoctor.Service(context, hostRunning: true, ElfVersion.Current, hostAutoStarted: false);
+        Assert.Equal(DoctorLevel.Ok, ok.Level);
+        Assert.Contains(ServiceFiles.Name(manager, _memory.Paths), ok.Message);
+    }
 }

@@ -1,0 +1,74 @@
+using System.Diagnostics;
+
+namespace ElfActors.Contracts;
+
+/// <summary>What a program returned: its exit code first, and what it printed.</summary>
+public readonly record struct ProgramResult(int ExitCode, string Stdout, string Stderr)
+{
+    public bool Succeeded => ExitCode == 0;
+}
+
+/// <summary>
+/// The one way ElfActors runs another program and reads what it prints (git through GitCli, `elf --version` and git in
+/// `elf doctor`, systemctl and launchctl in `elf service`): both output streams read at once (a full pipe never blocks
+/// the program), no shell, optional standard input, environment and time limit.
+/// </summary>
+public static class ProgramRunner
+{
+    /// <summary>Runs <paramref name="file"/> to its end. Throws <see cref="System.ComponentModel.Win32Exception"/> when it
+    /// cannot be started (not found, not executable): callers say what that means for them.</summary>
+    /// <param name="environment">Changes to the inherited environment: a null value removes the variable.</param>
+    /// <param name="standardInput">Writes the program's standard input, which is then closed; a program that exits
+    /// before reading it all is not an error here (its exit code and stderr say why).</param>
+    /// <param name="timeout">Kills the program (and its children) after this long and answers exit code -1.</param>
+    /// <param name="background">Runs it at the lowest CPU priority (housekeeping that must not slow anything down).</param>
+    public static ProgramResult Run(string file, IReadOnlyList<string> arguments, string? workingDirectory = null,
+        IEnumerable<KeyValuePair<string, string?>>? environment = null, Action<TextWriter>? standardInput = null,
+        TimeSpan? timeout = null, bool background = false)
+    {
+        var start = new ProcessStartInfo(file)
+        {
+            RedirectStandardInput = standardInput is not null,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        if (workingDirectory is not null) start.WorkingDirectory = workingDirectory;
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        if (environment is not null)
+            foreach (var (name, value) in environment)
+                if (value is null) start.Environment.Remove(name);
+                else start.Environment[name] = value;
+
+        using var process = Process.Start(start) ?? throw new System.ComponentModel.Win32Exception($"could not start {file}");
+        if (background)
+        {
+            try { process.PriorityClass = ProcessPriorityClass.Idle; }
+            catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception) { } // exited already, or not allowed
+        }
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        if (standardInput is not null)
+        {
+            try
+            {
+                standardInput(process.StandardInput);
+                process.StandardInput.Close();
+            }
+            catch (IOException)
+            {
+                // the program exited before reading all of its input
+            }
+        }
+        if (timeout is { } limit && !process.WaitForExit(limit))
+        {
+            try { process.Kill(entireProcessTree: true); }
+            catch (InvalidOperationException) { } // exited meanwhile
+            process.WaitForExit();
+            return new ProgramResult(-1, stdout.GetAwaiter().GetResult(),
+                $"{Path.GetFileName(file)} {string.Join(' ', arguments.Take(2))} did not finish within {limit.TotalSeconds:0} s; killed");
+        }
+        process.WaitForExit();
+        return new ProgramResult(process.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult());
+    }
+}
