@@ -70,7 +70,6 @@ public sealed class PersonGit(string repositoryPath, string? gitDirectory = null
     public static string HoldMessage(int pid) =>
         $"holding commits: a git process (pid {pid.ToString(CultureInfo.InvariantCulture)}) runs in the repository; records wait in the outbox until it ends";
 
-
     /// <summary>
     /// The caller's own writes to the repository (a commit: the index, the branch, their locks) are done: what they
     /// changed is not a person's. A lock file left in the git folder is never adopted: the next call scans.

@@ -47,7 +47,7 @@ public sealed class ArrivedRecordsTests : IDisposable
     /// <summary>Records a heuristic and a decision as the host would, and commits them with the committer's message; returns their keys.</summary>
     private static (string Heuristic, string Decision) Record(MemoryPaths memory, string who)
     {
-        using var index = MemoryIndex.Open(memory, IndexOptions.Default);
+        using var index = MemoryIndex.Open(memory, ElfActors.Actors.ElfSettings.Default.Index);
         Assert.Empty(HeuristicValidator.Validate(new HeuristicInput("shared", "rule from " + who, "why " + who, null, null), out var heuristic));
         Assert.Empty(DecisionValidator.Validate(new DecisionInput("Decided on " + who, "ctx", "d", "r"), out var decision));
         index.InsertRecords([new(who + "-h", new HeuristicDraft(heuristic!, Day)), new(who + "-d", new DecisionDraft(decision!, Day))], DateTimeOffset.UtcNow);
@@ -82,7 +82,7 @@ public sealed class ArrivedRecordsTests : IDisposable
         var outcome = SyncIntegration.Integrate(a, "refs/heads/main", upstream, "origin/main");
         // The replayed commit keeps both kinds of trailer.
         Assert.Contains($"Elf-Entry: {fromA.Heuristic} ", Tools.Git(a.BasePath, "log", "-1", "--format=%B"));
-        using (var index = MemoryIndex.Open(a, IndexOptions.Default))
+        using (var index = MemoryIndex.Open(a, ElfActors.Actors.ElfSettings.Default.Index))
         {
             Assert.Equal(2, ArrivedRecords.Import(index, a, outcome, DateTimeOffset.UtcNow));
             Assert.Equal(0, ArrivedRecords.Import(index, a, outcome, DateTimeOffset.UtcNow)); // the same integration again adds nothing
