@@ -135,9 +135,11 @@ public sealed class SyncActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>
-    /// One attempt, guarded: a git that cannot run at all (the memory's folder gone, git missing) ends the round with
-    /// that error, which <c>elf status</c> shows, and the next round comes at the interval. Thrown, it would restart
-    /// this actor, whose start begins a round at once: a restart loop that spins a core.
+    /// One attempt, guarded: sync's one failure strategy (docs/sync.md, "When a round fails"). Whatever stops it, even a
+    /// git that cannot run at all (the memory's folder gone, git missing), ends the round with that error, which
+    /// <c>elf status</c> shows and <c>elf sync --now</c> answers, and the next round (after-commit or the interval) is
+    /// the back-off. Thrown, it would restart this actor, whose start begins a round at once: a restart loop that spins
+    /// a core. (The committer, whose failure is a git store in a bad state, is the one under a back-off supervisor.)
     /// </summary>
     private void Attempt() => Guarded(AttemptRound);
 

@@ -63,6 +63,38 @@ public static class Tools
     public static string GitCommitAsPerson(string repository, string message) =>
         Git(repository, "-c", "user.name=P", "-c", "user.email=p@x", "commit", "-qm", message);
 
+    /// <summary>
+    /// A bare repository at <paramref name="remote"/> (branch main, every move of its refs logged) whose first commit,
+    /// a person's made in a seed clone beside it, holds these files: the remote of a sync test.
+    /// </summary>
+    public static void GitBareRemote(string remote, IReadOnlyDictionary<string, string> files)
+    {
+        var folder = Path.GetDirectoryName(remote)!;
+        Directory.CreateDirectory(folder);
+        Git(folder, "init", "-q", "--bare", "-b", "main", remote);
+        Git(remote, "config", "core.logAllRefUpdates", "always");
+        var seed = remote + ".seed";
+        Git(folder, "clone", "-q", remote, seed);
+        foreach (var (path, content) in files)
+        {
+            var full = Path.Combine(seed, path);
+            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+            File.WriteAllText(full, content);
+        }
+        Git(seed, "add", "-A");
+        GitCommitAsPerson(seed, "seed");
+        Git(seed, "push", "-q", "origin", "HEAD:main");
+    }
+
+    /// <summary>A clone of <paramref name="remote"/> at <paramref name="path"/> (its upstream set), committing as <paramref name="name"/>.</summary>
+    public static string GitClone(string remote, string path, string name, string email)
+    {
+        Git(Path.GetDirectoryName(path)!, "clone", "-q", remote, path);
+        Git(path, "config", "user.name", name);
+        Git(path, "config", "user.email", email);
+        return path;
+    }
+
     /// <summary>Rows of a query through the sqlite3 shell, columns split on the unit separator.</summary>
     public static IReadOnlyList<string[]> Sqlite(string database, string sql)
     {

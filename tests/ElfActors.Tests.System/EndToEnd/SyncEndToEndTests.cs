@@ -33,24 +33,9 @@ public sealed partial class SyncEndToEndTests(PublishedElf elf, ITestOutputHelpe
         var perClone = Setting("ELF_SYNC_RECORDS", 60);
         var heuristics = Setting("ELF_SYNC_HEURISTICS", 30);
         var started = Stopwatch.StartNew();
-        Directory.CreateDirectory(_root);
         var remote = Path.Combine(_root, "remote.git");
-        Tools.Git(_root, "init", "-q", "--bare", "-b", "main", remote);
-        Tools.Git(remote, "config", "core.logAllRefUpdates", "always");
-        var seed = Path.Combine(_root, "seed");
-        Tools.Git(_root, "clone", "-q", remote, seed);
-        File.WriteAllText(Path.Combine(seed, "README.md"), "one memory, many machines\n");
-        Tools.Git(seed, "add", "README.md");
-        Tools.GitCommitAsPerson(seed, "seed");
-        Tools.Git(seed, "push", "-q", "origin", "HEAD:main");
-        var clones = Enumerable.Range(0, Clones).Select(i =>
-        {
-            var path = Path.Combine(_root, "clone" + i);
-            Tools.Git(_root, "clone", "-q", remote, path);
-            Tools.Git(path, "config", "user.name", "Machine " + i);
-            Tools.Git(path, "config", "user.email", $"m{i}@x");
-            return path;
-        }).ToList();
+        Tools.GitBareRemote(remote, new Dictionary<string, string> { ["README.md"] = "one memory, many machines\n" });
+        var clones = Enumerable.Range(0, Clones).Select(i => Tools.GitClone(remote, Path.Combine(_root, "clone" + i), "Machine " + i, $"m{i}@x")).ToList();
 
         // The load: every clone records its share concurrently (3 clients each), heuristics on one shared domain among them.
         var acknowledged = new System.Collections.Concurrent.ConcurrentDictionary<string, string>(); // request id → path

@@ -24,25 +24,11 @@ public sealed class ArrivedRecordsTests : IDisposable
 
     public ArrivedRecordsTests()
     {
-        Directory.CreateDirectory(_root);
         _remote = Path.Combine(_root, "remote.git");
-        Tools.Git(_root, "init", "-q", "--bare", "-b", "main", _remote);
-        var seed = Path.Combine(_root, "seed");
-        Tools.Git(_root, "clone", "-q", _remote, seed);
-        File.WriteAllText(Path.Combine(seed, ".gitignore"), "memory/index.db*\n");
-        Tools.Git(seed, "add", "-A");
-        Tools.GitCommitAsPerson(seed, "seed");
-        Tools.Git(seed, "push", "-q", "origin", "HEAD:main");
+        Tools.GitBareRemote(_remote, new Dictionary<string, string> { [".gitignore"] = "memory/index.db*\n" });
     }
 
-    private MemoryPaths Machine(string name)
-    {
-        var path = Path.Combine(_root, name);
-        Tools.Git(_root, "clone", "-q", _remote, path);
-        Tools.Git(path, "config", "user.name", "Machine " + name);
-        Tools.Git(path, "config", "user.email", name + "@x");
-        return new MemoryPaths(path);
-    }
+    private MemoryPaths Machine(string name) => new(Tools.GitClone(_remote, Path.Combine(_root, name), "Machine " + name, name + "@x"));
 
     /// <summary>Records a heuristic and a decision as the host would, and commits them with the committer's message; returns their keys.</summary>
     private static (string Heuristic, string Decision) Record(MemoryPaths memory, string who)

@@ -18,28 +18,13 @@ public sealed class SyncIntegrationTests : IDisposable
 
     public SyncIntegrationTests()
     {
-        Directory.CreateDirectory(_root);
         _remote = Path.Combine(_root, "remote.git");
-        Tools.Git(_root, "init", "-q", "--bare", "-b", "main", _remote);
-        var seed = Path.Combine(_root, "seed");
-        Tools.Git(_root, "clone", "-q", _remote, seed);
-        Write(seed, "memory/heuristics/shared.md", Header + Entry(1, "seeded"));
-        Write(seed, "README.md", "a memory\n");
-        Tools.Git(seed, "add", "-A");
-        Tools.GitCommitAsPerson(seed, "seed");
-        Tools.Git(seed, "push", "-q", "origin", "HEAD:main");
+        Tools.GitBareRemote(_remote, new Dictionary<string, string> { ["memory/heuristics/shared.md"] = Header + Entry(1, "seeded"), ["README.md"] = "a memory\n" });
         _a = Clone("a");
         _b = Clone("b");
     }
 
-    private string Clone(string name)
-    {
-        var path = Path.Combine(_root, name);
-        Tools.Git(_root, "clone", "-q", _remote, path);
-        Tools.Git(path, "config", "user.name", "Elf " + name);
-        Tools.Git(path, "config", "user.email", name + "@x");
-        return path;
-    }
+    private string Clone(string name) => Tools.GitClone(_remote, Path.Combine(_root, name), "Elf " + name, name + "@x");
 
     private static string Entry(int id, string rule) =>
         $"## H-{id}: {rule}\n\n**Confidence**: 0.50\n**Source**: observation\n**Created**: 2026-12-04\n\nWhy {rule}.\n\n---\n\n";
