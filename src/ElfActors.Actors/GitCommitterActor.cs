@@ -267,8 +267,22 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
     /// </summary>
     private void RestoreReachability(string? tip)
     {
+        if (RestoreReachabilityOf(tip) >= ReturnMemoryAfter)
+        {
+            // The check held a path per record the memory holds: garbage now, but the GC keeps the memory it grew to,
+            // and a mostly idle host would hold it for good. Given back at once (docs/adr/0040).
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        }
+    }
+
+    /// <summary>How many committed records a reachability check must have read for its memory to be given back at once.</summary>
+    private const int ReturnMemoryAfter = 10_000;
+
+    /// <summary>The check of <see cref="RestoreReachability"/>; returns how many committed records it looked at.</summary>
+    private int RestoreReachabilityOf(string? tip)
+    {
         var committed = Index().ReadCommitted();
-        if (committed.Count == 0) return;
+        if (committed.Count == 0) return 0;
         var blobs = tip is null
             ? new Dictionary<string, string>()
             : Git().BlobsAt(tip, committed.Select(e => e.RelativePath).Distinct(StringComparer.Ordinal).ToList());
@@ -281,7 +295,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
             return text?.Contains(entry.Content, StringComparison.Ordinal) == true;
         }
         var lost = committed.Where(e => !Reachable(e)).ToList();
-        if (lost.Count == 0) return;
+        if (lost.Count == 0) return committed.Count;
         var absent = lost.Where(e => !blobs.ContainsKey(e.RelativePath)).Select(e => e.RelativePath).Distinct(StringComparer.Ordinal).ToList();
         var deleted = tip is null ? new Dictionary<string, string>() : Git().DeletedByPerson(tip, absent);
         var respected = lost.Where(e => deleted.ContainsKey(e.RelativePath)).ToList();
@@ -297,6 +311,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         if (again.Count > 0)
             _log.Warning("History moved: {0} acknowledged records are no longer reachable from {1}; committing them again",
                 again.Count, tip is null ? "the branch (it has no commits)" : tip[..Math.Min(12, tip.Length)]);
+        return committed.Count;
     }
 
     /// <summary>Writes from the outbox the files of records queued again that the working tree lost too.</summary>

@@ -35,7 +35,8 @@ public static class MemoryImporter
         if (string.Equals(source.BasePath.TrimEnd('/'), target.BasePath.TrimEnd('/'), StringComparison.Ordinal))
             throw new ArgumentException("the folder to import is this memory itself; use `elf reindex` to rebuild its index");
 
-        var contents = MemoryScanner.Scan(source, includeDatabase: true);
+        // Texts are read batch by batch, not all at once: the scan keeps each record's fields only (docs/adr/0040).
+        var contents = MemoryScanner.Scan(source, includeDatabase: true, keepContent: false);
         var records = contents.Learnings.Cast<object>().Concat(contents.Heuristics).Concat(contents.Decisions).ToList();
         MemoryBootstrap.Prepare(target, options, flushFilesToDisk);
         Directory.CreateDirectory(target.HeuristicsDirectory);
@@ -47,7 +48,8 @@ public static class MemoryImporter
         progress?.Invoke(0, records.Count, 0);
         foreach (var chunk in records.Chunk(Math.Max(1, batchSize)))
         {
-            var stored = index.ImportRecords(chunk, clock.GetUtcNow());
+            var withTexts = chunk.Select(r => r is LearningRecord learning ? MemoryScanner.WithContent(source, learning) : r).ToArray();
+            var stored = index.ImportRecords(withTexts, clock.GetUtcNow());
             if (stored.Count > 0)
             {
                 WriteFiles(target, stored, flushFilesToDisk);

@@ -12,8 +12,10 @@ namespace ElfActors.Core.Import;
 /// </summary>
 public static class MemoryScanner
 {
-    /// <param name="keepContent">False for reindex, which stores rows only: a learnings record then keeps neither its
-    /// file's text nor more of its summary than the first line (the row's), not the whole memory's text in RAM (docs/adr/0035).</param>
+    /// <param name="keepContent">False for reindex, which stores rows only, and for import, which reads each file again
+    /// as its batch is stored (<see cref="WithContent"/>): a learnings record read from its file then keeps neither the
+    /// file's text (its Content is empty) nor more of its summary than the first line (the row's), not the whole
+    /// memory's text in RAM (docs/adr/0035, docs/adr/0040).</param>
     public static MemoryContents Scan(MemoryPaths source, bool includeDatabase, bool keepContent = true)
     {
         var skipped = new List<string>();
@@ -81,6 +83,29 @@ public static class MemoryScanner
         }
         fromRows.AddRange(learnings.Values); // files without a row
         return new MemoryContents(fromRows, heuristics, decisions, skipped);
+    }
+
+    /// <summary>
+    /// A learnings record scanned without its text (<c>keepContent: false</c>) with its file's text and whole summary read
+    /// again; the row's columns it carries are kept. One whose file can no longer be read or parsed (changed since the
+    /// scan) is rendered from what the scan kept, as a row whose file is gone is. Any other record is returned as it is.
+    /// </summary>
+    public static LearningRecord WithContent(MemoryPaths source, LearningRecord record)
+    {
+        if (record.Content.Length > 0) return record;
+        var type = LearningTypes.All.FirstOrDefault(t => record.RelativePath.StartsWith(LearningTypes.Folder(t), StringComparison.Ordinal)) ?? record.Learning.Type;
+        try
+        {
+            var content = File.ReadAllText(source.Absolute(record.RelativePath));
+            if (LearningFileParser.Parse(content, type) is { } parsed)
+                return record with { Content = content, Learning = record.Learning with { Summary = parsed.Learning.Summary } };
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // gone or unreadable since the scan: rendered below
+        }
+        var date = DateOnly.FromDateTime(DateTime.TryParse(record.CreatedAt, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var c) ? c : DateTime.UtcNow);
+        return record with { Content = FailureMarkdown.Render(record.Learning, date) };
     }
 
     /// <summary>A row's filepath as a base-relative path: some ELF versions stored it absolute (…/memory/failures/x.md).</summary>

@@ -1,11 +1,11 @@
 namespace ElfActors.Core.Storage;
 
 /// <summary>An acknowledged record that a commit once held: what the committer checks against the branch's tip.</summary>
-/// <param name="Content">The entry's text for a heuristic (it shares its file); empty for every other kind (read with <see cref="MemoryIndex.ReadContent"/>).</param>
-public sealed record CommittedEntry(long OutboxId, string RowTable, long RowId, string Kind, string RelativePath, string Content, string? ContentHash, string? RecordKey)
-{
-    public bool SharesFile => Kind == OutboxKinds.Heuristic;
-}
+/// <param name="SharesFile">A heuristic: its entry shares its domain's file with others.</param>
+/// <param name="Content">The entry's text for a heuristic; empty for every other kind (read with <see cref="MemoryIndex.ReadContent"/>).</param>
+/// <remarks>What the check needs and no more: one is read for every record the memory holds, at start and whenever
+/// history moved (docs/adr/0040).</remarks>
+public sealed record CommittedEntry(long OutboxId, bool SharesFile, string RelativePath, string Content);
 
 /// <summary>Reachability bookkeeping (docs/adr/0018): records history lost are queued again; a person's deliberate deletion is kept.</summary>
 public sealed partial class MemoryIndex
@@ -15,14 +15,17 @@ public sealed partial class MemoryIndex
     {
         using var command = _connection.CreateCommand();
         command.CommandText = """
-            SELECT id, row_table, row_id, kind, relpath, CASE WHEN kind = 'heuristic' THEN content ELSE '' END, content_hash, record_key
+            SELECT id, kind = $heuristic, relpath, CASE WHEN kind = $heuristic THEN content ELSE '' END
             FROM elf_outbox WHERE commit_id IS NOT NULL AND deleted_by IS NULL
             """;
+        command.Parameters.AddWithValue("$heuristic", OutboxKinds.Heuristic);
         var entries = new List<CommittedEntry>();
         using var reader = command.ExecuteReader();
         while (reader.Read())
-            entries.Add(new CommittedEntry(reader.GetInt64(0), reader.GetString(1), reader.GetInt64(2), reader.GetString(3), reader.GetString(4),
-                reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetString(6), reader.IsDBNull(7) ? null : reader.GetString(7)));
+        {
+            var content = reader.GetString(3);
+            entries.Add(new CommittedEntry(reader.GetInt64(0), reader.GetBoolean(1), reader.GetString(2), content.Length == 0 ? string.Empty : content));
+        }
         return entries;
     }
 

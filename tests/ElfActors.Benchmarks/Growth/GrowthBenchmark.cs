@@ -38,7 +38,8 @@ internal static class GrowthBenchmark
 
     internal sealed record Point(
         int Records, double GenerateSeconds, double HostStartMs, double FirstRecordMs, double SteadyP50Ms, double SteadyP90Ms, double FlushMs,
-        double VerifyMs, double HostPeakMiB, double ReindexMs, double ReindexPeakMiB, double? ImportMs, double? ImportPeakMiB, string Load);
+        double VerifyMs, double HostPeakMiB, double ReindexMs, double ReindexPeakMiB, double? ImportMs, double? ImportPeakMiB, string Load,
+        double? HostServingPeakMiB = null, double? HostServingRssMiB = null);
 
     private static async Task<int> RunAsync(int[] sizes, int steadyRecords, int importUpTo, string? elfDirectory, string? outputDirectory, string? workFolder)
     {
@@ -129,6 +130,10 @@ internal static class GrowthBenchmark
         var walls = new List<double>();
         for (var i = 0; i < steadyRecords; i++) walls.Add(await RecordAsync(elf, memory, $"Steady record {i}"));
         var flush = await Measure.ProcessAsync(elf, ["flush", "--base", memory]);
+        // The host's peak and resident memory while serving records (start, reachability check, records, flush), apart
+        // from verify's, which reads every row, file and tracked path.
+        var servingPeak = (Measure.StatusKilobytes(host.Id, "VmHWM") ?? 0) / 1024.0;
+        var servingRss = (Measure.StatusKilobytes(host.Id, "VmRSS") ?? 0) / 1024.0;
         var verify = await Measure.ProcessAsync(elf, ["verify", "--base", memory]);
         var hostPeak = (Measure.StatusKilobytes(host.Id, "VmHWM") ?? 0) / 1024.0;
         await Measure.ProcessAsync(elf, ["stop", "--base", memory]);
@@ -152,7 +157,7 @@ internal static class GrowthBenchmark
         return new Point(size, Math.Round(generateSeconds, 1), Math.Round(hostStart), Math.Round(first, 1),
             Math.Round(Measure.Percentile(walls, 0.5), 1), Math.Round(Measure.Percentile(walls, 0.9), 1), Math.Round(flush),
             Math.Round(verify), Math.Round(hostPeak), Math.Round(reindex), Math.Round(reindexPeak), importMs is { } m ? Math.Round(m) : null,
-            importPeak is { } p ? Math.Round(p) : null, window.Describe());
+            importPeak is { } p ? Math.Round(p) : null, window.Describe(), Math.Round(servingPeak), Math.Round(servingRss));
     }
 
     private static Task<double> RecordAsync(string elf, string memory, string title) =>
@@ -180,13 +185,15 @@ internal static class GrowthBenchmark
         var commit = MemoryCensus.TryGit(Measure.FindRepository(), "rev-parse", "--short", "HEAD") ?? "?";
         text.AppendLine(Invariant($"`growth` at {commit}, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC. Times in ms; memory in MiB (peak resident)."));
         text.AppendLine();
-        text.AppendLine("| records | host start | first record | steady record p50 / p90 | flush | verify | host peak RSS | reindex | reindex peak RSS | import | import peak RSS | load |");
-        text.AppendLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
+        text.AppendLine("| records | host start | first record | steady record p50 / p90 | flush | verify | host RSS serving: now / peak | host peak RSS with verify | reindex | reindex peak RSS | import | import peak RSS | load |");
+        text.AppendLine("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |");
         foreach (var p in points)
             text.AppendLine(Invariant(
-                $"| {p.Records:N0} | {p.HostStartMs:N0} | {p.FirstRecordMs:N0} | {p.SteadyP50Ms:N1} / {p.SteadyP90Ms:N1} | {p.FlushMs:N0} | {p.VerifyMs:N0} | {p.HostPeakMiB:N0} | {p.ReindexMs:N0} | {p.ReindexPeakMiB:N0} | {(p.ImportMs is { } i ? i.ToString("N0", CultureInfo.InvariantCulture) : "–")} | {(p.ImportPeakMiB is { } r ? r.ToString("N0", CultureInfo.InvariantCulture) : "–")} | {p.Load} |"));
+                $"| {p.Records:N0} | {p.HostStartMs:N0} | {p.FirstRecordMs:N0} | {p.SteadyP50Ms:N1} / {p.SteadyP90Ms:N1} | {p.FlushMs:N0} | {p.VerifyMs:N0} | {Mib(p.HostServingRssMiB)} / {Mib(p.HostServingPeakMiB)} | {p.HostPeakMiB:N0} | {p.ReindexMs:N0} | {p.ReindexPeakMiB:N0} | {(p.ImportMs is { } i ? i.ToString("N0", CultureInfo.InvariantCulture) : "–")} | {(p.ImportPeakMiB is { } r ? r.ToString("N0", CultureInfo.InvariantCulture) : "–")} | {p.Load} |"));
         return text.ToString();
     }
+
+    private static string Mib(double? value) => value is { } v ? v.ToString("N0", CultureInfo.InvariantCulture) : "–";
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }

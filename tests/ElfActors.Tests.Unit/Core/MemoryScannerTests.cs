@@ -59,5 +59,34 @@ public sealed class MemoryScannerTests : IDisposable
         Assert.Equal(full with { Content = string.Empty, Learning = full.Learning with { Summary = "first" } }, lean);
     }
 
+    [Fact]
+    public void An_import_reads_each_text_again_when_its_batch_is_stored_and_gets_what_a_full_scan_gets()
+    {
+        // Import scans without texts and reads each file as its batch is stored (docs/adr/0040): the same records.
+        Directory.CreateDirectory(_source.FailuresDirectory);
+        File.WriteAllText(Path.Combine(_source.FailuresDirectory, "20250101_x.md"),
+            "# X\n\n**Domain**: d\n**Severity**: 2\n**Tags**: t\n**Date**: 2025-01-01\n\n## Summary\n\nfirst\nsecond\n\n## What Happened\n\n[…]\n");
+        File.WriteAllText(Path.Combine(_source.FailuresDirectory, "20250102_y.md"),
+            "# Y\n\n**Domain**: e\n**Severity**: 3\n**Date**: 2025-01-02\n\n## Summary\n\nonly\n");
+        File.WriteAllText(Path.Combine(_source.FailuresDirectory, "20250103_z.md"), "# Z\n\n## Summary\n\nz1\nz2\n");
+        Sql("""
+            CREATE TABLE learnings (id INTEGER PRIMARY KEY, type TEXT, filepath TEXT, title TEXT, summary TEXT, tags TEXT, domain TEXT, severity INTEGER, created_at TEXT, updated_at TEXT);
+            INSERT INTO learnings VALUES (7, 'failure', 'memory/failures/20250101_x.md', 'X from the row', 'first', 't', 'd', 4, '2025-01-01 09:30:00', '2025-01-01 09:30:00');
+            INSERT INTO learnings VALUES (8, 'failure', 'memory/failures/gone.md', 'Gone', 'its row only', '', 'g', 2, '2025-01-04 09:30:00', '2025-01-04 09:30:00');
+            """);
+
+        var full = MemoryScanner.Scan(_source.Paths, includeDatabase: true).Learnings;
+        var lean = MemoryScanner.Scan(_source.Paths, includeDatabase: true, keepContent: false).Learnings;
+        Assert.Equal(4, lean.Count);
+        Assert.Equal(3, lean.Count(l => l.Content.Length == 0)); // the one rendered from its row has its text
+
+        Assert.Equal(full, lean.Select(l => MemoryScanner.WithContent(_source.Paths, l)).ToList());
+
+        // A file changed since the scan so that it no longer parses: rendered from what the scan kept.
+        File.WriteAllText(Path.Combine(_source.FailuresDirectory, "20250103_z.md"), "no heading now\n");
+        var z = MemoryScanner.WithContent(_source.Paths, lean.Single(l => l.RelativePath.EndsWith("_z.md", StringComparison.Ordinal)));
+        Assert.StartsWith("# Z\n", z.Content);
+    }
+
     public void Dispose() => _source.Dispose();
 }
