@@ -24,8 +24,6 @@ public sealed class SymlinkedBaseTests : IDisposable
         _parentLink = _memory.BasePath + "-parent";
         Directory.CreateSymbolicLink(_parentLink, "..");
         _viaLinkedParent = Path.Combine(_parentLink, Path.GetFileName(Path.GetDirectoryName(_memory.BasePath)!), Path.GetFileName(_memory.BasePath));
-        Directory.CreateDirectory(_memory.Paths.MemoryDirectory);
-        Tools.Git(_memory.BasePath, "init", "-q", "-b", "main");
     }
 
     private string[] Spellings => [_memory.BasePath, _memory.BasePath + "/", _linkToBase, _viaLinkedParent, Path.Combine(_linkToBase, "memory", "..")];
@@ -33,6 +31,8 @@ public sealed class SymlinkedBaseTests : IDisposable
     [Fact]
     public void Every_spelling_names_the_same_base_host_lock_runtime_files_and_git_work_tree()
     {
+        Directory.CreateDirectory(_memory.Paths.MemoryDirectory);
+        Tools.Git(_memory.BasePath, "init", "-q", "-b", "main");
         var real = Tools.Run("realpath", _memory.BasePath, _memory.BasePath).Stdout.Trim();
         foreach (var spelling in Spellings)
         {
@@ -51,6 +51,7 @@ public sealed class SymlinkedBaseTests : IDisposable
     [Fact]
     public async Task A_record_made_through_a_linked_base_is_committed_in_the_real_repository()
     {
+        // The host makes the repository itself, at the resolved folder, as for any new memory.
         await using (var host = await ElfTestHost.StartAsync(new MemoryPaths(_viaLinkedParent)))
         {
             Assert.IsType<Recorded>(await host.RecordAsync(Failures.Request(1, "Through a link")));
