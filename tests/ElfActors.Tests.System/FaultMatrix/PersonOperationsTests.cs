@@ -203,15 +203,11 @@ public sealed class PersonOperationsTests(PublishedElf elf, ITestOutputHelper ou
             if (Directory.Exists(Path.Combine(served.Base, ".git", "rebase-merge")) || Directory.Exists(Path.Combine(served.Base, ".git", "rebase-apply")))
                 person.Git("rebase", "--abort");
 
-            var flush = await elf.RunAsync(["flush", "--base", served.Base, "--timeout", "120"], timeout: TimeSpan.FromSeconds(180));
-            var repair = await elf.RunAsync(["verify", "--repair", "--base", served.Base], timeout: TimeSpan.FromSeconds(180));
-            var acknowledged = results.Where(r => r.ExitCode == 0)
-                .Select(r => JsonDocument.Parse(r.Stdout).RootElement.GetProperty("record"))
-                .Select(r => (Id: r.GetProperty("id").GetInt64(), Path: r.GetProperty("path").GetString()!)).ToList();
+            var (flush, repair) = await FlushAndRepair(served.Base);
+            var acknowledged = Acknowledged(results);
 
             // Read back with sqlite3, git and the file system.
-            var rows = Tools.Sqlite(served.Memory.DatabasePath, "SELECT id, filepath FROM learnings").ToDictionary(r => long.Parse(r[0]), r => r[1]);
-            var tip = Tools.Git(served.Base, "ls-tree", "-r", "--name-only", "HEAD").Split('\n', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
+            var (rows, tip) = ReadBack(served);
             var trailers = GitHistory.Log(served.Base).SelectMany(c => c.RecordTrailers).GroupBy(id => id).ToDictionary(g => g.Key, g => g.Count());
             // Reachable: its row, and its file in the tip's tree. (A person's `commit --amend -m` may drop a host commit's
             // trailers: the record is still there, so a record without a trailer is counted but is not lost.)
@@ -267,15 +263,11 @@ public sealed class PersonOperationsTests(PublishedElf elf, ITestOutputHelper ou
         var carried = acknowledged.Where(a => inClone.Contains(a.Path)).ToList();
         Assert.True(carried.Count >= SeededCommits, $"the clone holds {carried.Count} records");
         var results = await Load(cloned.Base, "Person clone new record", "c", records, clients);
-        var flush = await elf.RunAsync(["flush", "--base", cloned.Base, "--timeout", "120"], timeout: TimeSpan.FromSeconds(180));
-        var repair = await elf.RunAsync(["verify", "--repair", "--base", cloned.Base], timeout: TimeSpan.FromSeconds(180));
-        var added = results.Where(r => r.ExitCode == 0)
-            .Select(r => JsonDocument.Parse(r.Stdout).RootElement.GetProperty("record"))
-            .Select(r => (Id: r.GetProperty("id").GetInt64(), Path: r.GetProperty("path").GetString()!)).ToList();
+        var (flush, repair) = await FlushAndRepair(cloned.Base);
+        var added = Acknowledged(results);
 
-        var rows = Tools.Sqlite(cloned.Memory.DatabasePath, "SELECT id, filepath FROM learnings").ToDictionary(r => long.Parse(r[0]), r => r[1]);
+        var (rows, tip) = ReadBack(cloned);
         var paths = rows.Values.ToHashSet();
-        var tip = Tools.Git(cloned.Base, "ls-tree", "-r", "--name-only", "HEAD").Split('\n', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
         // The clone's host may also bring in what the original committed since (sync from its origin): those need rows too.
         var synced = acknowledged.Count(a => tip.Contains(a.Path));
         var lost = carried.Count(a => !tip.Contains(a.Path))
@@ -294,6 +286,21 @@ public sealed class PersonOperationsTests(PublishedElf elf, ITestOutputHelper ou
         Assert.Equal(0, keys + addedTwice);
         Assert.Empty(Tools.Git(cloned.Base, "status", "--porcelain", "--untracked-files=all", "--", "memory").Trim());
     }
+
+    private async Task<(ProcessResult Flush, ProcessResult Repair)> FlushAndRepair(string basePath) =>
+        (await elf.RunAsync(["flush", "--base", basePath, "--timeout", "120"], timeout: TimeSpan.FromSeconds(180)),
+            await elf.RunAsync(["verify", "--repair", "--base", basePath], timeout: TimeSpan.FromSeconds(180)));
+
+    /// <summary>The id and path of each record a client was told was recorded (exit 0, --json).</summary>
+    private static List<(long Id, string Path)> Acknowledged(IEnumerable<ProcessResult> results) =>
+        results.Where(r => r.ExitCode == 0)
+            .Select(r => JsonDocument.Parse(r.Stdout).RootElement.GetProperty("record"))
+            .Select(r => (Id: r.GetProperty("id").GetInt64(), Path: r.GetProperty("path").GetString()!)).ToList();
+
+    /// <summary>The learnings rows (id → path, read with sqlite3) and the files of the tip's tree (read with git).</summary>
+    private static (Dictionary<long, string> Rows, HashSet<string> Tip) ReadBack(ServedMemory memory) =>
+        (Tools.Sqlite(memory.Memory.DatabasePath, "SELECT id, filepath FROM learnings").ToDictionary(r => long.Parse(r[0]), r => r[1]),
+            Tools.Git(memory.Base, "ls-tree", "-r", "--name-only", "HEAD").Split('\n', StringSplitOptions.RemoveEmptyEntries).ToHashSet());
 
     /// <summary><paramref name="records"/> `elf record-failure` processes, at most <paramref name="clients"/> at once.</summary>
     private async Task<ProcessResult[]> Load(string basePath, string title, string requestPrefix, int records, int clients)
