@@ -14,13 +14,21 @@ public sealed class PersonsGitCommit : IDisposable
     private readonly Process _git;
     private readonly Task<string> _errors;
 
-    public PersonsGitCommit(string repository)
+    public PersonsGitCommit(string repository) : this(repository, null)
+    {
+    }
+
+    /// <summary>With <paramref name="edit"/>: notes.txt is tracked already; it is edited to this text, then committed.</summary>
+    public PersonsGitCommit(string repository, string? edit)
     {
         var notes = Path.Combine(repository, "notes.txt");
-        File.WriteAllText(notes, "v1\n");
-        Tools.Git(repository, "add", "notes.txt");
-        Tools.GitCommitAsPerson(repository, "person: notes");
-        File.WriteAllText(notes, "v2\n");
+        if (edit is null)
+        {
+            File.WriteAllText(notes, "v1\n");
+            Tools.Git(repository, "add", "notes.txt");
+            Tools.GitCommitAsPerson(repository, "person: notes");
+        }
+        File.WriteAllText(notes, edit ?? "v2\n");
 
         Directory.CreateDirectory(_scratch);
         var editor = Path.Combine(_scratch, "editor.sh");

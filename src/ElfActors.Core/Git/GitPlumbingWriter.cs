@@ -56,7 +56,12 @@ internal sealed class GitPlumbingWriter(string workTree, string gitDirectory) : 
             var commit = Checked(GitCli.TryRun(workTree, commitArguments, message, identity), "commit-tree").Trim();
 
             // Index first, as the fast writer does: a person who commits between the two steps includes our files.
-            if (attempt == 1) GitCli.RunWithPaths(workTree, ["update-index", "--add", "-z", "--stdin"], paths);
+            if (attempt == 1)
+            {
+                // Not while a person's git runs: files staged and then held would make their rebase or pull refuse a dirty index.
+                PersonGit.ThrowIfRunningNow(workTree);
+                GitCli.RunWithPaths(workTree, ["update-index", "--add", "-z", "--stdin"], paths);
+            }
             BeforeBranchMove?.Invoke();
             var indexLock = Path.Combine(gitDirectory, "index.lock");
             if (File.Exists(indexLock)) throw new GitLockHeldException("a git process holds the index; the branch waits for it", indexLock);

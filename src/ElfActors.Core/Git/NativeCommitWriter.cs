@@ -85,7 +85,12 @@ internal sealed class NativeCommitWriter : IRecordCommitWriter
             {
                 // Index first: if a person commits between the two steps, their commit includes our files
                 // instead of recording them as deleted.
-                if (attempt == 1) UpdateIndex(contents, blobs);
+                if (attempt == 1)
+                {
+                    // Not while a person's git runs: files staged and then held would make their rebase or pull refuse a dirty index.
+                    PersonGit.ThrowIfRunningNow(_workTree);
+                    UpdateIndex(contents, blobs);
+                }
                 BeforeBranchMove?.Invoke();
                 // A person's git that took the index since (commit, reset, stash …) read the branch already: moving it now
                 // would fail their compare-and-swap. Wait for it instead; our files are staged, their commit may take them.

@@ -11,10 +11,12 @@ namespace ElfActors.Tests.FaultMatrix;
 /// from the tip (its file in the tip tree, its trailer in exactly one commit of `git log`, its row in the DB), and the
 /// person's commands, commits and edits intact. Counted with git, sqlite3 and the file system.
 /// ELF_PERSON_RECORDS and ELF_PERSON_CLIENTS scale it (CI: 60 records from 6 clients; scripts/fault-matrix: 300 from 10);
-/// ELF_PERSON_STRICT=1 also fails on any of the person's git commands that failed.
+/// ELF_PERSON_STRICT=1 also fails on any of the person's git commands that failed; ELF_PERSON_EDITOR_SECONDS is how long
+/// the person's `git commit` stays in its editor (CI: 3; scripts/fault-matrix: 120).
 /// </summary>
 [Collection(PublishedElfCollection.Name)]
 [Trait("Category", "FaultMatrix")]
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class PersonOperationsTests(PublishedElf elf, ITestOutputHelper output)
 {
     private sealed class Person(string repository)
@@ -65,11 +67,15 @@ public sealed class PersonOperationsTests(PublishedElf elf, ITestOutputHelper ou
     [InlineData("rebase")]
     [InlineData("cherry-pick")]
     [InlineData("gc")]
+    [InlineData("clone")]
+    [InlineData("editor")]
     public async Task A_persons_git_during_a_load_loses_nothing_acknowledged_and_duplicates_nothing(string scenario)
     {
         var records = KillNineTests.Setting("ELF_PERSON_RECORDS", 60);
         var clients = KillNineTests.Setting("ELF_PERSON_CLIENTS", 6);
+        var editorHold = TimeSpan.FromSeconds(KillNineTests.Setting("ELF_PERSON_EDITOR_SECONDS", 3));
         await using var served = new ServedMemory(elf);
+        await using var cloned = scenario == "clone" ? new ServedMemory(elf) : null;
         var person = new Person(served.Base);
         var origin = Path.Combine(Path.GetTempPath(), "elf-origin-" + Guid.NewGuid().ToString("N")[..8]);
         try
@@ -112,20 +118,7 @@ public sealed class PersonOperationsTests(PublishedElf elf, ITestOutputHelper ou
                     "--domain", "person", "--request-id", $"s-{i}", "--json", "--wait-commit", "--timeout", "60"], timeout: TimeSpan.FromSeconds(120)));
             Assert.All(seeded, s => Assert.True(s.ExitCode == 0, s.ToString()));
 
-            using var concurrency = new SemaphoreSlim(clients);
-            var load = Task.WhenAll(Enumerable.Range(0, records).Select(async i =>
-            {
-                await concurrency.WaitAsync();
-                try
-                {
-                    return await elf.RunAsync(["record-failure", "--base", served.Base, "--title", $"Person {scenario} record {i}",
-                        "--domain", "person", "--request-id", $"p-{i}", "--json", "--timeout", "60"], timeout: TimeSpan.FromSeconds(120));
-                }
-                finally
-                {
-                    concurrency.Release();
-                }
-            }));
+            var load = Load(served.Base, $"Person {scenario} record", "p", records, clients);
 
             await person.WaitForCommits(1 + SeededCommits);
             var expectedNotes = "the person's notes\n";
@@ -182,21 +175,39 @@ public sealed class PersonOperationsTests(PublishedElf elf, ITestOutputHelper ou
                     person.Git("gc", "-q", "--prune=now");
                     person.Git("gc", "-q", "--prune=now");
                     break;
+                case "clone":
+                    person.Git("clone", "-q", served.Base, cloned!.Base);
+                    break;
+                case "editor":
+                {
+                    // The person's `git commit -a` of their edit sits in its editor: the host holds its commits, says
+                    // whose lock it waits for, and never takes the lock; the person's commit then holds their edit.
+                    var edit = expectedNotes + "committed from the editor\n";
+                    using var editor = new PersonsGitCommit(served.Base, edit);
+                    var opened = System.Diagnostics.Stopwatch.StartNew();
+                    var status = await StatusUntil(served.Base, s => s.Contains($"pid {editor.Pid}"), TimeSpan.FromSeconds(60));
+                    output.WriteLine($"editor: elf status while the person's git commit (pid {editor.Pid}) is in its editor: " +
+                        status.Split('\n').FirstOrDefault(l => l.Contains($"pid {editor.Pid}"))?.Trim());
+                    var tipWhileHeld = Tools.Git(served.Base, "rev-parse", "HEAD").Trim();
+                    if (opened.Elapsed < editorHold) await Task.Delay(editorHold - opened.Elapsed); // how long the person edits
+                    if (editor.HasExited || !File.Exists(editor.IndexLock)) person.Failures.Add("the person's git commit ended or lost its index.lock while in its editor");
+                    Assert.Equal(tipWhileHeld, Tools.Git(served.Base, "rev-parse", "HEAD").Trim()); // the host held its commits
+                    var (exitCode, errors) = await editor.Release();
+                    if (exitCode != 0) person.Failures.Add($"git commit -a (editor) exited {exitCode}: {errors.Trim()}");
+                    expectedNotes = edit;
+                    break;
+                }
             }
             var results = seeded.Concat(await load).ToList();
             // A person whose rebase stopped part-way ends it, as they would; the host holds its commits until then.
             if (Directory.Exists(Path.Combine(served.Base, ".git", "rebase-merge")) || Directory.Exists(Path.Combine(served.Base, ".git", "rebase-apply")))
                 person.Git("rebase", "--abort");
 
-            var flush = await elf.RunAsync(["flush", "--base", served.Base, "--timeout", "120"], timeout: TimeSpan.FromSeconds(180));
-            var repair = await elf.RunAsync(["verify", "--repair", "--base", served.Base], timeout: TimeSpan.FromSeconds(180));
-            var acknowledged = results.Where(r => r.ExitCode == 0)
-                .Select(r => JsonDocument.Parse(r.Stdout).RootElement.GetProperty("record"))
-                .Select(r => (Id: r.GetProperty("id").GetInt64(), Path: r.GetProperty("path").GetString()!)).ToList();
+            var (flush, repair) = await FlushAndRepair(served.Base);
+            var acknowledged = Acknowledged(results);
 
             // Read back with sqlite3, git and the file system.
-            var rows = Tools.Sqlite(served.Memory.DatabasePath, "SELECT id, filepath FROM learnings").ToDictionary(r => long.Parse(r[0]), r => r[1]);
-            var tip = Tools.Git(served.Base, "ls-tree", "-r", "--name-only", "HEAD").Split('\n', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
+            var (rows, tip) = ReadBack(served);
             var trailers = GitHistory.Log(served.Base).SelectMany(c => c.RecordTrailers).GroupBy(id => id).ToDictionary(g => g.Key, g => g.Count());
             // Reachable: its row, and its file in the tip's tree. (A person's `commit --amend -m` may drop a host commit's
             // trailers: the record is still there, so a record without a trailer is counted but is not lost.)
@@ -222,14 +233,106 @@ public sealed class PersonOperationsTests(PublishedElf elf, ITestOutputHelper ou
             Assert.Contains("person: notes", Tools.Git(served.Base, "log", "--format=%s"));
             if (scenario == "cherry-pick" && person.Failures.Count == 0) Assert.Equal("from the side branch\n", Tools.Git(served.Base, "show", "HEAD:side.txt"));
             if (scenario == "pull-rebase" && person.Failures.Count == 0) Assert.Equal("a colleague's work\n", Tools.Git(served.Base, "show", "HEAD:theirs.txt"));
+            if (scenario == "editor")
+            {
+                // The person's commit holds exactly what they staged: their edit.
+                var theirs = Tools.Git(served.Base, "log", "--format=%H", "--fixed-strings", "--grep", PersonsGitCommit.Message).Trim();
+                Assert.Equal(expectedNotes, Tools.Git(served.Base, "show", theirs + ":notes.txt"));
+            }
             Assert.Equal(branch, Tools.Git(served.Base, "symbolic-ref", "--short", "HEAD").Trim());
             // A person's command that failed part-way (a rebase whose last ref update lost the race) may leave their
             // index behind their branch; the host never does.
             if (person.Failures.Count == 0) Assert.Empty(Tools.Git(served.Base, "status", "--porcelain", "--untracked-files=all", "--", "memory").Trim());
+            if (cloned is not null) await RecordInTheClone(cloned, acknowledged, records / 2, clients);
         }
         finally
         {
-            if (Directory.Exists(origin)) Directory.Delete(origin, recursive: true);
+            // The host still runs here and may be syncing with the origin: a folder it writes meanwhile is left to the temp cleaner.
+            try { if (Directory.Exists(origin)) Directory.Delete(origin, recursive: true); } catch (IOException) { }
         }
+    }
+
+    /// <summary>
+    /// The clone a person made during the load gets a host of its own (its index rebuilt from the files and history it
+    /// has) and new records from concurrent clients: every record the clone had, every one of the original's its host
+    /// brought in from its origin, and every new one is reachable from its tip with its row, none committed twice. Counted by path and by the trailers' raw keys (the rebuilt index has
+    /// no outbox entries for history's records).
+    /// </summary>
+    private async Task RecordInTheClone(ServedMemory cloned, IReadOnlyList<(long Id, string Path)> acknowledged, int records, int clients)
+    {
+        var inClone = Tools.Git(cloned.Base, "ls-tree", "-r", "--name-only", "HEAD").Split('\n', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
+        var carried = acknowledged.Where(a => inClone.Contains(a.Path)).ToList();
+        Assert.True(carried.Count >= SeededCommits, $"the clone holds {carried.Count} records");
+        var results = await Load(cloned.Base, "Person clone new record", "c", records, clients);
+        var (flush, repair) = await FlushAndRepair(cloned.Base);
+        var added = Acknowledged(results);
+
+        var (rows, tip) = ReadBack(cloned);
+        var paths = rows.Values.ToHashSet();
+        // The clone's host may also bring in what the original committed since (sync from its origin): those need rows too.
+        var synced = acknowledged.Count(a => tip.Contains(a.Path));
+        var lost = carried.Count(a => !tip.Contains(a.Path))
+            + acknowledged.Count(a => tip.Contains(a.Path) && !paths.Contains(a.Path))
+            + added.Count(a => !(rows.TryGetValue(a.Id, out var p) && p == a.Path && tip.Contains(a.Path)));
+        var history = GitHistory.Log(cloned.Base);
+        var keys = history.SelectMany(c => GitHistory.Trailers(c.Message)).GroupBy(k => k).Count(g => g.Count() > 1);
+        var addedTwice = history.SelectMany(c => c.AddedFiles).GroupBy(f => f).Count(g => g.Count() > 1);
+        output.WriteLine($"clone-after: {records} records, {added.Count} acknowledged, {carried.Count} carried by the clone, {synced} of the original's in its tip, {rows.Count} rows, " +
+            $"lost = {lost}, duplicated = {keys + addedTwice}; flush exit {flush.ExitCode}, verify --repair exit {repair.ExitCode}");
+
+        Assert.Equal(records, added.Count);
+        Assert.True(flush.ExitCode == 0, flush.ToString());
+        Assert.True(repair.ExitCode == 0, repair.ToString());
+        Assert.Equal(0, lost);
+        Assert.Equal(0, keys + addedTwice);
+        Assert.Empty(Tools.Git(cloned.Base, "status", "--porcelain", "--untracked-files=all", "--", "memory").Trim());
+    }
+
+    private async Task<(ProcessResult Flush, ProcessResult Repair)> FlushAndRepair(string basePath) =>
+        (await elf.RunAsync(["flush", "--base", basePath, "--timeout", "120"], timeout: TimeSpan.FromSeconds(180)),
+            await elf.RunAsync(["verify", "--repair", "--base", basePath], timeout: TimeSpan.FromSeconds(180)));
+
+    /// <summary>The id and path of each record a client was told was recorded (exit 0, --json).</summary>
+    private static List<(long Id, string Path)> Acknowledged(IEnumerable<ProcessResult> results) =>
+        results.Where(r => r.ExitCode == 0)
+            .Select(r => JsonDocument.Parse(r.Stdout).RootElement.GetProperty("record"))
+            .Select(r => (Id: r.GetProperty("id").GetInt64(), Path: r.GetProperty("path").GetString()!)).ToList();
+
+    /// <summary>The learnings rows (id → path, read with sqlite3) and the files of the tip's tree (read with git).</summary>
+    private static (Dictionary<long, string> Rows, HashSet<string> Tip) ReadBack(ServedMemory memory) =>
+        (Tools.Sqlite(memory.Memory.DatabasePath, "SELECT id, filepath FROM learnings").ToDictionary(r => long.Parse(r[0]), r => r[1]),
+            Tools.Git(memory.Base, "ls-tree", "-r", "--name-only", "HEAD").Split('\n', StringSplitOptions.RemoveEmptyEntries).ToHashSet());
+
+    /// <summary><paramref name="records"/> `elf record-failure` processes, at most <paramref name="clients"/> at once.</summary>
+    private async Task<ProcessResult[]> Load(string basePath, string title, string requestPrefix, int records, int clients)
+    {
+        using var concurrency = new SemaphoreSlim(clients);
+        return await Task.WhenAll(Enumerable.Range(0, records).Select(async i =>
+        {
+            await concurrency.WaitAsync();
+            try
+            {
+                return await elf.RunAsync(["record-failure", "--base", basePath, "--title", $"{title} {i}",
+                    "--domain", "person", "--request-id", $"{requestPrefix}-{i}", "--json", "--timeout", "60"], timeout: TimeSpan.FromSeconds(120));
+            }
+            finally
+            {
+                concurrency.Release();
+            }
+        }));
+    }
+
+    /// <summary>Polls `elf status` until its output meets <paramref name="condition"/>; returns that output.</summary>
+    private async Task<string> StatusUntil(string basePath, Func<string, bool> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var last = "";
+        while (DateTime.UtcNow < deadline)
+        {
+            last = (await elf.RunAsync("status", "--base", basePath)).Stdout;
+            if (condition(last)) return last;
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"elf status never showed the expected state; last:\n{last}");
     }
 }
