@@ -65,7 +65,6 @@ internal sealed class GitPlumbingWriter(string workTree, string gitDirectory) : 
             BeforeBranchMove?.Invoke();
             var indexLock = Path.Combine(gitDirectory, "index.lock");
             if (File.Exists(indexLock)) throw new GitLockHeldException("a git process holds the index; the branch waits for it", indexLock);
-            PersonGit.ThrowIfRunningNow(workTree);
             try
             {
                 GitCli.Run(workTree, ["update-ref", "-m", "elf: " + NativeCommitWriter.FirstLine(message), branch, commit, parent ?? zero]);

@@ -96,7 +96,6 @@ internal sealed class NativeCommitWriter : IRecordCommitWriter
                 // would fail their compare-and-swap. Wait for it instead; our files are staged, their commit may take them.
                 var indexLock = Path.Combine(_repository.Info.Path, "index.lock");
                 if (File.Exists(indexLock)) throw new GitLockHeldException("a git process holds the index; the branch waits for it", indexLock);
-                PersonGit.ThrowIfRunningNow(_workTree);
                 GitCli.Run(_workTree, ["update-ref", "-m", "elf: " + FirstLine(message), branch, commit.Hex, parent ?? ZeroId]);
                 _lastCommit = (commit.Hex, tree);
             }

@@ -174,20 +174,21 @@ public sealed class GitStoreTests : IDisposable
     [InlineData("fast")]
     [InlineData("git")]
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-    public void A_persons_git_that_starts_while_ours_is_being_built_is_waited_for_before_the_branch_moves(string writer)
+    public void A_persons_git_running_when_ours_is_about_to_be_staged_is_waited_for_with_nothing_staged(string writer)
     {
         using var store = new GitStore(_memory.Paths) { PreferredWriter = writer };
         store.CommitFiles([Write("memory/failures/1.md", "1")], "failure: 1\n\nElf-Record: 1\n");
         var before = Tools.Git(_memory.BasePath, "rev-parse", "HEAD").Trim();
         using var person = DetachedGit.Start(_memory.BasePath);
-        store.BeforeBranchMove = person.WaitUntilRunning;
+        person.WaitUntilRunning();
 
         var held = Assert.Throws<PersonGitRunningException>(() => store.CommitFiles([Write("memory/failures/2.md", "2")], "failure: 2\n\nElf-Record: 2\n"));
 
         Assert.Equal(person.Pid, held.Pid);
         Assert.Equal(before, Tools.Git(_memory.BasePath, "rev-parse", "HEAD").Trim()); // the branch the person read has not moved
+        // Nothing staged: a person's reset --hard or stash meanwhile cannot take the host's files with it.
+        Assert.Empty(Tools.Git(_memory.BasePath, "diff", "--cached", "--name-only").Trim());
         person.End();
-        store.BeforeBranchMove = null;
         store.CommitFiles([Write("memory/failures/2.md", "2")], "failure: 2\n\nElf-Record: 2\n");
         Assert.Equal(["memory/failures/1.md", "memory/failures/2.md"], GitHistory.TrackedFiles(_memory.BasePath).Order());
         Assert.Equal(before, Tools.Git(_memory.BasePath, "rev-parse", "HEAD~1").Trim());
