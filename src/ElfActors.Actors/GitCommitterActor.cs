@@ -423,7 +423,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
             var path = _paths.Absolute(entry.RelativePath);
             if (!entry.SharesFile)
             {
-                if (!File.Exists(path)) return false;
+                if (!File.Exists(path) && !RestorePlacedFile(entry, path)) return false;
                 var staged = StagedFile.Read(entry.RelativePath, path);
                 var complete = (entry.RowTable == OutboxTables.Learnings && _rung.Contains(entry.RecordId))
                     || entry.EnqueuedAt < orphanCutoff
@@ -443,6 +443,21 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
             sharedFiles.Clear();
         }
         return (pending.Where(InPlace).ToList(), contents);
+    }
+
+    /// <summary>
+    /// A record file its recorder placed (it rang) that is gone before its commit: a person's `git reset --hard` or
+    /// `git stash` removed it with the host's staged index entry (a commit held while their git ran). Written again
+    /// from the outbox at once, not after the orphan grace (2 minutes), which a waiting `elf flush` would outlast.
+    /// </summary>
+    private bool RestorePlacedFile(OutboxEntry entry, string path)
+    {
+        if (entry.RowTable != OutboxTables.Learnings || !_rung.Contains(entry.RecordId)) return false;
+        if (Index().ReadContent(entry.OutboxId) is not { } content) return false;
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        Core.Files.AtomicFile.WriteIfAbsent(path, content, _settings.FsyncFiles);
+        _log.Warning("Record file {0} was removed before its commit (a person's git?): written again from the outbox", entry.RelativePath);
+        return File.Exists(path);
     }
 
     /// <summary>The files of a batch, each once: the bytes already read where the check read them, else read now.</summary>
