@@ -320,10 +320,17 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         foreach (var entry in again.Where(e => !e.SharesFile))
         {
             var path = _paths.Absolute(entry.RelativePath);
-            if (File.Exists(path) || Index().ReadContent(entry.OutboxId) is not { } content) continue;
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            Core.Files.AtomicFile.WriteIfAbsent(path, content, _settings.FsyncFiles);
+            if (!File.Exists(path)) WriteFromOutbox(entry.OutboxId, path);
         }
+    }
+
+    /// <summary>Writes a record's file from its outbox content (if the outbox holds it); whether the file is there now.</summary>
+    private bool WriteFromOutbox(long outboxId, string path)
+    {
+        if (Index().ReadContent(outboxId) is not { } content) return false;
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        Core.Files.AtomicFile.WriteIfAbsent(path, content, _settings.FsyncFiles);
+        return File.Exists(path);
     }
 
     /// <summary>
@@ -446,18 +453,16 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>
-    /// A record file its recorder placed (it rang) that is gone before its commit: a person's `git reset --hard` or
-    /// `git stash` removed it with the host's staged index entry (a commit held while their git ran). Written again
-    /// from the outbox at once, not after the orphan grace (2 minutes), which a waiting `elf flush` would outlast.
+    /// A record file its recorder placed (it rang) that is gone before its commit: a person's `git clean -fdx` (or an
+    /// `rm`) removed it while the commit was held (docs/adr/0037). Written again from the outbox at once, not after the
+    /// orphan grace (2 minutes), which a waiting `elf flush` would outlast.
     /// </summary>
     private bool RestorePlacedFile(OutboxEntry entry, string path)
     {
         if (entry.RowTable != OutboxTables.Learnings || !_rung.Contains(entry.RecordId)) return false;
-        if (Index().ReadContent(entry.OutboxId) is not { } content) return false;
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        Core.Files.AtomicFile.WriteIfAbsent(path, content, _settings.FsyncFiles);
+        if (!WriteFromOutbox(entry.OutboxId, path)) return false;
         _log.Warning("Record file {0} was removed before its commit (a person's git?): written again from the outbox", entry.RelativePath);
-        return File.Exists(path);
+        return true;
     }
 
     /// <summary>The files of a batch, each once: the bytes already read where the check read them, else read now.</summary>

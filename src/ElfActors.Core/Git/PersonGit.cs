@@ -57,14 +57,17 @@ public sealed class PersonGit(string repositoryPath, string? gitDirectory = null
 
     /// <summary>
     /// Throws <see cref="PersonGitRunningException"/> when a person's git runs in <paramref name="repositoryPath"/> now:
-    /// an uncached scan, made by the writers right before they move the branch. The cached <see cref="Running"/> is
-    /// read before the commit is built; a person's git that starts meanwhile (tens of milliseconds under load) would
-    /// otherwise find the branch moved between its read and its update.
+    /// an uncached scan, made by the writers right before they stage a batch (docs/adr/0037). The cached
+    /// <see cref="Running"/> is read before the commit is built; a person's git that starts meanwhile (tens of
+    /// milliseconds under load) would otherwise meet the host's staged files, or find the branch moved.
     /// </summary>
     public static void ThrowIfRunningNow(string repositoryPath)
     {
-        if (GitProcesses.FirstRunningIn([repositoryPath], GitProcesses.StartedByThisProcess) is { } pid) throw new PersonGitRunningException(pid);
+        if (FindNow(repositoryPath) is { } pid) throw new PersonGitRunningException(pid);
     }
+
+    /// <summary>One uncached scan of /proc: a git process (not this process's own) working in the repository.</summary>
+    private static int? FindNow(string repositoryPath) => GitProcesses.FirstRunningIn([repositoryPath], GitProcesses.StartedByThisProcess);
 
     /// <summary>What elf status says while a person's git runs in the repository.</summary>
     public static string HoldMessage(int pid) =>
@@ -82,7 +85,7 @@ public sealed class PersonGit(string repositoryPath, string? gitDirectory = null
     private int? Scan()
     {
         Scans++;
-        return GitProcesses.FirstRunningIn([_repository], GitProcesses.StartedByThisProcess);
+        return FindNow(_repository);
     }
 
     /// <summary>The paths whose stat data a person's git changes when it writes anything but objects.</summary>
