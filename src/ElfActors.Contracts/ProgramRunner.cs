@@ -26,21 +26,7 @@ public static class ProgramRunner
         IEnumerable<KeyValuePair<string, string?>>? environment = null, Action<TextWriter>? standardInput = null,
         TimeSpan? timeout = null, bool background = false)
     {
-        var start = new ProcessStartInfo(file)
-        {
-            RedirectStandardInput = standardInput is not null,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        if (workingDirectory is not null) start.WorkingDirectory = workingDirectory;
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        if (environment is not null)
-            foreach (var (name, value) in environment)
-                if (value is null) start.Environment.Remove(name);
-                else start.Environment[name] = value;
-
-        using var process = Process.Start(start) ?? throw new System.ComponentModel.Win32Exception($"could not start {file}");
+        using var process = Start(file, arguments, workingDirectory, environment, redirectInput: standardInput is not null);
         if (background)
         {
             try { process.PriorityClass = ProcessPriorityClass.Idle; }
@@ -80,15 +66,7 @@ public static class ProgramRunner
     public static ProgramResult RunStreamed(string file, IReadOnlyList<string> arguments, char separator, Action<string> onRecord,
         string? workingDirectory = null, IEnumerable<KeyValuePair<string, string?>>? environment = null)
     {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        if (workingDirectory is not null) start.WorkingDirectory = workingDirectory;
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        if (environment is not null)
-            foreach (var (name, value) in environment)
-                if (value is null) start.Environment.Remove(name);
-                else start.Environment[name] = value;
-
-        using var process = Process.Start(start) ?? throw new System.ComponentModel.Win32Exception($"could not start {file}");
+        using var process = Start(file, arguments, workingDirectory, environment, redirectInput: false);
         var stderr = process.StandardError.ReadToEndAsync();
         try
         {
@@ -119,5 +97,25 @@ public static class ProgramRunner
         }
         process.WaitForExit();
         return new ProgramResult(process.ExitCode, string.Empty, stderr.GetAwaiter().GetResult());
+    }
+
+    /// <summary>The program started with both output streams redirected, no shell, and the environment's changes applied.</summary>
+    private static Process Start(string file, IReadOnlyList<string> arguments, string? workingDirectory,
+        IEnumerable<KeyValuePair<string, string?>>? environment, bool redirectInput)
+    {
+        var start = new ProcessStartInfo(file)
+        {
+            RedirectStandardInput = redirectInput,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        if (workingDirectory is not null) start.WorkingDirectory = workingDirectory;
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        if (environment is not null)
+            foreach (var (name, value) in environment)
+                if (value is null) start.Environment.Remove(name);
+                else start.Environment[name] = value;
+        return Process.Start(start) ?? throw new System.ComponentModel.Win32Exception($"could not start {file}");
     }
 }
