@@ -27,11 +27,13 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
     private readonly HashSet<long> _unmarked = [];
     // Commits made but not yet marked in the index, oldest first: announced (--wait-commit answers) once marked, so
     // whoever was told "committed" finds the outbox saying so too.
-    private readonly Queue<RecordsCommitted> _unannounced = new();
+    private readonly Queue<(RecordsCommitted Commit, long At)> _unannounced = new();
     // Learnings records whose recorder rang: their file is written, whatever it holds now (an agent may edit it).
     private readonly HashSet<long> _rung = [];
     private readonly ElfMonitor _monitor;
     private readonly TimeProvider _clock;
+    // The current batch's stages (docs/performance.md#where-a-batch-goes).
+    private readonly StageTimes _stages = new();
     private readonly List<IActorRef> _waiters = [];
     private readonly int _incarnation;
     private IGitStore? _git;
@@ -102,7 +104,11 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         // The commit is in git either way; a restart finds its Elf-Record trailers and marks them then.
         if (marked.Error is not null) throw new InvalidOperationException("could not mark committed records in the index: " + marked.Error);
         _unmarked.ExceptWith(marked.OutboxIds);
-        if (_unannounced.TryDequeue(out var announced)) Context.System.EventStream.Publish(announced);
+        if (_unannounced.TryDequeue(out var announced))
+        {
+            ElfMetrics.CommitStage.Record(System.Diagnostics.Stopwatch.GetElapsedTime(announced.At).TotalMilliseconds, StageTag("mark"));
+            Context.System.EventStream.Publish(announced.Commit);
+        }
         if (_checkAfterMarks && _unmarked.Count == 0)
         {
             _checkAfterMarks = false;
@@ -389,13 +395,17 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
 
     private void CommitNextBatch()
     {
+        _stages.Restart();
         if (!IndexAtItsPath()) return;
         if (NothingToDo()) return;
         // Checking the tip reads git like a commit does: its failures (a corrupt object, a held lock) are a commit's.
         if (!TryGitStep(HistoryChecked, out var historyChecked) || !historyChecked) return;
+        _stages.Lap("check");
         var pending = Index().ReadPending(_settings.CommitMaxBatchSize + _unmarked.Count)
             .Where(p => !_unmarked.Contains(p.OutboxId)).Take(_settings.CommitMaxBatchSize).ToList();
+        _stages.Lap("read-pending");
         var (ready, contents) = ReadyToCommit(pending);
+        _stages.Lap("files");
         if (ready.Count == 0)
         {
             _monitor.SetCommitterState(pending.Count == 0 ? "idle" : $"waiting for {pending.Count} record files to be placed");
@@ -405,13 +415,42 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
 
         // A retry while a lock is held is still waiting, as far as `elf status` is concerned.
         if (_heldLock is null) _monitor.SetCommitterState($"committing {ready.Count} records");
-        if (!TryGitStep(() => Git().CommitFiles(StagedFiles(ready, contents), Core.Git.CommitMessage.For(ready)), out var commitId)) return;
+        var staged = StagedFiles(ready, contents);
+        var message = Core.Git.CommitMessage.For(ready);
+        _stages.Lap("message");
+        if (!TryGitStep(() => Git().CommitFiles(staged, message), out var commitId)) return;
+        _stages.Lap("git");
         NoteGitWriter();
         Committed(ready, commitId);
+        _stages.Lap("hand-off");
+        RecordStages();
 
         if (pending.Count == _settings.CommitMaxBatchSize || ready.Count < pending.Count) ScheduleBatch();
         else AnswerWaiters(Index().CountPending());
     }
+
+    /// <summary>The batch's stages as <see cref="ElfMetrics.CommitStage"/>; git's split into the fast writer's own where it made the commit.</summary>
+    private void RecordStages()
+    {
+        var inGit = _git is GitStore store ? store.LastCommitStages : [];
+        foreach (var (stage, ms) in _stages.Laps)
+        {
+            if (stage != "git" || inGit.Count == 0)
+            {
+                ElfMetrics.CommitStage.Record(ms, StageTag(stage));
+                continue;
+            }
+            var accounted = 0.0;
+            foreach (var (gitStage, gitMs) in inGit)
+            {
+                ElfMetrics.CommitStage.Record(gitMs, StageTag("git." + gitStage));
+                accounted += gitMs;
+            }
+            ElfMetrics.CommitStage.Record(Math.Max(0, ms - accounted), StageTag("git.other"));
+        }
+    }
+
+    private static KeyValuePair<string, object?> StageTag(string stage) => new("stage", stage);
 
     /// <summary>
     /// The pending records whose files are complete, with the bytes read of those with a file of their own (the blobs
@@ -482,7 +521,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         // Waiters (--wait-commit) follow learnings ids; heuristics and decisions number their own rows.
         var ids = ready.Where(p => p.RowTable == OutboxTables.Learnings).Select(p => p.RecordId).ToList();
         RecordCommitted(ready, commitId, at);
-        _unannounced.Enqueue(new RecordsCommitted(ids, commitId, at));
+        _unannounced.Enqueue((new RecordsCommitted(ids, commitId, at), System.Diagnostics.Stopwatch.GetTimestamp()));
     }
 
     /// <summary>Whether a file's bytes are exactly this text in UTF-8 (encoded into a pooled buffer: once per pending record per batch).</summary>

@@ -150,6 +150,9 @@ public sealed class GitStore : IGitStore
         return commit;
     }
 
+    /// <summary>The stages of the last commit the fast writer made (none for git's plumbing): docs/performance.md#where-a-batch-goes.</summary>
+    public IReadOnlyList<(string Stage, double Ms)> LastCommitStages => WriterInUse == _native.Name ? _native.Stages.Laps : [];
+
     /// <summary>
     /// Why the fast writer would not store what git stores for these files, or null when it would: git might convert
     /// the bytes on disk (line endings, clean filters, LFS), so the commit must hold git's blob, not the raw bytes.
