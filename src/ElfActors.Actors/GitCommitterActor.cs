@@ -422,6 +422,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         _stages.Lap("git");
         NoteGitWriter();
         Committed(ready, commitId);
+        WriteBackRemovedFiles(staged);
         _stages.Lap("hand-off");
         RecordStages();
 
@@ -502,6 +503,23 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         if (!WriteFromOutbox(entry.OutboxId, path)) return false;
         _log.Warning("Record file {0} was removed before its commit (a person's git?): written again from the outbox", entry.RelativePath);
         return true;
+    }
+
+    /// <summary>
+    /// A file this commit holds that is gone from the working tree: a person's `git clean -fdx` that read git's index
+    /// before the commit added the file to it took the file for untracked and removed it after the commit had read it.
+    /// Written back as committed, so the working tree matches the branch (`git status` clean). One stat per file.
+    /// </summary>
+    private void WriteBackRemovedFiles(List<StagedFile> staged)
+    {
+        foreach (var file in staged)
+        {
+            var path = _paths.Absolute(file.Path);
+            if (File.Exists(path)) continue;
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            Core.Files.AtomicFile.WriteIfAbsent(path, System.Text.Encoding.UTF8.GetString(file.Content), _settings.FsyncFiles);
+            _log.Warning("{0} was removed from the working tree while it was being committed (a person's git clean?); written back as committed", file.Path);
+        }
     }
 
     /// <summary>The files of a batch, each once: the bytes already read where the check read them, else read now.</summary>
