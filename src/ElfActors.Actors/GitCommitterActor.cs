@@ -177,7 +177,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         var self = Self;
         var folders = new List<WatchedFolder>();
         if (Git().GitDirectory is { } gitDirectory) folders.AddRange(GitFolders.Watched(gitDirectory));
-        folders.Add(new WatchedFolder(_paths.MemoryDirectory, Recursive: false, "index.db", "index.db-wal"));
+        folders.Add(new WatchedFolder(_paths.MemoryDirectory, Recursive: false, "index.db", "index.db-wal") { Writes = true });
         var watch = FolderWatch.Start(folders, () => self.Tell(Sweep.Instance), reason => self.Tell(new WatchFailed(reason)));
         if (Git().GitDirectory is null) self.Tell(new WatchFailed("the git store names no git folder"));
         else if (watch.Failed is { } failed) self.Tell(new WatchFailed(failed));

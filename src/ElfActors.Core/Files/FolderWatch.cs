@@ -1,7 +1,14 @@
 namespace ElfActors.Core.Files;
 
-/// <summary>A folder to watch: its own entries, or everything below it too; only the names given (none: every name).</summary>
-public sealed record WatchedFolder(string Path, bool Recursive, params string[] Names);
+/// <summary>
+/// A folder to watch: its own entries, or everything below it too; only the names given (none: every name). Entries
+/// created, removed or renamed over are reported (git moves a ref, HEAD, the index or packed-refs by renaming its lock
+/// over it); writes into a file only with <see cref="Writes"/> (SQLite writes its WAL in place).
+/// </summary>
+public sealed record WatchedFolder(string Path, bool Recursive, params string[] Names)
+{
+    public bool Writes { get; init; }
+}
 
 /// <summary>
 /// Wakes its owner when something changes in a few folders, through the system's file notifications (inotify on
@@ -58,7 +65,7 @@ public sealed class FolderWatch : IDisposable
         var watcher = new FileSystemWatcher(folder.Path)
         {
             IncludeSubdirectories = folder.Recursive,
-            NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | NotifyFilters.LastWrite,
+            NotifyFilter = NotifyFilters.FileName | NotifyFilters.DirectoryName | (folder.Writes ? NotifyFilters.LastWrite : 0),
         };
         foreach (var name in folder.Names) watcher.Filters.Add(name);
         watcher.Changed += (_, _) => Changed();

@@ -61,13 +61,30 @@ public sealed class FolderWatchTests : IDisposable
     {
         var folder = Path.Combine(_memory.BasePath, "watched");
         Directory.CreateDirectory(folder);
-        using var watch = Start([new WatchedFolder(folder, Recursive: false, "index.db")]);
+        File.WriteAllText(Path.Combine(folder, "index.db"), "there before\n");
+        using var watch = Start([new WatchedFolder(folder, Recursive: false, "index.db") { Writes = true }]);
         watch.Arm();
         File.WriteAllText(Path.Combine(folder, "other.txt"), "not watched\n");
         Assert.False(await _called.WaitAsync(TimeSpan.FromSeconds(1)), "a name not asked for called back");
-        File.WriteAllText(Path.Combine(folder, "index.db"), "watched\n");
-        await CalledBack("index.db was written");
+        File.AppendAllText(Path.Combine(folder, "index.db"), "written in place\n");
+        await CalledBack("index.db was written in place");
         Assert.Equal(1, Volatile.Read(ref _calls));
+    }
+
+    [Fact]
+    public async Task Without_writes_a_file_written_in_place_is_not_reported_and_a_lock_renamed_over_it_is()
+    {
+        var folder = Path.Combine(_memory.BasePath, "watched");
+        Directory.CreateDirectory(folder);
+        var head = Path.Combine(folder, "HEAD");
+        File.WriteAllText(head, "ref: refs/heads/main\n");
+        using var watch = Start([new WatchedFolder(folder, Recursive: false, "HEAD")]);
+        watch.Arm();
+        File.AppendAllText(head, "\n");
+        Assert.False(await _called.WaitAsync(TimeSpan.FromSeconds(1)), "a write in place called back without Writes");
+        File.WriteAllText(head + ".lock", "ref: refs/heads/other\n");
+        File.Move(head + ".lock", head, overwrite: true); // as git moves HEAD and refs
+        await CalledBack("HEAD.lock was renamed over HEAD");
     }
 
     [Fact]
