@@ -3,7 +3,6 @@ using ElfActors.Contracts.CommandLine;
 using ElfActors.Host;
 using ElfActors.Host.Simulation;
 
-NoAppConfig.Install(); // before any actor system: Akka would read an app.config nobody writes
 var root = new RootCommand("""
     elf-host: the ElfActors host. The `elf` client runs it for `elf serve` and `elf simulate`, and starts it
     in the background when a command finds no host for its memory. See `elf --help`.
