@@ -2,6 +2,7 @@ using System.Globalization;
 using Akka.Actor;
 using Akka.Event;
 using ElfActors.Core;
+using ElfActors.Core.Files;
 using ElfActors.Core.Git;
 using ElfActors.Core.Storage;
 using static ElfActors.Actors.CommitterProtocol;
@@ -50,6 +51,11 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
     private string? _holdReason;
     // Records history lost, queued again with their files restored: complete whatever their age.
     private readonly HashSet<long> _reopened = [];
+    // What wakes an idle committer (docs/adr/0042): the system's reports of changes in the git folder and to the index
+    // file; null before the start. The sweep's period while something is to do, or the fallback's while idle; null
+    // while idle with the watch working (no timer at all).
+    private FolderWatch? _watch;
+    private TimeSpan? _sweepEvery;
 
     public GitCommitterActor(MemoryPaths paths, ElfSettings settings, GitStoreFactory gitStoreFactory, IActorRef indexWriter, ElfMonitor monitor, TimeProvider clock)
     {
@@ -66,6 +72,11 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         Receive<RecordsWaiting>(_ => ScheduleBatch());
         Receive<RecordPlaced>(Placed);
         Receive<Sweep>(_ => ScheduleBatch());
+        Receive<WatchFailed>(failed =>
+        {
+            _log.Warning("Cannot watch the repository for a person's changes ({0}): an idle committer looks every {1} instead", failed.Reason, _settings.IdleSweepInterval);
+            if (_sweepEvery is null) SweepEvery(_settings.IdleSweepInterval);
+        });
         Receive<RetryAfterLock>(_ =>
         {
             _waitingForLock = false;
@@ -115,6 +126,8 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
             ScheduleBatch();
         }
         AnswerWaiters(Index().CountPending());
+        // Every commit marked: look once more now (there may be more to commit, or nothing: then rest), not a sweep later.
+        if (_unmarked.Count == 0) ScheduleBatch();
     }
 
     public static Props Props(MemoryPaths paths, ElfSettings settings, GitStoreFactory gitStoreFactory, IActorRef indexWriter, ElfMonitor monitor, TimeProvider clock) =>
@@ -155,9 +168,47 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
             _monitor.SetCommitterState("backing off after: " + e.Message);
             throw;
         }
-        Timers.StartPeriodicTimer("sweep", Sweep.Instance, _settings.SweepInterval);
+        _watch = WatchForChanges();
+        SweepEvery(_settings.SweepInterval);
         _monitor.SetCommitterState("idle");
         ScheduleBatch();
+    }
+
+    /// <summary>
+    /// Watches what a person's git changes (<see cref="GitFolders.Watched"/>) and memory/index.db (replaced, removed, or
+    /// written by another process: a record whose doorbell was lost); a change wakes an idle committer with a sweep.
+    /// </summary>
+    private FolderWatch WatchForChanges()
+    {
+        var self = Self;
+        var folders = new List<WatchedFolder>();
+        if (Git().GitDirectory is { } gitDirectory) folders.AddRange(GitFolders.Watched(gitDirectory));
+        folders.Add(new WatchedFolder(_paths.MemoryDirectory, Recursive: false, "index.db", "index.db-wal") { Writes = true });
+        var watch = FolderWatch.Start(folders, () => self.Tell(Sweep.Instance), reason => self.Tell(new WatchFailed(reason)));
+        if (Git().GitDirectory is null) self.Tell(new WatchFailed("the git store names no git folder"));
+        else if (watch.Failed is { } failed) self.Tell(new WatchFailed(failed));
+        return watch;
+    }
+
+    /// <summary>Sweeps every <paramref name="period"/> from now on (the timer is replaced only when the period changes).</summary>
+    private void SweepEvery(TimeSpan period)
+    {
+        _monitor.CommitterResting = false;
+        if (_sweepEvery == period) return;
+        _sweepEvery = period;
+        Timers.StartPeriodicTimer("sweep", Sweep.Instance, period);
+    }
+
+    /// <summary>Nothing to do: no timer while the watch works (a change, a record or a question wakes the committer), else the slow fallback.</summary>
+    private void Rest()
+    {
+        if (_watch is { Failed: null } && Git().GitDirectory is not null)
+        {
+            if (_sweepEvery is not null) Timers.Cancel("sweep");
+            _sweepEvery = null;
+            _monitor.CommitterResting = true;
+        }
+        else SweepEvery(_settings.IdleSweepInterval);
     }
 
     /// <summary>
@@ -180,14 +231,15 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
     private const string BranchState = "branch";
 
     /// <summary>
-    /// An idle sweep's shortcut (docs/performance.md#an-idle-host): nothing waits for a commit or a mark, and the branch is
+    /// An idle look's shortcut (docs/performance.md#an-idle-host): nothing waits for a commit or a mark, and the branch is
     /// where it was verified, so there is nothing to commit or restore. It skips <see cref="HistoryChecked"/>'s look for a
-    /// person's git, a scan of every process in /proc, which was most of what an idle host cost. Anything else (a record,
-    /// a moved tip, a hold still reported) takes the full path.
+    /// person's git, a scan of every process in /proc. Anything else (a record, a moved tip, a hold still reported) takes
+    /// the full path. When it holds, the committer rests (<see cref="Rest"/>) with the watch armed.
     /// </summary>
     private bool NothingToDo()
     {
         if (!_verified || _holdReason is not null || _unmarked.Count > 0 || _waiters.Count > 0 || _reopened.Count > 0) return false;
+        _watch?.Arm(); // before the look: a change made while it looks wakes the committer again
         try
         {
             if (Git().BranchTip() != _verifiedTip || Index().CountPending() > 0) return false;
@@ -396,8 +448,17 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
     private void CommitNextBatch()
     {
         _stages.Restart();
-        if (!IndexAtItsPath()) return;
-        if (NothingToDo()) return;
+        if (!IndexAtItsPath())
+        {
+            SweepEvery(_settings.SweepInterval);
+            return;
+        }
+        if (NothingToDo())
+        {
+            Rest();
+            return;
+        }
+        SweepEvery(_settings.SweepInterval);
         // Checking the tip reads git like a commit does: its failures (a corrupt object, a held lock) are a commit's.
         if (!TryGitStep(HistoryChecked, out var historyChecked) || !historyChecked) return;
         _stages.Lap("check");
@@ -410,6 +471,8 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         {
             _monitor.SetCommitterState(pending.Count == 0 ? "idle" : $"waiting for {pending.Count} record files to be placed");
             AnswerWaiters(pending.Count + _unmarked.Count);
+            // A flush answered with nothing left to do: rest now, not at a sweep (which may be far off, or never come).
+            if (pending.Count == 0 && NothingToDo()) Rest();
             return;
         }
 
@@ -616,6 +679,8 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
 
     protected override void PostStop()
     {
+        _monitor.CommitterResting = false;
+        _watch?.Dispose();
         _git?.Dispose();
         _index?.Dispose();
     }

@@ -36,6 +36,8 @@ public sealed class GitStore : IGitStore
     /// </summary>
     private static readonly TimeSpan PersonGitTrust = TimeSpan.FromSeconds(1);
 
+    public string GitDirectory => _repository.Info.Path;
+
     /// <summary>Scans of /proc for a person's git made by <see cref="HoldReason"/> so far.</summary>
     internal int PersonGitScans => _personGit.Scans;
 
