@@ -386,9 +386,15 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
     private bool WriteFromOutbox(long outboxId, string path)
     {
         if (Index().ReadContent(outboxId) is not { } content) return false;
+        PutBack(path, content);
+        return File.Exists(path);
+    }
+
+    /// <summary>Writes a record's file that is gone, in one step, unless something was put there meanwhile.</summary>
+    private void PutBack(string path, string content)
+    {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         Core.Files.AtomicFile.WriteIfAbsent(path, content, _settings.FsyncFiles);
-        return File.Exists(path);
     }
 
     /// <summary>
@@ -579,8 +585,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         {
             var path = _paths.Absolute(file.Path);
             if (File.Exists(path)) continue;
-            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            Core.Files.AtomicFile.WriteIfAbsent(path, System.Text.Encoding.UTF8.GetString(file.Content), _settings.FsyncFiles);
+            PutBack(path, System.Text.Encoding.UTF8.GetString(file.Content));
             _log.Warning("{0} was removed from the working tree while it was being committed (a person's git clean?); written back as committed", file.Path);
         }
     }
