@@ -26,21 +26,15 @@ public sealed partial class GitCommitterActor
             else if (Git().Branch != request.BranchRef) error = $"HEAD is on {request.BranchRef}, not on the memory's branch {Git().Branch}";
             else
             {
+                ResumeInterruptedIntegration(); // one whose following failed in this process (an I/O error) is finished first
                 var before = Git().BranchTip();
-                outcome = SyncIntegration.Integrate(_paths, request.BranchRef, request.UpstreamTip, request.Display);
+                var journal = Journal();
+                outcome = SyncIntegration.Integrate(_paths, request.BranchRef, request.UpstreamTip, request.Display, journal);
                 // Every path the verified tip held is in the new tip by construction (fast-forward, replay or merge):
                 // no reachability check of every record is needed for it.
                 if (outcome.NewTip is not null && _verified && before == _verifiedTip) _verifiedTip = outcome.NewTip;
-                // The index follows: rows for the learnings that arrived, marked committed before any batch could see them pending.
-                try
-                {
-                    var imported = ArrivedRecords.Import(Index(), _paths, outcome, _clock.GetUtcNow());
-                    if (imported > 0) _log.Info("Sync: {0} records arrived from other machines; rows added to the index", imported);
-                }
-                catch (Exception e) when (e is GitStoreException or IOException or Microsoft.Data.Sqlite.SqliteException)
-                {
-                    _log.Warning("Sync: the branch took the remote's commits, but their rows could not be added to the index ({0}); elf reindex rebuilds it", e.Message);
-                }
+                ImportArrived(outcome);
+                journal?.Done();
             }
         }
         catch (Exception e) when (e is SyncConflictException or GitStoreException or GitBranchMovedException or IOException or UnauthorizedAccessException)
@@ -49,5 +43,53 @@ public sealed partial class GitCommitterActor
         }
         Sender.Tell(new SyncProtocol.Integrated(request.Number, outcome, error));
         if (outcome?.NewTip is not null) ScheduleBatch();
+    }
+
+    /// <summary>The index follows: rows for the records that arrived, marked committed before any batch could see them pending.</summary>
+    private void ImportArrived(IntegrationOutcome outcome)
+    {
+        try
+        {
+            var imported = ArrivedRecords.Import(Index(), _paths, outcome, _clock.GetUtcNow());
+            if (imported > 0) _log.Info("Sync: {0} records arrived from other machines; rows added to the index", imported);
+        }
+        catch (Exception e) when (e is GitStoreException or IOException or Microsoft.Data.Sqlite.SqliteException)
+        {
+            _log.Warning("Sync: the branch took the remote's commits, but their rows could not be added to the index ({0}); elf reindex rebuilds it", e.Message);
+        }
+    }
+
+    private IntegrationJournal? Journal() => Git().GitDirectory is { } gitDirectory ? IntegrationJournal.In(gitDirectory) : null;
+
+    /// <summary>
+    /// An integration the host before this one began and was stopped in (kill -9 after the branch moved): git's index,
+    /// the working tree and the index's rows follow the tip now, before anything is committed, or a commit of a heuristics
+    /// domain file would drop the entries that arrived (docs/adr/0047).
+    /// </summary>
+    private void ResumeInterruptedIntegration()
+    {
+        if (Journal() is not { } journal || Git().Branch is not { } branch) return;
+        IntegrationOutcome? outcome;
+        try
+        {
+            outcome = SyncIntegration.Resume(_paths, branch, journal);
+        }
+        catch (SyncConflictException e)
+        {
+            _log.Warning("Sync: an integration stopped half-way could not be finished ({0}); the files it names need a person", e.Message);
+            journal.Done();
+            return;
+        }
+        if (outcome is null) return;
+        if (outcome.NewTip is null)
+        {
+            _log.Warning("Sync: an integration stopped half-way is not resumed: {0}", outcome.How);
+            journal.Done();
+            return;
+        }
+        ImportArrived(outcome);
+        journal.Done();
+        _log.Warning("Sync: the integration of {0} was stopped half-way (the host was killed); finished now: {1} paths followed in the working tree",
+            outcome.NewTip[..12], outcome.ChangedPaths.Count);
     }
 }

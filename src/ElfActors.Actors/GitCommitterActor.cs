@@ -161,6 +161,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
             _git = _gitStoreFactory(_paths);
             if (_git is GitStore store) store.PreferredWriter = _settings.GitWriter;
             ChooseBranch();
+            ResumeInterruptedIntegration();
             ReconcileWithHistory();
         }
         catch (Exception e)

@@ -36,7 +36,11 @@ public static partial class SyncIntegration
 
     public const string GoldenRules = "memory/golden-rules.md";
 
-    public static IntegrationOutcome Integrate(MemoryPaths paths, string branchRef, string upstreamTip, string displayName)
+    /// <param name="journal">
+    /// Noted before the branch moves and left for the caller to mark done once the arrived records have rows: a process
+    /// killed after the move finishes the work with <see cref="Resume"/> at its next start. Null: not noted (tests).
+    /// </param>
+    public static IntegrationOutcome Integrate(MemoryPaths paths, string branchRef, string upstreamTip, string displayName, IntegrationJournal? journal = null)
     {
         var repo = paths.BasePath;
         var localTip = GitCli.Resolve(repo, branchRef);
@@ -72,15 +76,44 @@ public static partial class SyncIntegration
             newTip = GitCli.Run(repo, arguments, message, environment: Identity(repo)).Trim();
         }
 
-        var changed = localTip is null ? SplitZ(GitCli.Run(repo, ["ls-tree", "-r", "-z", "--name-only", newTip]))
-            : SplitZ(GitCli.Run(repo, ["diff", "--name-only", "--no-renames", "-z", localTip, newTip]));
+        var changed = ChangedPaths(repo, localTip, newTip);
         CheckWorkingTree(paths, localTip, changed);
+        journal?.Begin(localTip, newTip);
         // The compare-and-swap: a person's commit since we read the tip fails this, and the next round starts over.
         var move = GitCli.TryRun(repo, ["update-ref", "-m", "elf: sync " + how, branchRef, newTip, localTip ?? new string('0', 40)]);
-        if (!move.Succeeded) throw new GitStoreException($"{branchRef} moved while the upstream was being integrated ({move.Reason}); the next round starts over");
+        if (!move.Succeeded)
+        {
+            journal?.Done();
+            throw new GitStoreException($"{branchRef} moved while the upstream was being integrated ({move.Reason}); the next round starts over");
+        }
         FollowInIndexAndWorkingTree(paths, localTip, newTip, changed);
         return new IntegrationOutcome(localTip, newTip, how, changed);
     }
+
+    /// <summary>
+    /// Finishes an integration a killed process left noted in <paramref name="journal"/>: when the branch is still at the
+    /// tip it moved to, git's index and the working tree follow it now (the caller then adds the arrived records' rows and
+    /// marks the journal done). Null when nothing was noted; an outcome with no new tip (and why) when the branch has moved
+    /// on since, by someone else: then there is nothing to follow.
+    /// </summary>
+    public static IntegrationOutcome? Resume(MemoryPaths paths, string branchRef, IntegrationJournal journal)
+    {
+        if (journal.Read() is not { } noted)
+        {
+            journal.Done(); // absent, or not ours to read: nothing to resume
+            return null;
+        }
+        var tip = GitCli.Resolve(paths.BasePath, branchRef);
+        if (tip != noted.NewTip)
+            return new IntegrationOutcome(noted.OldTip, null, $"{branchRef} is at {tip ?? "no commit"}, not at {noted.NewTip} the integration moved it to", []);
+        var changed = ChangedPaths(paths.BasePath, noted.OldTip, noted.NewTip);
+        FollowInIndexAndWorkingTree(paths, noted.OldTip, noted.NewTip, changed);
+        return new IntegrationOutcome(noted.OldTip, noted.NewTip, "resumed after the process that began it was stopped", changed);
+    }
+
+    private static List<string> ChangedPaths(string repo, string? oldTip, string newTip) =>
+        oldTip is null ? SplitZ(GitCli.Run(repo, ["ls-tree", "-r", "-z", "--name-only", newTip]))
+            : SplitZ(GitCli.Run(repo, ["diff", "--name-only", "--no-renames", "-z", oldTip, newTip]));
 
     private sealed record AheadCommit(string Id, string Subject, string Body, IReadOnlyList<string> Trailers);
 

@@ -132,6 +132,52 @@ public sealed class SyncIntegrationTests : IDisposable
     }
 
     [Fact]
+    public void An_integration_stopped_right_after_the_branch_moved_is_finished_from_its_journal_and_no_entry_is_lost()
+    {
+        ElfCommit(_a, "memory/failures/a1.md", "a1", Entry(2, "from a"));
+        Tools.Git(_a, "push", "-q", "origin", "main");
+        ElfCommit(_b, "memory/failures/b1.md", "b1", Entry(3, "from b"));
+        Append(_b, "memory/heuristics/shared.md", Entry(4, "pending in b")); // appended by the domain's writer, not committed yet
+        var before = Tools.Git(_b, "rev-parse", "main").Trim();
+        var sharedPath = Path.Combine(_b, "memory/heuristics/shared.md");
+        var workingBefore = File.ReadAllText(sharedPath);
+        var upstream = Fetch(_b);
+        var journal = IntegrationJournal.In(Path.Combine(_b, ".git"));
+
+        var outcome = SyncIntegration.Integrate(new MemoryPaths(_b), "refs/heads/main", upstream, "origin/main", journal);
+
+        // Noted before the move and left for the caller, who marks it done once the arrived records have rows.
+        Assert.Equal((before, outcome.NewTip!), journal.Read());
+        // What a kill -9 right after `update-ref` leaves: the branch moved, git's index and the working tree as they were.
+        Tools.Git(_b, "read-tree", before);
+        File.Delete(Path.Combine(_b, "memory/failures/a1.md"));
+        File.WriteAllText(sharedPath, workingBefore);
+        Assert.DoesNotContain("from a", File.ReadAllText(sharedPath)); // committing this file now would drop a's entry from the branch
+
+        var resumed = SyncIntegration.Resume(new MemoryPaths(_b), "refs/heads/main", journal);
+
+        Assert.NotNull(resumed);
+        Assert.Equal(outcome.NewTip, resumed.NewTip);
+        Assert.Contains("memory/failures/a1.md", resumed.ChangedPaths);
+        Assert.Equal(Tools.Git(_b, "show", outcome.NewTip + ":memory/failures/a1.md"), File.ReadAllText(Path.Combine(_b, "memory/failures/a1.md")));
+        var working = File.ReadAllText(sharedPath);
+        foreach (var rule in new[] { "seeded", "from a", "from b", "pending in b" })
+            Assert.True(System.Text.RegularExpressions.Regex.Matches(working, $"^## H-\\d+: {rule}\n", System.Text.RegularExpressions.RegexOptions.Multiline).Count == 1, $"{rule} not once in:\n{working}");
+        // git agrees: only the pending entry differs from the tip, nothing staged, the repository sound.
+        Assert.Equal(" M memory/heuristics/shared.md\n", Tools.Git(_b, "status", "--porcelain"));
+        Assert.Equal(Show(_b, outcome.NewTip + ":memory/heuristics/shared.md") + Entry(4, "pending in b"), working);
+        AssertHealthy(_b);
+
+        // Once done there is nothing to resume; a journal whose tip the branch has moved on from changes nothing.
+        journal.Done();
+        Assert.Null(SyncIntegration.Resume(new MemoryPaths(_b), "refs/heads/main", journal));
+        journal.Begin(before, upstream);
+        var stale = SyncIntegration.Resume(new MemoryPaths(_b), "refs/heads/main", journal);
+        Assert.True(stale is { NewTip: null }, stale?.How);
+        Assert.Equal(working, File.ReadAllText(sharedPath));
+    }
+
+    [Fact]
     public void A_file_both_sides_edited_is_a_conflict_that_changes_nothing()
     {
         Write(_a, "README.md", "edited on a\n");
