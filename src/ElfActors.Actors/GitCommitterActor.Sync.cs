@@ -24,9 +24,9 @@ public sealed partial class GitCommitterActor
             else if ((_personGitForSync ??= new PersonGit(_paths.BasePath)).Running() is { } pid)
                 error = $"a person's git (pid {pid}) runs in the repository; the next round integrates"; // their pull or rebase reads the branch first
             else if (Git().Branch != request.BranchRef) error = $"HEAD is on {request.BranchRef}, not on the memory's branch {Git().Branch}";
+            else if (!FinishInterruptedIntegration()) error = "an earlier integration's working tree is not followed yet: " + _monitor.CommitterState;
             else
             {
-                ResumeInterruptedIntegration(); // one whose following failed in this process (an I/O error) is finished first
                 var before = Git().BranchTip();
                 var journal = Journal();
                 outcome = SyncIntegration.Integrate(_paths, request.BranchRef, request.UpstreamTip, request.Display, journal);
@@ -40,6 +40,8 @@ public sealed partial class GitCommitterActor
         catch (Exception e) when (e is SyncConflictException or GitStoreException or GitBranchMovedException or IOException or UnauthorizedAccessException)
         {
             error = e.Message;
+            // Failed after the branch moved (git's index held by another git as it was to follow): finished before the next commit.
+            if (Journal()?.Read() is not null) _integrationUnfinished = true;
         }
         Sender.Tell(new SyncProtocol.Integrated(request.Number, outcome, error));
         if (outcome?.NewTip is not null) ScheduleBatch();
@@ -61,10 +63,39 @@ public sealed partial class GitCommitterActor
 
     private IntegrationJournal? Journal() => Git().GitDirectory is { } gitDirectory ? IntegrationJournal.In(gitDirectory) : null;
 
+    /// <summary>An integration moved the branch and its following failed, here or in the host before (docs/adr/0047).</summary>
+    private bool _integrationUnfinished = true; // until the start has looked
+
     /// <summary>
-    /// An integration the host before this one began and was stopped in (kill -9 after the branch moved): git's index,
-    /// the working tree and the index's rows follow the tip now, before anything is committed, or a commit of a heuristics
-    /// domain file would drop the entries that arrived (docs/adr/0047).
+    /// Before a commit or an integration: an integration that moved the branch and did not finish (the host before
+    /// was killed, or git's index was held as it was to follow) is finished first, or a commit of a heuristics domain
+    /// file would take its old text and drop the entries that arrived. False while it cannot be (a lock is waited for).
+    /// </summary>
+    private bool FinishInterruptedIntegration()
+    {
+        if (!_integrationUnfinished) return true;
+        try
+        {
+            ResumeInterruptedIntegration();
+            _integrationUnfinished = false;
+            return true;
+        }
+        catch (GitLockHeldException e)
+        {
+            WaitForLock(e);
+            return false;
+        }
+        catch (Exception e) when (e is GitStoreException or IOException or UnauthorizedAccessException)
+        {
+            _monitor.SetCommitterState("finishing an integration the branch moved for: " + e.Message);
+            Timers.StartSingleTimer("hold", CommitterProtocol.Sweep.Instance, _settings.BackoffMin);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// An integration the host before this one began and was stopped in (kill -9 after the branch moved), or this
+    /// one's that failed to follow: git's index, the working tree and the index's rows follow the tip now.
     /// </summary>
     private void ResumeInterruptedIntegration()
     {
@@ -89,7 +120,7 @@ public sealed partial class GitCommitterActor
         }
         ImportArrived(outcome);
         journal.Done();
-        _log.Warning("Sync: the integration of {0} was stopped half-way (the host was killed); finished now: {1} paths followed in the working tree",
+        _log.Warning("Sync: the integration of {0} had moved the branch but not the working tree (a host killed, or git's index held); finished now: {1} paths followed",
             outcome.NewTip[..12], outcome.ChangedPaths.Count);
     }
 }

@@ -78,6 +78,9 @@ public static partial class SyncIntegration
 
         var changed = ChangedPaths(repo, localTip, newTip);
         CheckWorkingTree(paths, localTip, changed);
+        // git's index must follow the move: not while another git holds it (the round fails and the next one integrates).
+        var indexLock = Path.GetFullPath(Path.Combine(repo, GitCli.Run(repo, ["rev-parse", "--git-path", "index.lock"]).Trim()));
+        if (File.Exists(indexLock)) throw new GitLockHeldException("a git process holds the index; the integration waits for it", indexLock);
         journal?.Begin(localTip, newTip);
         // The compare-and-swap: a person's commit since we read the tip fails this, and the next round starts over.
         var move = GitCli.TryRun(repo, ["update-ref", "-m", "elf: sync " + how, branchRef, newTip, localTip ?? new string('0', 40)]);
