@@ -161,7 +161,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
             _git = _gitStoreFactory(_paths);
             if (_git is GitStore store) store.PreferredWriter = _settings.GitWriter;
             ChooseBranch();
-            ResumeInterruptedIntegration();
+            FinishInterruptedIntegration();
             ReconcileWithHistory();
         }
         catch (Exception e)
@@ -239,7 +239,8 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
     /// </summary>
     private bool NothingToDo()
     {
-        if (!_verified || _holdReason is not null || _unmarked.Count > 0 || _waiters.Count > 0 || _reopened.Count > 0) return false;
+        if (!_verified || _holdReason is not null || _unmarked.Count > 0 || _waiters.Count > 0 || _reopened.Count > 0 || _besideForeignGit.Count > 0
+            || _integrationUnfinished) return false;
         _watch?.Arm(); // before the look: a change made while it looks wakes the committer again
         try
         {
@@ -290,7 +291,9 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         if (_holdReason is not null) _log.Info("Resuming commits: {0}", "the person's git operation ended");
         _holdReason = null;
         if (Git().Branch is { } branch && Index().ReadState(BranchState) is null) Index().WriteState(BranchState, branch);
+        if (!FinishInterruptedIntegration()) return false;
         var tip = Git().BranchTip();
+        if (!CheckCommittedBesideForeignGit(tip)) return false;
         if (_verified && tip == _verifiedTip) return true;
         if (_verified && _verifiedTip is not null && tip is not null && Git().IsAncestor(_verifiedTip, tip))
         {
@@ -492,6 +495,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         _stages.Lap("git");
         NoteGitWriter();
         Committed(ready, commitId);
+        NoteForeignGit(commitId, ready);
         WriteBackRemovedFiles(staged);
         _stages.Lap("hand-off");
         RecordStages();
@@ -669,7 +673,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         if (_waiters.Count == 0 || stillPending > 0) return;
         // Every acknowledged record is committed, and reachable only if the tip is the one last verified.
         if (_holdReason is not null) return;
-        if (!_verified || Git().BranchTip() != _verifiedTip)
+        if (!_verified || Git().BranchTip() != _verifiedTip || _besideForeignGit.Count > 0)
         {
             ScheduleBatch();
             return;

@@ -1,6 +1,8 @@
 using Akka.Actor;
 using ElfActors.Actors;
+using ElfActors.Core;
 using ElfActors.Core.Audit;
+using ElfActors.Core.Git;
 using ElfActors.Tests.Support;
 using Xunit.Abstractions;
 using static ElfActors.Actors.RecordingProtocol;
@@ -152,6 +154,65 @@ public sealed class ReachabilityTests(ITestOutputHelper output)
         var verify = MemoryVerifier.Verify(memory.Paths);
         Assert.Empty(verify.Unreachable);
         Assert.Contains(verify.Deleted, d => d.Contains(records[1].RelativePath, StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// git's own race (docs/adr/0048): a person's git that read git's index before the host staged a batch (a
+    /// `cherry-pick` between its start and its commit) commits that index onto the host's commit, without the batch's
+    /// files. It looks like the person's deliberate deletion; it is not, as that git was running when the branch moved.
+    /// Here the person's git starts where no look can see it (after staging, before `update-ref`; detached, so it is not
+    /// the host's child) and waits; its commit is made with real git commands that leave the record out.
+    /// </summary>
+    [Fact]
+    public async Task A_record_left_out_by_a_git_that_ran_through_the_hosts_commit_is_committed_again_and_staged()
+    {
+        using var memory = new TempMemory();
+        var release = Path.Combine(memory.BasePath, ".git", "release-the-person");
+        var armed = 0;
+        IGitStore Factory(MemoryPaths paths)
+        {
+            var store = (GitStore)GitStore.Factory(paths);
+            store.BeforeBranchMove = () =>
+            {
+                if (Interlocked.Exchange(ref armed, 0) != 1) return;
+                // A git (an alias that waits) detached from this process: the host's look after the move must find it.
+                var started = Tools.Run("setsid", paths.BasePath, "-f", "sh", "-c",
+                    "exec git -c alias.wait=\"!f() { while [ ! -e \\\"$0\\\" ]; do sleep 0.05; done; }; f\" wait \"$0\" </dev/null >/dev/null 2>&1", release);
+                Assert.Equal(0, started.ExitCode);
+                var deadline = DateTime.UtcNow.AddSeconds(20);
+                while (PersonGit.RunningNow(paths.BasePath) is null && DateTime.UtcNow < deadline) Thread.Sleep(10); // until it has exec'd git
+            };
+            return store;
+        }
+        await using var host = await ElfTestHost.StartAsync(memory.Paths, gitStoreFactory: Factory);
+        var records = await RecordAsync(host, 0, 3);
+        await host.FlushAsync();
+
+        Interlocked.Exchange(ref armed, 1);
+        var leftOut = (await RecordAsync(host, 10, 1))[0];
+        await Until(() => Tools.Git(memory.BasePath, "ls-tree", "--name-only", "HEAD", "--", leftOut.RelativePath).Trim() == leftOut.RelativePath,
+            TimeSpan.FromSeconds(30), "the host's commit of the record");
+        Assert.Equal(0, armed);
+        var hostsCommit = Tools.Git(memory.BasePath, "rev-parse", "HEAD").Trim();
+        // The person's git commits the index it read: the record's file left out, onto the host's commit.
+        Person(memory.BasePath, "rm", "-q", "--cached", leftOut.RelativePath);
+        Person(memory.BasePath, "commit", "-qm", "the person's cherry-picked change");
+        var personsCommit = Tools.Git(memory.BasePath, "rev-parse", "HEAD").Trim();
+        File.WriteAllText(release, "");
+        await Until(() => PersonGit.RunningNow(memory.BasePath) is null, TimeSpan.FromSeconds(20), "the person's git to end");
+        records.AddRange(await RecordAsync(host, 20, 2));
+        await host.FlushAsync();
+        records.Add(leftOut);
+
+        // Read back with git: every record in the tip, the person's commit kept, git's index and the tree agreeing.
+        var tracked = GitHistory.TrackedFiles(memory.BasePath);
+        Assert.All(records, r => Assert.Contains(r.RelativePath, tracked));
+        Assert.Equal(0, Tools.Run("git", memory.BasePath, "merge-base", "--is-ancestor", personsCommit, "HEAD").ExitCode);
+        Assert.Equal(0, Tools.Run("git", memory.BasePath, "merge-base", "--is-ancestor", hostsCommit, "HEAD").ExitCode);
+        Assert.Equal("", Tools.Git(memory.BasePath, "status", "--porcelain", "--untracked-files=all", "--", "memory/failures").Trim());
+        var verify = MemoryVerifier.Verify(memory.Paths);
+        Assert.True(verify.Consistent && verify.Unreachable.Count == 0 && verify.Deleted.Count == 0,
+            string.Join("\n", verify.Unreachable.Concat(verify.Deleted)));
     }
 
     [Fact]

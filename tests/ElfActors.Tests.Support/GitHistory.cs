@@ -1,7 +1,11 @@
 namespace ElfActors.Tests.Support;
 
 /// <summary>One commit as `git log` tells it; its <c>Elf-Record</c> trailers resolved to ELF row ids.</summary>
-public sealed record LoggedCommit(string Sha, string Message, IReadOnlyList<string> AddedFiles, IReadOnlyList<long> RecordTrailers, IReadOnlyList<long> HeuristicTrailers);
+public sealed record LoggedCommit(string Sha, string Message, IReadOnlyList<string> AddedFiles, IReadOnlyList<long> RecordTrailers, IReadOnlyList<long> HeuristicTrailers)
+{
+    /// <summary>The files this commit removed (relative to its first parent).</summary>
+    public IReadOnlyList<string> DeletedFiles { get; init; } = [];
+}
 
 /// <summary>Reads history with the git executable, independently of LibGit2Sharp.</summary>
 public static class GitHistory
@@ -17,11 +21,12 @@ public static class GitHistory
         foreach (var entry in stdout.Split('\u001e', StringSplitOptions.RemoveEmptyEntries))
         {
             var parts = entry.Split('\u001f');
-            var added = parts.Length > 2
+            List<string> Changed(string status) => parts.Length > 2
                 ? parts[2].Split('\n', StringSplitOptions.RemoveEmptyEntries)
-                    .Where(line => line.StartsWith("A\t", StringComparison.Ordinal))
+                    .Where(line => line.StartsWith(status + "\t", StringComparison.Ordinal))
                     .Select(line => line[2..].Trim()).ToList()
                 : [];
+            var added = Changed("A");
             var learnings = new List<long>();
             var heuristics = new List<long>();
             foreach (var trailer in Trailers(parts[1]))
@@ -35,7 +40,7 @@ public static class GitHistory
                 else if (trailer.StartsWith("H-", StringComparison.Ordinal) && long.TryParse(trailer[2..], out id)) heuristics.Add(id);
                 else if (!trailer.StartsWith("ADR-", StringComparison.Ordinal)) learnings.Add(-1); // a key no row has
             }
-            commits.Add(new LoggedCommit(parts[0].Trim(), parts[1], added, learnings, heuristics));
+            commits.Add(new LoggedCommit(parts[0].Trim(), parts[1], added, learnings, heuristics) { DeletedFiles = Changed("D") });
         }
         return commits;
     }

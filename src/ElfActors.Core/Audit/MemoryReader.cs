@@ -77,6 +77,24 @@ internal static class MemoryReader
         return (counts, byCommit);
     }
 
+    /// <summary>
+    /// How many commits of the memory's branch removed each of these files. A record committed again after a commit
+    /// removed its file (docs/adr/0048) has a trailer in two commits and is not a duplicate.
+    /// </summary>
+    public static Dictionary<string, int> Removals(MemoryPaths paths, IReadOnlyCollection<string> relativePaths)
+    {
+        var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+        if (relativePaths.Count == 0 || !HasCommits(paths)) return counts;
+        var branch = Branch(paths);
+        foreach (var chunk in relativePaths.Distinct(StringComparer.Ordinal).Chunk(200))
+        {
+            var log = GitCli.Run(paths.BasePath, ["log", "--diff-filter=D", "--name-only", "--no-renames", "-z", "--format=", branch, "--", .. chunk]);
+            foreach (var path in log.Split('\0', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                counts[path] = counts.GetValueOrDefault(path) + 1;
+        }
+        return counts;
+    }
+
     /// <summary>The memory's branch (docs/adr/0018) as the committer keeps it, else HEAD.</summary>
     public static string Branch(MemoryPaths paths)
     {

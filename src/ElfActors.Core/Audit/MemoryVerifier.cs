@@ -28,7 +28,9 @@ public static class MemoryVerifier
         var rowsNotInGit = rows.Where(r => files.Contains(r.Value) && !tracked.Contains(r.Value) && !pending.Contains(r.Value))
             .Select(Describe).Order().ToList();
         var inGitWithoutRow = tracked.Where(t => !rowPaths.Contains(t)).Order(StringComparer.Ordinal).ToList();
-        var inSeveral = trailers.Where(t => t.Value > 1 && rows.ContainsKey(t.Key))
+        var several = trailers.Where(t => t.Value > 1 && rows.ContainsKey(t.Key)).ToList();
+        var removals = MemoryReader.Removals(paths, several.Select(t => rows[t.Key]).ToList());
+        var inSeveral = several.Where(t => t.Value - removals.GetValueOrDefault(rows[t.Key]) > 1)
             .Select(t => $"record {t.Key}: in {t.Value} commits").Order().ToList();
 
         // Heuristics and decisions (issue #6) report into the same lists, each line naming its record.

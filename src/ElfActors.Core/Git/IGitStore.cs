@@ -47,6 +47,22 @@ public interface IGitStore : IDisposable
     string? ReadBlobText(string blobId);
 
     /// <summary>
+    /// A git process not the host's that was running in the repository right after the last commit moved the branch
+    /// (its pid), or null. One that had read git's index before the commit staged its files may still make a commit from
+    /// that index, without them (docs/adr/0048).
+    /// </summary>
+    int? ForeignGitAfterLastCommit => null;
+
+    /// <summary>A git process not the host's running in the repository now (an uncached look), or null.</summary>
+    int? ForeignGitNow() => null;
+
+    /// <summary>
+    /// Stages these files in git's index as the commit holds them, where the index holds something else or nothing (a
+    /// person's git wrote an index it had read before the host staged them); returns how many it staged.
+    /// </summary>
+    int StageAsCommitted(string commitId, IReadOnlyCollection<string> relativePaths) => 0;
+
+    /// <summary>
     /// Of these files, those whose latest removal in the history of <paramref name="tipId"/> was a commit without
     /// <c>Elf-Record</c> trailers (a person's deliberate deletion), each with that commit.
     /// </summary>

@@ -66,6 +66,9 @@ public sealed class PersonGit(string repositoryPath, string? gitDirectory = null
         if (FindNow(repositoryPath) is { } pid) throw new PersonGitRunningException(pid);
     }
 
+    /// <summary>The pid of a git process (not this process's own) working in <paramref name="repositoryPath"/> now: an uncached scan.</summary>
+    public static int? RunningNow(string repositoryPath) => FindNow(repositoryPath);
+
     /// <summary>One uncached scan of /proc: a git process (not this process's own) working in the repository.</summary>
     private static int? FindNow(string repositoryPath) => GitProcesses.FirstRunningIn([repositoryPath], GitProcesses.StartedByThisProcess);
 

@@ -1,0 +1,76 @@
+using Akka.Event;
+using ElfActors.Core.Git;
+using ElfActors.Core.Storage;
+
+namespace ElfActors.Actors;
+
+/// <summary>
+/// Commits made while another git ran in the repository (docs/adr/0048). A person's git that read git's index in the
+/// milliseconds between the writer's look before staging and the branch's move (a `cherry-pick`, a `status` that
+/// refreshes the index) may afterwards write that index back and commit from it onto the host's commit: the commit
+/// lacks the host's files, and looks like the person's deliberate deletion. Such a batch is kept here and, once no
+/// foreign git runs, checked: records the tip lacks are committed again, and git's index gets the batch's files back.
+/// </summary>
+public sealed partial class GitCommitterActor
+{
+    private readonly List<CommittedBesideGit> _besideForeignGit = [];
+
+    private sealed record CommittedBesideGit(string CommitId, int Pid, IReadOnlyList<OutboxEntry> Records);
+
+    /// <summary>After a commit: kept for the check when another git was running right after the branch moved.</summary>
+    private void NoteForeignGit(string commitId, List<OutboxEntry> ready)
+    {
+        if (Git().ForeignGitAfterLastCommit is not { } pid) return;
+        _besideForeignGit.Add(new CommittedBesideGit(commitId, pid, ready));
+        _log.Info("Commit {0} was made while a git process (pid {1}) ran in the repository: its {2} records are checked again once it ends",
+            commitId[..Math.Min(12, commitId.Length)], pid, ready.Count);
+    }
+
+    /// <summary>
+    /// The check of the batches committed beside another git, before the next commit: false while one still runs (the
+    /// committer holds) or their marks are not in yet. Records the tip lacks are queued again; git's index holds the
+    /// batches' files as the tip does.
+    /// </summary>
+    private bool CheckCommittedBesideForeignGit(string? tip)
+    {
+        if (_besideForeignGit.Count == 0) return true;
+        if (Git().ForeignGitNow() is { } pid)
+        {
+            Hold(PersonGit.HoldMessage(pid));
+            return false;
+        }
+        var records = _besideForeignGit.SelectMany(b => b.Records).ToList();
+        if (records.Any(r => _unmarked.Contains(r.OutboxId)))
+        {
+            _checkAfterMarks = true; // reopening before the mark lands would be undone by it
+            return false;
+        }
+        var paths = records.Select(r => r.RelativePath).Distinct(StringComparer.Ordinal).ToList();
+        var blobs = tip is null ? new Dictionary<string, string>() : Git().BlobsAt(tip, paths);
+        var texts = new Dictionary<string, string?>(StringComparer.Ordinal);
+        bool InTip(OutboxEntry record)
+        {
+            if (!blobs.TryGetValue(record.RelativePath, out var blob)) return false;
+            if (!record.SharesFile) return true;
+            if (!texts.TryGetValue(blob, out var text)) texts[blob] = text = Git().ReadBlobText(blob);
+            return text?.Contains(record.Content, StringComparison.Ordinal) == true;
+        }
+        var lost = records.Where(r => !InTip(r)).ToList();
+        if (lost.Count > 0)
+        {
+            var ids = lost.Select(r => r.OutboxId).ToList();
+            WriteLostFiles(lost.Select(r => new CommittedEntry(r.OutboxId, r.SharesFile, r.RelativePath, r.Content)).ToList());
+            Index().Reopen(ids);
+            _reopened.UnionWith(ids);
+            _log.Warning("{0} records committed while another git ran in the repository are not in the tip {1}: that git committed an index it had read before them; committing them again",
+                lost.Count, tip is null ? "(no commit)" : tip[..Math.Min(12, tip.Length)]);
+        }
+        if (tip is not null)
+        {
+            var restaged = Git().StageAsCommitted(tip, paths.Where(blobs.ContainsKey).ToList());
+            if (restaged > 0) _log.Warning("{0} committed record files were missing from git's index (another git wrote an index it had read before them): staged again", restaged);
+        }
+        _besideForeignGit.Clear();
+        return true;
+    }
+}
