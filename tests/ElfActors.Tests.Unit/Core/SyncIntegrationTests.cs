@@ -178,6 +178,30 @@ public sealed class SyncIntegrationTests : IDisposable
     }
 
     [Fact]
+    public void No_integration_moves_the_branch_while_another_git_holds_gits_index()
+    {
+        ElfCommit(_a, "memory/failures/a1.md", "a1", Entry(2, "from a"));
+        Tools.Git(_a, "push", "-q", "origin", "main");
+        ElfCommit(_b, "memory/failures/b1.md", "b1", Entry(3, "from b"));
+        var before = Tools.Git(_b, "rev-parse", "main").Trim();
+        var upstream = Fetch(_b);
+        // Left by a killed host's index write, or held by a person's git: the index could not follow the move.
+        var indexLock = Path.Combine(_b, ".git", "index.lock");
+        File.WriteAllText(indexLock, "");
+        var journal = IntegrationJournal.In(Path.Combine(_b, ".git"));
+
+        var error = Assert.Throws<GitLockHeldException>(() => SyncIntegration.Integrate(new MemoryPaths(_b), "refs/heads/main", upstream, "origin/main", journal));
+
+        Assert.Equal(indexLock, error.LockPath);
+        Assert.Equal(before, Tools.Git(_b, "rev-parse", "main").Trim());
+        Assert.Null(journal.Read());
+        File.Delete(indexLock);
+        var outcome = SyncIntegration.Integrate(new MemoryPaths(_b), "refs/heads/main", upstream, "origin/main", journal);
+        Assert.NotNull(outcome.NewTip);
+        Assert.Equal("", Tools.Git(_b, "status", "--porcelain"));
+    }
+
+    [Fact]
     public void A_file_both_sides_edited_is_a_conflict_that_changes_nothing()
     {
         Write(_a, "README.md", "edited on a\n");
