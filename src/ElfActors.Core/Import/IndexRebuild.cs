@@ -12,8 +12,8 @@ public sealed record IndexRebuildReport(ReindexSummary Summary, int Queued, stri
 /// ElfActors' commits, while the memory's folders hold record
 /// files (a fresh clone, <c>git clean -fdx</c>, <c>rm memory/index.db*</c>, ELF's installer run again) is rebuilt from
 /// the files and git history by <see cref="Reindexer"/>, ELF's rows that no file carries kept from a recreated one.
-/// Record files git does not track yet (a host killed before it committed them, then the index removed) are queued
-/// for a commit. New records then number after the rebuilt ones, and carry new record keys, which no trailer in
+/// Records the working tree holds and the tip does not (a host stopped before it committed them, then the index
+/// removed: learnings and decision files, heuristic entries in a domain file) are queued for a commit. New records then number after the rebuilt ones, and carry new record keys, which no trailer in
 /// history names: none is ever taken for committed because of an old commit.
 /// The caller holds the memory's host lock.
 /// </summary>
@@ -39,9 +39,9 @@ public static class IndexRebuild
             foreach (var suffix in new[] { "", "-wal", "-shm" })
                 if (File.Exists(paths.DatabasePath + suffix)) File.Move(paths.DatabasePath + suffix, aside + suffix);
         }
-        var summary = Reindexer.Run(paths, options, replaceExisting: false, clock);
+        var summary = Reindexer.Run(paths, options, replaceExisting: false, clock, queueUncommitted: true);
         if (aside is not null) summary = summary with { Notes = [.. summary.Notes, .. ElfRowsCarrier.Carry(paths.DatabasePath, aside)] };
-        return new IndexRebuildReport(summary, QueueUntracked(paths, options, clock), aside is null ? null : Path.GetFileName(aside));
+        return new IndexRebuildReport(summary, summary.Queued, aside is null ? null : Path.GetFileName(aside));
     }
 
     /// <summary>Whether a commit of the memory's history carries an <c>Elf-Record</c> trailer.</summary>
@@ -55,28 +55,5 @@ public static class IndexRebuild
         {
             return false; // no repository, or no commit yet
         }
-    }
-
-    /// <summary>Queues the learnings files git does not track: acknowledged once, never committed.</summary>
-    private static int QueueUntracked(MemoryPaths paths, IndexOptions options, TimeProvider clock)
-    {
-        string untracked;
-        try
-        {
-            untracked = GitCli.Run(paths.BasePath, ["ls-files", "-z", "--others", "--exclude-standard", "--", "memory"]);
-        }
-        catch (GitStoreException)
-        {
-            return 0; // not a repository yet: the bootstrap makes it, and the files are not in any commit
-        }
-        var queued = 0;
-        using var index = MemoryIndex.Open(paths, options);
-        foreach (var file in untracked.Split('\0', StringSplitOptions.RemoveEmptyEntries))
-        {
-            if (index.ReadLearningAt(file) is not { } row) continue;
-            index.EnqueueExisting(row, File.ReadAllText(paths.Absolute(file)), clock.GetUtcNow());
-            queued++;
-        }
-        return queued;
     }
 }

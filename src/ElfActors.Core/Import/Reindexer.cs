@@ -7,7 +7,11 @@ using ElfActors.Core.Storage;
 namespace ElfActors.Core.Import;
 
 /// <summary>What <c>elf reindex</c> did.</summary>
-public sealed record ReindexSummary(int Learnings, int Heuristics, int Decisions, int LearningIdsFromHistory, string? MovedAside, IReadOnlyList<string> Notes);
+public sealed record ReindexSummary(int Learnings, int Heuristics, int Decisions, int LearningIdsFromHistory, string? MovedAside, IReadOnlyList<string> Notes)
+{
+    /// <summary>Records the working tree held and the tip did not, queued for a commit (only when asked to).</summary>
+    public int Queued { get; init; }
+}
 
 /// <summary>
 /// Rebuilds <c>memory/index.db</c> from the memory's markdown files, so the live database never needs to be in git.
@@ -19,7 +23,12 @@ public sealed record ReindexSummary(int Learnings, int Heuristics, int Decisions
 /// </summary>
 public static class Reindexer
 {
-    public static ReindexSummary Run(MemoryPaths memory, IndexOptions options, bool replaceExisting, TimeProvider clock)
+    /// <param name="queueUncommitted">
+    /// A record the working tree holds and the tip does not (acknowledged, never committed: a host stopped before its
+    /// commit, then the index lost) gets a pending outbox entry under a new key, so that the next host commits it. A
+    /// host's rebuild of a missing index asks for it; <c>elf reindex</c> does not (it refuses while records are pending).
+    /// </param>
+    public static ReindexSummary Run(MemoryPaths memory, IndexOptions options, bool replaceExisting, TimeProvider clock, bool queueUncommitted = false)
     {
         string? movedAside = null;
         if (File.Exists(memory.DatabasePath))
@@ -46,12 +55,12 @@ public static class Reindexer
         var decisions = UniqueIds(contents.Decisions.Select(d => d.Id is { } id && TimeOf("ADR-" + id.ToString(CultureInfo.InvariantCulture), d.CreatedAt) is { } t
                 ? d with { CreatedAt = t, UpdatedAt = t } : d).ToList(), d => d.Id, (d, id) => d with { Id = id }, "ADR-", notes);
 
-        var identities = new Identities(memory, history);
+        var identities = new Identities(memory, history, queueUncommitted);
         using (var index = MemoryIndex.Open(memory, options))
             index.RebuildRows(learnings, heuristics, decisions, identities.Of);
         // What no file carries (ELF's hooks' tables and rows, its counters) comes from the index moved aside: never dropped.
         if (movedAside is not null) notes.AddRange(ElfRowsCarrier.Carry(memory.DatabasePath, memory.Absolute(movedAside)));
-        return new ReindexSummary(learnings.Count, heuristics.Count, decisions.Count, fromHistory, movedAside, notes);
+        return new ReindexSummary(learnings.Count, heuristics.Count, decisions.Count, fromHistory, movedAside, notes) { Queued = identities.Queued };
     }
 
     /// <summary>
@@ -172,10 +181,14 @@ public static class Reindexer
     /// The identity a rebuilt row gets (docs/adr/0045), for records the branch's tip holds: a learnings or decision file
     /// its keyed <c>Elf-Record</c> trailer's key; a heuristic entry its <c>Elf-Entry</c> trailer's key, else the key every
     /// clone derives from the entry (<see cref="RecordKeys.ForEntry"/>), as arrival gives it. A record the tip does not
-    /// hold (not committed yet, or a person removed it) gets none, as before: its row is matched by path or number.
+    /// hold (not committed yet, or a person removed it) gets none, as before: its row is matched by path or number; or,
+    /// when uncommitted records are queued, a new key and a pending entry (its file or entry is in the working tree).
     /// </summary>
-    private sealed class Identities(MemoryPaths memory, History history)
+    private sealed class Identities(MemoryPaths memory, History history, bool queueUncommitted)
     {
+        /// <summary>How many rows got a pending entry (uncommitted records queued).</summary>
+        public int Queued { get; private set; }
+
         private readonly HashSet<string> _keys = new(StringComparer.Ordinal);
         private readonly Dictionary<string, string> _domainTexts = new(StringComparer.Ordinal);
         private HashSet<string>? _tipFiles;
@@ -196,11 +209,22 @@ public static class Reindexer
                         return null; // gone since the scan
                     }
                     return Claim(named.Key, named.Commit, learning.RelativePath, content);
+                case LearningRecord learning when queueUncommitted && !InTip(learning.RelativePath):
+                    try
+                    {
+                        return Queue(learning.RelativePath, File.ReadAllText(memory.Absolute(learning.RelativePath)));
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                    {
+                        return null; // gone since the scan
+                    }
                 case DecisionRecord { RelativePath: { } path, Content: { } text } when history.FileKeys.TryGetValue(path, out var named) && InTip(path):
                     return Claim(named.Key, named.Commit, path, text);
+                case DecisionRecord { RelativePath: { } path, Content: { } text } when queueUncommitted && !InTip(path):
+                    return Queue(path, text);
                 case HeuristicRecord { EntryText: { } text } heuristic:
                     var file = HeuristicMarkdown.RelativePath(heuristic.Heuristic.Domain);
-                    if (!DomainTextAtTip(file).Contains(text, StringComparison.Ordinal)) return null;
+                    if (!DomainTextAtTip(file).Contains(text, StringComparison.Ordinal)) return queueUncommitted ? Queue(file, text) : null;
                     if (history.EntryKeys.TryGetValue((file, RecordKeys.ContentHash(text)), out var entry)) return Claim(entry.Key, entry.Commit, file, text);
                     // The entry's own Created date, as arrival reads it (the row's time may be its commit's, a day off).
                     var created = HeuristicMarkdown.Parse(text) is [var parsed] ? parsed.Created : null;
@@ -213,6 +237,13 @@ public static class Reindexer
         /// <summary>A key is one record's: a second record with the same key (a copied file, a repeated entry) gets none.</summary>
         private RebuiltIdentity? Claim(string key, string commit, string path, string content) =>
             _keys.Add(key) ? new RebuiltIdentity(key, commit, path, content) : null;
+
+        /// <summary>An uncommitted record: a new key, no commit (its outbox entry is pending).</summary>
+        private RebuiltIdentity Queue(string path, string content)
+        {
+            Queued++;
+            return new RebuiltIdentity(RecordKeys.New(), null, path, content);
+        }
 
         private string? Tip() => _tip ??= GitCli.Resolve(memory.BasePath, "HEAD");
 

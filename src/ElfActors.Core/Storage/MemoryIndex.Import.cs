@@ -8,8 +8,11 @@ using Microsoft.Data.Sqlite;
 
 namespace ElfActors.Core.Storage;
 
-/// <summary>A rebuilt row's identity from history (docs/adr/0045): its record key, the commit that holds it, and its outbox entry's file and content.</summary>
-public sealed record RebuiltIdentity(string Key, string CommitId, string RelativePath, string Content);
+/// <summary>
+/// A rebuilt row's identity from history (docs/adr/0045): its record key, the commit that holds it (null: not committed
+/// yet, its entry is pending), and its outbox entry's file and content.
+/// </summary>
+public sealed record RebuiltIdentity(string Key, string? CommitId, string RelativePath, string Content);
 
 /// <summary>Storing records brought in from another memory (import) or rebuilt from this memory's files (reindex).</summary>
 public sealed partial class MemoryIndex

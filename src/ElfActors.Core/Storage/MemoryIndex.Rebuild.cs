@@ -3,15 +3,6 @@ namespace ElfActors.Core.Storage;
 /// <summary>What rebuilding a missing index needs beyond <see cref="RebuildRows"/> (IndexRebuild).</summary>
 public sealed partial class MemoryIndex
 {
-    /// <summary>The learnings row whose file is <paramref name="relativePath"/>, or null.</summary>
-    public LearningRow? ReadLearningAt(string relativePath)
-    {
-        using var command = _connection.CreateCommand();
-        command.CommandText = "SELECT id FROM learnings WHERE filepath = $path ORDER BY id LIMIT 1";
-        command.Parameters.AddWithValue("$path", relativePath);
-        return command.ExecuteScalar() is long id ? ReadLearning(id) : null;
-    }
-
     /// <summary>Whether the index holds any record (a learnings, heuristics or decisions row, or an outbox entry), and any outbox entry.</summary>
     public static (bool Records, bool Outbox) Holds(string databasePath)
     {

@@ -38,7 +38,7 @@ public sealed class ArrivedRecordsTests : IDisposable
     /// Records a heuristic and a decision (and a learning) as the host would, and commits them with the committer's
     /// message (without its Elf-Entry trailers: a commit made before they existed); returns their keys.
     /// </summary>
-    private static Recorded Record(MemoryPaths memory, string who, bool entryTrailers = true, bool learning = false)
+    private static Recorded Record(MemoryPaths memory, string who, bool entryTrailers = true, bool learning = false, bool commit = true)
     {
         using var index = MemoryIndex.Open(memory, ElfActors.Actors.ElfSettings.Default.Index);
         Assert.Empty(HeuristicValidator.Validate(new HeuristicInput("shared", "rule from " + who, "why " + who, null, null), out var heuristic));
@@ -57,14 +57,16 @@ public sealed class ArrivedRecordsTests : IDisposable
             Directory.CreateDirectory(Path.GetDirectoryName(file)!);
             if (entry.SharesFile) File.WriteAllText(file, HeuristicMarkdown.Append(File.Exists(file) ? File.ReadAllText(file) : null, "shared", [entry.Content]));
             else File.WriteAllText(file, entry.Content);
-            Tools.Git(memory.BasePath, "add", entry.RelativePath);
+            if (commit) Tools.Git(memory.BasePath, "add", entry.RelativePath);
         }
+        var recorded = new Recorded(pending.Single(p => p.SharesFile).RecordKey!, pending.Single(p => p.Kind == OutboxKinds.Decision).RecordKey!,
+            pending.SingleOrDefault(p => p.RowTable == OutboxTables.Learnings)?.RecordKey);
+        if (!commit) return recorded; // acknowledged, files written: a host stopped before its commit
         var message = CommitMessage.For(pending);
         if (!entryTrailers) message = string.Join('\n', message.Split('\n').Where(l => !l.StartsWith(CommitMessage.EntryTrailerKey + ":", StringComparison.Ordinal)));
         Tools.Git(memory.BasePath, "commit", "-qm", message);
         index.MarkEntriesCommitted(pending.Select(p => p.OutboxId).ToList(), Tools.Git(memory.BasePath, "rev-parse", "HEAD").Trim(), DateTimeOffset.UtcNow);
-        return new Recorded(pending.Single(p => p.SharesFile).RecordKey!, pending.Single(p => p.Kind == OutboxKinds.Decision).RecordKey!,
-            pending.SingleOrDefault(p => p.RowTable == OutboxTables.Learnings)?.RecordKey);
+        return recorded;
     }
 
     /// <summary>Fetches the remote into a machine, integrates it as sync does and gives what arrived rows.</summary>
@@ -202,6 +204,37 @@ public sealed class ArrivedRecordsTests : IDisposable
         Assert.Equal(KeyedRows(a, "heuristics", "rule").Select(r => r.Key), KeyedRows(c, "heuristics", "rule").Select(r => r.Key));
         Assert.Equal(KeyedRows(a, "decisions", "title").Select(r => r.Key), KeyedRows(c, "decisions", "title").Select(r => r.Key));
         AssertConsistent(c, 4);
+    }
+
+    /// <summary>
+    /// A host stopped after acknowledging a heuristic, a decision and a learning and before committing them, then the
+    /// index removed: the rebuild at the next start queues each of them (the heuristic by its entry, which the domain
+    /// file in the working tree holds and the tip's does not), and nothing already committed.
+    /// </summary>
+    [Fact]
+    public void A_rebuilt_index_queues_every_kind_the_working_tree_holds_and_the_tip_does_not()
+    {
+        var a = Machine("a");
+        Record(a, "committed", learning: true);
+        Record(a, "uncommitted", learning: true, commit: false);
+        foreach (var suffix in new[] { "", "-wal", "-shm" }) File.Delete(a.DatabasePath + suffix);
+
+        var rebuilt = IndexRebuild.IfMissing(a, ElfActors.Actors.ElfSettings.Default.Index, TimeProvider.System);
+
+        Assert.NotNull(rebuilt);
+        Assert.Equal(3, rebuilt.Queued);
+        // Read with sqlite3: pending entries name the uncommitted records' files and hold their exact text (the
+        // heuristic's entry); the committed records' entries carry their commit.
+        var pending = Tools.Sqlite(a.DatabasePath, "SELECT row_table, relpath, content FROM elf_outbox WHERE commit_id IS NULL ORDER BY row_table");
+        Assert.Equal(["decisions", "heuristics", "learnings"], pending.Select(r => r[0]));
+        Assert.All(pending, r => Assert.Contains("uncommitted", r[2]));
+        Assert.DoesNotContain(pending, r => r[2].Contains("from committed", StringComparison.Ordinal) || r[2].Contains("on committed", StringComparison.Ordinal));
+        var domainFile = File.ReadAllText(a.Absolute(pending.Single(r => r[0] == "heuristics")[1]));
+        Assert.Contains(pending.Single(r => r[0] == "heuristics")[2], domainFile);
+        Assert.DoesNotContain("uncommitted", Tools.Git(a.BasePath, "show", "HEAD:" + pending.Single(r => r[0] == "heuristics")[1]));
+        foreach (var row in pending.Where(r => r[0] != "heuristics")) Assert.Equal(File.ReadAllText(a.Absolute(row[1])), row[2]);
+        Assert.Equal(3, Tools.SqliteScalar(a.DatabasePath, "SELECT COUNT(*) FROM elf_outbox WHERE commit_id IS NOT NULL"));
+        Assert.Equal(6, Tools.SqliteScalar(a.DatabasePath, "SELECT (SELECT COUNT(*) FROM learnings) + (SELECT COUNT(*) FROM heuristics) + (SELECT COUNT(*) FROM decisions)"));
     }
 
     public void Dispose()
