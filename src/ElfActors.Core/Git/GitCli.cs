@@ -36,6 +36,18 @@ public static partial class GitCli
         }
     });
 
+    /// <summary>
+    /// The oldest git ElfActors runs with: the oldest the differential suite and the git tests ran against (Debian
+    /// bullseye's 2.30.2, scripts/second-git; docs/git-writer.md). Below it sync's <c>fetch --no-write-fetch-head</c>
+    /// and the object-format check's <c>rev-parse --show-object-format</c> (both git 2.29) do not exist.
+    /// </summary>
+    public static readonly Version MinimumVersion = new(2, 30);
+
+    /// <summary>Why <paramref name="git"/> is too old for ElfActors, or null (a version that cannot be read is not refused).</summary>
+    public static string? TooOld(Version? git) => git is not null && git < MinimumVersion
+        ? $"git {git} is older than {MinimumVersion}, the oldest git ElfActors runs with; install git {MinimumVersion} or later"
+        : null;
+
     /// <summary>The version in `git --version`'s output ("git version 2.30.2" → 2.30.2), or null.</summary>
     public static Version? ParseVersion(string versionOutput) =>
         VersionLine().Match(versionOutput) is { Success: true } match && System.Version.TryParse(match.Groups[1].Value, out var version) ? version : null;

@@ -25,9 +25,6 @@ public sealed record DoctorContext(MemoryPaths Memory, string InstallDirectory, 
 /// </summary>
 public static class MemoryDoctor
 {
-    /// <summary>The oldest git that ElfActors is tested with (`git switch`, `rev-parse --show-object-format`).</summary>
-    public static readonly Version MinimumGit = new(2, 25);
-
     /// <summary>A lock file younger than this may be a git that has just taken it: reported, never called stale.</summary>
     public static readonly TimeSpan LockGrace = TimeSpan.FromSeconds(10);
 
@@ -68,9 +65,9 @@ public static class MemoryDoctor
         var (exit, stdout, stderr) = Run(GitCli.Executable, Directory.GetCurrentDirectory(), "--version");
         if (exit == -1) return DoctorCheck.Fail("git", $"git is not on the PATH ({stderr.Trim()})", "install git (apt-get install git, brew install git, …)");
         if (GitCli.ParseVersion(stdout) is not { } version)
-            return DoctorCheck.Warn("git", $"cannot read git's version from '{stdout.Trim()}'", $"use git {MinimumGit} or later");
-        return version < MinimumGit
-            ? DoctorCheck.Fail("git", $"git {version} is older than {MinimumGit}", $"install git {MinimumGit} or later")
+            return DoctorCheck.Warn("git", $"cannot read git's version from '{stdout.Trim()}'", $"use git {GitCli.MinimumVersion} or later");
+        return GitCli.TooOld(version) is not null
+            ? DoctorCheck.Fail("git", $"git {version} is older than {GitCli.MinimumVersion}", $"install git {GitCli.MinimumVersion} or later")
             : DoctorCheck.Ok("git", $"git {version}");
     }
 
