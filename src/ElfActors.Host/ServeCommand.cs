@@ -193,6 +193,13 @@ public static class ServeCommand
                 await Console.Error.WriteLineAsync("elf serve: " + e.Message);
                 return ExitCodes.Failure;
             }
+            catch (Core.Git.UnsupportedRepositoryException e)
+            {
+                // Refused before anything was written (a SHA-256 repository, a git older than 2.30): one line that
+                // names the cause, the last of the log, which `elf` shows when the host it started exits.
+                await Console.Error.WriteLineAsync("elf serve: " + e.Message);
+                return ExitCodes.Failure;
+            }
             if (cluster is not null)
             {
                 // Other nodes may still be recording; their records are the cluster committer's business.

@@ -21,6 +21,40 @@ public static partial class GitCli
 {
     public static string Executable { get; set; } = "git";
 
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Version?> Versions = new();
+
+    /// <summary>The version of <see cref="Executable"/> (`git --version`), read once per executable; null when it cannot be read.</summary>
+    public static Version? Version => Versions.GetOrAdd(Executable, _ =>
+    {
+        try
+        {
+            return ParseVersion(TryRun(Directory.GetCurrentDirectory(), ["--version"]).Stdout);
+        }
+        catch (GitStoreException)
+        {
+            return null;
+        }
+    });
+
+    /// <summary>
+    /// The oldest git ElfActors runs with: the oldest the differential suite and the git tests ran against (Debian
+    /// bullseye's 2.30.2, scripts/second-git; docs/git-writer.md). Below it sync's <c>fetch --no-write-fetch-head</c>
+    /// and the object-format check's <c>rev-parse --show-object-format</c> (both git 2.29) do not exist.
+    /// </summary>
+    public static readonly Version MinimumVersion = new(2, 30);
+
+    /// <summary>Why <paramref name="git"/> is too old for ElfActors, or null (a version that cannot be read is not refused).</summary>
+    public static string? TooOld(Version? git) => git is not null && git < MinimumVersion
+        ? $"git {git} is older than {MinimumVersion}, the oldest git ElfActors runs with; install git {MinimumVersion} or later"
+        : null;
+
+    /// <summary>The version in `git --version`'s output ("git version 2.30.2" → 2.30.2), or null.</summary>
+    public static Version? ParseVersion(string versionOutput) =>
+        VersionLine().Match(versionOutput) is { Success: true } match && System.Version.TryParse(match.Groups[1].Value, out var version) ? version : null;
+
+    [GeneratedRegex(@"git version (\d+\.\d+(?:\.\d+)?)")]
+    private static partial Regex VersionLine();
+
     // Only "File exists" means another git holds the lock; "Unable to create '….lock': No space left on device"
     // (a full disk) is a failure like any other, and must back the committer off, not make it wait for a holder.
     // Matched on git's C-locale text: every run forces LC_ALL=C.

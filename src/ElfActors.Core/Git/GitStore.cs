@@ -89,6 +89,7 @@ public sealed class GitStore : IGitStore
     /// <summary>Makes the base folder a git repository (if it is not one) that ignores the live index and our working files.</summary>
     public static void EnsureRepository(MemoryPaths paths)
     {
+        if (GitCli.TooOld(GitCli.Version) is { } tooOld) throw new UnsupportedRepositoryException(tooOld);
         Directory.CreateDirectory(paths.BasePath);
         if (Directory.Exists(Path.Combine(paths.BasePath, ".git")) || File.Exists(Path.Combine(paths.BasePath, ".git"))) RefuseUnsupported(paths);
         if (!Repository.IsValid(paths.BasePath))
@@ -115,7 +116,8 @@ public sealed class GitStore : IGitStore
     }
 
     /// <summary>
-    /// Refuses, before anything is opened, a repository the committer cannot write correctly: a SHA-256 one
+    /// Refuses, before anything is opened, a repository the committer cannot write correctly (and, in
+    /// <see cref="EnsureRepository"/>, a git older than <see cref="GitCli.MinimumVersion"/>): a SHA-256 one
     /// (LibGit2Sharp, which reads history here, opens SHA-1 repositories only).
     /// </summary>
     private static void RefuseUnsupported(MemoryPaths paths)

@@ -205,7 +205,8 @@ internal sealed class NativeCommitWriter : IRecordCommitWriter
 
     /// <summary>
     /// Each batch adds a small pack; lookups slow down as packs pile up, so past a few dozen git merges the
-    /// small ones (geometric repack: cost proportional to what is merged, never to the whole repository). It runs
+    /// small ones (geometric repack: cost proportional to what is merged, never to the whole repository; see
+    /// <see cref="PackMerge"/> for git before 2.32). It runs
     /// beside the commits, not in their way: a merge took the next commit's latency from tens of milliseconds
     /// to over a second. git's repack is safe alongside readers and new packs (it deletes only what it merged).
     /// </summary>
@@ -221,7 +222,8 @@ internal sealed class NativeCommitWriter : IRecordCommitWriter
             {
                 // One thread, lowest priority: the merge gets the CPU the commits leave (on two cores, a two-thread
                 // repack of a few thousand objects took 0.3–0.8 s of both and doubled the commits' latency meanwhile).
-                GitCli.Run(basePath, ["-c", "pack.threads=1", "repack", "-d", "-q", "--geometric=2"], background: true);
+                // Geometric (git 2.32+), or its equivalent on an older git (PackMerge).
+                GitCli.Run(basePath, PackMerge.Arguments(GitCli.Version, packFolder), background: true);
             }
             catch (GitStoreException)
             {

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
 using ElfActors.Contracts.Client;
 using ElfActors.Contracts.Wire;
 using ElfActors.Core.Git;
@@ -24,11 +23,8 @@ public sealed record DoctorContext(MemoryPaths Memory, string InstallDirectory, 
 /// Nothing here writes the memory, the repository or the runtime folder: a doctor that "fixes" a lock could take one
 /// a person's git still holds.
 /// </summary>
-public static partial class MemoryDoctor
+public static class MemoryDoctor
 {
-    /// <summary>The oldest git that ElfActors is tested with (`git switch`, `rev-parse --show-object-format`).</summary>
-    public static readonly Version MinimumGit = new(2, 25);
-
     /// <summary>A lock file younger than this may be a git that has just taken it: reported, never called stale.</summary>
     public static readonly TimeSpan LockGrace = TimeSpan.FromSeconds(10);
 
@@ -68,10 +64,10 @@ public static partial class MemoryDoctor
     {
         var (exit, stdout, stderr) = Run(GitCli.Executable, Directory.GetCurrentDirectory(), "--version");
         if (exit == -1) return DoctorCheck.Fail("git", $"git is not on the PATH ({stderr.Trim()})", "install git (apt-get install git, brew install git, …)");
-        if (GitVersion().Match(stdout) is not { Success: true } match || !Version.TryParse(match.Groups[1].Value, out var version))
-            return DoctorCheck.Warn("git", $"cannot read git's version from '{stdout.Trim()}'", $"use git {MinimumGit} or later");
-        return version < MinimumGit
-            ? DoctorCheck.Fail("git", $"git {version} is older than {MinimumGit}", $"install git {MinimumGit} or later")
+        if (GitCli.ParseVersion(stdout) is not { } version)
+            return DoctorCheck.Warn("git", $"cannot read git's version from '{stdout.Trim()}'", $"use git {GitCli.MinimumVersion} or later");
+        return GitCli.TooOld(version) is not null
+            ? DoctorCheck.Fail("git", $"git {version} is older than {GitCli.MinimumVersion}", $"install git {GitCli.MinimumVersion} or later")
             : DoctorCheck.Ok("git", $"git {version}");
     }
 
@@ -411,7 +407,4 @@ public static partial class MemoryDoctor
             return (-1, "", e.Message);
         }
     }
-
-    [GeneratedRegex(@"git version (\d+\.\d+(?:\.\d+)?)")]
-    private static partial Regex GitVersion();
 }

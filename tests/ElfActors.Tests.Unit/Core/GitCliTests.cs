@@ -20,6 +20,28 @@ public sealed class GitCliTests : IDisposable
         Assert.DoesNotContain(environment, line => line.StartsWith("LANGUAGE=", StringComparison.Ordinal) && line.Length > "LANGUAGE=".Length);
     }
 
+    [Theory]
+    [InlineData("git version 2.30.2\n", "2.30.2")]
+    [InlineData("git version 2.39.5\n", "2.39.5")]
+    [InlineData("git version 2.39.3 (Apple Git-145)\n", "2.39.3")]
+    [InlineData("git version 2.41.0.windows.1\n", "2.41.0")]
+    [InlineData("not git\n", null)]
+    public void Gits_version_is_read_from_its_version_line(string output, string? expected) =>
+        Assert.Equal(expected is null ? null : Version.Parse(expected), GitCli.ParseVersion(output));
+
+    [Fact]
+    public void The_git_on_the_path_is_read_and_a_git_older_than_2_30_is_refused_with_a_message_naming_both_versions()
+    {
+        // The git the tests run with (the machine's or scripts/second-git's), as git itself reports it.
+        Assert.Equal(GitCli.ParseVersion(Tools.Git(_memory.BasePath, "--version")), GitCli.Version);
+        Assert.Null(GitCli.TooOld(GitCli.Version));
+        Assert.Null(GitCli.TooOld(new Version(2, 30, 2)));
+        Assert.Null(GitCli.TooOld(null)); // a version that cannot be read is not refused
+        var refused = GitCli.TooOld(new Version(2, 25, 1));
+        Assert.NotNull(refused);
+        Assert.Contains("git 2.25.1 is older than 2.30", refused, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void TryRun_returns_gits_exit_code_instead_of_throwing()
     {
