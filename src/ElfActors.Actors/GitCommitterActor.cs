@@ -48,6 +48,10 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
     private string? _holdReason;
     // Records history lost, queued again with their files restored: complete whatever their age.
     private readonly HashSet<long> _reopened = [];
+    // Whether the index writer, the one owner of the index's identity, has said the index this committer has open is
+    // the one in place (asked at start, and whenever the file is not the one opened): no batch runs before (docs/adr/0044).
+    private bool _indexConfirmed;
+    private bool _confirmedOnce;
 
     public GitCommitterActor(MemoryPaths paths, ElfSettings settings, GitStoreFactory gitStoreFactory, IActorRef indexWriter, ElfMonitor monitor, TimeProvider clock)
     {
@@ -75,6 +79,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
             CommitNextBatch();
         });
         Receive<IndexWriterProtocol.MarkedCommitted>(Marked);
+        Receive<IndexWriterProtocol.IndexInPlace>(IndexInPlace);
         Receive<AwaitAllCommitted>(_ =>
         {
             _waiters.Add(Sender);
@@ -99,6 +104,8 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
     /// <summary>The index writer marked a commit's records: announce the commit, and check the tip if that waited for it.</summary>
     private void Marked(IndexWriterProtocol.MarkedCommitted marked)
     {
+        // Made against an index since rebuilt: dropped here already (IndexInPlace).
+        if (marked.Stale) return;
         // The commit is in git either way; a restart finds its Elf-Record trailers and marks them then.
         if (marked.Error is not null) throw new InvalidOperationException("could not mark committed records in the index: " + marked.Error);
         _unmarked.ExceptWith(marked.OutboxIds);
@@ -151,7 +158,43 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         }
         Timers.StartPeriodicTimer("sweep", Sweep.Instance, _settings.SweepInterval);
         _monitor.SetCommitterState("idle");
-        ScheduleBatch();
+        _indexWriter.Tell(IndexWriterProtocol.CheckIndexFile.Instance);
+    }
+
+    /// <summary>
+    /// The index writer's word on which index is at memory/index.db. Another identity than the one open here is an index
+    /// rebuilt from the files and history (one overwritten in place, docs/adr/0044): this committer reopens it and drops
+    /// everything it keeps by outbox or record id, which now name other rows; marks already sent come back stale. The
+    /// commits it made stay in git; records whose file is not tracked were queued again by the rebuild; reachability is
+    /// checked afresh before the next commit.
+    /// </summary>
+    private void IndexInPlace(IndexWriterProtocol.IndexInPlace inPlace)
+    {
+        if (_index is null) return; // an answer to an incarnation that did not start
+        var changed = Index().Identity != inPlace.Identity;
+        if (changed)
+        {
+            var reopened = MemoryIndex.Open(_paths, _settings.Index);
+            if (reopened.Identity != inPlace.Identity)
+            {
+                reopened.Dispose(); // changed again meanwhile: the next batch asks again
+                return;
+            }
+            _index?.Dispose();
+            _index = reopened;
+            _log.Warning("memory/index.db was rebuilt by the index writer: reopened; {0} commits not yet marked are in git, their records' ids renumbered", _unannounced.Count);
+            // Those commits are in git: whoever waits for them (--wait-commit, by the ids they were given) is answered.
+            while (_unannounced.TryDequeue(out var announced)) Context.System.EventStream.Publish(announced);
+            _unmarked.Clear();
+            _reopened.Clear();
+            _rung.Clear();
+            _checkAfterMarks = false;
+            _verified = false;
+        }
+        _indexConfirmed = true;
+        // The first answer lets the first batch run; a file still lost is looked at again on the committer's own timer.
+        if (changed || !_confirmedOnce) ScheduleBatch();
+        _confirmedOnce = true;
     }
 
     /// <summary>
@@ -344,6 +387,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         var kept = IndexFileGuard.KeepAtItsPath(index, _paths, _settings.Index, _clock, restore: false, message => _log.Info("{0}", message));
         if (kept is null)
         {
+            _indexConfirmed = false;
             _indexWriter.Tell(IndexWriterProtocol.CheckIndexFile.Instance);
             _monitor.SetCommitterState("waiting for memory/index.db to be put back");
             Timers.StartSingleTimer("index", Sweep.Instance, _settings.BackoffMin);
@@ -389,6 +433,11 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
 
     private void CommitNextBatch()
     {
+        if (!_indexConfirmed)
+        {
+            _indexWriter.Tell(IndexWriterProtocol.CheckIndexFile.Instance); // asked again at each sweep until answered
+            return;
+        }
         if (!IndexAtItsPath()) return;
         if (NothingToDo()) return;
         // Checking the tip reads git like a commit does: its failures (a corrupt object, a held lock) are a commit's.
@@ -478,7 +527,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         _unmarked.UnionWith(outboxIds);
         foreach (var entry in ready) if (entry.RowTable == OutboxTables.Learnings) _rung.Remove(entry.RecordId);
         _reopened.ExceptWith(outboxIds);
-        _indexWriter.Tell(new IndexWriterProtocol.MarkCommitted(outboxIds, commitId, at));
+        _indexWriter.Tell(new IndexWriterProtocol.MarkCommitted(outboxIds, commitId, at, Index().Identity));
         // Waiters (--wait-commit) follow learnings ids; heuristics and decisions number their own rows.
         var ids = ready.Where(p => p.RowTable == OutboxTables.Learnings).Select(p => p.RecordId).ToList();
         RecordCommitted(ready, commitId, at);
@@ -540,7 +589,8 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
 
     private void AnswerWaiters(long stillPending)
     {
-        if (_waiters.Count == 0 || stillPending > 0) return;
+        // An index not confirmed (lost, overwritten, or being rebuilt) counts for nothing.
+        if (_waiters.Count == 0 || stillPending > 0 || !_indexConfirmed) return;
         // Every acknowledged record is committed, and reachable only if the tip is the one last verified.
         if (_holdReason is not null) return;
         if (!_verified || Git().BranchTip() != _verifiedTip)

@@ -7,7 +7,8 @@ namespace ElfActors.Tests.FaultMatrix;
 
 /// <summary>
 /// A missing or recreated memory/index.db (issue #17): removed, replaced by an empty ELF-schema database, or swept
-/// away by `git clean -fdx` with everything else untracked, with the host stopped and while it records. Real `elf`
+/// away by `git clean -fdx` with everything else untracked, with the host stopped and while it records; or, while it
+/// records, overwritten in place (same inode) by `cp` of another memory's index or of a file that is no database. Real `elf`
 /// processes; counted afterwards with sqlite3, `git log`, the tip's tree.
 /// Every acknowledged record must end with exactly one row, its file in the tip, added by exactly one commit, and no
 /// record may be taken for committed because of an old commit's trailer.
@@ -23,6 +24,8 @@ public sealed class IndexLossTests(PublishedElf elf, ITestOutputHelper output)
     [InlineData("replace-running")]
     [InlineData("clean-fdx-stopped")]
     [InlineData("clean-fdx-running")]
+    [InlineData("overwrite-running")]
+    [InlineData("garbage-running")]
     public async Task A_missing_or_recreated_index_is_rebuilt_and_loses_nothing(string scenario)
     {
         await using var served = new ServedMemory(elf);
@@ -31,9 +34,12 @@ public sealed class IndexLossTests(PublishedElf elf, ITestOutputHelper output)
         Task<ProcessResult> Record(string title, bool wait) => elf.RunAsync(["record-failure", "--base", served.Base, "--title", title,
             "--domain", "index", "--request-id", title.Replace(' ', '-'), "--json", "--timeout", "60", .. wait ? new[] { "--wait-commit" } : []],
             timeout: TimeSpan.FromSeconds(120));
+        // An overwrite in place at full size in scripts/fault-matrix (the person-operations matrix's load, 300 from 10).
+        var inPlace = scenario.StartsWith("overwrite", StringComparison.Ordinal) || scenario.StartsWith("garbage", StringComparison.Ordinal);
+        var (duringCount, clients) = inPlace ? (KillNineTests.Setting("ELF_PERSON_RECORDS", 20), KillNineTests.Setting("ELF_PERSON_CLIENTS", 4)) : (20, 4);
         async Task Load(string name, int count)
         {
-            using var concurrency = new SemaphoreSlim(4);
+            using var concurrency = new SemaphoreSlim(clients);
             results.AddRange(await Task.WhenAll(Enumerable.Range(0, count).Select(async i =>
             {
                 await concurrency.WaitAsync();
@@ -57,7 +63,15 @@ public sealed class IndexLossTests(PublishedElf elf, ITestOutputHelper output)
         else
         {
             // While the host runs and clients record.
-            var during = Load("during", 20);
+            var during = Load("during", duringCount);
+            if (inPlace)
+            {
+                // Overwritten mid-load: once a third of these records have their files.
+                var failures = Path.Combine(served.Base, "memory", "failures");
+                var deadline = DateTime.UtcNow.AddSeconds(60);
+                while (Directory.GetFiles(failures, "*.md").Length < 20 + duringCount / 3 && DateTime.UtcNow < deadline && !during.IsCompleted)
+                    await Task.Delay(10);
+            }
             LoseIndex(scenario, served.Base, database);
             await during;
             await Load("after", 10);
@@ -98,6 +112,11 @@ public sealed class IndexLossTests(PublishedElf elf, ITestOutputHelper output)
     /// </summary>
     private static void LoseIndex(string scenario, string repository, string database)
     {
+        if (scenario.StartsWith("overwrite", StringComparison.Ordinal) || scenario.StartsWith("garbage", StringComparison.Ordinal))
+        {
+            OverwriteInPlace(scenario, database);
+            return;
+        }
         if (scenario.StartsWith("clean", StringComparison.Ordinal))
         {
             // A person's `git clean -fdx`: every untracked and ignored file goes, the index with them.
@@ -114,5 +133,30 @@ public sealed class IndexLossTests(PublishedElf elf, ITestOutputHelper output)
         }
         foreach (var suffix in new[] { "", "-wal", "-shm" }) File.Delete(database + suffix);
         if (File.Exists(fresh)) File.Move(fresh, database, overwrite: true);
+    }
+
+    /// <summary>
+    /// A person's `cp other.db memory/index.db` (or a restore that rewrites the file): the same inode, other bytes. The
+    /// other is another memory's index (ELF's schema, its own index_id, a row of its own) or a file that is no database.
+    /// </summary>
+    private static void OverwriteInPlace(string scenario, string database)
+    {
+        var other = database + ".other";
+        if (scenario.StartsWith("overwrite", StringComparison.Ordinal))
+        {
+            var (code, _, stderr) = Tools.Run("sqlite3", Path.GetDirectoryName(database)!, other,
+                ".read " + Path.Combine(AppContext.BaseDirectory, "Fixtures", "elf-schema.sql"),
+                "DELETE FROM learnings; DELETE FROM heuristics; DELETE FROM metrics;",
+                "CREATE TABLE IF NOT EXISTS elf_state(name TEXT PRIMARY KEY, value TEXT);",
+                "INSERT OR REPLACE INTO elf_state(name, value) VALUES ('index_id', 'another-memory');",
+                "INSERT INTO learnings(type, filepath, title) VALUES ('failure', 'failures/another-memory.md', 'another memory');");
+            Assert.True(code == 0, stderr);
+        }
+        else File.WriteAllText(other, string.Concat(Enumerable.Repeat("not a database, a person's notes\n", 500)));
+        var inode = Tools.Run("stat", Path.GetDirectoryName(database)!, "-c", "%i", database).Stdout.Trim();
+        var (exit, _, error) = Tools.Run("cp", Path.GetDirectoryName(database)!, other, database);
+        Assert.True(exit == 0, error);
+        Assert.Equal(inode, Tools.Run("stat", Path.GetDirectoryName(database)!, "-c", "%i", database).Stdout.Trim());
+        File.Delete(other);
     }
 }
