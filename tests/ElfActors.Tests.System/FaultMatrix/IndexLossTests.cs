@@ -104,6 +104,8 @@ public sealed class IndexLossTests(PublishedElf elf, ITestOutputHelper output)
         Assert.Equal(0, unnamed);
         Assert.Equal(acknowledged.Count, rows.Values.Sum());
         Assert.Empty(Tools.Git(served.Base, "status", "--porcelain", "--untracked-files=all", "--", "memory").Trim());
+        // Overwritten in place: detected and rebuilt, what was copied over it kept aside.
+        if (inPlace) Assert.NotEmpty(Directory.GetFiles(Path.GetDirectoryName(database)!, "index.db-overwritten-*"));
     }
 
     /// <summary>
