@@ -40,6 +40,9 @@ public static class CommitterProtocol
         public static readonly Sweep Instance = new();
     }
 
+    /// <summary>The watch of the repository stopped working (or never started): an idle committer looks now and then instead.</summary>
+    internal sealed record WatchFailed(string Reason);
+
     internal sealed record RetryAfterLock
     {
         public static readonly RetryAfterLock Instance = new();

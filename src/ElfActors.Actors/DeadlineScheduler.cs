@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Dispatch;
@@ -10,8 +9,11 @@ namespace ElfActors.Actors;
 /// <summary>
 /// Akka's scheduler without a tick (<c>akka.scheduler.implementation</c> in hocon/elf.hocon; docs/performance.md#an-idle-host).
 /// Akka's HashedWheelTimerScheduler wakes every <c>tick-duration</c> whether anything is due or not: an idle host's
-/// largest cost (ten thread-pool wake-ups a second at 100 ms). Here every scheduled item is one .NET timer, which the
-/// runtime's timer thread waits for until it is due, so nothing runs while nothing is due.
+/// largest cost (ten thread-pool wake-ups a second at 100 ms). Here the pending items are kept in deadline order and one
+/// .NET timer is armed for the earliest, so nothing runs while nothing is due, and the timer is disarmed when nothing
+/// is pending. Scheduling is a sorted insert under a lock: under load every recorder's receive timeout is scheduled and
+/// cancelled again with each message (thousands a second), and a .NET timer per item (a finalizable object, the timer
+/// queue's lock twice) made that a large share of a busy host's CPU and collections (docs/adr/0046).
 /// Semantics are Akka's: a repeated item runs again <c>interval</c> after its run ended (never two runs at once), a
 /// cancelled item never runs again, and after <see cref="Dispose"/> nothing runs.
 /// </summary>
@@ -20,11 +22,21 @@ public sealed class DeadlineScheduler : SchedulerBase, IDateTimeOffsetNowTimePro
     /// <summary>The longest single wait a .NET timer takes (about 49 days); longer delays wait again.</summary>
     private static readonly TimeSpan LongestWait = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
 
-    private readonly ConcurrentDictionary<Item, byte> _pending = new();
+    /// <summary>An item due within this much of now runs in the current pass rather than arming the timer again.</summary>
+    private static readonly TimeSpan Slack = TimeSpan.FromMilliseconds(1);
+
+    private readonly object _gate = new();
+    // Every pending item, earliest deadline first (ties: first scheduled, first run). Guarded by _gate.
+    private readonly SortedSet<Item> _pending = new(ItemOrder.Instance);
+    private readonly Timer _timer;
+    // The deadline the timer is armed for; null while it is disarmed. Guarded by _gate.
+    private TimeSpan? _armedFor;
+    private long _sequence;
     private volatile bool _disposed;
 
     public DeadlineScheduler(Config scheduler, ILoggingAdapter log) : base(scheduler, log)
     {
+        _timer = new Timer(static state => ((DeadlineScheduler)state!).RunDue(), this, Timeout.Infinite, Timeout.Infinite);
     }
 
     protected override DateTimeOffset TimeNow => DateTimeOffset.Now;
@@ -35,6 +47,15 @@ public sealed class DeadlineScheduler : SchedulerBase, IDateTimeOffsetNowTimePro
 
     /// <summary>Time since this class was first used, from the high-resolution monotonic clock.</summary>
     private static TimeSpan Now() => Stopwatch.GetElapsedTime(Started);
+
+    /// <summary>Items scheduled and neither run (for good) nor cancelled: for tests.</summary>
+    internal int PendingCount
+    {
+        get
+        {
+            lock (_gate) return _pending.Count;
+        }
+    }
 
     protected override void InternalScheduleTellOnce(TimeSpan delay, ICanTell receiver, object message, IActorRef sender, ICancelable cancelable) =>
         Schedule(delay, TimeSpan.Zero, new Tell(receiver, message, sender), cancelable);
@@ -59,15 +80,79 @@ public sealed class DeadlineScheduler : SchedulerBase, IDateTimeOffsetNowTimePro
         if (_disposed) throw new SchedulerException("cannot schedule after the scheduler was disposed");
         if (cancelable?.IsCancellationRequested == true) return;
         var item = new Item(this, action, cancelable, interval);
-        _pending[item] = 0;
-        item.Start(delay < TimeSpan.Zero ? TimeSpan.Zero : delay);
+        item.WatchCancellation();
+        Add(item, Now() + (delay < TimeSpan.Zero ? TimeSpan.Zero : delay));
+    }
+
+    /// <summary>Puts an item in deadline order, arming the timer if it is now the earliest.</summary>
+    private void Add(Item item, TimeSpan deadline)
+    {
+        lock (_gate)
+        {
+            // A cancellation that came first removed nothing: the item is not added at all.
+            if (_disposed || item.Stopped) return;
+            item.Deadline = deadline;
+            item.Sequence = _sequence++;
+            _pending.Add(item);
+            if (_armedFor is not { } armed || deadline < armed) Arm(deadline);
+        }
+    }
+
+    /// <summary>Takes an item out (cancelled or stopped); with nothing left pending, the timer is disarmed.</summary>
+    private void Remove(Item item)
+    {
+        lock (_gate)
+        {
+            _pending.Remove(item);
+            if (_pending.Count > 0 || _armedFor is null || _disposed) return;
+            _armedFor = null;
+            _timer.Change(Timeout.Infinite, Timeout.Infinite);
+        }
+        // An earlier item removed while later ones remain: the timer fires early, finds nothing due and arms for the next.
+    }
+
+    private void Arm(TimeSpan deadline)
+    {
+        _armedFor = deadline;
+        var wait = deadline - Now();
+        if (wait < TimeSpan.Zero) wait = TimeSpan.Zero;
+        _timer.Change(wait < LongestWait ? wait : LongestWait, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>The timer fired: the items due run (in deadline order, outside the lock), the timer is armed for the next.</summary>
+    private void RunDue()
+    {
+        List<Item>? due = null;
+        lock (_gate)
+        {
+            _armedFor = null;
+            if (_disposed) return;
+            var now = Now();
+            while (_pending.Count > 0 && _pending.Min!.Deadline <= now + Slack)
+            {
+                var item = _pending.Min;
+                _pending.Remove(item);
+                (due ??= []).Add(item);
+            }
+            if (_pending.Count > 0) Arm(_pending.Min!.Deadline);
+        }
+        if (due is null) return;
+        foreach (var item in due) item.Run();
     }
 
     /// <summary>Nothing runs from now on; pending items are dropped (as Akka's scheduler drops them at shutdown).</summary>
     public void Dispose()
     {
-        _disposed = true;
-        foreach (var item in _pending.Keys) item.Stop();
+        List<Item> left;
+        lock (_gate)
+        {
+            _disposed = true;
+            left = [.. _pending];
+            _pending.Clear();
+            _armedFor = null;
+        }
+        foreach (var item in left) item.Stop();
+        _timer.Dispose();
     }
 
     private sealed class Tell(ICanTell receiver, object message, IActorRef sender) : IRunnable
@@ -76,70 +161,52 @@ public sealed class DeadlineScheduler : SchedulerBase, IDateTimeOffsetNowTimePro
         public void Execute() => Run();
     }
 
-    private sealed class Item
+    private sealed class ItemOrder : IComparer<Item>
     {
-        private readonly DeadlineScheduler _owner;
-        private readonly IRunnable _action;
-        private readonly ICancelable? _cancelable;
-        private readonly TimeSpan _interval;
-        private readonly Timer _timer;
+        public static readonly ItemOrder Instance = new();
+
+        public int Compare(Item? x, Item? y)
+        {
+            if (ReferenceEquals(x, y)) return 0;
+            var byDeadline = x!.Deadline.CompareTo(y!.Deadline);
+            return byDeadline != 0 ? byDeadline : x.Sequence.CompareTo(y.Sequence);
+        }
+    }
+
+    private sealed class Item(DeadlineScheduler owner, IRunnable action, ICancelable? cancelable, TimeSpan interval)
+    {
         private CancellationTokenRegistration _registration;
-        private TimeSpan _deadline;
         private int _stopped;
 
-        public Item(DeadlineScheduler owner, IRunnable action, ICancelable? cancelable, TimeSpan interval)
+        // Set only while the item is out of the pending set (under the owner's lock): its place in the order.
+        public TimeSpan Deadline { get; set; }
+        public long Sequence { get; set; }
+
+        public bool Stopped => Volatile.Read(ref _stopped) != 0;
+
+        /// <summary>A cancelled item leaves the pending set at once, not when it would have been due (asks' and receive timeouts are mostly cancelled).</summary>
+        public void WatchCancellation()
         {
-            _owner = owner;
-            _action = action;
-            _cancelable = cancelable;
-            _interval = interval;
-            _timer = new Timer(static state => ((Item)state!).Fire(), this, Timeout.Infinite, Timeout.Infinite);
+            if (cancelable is not null) _registration = cancelable.Token.UnsafeRegister(static state => ((Item)state!).Stop(), this);
         }
 
-        public void Start(TimeSpan delay)
+        public void Run()
         {
-            // A cancelled item's timer goes at once, not when it would have been due (asks' timeouts are mostly cancelled).
-            if (_cancelable is not null) _registration = _cancelable.Token.UnsafeRegister(static state => ((Item)state!).Stop(), this);
-            Arm(delay);
-        }
-
-        private void Arm(TimeSpan delay)
-        {
-            _deadline = Now() + delay;
-            if (Volatile.Read(ref _stopped) != 0) return;
-            try
-            {
-                _timer.Change(delay < LongestWait ? delay : LongestWait, Timeout.InfiniteTimeSpan);
-            }
-            catch (ObjectDisposedException)
-            {
-                // stopped meanwhile
-            }
-        }
-
-        private void Fire()
-        {
-            if (Volatile.Read(ref _stopped) != 0) return;
-            if (_owner._disposed || _cancelable?.IsCancellationRequested == true)
+            if (Stopped) return;
+            if (owner._disposed || cancelable?.IsCancellationRequested == true)
             {
                 Stop();
                 return;
             }
-            var remaining = _deadline - Now();
-            if (remaining > TimeSpan.FromMilliseconds(1))
-            {
-                Arm(remaining); // a delay longer than one timer's wait, or a timer that fired early
-                return;
-            }
             try
             {
-                _action.Run();
+                action.Run();
             }
             catch (Exception e)
             {
-                _owner.Log.Error(e, "A scheduled task failed");
+                owner.Log.Error(e, "A scheduled task failed");
             }
-            if (_interval > TimeSpan.Zero && !_owner._disposed && _cancelable?.IsCancellationRequested != true) Arm(_interval);
+            if (interval > TimeSpan.Zero && !owner._disposed && cancelable?.IsCancellationRequested != true) owner.Add(this, Now() + interval);
             else Stop();
         }
 
@@ -147,8 +214,7 @@ public sealed class DeadlineScheduler : SchedulerBase, IDateTimeOffsetNowTimePro
         {
             if (Interlocked.Exchange(ref _stopped, 1) != 0) return;
             _registration.Dispose();
-            _timer.Dispose();
-            _owner._pending.TryRemove(this, out _);
+            owner.Remove(this);
         }
     }
 }

@@ -38,6 +38,14 @@ public static class ElfMetrics
     public static readonly Histogram<int> BatchSize =
         Meter.CreateHistogram<int>("elf.commit.batch_size", "{record}", "Records per git commit");
 
+    /// <summary>
+    /// A batch's time in each stage of its commit (tag <c>stage</c>): the committer's (check, read-pending, files, message,
+    /// git, hand-off), the fast writer's inside git (git.blobs, git.trees, git.pack, git.person-git, git.index,
+    /// git.branch, git.pack-merge, git.other), and mark: from the commit to the index writer marking its records.
+    /// </summary>
+    public static readonly Histogram<double> CommitStage =
+        Meter.CreateHistogram<double>("elf.commit.stage", "ms", "A batch's time in each stage of its commit (tag stage)");
+
     /// <summary>Counts a recorder's answer: acknowledged (with its latency since <paramref name="startedAt"/>), rejected or failed.</summary>
     internal static void CountReply(RecordingProtocol.RecordReply reply, ElfMonitor monitor, long startedAt)
     {

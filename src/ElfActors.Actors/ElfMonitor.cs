@@ -27,6 +27,18 @@ public sealed class ElfMonitor
     public long Committed => Interlocked.Read(ref _committed);
     public int CommitterStarts => Volatile.Read(ref _committerStarts);
 
+    /// <summary>
+    /// The committer has nothing to do and no timer: a record, a question, or a change the system reports in the
+    /// repository or the index file wakes it (docs/adr/0042). False while it sweeps, and where changes cannot be watched.
+    /// </summary>
+    public bool CommitterResting
+    {
+        get => Volatile.Read(ref _committerResting);
+        internal set => Volatile.Write(ref _committerResting, value);
+    }
+
+    private bool _committerResting;
+
     public string CommitterState
     {
         get { lock (_gate) return _committerState; }

@@ -17,6 +17,8 @@ public sealed record ElfSettings
     public required TimeSpan RecorderReplyTimeout { get; init; }
     public required int CommitMaxBatchSize { get; init; }
     public required TimeSpan SweepInterval { get; init; }
+    /// <summary>elf.committer.idle-sweep-interval: how often an idle committer looks when changes cannot be watched.</summary>
+    public required TimeSpan IdleSweepInterval { get; init; }
     public required TimeSpan OrphanGrace { get; init; }
     public required TimeSpan StaleLockAge { get; init; }
     /// <summary>elf.committer.git-writer: "fast" or "git" (docs/git-writer.md).</summary>
@@ -47,6 +49,7 @@ public sealed record ElfSettings
             RecorderReplyTimeout = elf.GetTimeSpan("recorder.reply-timeout"),
             CommitMaxBatchSize = elf.GetInt("committer.max-batch-size"),
             SweepInterval = elf.GetTimeSpan("committer.sweep-interval"),
+            IdleSweepInterval = elf.GetTimeSpan("committer.idle-sweep-interval"),
             OrphanGrace = elf.GetTimeSpan("committer.orphan-grace"),
             StaleLockAge = elf.GetTimeSpan("committer.stale-lock-age"),
             GitWriter = elf.GetString("committer.git-writer"),

@@ -2,6 +2,7 @@ using System.Globalization;
 using Akka.Actor;
 using Akka.Event;
 using ElfActors.Core;
+using ElfActors.Core.Files;
 using ElfActors.Core.Git;
 using ElfActors.Core.Storage;
 using static ElfActors.Actors.CommitterProtocol;
@@ -27,11 +28,13 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
     private readonly HashSet<long> _unmarked = [];
     // Commits made but not yet marked in the index, oldest first: announced (--wait-commit answers) once marked, so
     // whoever was told "committed" finds the outbox saying so too.
-    private readonly Queue<RecordsCommitted> _unannounced = new();
+    private readonly Queue<(RecordsCommitted Commit, long At)> _unannounced = new();
     // Learnings records whose recorder rang: their file is written, whatever it holds now (an agent may edit it).
     private readonly HashSet<long> _rung = [];
     private readonly ElfMonitor _monitor;
     private readonly TimeProvider _clock;
+    // The current batch's stages (docs/performance.md#where-a-batch-goes).
+    private readonly StageTimes _stages = new();
     private readonly List<IActorRef> _waiters = [];
     private readonly int _incarnation;
     private IGitStore? _git;
@@ -52,6 +55,11 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
     // the one in place (asked at start, and whenever the file is not the one opened): no batch runs before (docs/adr/0044).
     private bool _indexConfirmed;
     private bool _confirmedOnce;
+    // What wakes an idle committer (docs/adr/0042): the system's reports of changes in the git folder and to the index
+    // file; null before the start. The sweep's period while something is to do, or the fallback's while idle; null
+    // while idle with the watch working (no timer at all).
+    private FolderWatch? _watch;
+    private TimeSpan? _sweepEvery;
 
     public GitCommitterActor(MemoryPaths paths, ElfSettings settings, GitStoreFactory gitStoreFactory, IActorRef indexWriter, ElfMonitor monitor, TimeProvider clock)
     {
@@ -68,6 +76,11 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         Receive<RecordsWaiting>(_ => ScheduleBatch());
         Receive<RecordPlaced>(Placed);
         Receive<Sweep>(_ => ScheduleBatch());
+        Receive<WatchFailed>(failed =>
+        {
+            _log.Warning("Cannot watch the repository for a person's changes ({0}): an idle committer looks every {1} instead", failed.Reason, _settings.IdleSweepInterval);
+            if (_sweepEvery is null) SweepEvery(_settings.IdleSweepInterval);
+        });
         Receive<RetryAfterLock>(_ =>
         {
             _waitingForLock = false;
@@ -109,13 +122,19 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         // The commit is in git either way; a restart finds its Elf-Record trailers and marks them then.
         if (marked.Error is not null) throw new InvalidOperationException("could not mark committed records in the index: " + marked.Error);
         _unmarked.ExceptWith(marked.OutboxIds);
-        if (_unannounced.TryDequeue(out var announced)) Context.System.EventStream.Publish(announced);
+        if (_unannounced.TryDequeue(out var announced))
+        {
+            ElfMetrics.CommitStage.Record(System.Diagnostics.Stopwatch.GetElapsedTime(announced.At).TotalMilliseconds, StageTag("mark"));
+            Context.System.EventStream.Publish(announced.Commit);
+        }
         if (_checkAfterMarks && _unmarked.Count == 0)
         {
             _checkAfterMarks = false;
             ScheduleBatch();
         }
         AnswerWaiters(Index().CountPending());
+        // Every commit marked: look once more now (there may be more to commit, or nothing: then rest), not a sweep later.
+        if (_unmarked.Count == 0) ScheduleBatch();
     }
 
     public static Props Props(MemoryPaths paths, ElfSettings settings, GitStoreFactory gitStoreFactory, IActorRef indexWriter, ElfMonitor monitor, TimeProvider clock) =>
@@ -156,7 +175,8 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
             _monitor.SetCommitterState("backing off after: " + e.Message);
             throw;
         }
-        Timers.StartPeriodicTimer("sweep", Sweep.Instance, _settings.SweepInterval);
+        _watch = WatchForChanges();
+        SweepEvery(_settings.SweepInterval);
         _monitor.SetCommitterState("idle");
         _indexWriter.Tell(IndexWriterProtocol.CheckIndexFile.Instance);
     }
@@ -184,7 +204,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
             _index = reopened;
             _log.Warning("memory/index.db was rebuilt by the index writer: reopened; {0} commits not yet marked are in git, their records' ids renumbered", _unannounced.Count);
             // Those commits are in git: whoever waits for them (--wait-commit, by the ids they were given) is answered.
-            while (_unannounced.TryDequeue(out var announced)) Context.System.EventStream.Publish(announced);
+            while (_unannounced.TryDequeue(out var announced)) Context.System.EventStream.Publish(announced.Commit);
             _unmarked.Clear();
             _reopened.Clear();
             _rung.Clear();
@@ -195,6 +215,43 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         // The first answer lets the first batch run; a file still lost is looked at again on the committer's own timer.
         if (changed || !_confirmedOnce) ScheduleBatch();
         _confirmedOnce = true;
+    }
+
+    /// <summary>
+    /// Watches what a person's git changes (<see cref="GitFolders.Watched"/>) and memory/index.db (replaced, removed, or
+    /// written by another process: a record whose doorbell was lost); a change wakes an idle committer with a sweep.
+    /// </summary>
+    private FolderWatch WatchForChanges()
+    {
+        var self = Self;
+        var folders = new List<WatchedFolder>();
+        if (Git().GitDirectory is { } gitDirectory) folders.AddRange(GitFolders.Watched(gitDirectory));
+        folders.Add(new WatchedFolder(_paths.MemoryDirectory, Recursive: false, "index.db", "index.db-wal") { Writes = true });
+        var watch = FolderWatch.Start(folders, () => self.Tell(Sweep.Instance), reason => self.Tell(new WatchFailed(reason)));
+        if (Git().GitDirectory is null) self.Tell(new WatchFailed("the git store names no git folder"));
+        else if (watch.Failed is { } failed) self.Tell(new WatchFailed(failed));
+        return watch;
+    }
+
+    /// <summary>Sweeps every <paramref name="period"/> from now on (the timer is replaced only when the period changes).</summary>
+    private void SweepEvery(TimeSpan period)
+    {
+        _monitor.CommitterResting = false;
+        if (_sweepEvery == period) return;
+        _sweepEvery = period;
+        Timers.StartPeriodicTimer("sweep", Sweep.Instance, period);
+    }
+
+    /// <summary>Nothing to do: no timer while the watch works (a change, a record or a question wakes the committer), else the slow fallback.</summary>
+    private void Rest()
+    {
+        if (_watch is { Failed: null } && Git().GitDirectory is not null)
+        {
+            if (_sweepEvery is not null) Timers.Cancel("sweep");
+            _sweepEvery = null;
+            _monitor.CommitterResting = true;
+        }
+        else SweepEvery(_settings.IdleSweepInterval);
     }
 
     /// <summary>
@@ -217,14 +274,15 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
     private const string BranchState = "branch";
 
     /// <summary>
-    /// An idle sweep's shortcut (docs/performance.md#an-idle-host): nothing waits for a commit or a mark, and the branch is
+    /// An idle look's shortcut (docs/performance.md#an-idle-host): nothing waits for a commit or a mark, and the branch is
     /// where it was verified, so there is nothing to commit or restore. It skips <see cref="HistoryChecked"/>'s look for a
-    /// person's git, a scan of every process in /proc, which was most of what an idle host cost. Anything else (a record,
-    /// a moved tip, a hold still reported) takes the full path.
+    /// person's git, a scan of every process in /proc. Anything else (a record, a moved tip, a hold still reported) takes
+    /// the full path. When it holds, the committer rests (<see cref="Rest"/>) with the watch armed.
     /// </summary>
     private bool NothingToDo()
     {
         if (!_verified || _holdReason is not null || _unmarked.Count > 0 || _waiters.Count > 0 || _reopened.Count > 0) return false;
+        _watch?.Arm(); // before the look: a change made while it looks wakes the committer again
         try
         {
             if (Git().BranchTip() != _verifiedTip || Index().CountPending() > 0) return false;
@@ -371,9 +429,15 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
     private bool WriteFromOutbox(long outboxId, string path)
     {
         if (Index().ReadContent(outboxId) is not { } content) return false;
+        PutBack(path, content);
+        return File.Exists(path);
+    }
+
+    /// <summary>Writes a record's file that is gone, in one step, unless something was put there meanwhile.</summary>
+    private void PutBack(string path, string content)
+    {
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         Core.Files.AtomicFile.WriteIfAbsent(path, content, _settings.FsyncFiles);
-        return File.Exists(path);
     }
 
     /// <summary>
@@ -433,34 +497,80 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
 
     private void CommitNextBatch()
     {
+        _stages.Restart();
         if (!_indexConfirmed)
         {
             _indexWriter.Tell(IndexWriterProtocol.CheckIndexFile.Instance); // asked again at each sweep until answered
+            SweepEvery(_settings.SweepInterval);
             return;
         }
-        if (!IndexAtItsPath()) return;
-        if (NothingToDo()) return;
+        if (!IndexAtItsPath())
+        {
+            SweepEvery(_settings.SweepInterval);
+            return;
+        }
+        if (NothingToDo())
+        {
+            Rest();
+            return;
+        }
+        SweepEvery(_settings.SweepInterval);
         // Checking the tip reads git like a commit does: its failures (a corrupt object, a held lock) are a commit's.
         if (!TryGitStep(HistoryChecked, out var historyChecked) || !historyChecked) return;
+        _stages.Lap("check");
         var pending = Index().ReadPending(_settings.CommitMaxBatchSize + _unmarked.Count)
             .Where(p => !_unmarked.Contains(p.OutboxId)).Take(_settings.CommitMaxBatchSize).ToList();
+        _stages.Lap("read-pending");
         var (ready, contents) = ReadyToCommit(pending);
+        _stages.Lap("files");
         if (ready.Count == 0)
         {
             _monitor.SetCommitterState(pending.Count == 0 ? "idle" : $"waiting for {pending.Count} record files to be placed");
             AnswerWaiters(pending.Count + _unmarked.Count);
+            // A flush answered with nothing left to do: rest now, not at a sweep (which may be far off, or never come).
+            if (pending.Count == 0 && NothingToDo()) Rest();
             return;
         }
 
         // A retry while a lock is held is still waiting, as far as `elf status` is concerned.
         if (_heldLock is null) _monitor.SetCommitterState($"committing {ready.Count} records");
-        if (!TryGitStep(() => Git().CommitFiles(StagedFiles(ready, contents), Core.Git.CommitMessage.For(ready)), out var commitId)) return;
+        var staged = StagedFiles(ready, contents);
+        var message = Core.Git.CommitMessage.For(ready);
+        _stages.Lap("message");
+        if (!TryGitStep(() => Git().CommitFiles(staged, message), out var commitId)) return;
+        _stages.Lap("git");
         NoteGitWriter();
         Committed(ready, commitId);
+        WriteBackRemovedFiles(staged);
+        _stages.Lap("hand-off");
+        RecordStages();
 
         if (pending.Count == _settings.CommitMaxBatchSize || ready.Count < pending.Count) ScheduleBatch();
         else AnswerWaiters(Index().CountPending());
     }
+
+    /// <summary>The batch's stages as <see cref="ElfMetrics.CommitStage"/>; git's split into the fast writer's own where it made the commit.</summary>
+    private void RecordStages()
+    {
+        var inGit = _git is GitStore store ? store.LastCommitStages : [];
+        foreach (var (stage, ms) in _stages.Laps)
+        {
+            if (stage != "git" || inGit.Count == 0)
+            {
+                ElfMetrics.CommitStage.Record(ms, StageTag(stage));
+                continue;
+            }
+            var accounted = 0.0;
+            foreach (var (gitStage, gitMs) in inGit)
+            {
+                ElfMetrics.CommitStage.Record(gitMs, StageTag("git." + gitStage));
+                accounted += gitMs;
+            }
+            ElfMetrics.CommitStage.Record(Math.Max(0, ms - accounted), StageTag("git.other"));
+        }
+    }
+
+    private static KeyValuePair<string, object?> StageTag(string stage) => new("stage", stage);
 
     /// <summary>
     /// The pending records whose files are complete, with the bytes read of those with a file of their own (the blobs
@@ -514,6 +624,22 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         return true;
     }
 
+    /// <summary>
+    /// A file this commit holds that is gone from the working tree: a person's `git clean -fdx` that read git's index
+    /// before the commit added the file to it took the file for untracked and removed it after the commit had read it.
+    /// Written back as committed, so the working tree matches the branch (`git status` clean). One stat per file.
+    /// </summary>
+    private void WriteBackRemovedFiles(List<StagedFile> staged)
+    {
+        foreach (var file in staged)
+        {
+            var path = _paths.Absolute(file.Path);
+            if (File.Exists(path)) continue;
+            PutBack(path, System.Text.Encoding.UTF8.GetString(file.Content));
+            _log.Warning("{0} was removed from the working tree while it was being committed (a person's git clean?); written back as committed", file.Path);
+        }
+    }
+
     /// <summary>The files of a batch, each once: the bytes already read where the check read them, else read now.</summary>
     private List<StagedFile> StagedFiles(List<OutboxEntry> ready, Dictionary<string, StagedFile> contents) =>
         ready.Select(p => p.RelativePath).Distinct(StringComparer.Ordinal)
@@ -531,7 +657,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         // Waiters (--wait-commit) follow learnings ids; heuristics and decisions number their own rows.
         var ids = ready.Where(p => p.RowTable == OutboxTables.Learnings).Select(p => p.RecordId).ToList();
         RecordCommitted(ready, commitId, at);
-        _unannounced.Enqueue(new RecordsCommitted(ids, commitId, at));
+        _unannounced.Enqueue((new RecordsCommitted(ids, commitId, at), System.Diagnostics.Stopwatch.GetTimestamp()));
     }
 
     /// <summary>Whether a file's bytes are exactly this text in UTF-8 (encoded into a pooled buffer: once per pending record per batch).</summary>
@@ -609,6 +735,8 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
 
     protected override void PostStop()
     {
+        _monitor.CommitterResting = false;
+        _watch?.Dispose();
         _git?.Dispose();
         _index?.Dispose();
     }

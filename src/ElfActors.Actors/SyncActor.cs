@@ -172,10 +172,14 @@ public sealed class SyncActor : ReceiveActor, IWithTimers
         _upstream = SyncGit.FindUpstream(repo, _branch, out var whyNot);
         if (_upstream is null)
         {
+            // Nothing to fetch: no timer wakes an idle host for it (docs/adr/0042). The next local commit's round, and
+            // `elf sync --now`, look for an upstream again; finding one starts the interval again.
+            Timers.Cancel("interval");
             _monitor.SetState("off: " + (_branch is null ? "HEAD is not on a branch" : whyNot));
             EndRound(ok: false, "sync off: " + (_branch is null ? "HEAD is not on a branch" : whyNot), quiet: true);
             return;
         }
+        if (!Timers.IsTimerActive("interval")) Timers.StartPeriodicTimer("interval", Tick.Instance, _settings.Interval);
         _monitor.SetState($"fetching {_upstream.Display}", _upstream.Display);
         var fetch = SyncGit.Fetch(repo, _upstream);
         if (!fetch.Succeeded)

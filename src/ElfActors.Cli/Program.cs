@@ -1,9 +1,15 @@
 using System.CommandLine;
+using ElfActors.Cli;
 using ElfActors.Cli.Commands;
 using ElfActors.Contracts.CommandLine;
 
-// A plain record, as hooks and agents send it, skips building the parser below (docs/adr/0022).
-if (RecordFailureCommand.TryReadFast(args) is { } record) return await RecordFailureCommand.RunAsync(record);
+// A plain record, as hooks and agents send it, skips building the parser below and System.Console's terminal set-up
+// (docs/adr/0022).
+if (RecordFailureCommand.TryReadFast(args) is { } record)
+{
+    PlainConsole.Use();
+    return await RecordFailureCommand.RunAsync(record);
+}
 
 var root = new RootCommand("""
     elf: lossless, concurrent recording for an Emergent Learning Framework (ELF) memory.

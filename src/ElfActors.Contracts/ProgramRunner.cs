@@ -26,21 +26,7 @@ public static class ProgramRunner
         IEnumerable<KeyValuePair<string, string?>>? environment = null, Action<TextWriter>? standardInput = null,
         TimeSpan? timeout = null, bool background = false)
     {
-        var start = new ProcessStartInfo(file)
-        {
-            RedirectStandardInput = standardInput is not null,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        if (workingDirectory is not null) start.WorkingDirectory = workingDirectory;
-        foreach (var argument in arguments) start.ArgumentList.Add(argument);
-        if (environment is not null)
-            foreach (var (name, value) in environment)
-                if (value is null) start.Environment.Remove(name);
-                else start.Environment[name] = value;
-
-        using var process = Process.Start(start) ?? throw new System.ComponentModel.Win32Exception($"could not start {file}");
+        using var process = Start(file, arguments, workingDirectory, environment, redirectInput: standardInput is not null);
         if (background)
         {
             try { process.PriorityClass = ProcessPriorityClass.Idle; }
@@ -70,5 +56,66 @@ public static class ProgramRunner
         }
         process.WaitForExit();
         return new ProgramResult(process.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult());
+    }
+
+    /// <summary>
+    /// Runs <paramref name="file"/> to its end, handing its standard output to <paramref name="onRecord"/> one record at a
+    /// time (the text between two <paramref name="separator"/>s) as it is read: a long output (a whole history's
+    /// <c>git log</c>) is never one string. The result's Stdout is empty. Throws like <see cref="Run"/> when it cannot start.
+    /// </summary>
+    public static ProgramResult RunStreamed(string file, IReadOnlyList<string> arguments, char separator, Action<string> onRecord,
+        string? workingDirectory = null, IEnumerable<KeyValuePair<string, string?>>? environment = null)
+    {
+        using var process = Start(file, arguments, workingDirectory, environment, redirectInput: false);
+        var stderr = process.StandardError.ReadToEndAsync();
+        try
+        {
+            var buffer = new char[1 << 14];
+            var record = new System.Text.StringBuilder();
+            int read;
+            while ((read = process.StandardOutput.Read(buffer, 0, buffer.Length)) > 0)
+            {
+                var from = 0;
+                for (var i = 0; i < read; i++)
+                {
+                    if (buffer[i] != separator) continue;
+                    record.Append(buffer, from, i - from);
+                    onRecord(record.ToString());
+                    record.Clear();
+                    from = i + 1;
+                }
+                record.Append(buffer, from, read - from);
+            }
+            if (record.Length > 0) onRecord(record.ToString());
+        }
+        catch
+        {
+            // The handler failed: the program must not outlive its reader.
+            try { process.Kill(entireProcessTree: true); }
+            catch (InvalidOperationException) { } // exited meanwhile
+            throw;
+        }
+        process.WaitForExit();
+        return new ProgramResult(process.ExitCode, string.Empty, stderr.GetAwaiter().GetResult());
+    }
+
+    /// <summary>The program started with both output streams redirected, no shell, and the environment's changes applied.</summary>
+    private static Process Start(string file, IReadOnlyList<string> arguments, string? workingDirectory,
+        IEnumerable<KeyValuePair<string, string?>>? environment, bool redirectInput)
+    {
+        var start = new ProcessStartInfo(file)
+        {
+            RedirectStandardInput = redirectInput,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        if (workingDirectory is not null) start.WorkingDirectory = workingDirectory;
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        if (environment is not null)
+            foreach (var (name, value) in environment)
+                if (value is null) start.Environment.Remove(name);
+                else start.Environment[name] = value;
+        return Process.Start(start) ?? throw new System.ComponentModel.Win32Exception($"could not start {file}");
     }
 }

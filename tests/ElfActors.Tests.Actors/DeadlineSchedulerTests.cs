@@ -74,4 +74,30 @@ public sealed class DeadlineSchedulerTests : Akka.TestKit.Xunit2.TestKit
         Assert.Equal(after, Volatile.Read(ref runs));
         Assert.Throws<SchedulerException>(() => ((IScheduler)scheduler).Advanced.ScheduleOnce(TimeSpan.Zero, () => { }));
     }
+
+    [Fact]
+    public void Cancelled_items_leave_nothing_pending_and_an_earlier_item_is_not_held_behind_a_later_one()
+    {
+        using var scheduler = new DeadlineScheduler(ConfigurationFactory.Empty, NoLogger.Instance);
+        var advanced = ((IScheduler)scheduler).Advanced;
+        // As recorders' receive timeouts under load (docs/adr/0046): thousands scheduled for 30 s and cancelled soon after.
+        for (var i = 0; i < 10_000; i++)
+        {
+            var cancelable = new Cancelable((IScheduler)scheduler);
+            advanced.ScheduleOnce(TimeSpan.FromSeconds(30), () => { }, cancelable);
+            cancelable.Cancel();
+        }
+        Assert.Equal(0, scheduler.PendingCount);
+
+        // One due in an hour, then one due almost at once: the one timer is armed again for the earlier.
+        var late = new Cancelable((IScheduler)scheduler);
+        var ran = 0;
+        advanced.ScheduleOnce(TimeSpan.FromHours(1), () => Interlocked.Increment(ref ran), late);
+        advanced.ScheduleOnce(TimeSpan.FromMilliseconds(10), () => Interlocked.Add(ref ran, 10));
+        AwaitCondition(() => Volatile.Read(ref ran) == 10, TimeSpan.FromSeconds(10));
+        Assert.Equal(1, scheduler.PendingCount);
+        late.Cancel();
+        Assert.Equal(0, scheduler.PendingCount);
+        Assert.Equal(10, Volatile.Read(ref ran));
+    }
 }

@@ -19,7 +19,12 @@ public sealed class MetricsTests
         };
         listener.SetMeasurementEventCallback<long>((i, value, _, _) => measurements.GetOrAdd(i.Name, _ => []).Add(value));
         listener.SetMeasurementEventCallback<int>((i, value, _, _) => measurements.GetOrAdd(i.Name, _ => []).Add(value));
-        listener.SetMeasurementEventCallback<double>((i, value, _, _) => measurements.GetOrAdd(i.Name, _ => []).Add(value));
+        var stages = new ConcurrentBag<string>();
+        listener.SetMeasurementEventCallback<double>((i, value, tags, _) =>
+        {
+            measurements.GetOrAdd(i.Name, _ => []).Add(value);
+            foreach (var tag in tags) if (i.Name == "elf.commit.stage" && tag is { Key: "stage", Value: string stage }) stages.Add(stage);
+        });
         listener.Start();
 
         using var memory = new TempMemory();
@@ -36,6 +41,9 @@ public sealed class MetricsTests
         Assert.True(measurements["elf.ack.latency"].Count >= 5);
         Assert.True(measurements["elf.commit.latency"].Count >= 5);
         Assert.Contains(measurements["elf.commit.batch_size"], size => size >= 1);
+        // Where a batch's time went: the committer's stages, the fast writer's inside git, and the mark (after the flush's answer).
+        foreach (var stage in new[] { "check", "read-pending", "files", "message", "git.blobs", "git.trees", "git.pack", "git.person-git", "git.index", "git.branch", "hand-off", "mark" })
+            Assert.Contains(stage, stages);
         Assert.Equal(5, host.Options.Monitor.Acknowledged);
         Assert.Equal(5, host.Options.Monitor.Committed);
     }

@@ -64,6 +64,52 @@ public sealed class ReachabilityTests(ITestOutputHelper output)
         Assert.True(verify.Consistent && verify.Unreachable.Count == 0 && verify.Deleted.Count == 0, string.Join("\n", verify.Unreachable));
     }
 
+    /// <summary>Polls a real condition until it holds, or fails the test with <paramref name="what"/> after <paramref name="within"/>.</summary>
+    private static async Task Until(Func<bool> condition, TimeSpan within, string what)
+    {
+        var deadline = DateTime.UtcNow + within;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"not within {within.TotalSeconds} s: {what}");
+            await Task.Delay(50);
+        }
+    }
+
+    [Fact]
+    public async Task A_reset_made_while_the_host_rests_is_repaired_with_no_request_and_no_sweep()
+    {
+        // No timer could find the reset (both sweeps 10 minutes away): only the watch of the git folder can (docs/adr/0042).
+        using var memory = new TempMemory();
+        await using var host = await ElfTestHost.StartAsync(memory.Paths, """
+            elf.committer.sweep-interval = 600s
+            elf.committer.idle-sweep-interval = 600s
+            """);
+        var records = new List<Recorded>();
+        for (var round = 0; round < 3; round++)
+        {
+            records.AddRange(await RecordAsync(host, round * 5, 5));
+            await host.FlushAsync();
+        }
+        var older = Tools.Git(memory.BasePath, "ls-tree", "-r", "--name-only", "HEAD~1").Split('\n').ToHashSet();
+        var thrownAway = records.Where(r => !older.Contains(r.RelativePath)).ToList();
+        Assert.NotEmpty(thrownAway);
+        await Until(() => host.Options.Monitor.CommitterResting, TimeSpan.FromSeconds(30), "the committer rests once everything is committed");
+
+        Person(memory.BasePath, "reset", "-q", "--hard", "HEAD~1");
+        Assert.All(thrownAway, r => Assert.False(File.Exists(Path.Combine(memory.BasePath, r.RelativePath))));
+        // No request from here on: the host is told nothing.
+        await Until(() =>
+        {
+            var tracked = Tools.Git(memory.BasePath, "ls-tree", "-r", "--name-only", "HEAD").Split('\n').ToHashSet();
+            return records.All(r => tracked.Contains(r.RelativePath))
+                && Tools.SqliteScalar(memory.DatabasePath, "SELECT COUNT(*) FROM elf_outbox WHERE commit_id IS NULL") == 0;
+        }, TimeSpan.FromSeconds(60), "every record the reset threw away is back at the tip and marked");
+
+        output.WriteLine($"{thrownAway.Count} records thrown away by the reset, committed again");
+        MemoryAssert.EveryRecordLandedExactlyOnce(memory, records);
+        await Until(() => host.Options.Monitor.CommitterResting, TimeSpan.FromSeconds(30), "the committer rests again");
+    }
+
     [Fact]
     public async Task While_HEAD_is_on_another_branch_records_wait_and_then_land_on_the_memory_branch()
     {

@@ -58,6 +58,8 @@ public sealed class FaultInjectingGitStore(IGitStore inner, GitFaultPlan plan) :
         set => inner.Branch = value;
     }
 
+    public string? GitDirectory => inner.GitDirectory;
+
     public string? BranchTip() => inner.BranchTip();
 
     public bool IsAncestor(string ancestor, string descendant) => inner.IsAncestor(ancestor, descendant);

@@ -20,13 +20,8 @@ public sealed class HostClient : IAsyncDisposable
     private static readonly TimeSpan FirstRetryPause = TimeSpan.FromMilliseconds(5);
     private static readonly TimeSpan LongestRetryPause = TimeSpan.FromMilliseconds(100);
     private readonly Stream _stream;
-    private readonly Socket? _socket;
 
-    private HostClient(Stream stream, Socket? socket)
-    {
-        _stream = stream;
-        _socket = socket;
-    }
+    private HostClient(Stream stream) => _stream = stream;
 
     /// <summary>Connects if a host is serving the memory, or returns null once <paramref name="timeout"/> has passed.</summary>
     public static Task<HostClient?> TryConnectAsync(MemoryPaths paths, TimeSpan timeout, CancellationToken cancellation = default) =>
@@ -51,23 +46,18 @@ public sealed class HostClient : IAsyncDisposable
             if (Posix.Supported ? Posix.LinkStatus(path) is not null : File.Exists(path))
             {
                 if (HostAddress.SquatterAt(path) is { } squatter) throw new HostAddressException(squatter);
-                var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
                 try
                 {
-                    // A connect to a full accept queue blocks for the send timeout, then fails with EAGAIN.
-                    socket.SendTimeout = SocketTimeout(timeout);
-                    socket.Connect(new UnixDomainSocketEndPoint(path));
-                    var peer = Posix.PeerCredentials(socket);
+                    var (stream, peer) = Open(path, SocketTimeout(timeout));
                     if (Posix.Supported && peer?.Uid != Posix.EffectiveUserId)
                     {
-                        socket.Dispose();
+                        stream.Dispose();
                         throw new HostAddressException($"{path} is served by another user's process ({Peer(peer)}), not by this user's host; remove it (rm {path}) and retry");
                     }
-                    return new HostClient(new NetworkStream(socket, ownsSocket: true), socket);
+                    return new HostClient(stream);
                 }
                 catch (SocketException e)
                 {
-                    socket.Dispose();
                     // A full accept queue means a host is listening and busy: keep waiting for it, as the named-pipe
                     // client's blocking connect does, rather than take it for no host and go and start another.
                     busy = e.SocketErrorCode is SocketError.WouldBlock or SocketError.TimedOut or SocketError.TryAgain;
@@ -80,6 +70,32 @@ public sealed class HostClient : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Connects, with <paramref name="timeoutMs"/> as the send timeout: a connect to a full accept queue blocks for it,
+    /// then fails with EAGAIN. On Linux with libc's calls (<see cref="UnixSocketStream"/>: no socket engine thread for
+    /// one round trip), elsewhere with .NET's <see cref="Socket"/>.
+    /// </summary>
+    private static (Stream Stream, (int Pid, uint Uid)? Peer) Open(string path, int timeoutMs)
+    {
+        if (Posix.Supported)
+        {
+            var unixSocket = UnixSocketStream.Connect(path, timeoutMs);
+            return (unixSocket, unixSocket.Peer);
+        }
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            socket.SendTimeout = timeoutMs;
+            socket.Connect(new UnixDomainSocketEndPoint(path));
+            return (new NetworkStream(socket, ownsSocket: true), null);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
     private static string Peer((int Pid, uint Uid)? peer) => peer is { } p ? $"pid {p.Pid}, uid {p.Uid}" : "unknown";
 
     private static TimeSpan Longer(TimeSpan pause) => pause * 2 < LongestRetryPause ? pause * 2 : LongestRetryPause;
@@ -89,7 +105,7 @@ public sealed class HostClient : IAsyncDisposable
 
     public async Task<WireResponse> SendAsync(WireRequest request, TimeSpan timeout, CancellationToken cancellation = default)
     {
-        if (_socket is not null) return Send(request, timeout);
+        if (_stream is UnixSocketStream or NetworkStream) return Send(request, timeout);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         deadline.CancelAfter(timeout);
         await FrameCodec.WriteAsync(_stream, FrameCodec.Encode(request), deadline.Token);
@@ -101,7 +117,8 @@ public sealed class HostClient : IAsyncDisposable
     /// <summary>The round trip on the socket, on this thread. A timeout surfaces as <see cref="OperationCanceledException"/>, as on the async path.</summary>
     private WireResponse Send(WireRequest request, TimeSpan timeout)
     {
-        _socket!.SendTimeout = _socket.ReceiveTimeout = SocketTimeout(timeout);
+        if (_stream is UnixSocketStream unixSocket) unixSocket.SetTimeouts(SocketTimeout(timeout));
+        else ((NetworkStream)_stream).Socket.SendTimeout = ((NetworkStream)_stream).Socket.ReceiveTimeout = SocketTimeout(timeout);
         try
         {
             FrameCodec.Write(_stream, FrameCodec.Encode(request));

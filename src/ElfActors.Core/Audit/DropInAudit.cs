@@ -34,20 +34,20 @@ internal static partial class DropInAudit
         // is the writing machine's, so entries that arrived from another machine carry other numbers); a row without a
         // content hash (ELF's own, a reindexed one) or whose entry was edited is matched by its number, as ELF does.
         var hashes = OutboxColumn(connection, OutboxTables.Heuristics, "content_hash");
-        var onDisk = new Dictionary<string, List<Entry>>(StringComparer.Ordinal);
-        var inGit = new Dictionary<string, List<Entry>>(StringComparer.Ordinal);
+        var onDisk = new Dictionary<string, DomainEntries>(StringComparer.Ordinal);
+        var inGit = new Dictionary<string, DomainEntries>(StringComparer.Ordinal);
         foreach (var file in Directory.Exists(paths.HeuristicsDirectory) ? Directory.EnumerateFiles(paths.HeuristicsDirectory, "*.md") : [])
         {
             var relative = HeuristicMarkdown.Folder + Path.GetFileName(file);
-            onDisk[relative] = Entries(File.ReadAllText(file));
-            inGit[relative] = Entries(Show(paths, relative));
+            onDisk[relative] = new DomainEntries(File.ReadAllText(file));
+            inGit[relative] = new DomainEntries(Show(paths, relative));
         }
         var claimed = new HashSet<Entry>();
         var found = new Dictionary<long, (string File, Entry Entry, bool ByHash)>();
         foreach (var (id, domain) in heuristics.Where(h => hashes.ContainsKey(h.Id)))
         {
             var relative = HeuristicMarkdown.RelativePath(domain);
-            if (onDisk.TryGetValue(relative, out var entries) && entries.FirstOrDefault(e => e.Hash == hashes[id] && !claimed.Contains(e)) is { } entry)
+            if (onDisk.TryGetValue(relative, out var entries) && entries.TakeByHash(hashes[id]) is { } entry)
             {
                 claimed.Add(entry);
                 found[id] = (relative, entry, true);
@@ -56,7 +56,7 @@ internal static partial class DropInAudit
         foreach (var (id, domain) in heuristics.Where(h => !found.ContainsKey(h.Id)))
         {
             var relative = HeuristicMarkdown.RelativePath(domain);
-            var byNumber = onDisk.TryGetValue(relative, out var entries) ? entries.Where(e => e.Id == id && !claimed.Contains(e)).ToList() : [];
+            var byNumber = onDisk.TryGetValue(relative, out var entries) ? entries.WithId(id).Where(e => !claimed.Contains(e)).ToList() : [];
             if (byNumber.Count == 0) continue;
             found[id] = (relative, byNumber[0], false);
             claimed.UnionWith(byNumber);
@@ -69,11 +69,11 @@ internal static partial class DropInAudit
                 if (!elfOwn.Contains(id)) findings.RowsWithoutFile.Add(name + " has no entry for it");
                 continue;
             }
-            var committed = match.ByHash ? inGit[match.File].Any(e => e.Hash == match.Entry.Hash) : inGit[match.File].Any(e => e.Id == id);
+            var committed = match.ByHash ? inGit[match.File].HasHash(match.Entry.Hash) : inGit[match.File].WithId(id).Count > 0;
             if (!committed && !pendingKeys.Contains("H-" + id.ToString(CultureInfo.InvariantCulture))) findings.RowsNotInGit.Add(name);
         }
         foreach (var (file, entries) in onDisk)
-            foreach (var entry in entries.Where(e => !claimed.Contains(e)))
+            foreach (var entry in entries.All.Where(e => !claimed.Contains(e)))
                 findings.FilesWithoutRow.Add($"{file}: H-{entry.Id.ToString(CultureInfo.InvariantCulture)} has no heuristics row");
 
         // Decisions: one file per row, the one its outbox entry names; else (ELF's own rows) the file headed with its id.
@@ -112,8 +112,33 @@ internal static partial class DropInAudit
         public string Hash { get; } = hash;
     }
 
-    private static List<Entry> Entries(string text) =>
-        HeuristicMarkdown.Parse(text).Select(e => new Entry(e.Id, RecordKeys.ContentHash(e.Text))).ToList();
+    /// <summary>A domain file's entries, found by their text's hash or their number in O(1): a row's lookup is not a scan of the file.</summary>
+    private sealed class DomainEntries
+    {
+        private readonly Dictionary<string, Queue<Entry>> _byHash = new(StringComparer.Ordinal);
+        private readonly Dictionary<long, List<Entry>> _byId = [];
+
+        public DomainEntries(string text)
+        {
+            All = HeuristicMarkdown.Parse(text).Select(e => new Entry(e.Id, RecordKeys.ContentHash(e.Text))).ToList();
+            foreach (var entry in All)
+            {
+                if (!_byHash.TryGetValue(entry.Hash, out var same)) _byHash[entry.Hash] = same = new Queue<Entry>();
+                same.Enqueue(entry);
+                if (!_byId.TryGetValue(entry.Id, out var numbered)) _byId[entry.Id] = numbered = [];
+                numbered.Add(entry);
+            }
+        }
+
+        public IReadOnlyList<Entry> All { get; }
+
+        /// <summary>The first entry with this text's hash that no row took yet, taken; null when none is left.</summary>
+        public Entry? TakeByHash(string hash) => _byHash.TryGetValue(hash, out var same) && same.Count > 0 ? same.Dequeue() : null;
+
+        public bool HasHash(string hash) => _byHash.ContainsKey(hash);
+
+        public IReadOnlyList<Entry> WithId(long id) => _byId.TryGetValue(id, out var numbered) ? numbered : [];
+    }
 
     /// <summary>Row id → a column of its outbox entry (the newest), for one of ELF's tables; empty where the outbox has none.</summary>
     private static Dictionary<long, string> OutboxColumn(Microsoft.Data.Sqlite.SqliteConnection connection, string table, string column)

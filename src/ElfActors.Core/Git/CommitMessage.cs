@@ -101,4 +101,19 @@ public static class CommitMessage
             if (fields.Length == 2 && RecordKeys.IsKey(fields[0]) && fields[1].Length == 40) yield return (fields[0], fields[1]);
         }
     }
+
+    /// <summary>
+    /// Every <c>Elf-Entry</c> trailer with the shared file its record's <c>Elf-Record</c> trailer (same key, same message)
+    /// names: which entry of which file a key is (docs/adr/0045: reindex and arrival read it alike).
+    /// </summary>
+    public static IEnumerable<(string Key, string Path, string ContentHash)> EntriesWithFile(string message)
+    {
+        Dictionary<string, string>? files = null;
+        foreach (var (key, hash) in EntryTrailers(message))
+        {
+            files ??= Trailers(message).Where(t => t.Path is not null).GroupBy(t => t.Key, StringComparer.Ordinal)
+                .ToDictionary(g => g.Key, g => g.First().Path!, StringComparer.Ordinal);
+            if (files.TryGetValue(key, out var path)) yield return (key, path, hash);
+        }
+    }
 }

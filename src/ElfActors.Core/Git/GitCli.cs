@@ -36,6 +36,25 @@ public static partial class GitCli
         IReadOnlyDictionary<string, string>? environment = null) =>
         Checked(arguments, Start(workingDirectory, arguments, standardInput is null ? null : input => input.Write(standardInput), background, environment));
 
+    /// <summary>
+    /// Runs git and hands its output to <paramref name="onRecord"/> record by record (split at <paramref name="separator"/>:
+    /// '\n' for lines, '\0' for <c>-z</c> output) as it is read, never as one string; throws like <see cref="Run"/> on a
+    /// non-zero exit (after the records read so far were handed over).
+    /// </summary>
+    public static void RunStreamed(string workingDirectory, IReadOnlyList<string> arguments, char separator, Action<string> onRecord)
+    {
+        ProgramResult result;
+        try
+        {
+            result = ProgramRunner.RunStreamed(Executable, arguments, separator, onRecord, workingDirectory, GitEnvironment());
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new GitStoreException($"could not run '{Executable}': {e.Message} (ElfActors needs git on the PATH)", e);
+        }
+        Checked(arguments, new GitResult(result.ExitCode, result.Stdout, result.Stderr));
+    }
+
     /// <summary>A ref's (or revision's) commit id, or null when it does not exist.</summary>
     public static string? Resolve(string workingDirectory, string reference) =>
         TryRun(workingDirectory, ["rev-parse", "--verify", "--quiet", reference + "^{commit}"]) is { Succeeded: true } tip ? tip.Stdout.Trim() : null;

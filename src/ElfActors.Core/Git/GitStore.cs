@@ -36,6 +36,8 @@ public sealed class GitStore : IGitStore
     /// </summary>
     private static readonly TimeSpan PersonGitTrust = TimeSpan.FromSeconds(1);
 
+    public string GitDirectory => _repository.Info.Path;
+
     /// <summary>Scans of /proc for a person's git made by <see cref="HoldReason"/> so far.</summary>
     internal int PersonGitScans => _personGit.Scans;
 
@@ -149,6 +151,9 @@ public sealed class GitStore : IGitStore
         _personGit.OwnWritesDone();
         return commit;
     }
+
+    /// <summary>The stages of the last commit the fast writer made (none for git's plumbing): docs/performance.md#where-a-batch-goes.</summary>
+    public IReadOnlyList<(string Stage, double Ms)> LastCommitStages => WriterInUse == _native.Name ? _native.Stages.Laps : [];
 
     /// <summary>
     /// Why the fast writer would not store what git stores for these files, or null when it would: git might convert

@@ -31,6 +31,9 @@ public interface IGitStore : IDisposable
     /// <summary>The memory's branch (<c>refs/heads/…</c>): commits go to it by name. Null until HEAD is first on a branch.</summary>
     string? Branch { get; set; }
 
+    /// <summary>The repository's git folder (for a linked worktree, its own under the main one's), or null when there is none to watch.</summary>
+    string? GitDirectory => null;
+
     /// <summary>The memory's branch's tip commit, or null before its first commit.</summary>
     string? BranchTip();
 

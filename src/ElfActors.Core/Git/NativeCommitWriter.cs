@@ -53,12 +53,17 @@ internal sealed class NativeCommitWriter : IRecordCommitWriter
     /// <summary>Runs after the commit is built and before the branch moves: tests commit "as a person" here.</summary>
     internal Action? BeforeBranchMove { get; set; }
 
+    /// <summary>The last commit's stages (blobs, trees, pack, person's git, index, branch, housekeeping).</summary>
+    internal StageTimes Stages { get; } = new();
+
     public string Commit(string branch, IReadOnlyList<StagedFile> contents, string message)
     {
+        Stages.Restart();
         var relativePaths = contents.Select(f => f.Path).ToList();
         var blobs = contents.Select(f => new GitObject(GitObjectType.Blob, f.Content)).ToList();
         var files = relativePaths.Select((path, i) => (path, blobs[i].Id)).ToList();
         var unpacked = new List<GitObject>(blobs);
+        Stages.Lap("blobs");
 
         for (var attempt = 1; ; attempt++)
         {
@@ -67,6 +72,7 @@ internal sealed class NativeCommitWriter : IRecordCommitWriter
             var commitBuffer = CommitObject(tree, parent, message, out var commitLength);
             var commit = new GitObject(GitObjectType.Commit, commitBuffer.AsMemory(0, commitLength));
             unpacked.Add(commit);
+            Stages.Lap("trees");
             // One pack for the batch, before git sees the files: update-index then finds every blob already stored
             // instead of writing each as a loose object. Kept (a .keep file) until the branch points at it.
             string? keep;
@@ -80,6 +86,7 @@ internal sealed class NativeCommitWriter : IRecordCommitWriter
                 ArrayPool<byte>.Shared.Return(commitBuffer);
             }
             unpacked.Clear();
+            Stages.Lap("pack");
 
             try
             {
@@ -89,7 +96,9 @@ internal sealed class NativeCommitWriter : IRecordCommitWriter
                 {
                     // Not while a person's git runs: files staged and then held would make their rebase or pull refuse a dirty index.
                     PersonGit.ThrowIfRunningNow(_workTree);
+                    Stages.Lap("person-git");
                     UpdateIndex(contents, blobs);
+                    Stages.Lap("index");
                 }
                 BeforeBranchMove?.Invoke();
                 // A person's git that took the index since (commit, reset, stash …) read the branch already: moving it now
@@ -98,6 +107,7 @@ internal sealed class NativeCommitWriter : IRecordCommitWriter
                 if (File.Exists(indexLock)) throw new GitLockHeldException("a git process holds the index; the branch waits for it", indexLock);
                 GitCli.Run(_workTree, ["update-ref", "-m", "elf: " + FirstLine(message), branch, commit.Hex, parent ?? ZeroId]);
                 _lastCommit = (commit.Hex, tree);
+                Stages.Lap("branch");
             }
             catch (GitBranchMovedException) when (attempt < MaxRebuilds)
             {
@@ -109,6 +119,7 @@ internal sealed class NativeCommitWriter : IRecordCommitWriter
                 PackWriter.ReleaseKeep(keep);
             }
             MergeSmallPacks();
+            Stages.Lap("pack-merge");
             return commit.Hex;
         }
     }

@@ -110,9 +110,7 @@ public sealed class PersonGit(string repositoryPath, string? gitDirectory = null
         {
             var git = Path.TrimEndingDirectorySeparator(gitDirectory ?? Path.Combine(repositoryPath, ".git"));
             if (!Directory.Exists(git)) return null;
-            var commonDir = Path.Combine(git, "commondir");
-            var common = File.Exists(commonDir) ? Path.GetFullPath(Path.Combine(git, File.ReadAllText(commonDir).Trim())) : git;
-            return new Watched(git, common);
+            return new Watched(git, GitFolders.Common(git));
         }
 
         /// <summary>The stamps, the branch's ref and its folder last; null when a lock is held or nothing could be stat'ed.</summary>

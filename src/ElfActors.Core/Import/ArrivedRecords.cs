@@ -58,7 +58,9 @@ public static class ArrivedRecords
                 if (before.Contains(entry.Text, StringComparison.Ordinal)) continue; // here before this integration: it has its row (or is ELF's own)
                 var created = Day(entry.Created);
                 records.Add(new ArrivedRecord(new HeuristicRecord(entry.Id, new ValidatedHeuristic(domain, entry.Rule, entry.Explanation, entry.Source, entry.Confidence),
-                    CreatedAt: created, UpdatedAt: created), path, entry.Text, entryKeys.GetValueOrDefault(RecordKeys.ContentHash(entry.Text))));
+                    CreatedAt: created, UpdatedAt: created), path, entry.Text,
+                    // An entry no commit keyed (before Elf-Entry, or ELF's own) gets the key every clone derives from it (docs/adr/0045).
+                    entryKeys.GetValueOrDefault((path, RecordKeys.ContentHash(entry.Text))) ?? RecordKeys.ForEntry(path, entry.Text, entry.Created)));
             }
         }
         return records.Count == 0 ? 0 : index.ImportArrived(records, tip, now);
@@ -83,16 +85,16 @@ public static class ArrivedRecords
 
     private static bool IsDomainFile(string path) => SyncIntegration.IsAppendFile(path) && path.StartsWith(HeuristicMarkdown.Folder, StringComparison.Ordinal);
 
-    /// <summary>From the trailers of the commits that came in: file → record key (Elf-Record), and entry content hash → record key (Elf-Entry).</summary>
-    private static (Dictionary<string, string> Files, Dictionary<string, string> Entries) TrailerKeys(string repo, string? oldTip, string newTip)
+    /// <summary>From the trailers of the commits that came in: file → record key (Elf-Record), and (file, entry content hash) → record key (Elf-Entry).</summary>
+    private static (Dictionary<string, string> Files, Dictionary<(string, string), string> Entries) TrailerKeys(string repo, string? oldTip, string newTip)
     {
         var range = oldTip is null ? newTip : $"{oldTip}..{newTip}";
         var log = GitCli.TryRun(repo, ["log", "--format=%B%x1e", range]).Stdout;
         var files = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (key, path) in CommitMessage.Trailers(log))
             if (path is not null) files.TryAdd(path, key);
-        var entries = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (key, hash) in CommitMessage.EntryTrailers(log)) entries.TryAdd(hash, key);
+        var entries = new Dictionary<(string, string), string>();
+        foreach (var (key, path, hash) in CommitMessage.EntriesWithFile(log)) entries.TryAdd((path, hash), key);
         return (files, entries);
     }
 }

@@ -12,6 +12,7 @@ public sealed record LearningRecord(
     string? UpdatedAt);
 
 /// <summary>A heuristic read from a memory, with ELF's counters when its database row was there.</summary>
+/// <param name="EntryText">The entry's exact text in its domain file, where it was read from one (reindex keys it by that, docs/adr/0045).</param>
 public sealed record HeuristicRecord(
     long? Id,
     ValidatedHeuristic Heuristic,
@@ -20,7 +21,8 @@ public sealed record HeuristicRecord(
     long TimesViolated = 0,
     long IsGolden = 0,
     string? CreatedAt = null,
-    string? UpdatedAt = null);
+    string? UpdatedAt = null,
+    string? EntryText = null);
 
 /// <summary>A decision read from a memory.</summary>
 public sealed record DecisionRecord(

@@ -156,7 +156,7 @@ public static class MemoryScanner
             {
                 var created = entry.Created is { } day ? day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + " 00:00:00" : null;
                 found.Add(new HeuristicRecord(entry.Id, new ValidatedHeuristic(domain, entry.Rule, entry.Explanation, entry.Source, entry.Confidence),
-                    CreatedAt: created, UpdatedAt: created));
+                    CreatedAt: created, UpdatedAt: created, EntryText: entry.Text));
             }
         }
         return found;

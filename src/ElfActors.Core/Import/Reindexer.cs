@@ -1,5 +1,6 @@
 using System.Globalization;
 using ElfActors.Core.Git;
+using ElfActors.Core.Markdown;
 using ElfActors.Core.Records;
 using ElfActors.Core.Storage;
 
@@ -13,7 +14,8 @@ public sealed record ReindexSummary(int Learnings, int Heuristics, int Decisions
 /// Heuristics and decisions keep the ids their files carry (<c>H-&lt;id&gt;</c>, <c>ADR-&lt;id&gt;</c>). A learnings file
 /// does not carry its id: it comes from the commit that added the file (its <c>Elf-Record</c> trailer, paired with
 /// the record's title), and its created_at from that commit's time; files git knows nothing of get new ids after
-/// those. The caller must hold the memory's host lock.
+/// those. Records the branch's tip holds get the record key history gives them (docs/adr/0045), so that a row is
+/// known by its key on every machine after a reindex too. The caller must hold the memory's host lock.
 /// </summary>
 public static class Reindexer
 {
@@ -34,57 +36,203 @@ public static class Reindexer
 
         var contents = MemoryScanner.Scan(memory, includeDatabase: false, keepContent: false);
         var notes = contents.Skipped.ToList();
-        var history = History(memory);
-        var learnings = AssignLearningIds(contents.Learnings, history, out var fromHistory);
-        // Files carry dates only; the commit that named a record in its trailer has the time, if it is the same day.
-        var trailerTimes = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var commit in history) foreach (var key in commit.TrailerKeys) trailerTimes.TryAdd(key, commit.Time);
+        var byPath = contents.Learnings.ToDictionary(r => r.RelativePath, StringComparer.Ordinal);
+        var history = History.Read(memory, byPath);
+        var learnings = history.AssignLearningIds(contents.Learnings, out var fromHistory);
         string? TimeOf(string key, string? created) =>
-            trailerTimes.TryGetValue(key, out var time) && (created is null || SameDay(created, time)) ? time : created;
+            history.TrailerTimes.TryGetValue(key, out var time) && (created is null || SameDay(created, time)) ? time : created;
         var heuristics = UniqueIds(contents.Heuristics.Select(h => h.Id is { } id && TimeOf("H-" + id.ToString(CultureInfo.InvariantCulture), h.CreatedAt) is { } t
                 ? h with { CreatedAt = t, UpdatedAt = t } : h).ToList(), h => h.Id, (h, id) => h with { Id = id }, "H-", notes);
         var decisions = UniqueIds(contents.Decisions.Select(d => d.Id is { } id && TimeOf("ADR-" + id.ToString(CultureInfo.InvariantCulture), d.CreatedAt) is { } t
                 ? d with { CreatedAt = t, UpdatedAt = t } : d).ToList(), d => d.Id, (d, id) => d with { Id = id }, "ADR-", notes);
 
+        var identities = new Identities(memory, history);
         using (var index = MemoryIndex.Open(memory, options))
-            index.RebuildRows(learnings, heuristics, decisions);
+            index.RebuildRows(learnings, heuristics, decisions, identities.Of);
         // What no file carries (ELF's hooks' tables and rows, its counters) comes from the index moved aside: never dropped.
         if (movedAside is not null) notes.AddRange(ElfRowsCarrier.Carry(memory.DatabasePath, memory.Absolute(movedAside)));
         return new ReindexSummary(learnings.Count, heuristics.Count, decisions.Count, fromHistory, movedAside, notes);
     }
 
     /// <summary>
-    /// A commit that added learnings files: its integer trailers with their records' titles, in order, the files its
-    /// keyed trailers name (docs/adr/0017), in order, and its time.
+    /// What one pass over the memory's history (<c>git log</c>, oldest first, read commit by commit as git writes it, never
+    /// as one string) tells reindex: learnings ids from integer trailers (paired with titles) and the order keyed trailers
+    /// first named files in, when each file was added and each trailer key first committed, and the record keys
+    /// (with their commits) that <c>Elf-Record</c> trailers give files and <c>Elf-Entry</c> trailers give entries of shared
+    /// files (docs/adr/0045). What it keeps is O(records) of small strings; no commit's text outlives its parsing.
     /// </summary>
-    private sealed record AddingCommit(IReadOnlyList<(long Id, string Title)> Records, IReadOnlyList<string> KeyedFiles, IReadOnlyList<string> AddedFiles, string Time, IReadOnlyList<string> TrailerKeys);
-
-    private static List<AddingCommit> History(MemoryPaths memory)
+    private sealed class History
     {
-        var commits = new List<AddingCommit>();
-        string log;
-        try
+        private readonly Dictionary<string, LearningRecord> _byPath;
+        private readonly Dictionary<string, long> _ids = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, string> _addedTimes = new(StringComparer.Ordinal);
+        private readonly HashSet<long> _used = [];
+        private readonly List<string> _keyedFiles = [];
+
+        private History(Dictionary<string, LearningRecord> byPath) => _byPath = byPath;
+
+        /// <summary>Trailer key (a record key, an integer id, H-/ADR-) → the time of the first commit that named it.</summary>
+        public Dictionary<string, string> TrailerTimes { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>File → the record key (and commit) of the newest keyed <c>Elf-Record</c> trailer that names it.</summary>
+        public Dictionary<string, (string Key, string Commit)> FileKeys { get; } = new(StringComparer.Ordinal);
+
+        /// <summary>(shared file, entry content hash) → the record key (and commit) of the newest <c>Elf-Entry</c> trailer naming it.</summary>
+        public Dictionary<(string Path, string Hash), (string Key, string Commit)> EntryKeys { get; } = [];
+
+        public static History Read(MemoryPaths memory, Dictionary<string, LearningRecord> byPath)
         {
-            log = GitCli.Run(memory.BasePath, ["log", "--reverse", "--diff-filter=A", "--name-only", "--format=%x1e%H%x1f%aI%x1f%B%x1f", "--", "memory"]);
+            var history = new History(byPath);
+            // Per commit: "\x1e<id>\x1f<author time>", the message's lines, a line ending in "\x1f", then its files' "<status>\t<path>".
+            string? commit = null, time = null;
+            var message = new System.Text.StringBuilder();
+            var inMessage = false;
+            var added = new List<string>();
+            void Flush()
+            {
+                if (commit is not null && time is not null) history.Add(commit, time, message.ToString(), added);
+                message.Clear();
+                added.Clear();
+            }
+            try
+            {
+                GitCli.RunStreamed(memory.BasePath, ["-c", "core.quotePath=false", "log", "--reverse", "--name-status", "--format=%x1e%H%x1f%aI%n%B%x1f", "--", "memory"], '\n', line =>
+                {
+                    if (line.StartsWith('\x1e'))
+                    {
+                        Flush();
+                        var fields = line[1..].Split('\x1f');
+                        (commit, time) = fields.Length == 2 ? (fields[0], fields[1].Trim()) : (null, null);
+                        inMessage = true;
+                    }
+                    else if (inMessage)
+                    {
+                        var end = line.EndsWith('\x1f');
+                        message.Append(end ? line[..^1] : line).Append('\n');
+                        inMessage = !end;
+                    }
+                    else if (line.StartsWith("A\t", StringComparison.Ordinal)) added.Add(line[2..]);
+                });
+                Flush();
+            }
+            catch (GitStoreException)
+            {
+                // no repository or no commits yet: what was read (nothing) stands
+            }
+            return history;
         }
-        catch (GitStoreException)
+
+        private void Add(string commit, string authorTime, string message, List<string> addedFiles)
         {
-            return commits; // no repository or no commits yet
+            var time = DateTimeOffset.Parse(authorTime, CultureInfo.InvariantCulture).UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+            var trailers = CommitMessage.Trailers(message).ToList();
+            foreach (var (key, path) in trailers)
+            {
+                TrailerTimes.TryAdd(key, time);
+                if (path is not null) FileKeys[path] = (key, commit);
+            }
+            foreach (var (key, path, hash) in CommitMessage.EntriesWithFile(message)) EntryKeys[(path, hash)] = (key, commit);
+
+            // Learnings ids from integer trailers, paired with the records' titles, in the order history gives them.
+            var added = addedFiles.Where(_byPath.ContainsKey).OrderBy(f => f.Length).ThenBy(f => f, StringComparer.Ordinal).ToList();
+            foreach (var file in added) _addedTimes.TryAdd(file, time);
+            var ids = CommitMessage.RecordIds(message).ToList();
+            var titles = Titles(message);
+            if (titles.Count == ids.Count)
+                foreach (var (id, title) in ids.Zip(titles))
+                {
+                    if (_used.Contains(id)) continue;
+                    var file = added.FirstOrDefault(f => !_ids.ContainsKey(f) && _byPath[f].Learning.Title == title);
+                    if (file is null) continue;
+                    _ids[file] = id;
+                    _used.Add(id);
+                }
+            foreach (var (_, path) in trailers)
+                if (path is not null && _byPath.ContainsKey(path)) _keyedFiles.Add(path);
         }
-        foreach (var entry in log.Split('\x1e', StringSplitOptions.RemoveEmptyEntries))
+
+        public List<(long? Id, LearningRecord Record)> AssignLearningIds(IReadOnlyList<LearningRecord> records, out int fromHistory)
         {
-            var parts = entry.Split('\x1f');
-            if (parts.Length < 4) continue;
-            var time = DateTimeOffset.Parse(parts[1].Trim(), CultureInfo.InvariantCulture).UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
-            var ids = CommitMessage.RecordIds(parts[2]).ToList();
-            var titles = Titles(parts[2]);
-            var records = titles.Count == ids.Count ? ids.Zip(titles).ToList() : [];
-            var files = parts[3].Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToList();
-            var trailers = CommitMessage.Trailers(parts[2]).ToList();
-            var keyed = trailers.Where(t => t.Path is not null).Select(t => t.Path!).ToList();
-            commits.Add(new AddingCommit(records, keyed, files, time, trailers.Select(t => t.Key).ToList()));
+            // Records committed with keyed trailers carry no id: they are numbered in the order history first committed
+            // them (commit by commit, trailer by trailer: the order they were acknowledged in), after the integer ones.
+            var next = _used.Count == 0 ? 1 : _used.Max() + 1;
+            foreach (var file in _keyedFiles)
+                if (_ids.TryAdd(file, next)) next++;
+            fromHistory = _ids.Count;
+            return records
+                .Select(r => (Id: _ids.TryGetValue(r.RelativePath, out var id) ? id : (long?)null,
+                    Record: _addedTimes.TryGetValue(r.RelativePath, out var time) && (r.CreatedAt is null || SameDay(r.CreatedAt, time))
+                        ? r with { CreatedAt = time, UpdatedAt = time } : r))
+                .OrderBy(r => r.Id is null).ThenBy(r => r.Id).ThenBy(r => r.Record.CreatedAt, StringComparer.Ordinal).ThenBy(r => r.Record.RelativePath, StringComparer.Ordinal)
+                .ToList();
         }
-        return commits;
+    }
+
+    /// <summary>
+    /// The identity a rebuilt row gets (docs/adr/0045), for records the branch's tip holds: a learnings or decision file
+    /// its keyed <c>Elf-Record</c> trailer's key; a heuristic entry its <c>Elf-Entry</c> trailer's key, else the key every
+    /// clone derives from the entry (<see cref="RecordKeys.ForEntry"/>), as arrival gives it. A record the tip does not
+    /// hold (not committed yet, or a person removed it) gets none, as before: its row is matched by path or number.
+    /// </summary>
+    private sealed class Identities(MemoryPaths memory, History history)
+    {
+        private readonly HashSet<string> _keys = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, string> _domainTexts = new(StringComparer.Ordinal);
+        private HashSet<string>? _tipFiles;
+        private string? _tip;
+
+        public RebuiltIdentity? Of(object record)
+        {
+            switch (record)
+            {
+                case LearningRecord learning when history.FileKeys.TryGetValue(learning.RelativePath, out var named) && InTip(learning.RelativePath):
+                    string content;
+                    try
+                    {
+                        content = File.ReadAllText(memory.Absolute(learning.RelativePath));
+                    }
+                    catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                    {
+                        return null; // gone since the scan
+                    }
+                    return Claim(named.Key, named.Commit, learning.RelativePath, content);
+                case DecisionRecord { RelativePath: { } path, Content: { } text } when history.FileKeys.TryGetValue(path, out var named) && InTip(path):
+                    return Claim(named.Key, named.Commit, path, text);
+                case HeuristicRecord { EntryText: { } text } heuristic:
+                    var file = HeuristicMarkdown.RelativePath(heuristic.Heuristic.Domain);
+                    if (!DomainTextAtTip(file).Contains(text, StringComparison.Ordinal)) return null;
+                    if (history.EntryKeys.TryGetValue((file, RecordKeys.ContentHash(text)), out var entry)) return Claim(entry.Key, entry.Commit, file, text);
+                    // The entry's own Created date, as arrival reads it (the row's time may be its commit's, a day off).
+                    var created = HeuristicMarkdown.Parse(text) is [var parsed] ? parsed.Created : null;
+                    return Tip() is { } tip ? Claim(RecordKeys.ForEntry(file, text, created), tip, file, text) : null;
+                default:
+                    return null;
+            }
+        }
+
+        /// <summary>A key is one record's: a second record with the same key (a copied file, a repeated entry) gets none.</summary>
+        private RebuiltIdentity? Claim(string key, string commit, string path, string content) =>
+            _keys.Add(key) ? new RebuiltIdentity(key, commit, path, content) : null;
+
+        private string? Tip() => _tip ??= GitCli.Resolve(memory.BasePath, "HEAD");
+
+        private bool InTip(string path)
+        {
+            if (_tipFiles is null)
+            {
+                _tipFiles = new HashSet<string>(StringComparer.Ordinal);
+                if (Tip() is not null) GitCli.RunStreamed(memory.BasePath, ["ls-tree", "-r", "--name-only", "-z", "HEAD", "--", "memory"], '\0', f => _tipFiles.Add(f));
+            }
+            return _tipFiles.Contains(path);
+        }
+
+        /// <summary>A domain file's text in the tip, as <see cref="HeuristicMarkdown.Parse"/> reads entries (LF line ends).</summary>
+        private string DomainTextAtTip(string path)
+        {
+            if (_domainTexts.TryGetValue(path, out var text)) return text;
+            var blob = Tip() is null ? null : GitCli.TryRun(memory.BasePath, ["cat-file", "blob", "HEAD:" + path]) as GitResult?;
+            return _domainTexts[path] = blob is { Succeeded: true } found ? found.Stdout.Replace("\r\n", "\n") : string.Empty;
+        }
     }
 
     /// <summary>The records' titles as the commit message lists them, in trailer order (see <see cref="CommitMessage.For"/>).</summary>
@@ -108,40 +256,6 @@ public static class Reindexer
             if (TitleOf(line[..detail]) is { } title) titles.Add(title);
         }
         return titles;
-    }
-
-    private static List<(long? Id, LearningRecord Record)> AssignLearningIds(IReadOnlyList<LearningRecord> records, List<AddingCommit> history, out int fromHistory)
-    {
-        var byPath = records.ToDictionary(r => r.RelativePath, StringComparer.Ordinal);
-        var ids = new Dictionary<string, long>(StringComparer.Ordinal);
-        var times = new Dictionary<string, string>(StringComparer.Ordinal);
-        var used = new HashSet<long>();
-        foreach (var commit in history)
-        {
-            var added = commit.AddedFiles.Where(byPath.ContainsKey).OrderBy(f => f.Length).ThenBy(f => f, StringComparer.Ordinal).ToList();
-            foreach (var file in added) times.TryAdd(file, commit.Time);
-            foreach (var (id, title) in commit.Records)
-            {
-                if (used.Contains(id)) continue;
-                var file = added.FirstOrDefault(f => !ids.ContainsKey(f) && byPath[f].Learning.Title == title);
-                if (file is null) continue;
-                ids[file] = id;
-                used.Add(id);
-            }
-        }
-        // Records committed with keyed trailers carry no id: they are numbered in the order history first committed
-        // them (commit by commit, trailer by trailer: the order they were acknowledged in), after the integer ones.
-        var next = used.Count == 0 ? 1 : used.Max() + 1;
-        foreach (var commit in history)
-            foreach (var file in commit.KeyedFiles)
-                if (byPath.ContainsKey(file) && ids.TryAdd(file, next)) next++;
-        fromHistory = ids.Count;
-        return records
-            .Select(r => (Id: ids.TryGetValue(r.RelativePath, out var id) ? id : (long?)null,
-                Record: times.TryGetValue(r.RelativePath, out var time) && (r.CreatedAt is null || SameDay(r.CreatedAt, time))
-                    ? r with { CreatedAt = time, UpdatedAt = time } : r))
-            .OrderBy(r => r.Id is null).ThenBy(r => r.Id).ThenBy(r => r.Record.CreatedAt, StringComparer.Ordinal).ThenBy(r => r.Record.RelativePath, StringComparer.Ordinal)
-            .ToList();
     }
 
     /// <summary>Whether two 'yyyy-MM-dd …' timestamps fall on the same day (a file's local date against a commit's UTC time: ±1 day).</summary>

@@ -8,6 +8,9 @@ using Microsoft.Data.Sqlite;
 
 namespace ElfActors.Core.Storage;
 
+/// <summary>A rebuilt row's identity from history (docs/adr/0045): its record key, the commit that holds it, and its outbox entry's file and content.</summary>
+public sealed record RebuiltIdentity(string Key, string CommitId, string RelativePath, string Content);
+
 /// <summary>Storing records brought in from another memory (import) or rebuilt from this memory's files (reindex).</summary>
 public sealed partial class MemoryIndex
 {
@@ -101,17 +104,27 @@ public sealed partial class MemoryIndex
     }
 
     /// <summary>
-    /// Reindex: stores rows rebuilt from the files, with the ids the files (or git history) give them, and no
-    /// outbox entries (the files are already in git). Meant for a fresh database.
+    /// Reindex: stores rows rebuilt from the files, with the ids the files (or git history) give them. A record whose key
+    /// history gives (<paramref name="identityOf"/>, docs/adr/0045) also gets its outbox entry, committed in the commit
+    /// that named it, as if it had been recorded or had arrived here; the others get none (the files are already in git).
+    /// Meant for a fresh database.
     /// </summary>
-    public void RebuildRows(IReadOnlyList<(long? Id, LearningRecord Record)> learnings, IReadOnlyList<HeuristicRecord> heuristics, IReadOnlyList<DecisionRecord> decisions)
+    public void RebuildRows(IReadOnlyList<(long? Id, LearningRecord Record)> learnings, IReadOnlyList<HeuristicRecord> heuristics, IReadOnlyList<DecisionRecord> decisions,
+        Func<object, RebuiltIdentity?>? identityOf = null)
     {
         using var transaction = _connection.BeginTransaction(deferred: false);
         using var statements = new RecordStatements(this, transaction, Timestamp(DateTimeOffset.UtcNow));
-        foreach (var (id, record) in learnings)
-            statements.InsertRow(ImportDraft(record, id), record.RelativePath);
-        foreach (var heuristic in heuristics) statements.InsertRow(ImportDraft(heuristic, heuristic.Id), string.Empty);
-        foreach (var decision in decisions) statements.InsertRow(ImportDraft(decision, decision.Id), string.Empty);
+        void Insert(object record, long? id, string relativePath)
+        {
+            var draft = ImportDraft(record, id);
+            var rowId = statements.InsertRow(draft, relativePath);
+            if (identityOf?.Invoke(record) is not { } identity) return;
+            statements.AddOutbox("reindex-" + identity.Key, draft.OutboxKind, draft.Kind.RowTable, rowId, identity.RelativePath, identity.Content,
+                draft.Subject, draft.Detail(rowId), identity.Key, identity.CommitId);
+        }
+        foreach (var (id, record) in learnings) Insert(record, id, record.RelativePath);
+        foreach (var heuristic in heuristics) Insert(heuristic, heuristic.Id, string.Empty);
+        foreach (var decision in decisions) Insert(decision, decision.Id, string.Empty);
         transaction.Commit();
     }
 

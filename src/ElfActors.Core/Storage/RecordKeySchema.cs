@@ -59,6 +59,24 @@ public static class RecordKeys
     public static bool IsKey(string value) =>
         value.Length == 36 && Guid.TryParseExact(value, "D", out var guid) && guid.Version == 7;
 
+    /// <summary>
+    /// The key of an entry of a shared file whose commit named none (committed before <c>Elf-Entry</c> trailers, or by
+    /// ELF's own scripts): derived from the file and the entry's text alone, so every clone, and reindex and arrival
+    /// alike, give it the same key (docs/adr/0045). A UUIDv7 whose time is the entry's creation day (0 without one) and
+    /// whose other 74 bits are SHA-256 of the file's path and the entry's content hash.
+    /// </summary>
+    public static string ForEntry(string relativePath, string entryText, DateOnly? created)
+    {
+        var digest = System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes("elf-entry\n" + relativePath + "\n" + ContentHash(entryText)));
+        var milliseconds = created is { } day ? new DateTimeOffset(day.ToDateTime(TimeOnly.MinValue), TimeSpan.Zero).ToUnixTimeMilliseconds() : 0;
+        Span<byte> bytes = stackalloc byte[16];
+        for (var i = 0; i < 6; i++) bytes[i] = (byte)(milliseconds >> (8 * (5 - i)));
+        digest.AsSpan(0, 10).CopyTo(bytes[6..]);
+        bytes[6] = (byte)(0x70 | (bytes[6] & 0x0F)); // version 7
+        bytes[8] = (byte)(0x80 | (bytes[8] & 0x3F)); // RFC 9562 variant
+        return new Guid(bytes, bigEndian: true).ToString("D", CultureInfo.InvariantCulture);
+    }
+
     /// <summary>The git blob id of this text as a file in UTF-8: what the tip's tree holds for the record while it is intact.</summary>
     public static string ContentHash(string content) => Convert.ToHexStringLower(GitObject.IdOf(GitObjectType.Blob, Encoding.UTF8.GetBytes(content)));
 

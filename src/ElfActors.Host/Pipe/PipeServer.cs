@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net.Sockets;
 using ElfActors.Contracts.Wire;
+using ElfActors.Core.Files;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -23,8 +24,8 @@ public enum ConnectionStage
 /// connection to its own task, so many clients are served at once; a connection may carry several requests in
 /// turn. No exception of one connection, at any stage, ends a loop. Limits: <see cref="MaxConnections"/> open at
 /// once (more are closed at accept), <see cref="IdleTimeout"/> to send each request (and to take each answer),
-/// frames of at most <see cref="WireProtocol.MaxFrameBytes"/>. The socket's path is checked every
-/// <see cref="SocketCheckInterval"/>: a host whose socket was removed binds it again.
+/// frames of at most <see cref="WireProtocol.MaxFrameBytes"/>. A host whose socket was removed binds it again
+/// (<see cref="WatchSocketAsync"/>).
 /// </summary>
 public sealed class PipeServer(MemoryPaths paths, RequestHandler handler, ILogger<PipeServer> log) : BackgroundService
 {
@@ -255,36 +256,64 @@ public sealed class PipeServer(MemoryPaths paths, RequestHandler handler, ILogge
     }
 
     /// <summary>
-    /// Every <see cref="SocketCheckInterval"/>, one lstat of the socket's path: removed or replaced (by `rm`, a
-    /// cleaner of /tmp-like folders), it is bound again, so clients find the host without a restart.
+    /// Binds the socket again when its path is removed or replaced (by `rm`, a cleaner of /tmp-like folders), so clients
+    /// find the host without a restart. The system reports changes of that name in the runtime folder (inotify), and each
+    /// report costs one lstat; an idle host is not woken otherwise (docs/adr/0042). Where the folder cannot be watched,
+    /// the path is checked every <see cref="SocketCheckInterval"/> instead, as before.
     /// </summary>
     private async Task WatchSocketAsync(CancellationToken stopping)
     {
         if (!Posix.Supported) return;
-        using var timer = new PeriodicTimer(SocketCheckInterval);
+        using var changed = new SemaphoreSlim(0);
+        PeriodicTimer? timer = null;
+        FolderWatch? watch = null;
         string? lastProblem = null;
+        FolderWatch Watch()
+        {
+            var folder = new WatchedFolder(Path.GetDirectoryName(PipeName)!, Recursive: false, Path.GetFileName(PipeName));
+            var started = FolderWatch.Start([folder], () => changed.Release(),
+                why => log.LogWarning("The socket's folder is no longer watched ({Reason}): checking {Socket} every {Seconds} s instead", why, PipeName, SocketCheckInterval.TotalSeconds));
+            if (started.Failed is { } why)
+                log.LogWarning("Cannot watch the socket's folder ({Reason}): checking {Socket} every {Seconds} s instead", why, PipeName, SocketCheckInterval.TotalSeconds);
+            return started;
+        }
         try
         {
-            while (await timer.WaitForNextTickAsync(stopping))
+            watch = Watch();
+            while (!stopping.IsCancellationRequested)
             {
+                watch.Arm(); // before the look: a change while it looks is reported
                 try
                 {
-                    if (Posix.LinkStatus(PipeName) is { IsSocket: true } status && status.Inode == _boundInode) continue;
-                    // Disposed first: .NET unlinks a listener's path when it is disposed, which would remove the new socket.
-                    _listener?.Dispose();
-                    _listener = Bind(PipeName);
-                    lastProblem = null;
-                    log.LogWarning("The socket {Socket} was removed or replaced: bound it again", PipeName);
+                    if (Posix.LinkStatus(PipeName) is not { IsSocket: true } status || status.Inode != _boundInode)
+                    {
+                        // Disposed first: .NET unlinks a listener's path when it is disposed, which would remove the new socket.
+                        _listener?.Dispose();
+                        _listener = Bind(PipeName);
+                        lastProblem = null;
+                        log.LogWarning("The socket {Socket} was removed or replaced: bound it again", PipeName);
+                        // The folder itself may be a new one (a cleaner removed it): watch what is there now.
+                        watch.Dispose();
+                        watch = Watch();
+                        continue;
+                    }
                 }
                 catch (Exception e) when (e is HostAddressException or IOException or SocketException or UnauthorizedAccessException)
                 {
                     if (e.Message != lastProblem) log.LogError("Cannot bind the socket again: {Message}", e.Message);
                     lastProblem = e.Message;
                 }
+                if (watch.Failed is null && lastProblem is null) await changed.WaitAsync(stopping);
+                else await (timer ??= new PeriodicTimer(SocketCheckInterval)).WaitForNextTickAsync(stopping);
             }
         }
         catch (OperationCanceledException)
         {
+        }
+        finally
+        {
+            watch?.Dispose();
+            timer?.Dispose();
         }
     }
 

@@ -38,6 +38,11 @@ public sealed record SimulationReport
     /// <summary>Garbage collections during the run (gen 0, 1, 2) and the time the process was paused for them.</summary>
     public int[] GcCollections { get; init; } = [];
     public double GcPauseMs { get; init; }
+    /// <summary>Records per commit during the run: mean and largest.</summary>
+    public double BatchSizeMean { get; init; }
+    public int BatchSizeMax { get; init; }
+    /// <summary>Where the committer's batches spent their time during the run, per stage (docs/performance.md#where-a-batch-goes).</summary>
+    public IReadOnlyList<CommitStageSummary> CommitStages { get; init; } = [];
     public required IReadOnlyList<string> Errors { get; init; }
 
     public bool Consistent =>

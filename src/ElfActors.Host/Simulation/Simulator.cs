@@ -29,6 +29,7 @@ public static class Simulator
         TextWriter? progress, CancellationToken cancellation, double offeredRate = 0, int warmUp = 0)
     {
         var run = Guid.NewGuid().ToString("N")[..8];
+        using var stages = new CommitStageListener();
         using var host = EmbeddedHost.Build(new ElfActorsOptions { Paths = paths });
         await host.StartAsync(cancellation);
         var system = host.Services.GetRequiredService<ActorSystem>();
@@ -92,11 +93,13 @@ public static class Simulator
         var gcBefore = Collections();
         var pauseBefore = GC.GetTotalPauseDuration();
         var started = Stopwatch.GetTimestamp();
+        stages.Begin();
         var outcomes = await SendAllAsync(writers, i => new RecordRequest($"simulate-{run}-{i}", Input(run, i)));
 
         var acknowledged = outcomes.Where(o => o.Reply is Recorded).ToList();
         var allCommitted = await WaitForCommitsAsync(committer, acknowledged.Select(o => ((Recorded)o.Reply).RecordId), committedAt, deadline, cancellation);
         var finished = Stopwatch.GetTimestamp();
+        stages.End();
         var gcDuring = Collections().Zip(gcBefore, (after, before) => after - before).ToArray();
         var pauseDuring = GC.GetTotalPauseDuration() - pauseBefore;
         await progressCancellation.CancelAsync();
@@ -141,6 +144,9 @@ public static class Simulator
             AllCommittedInTime = allCommitted && warmUpCommitted,
             GcCollections = gcDuring,
             GcPauseMs = Math.Round(pauseDuring.TotalMilliseconds, 1),
+            BatchSizeMean = stages.Batches().Mean,
+            BatchSizeMax = stages.Batches().Max,
+            CommitStages = stages.Summary(),
             Errors = outcomes.Select(o => o.Reply).Where(r => r is not Recorded)
                 .Select(r => r is Rejected rejected ? "rejected: " + rejected.Message : "failed: " + ((Failed)r).Reason)
                 .Distinct().Take(10).ToList(),

@@ -303,6 +303,18 @@ public sealed class HostEndToEndTests(PublishedElf elf, ITestOutputHelper output
         Assert.Contains("Failure recorded successfully!", fromEnvironment.Stdout);
         Assert.Equal(["From the environment", "env", "5", "a,b", "first line"],
             Tools.Sqlite(served.Memory.DatabasePath, "SELECT title, domain, severity, tags, summary FROM learnings").Single());
+
+        // A hook's shell may send elf's output and its own to one file: elf writes at the file's shared offset, as the
+        // shell's echo does, so nothing before it is overwritten (the record's lines skip System.Console, ADR 0022).
+        var shared = Path.Combine(served.Base, "hook-output.txt");
+        var (sharedCode, _, sharedStderr) = Tools.Run("/bin/sh", served.Base, "-c",
+            $"{{ echo before; '{elf.Elf}' record-failure --base '{served.Base}' --title 'Shared output' --domain d; echo after; }} > '{shared}'");
+        Assert.True(sharedCode == 0, sharedStderr);
+        var lines = File.ReadAllLines(shared);
+        Assert.True(lines.Length == 5, string.Join('\n', lines));
+        Assert.Equal("before", lines[0]);
+        Assert.StartsWith("Created: memory/failures/", lines[1]);
+        Assert.Equal(["Database record created (ID: 2)", "Failure recorded successfully!", "after"], lines[2..]);
     }
 
     [Trait("Category", "FaultMatrix")]

@@ -8,9 +8,10 @@ namespace ElfActors.Tests.EndToEnd;
 
 /// <summary>
 /// Many machines, one memory (docs/sync.md): a bare remote and three clones, each with its own host process, records and
-/// heuristics written concurrently while each host syncs every second; one host killed with -9 while it pushes and
-/// started again; the remote unreachable for a while. Checked with git, sqlite3 and the remote's reflog directly.
-/// CI size: 3 × 60 records and 30 heuristics; ELF_SYNC_RECORDS / ELF_SYNC_HEURISTICS scale it (scripts/fault-matrix: 500 and 200);
+/// heuristics and decisions written concurrently while each host syncs every second; one host killed with -9 while it
+/// pushes and started again; the remote unreachable for a while. Checked with git, sqlite3 and the remote's reflog directly.
+/// CI size: 3 × 60 records, 30 heuristics and 6 decisions; ELF_SYNC_RECORDS / ELF_SYNC_HEURISTICS / ELF_SYNC_DECISIONS scale
+/// it (scripts/fault-matrix: 500, 200 and 60);
 /// ELF_SYNC_KEEP=1 keeps the remote and the clones for a look afterwards.
 /// </summary>
 [Collection(PublishedElfCollection.Name)]
@@ -32,6 +33,7 @@ public sealed partial class SyncEndToEndTests(PublishedElf elf, ITestOutputHelpe
     {
         var perClone = Setting("ELF_SYNC_RECORDS", 60);
         var heuristics = Setting("ELF_SYNC_HEURISTICS", 30);
+        var decisions = Setting("ELF_SYNC_DECISIONS", 6);
         var started = Stopwatch.StartNew();
         var remote = Path.Combine(_root, "remote.git");
         Tools.GitBareRemote(remote, new Dictionary<string, string> { ["README.md"] = "one memory, many machines\n" });
@@ -39,7 +41,7 @@ public sealed partial class SyncEndToEndTests(PublishedElf elf, ITestOutputHelpe
 
         // The load: every clone records its share concurrently (3 clients each), heuristics on one shared domain among them.
         var acknowledged = new System.Collections.Concurrent.ConcurrentDictionary<string, string>(); // request id → path
-        var writers = clones.Select((clone, c) => Task.Run(() => WriteAsync(clone, c, perClone, heuristics, acknowledged))).ToList();
+        var writers = clones.Select((clone, c) => Task.Run(() => WriteAsync(clone, c, perClone, heuristics, decisions, acknowledged))).ToList();
 
         // kill -9 of clone 1's host while it runs `git push` (its child), then the next `elf` call starts a new host.
         var killed = await KillWhilePushingAsync(clones[1], TimeSpan.FromSeconds(60));
@@ -86,6 +88,12 @@ public sealed partial class SyncEndToEndTests(PublishedElf elf, ITestOutputHelpe
         Assert.True(keyedPaths.Count == learnings.Count && keyedPaths.Distinct().Count() == learnings.Count,
             $"{keyedPaths.Count} failure trailers naming {keyedPaths.Distinct().Count()} files, expected {learnings.Count} each");
 
+        // Every decision's file in the tip, each named by one trailer.
+        var decisionFiles = acknowledged.Where(a => a.Key.StartsWith("d-", StringComparison.Ordinal)).Select(a => a.Value).ToList();
+        Assert.True(decisionFiles.Count == decisions && decisionFiles.All(tree.Contains), $"{decisionFiles.Count} decisions acknowledged (expected {decisions}); "
+            + "not in the remote's tip: " + string.Join(", ", decisionFiles.Where(path => !tree.Contains(path))));
+        var trailerKeys = TrailerLine().Matches(log).ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value);
+
         // All heuristics in the one domain file, each once, on every clone.
         var domainFile = Tools.Git(remote, "show", remoteTip + ":memory/heuristics/shared.md");
         var entryCounts = Enumerable.Range(0, heuristics).Select(h => (h, Count: Regex.Matches(domainFile, $"^## H-\\d+: shared rule {h}\n", RegexOptions.Multiline).Count)).ToList();
@@ -102,6 +110,16 @@ public sealed partial class SyncEndToEndTests(PublishedElf elf, ITestOutputHelpe
             Assert.True(heuristicRows.Count == heuristics && heuristicRows.Distinct().Count() == heuristics,
                 $"{name}: {heuristicRows.Count} heuristics rows ({heuristicRows.Distinct().Count()} distinct rules), expected {heuristics}; missing: "
                 + string.Join(", ", Enumerable.Range(0, heuristics).Select(h => $"shared rule {h}").Except(heuristicRows).Take(20)));
+            // Arrived decisions have rows too, each keyed as its trailer on the remote keys it (docs/adr/0036): the key, not ELF's number, is shared.
+            var decisionRows = Tools.Sqlite(database, "SELECT o.record_key, o.relpath FROM decisions d JOIN elf_outbox o ON o.row_table = 'decisions' AND o.row_id = d.id");
+            Assert.True(decisionRows.Count == decisions && decisionRows.All(r => trailerKeys.GetValueOrDefault(r[0]) == r[1]),
+                $"{name}: {decisionRows.Count} decisions rows (expected {decisions}); keyed unlike the remote's trailers: "
+                + string.Join(", ", decisionRows.Where(r => trailerKeys.GetValueOrDefault(r[0]) != r[1]).Select(r => $"{r[1]} {r[0]}")));
+            // Every heuristic has the same key on every clone (its writer's, from its Elf-Entry trailer).
+            var heuristicKeys = Tools.Sqlite(database, "SELECT o.record_key FROM heuristics h JOIN elf_outbox o ON o.row_table = 'heuristics' AND o.row_id = h.id")
+                .Select(r => r[0]).ToHashSet();
+            Assert.True(heuristicKeys.Count == heuristics && heuristicKeys.All(trailerKeys.ContainsKey),
+                $"{name}: {heuristicKeys.Count} keyed heuristics rows (expected {heuristics}); keys no trailer on the remote names: {string.Join(", ", heuristicKeys.Where(k => !trailerKeys.ContainsKey(k)).Take(10))}");
             var local = File.ReadAllText(Path.Combine(clone, "memory/heuristics/shared.md"));
             Assert.True(local == domainFile, $"{name}: memory/heuristics/shared.md differs from the remote's ({local.Length} vs {domainFile.Length} characters); "
                 + $"entries only here: {string.Join(" | ", Headings(local).Except(Headings(domainFile)).Take(10))}; only in the remote's: {string.Join(" | ", Headings(domainFile).Except(Headings(local)).Take(10))}");
@@ -129,12 +147,14 @@ public sealed partial class SyncEndToEndTests(PublishedElf elf, ITestOutputHelpe
     [GeneratedRegex(@"^Elf-Record: ([0-9a-f-]{36}) (\S+)$", RegexOptions.Multiline)]
     private static partial Regex TrailerLine();
 
-    private async Task WriteAsync(string clone, int c, int records, int heuristics, System.Collections.Concurrent.ConcurrentDictionary<string, string> acknowledged)
+    private async Task WriteAsync(string clone, int c, int records, int heuristics, int decisions, System.Collections.Concurrent.ConcurrentDictionary<string, string> acknowledged)
     {
         var work = Enumerable.Range(0, records).Select(i => (Id: $"r-{c}-{i}", Arguments: new[] { "record-failure", "--base", clone,
                 "--title", $"sync {c} record {i}", "--domain", "sync", "--summary", $"written on clone {c}", "--json", "--request-id", $"r-{c}-{i}" }))
             .Concat(Enumerable.Range(0, heuristics).Where(h => h % Clones == c).Select(h => (Id: $"h-{h}", Arguments: new[] { "record-heuristic", "--base", clone,
                 "--domain", "shared", "--rule", $"shared rule {h}", "--explanation", $"from clone {c}", "--json", "--request-id", $"h-{c}-{h}" })))
+            .Concat(Enumerable.Range(0, decisions).Where(d => d % Clones == c).Select(d => (Id: $"d-{d}", Arguments: new[] { "record-decision", "--base", clone,
+                "--title", $"sync decision {d}", "--context", $"on clone {c}", "--decision", "decided", "--rationale", "why", "--json", "--request-id", $"d-{c}-{d}" })))
             .OrderBy(w => w.Id.GetHashCode(StringComparison.Ordinal)).ToList();
         using var gate = new SemaphoreSlim(3);
         await Task.WhenAll(work.Select(async w =>

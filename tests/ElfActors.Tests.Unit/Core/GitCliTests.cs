@@ -46,5 +46,28 @@ public sealed class GitCliTests : IDisposable
         Assert.Equal(Path.GetFullPath(lockPath), Path.GetFullPath(held.LockPath!));
     }
 
+    [Fact]
+    public void RunStreamed_hands_over_the_same_records_as_one_whole_run_and_throws_on_gits_failure()
+    {
+        Tools.Git(_memory.BasePath, "init", "-q");
+        // More than the reader's 16 KiB buffer, names of many lengths: records cross the buffer's boundaries.
+        var names = Enumerable.Range(0, 700).Select(i => $"f{i}-{new string('x', i % 97)}.txt").ToList();
+        foreach (var name in names) File.WriteAllText(Path.Combine(_memory.BasePath, name), name);
+        Tools.Git(_memory.BasePath, "add", ".");
+        Tools.Git(_memory.BasePath, "commit", "-qm", "many");
+
+        var whole = Tools.Git(_memory.BasePath, "ls-files", "-z").Split('\0', StringSplitOptions.RemoveEmptyEntries);
+        var streamed = new List<string>();
+        GitCli.RunStreamed(_memory.BasePath, ["ls-files", "-z"], '\0', streamed.Add);
+        var lines = new List<string>();
+        GitCli.RunStreamed(_memory.BasePath, ["ls-files"], '\n', lines.Add);
+
+        Assert.True(whole.Sum(n => n.Length + 1) > 16 * 1024);
+        Assert.Equal(names.Order(StringComparer.Ordinal), whole);
+        Assert.Equal(whole, streamed);
+        Assert.Equal(whole, lines);
+        Assert.Throws<GitStoreException>(() => GitCli.RunStreamed(_memory.BasePath, ["log", "refs/heads/none"], '\n', _ => { }));
+    }
+
     public void Dispose() => _memory.Dispose();
 }
