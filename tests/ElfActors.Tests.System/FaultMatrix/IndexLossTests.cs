@@ -34,9 +34,10 @@ public sealed class IndexLossTests(PublishedElf elf, ITestOutputHelper output)
         Task<ProcessResult> Record(string title, bool wait) => elf.RunAsync(["record-failure", "--base", served.Base, "--title", title,
             "--domain", "index", "--request-id", title.Replace(' ', '-'), "--json", "--timeout", "60", .. wait ? new[] { "--wait-commit" } : []],
             timeout: TimeSpan.FromSeconds(120));
-        // An overwrite in place at full size in scripts/fault-matrix (the person-operations matrix's load, 300 from 10).
+        // At full size in scripts/fault-matrix: the person-operations matrix's load (300 records from 10 clients) while the
+        // host runs, or after the index went with the host stopped.
         var inPlace = scenario.StartsWith("overwrite", StringComparison.Ordinal) || scenario.StartsWith("garbage", StringComparison.Ordinal);
-        var (duringCount, clients) = inPlace ? (KillNineTests.Setting("ELF_PERSON_RECORDS", 20), KillNineTests.Setting("ELF_PERSON_CLIENTS", 4)) : (20, 4);
+        var (duringCount, clients) = (KillNineTests.Setting("ELF_PERSON_RECORDS", 20), KillNineTests.Setting("ELF_PERSON_CLIENTS", 4));
         async Task Load(string name, int count)
         {
             using var concurrency = new SemaphoreSlim(clients);
@@ -59,7 +60,7 @@ public sealed class IndexLossTests(PublishedElf elf, ITestOutputHelper output)
             Assert.True(stopped.ExitCode == 0, stopped.ToString());
             Assert.Equal(0, PublishedElf.HostProcesses(served.Base));
             LoseIndex(scenario, served.Base, database);
-            await Load("after", 10);
+            await Load("after", duringCount);
         }
         else
         {
