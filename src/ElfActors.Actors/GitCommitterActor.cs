@@ -54,7 +54,6 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
     // Whether the index writer, the one owner of the index's identity, has said the index this committer has open is
     // the one in place (asked at start, and whenever the file is not the one opened): no batch runs before (docs/adr/0044).
     private bool _indexConfirmed;
-    private bool _confirmedOnce;
     // What wakes an idle committer (docs/adr/0042): the system's reports of changes in the git folder and to the index
     // file; null before the start. The sweep's period while something is to do, or the fallback's while idle; null
     // while idle with the watch working (no timer at all).
@@ -211,10 +210,10 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
             _checkAfterMarks = false;
             _verified = false;
         }
+        // The answer the committer waited for (at its start, or with its file lost) lets the next batch run at once; a
+        // file still lost is looked at again then.
+        if (changed || !_indexConfirmed) ScheduleBatch();
         _indexConfirmed = true;
-        // The first answer lets the first batch run; a file still lost is looked at again on the committer's own timer.
-        if (changed || !_confirmedOnce) ScheduleBatch();
-        _confirmedOnce = true;
     }
 
     /// <summary>
@@ -469,7 +468,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
     /// Runs one step of a batch that works on git. A lock another process holds is waited for (false); any other failure
     /// is shown as "backing off after: …" and thrown, a crash the back-off supervisor answers with a delayed restart.
     /// </summary>
-    private bool TryGitStep<T>(Func<T> step, out T result)
+    private bool TryGitStep<T>(Func<T> step, out T result, IReadOnlyList<StagedFile>? staging = null)
     {
         try
         {
@@ -485,6 +484,18 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         catch (PersonGitRunningException e)
         {
             Hold(e.Message);
+            result = default!;
+            return false;
+        }
+        catch (Exception e) when (staging is not null && staging.Any(f => !File.Exists(_paths.Absolute(f.Path))))
+        {
+            // Not git's failure: a person's `git clean -fdx` removed a file this commit had read before git staged it
+            // (git's update-index refuses a path that does not exist). Crashing would restart the committer, which forgets
+            // which records their recorders placed and leaves such a file missing until the orphan grace. Written back as
+            // read, and the batch runs again; git itself stays as it was (the branch moves only after staging).
+            _log.Info("The commit failed with a file it stages gone: {0}", e.Message);
+            WriteBackRemovedFiles(staging, "as read; committing them again");
+            ScheduleBatch();
             result = default!;
             return false;
         }
@@ -537,11 +548,11 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         var staged = StagedFiles(ready, contents);
         var message = Core.Git.CommitMessage.For(ready);
         _stages.Lap("message");
-        if (!TryGitStep(() => Git().CommitFiles(staged, message), out var commitId)) return;
+        if (!TryGitStep(() => Git().CommitFiles(staged, message), out var commitId, staged)) return;
         _stages.Lap("git");
         NoteGitWriter();
         Committed(ready, commitId);
-        WriteBackRemovedFiles(staged);
+        WriteBackRemovedFiles(staged, "as committed");
         _stages.Lap("hand-off");
         RecordStages();
 
@@ -629,14 +640,14 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
     /// before the commit added the file to it took the file for untracked and removed it after the commit had read it.
     /// Written back as committed, so the working tree matches the branch (`git status` clean). One stat per file.
     /// </summary>
-    private void WriteBackRemovedFiles(List<StagedFile> staged)
+    private void WriteBackRemovedFiles(IReadOnlyList<StagedFile> staged, string asWhat)
     {
         foreach (var file in staged)
         {
             var path = _paths.Absolute(file.Path);
             if (File.Exists(path)) continue;
             PutBack(path, System.Text.Encoding.UTF8.GetString(file.Content));
-            _log.Warning("{0} was removed from the working tree while it was being committed (a person's git clean?); written back as committed", file.Path);
+            _log.Warning("{0} was removed from the working tree while it was being committed (a person's git clean?); written back {1}", file.Path, asWhat);
         }
     }
 

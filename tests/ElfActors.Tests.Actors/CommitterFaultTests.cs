@@ -31,6 +31,24 @@ public sealed class CommitterFaultTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_git_clean_fdx_between_reading_and_staging_a_commit_neither_restarts_the_committer_nor_waits_for_the_orphan_grace()
+    {
+        using var memory = new TempMemory();
+        // At the first commit call, after the committer read the record's file: a person's `git clean -fdx` removes it
+        // (untracked) and memory/index.db (ignored). A new repository's first commit is staged by git's update-index,
+        // which fails on the missing path. A restarted committer would forget that the recorder placed the file and
+        // wait the orphan grace (120 s) to write it again.
+        var plan = new GitFaultPlan { BeforeCommit = call => { if (call == 1) Tools.Git(memory.BasePath, "clean", "-fdxq"); } };
+        await using var host = await ElfTestHost.StartAsync(memory.Paths, gitStoreFactory: plan.Factory);
+        var recorded = Assert.IsType<Recorded>(await host.RecordAsync(Failures.Request(0)));
+
+        await host.FlushAsync(TimeSpan.FromSeconds(45));
+        Assert.True(plan.CommitCalls >= 2, $"{plan.CommitCalls} commit calls: the clean ran at the first");
+        Assert.Equal(1, host.Options.Monitor.CommitterStarts);
+        MemoryAssert.EveryRecordLandedExactlyOnce(memory, [recorded]);
+    }
+
+    [Fact]
     public async Task A_lock_held_by_another_git_delays_commits_until_it_is_released()
     {
         using var memory = new TempMemory();
