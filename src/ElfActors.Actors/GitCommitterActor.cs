@@ -161,6 +161,16 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
 
     private void Initialise()
     {
+        if (!File.Exists(_paths.DatabasePath))
+        {
+            // Gone under the running host (a person's rm or git clean -fdx): opening would make an empty index there,
+            // whose outbox knows nothing of the commits this committer's previous incarnation made (committed again) and
+            // which the index writer then moves aside. The writer puts back the index it has open; this start waits.
+            _indexWriter.Tell(IndexWriterProtocol.CheckIndexFile.Instance);
+            _monitor.SetCommitterState("waiting for memory/index.db to be put back");
+            Timers.StartSingleTimer("start", Start.Instance, _settings.BackoffMin);
+            return;
+        }
         try
         {
             _index = MemoryIndex.Open(_paths, _settings.Index);

@@ -49,6 +49,8 @@ public static class IndexFileGuard
     private static string? Restore(MemoryIndex index, MemoryPaths paths, TimeProvider clock)
     {
         var database = paths.DatabasePath;
+        // A person's `git clean -fdx` removes memory/ itself while nothing in it is tracked yet.
+        Directory.CreateDirectory(paths.MemoryDirectory);
         string? aside = null;
         if (File.Exists(database))
         {
