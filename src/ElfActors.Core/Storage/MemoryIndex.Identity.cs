@@ -82,12 +82,28 @@ public sealed partial class MemoryIndex
             _mainChecked = stat;
             return false;
         }
-        // Another's, none where ours was, or not a database: the same again at the same stat, or looked at next time.
-        if (FileStat.Of(_paths.DatabasePath) != stat || MainFileIdentity(_paths.DatabasePath) != first || FileStat.Of(_paths.DatabasePath) != stat)
-            return false;
+        // Another's, none where ours was, or not a database: the same again after pauses at the same stat, or looked at
+        // next time. A checkpoint writing into the main file (another connection's, as a verify's open runs one) tears a
+        // read for as long as it writes, and the stat does not change within one clock tick: read at once again, a torn
+        // read looked the same, and the index was taken for overwritten for good (its committer then waited for ever).
+        for (var look = 0; look < OverwriteConfirmations; look++)
+        {
+            if (look > 0) Thread.Sleep(OverwriteConfirmationPause);
+            BetweenOverwriteReads?.Invoke();
+            if (FileStat.Of(_paths.DatabasePath) != stat || MainFileIdentity(_paths.DatabasePath) != first || FileStat.Of(_paths.DatabasePath) != stat)
+                return false;
+        }
         _overwritten = true;
         return true;
     }
+
+    /// <summary>How many reads after the first must agree, and the pause between them: paid only when a read disagrees.</summary>
+    private const int OverwriteConfirmations = 3;
+
+    private static readonly TimeSpan OverwriteConfirmationPause = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>For tests: run before each confirming read of a suspected overwrite (what a checkpoint finishing meanwhile does).</summary>
+    internal Action? BetweenOverwriteReads { get; set; }
 
     /// <summary>The identity in the main file at <paramref name="path"/> alone (not its WAL); Database false when it is not a SQLite database.</summary>
     internal static (bool Database, string? Identity) MainFileIdentity(string path)

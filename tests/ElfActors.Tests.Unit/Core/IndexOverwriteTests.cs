@@ -57,6 +57,38 @@ public sealed class IndexOverwriteTests : IDisposable
         Assert.Equal(IndexFileState.Overwritten, index.FileState());
     }
 
+    [Fact]
+    public void A_read_torn_by_a_checkpoint_writing_the_main_file_is_not_taken_for_an_overwrite()
+    {
+        using var index = MemoryIndex.Open(_memory.Paths, ElfSettings.Default.Index);
+        Assert.Equal(IndexFileState.Current, index.FileState());
+        var original = File.ReadAllBytes(_memory.DatabasePath);
+        // What a read of the main file sees while a checkpoint rewrites it in place: pages half written (here the
+        // header, and a size of its own so that the stat differs whatever the clock's tick).
+        var torn = original.Concat(new byte[4096]).ToArray();
+        Array.Clear(torn, 0, 16);
+        WriteInPlace(torn);
+        var reads = 0;
+        // The checkpoint ends after the read made at once to confirm (the old confirmation saw the same tear).
+        index.BetweenOverwriteReads = () =>
+        {
+            if (++reads == 2) WriteInPlace(original);
+        };
+
+        Assert.Equal(IndexFileState.Current, index.FileState());
+        Assert.True(reads >= 2, $"{reads} confirming reads");
+        index.BetweenOverwriteReads = null;
+        Assert.Equal(IndexFileState.Current, index.FileState());
+        Assert.Equal(index.Identity, Tools.Sqlite(_memory.DatabasePath, "SELECT value FROM elf_state WHERE name = 'index_id'").Single()[0]);
+    }
+
+    private void WriteInPlace(byte[] bytes)
+    {
+        using var file = new FileStream(_memory.DatabasePath, FileMode.Open, FileAccess.Write);
+        file.Write(bytes);
+        file.SetLength(bytes.Length);
+    }
+
     [Theory]
     [InlineData("a person's notes\n", 400)]
     [InlineData("", 0)] // truncated to nothing: no identity where this index's was seen
