@@ -51,6 +51,9 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
     private string? _holdReason;
     // Records history lost, queued again with their files restored: complete whatever their age.
     private readonly HashSet<long> _reopened = [];
+    // Whether the index writer, the one owner of the index's identity, has said the index this committer has open is
+    // the one in place (asked at start, and whenever the file is not the one opened): no batch runs before (docs/adr/0044).
+    private bool _indexConfirmed;
     // What wakes an idle committer (docs/adr/0042): the system's reports of changes in the git folder and to the index
     // file; null before the start. The sweep's period while something is to do, or the fallback's while idle; null
     // while idle with the watch working (no timer at all).
@@ -88,6 +91,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
             CommitNextBatch();
         });
         Receive<IndexWriterProtocol.MarkedCommitted>(Marked);
+        Receive<IndexWriterProtocol.IndexInPlace>(IndexInPlace);
         Receive<AwaitAllCommitted>(_ =>
         {
             _waiters.Add(Sender);
@@ -112,6 +116,8 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
     /// <summary>The index writer marked a commit's records: announce the commit, and check the tip if that waited for it.</summary>
     private void Marked(IndexWriterProtocol.MarkedCommitted marked)
     {
+        // Made against an index since rebuilt: dropped here already (IndexInPlace).
+        if (marked.Stale) return;
         // The commit is in git either way; a restart finds its Elf-Record trailers and marks them then.
         if (marked.Error is not null) throw new InvalidOperationException("could not mark committed records in the index: " + marked.Error);
         _unmarked.ExceptWith(marked.OutboxIds);
@@ -155,6 +161,16 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
 
     private void Initialise()
     {
+        if (!File.Exists(_paths.DatabasePath))
+        {
+            // Gone under the running host (a person's rm or git clean -fdx): opening would make an empty index there,
+            // whose outbox knows nothing of the commits this committer's previous incarnation made (committed again) and
+            // which the index writer then moves aside. The writer puts back the index it has open; this start waits.
+            _indexWriter.Tell(IndexWriterProtocol.CheckIndexFile.Instance);
+            _monitor.SetCommitterState("waiting for memory/index.db to be put back");
+            Timers.StartSingleTimer("start", Start.Instance, _settings.BackoffMin);
+            return;
+        }
         try
         {
             _index = MemoryIndex.Open(_paths, _settings.Index);
@@ -172,7 +188,44 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         _watch = WatchForChanges();
         SweepEvery(_settings.SweepInterval);
         _monitor.SetCommitterState("idle");
-        ScheduleBatch();
+        _indexWriter.Tell(IndexWriterProtocol.CheckIndexFile.Instance);
+    }
+
+    /// <summary>
+    /// The index writer's word on which index is at memory/index.db. Another identity than the one open here is an index
+    /// rebuilt from the files and history (one overwritten in place, docs/adr/0044): this committer reopens it and drops
+    /// everything it keeps by outbox or record id, which now name other rows; marks already sent come back stale. The
+    /// commits it made stay in git; records whose file is not tracked were queued again by the rebuild; reachability is
+    /// checked afresh before the next commit.
+    /// </summary>
+    private void IndexInPlace(IndexWriterProtocol.IndexInPlace inPlace)
+    {
+        if (_index is null) return; // an answer to an incarnation that did not start
+        var changed = Index().Identity != inPlace.Identity;
+        if (changed)
+        {
+            var reopened = MemoryIndex.Open(_paths, _settings.Index);
+            if (reopened.Identity != inPlace.Identity)
+            {
+                reopened.Dispose(); // changed again meanwhile: the next batch asks again
+                return;
+            }
+            _index?.Dispose();
+            _index = reopened;
+            _log.Warning("memory/index.db was rebuilt by the index writer: reopened; {0} commits not yet marked are in git, their records' ids renumbered", _unannounced.Count);
+            // Those commits are in git: whoever waits for them (--wait-commit, by the ids they were given) is answered.
+            while (_unannounced.TryDequeue(out var announced)) Context.System.EventStream.Publish(announced.Commit);
+            _unmarked.Clear();
+            _reopened.Clear();
+            _rung.Clear();
+            _besideForeignGit.Clear(); // outbox ids of the old index; the reachability check below looks at every record
+            _checkAfterMarks = false;
+            _verified = false;
+        }
+        // The answer the committer waited for (at its start, or with its file lost) lets the next batch run at once; a
+        // file still lost is looked at again then.
+        if (changed || !_indexConfirmed) ScheduleBatch();
+        _indexConfirmed = true;
     }
 
     /// <summary>
@@ -412,6 +465,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         var kept = IndexFileGuard.KeepAtItsPath(index, _paths, _settings.Index, _clock, restore: false, message => _log.Info("{0}", message));
         if (kept is null)
         {
+            _indexConfirmed = false;
             _indexWriter.Tell(IndexWriterProtocol.CheckIndexFile.Instance);
             _monitor.SetCommitterState("waiting for memory/index.db to be put back");
             Timers.StartSingleTimer("index", Sweep.Instance, _settings.BackoffMin);
@@ -429,7 +483,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
     /// Runs one step of a batch that works on git. A lock another process holds is waited for (false); any other failure
     /// is shown as "backing off after: …" and thrown, a crash the back-off supervisor answers with a delayed restart.
     /// </summary>
-    private bool TryGitStep<T>(Func<T> step, out T result)
+    private bool TryGitStep<T>(Func<T> step, out T result, IReadOnlyList<StagedFile>? staging = null)
     {
         try
         {
@@ -448,6 +502,18 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
             result = default!;
             return false;
         }
+        catch (Exception e) when (staging is not null && staging.Any(f => !File.Exists(_paths.Absolute(f.Path))))
+        {
+            // Not git's failure: a person's `git clean -fdx` removed a file this commit had read before git staged it
+            // (git's update-index refuses a path that does not exist). Crashing would restart the committer, which forgets
+            // which records their recorders placed and leaves such a file missing until the orphan grace. Written back as
+            // read, and the batch runs again; git itself stays as it was (the branch moves only after staging).
+            _log.Info("The commit failed with a file it stages gone: {0}", e.Message);
+            WriteBackRemovedFiles(staging, "as read; committing them again");
+            ScheduleBatch();
+            result = default!;
+            return false;
+        }
         catch (Exception e)
         {
             _monitor.SetCommitterState("backing off after: " + e.Message);
@@ -458,6 +524,12 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
     private void CommitNextBatch()
     {
         _stages.Restart();
+        if (!_indexConfirmed)
+        {
+            _indexWriter.Tell(IndexWriterProtocol.CheckIndexFile.Instance); // asked again at each sweep until answered
+            SweepEvery(_settings.SweepInterval);
+            return;
+        }
         if (!IndexAtItsPath())
         {
             SweepEvery(_settings.SweepInterval);
@@ -491,12 +563,12 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         var staged = StagedFiles(ready, contents);
         var message = Core.Git.CommitMessage.For(ready);
         _stages.Lap("message");
-        if (!TryGitStep(() => Git().CommitFiles(staged, message), out var commitId)) return;
+        if (!TryGitStep(() => Git().CommitFiles(staged, message), out var commitId, staged)) return;
         _stages.Lap("git");
         NoteGitWriter();
         Committed(ready, commitId);
         NoteForeignGit(commitId, ready);
-        WriteBackRemovedFiles(staged);
+        WriteBackRemovedFiles(staged, "as committed");
         _stages.Lap("hand-off");
         RecordStages();
 
@@ -584,14 +656,14 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
     /// before the commit added the file to it took the file for untracked and removed it after the commit had read it.
     /// Written back as committed, so the working tree matches the branch (`git status` clean). One stat per file.
     /// </summary>
-    private void WriteBackRemovedFiles(List<StagedFile> staged)
+    private void WriteBackRemovedFiles(IReadOnlyList<StagedFile> staged, string asWhat)
     {
         foreach (var file in staged)
         {
             var path = _paths.Absolute(file.Path);
             if (File.Exists(path)) continue;
             PutBack(path, System.Text.Encoding.UTF8.GetString(file.Content));
-            _log.Warning("{0} was removed from the working tree while it was being committed (a person's git clean?); written back as committed", file.Path);
+            _log.Warning("{0} was removed from the working tree while it was being committed (a person's git clean?); written back {1}", file.Path, asWhat);
         }
     }
 
@@ -608,7 +680,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         _unmarked.UnionWith(outboxIds);
         foreach (var entry in ready) if (entry.RowTable == OutboxTables.Learnings) _rung.Remove(entry.RecordId);
         _reopened.ExceptWith(outboxIds);
-        _indexWriter.Tell(new IndexWriterProtocol.MarkCommitted(outboxIds, commitId, at));
+        _indexWriter.Tell(new IndexWriterProtocol.MarkCommitted(outboxIds, commitId, at, Index().Identity));
         // Waiters (--wait-commit) follow learnings ids; heuristics and decisions number their own rows.
         var ids = ready.Where(p => p.RowTable == OutboxTables.Learnings).Select(p => p.RecordId).ToList();
         RecordCommitted(ready, commitId, at);
@@ -670,7 +742,8 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
 
     private void AnswerWaiters(long stillPending)
     {
-        if (_waiters.Count == 0 || stillPending > 0) return;
+        // An index not confirmed (lost, overwritten, or being rebuilt) counts for nothing.
+        if (_waiters.Count == 0 || stillPending > 0 || !_indexConfirmed) return;
         // Every acknowledged record is committed, and reachable only if the tip is the one last verified.
         if (_holdReason is not null) return;
         if (!_verified || Git().BranchTip() != _verifiedTip || _besideForeignGit.Count > 0)

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Event;
 using ElfActors.Core;
+using ElfActors.Core.Import;
 using ElfActors.Core.Storage;
 using static ElfActors.Actors.IndexWriterProtocol;
 
@@ -10,8 +11,10 @@ namespace ElfActors.Actors;
 /// The single writer of the SQLite index. Records of every kind that queued up while the last transaction ran are
 /// stored in the next one (group commit: one fsync for many records); a batch in which one record fails is stored
 /// again record by record under savepoints, so that record fails alone (MemoryIndex.InsertRecords).
+/// It is also the one owner of the index's identity: a file deleted or replaced under it is put back, one overwritten
+/// in place is rebuilt from the files and history (docs/adr/0044), and the committer is told which index is in place.
 /// </summary>
-public sealed class IndexWriterActor : ReceiveActor
+public sealed class IndexWriterActor : ReceiveActor, IWithTimers
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly MemoryPaths _paths;
@@ -19,7 +22,20 @@ public sealed class IndexWriterActor : ReceiveActor
     private readonly TimeProvider _clock;
     private readonly List<(RecordInsert Insert, IActorRef ReplyTo)> _buffer = [];
     private MemoryIndex? _index;
+    // The identity of the index this writer writes to (its own copies keep it; a rebuild gives a new one).
+    private string? _identity;
     private bool _flushScheduled;
+    // Records answered lately, whose recorder places the file (or appends the entry) after the answer: an overwritten
+    // index is rebuilt from the files only once these are placed, or it would miss them (docs/adr/0044).
+    private readonly Queue<Answered> _answered = new();
+    // While an overwritten index waits to be rebuilt: since when, whether the committer (paused meanwhile) has asked,
+    // who waits for the answer, and the writes held until then (inserts wait in _buffer).
+    private DateTimeOffset? _overwrittenSince;
+    private DateTimeOffset _rebuildRetryAt;
+    private readonly List<IActorRef> _askedBy = [];
+    private readonly List<(object Message, IActorRef Sender)> _held = [];
+
+    private sealed record Answered(string RowTable, long RecordId, string RelativePath, string Content, DateTimeOffset At);
 
     public IndexWriterActor(MemoryPaths paths, ElfSettings settings, TimeProvider clock)
     {
@@ -43,11 +59,16 @@ public sealed class IndexWriterActor : ReceiveActor
             Flush();
         });
         // An appending recorder's batch, already gathered by the file's writer: stored at once.
-        Receive<InsertRecords>(message => Handle(
-            index => new InsertRecordsReply(index.InsertRecords(message.Inserts, _clock.GetUtcNow()), message.Tag),
+        Receive<InsertRecords>(message => Handle(message,
+            index =>
+            {
+                var outcomes = index.InsertRecords(message.Inserts, _clock.GetUtcNow());
+                for (var i = 0; i < outcomes.Count; i++) Remember(message.Inserts[i], outcomes[i]);
+                return new InsertRecordsReply(outcomes, message.Tag);
+            },
             reason => new InsertRecordsReply(message.Inserts.Select(_ => (InsertOutcome)new InsertOutcome.Failed(reason)).ToList(), message.Tag),
             $"{message.Inserts.Count} records"));
-        Receive<DeleteRecords>(message => Handle(
+        Receive<DeleteRecords>(message => Handle(message,
             index =>
             {
                 index.DeleteRecords(message.RowTable, message.RowIds);
@@ -55,20 +76,24 @@ public sealed class IndexWriterActor : ReceiveActor
             },
             reason => new DeleteReply(reason),
             $"undo of {message.RowIds.Count} {message.RowTable} rows"));
-        Receive<MarkCommitted>(message => Handle(
+        Receive<MarkCommitted>(message => Handle(message,
             index =>
             {
+                // Made against an index since rebuilt: its outbox ids are other rows' now.
+                if (message.IndexIdentity != index.Identity) return new MarkedCommitted(message.OutboxIds, null, Stale: true);
                 index.MarkEntriesCommitted(message.OutboxIds, message.CommitId, message.At);
                 return new MarkedCommitted(message.OutboxIds, null);
             },
             reason => new MarkedCommitted(message.OutboxIds, reason),
             $"marking {message.OutboxIds.Count} records committed"));
-        // From the committer, which found memory/index.db gone or replaced: checked (and put back) now.
+        // From the committer, at its start or having found memory/index.db gone, replaced or overwritten: checked (put
+        // back, or rebuilt) now, and answered with the identity of the index in place.
         Receive<CheckIndexFile>(_ =>
         {
+            if (!_askedBy.Contains(Sender)) _askedBy.Add(Sender);
             try
             {
-                Index();
+                if (Index() is { } index) AnswerAskers(index);
             }
             catch (Exception e)
             {
@@ -76,13 +101,21 @@ public sealed class IndexWriterActor : ReceiveActor
                 DropIndex();
             }
         });
+        Receive<RebuildTick>(_ => RebuildWhenReady());
     }
 
-    private void Handle(Func<MemoryIndex, object> write, Func<string, object> failed, string what)
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    private void Handle(object message, Func<MemoryIndex, object> write, Func<string, object> failed, string what)
     {
         try
         {
-            Sender.Tell(write(Index()));
+            if (Index() is not { } index)
+            {
+                _held.Add((message, Sender)); // the index is being rebuilt: stored (or dropped, if stale) afterwards
+                return;
+            }
+            Sender.Tell(write(index));
         }
         catch (Exception e)
         {
@@ -113,13 +146,22 @@ public sealed class IndexWriterActor : ReceiveActor
 
     private void Flush()
     {
-        if (_buffer.Count == 0) return;
+        if (_buffer.Count == 0 || _overwrittenSince is not null) return;
         var batch = _buffer.ToArray();
         _buffer.Clear();
         try
         {
-            var outcomes = Index().InsertRecords(batch.Select(b => b.Insert).ToArray(), _clock.GetUtcNow());
-            for (var i = 0; i < batch.Length; i++) batch[i].ReplyTo.Tell(new InsertReply(outcomes[i]));
+            if (Index() is not { } index)
+            {
+                _buffer.InsertRange(0, batch); // stored once the overwritten index is rebuilt
+                return;
+            }
+            var outcomes = index.InsertRecords(batch.Select(b => b.Insert).ToArray(), _clock.GetUtcNow());
+            for (var i = 0; i < batch.Length; i++)
+            {
+                Remember(batch[i].Insert, outcomes[i]);
+                batch[i].ReplyTo.Tell(new InsertReply(outcomes[i]));
+            }
         }
         catch (Exception e)
         {
@@ -134,11 +176,124 @@ public sealed class IndexWriterActor : ReceiveActor
     // Opened lazily so that a database that cannot be opened fails requests with a clear reason
     // instead of failing the actor's start. Before each write, one stat: a memory/index.db deleted or replaced under
     // the host is put back from the connection still open here, before anything more is written (IndexFileGuard).
-    private MemoryIndex Index()
+    // Null while one overwritten in place waits to be rebuilt: nothing is written to it (docs/adr/0044).
+    private MemoryIndex? Index()
     {
+        if (_overwrittenSince is not null) return null;
         if (_index is not null)
-            _index = IndexFileGuard.KeepAtItsPath(_index, _paths, _settings.Index, _clock, restore: true, message => _log.Warning("{0}", message));
-        return _index ??= MemoryIndex.Open(_paths, _settings.Index);
+        {
+            var kept = IndexFileGuard.KeepAtItsPath(_index, _paths, _settings.Index, _clock, restore: true, message => _log.Warning("{0}", message));
+            if (kept is null)
+            {
+                Overwritten();
+                return null;
+            }
+            _index = kept;
+            return _index;
+        }
+        _index = MemoryIndex.Open(_paths, _settings.Index);
+        // Reopened after a failure: another identity than the index this writer had is not one it made (its own copies
+        // keep theirs, its rebuilds are opened below): overwritten or recreated meanwhile, rebuilt like one.
+        if ((_identity is not null && _index.Identity != _identity) || _index.FileState() == IndexFileState.Overwritten)
+        {
+            Overwritten();
+            return null;
+        }
+        _identity = _index.Identity;
+        return _index;
+    }
+
+    /// <summary>A record stored: its file (or entry) is placed by its recorder after this answer.</summary>
+    private void Remember(RecordInsert insert, InsertOutcome outcome)
+    {
+        if (outcome is not InsertOutcome.Inserted inserted) return;
+        var now = _clock.GetUtcNow();
+        _answered.Enqueue(new Answered(insert.Draft.Kind.RowTable, inserted.RecordId, inserted.RelativePath, inserted.Content, now));
+        while (_answered.TryPeek(out var oldest) && now - oldest.At > PlacementWait) _answered.Dequeue();
+    }
+
+    /// <summary>
+    /// memory/index.db was overwritten in place: writes are held, and the index is rebuilt from the files and history
+    /// once the committer has asked (it commits nothing meanwhile: no commit of its can race the rebuild) and every
+    /// record answered lately has its file placed, waited for at most <see cref="PlacementWait"/>.
+    /// </summary>
+    private void Overwritten()
+    {
+        _log.Warning("memory/index.db was overwritten in place under the running host (another database, or not one, copied over it): " +
+            "holding writes; rebuilding it from the files and git history");
+        _overwrittenSince = _clock.GetUtcNow();
+        Timers.StartPeriodicTimer("rebuild", RebuildTick.Instance, RebuildPoll);
+    }
+
+    /// <summary>How often a pending rebuild looks whether the committer has asked and the answered records' files are placed.</summary>
+    private static readonly TimeSpan RebuildPoll = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>
+    /// How long a recorder may take to place its file after the writer's answer, as far as a rebuild waits for it: it
+    /// places it at once (milliseconds; a second on two loaded cores), or fails and takes the row back.
+    /// </summary>
+    private static readonly TimeSpan PlacementWait = TimeSpan.FromSeconds(5);
+
+    private void RebuildWhenReady()
+    {
+        if (_overwrittenSince is not { } since || _clock.GetUtcNow() < _rebuildRetryAt) return;
+        var waited = _clock.GetUtcNow() - since;
+        // The committer asks within a sweep; one that does not (restarting, or busy in git) is not waited for past this.
+        if (_askedBy.Count == 0 && waited < _settings.SweepInterval * 3) return;
+        // A recorder that cannot place its file takes the row back: its undo is held here, and the rebuild needs no undo.
+        var undone = _held.Select(h => h.Message).OfType<DeleteRecords>().SelectMany(d => d.RowIds.Select(id => (d.RowTable, id))).ToHashSet();
+        if (waited < PlacementWait && _answered.Any(a => a.At >= since - PlacementWait && !undone.Contains((a.RowTable, a.RecordId)) && !Placed(a))) return;
+        IndexRebuildReport report;
+        try
+        {
+            report = IndexRebuild.AfterOverwrite(_paths, _settings.Index, _clock, DropIndex);
+            _index = MemoryIndex.Open(_paths, _settings.Index);
+            _identity = _index.Identity;
+        }
+        catch (Exception e)
+        {
+            _log.Warning("Could not rebuild the overwritten memory/index.db yet (trying again): {0}", e.Message);
+            DropIndex();
+            _rebuildRetryAt = _clock.GetUtcNow() + _settings.BackoffMin;
+            return;
+        }
+        Timers.Cancel("rebuild");
+        _overwrittenSince = null;
+        _answered.Clear();
+        _log.Warning("memory/index.db rebuilt from the files and git history ({0} learnings, {1} heuristics, {2} decisions; {3} uncommitted files queued){4}",
+            report.Summary.Learnings, report.Summary.Heuristics, report.Summary.Decisions, report.Queued,
+            report.MovedAside is { } aside ? "; what was copied over it is kept as memory/" + aside : "");
+        AnswerAskers(_index);
+        var held = _held.ToList();
+        _held.Clear();
+        foreach (var (message, sender) in held)
+        {
+            // An undo of a row the rebuild never had (its file was not placed): nothing to take back.
+            if (message is DeleteRecords) sender.Tell(new DeleteReply(null));
+            else Self.Tell(message, sender); // marks come back stale; batches are stored now
+        }
+        if (_buffer.Count > 0) Self.Tell(FlushInserts.Instance);
+    }
+
+    /// <summary>Whether a record answered lately is in its file: a file of its own exists, or its shared file holds its entry.</summary>
+    private bool Placed(Answered answered)
+    {
+        var path = _paths.Absolute(answered.RelativePath);
+        if (answered.RowTable != OutboxTables.Heuristics) return File.Exists(path);
+        try
+        {
+            return File.ReadAllText(path).Contains(answered.Content, StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    private void AnswerAskers(MemoryIndex index)
+    {
+        foreach (var asker in _askedBy) asker.Tell(new IndexInPlace(index.Identity));
+        _askedBy.Clear();
     }
 
     private void DropIndex()

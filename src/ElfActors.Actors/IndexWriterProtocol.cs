@@ -24,17 +24,35 @@ public static class IndexWriterProtocol
     /// From the committer: these outbox entries are in <paramref name="CommitId"/>. The index writer is the only
     /// writer of the index: a committer writing too waited on its lock behind back-to-back insert transactions
     /// (SQLite's busy handler sleeps, the writer never does), and stalled every commit during a burst.
-    /// Answered with <see cref="MarkedCommitted"/>.
+    /// Answered with <see cref="MarkedCommitted"/>. <paramref name="IndexIdentity"/> is the identity of the index the
+    /// outbox ids were read from: marks made against an index since rebuilt name ids that now belong to other rows, and
+    /// are dropped (docs/adr/0044).
     /// </summary>
-    public sealed record MarkCommitted(IReadOnlyList<long> OutboxIds, string CommitId, DateTimeOffset At);
+    public sealed record MarkCommitted(IReadOnlyList<long> OutboxIds, string CommitId, DateTimeOffset At, string IndexIdentity);
 
-    /// <summary><paramref name="Error"/> is null when the marks are stored.</summary>
-    public sealed record MarkedCommitted(IReadOnlyList<long> OutboxIds, string? Error);
+    /// <summary>
+    /// <paramref name="Error"/> is null when the marks are stored. <paramref name="Stale"/>: not stored, the index they
+    /// were made against has been rebuilt since (the committer has dropped them already).
+    /// </summary>
+    public sealed record MarkedCommitted(IReadOnlyList<long> OutboxIds, string? Error, bool Stale = false);
 
-    /// <summary>From the committer: memory/index.db is not the file the host opened; the writer puts it back (IndexFileGuard).</summary>
+    /// <summary>
+    /// From the committer, at its start and whenever it finds memory/index.db not the file it opened: the writer, the one
+    /// owner of the index's identity, checks the file (puts it back, IndexFileGuard, or rebuilds one overwritten in place)
+    /// and answers <see cref="IndexInPlace"/> once the index at the path is one it writes to.
+    /// </summary>
     public sealed record CheckIndexFile
     {
         public static readonly CheckIndexFile Instance = new();
+    }
+
+    /// <summary>The identity of the index at memory/index.db now; one the committer has not open is a rebuilt index: it reopens and drops its id-based state.</summary>
+    public sealed record IndexInPlace(string Identity);
+
+    /// <summary>The writer's own tick while it waits to rebuild an overwritten index.</summary>
+    internal sealed record RebuildTick
+    {
+        public static readonly RebuildTick Instance = new();
     }
 
     internal sealed record FlushInserts

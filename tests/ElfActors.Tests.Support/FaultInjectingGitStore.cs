@@ -14,6 +14,8 @@ public sealed class GitFaultPlan
     private int _stores;
     public HashSet<int> FailBeforeCommit { get; init; } = [];
     public HashSet<int> FailAfterCommit { get; init; } = [];
+    /// <summary>Run at a commit call (its number given), before the real store commits: what a person does meanwhile.</summary>
+    public Action<int>? BeforeCommit { get; init; }
     public int StoresCreated => Volatile.Read(ref _stores);
     public int CommitCalls => Volatile.Read(ref _calls);
     public int InjectedFaults { get; private set; }
@@ -30,15 +32,20 @@ public sealed class GitFaultPlan
 
 public sealed class FaultInjectingGitStore(IGitStore inner, GitFaultPlan plan) : IGitStore
 {
-    public string CommitFiles(IReadOnlyList<string> relativePaths, string message)
+    public string CommitFiles(IReadOnlyList<string> relativePaths, string message) => Commit(() => inner.CommitFiles(relativePaths, message));
+
+    public string CommitFiles(IReadOnlyList<StagedFile> files, string message) => Commit(() => inner.CommitFiles(files, message));
+
+    private string Commit(Func<string> commitFiles)
     {
         var call = plan.NextCall();
+        plan.BeforeCommit?.Invoke(call);
         if (plan.FailBeforeCommit.Contains(call))
         {
             plan.Injected();
             throw new LockedFileException($"injected fault on commit call {call}: the index is locked");
         }
-        var commit = inner.CommitFiles(relativePaths, message);
+        var commit = commitFiles();
         if (plan.FailAfterCommit.Contains(call))
         {
             plan.Injected();

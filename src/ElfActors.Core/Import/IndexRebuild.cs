@@ -32,16 +32,34 @@ public static class IndexRebuild
         var contents = MemoryScanner.Scan(paths, includeDatabase: false);
         if (contents.Learnings.Count + contents.Heuristics.Count + contents.Decisions.Count == 0) return null;
         // A recreated index is moved aside (never deleted) and ELF's rows no file carries are kept from it.
-        string? aside = null;
-        if (exists)
-        {
-            aside = paths.DatabasePath + "-recreated-" + clock.GetUtcNow().ToString("yyyyMMddHHmmss", System.Globalization.CultureInfo.InvariantCulture);
-            foreach (var suffix in new[] { "", "-wal", "-shm" })
-                if (File.Exists(paths.DatabasePath + suffix)) File.Move(paths.DatabasePath + suffix, aside + suffix);
-        }
+        var aside = exists ? MoveAside(paths, "-recreated-", clock) : null;
         var summary = Reindexer.Run(paths, options, replaceExisting: false, clock, queueUncommitted: true);
         if (aside is not null) summary = summary with { Notes = [.. summary.Notes, .. ElfRowsCarrier.Carry(paths.DatabasePath, aside)] };
         return new IndexRebuildReport(summary, summary.Queued, aside is null ? null : Path.GetFileName(aside));
+    }
+
+    /// <summary>
+    /// An index overwritten in place under a running host (docs/adr/0044), by its one writer: what is at the path (with
+    /// its WAL and shared memory) is moved aside as <c>index.db-overwritten-&lt;time&gt;</c>, <paramref name="closeConnections"/>
+    /// then closes the host's connections to it (SQLite neither checkpoints nor deletes the WAL of a file that has moved),
+    /// and the index is rebuilt from the files and history as at start, uncommitted records of every kind queued. Nothing is
+    /// carried from what was copied over it: it is another memory's, or not a database.
+    /// </summary>
+    public static IndexRebuildReport AfterOverwrite(MemoryPaths paths, IndexOptions options, TimeProvider clock, Action closeConnections)
+    {
+        var aside = File.Exists(paths.DatabasePath) ? MoveAside(paths, "-overwritten-", clock) : null;
+        closeConnections();
+        var summary = Reindexer.Run(paths, options, replaceExisting: false, clock, queueUncommitted: true);
+        return new IndexRebuildReport(summary, summary.Queued, aside is null ? null : Path.GetFileName(aside));
+    }
+
+    /// <summary>Moves memory/index.db and its WAL and shared memory aside (never deleted); the path of the one aside.</summary>
+    private static string MoveAside(MemoryPaths paths, string why, TimeProvider clock)
+    {
+        var aside = paths.DatabasePath + why + clock.GetUtcNow().ToString("yyyyMMddHHmmssfff", System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var suffix in new[] { "", "-wal", "-shm" })
+            if (File.Exists(paths.DatabasePath + suffix)) File.Move(paths.DatabasePath + suffix, aside + suffix);
+        return aside;
     }
 
     /// <summary>Whether a commit of the memory's history carries an <c>Elf-Record</c> trailer.</summary>

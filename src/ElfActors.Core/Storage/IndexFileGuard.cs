@@ -14,12 +14,15 @@ public static class IndexFileGuard
     /// <summary>
     /// The index to use from now on: <paramref name="index"/> while it is still the file at its path, else a connection
     /// to the file there (restored first from <paramref name="index"/> if <paramref name="restore"/> and the file there is
-    /// gone or another index). Returns null, having disposed nothing, when the file is lost and this caller must not restore it.
+    /// gone or another index). Returns null, having disposed nothing, when the file is lost and this caller must not restore it,
+    /// and for any caller when it was overwritten in place: nothing can be copied from a connection that reads two
+    /// databases; the index writer rebuilds it (IndexRebuild.AfterOverwrite, docs/adr/0044).
     /// </summary>
     public static MemoryIndex? KeepAtItsPath(MemoryIndex index, MemoryPaths paths, IndexOptions options, TimeProvider clock, bool restore, Action<string> log)
     {
         var state = index.FileState();
         if (state == IndexFileState.Current) return index;
+        if (state == IndexFileState.Overwritten) return null;
         if (state == IndexFileState.Lost)
         {
             if (!restore) return null;
@@ -46,6 +49,8 @@ public static class IndexFileGuard
     private static string? Restore(MemoryIndex index, MemoryPaths paths, TimeProvider clock)
     {
         var database = paths.DatabasePath;
+        // A person's `git clean -fdx` removes memory/ itself while nothing in it is tracked yet.
+        Directory.CreateDirectory(paths.MemoryDirectory);
         string? aside = null;
         if (File.Exists(database))
         {

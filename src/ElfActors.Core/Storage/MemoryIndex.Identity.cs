@@ -16,24 +16,119 @@ public sealed partial class MemoryIndex
     internal const string IdentityState = "index_id";
     private FileStat? _openedFile;
     private string? _identity;
+    // Overwritten in place (docs/adr/0044): the main file's stat when its identity was last read there, whether this
+    // index's identity was ever seen there, and the verdict once reached (it never goes back).
+    private FileStat? _mainChecked;
+    private bool _identitySeenInMain;
+    private bool _overwritten;
 
     /// <summary>This index's own identity (elf_state's index_id), the same in every copy of it.</summary>
     public string Identity => _identity ??= ReadState(IdentityState) ?? "";
 
     /// <summary>Where <see cref="MemoryIndex.Open"/> found the file: its device and inode, null off Linux.</summary>
-    private void RememberOpenedFile() => _openedFile = FileStat.Of(_paths.DatabasePath);
+    private void RememberOpenedFile()
+    {
+        _openedFile = FileStat.Of(_paths.DatabasePath);
+        if (_openedFile is null) return;
+        // The identity into the main file (a new index has it in the WAL only), so that reading it there later tells
+        // this index from another copied over it. Passive: a reader elsewhere only leaves it for a later checkpoint.
+        try
+        {
+            using var checkpoint = _connection.CreateCommand();
+            checkpoint.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
+            checkpoint.ExecuteNonQuery();
+        }
+        catch (SqliteException)
+        {
+            // busy: a later check sees it once SQLite's own checkpoint has run
+        }
+        if (FileStat.Of(_paths.DatabasePath) is { } checkpointed) OverwrittenInPlace(checkpointed);
+    }
 
     /// <summary>What is at memory/index.db now, compared with the file this connection has open.</summary>
     public IndexFileState FileState()
     {
         var now = FileStat.Of(_paths.DatabasePath);
         if (now is { } stat && _openedFile is { } opened && stat.Device == opened.Device && stat.Inode == opened.Inode)
-            return IndexFileState.Current;
+            return OverwrittenInPlace(stat) ? IndexFileState.Overwritten : IndexFileState.Current;
         if (!File.Exists(_paths.DatabasePath)) return IndexFileState.Lost;
         var identity = IdentityAt(_paths.DatabasePath);
         if (identity is null || identity != Identity) return IndexFileState.Lost;
         // Off Linux there is no inode to compare: a file with this identity is taken for this one.
         return _openedFile is null ? IndexFileState.Current : IndexFileState.Copy;
+    }
+
+    /// <summary>
+    /// Whether the file this connection opened was overwritten in place (same inode: <c>cp other.db index.db</c>, a
+    /// restore that truncates and rewrites). Only when the main file's stat changed since the last look is its identity
+    /// read there, with a connection that reads the main file alone (immutable: not the WAL nor the shared memory). Our own
+    /// checkpoints change the file too: another identity, or not a database, is an overwrite; no identity only once ours
+    /// has been seen there. A verdict of overwritten is confirmed by a second read at an unchanged stat (a checkpoint in
+    /// progress can tear a read), and kept for good.
+    /// </summary>
+    private bool OverwrittenInPlace(FileStat stat)
+    {
+        if (_overwritten) return true;
+        if (_mainChecked == stat) return false;
+        var first = MainFileIdentity(_paths.DatabasePath);
+        if (first.Database && first.Identity == Identity)
+        {
+            _identitySeenInMain = true;
+            _mainChecked = stat;
+            return false;
+        }
+        if (first.Database && first.Identity is null && !_identitySeenInMain)
+        {
+            _mainChecked = stat;
+            return false;
+        }
+        // Another's, none where ours was, or not a database: the same again after pauses at the same stat, or looked at
+        // next time. A checkpoint writing into the main file (another connection's, as a verify's open runs one) tears a
+        // read for as long as it writes, and the stat does not change within one clock tick: read at once again, a torn
+        // read looked the same, and the index was taken for overwritten for good (its committer then waited for ever).
+        for (var look = 0; look < OverwriteConfirmations; look++)
+        {
+            if (look > 0) Thread.Sleep(OverwriteConfirmationPause);
+            BetweenOverwriteReads?.Invoke();
+            if (FileStat.Of(_paths.DatabasePath) != stat || MainFileIdentity(_paths.DatabasePath) != first || FileStat.Of(_paths.DatabasePath) != stat)
+                return false;
+        }
+        _overwritten = true;
+        return true;
+    }
+
+    /// <summary>How many reads after the first must agree, and the pause between them: paid only when a read disagrees.</summary>
+    private const int OverwriteConfirmations = 3;
+
+    private static readonly TimeSpan OverwriteConfirmationPause = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>For tests: run before each confirming read of a suspected overwrite (what a checkpoint finishing meanwhile does).</summary>
+    internal Action? BetweenOverwriteReads { get; set; }
+
+    /// <summary>The identity in the main file at <paramref name="path"/> alone (not its WAL); Database false when it is not a SQLite database.</summary>
+    internal static (bool Database, string? Identity) MainFileIdentity(string path)
+    {
+        try
+        {
+            using var connection = new SqliteConnection(new SqliteConnectionStringBuilder
+            {
+                DataSource = new Uri(Path.GetFullPath(path)).AbsoluteUri + "?immutable=1",
+                Mode = SqliteOpenMode.ReadOnly, Pooling = false,
+            }.ToString());
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT value FROM elf_state WHERE name = $name";
+            command.Parameters.AddWithValue("$name", IdentityState);
+            return (true, command.ExecuteScalar() as string);
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode is 26 or 11) // SQLITE_NOTADB, SQLITE_CORRUPT
+        {
+            return (false, null);
+        }
+        catch (SqliteException)
+        {
+            return (true, null); // no elf_state (an empty file is an empty database)
+        }
     }
 
     /// <summary>The identity the index at <paramref name="path"/> carries, or null (none, not an index, unreadable).</summary>
@@ -89,4 +184,10 @@ public enum IndexFileState
 
     /// <summary>No file, or one that is not this index (recreated empty, replaced by another): restore it.</summary>
     Lost,
+
+    /// <summary>
+    /// The very file the connection opened, but overwritten in place by another database or anything else: what the
+    /// connection reads is a mix of two databases, nothing can be copied from it; the index is rebuilt (docs/adr/0044).
+    /// </summary>
+    Overwritten,
 }

@@ -7,7 +7,8 @@ namespace ElfActors.Tests.FaultMatrix;
 
 /// <summary>
 /// A missing or recreated memory/index.db (issue #17): removed, replaced by an empty ELF-schema database, or swept
-/// away by `git clean -fdx` with everything else untracked, with the host stopped and while it records. Real `elf`
+/// away by `git clean -fdx` with everything else untracked, with the host stopped and while it records; or, while it
+/// records, overwritten in place (same inode) by `cp` of another memory's index or of a file that is no database. Real `elf`
 /// processes; counted afterwards with sqlite3, `git log`, the tip's tree.
 /// Every acknowledged record must end with exactly one row, its file in the tip, added by exactly one commit, and no
 /// record may be taken for committed because of an old commit's trailer.
@@ -23,6 +24,8 @@ public sealed class IndexLossTests(PublishedElf elf, ITestOutputHelper output)
     [InlineData("replace-running")]
     [InlineData("clean-fdx-stopped")]
     [InlineData("clean-fdx-running")]
+    [InlineData("overwrite-running")]
+    [InlineData("garbage-running")]
     public async Task A_missing_or_recreated_index_is_rebuilt_and_loses_nothing(string scenario)
     {
         await using var served = new ServedMemory(elf);
@@ -31,9 +34,13 @@ public sealed class IndexLossTests(PublishedElf elf, ITestOutputHelper output)
         Task<ProcessResult> Record(string title, bool wait) => elf.RunAsync(["record-failure", "--base", served.Base, "--title", title,
             "--domain", "index", "--request-id", title.Replace(' ', '-'), "--json", "--timeout", "60", .. wait ? new[] { "--wait-commit" } : []],
             timeout: TimeSpan.FromSeconds(120));
+        // At full size in scripts/fault-matrix: the person-operations matrix's load (300 records from 10 clients) while the
+        // host runs, or after the index went with the host stopped.
+        var inPlace = scenario.StartsWith("overwrite", StringComparison.Ordinal) || scenario.StartsWith("garbage", StringComparison.Ordinal);
+        var (duringCount, clients) = (KillNineTests.Setting("ELF_PERSON_RECORDS", 20), KillNineTests.Setting("ELF_PERSON_CLIENTS", 4));
         async Task Load(string name, int count)
         {
-            using var concurrency = new SemaphoreSlim(4);
+            using var concurrency = new SemaphoreSlim(clients);
             results.AddRange(await Task.WhenAll(Enumerable.Range(0, count).Select(async i =>
             {
                 await concurrency.WaitAsync();
@@ -46,18 +53,27 @@ public sealed class IndexLossTests(PublishedElf elf, ITestOutputHelper output)
         await Load("before", 20);
         var flushed = await elf.RunAsync(["flush", "--base", served.Base, "--timeout", "120"], timeout: TimeSpan.FromSeconds(180));
         Assert.True(flushed.ExitCode == 0, flushed.ToString());
+        var inodeBefore = Inode(database);
         if (scenario.EndsWith("-stopped", StringComparison.Ordinal))
         {
             var stopped = await elf.RunAsync("stop", "--base", served.Base);
             Assert.True(stopped.ExitCode == 0, stopped.ToString());
             Assert.Equal(0, PublishedElf.HostProcesses(served.Base));
             LoseIndex(scenario, served.Base, database);
-            await Load("after", 10);
+            await Load("after", duringCount);
         }
         else
         {
             // While the host runs and clients record.
-            var during = Load("during", 20);
+            var during = Load("during", duringCount);
+            if (inPlace)
+            {
+                // Overwritten mid-load: once a third of these records have their files.
+                var failures = Path.Combine(served.Base, "memory", "failures");
+                var deadline = DateTime.UtcNow.AddSeconds(60);
+                while (Directory.GetFiles(failures, "*.md").Length < 20 + duringCount / 3 && DateTime.UtcNow < deadline && !during.IsCompleted)
+                    await Task.Delay(10);
+            }
             LoseIndex(scenario, served.Base, database);
             await during;
             await Load("after", 10);
@@ -90,6 +106,11 @@ public sealed class IndexLossTests(PublishedElf elf, ITestOutputHelper output)
         Assert.Equal(0, unnamed);
         Assert.Equal(acknowledged.Count, rows.Values.Sum());
         Assert.Empty(Tools.Git(served.Base, "status", "--porcelain", "--untracked-files=all", "--", "memory").Trim());
+        // Overwritten in place: detected and rebuilt, the very file the host had open (its inode: cp wrote into it) moved
+        // aside with what was copied over it. (Compared after the cp instead, it may already be the rebuilt one.)
+        if (inPlace)
+            Assert.Equal(inodeBefore, Inode(Assert.Single(Directory.GetFiles(Path.GetDirectoryName(database)!, "index.db-overwritten-*"),
+                f => !f.EndsWith("-wal", StringComparison.Ordinal) && !f.EndsWith("-shm", StringComparison.Ordinal))));
     }
 
     /// <summary>
@@ -98,6 +119,11 @@ public sealed class IndexLossTests(PublishedElf elf, ITestOutputHelper output)
     /// </summary>
     private static void LoseIndex(string scenario, string repository, string database)
     {
+        if (scenario.StartsWith("overwrite", StringComparison.Ordinal) || scenario.StartsWith("garbage", StringComparison.Ordinal))
+        {
+            OverwriteInPlace(scenario, database);
+            return;
+        }
         if (scenario.StartsWith("clean", StringComparison.Ordinal))
         {
             // A person's `git clean -fdx`: every untracked and ignored file goes, the index with them.
@@ -115,4 +141,29 @@ public sealed class IndexLossTests(PublishedElf elf, ITestOutputHelper output)
         foreach (var suffix in new[] { "", "-wal", "-shm" }) File.Delete(database + suffix);
         if (File.Exists(fresh)) File.Move(fresh, database, overwrite: true);
     }
+
+    /// <summary>
+    /// A person's `cp other.db memory/index.db` (or a restore that rewrites the file): the same inode, other bytes. The
+    /// other is another memory's index (ELF's schema, its own index_id, a row of its own) or a file that is no database.
+    /// </summary>
+    private static void OverwriteInPlace(string scenario, string database)
+    {
+        var other = database + ".other";
+        if (scenario.StartsWith("overwrite", StringComparison.Ordinal))
+        {
+            var (code, _, stderr) = Tools.Run("sqlite3", Path.GetDirectoryName(database)!, other,
+                ".read " + Path.Combine(AppContext.BaseDirectory, "Fixtures", "elf-schema.sql"),
+                "DELETE FROM learnings; DELETE FROM heuristics; DELETE FROM metrics;",
+                "CREATE TABLE IF NOT EXISTS elf_state(name TEXT PRIMARY KEY, value TEXT);",
+                "INSERT OR REPLACE INTO elf_state(name, value) VALUES ('index_id', 'another-memory');",
+                "INSERT INTO learnings(type, filepath, title) VALUES ('failure', 'failures/another-memory.md', 'another memory');");
+            Assert.True(code == 0, stderr);
+        }
+        else File.WriteAllText(other, string.Concat(Enumerable.Repeat("not a database, a person's notes\n", 500)));
+        var (exit, _, error) = Tools.Run("cp", Path.GetDirectoryName(database)!, other, database);
+        Assert.True(exit == 0, error);
+        File.Delete(other);
+    }
+
+    private static string Inode(string path) => Tools.Run("stat", "/", "-c", "%i", path).Stdout.Trim();
 }
