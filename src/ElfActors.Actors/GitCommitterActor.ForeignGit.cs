@@ -15,26 +15,28 @@ public sealed partial class GitCommitterActor
 {
     private readonly List<CommittedBesideGit> _besideForeignGit = [];
 
-    private sealed record CommittedBesideGit(string CommitId, int Pid, IReadOnlyList<OutboxEntry> Records);
+    private sealed record CommittedBesideGit(string CommitId, IReadOnlyList<GitProcessId> Gits, IReadOnlyList<OutboxEntry> Records);
 
-    /// <summary>After a commit: kept for the check when another git was running right after the branch moved.</summary>
+    /// <summary>After a commit: kept for the check when other gits were running right after the branch moved.</summary>
     private void NoteForeignGit(string commitId, List<OutboxEntry> ready)
     {
-        if (Git().ForeignGitAfterLastCommit is not { } pid) return;
-        _besideForeignGit.Add(new CommittedBesideGit(commitId, pid, ready));
+        var gits = Git().ForeignGitsAfterLastCommit;
+        if (gits.Count == 0) return;
+        _besideForeignGit.Add(new CommittedBesideGit(commitId, gits, ready));
         _log.Info("Commit {0} was made while a git process (pid {1}) ran in the repository: its {2} records are checked again once it ends",
-            commitId[..Math.Min(12, commitId.Length)], pid, ready.Count);
+            commitId[..Math.Min(12, commitId.Length)], gits[0].Pid, ready.Count);
     }
 
     /// <summary>
-    /// The check of the batches committed beside another git, before the next commit: false while one still runs (the
-    /// committer holds) or their marks are not in yet. Records the tip lacks are queued again; git's index holds the
-    /// batches' files as the tip does.
+    /// The check of the batches committed beside other gits, before the next commit: false while one of those very
+    /// gits still runs (the committer holds; gits started since cannot have read the index before the batch) or the
+    /// batches' marks are not in yet. Records the tip lacks are queued again; git's index holds the batches' files as
+    /// the tip does.
     /// </summary>
     private bool CheckCommittedBesideForeignGit(string? tip)
     {
         if (_besideForeignGit.Count == 0) return true;
-        if (Git().ForeignGitNow() is { } pid)
+        if (_besideForeignGit.SelectMany(b => b.Gits).Where(GitProcesses.IsRunning).Select(g => g.Pid).FirstOrDefault() is > 0 and var pid)
         {
             Hold(PersonGit.HoldMessage(pid));
             return false;

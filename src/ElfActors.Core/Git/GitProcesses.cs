@@ -16,7 +16,35 @@ public static class GitProcesses
     /// </summary>
     public static int? FirstRunningIn(IReadOnlyList<string> roots, Func<int, bool>? skip = null)
     {
-        if (roots.Count == 0 || !Directory.Exists("/proc")) return null;
+        foreach (var pid in RunningIn(roots, skip)) return pid;
+        return null;
+    }
+
+    /// <summary>Every git process <see cref="FirstRunningIn"/> would find, each with its start time (to be told from a later process with its pid).</summary>
+    public static IReadOnlyList<GitProcessId> AllRunningIn(IReadOnlyList<string> roots, Func<int, bool>? skip = null) =>
+        RunningIn(roots, skip).Select(pid => new GitProcessId(pid, StartTimeOf(pid))).Where(p => p.StartTime >= 0).ToList();
+
+    /// <summary>Whether this very process (its pid, started when it was) still runs.</summary>
+    public static bool IsRunning(GitProcessId process) => process.Pid > 0 && StartTimeOf(process.Pid) == process.StartTime;
+
+    /// <summary>A process's start time in clock ticks since boot (/proc/&lt;pid&gt;/stat field 22), or -1 when it is gone.</summary>
+    private static long StartTimeOf(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return long.Parse(fields[19], CultureInfo.InvariantCulture); // field 22 counted from pid; these start at field 3
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
+        {
+            return -1;
+        }
+    }
+
+    private static IEnumerable<int> RunningIn(IReadOnlyList<string> roots, Func<int, bool>? skip)
+    {
+        if (roots.Count == 0 || !Directory.Exists("/proc")) yield break;
         var folders = roots.SelectMany(root => new[] { Path.TrimEndingDirectorySeparator(Path.GetFullPath(root)), RealPath(root) })
             .Distinct(StringComparer.Ordinal).ToArray();
         var self = Environment.ProcessId;
@@ -33,14 +61,13 @@ public static class GitProcesses
                 if (new DirectoryInfo(Path.Combine(directory, "cwd")).LinkTarget is not { } cwd) continue;
                 if (!folders.Any(folder => cwd == folder || cwd.StartsWith(folder + "/", StringComparison.Ordinal))) continue;
                 if (skip?.Invoke(pid) == true) continue;
-                return pid;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                // gone meanwhile, or not ours to read
+                continue; // gone meanwhile, or not ours to read
             }
+            yield return pid;
         }
-        return null;
     }
 
     /// <summary>Whether this process started <paramref name="pid"/>: its parent or grandparent (a background repack's helpers) is this process.</summary>
@@ -89,3 +116,6 @@ public static class GitProcesses
         }
     }
 }
+
+/// <summary>A process as /proc tells it apart: its pid and its start time (clock ticks since boot).</summary>
+public readonly record struct GitProcessId(int Pid, long StartTime);

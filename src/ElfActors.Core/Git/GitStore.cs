@@ -152,14 +152,12 @@ public sealed class GitStore : IGitStore
         var commit = writer.Commit(CurrentBranch(), contents, message);
         // Looked for after the branch moved: a git that started in the few milliseconds between the writer's look before
         // staging and the move is still running now if it is to commit afterwards (docs/adr/0048).
-        ForeignGitAfterLastCommit = PersonGit.RunningNow(_paths.BasePath);
+        ForeignGitsAfterLastCommit = PersonGit.AllRunningNow(_paths.BasePath);
         _personGit.OwnWritesDone();
         return commit;
     }
 
-    public int? ForeignGitAfterLastCommit { get; private set; }
-
-    public int? ForeignGitNow() => PersonGit.RunningNow(_paths.BasePath);
+    public IReadOnlyList<GitProcessId> ForeignGitsAfterLastCommit { get; private set; } = [];
 
     public int StageAsCommitted(string commitId, IReadOnlyCollection<string> relativePaths)
     {

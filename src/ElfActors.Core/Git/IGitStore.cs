@@ -47,14 +47,11 @@ public interface IGitStore : IDisposable
     string? ReadBlobText(string blobId);
 
     /// <summary>
-    /// A git process not the host's that was running in the repository right after the last commit moved the branch
-    /// (its pid), or null. One that had read git's index before the commit staged its files may still make a commit from
-    /// that index, without them (docs/adr/0048).
+    /// The git processes not the host's that were running in the repository right after the last commit moved the
+    /// branch. One that had read git's index before the commit staged its files may still make a commit from that
+    /// index, without them (docs/adr/0048).
     /// </summary>
-    int? ForeignGitAfterLastCommit => null;
-
-    /// <summary>A git process not the host's running in the repository now (an uncached look), or null.</summary>
-    int? ForeignGitNow() => null;
+    IReadOnlyList<GitProcessId> ForeignGitsAfterLastCommit => [];
 
     /// <summary>
     /// Stages these files in git's index as the commit holds them, where the index holds something else or nothing (a

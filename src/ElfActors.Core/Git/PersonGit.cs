@@ -69,6 +69,10 @@ public sealed class PersonGit(string repositoryPath, string? gitDirectory = null
     /// <summary>The pid of a git process (not this process's own) working in <paramref name="repositoryPath"/> now: an uncached scan.</summary>
     public static int? RunningNow(string repositoryPath) => FindNow(repositoryPath);
 
+    /// <summary>Every git process (not this process's own) working in <paramref name="repositoryPath"/> now: an uncached scan.</summary>
+    public static IReadOnlyList<GitProcessId> AllRunningNow(string repositoryPath) =>
+        GitProcesses.AllRunningIn([repositoryPath], GitProcesses.StartedByThisProcess);
+
     /// <summary>One uncached scan of /proc: a git process (not this process's own) working in the repository.</summary>
     private static int? FindNow(string repositoryPath) => GitProcesses.FirstRunningIn([repositoryPath], GitProcesses.StartedByThisProcess);
 
