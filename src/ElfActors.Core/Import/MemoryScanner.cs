@@ -1,6 +1,7 @@
 using System.Globalization;
 using ElfActors.Core.Markdown;
 using ElfActors.Core.Records;
+using ElfActors.Core.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace ElfActors.Core.Import;
@@ -25,7 +26,7 @@ public static class MemoryScanner
         if (!includeDatabase || !File.Exists(source.DatabasePath))
             return new MemoryContents(learnings.Values.ToList(), heuristics, decisions, skipped);
 
-        using var connection = OpenReadOnly(source.DatabasePath);
+        using var connection = ReadOnlyIndex.Open(source.DatabasePath);
         var fromRows = new List<LearningRecord>();
         if (TableExists(connection, "learnings"))
         {
@@ -182,13 +183,6 @@ public static class MemoryScanner
     }
 
     private static long? Long(string? text) => long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : null;
-
-    private static SqliteConnection OpenReadOnly(string database)
-    {
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = database, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
-        connection.Open();
-        return connection;
-    }
 
     private static bool TableExists(SqliteConnection connection, string table)
     {

@@ -6,11 +6,8 @@ public sealed partial class MemoryIndex
     /// <summary>Whether the index holds any record (a learnings, heuristics or decisions row, or an outbox entry), and any outbox entry.</summary>
     public static (bool Records, bool Outbox) Holds(string databasePath)
     {
-        using var connection = new Microsoft.Data.Sqlite.SqliteConnection(new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder
-        {
-            DataSource = databasePath, Mode = Microsoft.Data.Sqlite.SqliteOpenMode.ReadOnly, Pooling = false, DefaultTimeout = 30,
-        }.ToString());
-        connection.Open();
+        // The caller holds the host lock: a hot journal a killed host left (its first WAL switch) is rolled back here.
+        using var connection = ReadOnlyIndex.Open(databasePath, TimeSpan.FromSeconds(30));
         var records = false;
         foreach (var table in new[] { "elf_outbox", OutboxTables.Learnings, OutboxTables.Heuristics, OutboxTables.Decisions })
         {

@@ -52,14 +52,5 @@ public static class OutboxQueries
         return result;
     }
 
-    internal static SqliteConnection OpenReadOnly(MemoryPaths paths)
-    {
-        var builder = new SqliteConnectionStringBuilder { DataSource = paths.DatabasePath, Mode = SqliteOpenMode.ReadOnly, Pooling = false };
-        var connection = new SqliteConnection(builder.ToString());
-        connection.Open();
-        using var busy = connection.CreateCommand();
-        busy.CommandText = "PRAGMA busy_timeout = 10000";
-        busy.ExecuteNonQuery();
-        return connection;
-    }
+    internal static SqliteConnection OpenReadOnly(MemoryPaths paths) => ReadOnlyIndex.Open(paths.DatabasePath, TimeSpan.FromSeconds(10));
 }

@@ -272,11 +272,20 @@ public static class MemoryDoctor
                 ? DoctorCheck.Ok("database", "memory/index.db: quick_check ok")
                 : DoctorCheck.Fail("database", "memory/index.db is corrupt: " + string.Join("; ", lines.Take(3)), CorruptFix);
         }
+        catch (SqliteException e) when (ReadOnlyIndex.IsHotJournal(e))
+        {
+            return HotJournal("database");
+        }
         catch (SqliteException e)
         {
             return DoctorCheck.Fail("database", $"memory/index.db cannot be read: {e.Message}", CorruptFix);
         }
     }
+
+    /// <summary>The doctor reads and never writes: a hot journal is reported, and rolled back by the next host's start.</summary>
+    private static DoctorCheck HotJournal(string check) => DoctorCheck.Warn(check,
+        "memory/index.db-journal: a write to the index was cut short (a process killed mid-write); the next open rolls it back",
+        "`elf flush` (the host rolls it back as it opens the index); never move index.db or its journal apart");
 
     private const string CorruptFix = "`elf stop`, move memory/index.db aside, then `elf reindex` rebuilds it from the files and git";
 
@@ -300,6 +309,10 @@ public static class MemoryDoctor
             if (missing.Count > 0)
                 return DoctorCheck.Warn("elf schema", $"every ELF table, but {missing.Count} other objects missing: {string.Join(", ", missing.Take(5).Select(o => $"{o.Type} {o.Name}"))}", fix);
             return DoctorCheck.Ok("elf schema", $"all {ElfSchema.Objects.Count} of ELF's tables, indexes, views and triggers");
+        }
+        catch (SqliteException e) when (ReadOnlyIndex.IsHotJournal(e))
+        {
+            return HotJournal("elf schema");
         }
         catch (SqliteException e)
         {
