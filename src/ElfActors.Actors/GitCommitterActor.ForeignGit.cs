@@ -48,16 +48,8 @@ public sealed partial class GitCommitterActor
             return false;
         }
         var paths = records.Select(r => r.RelativePath).Distinct(StringComparer.Ordinal).ToList();
-        var blobs = tip is null ? new Dictionary<string, string>() : Git().BlobsAt(tip, paths);
-        var texts = new Dictionary<string, string?>(StringComparer.Ordinal);
-        bool InTip(OutboxEntry record)
-        {
-            if (!blobs.TryGetValue(record.RelativePath, out var blob)) return false;
-            if (!record.SharesFile) return true;
-            if (!texts.TryGetValue(blob, out var text)) texts[blob] = text = Git().ReadBlobText(blob);
-            return text?.Contains(record.Content, StringComparison.Ordinal) == true;
-        }
-        var lost = records.Where(r => !InTip(r)).ToList();
+        var inTip = new TipRecords(Git(), tip, paths);
+        var lost = records.Where(r => !inTip.Holds(r.RelativePath, r.SharesFile, r.Content)).ToList();
         if (lost.Count > 0)
         {
             var ids = lost.Select(r => r.OutboxId).ToList();
@@ -69,7 +61,7 @@ public sealed partial class GitCommitterActor
         }
         if (tip is not null)
         {
-            var restaged = Git().StageAsCommitted(tip, paths.Where(blobs.ContainsKey).ToList());
+            var restaged = Git().StageAsCommitted(tip, paths.Where(inTip.HasFile).ToList());
             if (restaged > 0) _log.Warning("{0} committed record files were missing from git's index (another git wrote an index it had read before them): staged again", restaged);
         }
         _besideForeignGit.Clear();

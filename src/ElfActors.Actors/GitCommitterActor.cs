@@ -398,20 +398,10 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
     {
         var committed = Index().ReadCommitted();
         if (committed.Count == 0) return 0;
-        var blobs = tip is null
-            ? new Dictionary<string, string>()
-            : Git().BlobsAt(tip, committed.Select(e => e.RelativePath).Distinct(StringComparer.Ordinal).ToList());
-        var texts = new Dictionary<string, string?>(StringComparer.Ordinal);
-        bool Reachable(CommittedEntry entry)
-        {
-            if (!blobs.TryGetValue(entry.RelativePath, out var blob)) return false;
-            if (!entry.SharesFile) return true; // a different blob is a person's edit, committed by them: verify reports it
-            if (!texts.TryGetValue(blob, out var text)) texts[blob] = text = Git().ReadBlobText(blob);
-            return text?.Contains(entry.Content, StringComparison.Ordinal) == true;
-        }
-        var lost = committed.Where(e => !Reachable(e)).ToList();
+        var inTip = new TipRecords(Git(), tip, committed.Select(e => e.RelativePath));
+        var lost = committed.Where(e => !inTip.Holds(e.RelativePath, e.SharesFile, e.Content)).ToList();
         if (lost.Count == 0) return committed.Count;
-        var absent = lost.Where(e => !blobs.ContainsKey(e.RelativePath)).Select(e => e.RelativePath).Distinct(StringComparer.Ordinal).ToList();
+        var absent = lost.Where(e => !inTip.HasFile(e.RelativePath)).Select(e => e.RelativePath).Distinct(StringComparer.Ordinal).ToList();
         var deleted = tip is null ? new Dictionary<string, string>() : Git().DeletedByPerson(tip, absent);
         var respected = lost.Where(e => deleted.ContainsKey(e.RelativePath)).ToList();
         foreach (var group in respected.GroupBy(e => deleted[e.RelativePath]))

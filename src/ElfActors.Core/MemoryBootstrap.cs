@@ -55,8 +55,7 @@ public static class MemoryBootstrap
             {
                 if (!IsTorn(path, entry.Content)) continue;
                 // An agent may have edited its record since: only a file no person or agent would write is replaced.
-                var temp = AtomicFile.WriteTemp(Path.GetDirectoryName(path)!, entry.Content, flushFilesToDisk);
-                File.Move(temp, path, overwrite: true);
+                AtomicFile.Replace(path, entry.Content, flushFilesToDisk);
                 restored++;
                 continue;
             }

@@ -180,7 +180,7 @@ public sealed class ReachabilityTests(ITestOutputHelper output)
                     "exec git -c alias.wait=\"!f() { while [ ! -e \\\"$0\\\" ]; do sleep 0.05; done; }; f\" wait \"$0\" </dev/null >/dev/null 2>&1", release);
                 Assert.Equal(0, started.ExitCode);
                 var deadline = DateTime.UtcNow.AddSeconds(20);
-                while (PersonGit.RunningNow(paths.BasePath) is null && DateTime.UtcNow < deadline) Thread.Sleep(10); // until it has exec'd git
+                while (PersonGit.AllRunningNow(paths.BasePath).Count == 0 && DateTime.UtcNow < deadline) Thread.Sleep(10); // until it has exec'd git
             };
             return store;
         }
@@ -199,7 +199,7 @@ public sealed class ReachabilityTests(ITestOutputHelper output)
         Person(memory.BasePath, "commit", "-qm", "the person's cherry-picked change");
         var personsCommit = Tools.Git(memory.BasePath, "rev-parse", "HEAD").Trim();
         File.WriteAllText(release, "");
-        await Until(() => PersonGit.RunningNow(memory.BasePath) is null, TimeSpan.FromSeconds(20), "the person's git to end");
+        await Until(() => PersonGit.AllRunningNow(memory.BasePath).Count == 0, TimeSpan.FromSeconds(20), "the person's git to end");
         records.AddRange(await RecordAsync(host, 20, 2));
         await host.FlushAsync();
         records.Add(leftOut);

@@ -22,17 +22,7 @@ public static class AppendOnlyFile
     {
         lock (Gate)
         {
-            var content = update(File.Exists(path) ? File.ReadAllText(path) : null);
-            var temp = AtomicFile.WriteTemp(Path.GetDirectoryName(path)!, content, flushToDisk: true);
-            try
-            {
-                File.Move(temp, path, overwrite: true);
-            }
-            catch
-            {
-                AtomicFile.TryDelete(temp);
-                throw;
-            }
+            AtomicFile.Replace(path, update(File.Exists(path) ? File.ReadAllText(path) : null), flushToDisk: true);
         }
     }
 
@@ -42,17 +32,7 @@ public static class AppendOnlyFile
         var missing = entries.Where(e => existing is null || !existing.Contains(e, StringComparison.Ordinal)).Distinct().ToList();
         if (missing.Count == 0) return 0;
         var content = Markdown.HeuristicMarkdown.Append(existing ?? header, string.Empty, missing);
-        var directory = Path.GetDirectoryName(path)!;
-        var temp = AtomicFile.WriteTemp(directory, content, flushToDisk);
-        try
-        {
-            File.Move(temp, path, overwrite: true);
-        }
-        catch
-        {
-            AtomicFile.TryDelete(temp);
-            throw;
-        }
+        AtomicFile.Replace(path, content, flushToDisk);
         return missing.Count;
     }
 

@@ -28,6 +28,21 @@ public static class AtomicFile
         return tempPath;
     }
 
+    /// <summary>Replaces (or creates) the file at <paramref name="path"/> with <paramref name="content"/> in one rename: a reader or a crash sees the old file or the new, never half of one.</summary>
+    public static void Replace(string path, string content, bool flushToDisk)
+    {
+        var temp = WriteTemp(Path.GetDirectoryName(path)!, content, flushToDisk);
+        try
+        {
+            File.Move(temp, path, overwrite: true);
+        }
+        catch
+        {
+            TryDelete(temp);
+            throw;
+        }
+    }
+
     /// <summary>
     /// Writes a record's file straight at its final name, in one step with the name reserved by the index (no temp
     /// file and rename: two operations under the records folder's lock in the kernel instead of one, see

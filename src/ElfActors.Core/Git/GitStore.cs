@@ -161,35 +161,18 @@ public sealed class GitStore : IGitStore
 
     public int StageAsCommitted(string commitId, IReadOnlyCollection<string> relativePaths)
     {
+        var committed = GitListings.InCommit(_paths.BasePath, commitId, relativePaths);
+        var inIndex = GitListings.InIndex(_paths.BasePath, relativePaths);
+        var info = new System.Text.StringBuilder();
         var staged = 0;
-        foreach (var chunk in relativePaths.Chunk(200))
+        foreach (var (path, entry) in committed)
         {
-            var committed = ListEntries(["ls-tree", "-z", "--full-tree", commitId, "--", .. chunk], blobField: 2, modeField: 0);
-            var inIndex = ListEntries(["ls-files", "--stage", "-z", "--", .. chunk], blobField: 1, modeField: 0);
-            var info = new System.Text.StringBuilder();
-            foreach (var (path, entry) in committed)
-            {
-                if (inIndex.TryGetValue(path, out var indexed) && indexed == entry) continue;
-                info.Append(entry.Mode).Append(' ').Append(entry.Blob).Append('\t').Append(path).Append('\0');
-                staged++;
-            }
-            if (info.Length > 0) GitCli.Run(_paths.BasePath, ["update-index", "-z", "--index-info"], info.ToString());
+            if (inIndex.TryGetValue(path, out var indexed) && indexed == entry) continue;
+            info.Append(entry!.Value.Mode).Append(' ').Append(entry.Value.Blob).Append('\t').Append(path).Append('\0');
+            staged++;
         }
+        if (info.Length > 0) GitCli.Run(_paths.BasePath, ["update-index", "-z", "--index-info"], info.ToString());
         return staged;
-    }
-
-    /// <summary>Path → (mode, blob) from git's NUL-separated <c>mode … blob … \tpath</c> listings (ls-tree, ls-files --stage).</summary>
-    private Dictionary<string, (string Mode, string Blob)> ListEntries(string[] arguments, int blobField, int modeField)
-    {
-        var entries = new Dictionary<string, (string Mode, string Blob)>(StringComparer.Ordinal);
-        foreach (var line in GitCli.Run(_paths.BasePath, arguments).Split('\0', StringSplitOptions.RemoveEmptyEntries))
-        {
-            var tab = line.IndexOf('\t');
-            if (tab < 0) continue;
-            var fields = line[..tab].Split(' ');
-            if (fields.Length > blobField) entries[line[(tab + 1)..]] = (fields[modeField], fields[blobField]);
-        }
-        return entries;
     }
 
     /// <summary>The stages of the last commit the fast writer made (none for git's plumbing): docs/performance.md#where-a-batch-goes.</summary>

@@ -19,17 +19,7 @@ public sealed class IntegrationJournal(string path)
     /// <summary>Notes, flushed to disk, that the branch is about to move from <paramref name="oldTip"/> (null: unborn) to <paramref name="newTip"/>.</summary>
     public void Begin(string? oldTip, string newTip)
     {
-        var directory = System.IO.Path.GetDirectoryName(Path)!;
-        var temp = Files.AtomicFile.WriteTemp(directory, $"{oldTip ?? "-"} {newTip}\n", flushToDisk: true);
-        try
-        {
-            File.Move(temp, Path, overwrite: true);
-        }
-        catch
-        {
-            Files.AtomicFile.TryDelete(temp);
-            throw;
-        }
+        Files.AtomicFile.Replace(Path, $"{oldTip ?? "-"} {newTip}\n", flushToDisk: true);
     }
 
     /// <summary>The integration noted and not done, or null.</summary>

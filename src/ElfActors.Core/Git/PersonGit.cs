@@ -66,9 +66,6 @@ public sealed class PersonGit(string repositoryPath, string? gitDirectory = null
         if (FindNow(repositoryPath) is { } pid) throw new PersonGitRunningException(pid);
     }
 
-    /// <summary>The pid of a git process (not this process's own) working in <paramref name="repositoryPath"/> now: an uncached scan.</summary>
-    public static int? RunningNow(string repositoryPath) => FindNow(repositoryPath);
-
     /// <summary>Every git process (not this process's own) working in <paramref name="repositoryPath"/> now: an uncached scan.</summary>
     public static IReadOnlyList<GitProcessId> AllRunningNow(string repositoryPath) =>
         GitProcesses.AllRunningIn([repositoryPath], GitProcesses.StartedByThisProcess);

@@ -162,9 +162,9 @@ public static partial class SyncIntegration
         try
         {
             GitCli.Run(repo, ["read-tree", upstreamTip], environment: environment);
-            var localEntries = Entries(repo, localTip, localChanges);
-            var upstreamEntries = Entries(repo, upstreamTip, localChanges);
-            var baseEntries = Entries(repo, mergeBase, localChanges);
+            var localEntries = GitListings.InCommit(repo, localTip, localChanges);
+            var upstreamEntries = GitListings.InCommit(repo, upstreamTip, localChanges);
+            var baseEntries = GitListings.InCommit(repo, mergeBase, localChanges);
             var info = new StringBuilder();
             foreach (var path in localChanges)
             {
@@ -235,7 +235,7 @@ public static partial class SyncIntegration
     /// </summary>
     private static void CheckWorkingTree(MemoryPaths paths, string? localTip, IReadOnlyList<string> changed)
     {
-        var old = localTip is null ? [] : Entries(paths.BasePath, localTip, changed);
+        var old = localTip is null ? [] : GitListings.InCommit(paths.BasePath, localTip, changed);
         foreach (var path in changed)
         {
             var absolute = paths.Absolute(path);
@@ -252,12 +252,12 @@ public static partial class SyncIntegration
     private static void FollowInIndexAndWorkingTree(MemoryPaths paths, string? localTip, string newTip, IReadOnlyList<string> changed)
     {
         var repo = paths.BasePath;
-        var now = Entries(repo, newTip, changed);
+        var now = GitListings.InCommit(repo, newTip, changed);
         var info = new StringBuilder();
         foreach (var path in changed)
             info.Append(now.TryGetValue(path, out var entry) ? $"{entry!.Value.Mode} {entry.Value.Blob}\t{path}" : $"0 {new string('0', 40)}\t{path}").Append('\0');
         if (info.Length > 0) GitCli.Run(repo, ["update-index", "-z", "--index-info"], info.ToString());
-        var old = localTip is null ? [] : Entries(repo, localTip, changed);
+        var old = localTip is null ? [] : GitListings.InCommit(repo, localTip, changed);
         var checkout = new StringBuilder();
         foreach (var path in changed)
         {
@@ -285,25 +285,6 @@ public static partial class SyncIntegration
         if (checkout.Length > 0) GitCli.Run(repo, ["checkout-index", "-f", "-z", "--stdin"], checkout.ToString());
         // Refresh the stat data of what was written, so `git status` does not read every file again.
         GitCli.TryRun(repo, ["update-index", "-q", "--refresh"]);
-    }
-
-    private readonly record struct TreeEntry(string Mode, string Blob);
-
-    private static Dictionary<string, TreeEntry?> Entries(string repo, string commit, IReadOnlyList<string> paths)
-    {
-        var result = new Dictionary<string, TreeEntry?>(StringComparer.Ordinal);
-        foreach (var chunk in paths.Chunk(500))
-        {
-            var arguments = new List<string> { "ls-tree", "-z", "--full-tree", commit, "--" };
-            arguments.AddRange(chunk);
-            foreach (var line in SplitZ(GitCli.Run(repo, arguments)))
-            {
-                var tab = line.IndexOf('\t');
-                var fields = line[..tab].Split(' ');
-                if (fields.Length == 3 && fields[1] == "blob") result[line[(tab + 1)..]] = new TreeEntry(fields[0], fields[2]);
-            }
-        }
-        return result;
     }
 
     private static string BlobText(string repo, string blob) => GitCli.Run(repo, ["cat-file", "blob", blob]);
