@@ -8,7 +8,8 @@ using static ElfActors.Actors.SyncProtocol;
 namespace ElfActors.Actors;
 
 /// <summary>The <c>elf.sync</c> section (hocon/elf.hocon), with <c>$ELF_SYNC_INTERVAL</c> (seconds) over the interval.</summary>
-public sealed record SyncSettings(TimeSpan Interval, TimeSpan AfterCommit, int PushAttempts, TimeSpan RetryMin, TimeSpan RetryMax, TimeSpan IntegrateTimeout)
+public sealed record SyncSettings(TimeSpan Interval, TimeSpan AfterCommit, int PushAttempts, TimeSpan RetryMin, TimeSpan RetryMax, TimeSpan IntegrateTimeout,
+    TimeSpan StaleLockAge)
 {
     public const string Dispatcher = "elf.dispatchers.sync";
     public const string IntervalVariable = "ELF_SYNC_INTERVAL";
@@ -27,7 +28,8 @@ public sealed record SyncSettings(TimeSpan Interval, TimeSpan AfterCommit, int P
             interval = TimeSpan.FromSeconds(seconds);
         }
         var settings = new SyncSettings(interval, sync.GetTimeSpan("after-commit"), sync.GetInt("push-attempts"),
-            sync.GetTimeSpan("retry.min"), sync.GetTimeSpan("retry.max"), sync.GetTimeSpan("integrate-timeout"));
+            sync.GetTimeSpan("retry.min"), sync.GetTimeSpan("retry.max"), sync.GetTimeSpan("integrate-timeout"),
+            root.GetTimeSpan("elf.committer.stale-lock-age"));
         if (settings.PushAttempts < 1) throw new ConfigurationException("elf.sync.push-attempts must be at least 1");
         return settings;
     }
@@ -221,16 +223,16 @@ public sealed class SyncActor : ReceiveActor, IWithTimers
             EndRound(ok: true, null);
             return;
         }
-        var rejected = SyncGit.IsRejectedAsBehind(push);
+        var rejected = RemovedStaleRemoteLock(push) || SyncGit.IsRejectedAsBehind(push);
         if (rejected) _monitor.PushRejected();
         if (_attempt >= _settings.PushAttempts)
         {
-            EndRound(ok: false, $"push to {upstream.Display} {(rejected ? "rejected" : "failed")} {_attempt} times: {push.Reason}");
+            EndRound(ok: false, $"push to {upstream.Display} {(rejected ? "rejected" : "failed")} {_attempt} times: {SyncGit.PushFailure(push)}");
             return;
         }
         if (!rejected)
         {
-            EndRound(ok: false, $"push to {upstream.Display} failed: {push.Reason}");
+            EndRound(ok: false, $"push to {upstream.Display} failed: {SyncGit.PushFailure(push)}");
             return;
         }
         // Another machine pushed first: fetch its commits, integrate, push again, after a randomised back-off.
@@ -238,6 +240,33 @@ public sealed class SyncActor : ReceiveActor, IWithTimers
         backoff = TimeSpan.FromTicks((long)(backoff.Ticks * (0.5 + _random.NextDouble())));
         _monitor.SetState($"push rejected ({upstream.Display} moved on); fetching again in {backoff.TotalMilliseconds:0} ms");
         Timers.StartSingleTimer("retry", RetryPush.Instance, backoff);
+    }
+
+    /// <summary>
+    /// A push into a repository on this machine (a path or file:// remote, a shared folder) that was killed while it held
+    /// the branch's lock leaves <c>refs/heads/&lt;branch&gt;.lock</c> there, and git refuses every later push until a
+    /// person removes it. It is removed by the same rule as the memory's own locks (docs/reliability.md): older than
+    /// <c>elf.committer.stale-lock-age</c>, no process has it open, no git runs in that repository. True when it was
+    /// removed (the push is tried again); a lock held, young or elsewhere stays, and the round reports it.
+    /// </summary>
+    private bool RemovedStaleRemoteLock(GitResult push)
+    {
+        if (SyncGit.RemoteRefLock(push) is not { } lockPath || !File.Exists(lockPath)) return false;
+        try
+        {
+            if (!StaleLocks.TryRemove(lockPath, _settings.StaleLockAge, _clock.GetUtcNow(), out var why))
+            {
+                _log.Warning("The remote's branch is locked by {0} ({1}): pushes fail until it goes", lockPath, why);
+                return false;
+            }
+            _log.Warning("Removed a stale lock in the remote, {0} ({1}): a push into it was killed while it held the branch's lock", lockPath, why);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _log.Warning("The remote's branch is locked by {0}, which this user cannot remove ({1})", lockPath, e.Message);
+            return false;
+        }
     }
 
     private void EndRound(bool ok, string? error, bool quiet = false)

@@ -16,7 +16,7 @@ public sealed class SyncActorFailureTests() : Akka.TestKit.Xunit2.TestKit(ElfHoc
     {
         var gone = Path.Combine(Path.GetTempPath(), "elf-sync-gone-" + Guid.NewGuid().ToString("N"));
         var monitor = new SyncMonitor();
-        var settings = new SyncSettings(TimeSpan.FromHours(1), TimeSpan.FromSeconds(1), 3, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));
+        var settings = new SyncSettings(TimeSpan.FromHours(1), TimeSpan.FromSeconds(1), 3, TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(60));
         var committer = CreateTestProbe();
         var sync = Sys.ActorOf(SyncActor.Props(new MemoryPaths(gone), settings, committer.Ref, monitor, TimeProvider.System));
         Watch(sync);

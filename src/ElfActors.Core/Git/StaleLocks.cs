@@ -90,13 +90,21 @@ public static class StaleLocks
     private static LockHolder? GitRunningIn(IReadOnlyList<string> roots) =>
         GitProcesses.FirstRunningIn(roots) is { } pid ? new LockHolder(pid, GitProcesses.CommandOf(pid), "is a git running in the repository") : null;
 
-    /// <summary>The repository folders of a lock in <c>…/.git/…</c>: the .git folder and the worktree above it.</summary>
+    /// <summary>
+    /// The repository folders of a lock: in <c>…/.git/…</c> the .git folder and the worktree above it; in a bare
+    /// repository (a remote on this machine) the folder that holds <c>HEAD</c>, <c>objects</c> and <c>refs</c>.
+    /// </summary>
     private static IReadOnlyList<string> RepositoryRoots(string lockPath)
     {
         for (var directory = Path.GetDirectoryName(lockPath); directory is not null; directory = Path.GetDirectoryName(directory))
         {
             if (Path.GetFileName(directory) == ".git")
                 return Path.GetDirectoryName(directory) is { } worktree ? [directory, worktree] : [directory];
+        }
+        for (var directory = Path.GetDirectoryName(lockPath); directory is not null; directory = Path.GetDirectoryName(directory))
+        {
+            if (File.Exists(Path.Combine(directory, "HEAD")) && Directory.Exists(Path.Combine(directory, "objects")) && Directory.Exists(Path.Combine(directory, "refs")))
+                return [directory];
         }
         return [Path.GetDirectoryName(lockPath)!];
     }

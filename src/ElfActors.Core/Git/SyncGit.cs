@@ -12,7 +12,7 @@ public sealed record SyncUpstream(string Remote, string MergeRef, string Trackin
 /// prompt), with ssh in batch mode and killed after <see cref="NetworkTimeout"/>: offline is normal. Local git (refs,
 /// trees, ancestry) is <see cref="GitCli"/>'s.
 /// </summary>
-public static class SyncGit
+public static partial class SyncGit
 {
     public static TimeSpan NetworkTimeout { get; set; } = TimeSpan.FromSeconds(120);
 
@@ -57,10 +57,33 @@ public static class SyncGit
     public static GitResult Push(string repository, string branchRef, SyncUpstream upstream) =>
         Network(repository, ["push", "--porcelain", "--no-verify", upstream.Remote, $"{branchRef}:{upstream.MergeRef}"]);
 
+    /// <summary>
+    /// Why a push failed, in git's own words: each refused ref's status from <c>--porcelain</c> (<c>[remote rejected]
+    /// (failed to update ref)</c>, …) and git's error lines, not only its closing "failed to push some refs".
+    /// </summary>
+    public static string PushFailure(GitResult push)
+    {
+        var refused = push.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Where(line => line.StartsWith('!')).Select(line => line.Split('\t') is [_, var refs, var status] ? $"{refs[(refs.LastIndexOf(':') + 1)..]}: {status}" : line);
+        var errors = push.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(line => line.StartsWith("remote: ", StringComparison.Ordinal) ? line["remote: ".Length..].TrimStart() : line)
+            .Where(line => (line.StartsWith("error:", StringComparison.Ordinal) || line.StartsWith("fatal:", StringComparison.Ordinal))
+                && !line.StartsWith("error: failed to push some refs", StringComparison.Ordinal));
+        var reasons = refused.Concat(errors).Distinct().Take(6).ToList();
+        return reasons.Count > 0 ? string.Join("; ", reasons) : push.Reason;
+    }
+
+    /// <summary>The lock file on the remote's ref that refused a push (git: <c>cannot lock ref '…': Unable to create '&lt;path&gt;': File exists</c>), or null.</summary>
+    public static string? RemoteRefLock(GitResult push) =>
+        push.Succeeded ? null : RefLockExists().Match(push.Stderr) is { Success: true } m ? Path.GetFullPath(m.Groups["path"].Value) : null;
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"cannot lock ref '[^']+': Unable to create '(?<path>/[^']+\.lock)': File exists")]
+    private static partial System.Text.RegularExpressions.Regex RefLockExists();
+
     /// <summary>Whether a push failed only because the remote moved on since the last fetch (the normal "someone else was first").</summary>
     public static bool IsRejectedAsBehind(GitResult push) =>
         !push.Succeeded && (push.Stdout.Contains("[rejected]", StringComparison.Ordinal) || push.Stderr.Contains("[rejected]", StringComparison.Ordinal)
-            || push.Stdout.Contains("[remote rejected] ", StringComparison.Ordinal) && push.Stdout.Contains("cannot lock ref", StringComparison.Ordinal)
+            || push.Stdout.Contains("[remote rejected] ", StringComparison.Ordinal) && (push.Stdout + push.Stderr).Contains("cannot lock ref", StringComparison.Ordinal)
             || push.Stderr.Contains("non-fast-forward", StringComparison.Ordinal) || push.Stderr.Contains("fetch first", StringComparison.Ordinal));
 
     /// <summary>Commits the local tip has that the upstream lacks, and the other way round.</summary>
