@@ -182,7 +182,7 @@ public sealed class IndexWriterActor : ReceiveActor, IWithTimers
         if (_overwrittenSince is not null) return null;
         if (_index is not null)
         {
-            var kept = IndexFileGuard.KeepAtItsPath(_index, _paths, _settings.Index, _clock, restore: true, message => _log.Warning("{0}", message));
+            var kept = IndexFileGuard.KeepAtItsPath(_index, _paths, _settings.Index, _clock, restore: true, WarnOnce);
             if (kept is null)
             {
                 Overwritten();
@@ -202,6 +202,16 @@ public sealed class IndexWriterActor : ReceiveActor, IWithTimers
         _identity = _index.Identity;
         return _index;
     }
+
+    /// <summary>The guard's word, logged when it differs from the last: a put-back that keeps failing is retried before each write, and said once.</summary>
+    private void WarnOnce(string message)
+    {
+        if (message == _lastGuardMessage) return;
+        _lastGuardMessage = message;
+        _log.Warning("{0}", message);
+    }
+
+    private string? _lastGuardMessage;
 
     /// <summary>A record stored: its file (or entry) is placed by its recorder after this answer.</summary>
     private void Remember(RecordInsert insert, InsertOutcome outcome)

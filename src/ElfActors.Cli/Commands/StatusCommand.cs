@@ -46,8 +46,16 @@ internal static class StatusCommand
                 ? "none yet"
                 : $"{status.LastCommitId[..Math.Min(12, status.LastCommitId.Length)]} at {status.LastCommitAt?.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)}";
             Console.WriteLine($"running: pid {status.Pid}, serving {status.BasePath}");
-            Console.WriteLine($"  pending:       {status.Pending} records waiting for a commit");
-            Console.WriteLine($"  committed:     {status.Committed} records ({status.CommittedSinceStart} since start)");
+            if (status.IndexUnreadable is { } unreadable)
+            {
+                Console.WriteLine($"  index:         {unreadable}");
+                Console.WriteLine($"  committed:     {status.CommittedSinceStart} records since start");
+            }
+            else
+            {
+                Console.WriteLine($"  pending:       {status.Pending} records waiting for a commit");
+                Console.WriteLine($"  committed:     {status.Committed} records ({status.CommittedSinceStart} since start)");
+            }
             Console.WriteLine($"  acknowledged:  {status.AcknowledgedSinceStart} since start");
             Console.WriteLine($"  last commit:   {last}");
             Console.WriteLine($"  committer:     {status.CommitterState} (started {status.CommitterStarts} time{(status.CommitterStarts == 1 ? "" : "s")})");

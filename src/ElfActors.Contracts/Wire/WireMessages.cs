@@ -129,6 +129,9 @@ public sealed record HostStatus
     public double UptimeSeconds { get; init; }
     public long Pending { get; init; }
     public long Committed { get; init; }
+    /// <summary>Why memory/index.db cannot be read now (removed or replaced under the host, which puts it back or rebuilds
+    /// it before its next write); null when it was read. Pending and Committed are 0 then: not known.</summary>
+    public string? IndexUnreadable { get; init; }
     public long AcknowledgedSinceStart { get; init; }
     public long CommittedSinceStart { get; init; }
     public string? LastCommitId { get; init; }

@@ -125,7 +125,23 @@ public sealed class RequestHandler(
 
     private WireResponse Status()
     {
-        var counts = OutboxQueries.Counts(options.Paths);
+        // A running host answers whatever state its index is in: `elf status` said "not running" while a person's
+        // `rm memory/index.db*` waited for the index writer to put it back.
+        OutboxCounts counts;
+        string? indexUnreadable = null;
+        try
+        {
+            counts = OutboxQueries.Counts(options.Paths);
+        }
+        catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or IOException or UnauthorizedAccessException)
+        {
+            counts = new OutboxCounts(0, 0, null, null);
+            indexUnreadable = File.Exists(options.Paths.DatabasePath)
+                ? $"memory/index.db cannot be read now ({e.Message})"
+                : Directory.Exists(options.Paths.DatabasePath)
+                    ? "memory/index.db is a folder, not the index: the host puts the index back once the path is free"
+                    : "memory/index.db is missing: the host puts it back before its next write, or rebuilds it at its next start";
+        }
         var monitor = options.Monitor;
         var now = DateTimeOffset.UtcNow;
         var (lastId, lastAt) = monitor.LastCommit;
@@ -141,6 +157,7 @@ public sealed class RequestHandler(
                 UptimeSeconds = Math.Round((now - monitor.StartedAt).TotalSeconds, 1),
                 Pending = counts.Pending,
                 Committed = counts.Committed,
+                IndexUnreadable = indexUnreadable,
                 AcknowledgedSinceStart = monitor.Acknowledged,
                 CommittedSinceStart = monitor.Committed,
                 LastCommitId = lastId ?? counts.LastCommitId,
