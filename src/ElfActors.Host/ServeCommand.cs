@@ -187,16 +187,11 @@ public static class ServeCommand
             {
                 await host.RunAsync();
             }
-            catch (HostAddressException e)
+            catch (Exception e) when (e is HostAddressException or Core.Git.UnsupportedRepositoryException)
             {
-                // The socket's path is taken by something else (docs/security.md): say which, and where.
-                await Console.Error.WriteLineAsync("elf serve: " + e.Message);
-                return ExitCodes.Failure;
-            }
-            catch (Core.Git.UnsupportedRepositoryException e)
-            {
-                // Refused before anything was written (a SHA-256 repository, a git older than 2.30): one line that
-                // names the cause, the last of the log, which `elf` shows when the host it started exits.
+                // The socket's path taken by something else (docs/security.md), or a repository refused before anything
+                // was written (SHA-256, a git older than 2.30): one line that names the cause, the last of the log,
+                // which `elf` shows when the host it started exits.
                 await Console.Error.WriteLineAsync("elf serve: " + e.Message);
                 return ExitCodes.Failure;
             }

@@ -32,9 +32,7 @@ public static class GitProcesses
     {
         try
         {
-            var stat = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return long.Parse(fields[19], CultureInfo.InvariantCulture); // field 22 counted from pid; these start at field 3
+            return long.Parse(StatFields(pid)[19], CultureInfo.InvariantCulture); // field 22 counted from pid; these start at field 3
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
         {
@@ -98,10 +96,17 @@ public static class GitProcesses
 
     private static int ParentOf(int pid)
     {
-        // /proc/<pid>/stat: "pid (comm) state ppid …"; comm may hold spaces and parentheses: read after the last ')'.
+        return int.Parse(StatFields(pid)[1], CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// /proc/&lt;pid&gt;/stat's fields from the third on ("pid (comm) state ppid …": comm may hold spaces and parentheses,
+    /// so they are read after the last ')'); [0] is the state, [1] the parent.
+    /// </summary>
+    private static string[] StatFields(int pid)
+    {
         var stat = File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/stat");
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return int.Parse(fields[1], CultureInfo.InvariantCulture);
+        return stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
     }
 
     private static string RealPath(string path)

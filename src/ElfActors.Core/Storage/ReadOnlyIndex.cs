@@ -21,36 +21,35 @@ public static class ReadOnlyIndex
     /// <summary>A read-only connection to <paramref name="databasePath"/>, a hot journal rolled back first.</summary>
     public static SqliteConnection Open(string databasePath, TimeSpan? busyTimeout = null)
     {
-        var connection = Connect(databasePath, SqliteOpenMode.ReadOnly, busyTimeout);
         try
         {
-            // SQLite looks for a hot journal as a read transaction starts, not as the connection opens.
-            FirstRead(connection);
-            return connection;
+            return Read(databasePath, SqliteOpenMode.ReadOnly, busyTimeout);
         }
         catch (SqliteException e) when (IsHotJournal(e))
         {
-            connection.Dispose();
-        }
-        RollBackHotJournal(databasePath, busyTimeout);
-        var again = Connect(databasePath, SqliteOpenMode.ReadOnly, busyTimeout);
-        try
-        {
-            FirstRead(again);
-            return again;
-        }
-        catch
-        {
-            again.Dispose();
-            throw;
+            RollBackHotJournal(databasePath, busyTimeout);
+            return Read(databasePath, SqliteOpenMode.ReadOnly, busyTimeout);
         }
     }
 
     /// <summary>Opens <paramref name="databasePath"/> read-write (never creating it) and reads once: SQLite rolls a hot journal back.</summary>
-    public static void RollBackHotJournal(string databasePath, TimeSpan? busyTimeout = null)
+    private static void RollBackHotJournal(string databasePath, TimeSpan? busyTimeout = null) =>
+        Read(databasePath, SqliteOpenMode.ReadWrite, busyTimeout).Dispose();
+
+    /// <summary>A connection that has read once: SQLite looks for a hot journal as a read transaction starts, not as the connection opens.</summary>
+    private static SqliteConnection Read(string databasePath, SqliteOpenMode mode, TimeSpan? busyTimeout)
     {
-        using var writable = Connect(databasePath, SqliteOpenMode.ReadWrite, busyTimeout);
-        FirstRead(writable);
+        var connection = Connect(databasePath, mode, busyTimeout);
+        try
+        {
+            FirstRead(connection);
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
     }
 
     private static SqliteConnection Connect(string databasePath, SqliteOpenMode mode, TimeSpan? busyTimeout)
