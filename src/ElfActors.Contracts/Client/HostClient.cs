@@ -19,6 +19,11 @@ public sealed class HostClient : IAsyncDisposable
     // an absent socket is seen with a stat(), without an exception.
     private static readonly TimeSpan FirstRetryPause = TimeSpan.FromMilliseconds(5);
     private static readonly TimeSpan LongestRetryPause = TimeSpan.FromMilliseconds(100);
+    /// <summary>
+    /// The longest pause while the socket is absent (a host starting): a stat every 10 ms costs nothing, and a
+    /// first record waits at most that long after the host binds (ADR 0049).
+    /// </summary>
+    private static readonly TimeSpan LongestAbsentPause = TimeSpan.FromMilliseconds(10);
     private readonly Stream _stream;
 
     private HostClient(Stream stream) => _stream = stream;
@@ -43,7 +48,8 @@ public sealed class HostClient : IAsyncDisposable
             cancellation.ThrowIfCancellationRequested();
             var busy = false;
             // An absent socket means no host has bound it yet; a connect would only fail with an exception.
-            if (Posix.Supported ? Posix.LinkStatus(path) is not null : File.Exists(path))
+            var present = Posix.Supported ? Posix.LinkStatus(path) is not null : File.Exists(path);
+            if (present)
             {
                 if (HostAddress.SquatterAt(path) is { } squatter) throw new HostAddressException(squatter);
                 try
@@ -66,7 +72,7 @@ public sealed class HostClient : IAsyncDisposable
             var now = Stopwatch.GetTimestamp();
             if (now >= (busy ? busyDeadline : deadline)) return null;
             Thread.Sleep(pause);
-            pause = Longer(pause);
+            pause = Longer(pause, present ? LongestRetryPause : LongestAbsentPause);
         }
     }
 
@@ -98,7 +104,7 @@ public sealed class HostClient : IAsyncDisposable
 
     private static string Peer((int Pid, uint Uid)? peer) => peer is { } p ? $"pid {p.Pid}, uid {p.Uid}" : "unknown";
 
-    private static TimeSpan Longer(TimeSpan pause) => pause * 2 < LongestRetryPause ? pause * 2 : LongestRetryPause;
+    private static TimeSpan Longer(TimeSpan pause, TimeSpan longest) => pause * 2 < longest ? pause * 2 : longest;
 
     /// <summary>How long a client waits for a host whose accept queue is full before it gives up on it.</summary>
     private static readonly TimeSpan BusyHostPatience = TimeSpan.FromSeconds(60);
