@@ -84,6 +84,8 @@ public static class EmbeddedHost
         }
         // A cluster node is run by its operator, never auto-started: it does not exit when idle.
         if (settings.ServePipe && options.Cluster is null) builder.Services.AddHostedService<IdleExitService>();
+        // Only elf-host's own process gives its memory back when idle (an embedding orchestrator owns its process).
+        if (settings.ServePipe) builder.Services.AddHostedService<IdleMemoryTrimService>();
         return builder.Build();
     }
 }

@@ -83,11 +83,19 @@ public sealed class PublishedElf : IDisposable
     }
 
     /// <summary>elf-host processes serving this memory, read from /proc (not from ElfActors).</summary>
-    public static int HostProcesses(string basePath) =>
+    public static int HostProcesses(string basePath) => HostPids(basePath).Count();
+
+    /// <summary>The pids of the elf-host processes serving this memory, read from /proc (not from ElfActors).</summary>
+    public static IEnumerable<int> HostPids(string basePath) =>
         System.IO.Directory.EnumerateDirectories("/proc")
-            .Select(d => Path.Combine(d, "cmdline"))
-            .Select(path => { try { return File.ReadAllText(path).Split('\0'); } catch (IOException) { return []; } catch (UnauthorizedAccessException) { return []; } })
-            .Count(argv => argv.Length > 3 && argv[0].EndsWith("elf-host", StringComparison.Ordinal) && argv[1] == "serve" && argv.Contains(basePath));
+            .Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0)
+            .Where(pid => pid > 0)
+            .Where(pid =>
+            {
+                string[] argv;
+                try { argv = File.ReadAllText($"/proc/{pid}/cmdline").Split('\0'); } catch (IOException) { return false; } catch (UnauthorizedAccessException) { return false; }
+                return argv.Length > 3 && argv[0].EndsWith("elf-host", StringComparison.Ordinal) && argv[1] == "serve" && argv.Contains(basePath);
+            });
 
     /// <summary>The repository this test run was built from (the folder of ElfActors.sln).</summary>
     public static string FindRepository()

@@ -210,16 +210,7 @@ public sealed partial class SyncEndToEndTests(PublishedElf elf, ITestOutputHelpe
         return false;
     }
 
-    private static int? HostPid(string basePath)
-    {
-        foreach (var directory in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(directory), out var pid)) continue;
-            var argv = Argv(pid);
-            if (argv.Length > 3 && argv[0].EndsWith("elf-host", StringComparison.Ordinal) && argv[1] == "serve" && argv.Contains(basePath)) return pid;
-        }
-        return null;
-    }
+    private static int? HostPid(string basePath) => PublishedElf.HostPids(basePath).Select(pid => (int?)pid).FirstOrDefault();
 
     private static IEnumerable<int> Children(int parent)
     {
