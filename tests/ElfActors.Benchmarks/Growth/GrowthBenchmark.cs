@@ -129,12 +129,12 @@ internal static class GrowthBenchmark
         var first = await RecordAsync(elf, memory, "First record after start");
         var walls = new List<double>();
         for (var i = 0; i < steadyRecords; i++) walls.Add(await RecordAsync(elf, memory, $"Steady record {i}"));
-        var flush = await Measure.ProcessAsync(elf, ["flush", "--base", memory]);
+        var flush = await Measure.ProcessAsync(elf, ["flush", "--base", memory, "--timeout", "3600"]);
         // The host's peak and resident memory while serving records (start, reachability check, records, flush), apart
         // from verify's, which reads every row, file and tracked path.
         var servingPeak = (Measure.StatusKilobytes(host.Id, "VmHWM") ?? 0) / 1024.0;
         var servingRss = (Measure.StatusKilobytes(host.Id, "VmRSS") ?? 0) / 1024.0;
-        var verify = await Measure.ProcessAsync(elf, ["verify", "--base", memory]);
+        var verify = await Measure.ProcessAsync(elf, ["verify", "--base", memory, "--timeout", "3600"]);
         var hostPeak = (Measure.StatusKilobytes(host.Id, "VmHWM") ?? 0) / 1024.0;
         await Measure.ProcessAsync(elf, ["stop", "--base", memory]);
         await host.WaitForExitAsync();
