@@ -16,6 +16,8 @@ public sealed record ElfSettings
     public required int IndexMaxBatchSize { get; init; }
     public required TimeSpan RecorderReplyTimeout { get; init; }
     public required int CommitMaxBatchSize { get; init; }
+    /// <summary>elf.committer.min-commit-interval: a commit starts no sooner than this after the last one started.</summary>
+    public required TimeSpan MinCommitInterval { get; init; }
     public required TimeSpan SweepInterval { get; init; }
     /// <summary>elf.committer.idle-sweep-interval: how often an idle committer looks when changes cannot be watched.</summary>
     public required TimeSpan IdleSweepInterval { get; init; }
@@ -48,6 +50,7 @@ public sealed record ElfSettings
             IndexMaxBatchSize = elf.GetInt("index.max-batch-size"),
             RecorderReplyTimeout = elf.GetTimeSpan("recorder.reply-timeout"),
             CommitMaxBatchSize = elf.GetInt("committer.max-batch-size"),
+            MinCommitInterval = elf.GetTimeSpan("committer.min-commit-interval"),
             SweepInterval = elf.GetTimeSpan("committer.sweep-interval"),
             IdleSweepInterval = elf.GetTimeSpan("committer.idle-sweep-interval"),
             OrphanGrace = elf.GetTimeSpan("committer.orphan-grace"),
@@ -62,6 +65,7 @@ public sealed record ElfSettings
             throw new ConfigurationException($"elf.committer.git-writer must be fast or git (got '{settings.GitWriter}')");
         if (settings.IndexMaxBatchSize < 1) throw new ConfigurationException("elf.index.max-batch-size must be at least 1");
         if (settings.CommitMaxBatchSize < 1) throw new ConfigurationException("elf.committer.max-batch-size must be at least 1");
+        if (settings.MinCommitInterval < TimeSpan.Zero) throw new ConfigurationException("elf.committer.min-commit-interval must not be negative");
         if (settings.OrphanGrace <= settings.RecorderReplyTimeout)
             throw new ConfigurationException("elf.committer.orphan-grace must be longer than elf.recorder.reply-timeout");
         return settings;

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using Akka.Actor;
 using Akka.Event;
@@ -40,6 +41,8 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
     private IGitStore? _git;
     private MemoryIndex? _index;
     private bool _batchScheduled;
+    private long _lastCommitStarted;
+    private const string RunBatchTimer = "run-batch";
     private TimeSpan _lockBackoff = TimeSpan.Zero;
     private (string Path, DateTimeOffset Since)? _heldLock;
     private bool _waitingForLock;
@@ -341,7 +344,11 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
     {
         if (_batchScheduled || _git is null || _waitingForLock) return;
         _batchScheduled = true;
-        Self.Tell(RunBatch.Instance); // behind every doorbell already queued: they all join this batch
+        // Commits that would follow each other closer than elf.committer.min-commit-interval wait for it: records
+        // arriving meanwhile join the batch (ADR 0049).
+        var wait = _settings.MinCommitInterval - Stopwatch.GetElapsedTime(_lastCommitStarted);
+        if (wait > TimeSpan.Zero) Timers.StartSingleTimer(RunBatchTimer, RunBatch.Instance, wait);
+        else Self.Tell(RunBatch.Instance); // behind every doorbell already queued: they all join this batch
     }
 
     /// <summary>
@@ -566,6 +573,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
 
         // A retry while a lock is held is still waiting, as far as `elf status` is concerned.
         if (_heldLock is null) _monitor.SetCommitterState($"committing {ready.Count} records");
+        _lastCommitStarted = Stopwatch.GetTimestamp();
         var staged = StagedFiles(ready, contents);
         var message = Core.Git.CommitMessage.For(ready);
         _stages.Lap("message");
