@@ -159,8 +159,8 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
     private void AskIndexWriterToCheck()
     {
         // Monotonic, not the injected clock: a test's clock that stands still must not silence the asks.
-        var now = System.Diagnostics.Stopwatch.GetTimestamp();
-        if (_indexCheckAskedAt != 0 && System.Diagnostics.Stopwatch.GetElapsedTime(_indexCheckAskedAt, now) < _settings.BackoffMin) return;
+        var now = Stopwatch.GetTimestamp();
+        if (_indexCheckAskedAt != 0 && Stopwatch.GetElapsedTime(_indexCheckAskedAt, now) < _settings.BackoffMin) return;
         _indexCheckAskedAt = now;
         _indexWriter.Tell(IndexWriterProtocol.CheckIndexFile.Instance);
     }

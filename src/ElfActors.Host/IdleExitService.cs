@@ -21,35 +21,24 @@ public sealed class IdleExitService(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        TimeSpan period;
-        try
-        {
-            period = system.Settings.Config.GetTimeSpan(Setting, TimeSpan.Zero);
-        }
-        catch (FormatException e)
-        {
-            // A bad setting must not stop a host that is serving: it stays up, and `elf status` shows why.
-            log.LogError("{Setting} is not a duration ({Reason}): this host does not exit when idle", Setting, e.Message);
-            return;
-        }
+        var period = IdleMonitor.Period(system, Setting, log, "this host does not exit when idle");
         if (period <= TimeSpan.Zero) return;
         log.LogInformation("Exits after {Period} without requests and with nothing pending ({Setting})", period, Setting);
         try
         {
             while (true)
             {
-                var idle = monitor.IdleFor;
-                await Task.Delay(idle < period ? period - idle : period, stoppingToken);
-                if (monitor.InFlight > 0 || monitor.IdleFor < period) continue;
+                var idle = await monitor.WaitUntilIdleAsync(period, stoppingToken);
                 var pending = OutboxQueries.Counts(paths).Pending;
                 if (pending > 0)
                 {
                     // Never while anything acknowledged is not in git (a lock held, a backing-off committer): look again
                     // one period later.
-                    log.LogInformation("Idle for {Idle}, but {Pending} records wait for a commit: staying", monitor.IdleFor, pending);
+                    log.LogInformation("Idle for {Idle}, but {Pending} records wait for a commit: staying", idle, pending);
+                    await Task.Delay(period, stoppingToken);
                     continue;
                 }
-                log.LogWarning("No requests for {Idle} and nothing pending: exiting (the next elf command starts a host again)", monitor.IdleFor);
+                log.LogWarning("No requests for {Idle} and nothing pending: exiting (the next elf command starts a host again)", idle);
                 lifetime.StopApplication();
                 return;
             }

@@ -21,27 +21,13 @@ public sealed class IdleMemoryTrimService(ActorSystem system, IdleMonitor monito
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        TimeSpan period;
-        try
-        {
-            period = system.Settings.Config.GetTimeSpan(Setting, TimeSpan.Zero);
-        }
-        catch (FormatException e)
-        {
-            log.LogError("{Setting} is not a duration ({Reason}): this host does not give memory back when idle", Setting, e.Message);
-            return;
-        }
+        var period = IdleMonitor.Period(system, Setting, log, "this host does not give memory back when idle");
         if (period <= TimeSpan.Zero) return;
         try
         {
             while (true)
             {
-                var idle = monitor.IdleFor;
-                if (idle < period || monitor.InFlight > 0)
-                {
-                    await Task.Delay(idle < period ? period - idle : period, stoppingToken);
-                    continue;
-                }
+                var idle = await monitor.WaitUntilIdleAsync(period, stoppingToken);
                 // Asked for before the trim, so a request that ends during it wakes the loop at once.
                 var nextRequest = monitor.NextRequestEnded(stoppingToken);
                 var (before, after) = Trim();
@@ -56,7 +42,7 @@ public sealed class IdleMemoryTrimService(ActorSystem system, IdleMonitor monito
     }
 
     /// <summary>Resident memory (MiB) before and after giving back what an idle process can.</summary>
-    public static (double Before, double After) Trim()
+    private static (double Before, double After) Trim()
     {
         var before = ResidentMiB();
         GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using Akka.Actor;
+using Microsoft.Extensions.Logging;
 
 namespace ElfActors.Host;
 
@@ -20,6 +22,38 @@ public sealed class IdleMonitor
     public int InFlight => Volatile.Read(ref _inFlight);
 
     public TimeSpan IdleFor => Stopwatch.GetElapsedTime(Volatile.Read(ref _lastActivity));
+
+    /// <summary>
+    /// Returns once nothing is in flight and the last request ended at least <paramref name="period"/> ago, with how long
+    /// ago. It sleeps until the period could have ended, so an idle host is woken once per period, not polled.
+    /// </summary>
+    public async Task<TimeSpan> WaitUntilIdleAsync(TimeSpan period, CancellationToken cancellation)
+    {
+        while (true)
+        {
+            var idle = IdleFor;
+            if (idle >= period && InFlight == 0) return idle;
+            await Task.Delay(idle < period ? period - idle : period, cancellation);
+        }
+    }
+
+    /// <summary>
+    /// An idle period setting (<c>elf.host.idle-exit</c>, <c>elf.host.idle-trim</c>); zero when it is 0 or absent, and when
+    /// it is not a duration, which is logged with <paramref name="whenInvalid"/>: a bad setting must not stop a host
+    /// that is serving (it stays up, and `elf status` shows why).
+    /// </summary>
+    public static TimeSpan Period(ActorSystem system, string setting, ILogger log, string whenInvalid)
+    {
+        try
+        {
+            return system.Settings.Config.GetTimeSpan(setting, TimeSpan.Zero);
+        }
+        catch (FormatException e)
+        {
+            log.LogError("{Setting} is not a duration ({Reason}): {Consequence}", setting, e.Message, whenInvalid);
+            return TimeSpan.Zero;
+        }
+    }
 
     /// <summary>
     /// Completes when the next request that does work ends (one waiter: <see cref="IdleMemoryTrimService"/>), so an idle
