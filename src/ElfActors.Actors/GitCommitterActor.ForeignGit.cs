@@ -1,6 +1,7 @@
 using Akka.Event;
 using ElfActors.Core.Git;
 using ElfActors.Core.Storage;
+using ElfActors.Core.Text;
 
 namespace ElfActors.Actors;
 
@@ -48,8 +49,14 @@ public sealed partial class GitCommitterActor
             return false;
         }
         var paths = records.Select(r => r.RelativePath).Distinct(StringComparer.Ordinal).ToList();
-        var inTip = new TipRecords(Git(), tip, paths);
-        var lost = records.Where(r => !inTip.Holds(r.RelativePath, r.SharesFile, r.Content)).ToList();
+        var inTip = new Dictionary<string, string>(StringComparer.Ordinal);
+        List<OutboxEntry> lost;
+        using (var tipRecords = new TipRecords(Git(), tip))
+        {
+            foreach (var path in paths.Order(Utf8Order.Instance))
+                if (tipRecords.BlobOf(path) is { } blob) inTip[path] = blob;
+            lost = records.Where(r => !inTip.TryGetValue(r.RelativePath, out var blob) || (r.SharesFile && !tipRecords.BlobHolds(blob, r.Content))).ToList();
+        }
         if (lost.Count > 0)
         {
             var ids = lost.Select(r => r.OutboxId).ToList();
@@ -61,7 +68,7 @@ public sealed partial class GitCommitterActor
         }
         if (tip is not null)
         {
-            var restaged = Git().StageAsCommitted(tip, paths.Where(inTip.HasFile).ToList());
+            var restaged = Git().StageAsCommitted(tip, paths.Where(inTip.ContainsKey).ToList());
             if (restaged > 0) _log.Warning("{0} committed record files were missing from git's index (another git wrote an index it had read before them): staged again", restaged);
         }
         _besideForeignGit.Clear();

@@ -419,12 +419,23 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
     /// <summary>The check of <see cref="RestoreReachability"/>; returns how many committed records it looked at.</summary>
     private int RestoreReachabilityOf(string? tip)
     {
-        var committed = Index().ReadCommitted();
-        if (committed.Count == 0) return 0;
-        var inTip = new TipRecords(Git(), tip, committed.Select(e => e.RelativePath));
-        var lost = committed.Where(e => !inTip.Holds(e.RelativePath, e.SharesFile, e.Content)).ToList();
-        if (lost.Count == 0) return committed.Count;
-        var absent = lost.Where(e => !inTip.HasFile(e.RelativePath)).Select(e => e.RelativePath).Distinct(StringComparer.Ordinal).ToList();
+        // One pass: the committed records in path order beside the tip's files in the same order. Only what is lost is
+        // kept (docs/adr/0052).
+        var (lost, absent, count) = (new List<CommittedEntry>(), new HashSet<string>(StringComparer.Ordinal), 0);
+        using (var inTip = new TipRecords(Git(), tip))
+        {
+            foreach (var entry in Index().ReadCommittedInPathOrder())
+            {
+                count++;
+                if (inTip.BlobOf(entry.RelativePath) is not { } blob)
+                {
+                    lost.Add(entry);
+                    absent.Add(entry.RelativePath);
+                }
+                else if (entry.SharesFile && !inTip.BlobHolds(blob, entry.Content)) lost.Add(entry);
+            }
+        }
+        if (lost.Count == 0) return count;
         var deleted = tip is null ? new Dictionary<string, string>() : Git().DeletedByPerson(tip, absent);
         var respected = lost.Where(e => deleted.ContainsKey(e.RelativePath)).ToList();
         foreach (var group in respected.GroupBy(e => deleted[e.RelativePath]))
@@ -439,7 +450,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         if (again.Count > 0)
             _log.Warning("History moved: {0} acknowledged records are no longer reachable from {1}; committing them again",
                 again.Count, tip is null ? "the branch (it has no commits)" : tip[..Math.Min(12, tip.Length)]);
-        return committed.Count;
+        return count;
     }
 
     /// <summary>Writes from the outbox the files of records queued again that the working tree lost too.</summary>

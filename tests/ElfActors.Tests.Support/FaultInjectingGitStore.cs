@@ -73,6 +73,8 @@ public sealed class FaultInjectingGitStore(IGitStore inner, GitFaultPlan plan) :
 
     public IReadOnlyDictionary<string, string> BlobsAt(string commitId, IReadOnlyCollection<string> relativePaths) => inner.BlobsAt(commitId, relativePaths);
 
+    public IEnumerable<(string Path, string Blob)> FilesInPathOrder(string commitId, string folder) => inner.FilesInPathOrder(commitId, folder);
+
     public string? ReadBlobText(string blobId) => inner.ReadBlobText(blobId);
 
     public IReadOnlyDictionary<string, string> DeletedByPerson(string tipId, IReadOnlyCollection<string> relativePaths) => inner.DeletedByPerson(tipId, relativePaths);

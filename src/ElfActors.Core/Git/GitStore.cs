@@ -300,6 +300,26 @@ public sealed class GitStore : IGitStore
         return slash < 0 ? string.Empty : relativePath[..slash];
     }
 
+    public IEnumerable<(string Path, string Blob)> FilesInPathOrder(string commitId, string folder)
+    {
+        var commit = _repository.Lookup<Commit>(commitId) ?? throw new GitStoreException($"{commitId} is not a commit here");
+        return commit[folder]?.Target is Tree tree ? FilesDepthFirst(tree, folder) : [];
+    }
+
+    // git sorts a tree's entries by name, a folder's as if it ended in '/': depth first, full paths come out in byte order.
+    private static IEnumerable<(string Path, string Blob)> FilesDepthFirst(Tree tree, string prefix)
+    {
+        foreach (var entry in tree)
+        {
+            var path = prefix + "/" + entry.Name;
+            if (entry.TargetType == TreeEntryTargetType.Tree)
+            {
+                foreach (var file in FilesDepthFirst((Tree)entry.Target, path)) yield return file;
+            }
+            else if (entry.TargetType == TreeEntryTargetType.Blob) yield return (path, entry.Target.Sha);
+        }
+    }
+
     public string? ReadBlobText(string blobId) => _repository.Lookup<Blob>(blobId)?.GetContentText();
 
     public IReadOnlyDictionary<string, string> DeletedByPerson(string tipId, IReadOnlyCollection<string> relativePaths) =>

@@ -43,6 +43,13 @@ public interface IGitStore : IDisposable
     /// <summary>The blob ids of those of these files that the commit's tree holds (one pass over each folder's tree).</summary>
     IReadOnlyDictionary<string, string> BlobsAt(string commitId, IReadOnlyCollection<string> relativePaths);
 
+    /// <summary>
+    /// Every file under <paramref name="folder"/> (and its subfolders) in the commit's tree with its blob id, full
+    /// repository-relative paths in the order of their UTF-8 bytes (git's tree order, walked depth first): read lazily,
+    /// one folder's tree at a time, so a caller can merge it with another sorted list without holding either.
+    /// </summary>
+    IEnumerable<(string Path, string Blob)> FilesInPathOrder(string commitId, string folder);
+
     /// <summary>A blob's text, or null if the repository lacks it.</summary>
     string? ReadBlobText(string blobId);
 

@@ -4,29 +4,32 @@ namespace ElfActors.Core.Storage;
 /// <param name="SharesFile">A heuristic: its entry shares its domain's file with others.</param>
 /// <param name="Content">The entry's text for a heuristic; empty for every other kind (read with <see cref="MemoryIndex.ReadContent"/>).</param>
 /// <remarks>What the check needs and no more: one is read for every record the memory holds, at start and whenever
-/// history moved (docs/adr/0040).</remarks>
+/// history moved (docs/adr/0040), one at a time (docs/adr/0052).</remarks>
 public sealed record CommittedEntry(long OutboxId, bool SharesFile, string RelativePath, string Content);
 
 /// <summary>Reachability bookkeeping (docs/adr/0018): records history lost are queued again; a person's deliberate deletion is kept.</summary>
 public sealed partial class MemoryIndex
 {
-    /// <summary>Every record marked committed whose file no person deliberately deleted.</summary>
-    public IReadOnlyList<CommittedEntry> ReadCommitted()
+    /// <summary>
+    /// Every record marked committed whose file no person deliberately deleted, read one at a time in the order of
+    /// their paths' UTF-8 bytes (SQLite's BINARY collation, the index on relpath): a caller merges them with a tree walked
+    /// in the same order (<see cref="Git.IGitStore.FilesInPathOrder"/>) and holds neither list (docs/adr/0052). The
+    /// connection runs no other statement until the enumeration ends.
+    /// </summary>
+    public IEnumerable<CommittedEntry> ReadCommittedInPathOrder()
     {
         using var command = _connection.CreateCommand();
         command.CommandText = """
             SELECT id, kind = $heuristic, relpath, CASE WHEN kind = $heuristic THEN content ELSE '' END
-            FROM elf_outbox WHERE commit_id IS NOT NULL AND deleted_by IS NULL
+            FROM elf_outbox WHERE commit_id IS NOT NULL AND deleted_by IS NULL ORDER BY relpath, id
             """;
         command.Parameters.AddWithValue("$heuristic", OutboxKinds.Heuristic);
-        var entries = new List<CommittedEntry>();
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
             var content = reader.GetString(3);
-            entries.Add(new CommittedEntry(reader.GetInt64(0), reader.GetBoolean(1), reader.GetString(2), content.Length == 0 ? string.Empty : content));
+            yield return new CommittedEntry(reader.GetInt64(0), reader.GetBoolean(1), reader.GetString(2), content.Length == 0 ? string.Empty : content);
         }
-        return entries;
     }
 
     /// <summary>An outbox entry's content (what its file was written with), or null.</summary>

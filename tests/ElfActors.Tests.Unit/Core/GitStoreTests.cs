@@ -333,6 +333,46 @@ public sealed class GitStoreTests : IDisposable
         Assert.Equal(expected.OrderBy(e => e.Key, StringComparer.Ordinal), blobs.OrderBy(e => e.Key, StringComparer.Ordinal));
     }
 
+    [Fact]
+    public void Files_in_path_order_are_what_git_lists_under_the_folder_in_the_same_order_as_sqlite_sorts_the_paths()
+    {
+        // A folder beside a file that sorts between its name and its contents ("a.md" < "a/" < "a0"), a folder whose name
+        // extends another's ("a-b"), names with characters on both sides of the surrogates in UTF-16 (U+E000, U+FFFD
+        // and an emoji above U+FFFF), and a file outside the folder.
+        using var store = new GitStore(_memory.Paths);
+        string[] names = ["memory/a.md", "memory/a/b.md", "memory/a/c/d.md", "memory/a-b/e.md", "memory/a0.md",
+            "memory/failures/\uE000.md", "memory/failures/\uFFFD.md", "memory/failures/\U0001F600.md", "memory/failures/z.md",
+            "memory/failures/é.md", "memory/heuristics/general.md", "top.md"];
+        names = names.Select(n => System.Text.RegularExpressions.Regex.Unescape(n)).ToArray();
+        foreach (var name in names) Write(name, "content of " + name);
+        Tools.Git(_memory.BasePath, "add", "-A");
+        Tools.GitCommitAsPerson(_memory.BasePath, "person: files");
+        var tip = Tools.Git(_memory.BasePath, "rev-parse", "HEAD").Trim();
+
+        var files = store.FilesInPathOrder(tip, "memory").ToList();
+
+        // git's own listing, in git's order.
+        var listed = Tools.Git(_memory.BasePath, "-c", "core.quotePath=false", "ls-tree", "-r", "-z", tip, "--", "memory")
+            .Split('\0', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => (Path: line[(line.IndexOf('\t') + 1)..], Blob: line[..line.IndexOf('\t')].Split(' ')[2])).ToList();
+        Assert.Equal(names.Length - 1, listed.Count);
+        Assert.Equal(listed, files);
+        // SQLite's BINARY collation sorts the same paths the same way, and so does Utf8Order.
+        using var connection = new Microsoft.Data.Sqlite.SqliteConnection("Data Source=:memory:");
+        connection.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "CREATE TABLE p(relpath TEXT); " + string.Join(' ', listed.Select((f, i) => $"INSERT INTO p VALUES ($p{i});"));
+        for (var i = 0; i < listed.Count; i++) command.Parameters.AddWithValue($"$p{i}", listed[listed.Count - 1 - i].Path);
+        command.ExecuteNonQuery();
+        command.CommandText = "SELECT relpath FROM p ORDER BY relpath";
+        var sorted = new List<string>();
+        using (var reader = command.ExecuteReader())
+            while (reader.Read()) sorted.Add(reader.GetString(0));
+        Assert.Equal(listed.Select(f => f.Path), sorted);
+        Assert.Equal(listed.Select(f => f.Path), listed.Select(f => f.Path).Reverse().Order(ElfActors.Core.Text.Utf8Order.Instance));
+        Assert.NotEqual(listed.Select(f => f.Path), listed.Select(f => f.Path).Order(StringComparer.Ordinal)); // the case Utf8Order is for
+    }
+
     public void Dispose() => _memory.Dispose();
 }
 
