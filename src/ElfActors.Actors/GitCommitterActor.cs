@@ -407,8 +407,8 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
     {
         if (RestoreReachabilityOf(tip) >= ReturnMemoryAfter)
         {
-            // The check held a path per record the memory holds: garbage now, but the GC keeps the memory it grew to,
-            // and a mostly idle host would hold it for good. Given back at once (docs/adr/0040).
+            // The check allocated a few objects per record the memory holds (none kept): the GC keeps the memory that
+            // garbage grew its heap to, and a mostly idle host would hold it for good. Given back at once (docs/adr/0040).
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         }
     }
