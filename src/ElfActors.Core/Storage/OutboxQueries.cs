@@ -12,15 +12,17 @@ public static class OutboxQueries
     {
         using var connection = OpenReadOnly(paths);
         using var counts = connection.CreateCommand();
+        // Pending entries through their partial index; all of them through the smallest index SQLite has (not the
+        // table, whose rows hold every record's text): a million-record memory answers in a fraction of a second.
         counts.CommandText = """
-            SELECT COUNT(*) FILTER (WHERE commit_id IS NULL), COUNT(*) FILTER (WHERE commit_id IS NOT NULL) FROM elf_outbox
+            SELECT (SELECT COUNT(*) FROM elf_outbox WHERE commit_id IS NULL), (SELECT COUNT(*) FROM elf_outbox)
             """;
         long pending, committed;
         using (var reader = counts.ExecuteReader())
         {
             reader.Read();
             pending = reader.GetInt64(0);
-            committed = reader.GetInt64(1);
+            committed = reader.GetInt64(1) - pending;
         }
         using var last = connection.CreateCommand();
         last.CommandText = "SELECT commit_id, committed_at FROM elf_outbox WHERE commit_id IS NOT NULL ORDER BY committed_at DESC LIMIT 1";

@@ -185,7 +185,7 @@ public sealed class HeuristicAndDecisionTests : IDisposable
         Assert.True(code == 0, stderr);
 
         using var index = MemoryIndex.Open(_memory.Paths, ElfSettings.Default.Index);
-        Assert.Equal(2, index.SchemaVersion);
+        Assert.Equal(3, index.SchemaVersion);
         var pending = Assert.Single(index.ReadPending(10));
         Assert.Equal(("1", "learnings", "memory/failures/x.md"), (pending.TrailerKey, pending.RowTable, pending.RelativePath));
         // A second failure can still never take the same file (heuristics may share theirs).

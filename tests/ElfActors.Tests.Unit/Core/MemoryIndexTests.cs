@@ -137,6 +137,32 @@ public sealed class MemoryIndexTests : IDisposable
     }
 
     [Fact]
+    public void Status_counts_and_the_newest_commit_come_from_indexes_not_from_every_entry()
+    {
+        var start = DateTimeOffset.UtcNow;
+        using (var index = MemoryIndex.Open(_memory.Paths, ElfSettings.Default.Index))
+        {
+            index.InsertRecords([Insert("a", "A"), Insert("b", "B"), Insert("c", "C"), Insert("d", "D")], start);
+            var pending = index.ReadPending(10);
+            // The newest commit holds an older entry (a record committed again after a person's reset): by time, not by id.
+            index.MarkEntriesCommitted([pending[2].OutboxId], "first", start.AddSeconds(1));
+            index.MarkEntriesCommitted([pending[0].OutboxId], "second", start.AddSeconds(2));
+        }
+
+        var counts = ElfActors.Core.Storage.OutboxQueries.Counts(_memory.Paths);
+
+        Assert.Equal((2L, 2L, "second"), (counts.Pending, counts.Committed, counts.LastCommitId));
+        Assert.Equal(start.AddSeconds(2), counts.LastCommitAt);
+        // SQLite's own plans: neither reads the table (every record's text) row by row.
+        var plans = string.Join("\n", Tools.Sqlite(_memory.DatabasePath,
+                "EXPLAIN QUERY PLAN SELECT commit_id, committed_at FROM elf_outbox WHERE commit_id IS NOT NULL ORDER BY committed_at DESC LIMIT 1")
+            .Concat(Tools.Sqlite(_memory.DatabasePath, "EXPLAIN QUERY PLAN SELECT COUNT(*) FROM elf_outbox WHERE commit_id IS NULL"))
+            .Select(r => string.Join('|', r)));
+        Assert.Contains("USING INDEX elf_outbox_committed", plans);
+        Assert.Contains("elf_outbox_pending", plans);
+    }
+
+    [Fact]
     public void An_existing_elf_database_is_used_as_it_is_and_only_elfactors_tables_are_added()
     {
         Directory.CreateDirectory(_memory.Paths.MemoryDirectory);
@@ -155,13 +181,13 @@ public sealed class MemoryIndexTests : IDisposable
 
         using (var index = MemoryIndex.Open(_memory.Paths, ElfSettings.Default.Index))
         {
-            Assert.Equal(2, index.SchemaVersion);
+            Assert.Equal(3, index.SchemaVersion);
             index.InsertRecords([Insert("new", "New")], DateTimeOffset.UtcNow);
         }
         using (MemoryIndex.Open(_memory.Paths, ElfSettings.Default.Index)) { } // opening again migrates nothing
 
         Assert.Equal(["Old", "New"], Tools.Sqlite(_memory.DatabasePath, "SELECT title FROM learnings ORDER BY id").Select(r => r[0]));
-        Assert.Equal(2, Tools.SqliteScalar(_memory.DatabasePath, "SELECT COUNT(*) FROM elf_migrations"));
+        Assert.Equal(3, Tools.SqliteScalar(_memory.DatabasePath, "SELECT COUNT(*) FROM elf_migrations"));
         var tables = Tools.Sqlite(_memory.DatabasePath, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").Select(r => r[0]);
         // ELF's heuristics table is kept as ELF made it (three columns here, and none of the indexes or triggers that
         // name columns it lacks); ELF's tables that are absent are added (docs/adr/0020), and elf's own beside them.
