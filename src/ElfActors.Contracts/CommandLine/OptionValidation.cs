@@ -7,9 +7,9 @@ public static class OptionValidation
 {
     /// <summary>
     /// Keeps an integer option within bounds. Validators also run when the value did not parse (the parser
-    /// reports that itself), so only a value that parsed is checked here.
+    /// reports that itself), so only a value that parsed is checked here. For <c>Option&lt;int&gt;</c> and <c>Option&lt;int?&gt;</c>.
     /// </summary>
-    public static Option<int> InRange(this Option<int> option, int min, int max)
+    public static T InRange<T>(this T option, int min, int max) where T : Option
     {
         option.Validators.Add(result =>
         {

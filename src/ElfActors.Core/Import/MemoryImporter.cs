@@ -26,8 +26,23 @@ public delegate void ImportProgress(int done, int total, int commits);
 /// </summary>
 public static class MemoryImporter
 {
+    /// <summary>Records per commit unless asked otherwise: more when the memory is large (<see cref="BatchSizeFor"/>).</summary>
+    public const int DefaultBatchSize = 500;
+
+    /// <summary>At most this many commits for a large memory when no batch size is asked for.</summary>
+    public const int MostCommits = 100;
+
+    /// <summary>
+    /// Records per commit for an import of <paramref name="records"/> records: <see cref="DefaultBatchSize"/>, or enough to
+    /// need at most <see cref="MostCommits"/> commits. Every commit writes the tree of <c>memory/failures/</c> with every
+    /// file so far (ELF's flat folder), so commits of a fixed size make an import quadratic in the memory's size; with
+    /// their number bounded it is linear (docs/adr/0052).
+    /// </summary>
+    public static int BatchSizeFor(int records) => Math.Max(DefaultBatchSize, (records + MostCommits - 1) / MostCommits);
+
+    /// <param name="batchSize">Records per commit; null: <see cref="BatchSizeFor"/> the number of records found.</param>
     public static ImportSummary Run(MemoryPaths source, MemoryPaths target, IndexOptions options, bool flushFilesToDisk,
-        int batchSize, TimeProvider clock, ImportProgress? progress = null)
+        int? batchSize, TimeProvider clock, ImportProgress? progress = null)
     {
         if (!Directory.Exists(source.BasePath)) throw new ArgumentException($"{source.BasePath} does not exist");
         if (!Directory.Exists(source.MemoryDirectory))
@@ -46,7 +61,7 @@ public static class MemoryImporter
         using var git = new GitStore(target);
         int learnings = 0, heuristics = 0, decisions = 0, done = 0, commits = 0;
         progress?.Invoke(0, records.Count, 0);
-        foreach (var chunk in records.Chunk(Math.Max(1, batchSize)))
+        foreach (var chunk in records.Chunk(Math.Max(1, batchSize ?? BatchSizeFor(records.Count))))
         {
             var withTexts = chunk.Select(r => r is LearningRecord learning ? MemoryScanner.WithContent(source, learning) : r).ToArray();
             var stored = index.ImportRecords(withTexts, clock.GetUtcNow());

@@ -12,10 +12,10 @@ public static class ImportCommand
     {
         var source = new Argument<string>("folder") { Description = "The ELF base folder to import (the one that holds memory/)." };
         var basePath = new Option<string?>("--base") { Description = "Memory to import into (default: $ELF_BASE_PATH, else ~/.claude/emergent-learning)." };
-        var batch = new Option<int>("--batch-size")
+        var batch = new Option<int?>("--batch-size")
         {
-            Description = "Records per git commit (default 500).",
-            DefaultValueFactory = _ => 500,
+            Description = $"Records per git commit (default {MemoryImporter.DefaultBatchSize}, or as many as keep a large import to "
+                + $"{MemoryImporter.MostCommits} commits: each commit writes the tree of every file in memory/failures/).",
         }.InRange(1, 100_000);
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout." };
         var command = new Command("import", """
