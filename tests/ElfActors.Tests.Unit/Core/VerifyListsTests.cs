@@ -1,5 +1,6 @@
 using ElfActors.Core.Audit;
 using ElfActors.Core.Git;
+using ElfActors.Core.Markdown;
 using ElfActors.Core.Records;
 using ElfActors.Core.Records.Kinds;
 using ElfActors.Core.Storage;
@@ -35,23 +36,40 @@ public sealed class VerifyListsTests : IDisposable
     private MemoryPaths Paths => _memory.Paths;
 
     /// <summary>Stores learnings as the host does (row and outbox entry) and writes their files; returns their outbox entries.</summary>
-    private List<OutboxEntry> Store(params (string Title, string Type)[] learnings)
-    {
-        using var index = MemoryIndex.Open(Paths, ElfActors.Actors.ElfSettings.Default.Index);
-        var before = index.ReadPending(1000).Select(p => p.OutboxId).ToHashSet();
-        var inserts = learnings.Select(l =>
+    private List<OutboxEntry> Store(params (string Title, string Type)[] learnings) =>
+        Store(learnings.Select(l =>
         {
             Assert.Empty(LearningValidator.Validate(new LearningInput(l.Title, "verify", "2", "t", "summary of " + l.Title) { Type = l.Type }, out var learning));
             return new RecordInsert("req-" + l.Title, new LearningDraft(learning!, Day));
-        }).ToList();
+        }).ToList());
+
+    /// <summary>Stores records as the host does and writes their files (a heuristic appended to its domain file); returns their outbox entries.</summary>
+    private List<OutboxEntry> Store(IReadOnlyList<RecordInsert> inserts)
+    {
+        using var index = MemoryIndex.Open(Paths, ElfActors.Actors.ElfSettings.Default.Index);
+        var before = index.ReadPending(1000).Select(p => p.OutboxId).ToHashSet();
         index.InsertRecords(inserts, DateTimeOffset.UtcNow);
-        var stored = index.ReadPending(1000).Where(p => !before.Contains(p.OutboxId)).OrderBy(p => p.RecordId).ToList();
+        var stored = index.ReadPending(1000).Where(p => !before.Contains(p.OutboxId)).OrderBy(p => p.OutboxId).ToList();
         foreach (var entry in stored)
         {
-            Directory.CreateDirectory(Path.GetDirectoryName(Paths.Absolute(entry.RelativePath))!);
-            File.WriteAllText(Paths.Absolute(entry.RelativePath), entry.Content);
+            var file = Paths.Absolute(entry.RelativePath);
+            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+            if (entry.SharesFile) File.WriteAllText(file, HeuristicMarkdown.Append(File.Exists(file) ? File.ReadAllText(file) : null, Path.GetFileNameWithoutExtension(file), [entry.Content]));
+            else File.WriteAllText(file, entry.Content);
         }
         return stored;
+    }
+
+    private static RecordInsert Heuristic(string domain, string rule)
+    {
+        Assert.Empty(HeuristicValidator.Validate(new HeuristicInput(domain, rule, "why " + rule), out var heuristic));
+        return new RecordInsert("req-" + domain + rule, new HeuristicDraft(heuristic!, Day));
+    }
+
+    private static RecordInsert Decision(string title)
+    {
+        Assert.Empty(DecisionValidator.Validate(new DecisionInput(title, "ctx", "decided", "because"), out var decision));
+        return new RecordInsert("req-" + title, new DecisionDraft(decision!, Day));
     }
 
     /// <summary>Commits these entries' files (those in <paramref name="add"/>) with the committer's message and marks the entries committed.</summary>
@@ -158,5 +176,61 @@ public sealed class VerifyListsTests : IDisposable
         ], actions);
         Assert.Equal(gone.Content, File.ReadAllText(Paths.Absolute(gone.RelativePath)));
         Assert.Equal("3", Tools.Sqlite(Paths.DatabasePath, "SELECT COUNT(*) FROM elf_outbox WHERE commit_id IS NULL").Single()[0]);
+    }
+    [Fact]
+    public void Verify_reports_heuristics_and_decisions_in_every_list()
+    {
+        var first = Store([Heuristic("alpha", "one"), Heuristic("alpha", "two"), Heuristic("alpha", "three"), Decision("First"), Decision("Second")]);
+        Commit(first, first);
+        var (h1, h2, h3, adr1) = (first[0], first[1], first[2], first[3]);
+        Assert.Equal([1L, 2L, 3L], new[] { h1.RecordId, h2.RecordId, h3.RecordId });
+
+        // H-2's entry taken out of its domain file, and an entry no row has (H-99) added; ADR-1's file deleted (not in git).
+        var alpha = Paths.Absolute("memory/heuristics/alpha.md");
+        var text = File.ReadAllText(alpha);
+        var (at1, at2, at3) = (text.IndexOf("## H-1:", StringComparison.Ordinal), text.IndexOf("## H-2:", StringComparison.Ordinal), text.IndexOf("## H-3:", StringComparison.Ordinal));
+        var stray = text[at1..at2].Replace("## H-1:", "## H-99:", StringComparison.Ordinal).Replace("one", "ninety-nine", StringComparison.Ordinal);
+        File.WriteAllText(alpha, text[..at2] + text[at3..] + stray);
+        File.Delete(Paths.Absolute(adr1.RelativePath));
+        // A heuristic and a decision marked committed whose files never reached git; a heuristic still waiting.
+        var uncommitted = Store([Heuristic("beta", "four"), Decision("Third")]);
+        Commit(uncommitted, []);
+        Store([Heuristic("alpha", "five")]);
+        // ELF's own rows: an 'auto' heuristic (never in a file: not reported), a heuristic whose domain has no file, a
+        // decision whose file is found by its heading, committed by a person, and a second file headed with its id.
+        Sql("INSERT INTO heuristics (domain, rule, source_type) VALUES ('gamma', 'auto rule', 'auto')");
+        Sql("INSERT INTO heuristics (domain, rule, source_type) VALUES ('delta', 'a rule', 'manual')");
+        Sql("INSERT INTO decisions (title, context, decision, rationale) VALUES ('Own', 'c', 'd', 'r')");
+        var delta = Tools.SqliteScalar(Paths.DatabasePath, "SELECT id FROM heuristics WHERE domain = 'delta'");
+        var own = Tools.SqliteScalar(Paths.DatabasePath, "SELECT id FROM decisions WHERE title = 'Own'");
+        File.WriteAllText(Paths.Absolute("memory/decisions/elf-own.md"), $"# ADR-{own}: Own\n");
+        Tools.Git(_memory.BasePath, "add", "memory/decisions/elf-own.md");
+        PersonCommit("person adds a decision of their own");
+        File.WriteAllText(Paths.Absolute("memory/decisions/zz-copy.md"), $"# ADR-{own}: Copy\n");
+        File.WriteAllText(Paths.Absolute("memory/decisions/stray.md"), "# ADR-77: Stray\n");
+
+        var verify = MemoryVerifier.Verify(Paths);
+
+        Assert.False(verify.Consistent);
+        Assert.Equal(11, verify.Rows); // 7 heuristics, 4 decisions
+        Assert.Equal(1, verify.Pending);
+        Assert.Equal([
+            "heuristic H-2: memory/heuristics/alpha.md has no entry for it",
+            $"heuristic H-{delta}: memory/heuristics/delta.md has no entry for it",
+            $"decision ADR-{adr1.RecordId}: no file headed with it in memory/decisions/",
+        ], verify.RowsWithoutFile);
+        Assert.Equal([
+            "memory/heuristics/alpha.md: H-99 has no heuristics row",
+            "memory/decisions/stray.md: ADR-77 has no decisions row",
+            $"memory/decisions/zz-copy.md: ADR-{own} has no decisions row",
+        ], verify.FilesWithoutRow);
+        Assert.Equal([$"heuristic H-{uncommitted[0].RecordId}: memory/heuristics/beta.md", $"decision ADR-{uncommitted[1].RecordId}: {uncommitted[1].RelativePath}"],
+            verify.RowsNotInGit);
+        Assert.Equal([$"decision ADR-{uncommitted[1].RecordId}: {uncommitted[1].RelativePath}", $"heuristic H-{uncommitted[0].RecordId}: memory/heuristics/beta.md"],
+            verify.Unreachable);
+        Assert.Empty(verify.InGitWithoutRow);
+        Assert.Empty(verify.InSeveralCommits);
+        Assert.Empty(verify.Modified);
+        Assert.Empty(verify.Deleted);
     }
 }
