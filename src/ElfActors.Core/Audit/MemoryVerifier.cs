@@ -29,7 +29,7 @@ public static class MemoryVerifier
             .Select(s => $"record {s.Id}: in {s.Commits} commits").Order().ToList();
 
         // Heuristics and decisions (issue #6) report into the same lists, each line naming its record.
-        var dropIn = DropInAudit.Check(paths, scratch.PendingUnder(DecisionMarkdown.Folder));
+        var dropIn = DropInAudit.Check(paths, scratch);
         rowsWithoutFile.AddRange(dropIn.RowsWithoutFile);
         filesWithoutRow.AddRange(dropIn.FilesWithoutRow);
         rowsNotInGit.AddRange(dropIn.RowsNotInGit);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using ElfActors.Core.Git;
+using ElfActors.Core.Markdown;
 using ElfActors.Core.Storage;
 using Microsoft.Data.Sqlite;
 
@@ -29,6 +30,16 @@ internal sealed class VerifyScratch : IDisposable
         CREATE TABLE unkeyed (id INTEGER PRIMARY KEY);
         -- each Elf-Record trailer of the branch: the commit's number in the log, the key, the key as an integer if it is one
         CREATE TABLE trailers (commit_no INTEGER NOT NULL, key TEXT NOT NULL, number INTEGER);
+        -- heuristics and decisions (DropInAudit): rows, their outbox entries' newest hash or path, the trailer keys of
+        -- entries waiting for a commit, the domain files in the folder's enumeration order, each ADR file's heading
+        CREATE TABLE heuristics (id INTEGER PRIMARY KEY, relpath TEXT NOT NULL, elf_own INTEGER NOT NULL);
+        CREATE TABLE heuristic_hashes (id INTEGER PRIMARY KEY, hash TEXT NOT NULL);
+        CREATE TABLE pending_keys (key TEXT PRIMARY KEY) WITHOUT ROWID;
+        CREATE TABLE domain_files (seq INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE);
+        CREATE TABLE decisions (id INTEGER PRIMARY KEY);
+        CREATE TABLE decision_outbox (id INTEGER PRIMARY KEY, relpath TEXT NOT NULL);
+        CREATE TABLE decision_files (path TEXT PRIMARY KEY, id INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TABLE decision_chosen (path TEXT PRIMARY KEY) WITHOUT ROWID;
         """;
 
     private readonly string _file;
@@ -57,7 +68,12 @@ internal sealed class VerifyScratch : IDisposable
             scratch.LoadTip(paths);
             scratch.LoadOutbox(paths);
             scratch.LoadTrailers(paths);
-            scratch.Execute("CREATE INDEX rows_path ON rows(path); COMMIT");
+            scratch.LoadDropIns(paths);
+            scratch.Execute("""
+                CREATE INDEX rows_path ON rows(path); CREATE INDEX heuristics_relpath ON heuristics(relpath, id);
+                CREATE INDEX decision_outbox_relpath ON decision_outbox(relpath); CREATE INDEX decision_files_id ON decision_files(id, path);
+                COMMIT
+                """);
             return scratch;
         }
         catch
@@ -151,15 +167,80 @@ internal sealed class VerifyScratch : IDisposable
         return command.ExecuteScalar() as string;
     }
 
-    /// <summary>Paths waiting for a commit under a folder (the decisions' folder: few).</summary>
-    public HashSet<string> PendingUnder(string folder)
+    public long Heuristics => Count("SELECT COUNT(*) FROM heuristics");
+    public long Decisions => Count("SELECT COUNT(*) FROM decisions");
+
+    /// <summary>The heuristics domain files, in the order the folder listed them.</summary>
+    public List<string> DomainFiles()
     {
-        var paths = new HashSet<string>(StringComparer.Ordinal);
-        using var command = Command("SELECT path FROM pending WHERE substr(path, 1, length($folder)) = $folder");
-        command.Parameters.AddWithValue("$folder", folder);
+        var files = new List<string>();
+        using var command = Command("SELECT path FROM domain_files ORDER BY seq");
         using var reader = command.ExecuteReader();
-        while (reader.Read()) paths.Add(reader.GetString(0));
-        return paths;
+        while (reader.Read()) files.Add(reader.GetString(0));
+        return files;
+    }
+
+    /// <summary>A heuristics row: its id, whether ELF's own writers wrote it, its outbox entry's hash, whether that entry waits for a commit.</summary>
+    public sealed record HeuristicRow(long Id, bool ElfOwn, string? Hash, bool Pending);
+
+    /// <summary>The heuristics rows whose domain file is this one, by id.</summary>
+    public List<HeuristicRow> HeuristicsOf(string relative)
+    {
+        var rows = new List<HeuristicRow>();
+        using var command = Command("""
+            SELECT h.id, h.elf_own, x.hash, EXISTS (SELECT 1 FROM pending_keys p WHERE p.key = 'H-' || h.id)
+            FROM heuristics h LEFT JOIN heuristic_hashes x ON x.id = h.id WHERE h.relpath = $relative ORDER BY h.id
+            """);
+        command.Parameters.AddWithValue("$relative", relative);
+        using var reader = command.ExecuteReader();
+        while (reader.Read()) rows.Add(new HeuristicRow(reader.GetInt64(0), reader.GetBoolean(1), reader.IsDBNull(2) ? null : reader.GetString(2), reader.GetBoolean(3)));
+        return rows;
+    }
+
+    /// <summary>Heuristics rows (not ELF's own writers') whose domain file is not in the folder, by id.</summary>
+    public List<(long Id, string Path)> HeuristicsWithoutDomainFile() => IdsAndPaths("""
+        SELECT id, relpath FROM heuristics h WHERE NOT elf_own AND NOT EXISTS (SELECT 1 FROM domain_files d WHERE d.path = h.relpath) ORDER BY id
+        """);
+
+    /// <summary>
+    /// Decisions rows without their file (path null) or whose file is neither at the tip nor waiting for a commit, by id.
+    /// A row's file is the one its outbox entry names, if headed; else the first file (ordinal) headed with its id that
+    /// no outbox entry names. Every row's file is noted for <see cref="DecisionFilesWithoutRow"/>.
+    /// </summary>
+    public List<(long Id, string? Path)> DecisionsToReport()
+    {
+        Execute("""
+            DELETE FROM decision_chosen;
+            CREATE TEMP TABLE chosen AS SELECT d.id, COALESCE(
+                (SELECT o.relpath FROM decision_outbox o WHERE o.id = d.id AND EXISTS (SELECT 1 FROM decision_files f WHERE f.path = o.relpath)),
+                (SELECT MIN(f.path) FROM decision_files f WHERE f.id = d.id AND NOT EXISTS (SELECT 1 FROM decision_outbox o WHERE o.relpath = f.path))) AS path
+            FROM decisions d;
+            INSERT OR IGNORE INTO decision_chosen SELECT path FROM temp.chosen WHERE path IS NOT NULL;
+            """);
+        var rows = new List<(long, string?)>();
+        using (var command = Command("""
+            SELECT id, path FROM temp.chosen c WHERE path IS NULL
+                OR (NOT EXISTS (SELECT 1 FROM tip t WHERE t.path = c.path) AND NOT EXISTS (SELECT 1 FROM pending p WHERE p.path = c.path))
+            ORDER BY id
+            """))
+        using (var reader = command.ExecuteReader())
+            while (reader.Read()) rows.Add((reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1)));
+        Execute("DROP TABLE temp.chosen");
+        return rows;
+    }
+
+    /// <summary>ADR files headed with an id that no decisions row took (after <see cref="DecisionsToReport"/>), in ordinal order.</summary>
+    public List<(string Path, long Id)> DecisionFilesWithoutRow()
+    {
+        var files = new List<(string Path, long Id)>();
+        using var command = Command("""
+            SELECT path, id FROM decision_files f WHERE NOT EXISTS (SELECT 1 FROM decision_outbox o WHERE o.relpath = f.path)
+                AND NOT EXISTS (SELECT 1 FROM decision_chosen c WHERE c.path = f.path)
+            """);
+        using var reader = command.ExecuteReader();
+        while (reader.Read()) files.Add((reader.GetString(0), reader.GetInt64(1)));
+        files.Sort((a, b) => StringComparer.Ordinal.Compare(a.Path, b.Path));
+        return files;
     }
 
     private void LoadRows(MemoryPaths paths)
@@ -195,15 +276,32 @@ internal sealed class VerifyScratch : IDisposable
         using var committed = Insert("INSERT INTO committed VALUES ($0, $1, $2, $3, $4, $5, $6)", 7);
         using var keyed = Insert("INSERT OR REPLACE INTO keyed (key, id) VALUES ($0, $1)", 2);
         using var unkeyed = Insert("INSERT OR IGNORE INTO unkeyed (id) VALUES ($0)", 1);
+        // The newest entry's hash or path wins: read by id.
+        using var heuristicHash = Insert("INSERT OR REPLACE INTO heuristic_hashes (id, hash) VALUES ($0, $1)", 2);
+        using var decisionPath = Insert("INSERT OR REPLACE INTO decision_outbox (id, relpath) VALUES ($0, $1)", 2);
+        using var pendingKey = Insert("INSERT OR IGNORE INTO pending_keys (key) VALUES ($0)", 1);
         while (reader.Read())
         {
             var (rowTable, rowId, relpath) = (reader.GetString(2), reader.GetInt64(3), reader.GetString(4));
             if (reader.GetBoolean(7)) Run(pending, relpath);
             else Run(committed, reader.GetInt64(0), reader.GetString(1), rowTable, rowId, relpath,
                 reader.IsDBNull(5) ? null : reader.GetString(5), reader.IsDBNull(6) ? null : reader.GetString(6));
-            if (rowTable != OutboxTables.Learnings) continue;
-            if (reader.IsDBNull(8)) Run(unkeyed, rowId);
-            else Run(keyed, reader.GetString(8), rowId);
+            switch (rowTable)
+            {
+                case OutboxTables.Learnings when reader.IsDBNull(8):
+                    Run(unkeyed, rowId);
+                    continue;
+                case OutboxTables.Learnings:
+                    Run(keyed, reader.GetString(8), rowId);
+                    continue;
+                case OutboxTables.Heuristics when !reader.IsDBNull(5):
+                    Run(heuristicHash, rowId, reader.GetString(5));
+                    break;
+                case OutboxTables.Decisions:
+                    Run(decisionPath, rowId, relpath);
+                    break;
+            }
+            if (reader.GetBoolean(7)) Run(pendingKey, OutboxTables.TrailerKey(rowTable, rowId));
         }
     }
 
@@ -217,6 +315,39 @@ internal sealed class VerifyScratch : IDisposable
             foreach (var key in CommitMessage.TrailerKeys(message))
                 Run(insert, commitNo, key, long.TryParse(key, NumberStyles.None, CultureInfo.InvariantCulture, out var number) ? number : null);
         });
+    }
+
+    private void LoadDropIns(MemoryPaths paths)
+    {
+        using (var index = OutboxQueries.OpenReadOnly(paths))
+        {
+            using var heuristics = Insert("INSERT INTO heuristics (id, relpath, elf_own) VALUES ($0, $1, $2)", 3);
+            // ELF's own writers' heuristics (post_tool_learning.py's source_type 'auto') never get a domain-file entry.
+            ForEachRow(index, "heuristics", "SELECT id, domain, source_type = 'auto' FROM heuristics", row =>
+                Run(heuristics, row.GetInt64(0), HeuristicMarkdown.RelativePath(row.IsDBNull(1) ? string.Empty : row.GetValue(1).ToString()!),
+                    !row.IsDBNull(2) && row.GetBoolean(2) ? 1 : 0));
+            using var decisions = Insert("INSERT INTO decisions (id) VALUES ($0)", 1);
+            ForEachRow(index, "decisions", "SELECT id FROM decisions", row => Run(decisions, row.GetInt64(0)));
+        }
+        using var domainFile = Insert("INSERT OR IGNORE INTO domain_files (path) VALUES ($0)", 1);
+        foreach (var file in Directory.Exists(paths.HeuristicsDirectory) ? Directory.EnumerateFiles(paths.HeuristicsDirectory, "*.md") : [])
+            Run(domainFile, HeuristicMarkdown.Folder + Path.GetFileName(file));
+        using var decisionFile = Insert("INSERT INTO decision_files (path, id) VALUES ($0, $1)", 2);
+        foreach (var file in Directory.Exists(paths.DecisionsDirectory) ? Directory.EnumerateFiles(paths.DecisionsDirectory, "*.md") : [])
+            if (DropInAudit.DecisionHeadingId(File.ReadAllText(file)) is { } id) Run(decisionFile, DecisionMarkdown.Folder + Path.GetFileName(file), id);
+    }
+
+    /// <summary>Each row of a query on one of ELF's tables, nothing where the table does not exist.</summary>
+    private static void ForEachRow(SqliteConnection index, string table, string sql, Action<SqliteDataReader> onRow)
+    {
+        using var exists = index.CreateCommand();
+        exists.CommandText = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $t";
+        exists.Parameters.AddWithValue("$t", table);
+        if (exists.ExecuteScalar() is null) return;
+        using var command = index.CreateCommand();
+        command.CommandText = sql;
+        using var reader = command.ExecuteReader();
+        while (reader.Read()) onRow(reader);
     }
 
     private SqliteCommand Insert(string sql, int parameters)
