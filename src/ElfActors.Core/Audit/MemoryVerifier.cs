@@ -108,7 +108,8 @@ public static class MemoryVerifier
     private static ReachReport Reachability(MemoryPaths paths, VerifyScratch scratch)
     {
         var report = new ReachReport([], [], [], []);
-        var heuristicTexts = new Dictionary<string, string>(StringComparer.Ordinal);
+        // Entries come by kind and path: a domain file's heuristics one after another, so only the current file's text is kept.
+        (string Path, string Text) domainFile = (string.Empty, string.Empty);
         using var connection = OutboxQueries.OpenReadOnly(paths);
         using var heuristic = connection.CreateCommand();
         heuristic.CommandText = "SELECT content FROM elf_outbox WHERE id = $id";
@@ -125,10 +126,10 @@ public static class MemoryVerifier
             bool reachable;
             if (kind == OutboxKinds.Heuristic)
             {
-                if (!heuristicTexts.TryGetValue(path, out var text))
-                    heuristicTexts[path] = text = entry.TipBlob is { } domainBlob ? GitCli.Run(paths.BasePath, ["cat-file", "blob", domainBlob]) : string.Empty;
+                if (domainFile.Path != path)
+                    domainFile = (path, entry.TipBlob is { } domainBlob ? GitCli.Run(paths.BasePath, ["cat-file", "blob", domainBlob]) : string.Empty);
                 outboxId.Value = entry.OutboxId;
-                reachable = text.Contains((string)heuristic.ExecuteScalar()!, StringComparison.Ordinal);
+                reachable = domainFile.Text.Contains((string)heuristic.ExecuteScalar()!, StringComparison.Ordinal);
             }
             else reachable = entry.TipBlob is not null;
             if (!reachable)
