@@ -60,17 +60,14 @@ internal static class MemoryReader
                 else keyed[reader.GetString(0)] = reader.GetInt64(1);
             }
         }
-        ForEachCommit(paths, (commit, message) =>
+        HashSet<long> ids = [];
+        ForEachCommitTrailer(paths, commit => byCommit[commit] = ids = [], key =>
         {
-            var ids = new HashSet<long>();
-            foreach (var key in CommitMessage.TrailerKeys(message))
-            {
-                if (keyed.TryGetValue(key, out var id)) ids.Add(id);
-                else if (long.TryParse(key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out id) && unkeyed.Contains(id)) ids.Add(id);
-            }
-            byCommit[commit] = ids;
-            foreach (var id in ids) counts[id] = counts.GetValueOrDefault(id) + 1;
+            if (keyed.TryGetValue(key, out var id)) ids.Add(id);
+            else if (long.TryParse(key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out id) && unkeyed.Contains(id)) ids.Add(id);
         });
+        foreach (var named in byCommit.Values)
+            foreach (var id in named) counts[id] = counts.GetValueOrDefault(id) + 1;
         return (counts, byCommit);
     }
 
@@ -113,14 +110,22 @@ internal static class MemoryReader
         return "HEAD";
     }
 
-    /// <summary>Each commit of the memory's branch, newest first: its id and message, streamed from <c>git log</c> one at a time.</summary>
-    public static void ForEachCommit(MemoryPaths paths, Action<string, string> onCommit)
+    /// <summary>
+    /// Each commit of the memory's branch, newest first (<paramref name="onCommit"/>, its id), then each key its message's
+    /// <c>Elf-Record</c> trailers name (<paramref name="onKey"/>): <c>git log</c> read line by line, so that no commit
+    /// message (a batch's names thousands of records) is held whole.
+    /// </summary>
+    public static void ForEachCommitTrailer(MemoryPaths paths, Action<string> onCommit, Action<string> onKey)
     {
         if (!HasCommits(paths)) return;
-        GitCli.RunStreamed(paths.BasePath, ["log", "--format=%H%x00%B%x1e", Branch(paths)], '\x1e', entry =>
+        GitCli.RunStreamed(paths.BasePath, ["log", "--format=%x1e%H%x00%B", Branch(paths)], '\n', line =>
         {
-            var separator = entry.IndexOf('\0');
-            if (separator >= 0) onCommit(entry[..separator].Trim(), entry[(separator + 1)..]);
+            if (line.StartsWith('\x1e') && line.IndexOf('\0') is var separator and > 0)
+            {
+                onCommit(line[1..separator].Trim());
+                line = line[(separator + 1)..];
+            }
+            if (CommitMessage.TrailerOf(line) is { } trailer) onKey(trailer.Key);
         });
     }
 

@@ -309,12 +309,8 @@ internal sealed class VerifyScratch : IDisposable
     {
         using var insert = Insert("INSERT INTO trailers (commit_no, key, number) VALUES ($0, $1, $2)", 3);
         var commitNo = 0L;
-        MemoryReader.ForEachCommit(paths, (_, message) =>
-        {
-            commitNo++;
-            foreach (var key in CommitMessage.TrailerKeys(message))
-                Run(insert, commitNo, key, long.TryParse(key, NumberStyles.None, CultureInfo.InvariantCulture, out var number) ? number : null);
-        });
+        MemoryReader.ForEachCommitTrailer(paths, _ => commitNo++, key =>
+            Run(insert, commitNo, key, long.TryParse(key, NumberStyles.None, CultureInfo.InvariantCulture, out var number) ? number : null));
     }
 
     private void LoadDropIns(MemoryPaths paths)
