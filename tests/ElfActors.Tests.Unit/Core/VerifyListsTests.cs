@@ -14,7 +14,9 @@ namespace ElfActors.Tests.Core;
 /// a row whose file is gone, a file and a commit with no row, a row never committed, a record in two commits (keyed and
 /// by an integer trailer), one committed again after a removal (not a duplicate), a record the tip lacks, one a person
 /// deleted (seen by the committer, and not yet), one edited in the tip and one in the working tree, one waiting.
-/// The memory is built with git and sqlite3 directly; the expected lines are written out in full.
+/// A second memory does the same for heuristics (an entry gone, an entry with no row, a domain without a file, an
+/// uncommitted one, ELF's own) and decisions (a file gone, an uncommitted one, a file found by its heading, a stray).
+/// The memories are built with git and sqlite3 directly; the expected lines are written out in full.
 /// </summary>
 public sealed class VerifyListsTests : IDisposable
 {
