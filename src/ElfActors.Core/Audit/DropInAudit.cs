@@ -19,91 +19,74 @@ internal static partial class DropInAudit
     [GeneratedRegex(@"\A# ADR-(\d+):")]
     private static partial Regex DecisionHeading();
 
-    public static Findings Check(MemoryPaths paths, HashSet<string> pending)
+    /// <summary>The id an ADR file's heading (<c># ADR-&lt;id&gt;:</c> at its start) names, or null.</summary>
+    public static long? DecisionHeadingId(string text) =>
+        DecisionHeading().Match(text) is { Success: true } match ? long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) : null;
+
+    /// <summary>
+    /// Checks the rows and files <paramref name="scratch"/> holds, one domain file at a time (its entries, on disk and at
+    /// HEAD, and its rows): what is held is the largest domain file, not every heuristic (docs/adr/0050).
+    /// </summary>
+    public static Findings Check(MemoryPaths paths, VerifyScratch scratch)
     {
-        var findings = new Findings([], [], [], 0);
-        using var connection = OutboxQueries.OpenReadOnly(paths);
-        var heuristics = Rows(connection, "heuristics", "SELECT id, domain FROM heuristics");
-        // ELF's own writers' heuristics (post_tool_learning.py's source_type 'auto') never get a domain-file entry:
-        // ELF's, left to ELF (docs/adr/0021), not a missing file.
-        var elfOwn = Rows(connection, "heuristics", "SELECT id, domain FROM heuristics WHERE source_type = 'auto'").Select(r => r.Id).ToHashSet();
-        var decisions = Rows(connection, "decisions", "SELECT id, domain FROM decisions");
-        var pendingKeys = PendingKeys(connection);
+        var findings = new Findings([], [], [], (int)(scratch.Heuristics + scratch.Decisions));
+        var rowsWithoutFile = new List<(long Id, string Line)>();
+        var rowsNotInGit = new List<(long Id, string Line)>();
+        foreach (var (id, relative) in scratch.HeuristicsWithoutDomainFile()) rowsWithoutFile.Add((id, Name(id, relative) + " has no entry for it"));
 
         // Heuristics: a row's entry is the one whose text its outbox entry hashed (docs/adr/0036: the H-number in a heading
         // is the writing machine's, so entries that arrived from another machine carry other numbers); a row without a
         // content hash (ELF's own, a reindexed one) or whose entry was edited is matched by its number, as ELF does.
-        var hashes = OutboxColumn(connection, OutboxTables.Heuristics, "content_hash");
-        var onDisk = new Dictionary<string, DomainEntries>(StringComparer.Ordinal);
-        var inGit = new Dictionary<string, DomainEntries>(StringComparer.Ordinal);
-        foreach (var file in Directory.Exists(paths.HeuristicsDirectory) ? Directory.EnumerateFiles(paths.HeuristicsDirectory, "*.md") : [])
+        foreach (var relative in scratch.DomainFiles())
         {
-            var relative = HeuristicMarkdown.Folder + Path.GetFileName(file);
-            onDisk[relative] = new DomainEntries(File.ReadAllText(file));
-            inGit[relative] = new DomainEntries(Show(paths, relative));
-        }
-        var claimed = new HashSet<Entry>();
-        var found = new Dictionary<long, (string File, Entry Entry, bool ByHash)>();
-        foreach (var (id, domain) in heuristics.Where(h => hashes.ContainsKey(h.Id)))
-        {
-            var relative = HeuristicMarkdown.RelativePath(domain);
-            if (onDisk.TryGetValue(relative, out var entries) && entries.TakeByHash(hashes[id]) is { } entry)
+            var entries = new DomainEntries(File.ReadAllText(paths.Absolute(relative)));
+            var rows = scratch.HeuristicsOf(relative);
+            var claimed = new HashSet<Entry>();
+            var found = new Dictionary<long, (Entry Entry, bool ByHash)>();
+            foreach (var row in rows)
             {
+                if (row.Hash is null || entries.TakeByHash(row.Hash) is not { } entry) continue;
                 claimed.Add(entry);
-                found[id] = (relative, entry, true);
+                found[row.Id] = (entry, true);
             }
-        }
-        foreach (var (id, domain) in heuristics.Where(h => !found.ContainsKey(h.Id)))
-        {
-            var relative = HeuristicMarkdown.RelativePath(domain);
-            var byNumber = onDisk.TryGetValue(relative, out var entries) ? entries.WithId(id).Where(e => !claimed.Contains(e)).ToList() : [];
-            if (byNumber.Count == 0) continue;
-            found[id] = (relative, byNumber[0], false);
-            claimed.UnionWith(byNumber);
-        }
-        foreach (var (id, domain) in heuristics)
-        {
-            var name = $"heuristic H-{id.ToString(CultureInfo.InvariantCulture)}: {HeuristicMarkdown.RelativePath(domain)}";
-            if (!found.TryGetValue(id, out var match))
+            foreach (var row in rows.Where(r => !found.ContainsKey(r.Id)))
             {
-                if (!elfOwn.Contains(id)) findings.RowsWithoutFile.Add(name + " has no entry for it");
-                continue;
+                var byNumber = entries.WithId(row.Id).Where(e => !claimed.Contains(e)).ToList();
+                if (byNumber.Count == 0) continue;
+                found[row.Id] = (byNumber[0], false);
+                claimed.UnionWith(byNumber);
             }
-            var committed = match.ByHash ? inGit[match.File].HasHash(match.Entry.Hash) : inGit[match.File].WithId(id).Count > 0;
-            if (!committed && !pendingKeys.Contains("H-" + id.ToString(CultureInfo.InvariantCulture))) findings.RowsNotInGit.Add(name);
-        }
-        foreach (var (file, entries) in onDisk)
+            DomainEntries? inGit = null;
+            foreach (var row in rows)
+            {
+                if (!found.TryGetValue(row.Id, out var match))
+                {
+                    if (!row.ElfOwn) rowsWithoutFile.Add((row.Id, Name(row.Id, relative) + " has no entry for it"));
+                    continue;
+                }
+                inGit ??= new DomainEntries(Show(paths, relative));
+                var committed = match.ByHash ? inGit.HasHash(match.Entry.Hash) : inGit.WithId(row.Id).Count > 0;
+                if (!committed && !row.Pending) rowsNotInGit.Add((row.Id, Name(row.Id, relative)));
+            }
             foreach (var entry in entries.All.Where(e => !claimed.Contains(e)))
-                findings.FilesWithoutRow.Add($"{file}: H-{entry.Id.ToString(CultureInfo.InvariantCulture)} has no heuristics row");
+                findings.FilesWithoutRow.Add($"{relative}: H-{entry.Id.ToString(CultureInfo.InvariantCulture)} has no heuristics row");
+        }
+        findings.RowsWithoutFile.AddRange(rowsWithoutFile.OrderBy(r => r.Id).Select(r => r.Line));
+        findings.RowsNotInGit.AddRange(rowsNotInGit.OrderBy(r => r.Id).Select(r => r.Line));
 
         // Decisions: one file per row, the one its outbox entry names; else (ELF's own rows) the file headed with its id.
-        var decisionPaths = OutboxColumn(connection, OutboxTables.Decisions, "relpath");
-        var headings = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var file in Directory.Exists(paths.DecisionsDirectory) ? Directory.EnumerateFiles(paths.DecisionsDirectory, "*.md") : [])
-        {
-            var match = DecisionHeading().Match(File.ReadAllText(file));
-            if (match.Success) headings[DecisionMarkdown.Folder + Path.GetFileName(file)] = long.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
-        }
-        var byOutbox = decisionPaths.Values.Where(headings.ContainsKey).ToHashSet(StringComparer.Ordinal);
-        var byHeading = new Dictionary<long, string>();
-        foreach (var (relative, id) in headings.Where(h => !byOutbox.Contains(h.Key)).OrderBy(h => h.Key, StringComparer.Ordinal)) byHeading.TryAdd(id, relative);
-        var tracked = MemoryReader.TrackedFiles(paths, "memory/decisions");
-        var decisionFiles = new HashSet<string>(byOutbox, StringComparer.Ordinal);
-        foreach (var (id, _) in decisions)
+        foreach (var (id, relative) in scratch.DecisionsToReport())
         {
             var name = "decision ADR-" + id.ToString(CultureInfo.InvariantCulture);
-            var relative = decisionPaths.TryGetValue(id, out var own) && headings.ContainsKey(own) ? own : byHeading.GetValueOrDefault(id);
             if (relative is null) findings.RowsWithoutFile.Add(name + ": no file headed with it in memory/decisions/");
-            else
-            {
-                decisionFiles.Add(relative);
-                if (!tracked.Contains(relative) && !pending.Contains(relative)) findings.RowsNotInGit.Add($"{name}: {relative}");
-            }
+            else findings.RowsNotInGit.Add($"{name}: {relative}");
         }
-        foreach (var (relative, id) in headings.Where(h => !decisionFiles.Contains(h.Key)).OrderBy(h => h.Key, StringComparer.Ordinal))
+        foreach (var (relative, id) in scratch.DecisionFilesWithoutRow())
             findings.FilesWithoutRow.Add($"{relative}: ADR-{id.ToString(CultureInfo.InvariantCulture)} has no decisions row");
-        return findings with { Rows = heuristics.Count + decisions.Count };
+        return findings;
     }
+
+    private static string Name(long id, string relative) => $"heuristic H-{id.ToString(CultureInfo.InvariantCulture)}: {relative}";
 
     /// <summary>One entry of a domain file: its heading's number and the hash of its text (a class: two equal entries are two).</summary>
     private sealed class Entry(long id, string hash)
@@ -140,18 +123,6 @@ internal static partial class DropInAudit
         public IReadOnlyList<Entry> WithId(long id) => _byId.TryGetValue(id, out var numbered) ? numbered : [];
     }
 
-    /// <summary>Row id → a column of its outbox entry (the newest), for one of ELF's tables; empty where the outbox has none.</summary>
-    private static Dictionary<long, string> OutboxColumn(Microsoft.Data.Sqlite.SqliteConnection connection, string table, string column)
-    {
-        var values = new Dictionary<long, string>();
-        using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT row_id, {column} FROM elf_outbox WHERE row_table = $t AND {column} IS NOT NULL ORDER BY id";
-        command.Parameters.AddWithValue("$t", table);
-        using var reader = command.ExecuteReader();
-        while (reader.Read()) values[reader.GetInt64(0)] = reader.GetString(1);
-        return values;
-    }
-
     private static string Show(MemoryPaths paths, string relative)
     {
         try
@@ -162,29 +133,5 @@ internal static partial class DropInAudit
         {
             return string.Empty; // not on the branch (or no commit yet)
         }
-    }
-
-    private static List<(long Id, string Domain)> Rows(Microsoft.Data.Sqlite.SqliteConnection connection, string table, string sql)
-    {
-        using var exists = connection.CreateCommand();
-        exists.CommandText = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = $t";
-        exists.Parameters.AddWithValue("$t", table);
-        if (exists.ExecuteScalar() is null) return [];
-        using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        using var reader = command.ExecuteReader();
-        var rows = new List<(long, string)>();
-        while (reader.Read()) rows.Add((reader.GetInt64(0), reader.IsDBNull(1) ? string.Empty : reader.GetValue(1).ToString()!));
-        return rows;
-    }
-
-    private static HashSet<string> PendingKeys(Microsoft.Data.Sqlite.SqliteConnection connection)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT row_table, row_id FROM elf_outbox WHERE commit_id IS NULL AND row_table <> 'learnings'";
-        using var reader = command.ExecuteReader();
-        var keys = new HashSet<string>(StringComparer.Ordinal);
-        while (reader.Read()) keys.Add(OutboxTables.TrailerKey(reader.GetString(0), reader.GetInt64(1)));
-        return keys;
     }
 }

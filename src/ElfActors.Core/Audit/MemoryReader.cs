@@ -9,33 +9,33 @@ namespace ElfActors.Core.Audit;
 /// </summary>
 internal static class MemoryReader
 {
-    public const string FailuresPrefix = "memory/failures/";
-
     /// <summary>The folders of learnings files: memory/failures/, and those of success, observation, experiment.</summary>
     public static IReadOnlyList<string> LearningFolders { get; } = Records.LearningTypes.All.Select(Records.LearningTypes.Folder).ToList();
+
+    /// <summary>learnings rows that point into a learnings folder (memory/failures/ …): id, filepath.</summary>
+    public static string LearningRowsQuery { get; } = "SELECT id, filepath FROM learnings WHERE "
+        + string.Join(" OR ", LearningFolders.Select(f => $"filepath LIKE '{f}%'"));
 
     /// <summary>learnings rows that point into a learnings folder (memory/failures/ …): id → filepath.</summary>
     public static Dictionary<long, string> FailureRows(MemoryPaths paths)
     {
         using var connection = OutboxQueries.OpenReadOnly(paths);
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id, filepath FROM learnings WHERE "
-            + string.Join(" OR ", LearningFolders.Select(f => $"filepath LIKE '{f}%'"));
+        command.CommandText = LearningRowsQuery;
         var rows = new Dictionary<long, string>();
         using var reader = command.ExecuteReader();
         while (reader.Read()) rows[reader.GetInt64(0)] = reader.GetString(1);
         return rows;
     }
 
-    /// <summary>Learnings files on disk (every learnings folder), as repository-relative paths (temp files excluded).</summary>
-    public static HashSet<string> FailureFiles(MemoryPaths paths) =>
+    /// <summary>Learnings files on disk (every learnings folder, *.md at its top), as repository-relative paths, enumerated lazily.</summary>
+    public static IEnumerable<string> LearningFilesOnDisk(MemoryPaths paths) =>
         LearningFolders.Where(f => Directory.Exists(paths.Absolute(f)))
-            .SelectMany(f => Directory.EnumerateFiles(paths.Absolute(f), "*.md").Select(file => f + Path.GetFileName(file)))
-            .ToHashSet(StringComparer.Ordinal);
+            .SelectMany(f => Directory.EnumerateFiles(paths.Absolute(f), "*.md").Select(file => f + Path.GetFileName(file)));
 
-    /// <summary>Learnings files at the branch's tip, every learnings folder.</summary>
-    public static HashSet<string> TrackedLearningFiles(MemoryPaths paths) =>
-        LearningFolders.SelectMany(f => TrackedFiles(paths, f.TrimEnd('/'))).ToHashSet(StringComparer.Ordinal);
+    /// <summary>Whether a tracked path is one <c>git ls-tree -- memory/failures</c> (or another learnings folder) lists.</summary>
+    public static bool IsInLearningFolder(string path) =>
+        LearningFolders.Any(f => path.StartsWith(f, StringComparison.Ordinal) || path == f[..^1]);
 
     /// <summary>
     /// How many commits on the memory's branch name each learnings record in an Elf-Record trailer, and the records
@@ -60,20 +60,14 @@ internal static class MemoryReader
                 else keyed[reader.GetString(0)] = reader.GetInt64(1);
             }
         }
-        var log = GitCli.Run(paths.BasePath, ["log", "--format=%H%x00%B%x1e", Branch(paths)]);
-        foreach (var entry in log.Split('\x1e', StringSplitOptions.RemoveEmptyEntries))
+        HashSet<long> ids = [];
+        ForEachCommitTrailer(paths, commit => byCommit[commit] = ids = [], key =>
         {
-            var separator = entry.IndexOf('\0');
-            if (separator < 0) continue;
-            var ids = new HashSet<long>();
-            foreach (var key in CommitMessage.TrailerKeys(entry[(separator + 1)..]))
-            {
-                if (keyed.TryGetValue(key, out var id)) ids.Add(id);
-                else if (long.TryParse(key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out id) && unkeyed.Contains(id)) ids.Add(id);
-            }
-            byCommit[entry[..separator].Trim()] = ids;
-            foreach (var id in ids) counts[id] = counts.GetValueOrDefault(id) + 1;
-        }
+            if (keyed.TryGetValue(key, out var id)) ids.Add(id);
+            else if (long.TryParse(key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out id) && unkeyed.Contains(id)) ids.Add(id);
+        });
+        foreach (var named in byCommit.Values)
+            foreach (var id in named) counts[id] = counts.GetValueOrDefault(id) + 1;
         return (counts, byCommit);
     }
 
@@ -116,17 +110,37 @@ internal static class MemoryReader
         return "HEAD";
     }
 
-    /// <summary>Every file under memory/ in the tip of the memory's branch, with its blob id.</summary>
-    public static IEnumerable<(string Path, string Blob)> TrackedBlobs(MemoryPaths paths)
+    /// <summary>
+    /// Each commit of the memory's branch, newest first (<paramref name="onCommit"/>, its id), then each key its message's
+    /// <c>Elf-Record</c> trailers name (<paramref name="onKey"/>): <c>git log</c> read line by line, so that no commit
+    /// message (a batch's names thousands of records) is held whole.
+    /// </summary>
+    public static void ForEachCommitTrailer(MemoryPaths paths, Action<string> onCommit, Action<string> onKey)
     {
-        if (!HasCommits(paths)) yield break;
-        // "<mode> blob <id>\t<path>", NUL-terminated
-        foreach (var line in GitCli.Run(paths.BasePath, ["ls-tree", "-r", "-z", Branch(paths), "--", "memory"]).Split('\0', StringSplitOptions.RemoveEmptyEntries))
+        if (!HasCommits(paths)) return;
+        GitCli.RunStreamed(paths.BasePath, ["log", "--format=%x1e%H%x00%B", Branch(paths)], '\n', line =>
+        {
+            if (line.StartsWith('\x1e') && line.IndexOf('\0') is var separator and > 0)
+            {
+                onCommit(line[1..separator].Trim());
+                line = line[(separator + 1)..];
+            }
+            if (CommitMessage.TrailerOf(line) is { } trailer) onKey(trailer.Key);
+        });
+    }
+
+    /// <summary>Each entry under memory/ in the tip of the memory's branch: path, type (blob, or commit for a submodule) and id, streamed.</summary>
+    public static void ForEachTipEntry(MemoryPaths paths, Action<string, string, string> onEntry)
+    {
+        if (!HasCommits(paths)) return;
+        // "<mode> <type> <id>\t<path>", NUL-terminated
+        GitCli.RunStreamed(paths.BasePath, ["ls-tree", "-r", "-z", Branch(paths), "--", "memory"], '\0', line =>
         {
             var tab = line.IndexOf('\t');
+            if (tab < 0) return;
             var fields = line[..tab].Split(' ');
-            if (fields.Length == 3 && fields[1] == "blob") yield return (line[(tab + 1)..], fields[2]);
-        }
+            if (fields.Length == 3) onEntry(line[(tab + 1)..], fields[1], fields[2]);
+        });
     }
 
     /// <summary>Files in the branch's tip under a folder.</summary>

@@ -16,41 +16,36 @@ public static class MemoryVerifier
 {
     public static VerifyResult Verify(MemoryPaths paths)
     {
-        var rows = MemoryReader.FailureRows(paths);
-        var files = MemoryReader.FailureFiles(paths);
-        var tracked = MemoryReader.TrackedLearningFiles(paths);
-        var pending = OutboxQueries.PendingPaths(paths);
-        var (trailers, _) = MemoryReader.Trailers(paths);
-        var rowPaths = rows.Values.ToHashSet(StringComparer.Ordinal);
-
-        var rowsWithoutFile = rows.Where(r => !files.Contains(r.Value)).Select(Describe).Order().ToList();
-        var filesWithoutRow = files.Where(f => !rowPaths.Contains(f)).Order(StringComparer.Ordinal).ToList();
-        var rowsNotInGit = rows.Where(r => files.Contains(r.Value) && !tracked.Contains(r.Value) && !pending.Contains(r.Value))
-            .Select(Describe).Order().ToList();
-        var inGitWithoutRow = tracked.Where(t => !rowPaths.Contains(t)).Order(StringComparer.Ordinal).ToList();
-        var several = trailers.Where(t => t.Value > 1 && rows.ContainsKey(t.Key)).ToList();
-        var removals = MemoryReader.Removals(paths, several.Select(t => rows[t.Key]).ToList());
-        var inSeveral = several.Where(t => t.Value - removals.GetValueOrDefault(rows[t.Key]) > 1)
-            .Select(t => $"record {t.Key}: in {t.Value} commits").Order().ToList();
+        // Every working set is in a scratch database, compared there (docs/adr/0050); what comes back is what is wrong.
+        using var scratch = VerifyScratch.Load(paths);
+        var rowsWithoutFile = scratch.RowsWithoutFile().Select(Describe).Order().ToList();
+        var filesWithoutRow = scratch.FilesWithoutRow();
+        var rowsNotInGit = scratch.RowsNotInGit().Select(Describe).Order().ToList();
+        var inGitWithoutRow = scratch.TrackedWithoutRow();
+        var pending = scratch.Pending;
+        var several = scratch.InSeveralCommits();
+        var removals = MemoryReader.Removals(paths, several.Select(s => s.Path).ToList());
+        var inSeveral = several.Where(s => s.Commits - removals.GetValueOrDefault(s.Path) > 1)
+            .Select(s => $"record {s.Id}: in {s.Commits} commits").Order().ToList();
 
         // Heuristics and decisions (issue #6) report into the same lists, each line naming its record.
-        var dropIn = DropInAudit.Check(paths, pending);
+        var dropIn = DropInAudit.Check(paths, scratch);
         rowsWithoutFile.AddRange(dropIn.RowsWithoutFile);
         filesWithoutRow.AddRange(dropIn.FilesWithoutRow);
         rowsNotInGit.AddRange(dropIn.RowsNotInGit);
-        var reach = Reachability(paths);
+        var reach = Reachability(paths, scratch);
 
         return new VerifyResult
         {
             Consistent = rowsWithoutFile.Count + filesWithoutRow.Count + rowsNotInGit.Count + inGitWithoutRow.Count + inSeveral.Count == 0
-                && pending.Count == 0 && reach.Unreachable.Count == 0,
+                && pending == 0 && reach.Unreachable.Count == 0,
             Unreachable = reach.Unreachable,
             Modified = reach.Modified,
             Deleted = reach.Deleted,
-            Rows = rows.Count + dropIn.Rows,
-            Files = files.Count,
-            TrackedFiles = tracked.Count,
-            Pending = pending.Count,
+            Rows = (int)scratch.Rows + dropIn.Rows,
+            Files = (int)scratch.Files,
+            TrackedFiles = (int)scratch.TrackedFiles,
+            Pending = (int)pending,
             RowsWithoutFile = rowsWithoutFile,
             FilesWithoutRow = filesWithoutRow,
             RowsNotInGit = rowsNotInGit,
@@ -67,15 +62,14 @@ public static class MemoryVerifier
     public static IReadOnlyList<string> Repair(MemoryPaths paths, IndexOptions options, bool flushFilesToDisk, TimeProvider clock)
     {
         var actions = new List<string>();
-        var rows = MemoryReader.FailureRows(paths);
-        var files = MemoryReader.FailureFiles(paths);
-        var tracked = MemoryReader.TrackedLearningFiles(paths);
+        using var scratch = VerifyScratch.Load(paths);
         using var index = MemoryIndex.Open(paths, options);
 
-        foreach (var (id, path) in rows.OrderBy(r => r.Key))
+        // Only the rows that lack their file or their commit (read out first: the loop writes the index).
+        foreach (var (id, path, hasFile, tracked) in scratch.RowsToRepair())
         {
             var outbox = index.ReadOutboxEntry(id);
-            if (!files.Contains(path))
+            if (!hasFile)
             {
                 var row = index.ReadLearning(id)!;
                 var (content, source) = outbox is { } entry ? (entry.Content, "the outbox") : (RenderFromRow(row), "its database row (summary's first line only)");
@@ -83,7 +77,7 @@ public static class MemoryVerifier
                 if (AtomicFile.WriteIfAbsent(paths.Absolute(path), content, flushFilesToDisk))
                     actions.Add($"rewrote {path} (record {id}) from {source}");
             }
-            if (tracked.Contains(path)) continue;
+            if (tracked) continue;
             switch (outbox)
             {
                 case null:
@@ -95,10 +89,11 @@ public static class MemoryVerifier
                     break; // queued again below, unless a person deleted it with a commit of their own
             }
         }
-        RequeueUnreachable(paths, index, flushFilesToDisk, actions);
-        foreach (var orphan in files.Where(f => !rows.ContainsValue(f)).Order(StringComparer.Ordinal))
+        // The committed entries are as loaded: the loop above queued only rows that had no outbox entry.
+        RequeueUnreachable(paths, scratch, index, flushFilesToDisk, actions);
+        foreach (var orphan in scratch.FilesWithoutRow())
             actions.Add($"left alone: {orphan} has no database row");
-        foreach (var orphan in tracked.Where(t => !rows.ContainsValue(t)).Order(StringComparer.Ordinal))
+        foreach (var orphan in scratch.TrackedWithoutRow())
             actions.Add($"left alone: {orphan} is in git but has no database row");
         return actions;
     }
@@ -110,53 +105,48 @@ public static class MemoryVerifier
     /// unreachable (the tip lacks its file or entry), modified (the file's blob differs from the content hash kept
     /// with the record: hand-edited, in the tip or the working tree), deleted (by a person's own commit).
     /// </summary>
-    private static ReachReport Reachability(MemoryPaths paths)
+    private static ReachReport Reachability(MemoryPaths paths, VerifyScratch scratch)
     {
         var report = new ReachReport([], [], [], []);
-        var tip = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (path, blob) in MemoryReader.TrackedBlobs(paths)) tip[path] = blob;
-        var heuristicTexts = new Dictionary<string, string>(StringComparer.Ordinal);
+        // Entries come by kind and path: a domain file's heuristics one after another, so only the current file's text is kept.
+        (string Path, string Text) domainFile = (string.Empty, string.Empty);
         using var connection = OutboxQueries.OpenReadOnly(paths);
-        using var command = connection.CreateCommand();
-        command.CommandText = """
-            SELECT id, kind, row_table, row_id, relpath, content_hash, deleted_by, CASE WHEN kind = 'heuristic' THEN content END
-            FROM elf_outbox WHERE commit_id IS NOT NULL ORDER BY kind, relpath
-            """;
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
+        using var heuristic = connection.CreateCommand();
+        heuristic.CommandText = "SELECT content FROM elf_outbox WHERE id = $id";
+        var outboxId = heuristic.Parameters.Add("$id", Microsoft.Data.Sqlite.SqliteType.Integer);
+        foreach (var entry in scratch.Committed())
         {
-            var (kind, path) = (reader.GetString(1), reader.GetString(4));
-            var name = $"{kind} {OutboxTables.TrailerKey(reader.GetString(2), reader.GetInt64(3))}: {path}";
-            if (!reader.IsDBNull(6))
+            var (kind, path) = (entry.Kind, entry.Path);
+            var name = $"{kind} {OutboxTables.TrailerKey(entry.RowTable, entry.RowId)}: {path}";
+            if (entry.DeletedBy is { } commit)
             {
-                var commit = reader.GetString(6);
                 report.Deleted.Add($"{name} (deleted by commit {commit[..Math.Min(12, commit.Length)]})");
                 continue;
             }
             bool reachable;
             if (kind == OutboxKinds.Heuristic)
             {
-                if (!heuristicTexts.TryGetValue(path, out var text))
-                    heuristicTexts[path] = text = tip.TryGetValue(path, out var domainBlob) ? GitCli.Run(paths.BasePath, ["cat-file", "blob", domainBlob]) : string.Empty;
-                reachable = text.Contains(reader.GetString(7), StringComparison.Ordinal);
+                if (domainFile.Path != path)
+                    domainFile = (path, entry.TipBlob is { } domainBlob ? GitCli.Run(paths.BasePath, ["cat-file", "blob", domainBlob]) : string.Empty);
+                outboxId.Value = entry.OutboxId;
+                reachable = domainFile.Text.Contains((string)heuristic.ExecuteScalar()!, StringComparison.Ordinal);
             }
-            else reachable = tip.ContainsKey(path);
+            else reachable = entry.TipBlob is not null;
             if (!reachable)
             {
                 report.Unreachable.Add(name);
-                report.UnreachableOutboxIds.Add(reader.GetInt64(0));
+                report.UnreachableOutboxIds.Add(entry.OutboxId);
                 continue;
             }
-            if (kind == OutboxKinds.Heuristic || reader.IsDBNull(5)) continue; // a shared file; or stored before content hashes
-            var hash = reader.GetString(5);
-            if (tip[path] != hash) report.Modified.Add($"{name} (edited in the branch's tip)");
+            if (kind == OutboxKinds.Heuristic || entry.ContentHash is not { } hash) continue; // a shared file; or stored before content hashes
+            if (entry.TipBlob != hash) report.Modified.Add($"{name} (edited in the branch's tip)");
             else if (File.Exists(paths.Absolute(path)) && RecordKeys.ContentHash(File.ReadAllBytes(paths.Absolute(path))) != hash)
                 report.Modified.Add($"{name} (edited in the working tree)");
         }
-        if (report.UnreachableOutboxIds.Count > 0 && MemoryReader.Branch(paths) is var branch && tip.Count > 0)
+        if (report.UnreachableOutboxIds.Count > 0 && MemoryReader.Branch(paths) is var branch && scratch.TipHasBlobs)
         {
             // Not yet seen by the committer: a file a person's own commit removed is theirs to delete.
-            var absent = report.Unreachable.Select(PathOf).Where(p => !tip.ContainsKey(p)).Distinct(StringComparer.Ordinal).ToList();
+            var absent = report.Unreachable.Select(PathOf).Distinct(StringComparer.Ordinal).Where(p => scratch.TipBlob(p) is null).ToList();
             var deleted = GitStore.DeletedByPerson(paths.BasePath, branch, absent);
             for (var i = report.Unreachable.Count - 1; i >= 0; i--)
             {
@@ -175,9 +165,9 @@ public static class MemoryVerifier
     /// Queues again committed records the tip no longer holds (a person's own deletions excepted), with their files
     /// written from the outbox where the working tree lost them; the committer then commits them.
     /// </summary>
-    private static void RequeueUnreachable(MemoryPaths paths, MemoryIndex index, bool flushFilesToDisk, List<string> actions)
+    private static void RequeueUnreachable(MemoryPaths paths, VerifyScratch scratch, MemoryIndex index, bool flushFilesToDisk, List<string> actions)
     {
-        var report = Reachability(paths);
+        var report = Reachability(paths, scratch);
         for (var i = 0; i < report.UnreachableOutboxIds.Count; i++)
         {
             var line = report.Unreachable[i];
@@ -205,5 +195,5 @@ public static class MemoryVerifier
         return FailureMarkdown.Render(failure, date);
     }
 
-    private static string Describe(KeyValuePair<long, string> row) => $"record {row.Key}: {row.Value}";
+    private static string Describe((long Id, string Path) row) => $"record {row.Id}: {row.Path}";
 }

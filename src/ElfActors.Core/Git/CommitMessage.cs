@@ -67,16 +67,19 @@ public static class CommitMessage
     /// <summary>Every <c>Elf-Record</c> trailer: its key, and the record's file where the trailer names one (keyed trailers do).</summary>
     public static IEnumerable<(string Key, string? Path)> Trailers(string message)
     {
-        foreach (var rawLine in message.Split('\n'))
-        {
-            var line = rawLine.TrimEnd('\r');
-            if (!line.StartsWith(TrailerKey + ":", StringComparison.Ordinal)) continue;
-            var value = line[(TrailerKey.Length + 1)..].Trim();
-            if (value.Length == 0) continue;
-            var space = value.IndexOf(' ');
-            if (space > 0 && RecordKeys.IsKey(value[..space])) yield return (value[..space], value[(space + 1)..].Trim());
-            else yield return (value, null);
-        }
+        foreach (var line in message.Split('\n'))
+            if (TrailerOf(line) is { } trailer) yield return trailer;
+    }
+
+    /// <summary>The <c>Elf-Record</c> trailer one line of a commit message is, or null: what <see cref="Trailers"/> reads line by line.</summary>
+    public static (string Key, string? Path)? TrailerOf(string rawLine)
+    {
+        var line = rawLine.TrimEnd('\r');
+        if (!line.StartsWith(TrailerKey + ":", StringComparison.Ordinal)) return null;
+        var value = line[(TrailerKey.Length + 1)..].Trim();
+        if (value.Length == 0) return null;
+        var space = value.IndexOf(' ');
+        return space > 0 && RecordKeys.IsKey(value[..space]) ? (value[..space], value[(space + 1)..].Trim()) : (value, null);
     }
 
     /// <summary>

@@ -332,19 +332,19 @@ public sealed class GitStore : IGitStore
         if (relativePaths.Count == 0) return deleted;
         var wanted = relativePaths.ToHashSet(StringComparer.Ordinal);
         // Newest first: the latest commit that removed each path decides.
-        var log = GitCli.Run(basePath, ["log", "--format=%x1e%H%x1f%B%x1f", "--diff-filter=D", "--name-only", "--no-renames", tip, "--", "memory/"]);
+        // Streamed one commit at a time: the history of deletions is not held at once.
         var decided = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var entry in log.Split('\x1e', StringSplitOptions.RemoveEmptyEntries))
+        GitCli.RunStreamed(basePath, ["log", "--format=%x1e%H%x1f%B%x1f", "--diff-filter=D", "--name-only", "--no-renames", tip, "--", "memory/"], '\x1e', entry =>
         {
             var parts = entry.Split('\x1f');
-            if (parts.Length < 3) continue;
+            if (parts.Length < 3) return;
             var byHost = CommitMessage.TrailerKeys(parts[1]).Any();
             foreach (var path in parts[2].Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
                 if (!wanted.Contains(path) || !decided.Add(path)) continue;
                 if (!byHost) deleted[path] = parts[0].Trim();
             }
-        }
+        });
         return deleted;
     }
 
