@@ -105,7 +105,7 @@ public static class Reindexer
             }
             try
             {
-                GitCli.RunStreamed(memory.BasePath, ["-c", "core.quotePath=false", "log", "--reverse", "--name-status", "--format=%x1e%H%x1f%aI%n%B%x1f", "--", "memory"], '\n', line =>
+                GitCli.RunStreamed(memory.BasePath, [.. DeltaBaseCache(memory), "-c", "core.quotePath=false", "log", "--reverse", "--name-status", "--format=%x1e%H%x1f%aI%n%B%x1f", "--", "memory"], '\n', line =>
                 {
                     if (line.StartsWith('\x1e'))
                     {
@@ -131,6 +131,37 @@ public static class Reindexer
             return history;
         }
 
+        /// <summary>
+        /// git's cache of delta bases for the walk, room for five of the largest folder listing the tip holds where git's
+        /// default (96 MiB) is less. Every tree of a packed history but a few is stored as a delta on another version of
+        /// itself, up to 50 deep, and <c>--name-status</c> reads two trees a commit; a memory's flat folder makes its tree
+        /// about 60 bytes a file (60 MB at 1,000,000 records). With fewer than two of them in the cache git rebuilds each
+        /// tree from the start of its chain: 7.6 s for one tree at 1,000,000 records and a walk of 100 commits 8 minutes,
+        /// 110× the walk at 100,000 (docs/adr/0051). The cache lives in git's process and is freed when the walk ends.
+        /// </summary>
+        private static string[] DeltaBaseCache(MemoryPaths memory)
+        {
+            const long gitDefault = 96L << 20;
+            try
+            {
+                var trees = GitCli.Run(memory.BasePath, ["ls-tree", "-z", "HEAD", "--", "memory/"])
+                    .Split('\0', StringSplitOptions.RemoveEmptyEntries)
+                    .Select(entry => entry.Split('\t', 2)[0].Split(' '))
+                    .Where(fields => fields is [_, "tree", _])
+                    .Select(fields => fields[2])
+                    .ToList();
+                if (trees.Count == 0) return [];
+                var largest = GitCli.Run(memory.BasePath, ["cat-file", "--batch-check=%(objectsize)"], string.Join('\n', trees) + "\n")
+                    .Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                    .Max(size => long.Parse(size, NumberStyles.None, CultureInfo.InvariantCulture));
+                return 5 * largest > gitDefault ? ["-c", "core.deltaBaseCacheLimit=" + (5 * largest).ToString(CultureInfo.InvariantCulture)] : [];
+            }
+            catch (GitStoreException)
+            {
+                return []; // no repository or no commit yet: git's default
+            }
+        }
+
         private void Add(string commit, string authorTime, string message, List<string> addedFiles)
         {
             var time = DateTimeOffset.Parse(authorTime, CultureInfo.InvariantCulture).UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
@@ -147,15 +178,27 @@ public static class Reindexer
             foreach (var file in added) _addedTimes.TryAdd(file, time);
             var ids = CommitMessage.RecordIds(message).ToList();
             var titles = Titles(message);
-            if (titles.Count == ids.Count)
+            if (titles.Count == ids.Count && ids.Count > 0)
+            {
+                // Each id goes to the first added file (in the order above) with its title and no id yet: the files
+                // waiting for an id queued by title, so that a commit of n records costs O(n), not O(n²).
+                var waiting = new Dictionary<string, Queue<string>>(StringComparer.Ordinal);
+                foreach (var file in added)
+                    if (!_ids.ContainsKey(file))
+                    {
+                        var title = _byPath[file].Learning.Title;
+                        if (!waiting.TryGetValue(title, out var queue)) waiting[title] = queue = new Queue<string>();
+                        queue.Enqueue(file);
+                    }
                 foreach (var (id, title) in ids.Zip(titles))
                 {
-                    if (_used.Contains(id)) continue;
-                    var file = added.FirstOrDefault(f => !_ids.ContainsKey(f) && _byPath[f].Learning.Title == title);
-                    if (file is null) continue;
+                    if (_used.Contains(id) || !waiting.TryGetValue(title, out var queue)) continue;
+                    while (queue.Count > 0 && _ids.ContainsKey(queue.Peek())) queue.Dequeue(); // a path git listed twice
+                    if (!queue.TryDequeue(out var file)) continue;
                     _ids[file] = id;
                     _used.Add(id);
                 }
+            }
             foreach (var (_, path) in trailers)
                 if (path is not null && _byPath.ContainsKey(path)) _keyedFiles.Add(path);
         }
