@@ -44,11 +44,11 @@ internal sealed class ReindexScratch : IDisposable
                 PRAGMA journal_mode = OFF;
                 PRAGMA synchronous = OFF;
                 PRAGMA cache_size = -8192;
-                CREATE TABLE files (path TEXT PRIMARY KEY, type TEXT NOT NULL, title TEXT NOT NULL, domain TEXT NOT NULL, severity INTEGER NOT NULL,
-                    tags TEXT NOT NULL, summary TEXT NOT NULL, created TEXT, updated TEXT, added TEXT, id INTEGER) WITHOUT ROWID;
-                CREATE UNIQUE INDEX files_id ON files(id) WHERE id IS NOT NULL;
+                CREATE TABLE files (path TEXT NOT NULL, type TEXT NOT NULL, title TEXT NOT NULL, domain TEXT NOT NULL, severity INTEGER NOT NULL,
+                    tags TEXT NOT NULL, summary TEXT NOT NULL, created TEXT, updated TEXT, added TEXT, id INTEGER);
+                CREATE TABLE added_log (seq INTEGER PRIMARY KEY, path TEXT NOT NULL, time TEXT NOT NULL);
                 CREATE TABLE trailer_times (key TEXT PRIMARY KEY, time TEXT NOT NULL) WITHOUT ROWID;
-                CREATE TABLE file_keys (path TEXT PRIMARY KEY, key TEXT NOT NULL, commit_id TEXT NOT NULL) WITHOUT ROWID;
+                CREATE TABLE file_keys (seq INTEGER PRIMARY KEY, path TEXT NOT NULL, key TEXT NOT NULL, commit_id TEXT NOT NULL);
                 CREATE TABLE entry_keys (path TEXT NOT NULL, hash TEXT NOT NULL, key TEXT NOT NULL, commit_id TEXT NOT NULL, PRIMARY KEY (path, hash)) WITHOUT ROWID;
                 CREATE TABLE keyed (seq INTEGER PRIMARY KEY, path TEXT NOT NULL);
                 CREATE TABLE tip (path TEXT PRIMARY KEY) WITHOUT ROWID;
@@ -65,11 +65,21 @@ internal sealed class ReindexScratch : IDisposable
         }
     }
 
-    /// <summary>A learnings file the scan read (its row's columns; a second one at the same path is ignored).</summary>
+    /// <summary>A learnings file the scan read (its row's columns), appended: see <see cref="FilesScanned"/>.</summary>
     public void AddFile(LearningRecord record) => Execute(
-        "INSERT OR IGNORE INTO files (path, type, title, domain, severity, tags, summary, created, updated) VALUES ($p, $t, $ti, $d, $s, $ta, $su, $c, $u)",
+        "INSERT INTO files (path, type, title, domain, severity, tags, summary, created, updated) VALUES ($p, $t, $ti, $d, $s, $ta, $su, $c, $u)",
         ("$p", record.RelativePath), ("$t", record.Learning.Type), ("$ti", record.Learning.Title), ("$d", record.Learning.Domain),
         ("$s", record.Learning.Severity), ("$ta", record.Learning.Tags), ("$su", record.Learning.Summary), ("$c", record.CreatedAt), ("$u", record.UpdatedAt));
+
+    /// <summary>
+    /// The scan is over: the files are indexed by path (a path is one file's: the scan reads each folder's names once).
+    /// Appending rows and indexing them after, rather than inserting into a tree keyed by path in the order the folder
+    /// lists them, writes each page once instead of evicting and rewriting pages of a tree bigger than the page cache.
+    /// </summary>
+    public void FilesScanned() => Execute("""
+        CREATE UNIQUE INDEX files_path ON files(path);
+        CREATE UNIQUE INDEX files_id ON files(id) WHERE id IS NOT NULL;
+        """);
 
     /// <summary>A scanned learnings file's title and whether it has an id yet; null for a path the scan did not read.</summary>
     public (string Title, bool HasId)? Scanned(string path)
@@ -78,9 +88,9 @@ internal sealed class ReindexScratch : IDisposable
         return reader.Read() ? (reader.GetString(0), reader.GetBoolean(1)) : null;
     }
 
-    /// <summary>The time of the first commit that added the file (a later one is ignored).</summary>
+    /// <summary>A commit added the file (the first one's time is its added time: <see cref="HistoryRead"/>).</summary>
     public void Added(string path, string time) =>
-        Execute("UPDATE files SET added = $t WHERE path = $p AND added IS NULL", ("$p", path), ("$t", time));
+        Execute("INSERT INTO added_log (path, time) VALUES ($p, $t)", ("$p", path), ("$t", time));
 
     public bool IdTaken(long id) => Scalar("SELECT 1 FROM files WHERE id = $i", ("$i", id)) is not null;
 
@@ -92,13 +102,13 @@ internal sealed class ReindexScratch : IDisposable
 
     public string? TrailerTime(string key) => Scalar("SELECT time FROM trailer_times WHERE key = $k", ("$k", key)) as string;
 
-    /// <summary>The newest keyed trailer naming a file (a later one replaces it).</summary>
+    /// <summary>A keyed trailer named a file (the newest one is the file's key: <see cref="FileKey"/>).</summary>
     public void FileKeyNamed(string path, string key, string commit) =>
-        Execute("INSERT OR REPLACE INTO file_keys (path, key, commit_id) VALUES ($p, $k, $c)", ("$p", path), ("$k", key), ("$c", commit));
+        Execute("INSERT INTO file_keys (path, key, commit_id) VALUES ($p, $k, $c)", ("$p", path), ("$k", key), ("$c", commit));
 
     public (string Key, string Commit)? FileKey(string path)
     {
-        using var reader = Reader("SELECT key, commit_id FROM file_keys WHERE path = $p", ("$p", path));
+        using var reader = Reader("SELECT key, commit_id FROM file_keys WHERE path = $p ORDER BY seq DESC LIMIT 1", ("$p", path));
         return reader.Read() ? (reader.GetString(0), reader.GetString(1)) : null;
     }
 
@@ -117,17 +127,26 @@ internal sealed class ReindexScratch : IDisposable
         Execute("INSERT INTO keyed (path) SELECT $p WHERE EXISTS (SELECT 1 FROM files WHERE path = $p)", ("$p", path));
 
     /// <summary>
-    /// Numbers the files keyed trailers named, in the order history first named them, after the largest integer id; then
-    /// gives every file its commit's time where that falls on the file's own date (±1 day). Returns how many files have an id.
+    /// History is read: numbers the files keyed trailers named and no integer trailer did, in the order history first
+    /// named them, after the largest integer id; gives every file the time of the first commit that added it, and that
+    /// time as its created_at where it falls on the file's own date (±1 day). Set-wise, each table read in order.
+    /// Returns how many files have an id.
     /// </summary>
-    public int NumberKeyedFiles()
+    public int HistoryRead()
     {
         var next = Convert.ToInt64(Scalar("SELECT COALESCE(MAX(id) + 1, 1) FROM files"), CultureInfo.InvariantCulture);
-        using (var keyed = Command("SELECT path FROM keyed ORDER BY seq"))
-        using (var reader = keyed.ExecuteReader())
-            while (reader.Read())
-                if (Execute("UPDATE files SET id = $i WHERE path = $p AND id IS NULL", ("$p", reader.GetString(0)), ("$i", next)) == 1) next++;
-        Execute("UPDATE files SET created = added, updated = added WHERE added IS NOT NULL AND (created IS NULL OR same_day(created, added))");
+        Execute("""
+            DROP INDEX files_id;
+            CREATE TABLE numbered (path TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+            INSERT INTO numbered (path, n)
+                SELECT path, ROW_NUMBER() OVER (ORDER BY first) - 1 FROM (
+                    SELECT k.path AS path, MIN(k.seq) AS first FROM keyed k JOIN files f ON f.path = k.path WHERE f.id IS NULL GROUP BY k.path);
+            UPDATE files SET id = $next + (SELECT n FROM numbered WHERE numbered.path = files.path) WHERE id IS NULL;
+            CREATE INDEX added_log_path ON added_log(path, seq);
+            UPDATE files SET added = (SELECT time FROM added_log a WHERE a.path = files.path ORDER BY a.seq LIMIT 1);
+            UPDATE files SET created = added, updated = added WHERE added IS NOT NULL AND (created IS NULL OR same_day(created, added));
+            CREATE INDEX file_keys_path ON file_keys(path, seq);
+            """, ("$next", next));
         return Convert.ToInt32(Scalar("SELECT COUNT(*) FROM files WHERE id IS NOT NULL"), CultureInfo.InvariantCulture);
     }
 

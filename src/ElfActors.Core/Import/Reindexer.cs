@@ -46,10 +46,11 @@ public static class Reindexer
         var notes = new List<string>();
         using var scratch = ReindexScratch.Create(memory);
         foreach (var learning in MemoryScanner.LearningFiles(memory, notes)) scratch.AddFile(learning);
+        scratch.FilesScanned();
         var heuristicFiles = MemoryScanner.ScanHeuristicFiles(memory);
         var decisionFiles = MemoryScanner.ScanDecisionFiles(memory, notes);
         History.Read(memory, scratch);
-        var fromHistory = scratch.NumberKeyedFiles();
+        var fromHistory = scratch.HistoryRead();
         string? TimeOf(string key, string? created) =>
             scratch.TrailerTime(key) is { } time && (created is null || SameDay(created, time)) ? time : created;
         var heuristics = UniqueIds(heuristicFiles.Select(h => h.Id is { } id && TimeOf("H-" + id.ToString(CultureInfo.InvariantCulture), h.CreatedAt) is { } t
