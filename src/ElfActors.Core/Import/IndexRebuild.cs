@@ -29,8 +29,7 @@ public static class IndexRebuild
             var (records, outbox) = MemoryIndex.Holds(paths.DatabasePath);
             if (outbox || (records && !HistoryNamesRecords(paths))) return null;
         }
-        var contents = MemoryScanner.Scan(paths, includeDatabase: false);
-        if (contents.Learnings.Count + contents.Heuristics.Count + contents.Decisions.Count == 0) return null;
+        if (!MemoryScanner.HoldsAnyRecord(paths)) return null;
         // A recreated index is moved aside (never deleted) and ELF's rows no file carries are kept from it.
         var aside = exists ? MoveAside(paths, "-recreated-", clock) : null;
         var summary = Reindexer.Run(paths, options, replaceExisting: false, clock, queueUncommitted: true);

@@ -132,21 +132,54 @@ public static class MemoryScanner
             foreach (var file in Directory.EnumerateFiles(directory, "*.md").Order(StringComparer.Ordinal))
             {
                 var relative = folder + Path.GetFileName(file);
-                var content = File.ReadAllText(file);
-                if (LearningFileParser.Parse(content, type) is not { } parsed)
-                {
-                    skipped.Add($"{relative}: no '# title' heading");
-                    continue;
-                }
-                var learning = keepContent ? parsed.Learning : parsed.Learning with { Summary = parsed.Learning.SummaryFirstLine };
-                found[relative] = new LearningRecord(relative, learning, null, keepContent ? content : string.Empty,
-                    parsed.Date is { } day ? day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + " 00:00:00" : null, null);
+                if (ReadLearningFile(relative, File.ReadAllText(file), type, keepContent) is { } record) found[relative] = record;
+                else skipped.Add(NoHeading(relative));
             }
         }
         return found;
     }
 
-    private static List<HeuristicRecord> ScanHeuristicFiles(MemoryPaths source)
+    /// <summary>
+    /// The learnings files, read one at a time as the folders list them (never all their names or records at once), as
+    /// <see cref="Scan"/> with <c>keepContent: false</c> reads them; the names of files without a heading are added to
+    /// <paramref name="skipped"/> in the order <see cref="Scan"/> gives, each folder's once it is read (reindex, docs/adr/0051).
+    /// </summary>
+    public static IEnumerable<LearningRecord> LearningFiles(MemoryPaths source, List<string> skipped)
+    {
+        foreach (var type in LearningTypes.All)
+        {
+            var folder = LearningTypes.Folder(type);
+            var directory = source.Absolute(folder);
+            if (!Directory.Exists(directory)) continue;
+            var unread = new List<string>();
+            foreach (var file in Directory.EnumerateFiles(directory, "*.md"))
+            {
+                var relative = folder + Path.GetFileName(file);
+                if (ReadLearningFile(relative, File.ReadAllText(file), type, keepContent: false) is { } record) yield return record;
+                else unread.Add(relative);
+            }
+            skipped.AddRange(unread.Order(StringComparer.Ordinal).Select(NoHeading));
+        }
+    }
+
+    /// <summary>Whether the memory's files hold any record <see cref="Scan"/> would read, found without reading them all.</summary>
+    public static bool HoldsAnyRecord(MemoryPaths source)
+    {
+        var skipped = new List<string>();
+        return LearningFiles(source, skipped).Any() || ScanHeuristicFiles(source).Count > 0 || ScanDecisionFiles(source, skipped).Count > 0;
+    }
+
+    private static string NoHeading(string relative) => $"{relative}: no '# title' heading";
+
+    private static LearningRecord? ReadLearningFile(string relative, string content, string type, bool keepContent)
+    {
+        if (LearningFileParser.Parse(content, type) is not { } parsed) return null;
+        var learning = keepContent ? parsed.Learning : parsed.Learning with { Summary = parsed.Learning.SummaryFirstLine };
+        return new LearningRecord(relative, learning, null, keepContent ? content : string.Empty,
+            parsed.Date is { } day ? day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) + " 00:00:00" : null, null);
+    }
+
+    internal static List<HeuristicRecord> ScanHeuristicFiles(MemoryPaths source)
     {
         var found = new List<HeuristicRecord>();
         if (!Directory.Exists(source.HeuristicsDirectory)) return found;
@@ -163,7 +196,7 @@ public static class MemoryScanner
         return found;
     }
 
-    private static List<DecisionRecord> ScanDecisionFiles(MemoryPaths source, List<string> skipped)
+    internal static List<DecisionRecord> ScanDecisionFiles(MemoryPaths source, List<string> skipped)
     {
         var found = new List<DecisionRecord>();
         if (!Directory.Exists(source.DecisionsDirectory)) return found;

@@ -43,24 +43,27 @@ public static class Reindexer
                 if (File.Exists(memory.DatabasePath + suffix)) File.Move(memory.DatabasePath + suffix, memory.Absolute(movedAside) + suffix);
         }
 
-        var contents = MemoryScanner.Scan(memory, includeDatabase: false, keepContent: false);
-        var notes = contents.Skipped.ToList();
-        var byPath = contents.Learnings.ToDictionary(r => r.RelativePath, StringComparer.Ordinal);
-        var history = History.Read(memory, byPath);
-        var learnings = history.AssignLearningIds(contents.Learnings, out var fromHistory);
+        var notes = new List<string>();
+        using var scratch = ReindexScratch.Create(memory);
+        foreach (var learning in MemoryScanner.LearningFiles(memory, notes)) scratch.AddFile(learning);
+        scratch.FilesScanned();
+        var heuristicFiles = MemoryScanner.ScanHeuristicFiles(memory);
+        var decisionFiles = MemoryScanner.ScanDecisionFiles(memory, notes);
+        History.Read(memory, scratch);
+        var fromHistory = scratch.HistoryRead();
         string? TimeOf(string key, string? created) =>
-            history.TrailerTimes.TryGetValue(key, out var time) && (created is null || SameDay(created, time)) ? time : created;
-        var heuristics = UniqueIds(contents.Heuristics.Select(h => h.Id is { } id && TimeOf("H-" + id.ToString(CultureInfo.InvariantCulture), h.CreatedAt) is { } t
+            scratch.TrailerTime(key) is { } time && (created is null || SameDay(created, time)) ? time : created;
+        var heuristics = UniqueIds(heuristicFiles.Select(h => h.Id is { } id && TimeOf("H-" + id.ToString(CultureInfo.InvariantCulture), h.CreatedAt) is { } t
                 ? h with { CreatedAt = t, UpdatedAt = t } : h).ToList(), h => h.Id, (h, id) => h with { Id = id }, "H-", notes);
-        var decisions = UniqueIds(contents.Decisions.Select(d => d.Id is { } id && TimeOf("ADR-" + id.ToString(CultureInfo.InvariantCulture), d.CreatedAt) is { } t
+        var decisions = UniqueIds(decisionFiles.Select(d => d.Id is { } id && TimeOf("ADR-" + id.ToString(CultureInfo.InvariantCulture), d.CreatedAt) is { } t
                 ? d with { CreatedAt = t, UpdatedAt = t } : d).ToList(), d => d.Id, (d, id) => d with { Id = id }, "ADR-", notes);
 
-        var identities = new Identities(memory, history, queueUncommitted);
+        var identities = new Identities(memory, scratch, queueUncommitted);
         using (var index = MemoryIndex.Open(memory, options))
-            index.RebuildRows(learnings, heuristics, decisions, identities.Of);
+            index.RebuildRows(scratch.Learnings(), heuristics, decisions, identities.Of);
         // What no file carries (ELF's hooks' tables and rows, its counters) comes from the index moved aside: never dropped.
         if (movedAside is not null) notes.AddRange(ElfRowsCarrier.Carry(memory.DatabasePath, memory.Absolute(movedAside)));
-        return new ReindexSummary(learnings.Count, heuristics.Count, decisions.Count, fromHistory, movedAside, notes) { Queued = identities.Queued };
+        return new ReindexSummary(scratch.FileCount, heuristics.Count, decisions.Count, fromHistory, movedAside, notes) { Queued = identities.Queued };
     }
 
     /// <summary>
@@ -68,30 +71,17 @@ public static class Reindexer
     /// as one string) tells reindex: learnings ids from integer trailers (paired with titles) and the order keyed trailers
     /// first named files in, when each file was added and each trailer key first committed, and the record keys
     /// (with their commits) that <c>Elf-Record</c> trailers give files and <c>Elf-Entry</c> trailers give entries of shared
-    /// files (docs/adr/0045). What it keeps is O(records) of small strings; no commit's text outlives its parsing.
+    /// files (docs/adr/0045). What it learns goes to the scratch database (docs/adr/0051); no commit's text outlives its parsing.
     /// </summary>
     private sealed class History
     {
-        private readonly Dictionary<string, LearningRecord> _byPath;
-        private readonly Dictionary<string, long> _ids = new(StringComparer.Ordinal);
-        private readonly Dictionary<string, string> _addedTimes = new(StringComparer.Ordinal);
-        private readonly HashSet<long> _used = [];
-        private readonly List<string> _keyedFiles = [];
+        private readonly ReindexScratch _scratch;
 
-        private History(Dictionary<string, LearningRecord> byPath) => _byPath = byPath;
+        private History(ReindexScratch scratch) => _scratch = scratch;
 
-        /// <summary>Trailer key (a record key, an integer id, H-/ADR-) → the time of the first commit that named it.</summary>
-        public Dictionary<string, string> TrailerTimes { get; } = new(StringComparer.Ordinal);
-
-        /// <summary>File → the record key (and commit) of the newest keyed <c>Elf-Record</c> trailer that names it.</summary>
-        public Dictionary<string, (string Key, string Commit)> FileKeys { get; } = new(StringComparer.Ordinal);
-
-        /// <summary>(shared file, entry content hash) → the record key (and commit) of the newest <c>Elf-Entry</c> trailer naming it.</summary>
-        public Dictionary<(string Path, string Hash), (string Key, string Commit)> EntryKeys { get; } = [];
-
-        public static History Read(MemoryPaths memory, Dictionary<string, LearningRecord> byPath)
+        public static void Read(MemoryPaths memory, ReindexScratch scratch)
         {
-            var history = new History(byPath);
+            var history = new History(scratch);
             // Per commit: "\x1e<id>\x1f<author time>", the message's lines, a line ending in "\x1f", then its files' "<status>\t<path>".
             string? commit = null, time = null;
             var message = new System.Text.StringBuilder();
@@ -105,7 +95,7 @@ public static class Reindexer
             }
             try
             {
-                GitCli.RunStreamed(memory.BasePath, ["-c", "core.quotePath=false", "log", "--reverse", "--name-status", "--format=%x1e%H%x1f%aI%n%B%x1f", "--", "memory"], '\n', line =>
+                GitCli.RunStreamed(memory.BasePath, [.. DeltaBaseCache(memory), "-c", "core.quotePath=false", "log", "--reverse", "--name-status", "--format=%x1e%H%x1f%aI%n%B%x1f", "--", "memory"], '\n', line =>
                 {
                     if (line.StartsWith('\x1e'))
                     {
@@ -128,7 +118,37 @@ public static class Reindexer
             {
                 // no repository or no commits yet: what was read (nothing) stands
             }
-            return history;
+        }
+
+        /// <summary>
+        /// git's cache of delta bases for the walk, room for five of the largest folder listing the tip holds where git's
+        /// default (96 MiB) is less. Every tree of a packed history but a few is stored as a delta on another version of
+        /// itself, up to 50 deep, and <c>--name-status</c> reads two trees a commit; a memory's flat folder makes its tree
+        /// about 60 bytes a file (60 MB at 1,000,000 records). With fewer than two of them in the cache git rebuilds each
+        /// tree from the start of its chain: 7.6 s for one tree at 1,000,000 records and a walk of 100 commits 8 minutes,
+        /// 110× the walk at 100,000 (docs/adr/0051). The cache lives in git's process and is freed when the walk ends.
+        /// </summary>
+        private static string[] DeltaBaseCache(MemoryPaths memory)
+        {
+            const long gitDefault = 96L << 20;
+            try
+            {
+                var trees = GitCli.Run(memory.BasePath, ["ls-tree", "-z", "HEAD", "--", "memory/"])
+                    .Split('\0', StringSplitOptions.RemoveEmptyEntries)
+                    .Select(entry => entry.Split('\t', 2)[0].Split(' '))
+                    .Where(fields => fields is [_, "tree", _])
+                    .Select(fields => fields[2])
+                    .ToList();
+                if (trees.Count == 0) return [];
+                var largest = GitCli.Run(memory.BasePath, ["cat-file", "--batch-check=%(objectsize)"], string.Join('\n', trees) + "\n")
+                    .Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                    .Max(size => long.Parse(size, NumberStyles.None, CultureInfo.InvariantCulture));
+                return 5 * largest > gitDefault ? ["-c", "core.deltaBaseCacheLimit=" + (5 * largest).ToString(CultureInfo.InvariantCulture)] : [];
+            }
+            catch (GitStoreException)
+            {
+                return []; // no repository or no commit yet: git's default
+            }
         }
 
         private void Add(string commit, string authorTime, string message, List<string> addedFiles)
@@ -137,43 +157,42 @@ public static class Reindexer
             var trailers = CommitMessage.Trailers(message).ToList();
             foreach (var (key, path) in trailers)
             {
-                TrailerTimes.TryAdd(key, time);
-                if (path is not null) FileKeys[path] = (key, commit);
+                _scratch.TrailerNamed(key, time);
+                if (path is not null) _scratch.FileKeyNamed(path, key, commit);
             }
-            foreach (var (key, path, hash) in CommitMessage.EntriesWithFile(message)) EntryKeys[(path, hash)] = (key, commit);
+            foreach (var (key, path, hash) in CommitMessage.EntriesWithFile(message)) _scratch.EntryKeyNamed(path, hash, key, commit);
 
             // Learnings ids from integer trailers, paired with the records' titles, in the order history gives them.
-            var added = addedFiles.Where(_byPath.ContainsKey).OrderBy(f => f.Length).ThenBy(f => f, StringComparer.Ordinal).ToList();
-            foreach (var file in added) _addedTimes.TryAdd(file, time);
+            var added = new List<(string Path, string Title, bool HasId)>();
+            foreach (var file in addedFiles)
+                if (_scratch.Scanned(file) is { } scanned) added.Add((file, scanned.Title, scanned.HasId));
+            added.Sort((a, b) => a.Path.Length != b.Path.Length ? a.Path.Length.CompareTo(b.Path.Length) : string.CompareOrdinal(a.Path, b.Path));
+            foreach (var file in added) _scratch.Added(file.Path, time);
             var ids = CommitMessage.RecordIds(message).ToList();
             var titles = Titles(message);
-            if (titles.Count == ids.Count)
+            if (titles.Count == ids.Count && ids.Count > 0)
+            {
+                // Each id goes to the first added file (in the order above) with its title and no id yet: the files
+                // waiting for an id queued by title, so that a commit of n records costs O(n), not O(n²).
+                var waiting = new Dictionary<string, Queue<string>>(StringComparer.Ordinal);
+                foreach (var file in added)
+                    if (!file.HasId)
+                    {
+                        if (!waiting.TryGetValue(file.Title, out var queue)) waiting[file.Title] = queue = new Queue<string>();
+                        queue.Enqueue(file.Path);
+                    }
+                var given = new HashSet<string>(StringComparer.Ordinal);
                 foreach (var (id, title) in ids.Zip(titles))
                 {
-                    if (_used.Contains(id)) continue;
-                    var file = added.FirstOrDefault(f => !_ids.ContainsKey(f) && _byPath[f].Learning.Title == title);
-                    if (file is null) continue;
-                    _ids[file] = id;
-                    _used.Add(id);
+                    if (!waiting.TryGetValue(title, out var queue) || _scratch.IdTaken(id)) continue;
+                    while (queue.Count > 0 && given.Contains(queue.Peek())) queue.Dequeue(); // a path git listed twice
+                    if (!queue.TryDequeue(out var file)) continue;
+                    _scratch.SetId(file, id);
+                    given.Add(file);
                 }
+            }
             foreach (var (_, path) in trailers)
-                if (path is not null && _byPath.ContainsKey(path)) _keyedFiles.Add(path);
-        }
-
-        public List<(long? Id, LearningRecord Record)> AssignLearningIds(IReadOnlyList<LearningRecord> records, out int fromHistory)
-        {
-            // Records committed with keyed trailers carry no id: they are numbered in the order history first committed
-            // them (commit by commit, trailer by trailer: the order they were acknowledged in), after the integer ones.
-            var next = _used.Count == 0 ? 1 : _used.Max() + 1;
-            foreach (var file in _keyedFiles)
-                if (_ids.TryAdd(file, next)) next++;
-            fromHistory = _ids.Count;
-            return records
-                .Select(r => (Id: _ids.TryGetValue(r.RelativePath, out var id) ? id : (long?)null,
-                    Record: _addedTimes.TryGetValue(r.RelativePath, out var time) && (r.CreatedAt is null || SameDay(r.CreatedAt, time))
-                        ? r with { CreatedAt = time, UpdatedAt = time } : r))
-                .OrderBy(r => r.Id is null).ThenBy(r => r.Id).ThenBy(r => r.Record.CreatedAt, StringComparer.Ordinal).ThenBy(r => r.Record.RelativePath, StringComparer.Ordinal)
-                .ToList();
+                if (path is not null) _scratch.Keyed(path);
         }
     }
 
@@ -184,21 +203,20 @@ public static class Reindexer
     /// hold (not committed yet, or a person removed it) gets none, as before: its row is matched by path or number; or,
     /// when uncommitted records are queued, a new key and a pending entry (its file or entry is in the working tree).
     /// </summary>
-    private sealed class Identities(MemoryPaths memory, History history, bool queueUncommitted)
+    private sealed class Identities(MemoryPaths memory, ReindexScratch scratch, bool queueUncommitted)
     {
         /// <summary>How many rows got a pending entry (uncommitted records queued).</summary>
         public int Queued { get; private set; }
 
-        private readonly HashSet<string> _keys = new(StringComparer.Ordinal);
         private readonly Dictionary<string, string> _domainTexts = new(StringComparer.Ordinal);
-        private HashSet<string>? _tipFiles;
+        private bool _tipRead;
         private string? _tip;
 
         public RebuiltIdentity? Of(object record)
         {
             switch (record)
             {
-                case LearningRecord learning when history.FileKeys.TryGetValue(learning.RelativePath, out var named) && InTip(learning.RelativePath):
+                case LearningRecord learning when scratch.FileKey(learning.RelativePath) is { } named && InTip(learning.RelativePath):
                     string content;
                     try
                     {
@@ -218,14 +236,14 @@ public static class Reindexer
                     {
                         return null; // gone since the scan
                     }
-                case DecisionRecord { RelativePath: { } path, Content: { } text } when history.FileKeys.TryGetValue(path, out var named) && InTip(path):
+                case DecisionRecord { RelativePath: { } path, Content: { } text } when scratch.FileKey(path) is { } named && InTip(path):
                     return Claim(named.Key, named.Commit, path, text);
                 case DecisionRecord { RelativePath: { } path, Content: { } text } when queueUncommitted && !InTip(path):
                     return Queue(path, text);
                 case HeuristicRecord { EntryText: { } text } heuristic:
                     var file = HeuristicMarkdown.RelativePath(heuristic.Heuristic.Domain);
                     if (!DomainTextAtTip(file).Contains(text, StringComparison.Ordinal)) return queueUncommitted ? Queue(file, text) : null;
-                    if (history.EntryKeys.TryGetValue((file, RecordKeys.ContentHash(text)), out var entry)) return Claim(entry.Key, entry.Commit, file, text);
+                    if (scratch.EntryKey(file, RecordKeys.ContentHash(text)) is { } entry) return Claim(entry.Key, entry.Commit, file, text);
                     // The entry's own Created date, as arrival reads it (the row's time may be its commit's, a day off).
                     var created = HeuristicMarkdown.Parse(text) is [var parsed] ? parsed.Created : null;
                     return Tip() is { } tip ? Claim(RecordKeys.ForEntry(file, text, created), tip, file, text) : null;
@@ -236,7 +254,7 @@ public static class Reindexer
 
         /// <summary>A key is one record's: a second record with the same key (a copied file, a repeated entry) gets none.</summary>
         private RebuiltIdentity? Claim(string key, string commit, string path, string content) =>
-            _keys.Add(key) ? new RebuiltIdentity(key, commit, path, content) : null;
+            scratch.Claim(key) ? new RebuiltIdentity(key, commit, path, content) : null;
 
         /// <summary>An uncommitted record: a new key, no commit (its outbox entry is pending).</summary>
         private RebuiltIdentity Queue(string path, string content)
@@ -247,14 +265,15 @@ public static class Reindexer
 
         private string? Tip() => _tip ??= GitCli.Resolve(memory.BasePath, "HEAD");
 
+        /// <summary>Whether the tip holds the path: its listing is read into the scratch database the first time.</summary>
         private bool InTip(string path)
         {
-            if (_tipFiles is null)
+            if (!_tipRead)
             {
-                _tipFiles = new HashSet<string>(StringComparer.Ordinal);
-                if (Tip() is not null) GitCli.RunStreamed(memory.BasePath, ["ls-tree", "-r", "--name-only", "-z", "HEAD", "--", "memory"], '\0', f => _tipFiles.Add(f));
+                _tipRead = true;
+                if (Tip() is not null) GitCli.RunStreamed(memory.BasePath, ["ls-tree", "-r", "--name-only", "-z", "HEAD", "--", "memory"], '\0', scratch.AddTipFile);
             }
-            return _tipFiles.Contains(path);
+            return scratch.InTip(path);
         }
 
         /// <summary>A domain file's text in the tip, as <see cref="HeuristicMarkdown.Parse"/> reads entries (LF line ends).</summary>
@@ -290,7 +309,7 @@ public static class Reindexer
     }
 
     /// <summary>Whether two 'yyyy-MM-dd …' timestamps fall on the same day (a file's local date against a commit's UTC time: ±1 day).</summary>
-    private static bool SameDay(string fileDate, string commitTime) =>
+    internal static bool SameDay(string fileDate, string commitTime) =>
         DateOnly.TryParseExact(fileDate[..Math.Min(10, fileDate.Length)], "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var a)
         && DateOnly.TryParseExact(commitTime[..Math.Min(10, commitTime.Length)], "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var b)
         && Math.Abs(a.DayNumber - b.DayNumber) <= 1;

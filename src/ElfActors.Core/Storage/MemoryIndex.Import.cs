@@ -112,7 +112,7 @@ public sealed partial class MemoryIndex
     /// that named it, as if it had been recorded or had arrived here; the others get none (the files are already in git).
     /// Meant for a fresh database.
     /// </summary>
-    public void RebuildRows(IReadOnlyList<(long? Id, LearningRecord Record)> learnings, IReadOnlyList<HeuristicRecord> heuristics, IReadOnlyList<DecisionRecord> decisions,
+    public void RebuildRows(IEnumerable<(long? Id, LearningRecord Record)> learnings, IReadOnlyList<HeuristicRecord> heuristics, IReadOnlyList<DecisionRecord> decisions,
         Func<object, RebuiltIdentity?>? identityOf = null)
     {
         using var transaction = _connection.BeginTransaction(deferred: false);
