@@ -10,7 +10,8 @@ namespace ElfActors.Core.Import;
 /// database beside it (<c>memory/index.db-reindex-scratch</c>, ignored by git like every <c>index.db-*</c>; deleted when
 /// the rebuild ends, and when the next one starts after a killed one), never in the process's memory: a memory of
 /// 1,000,000 records took 2.2 GB when all of it was held in dictionaries (docs/adr/0051). Written without a journal
-/// (nothing in it outlives the rebuild), its page cache bounded; one transaction for the whole rebuild.
+/// (nothing in it outlives the rebuild), its page cache bounded, its sorts' and indexes' temporary files on disk (the
+/// index's connection keeps them in memory); one transaction for the whole rebuild.
 /// </summary>
 internal sealed class ReindexScratch : IDisposable
 {
@@ -44,6 +45,7 @@ internal sealed class ReindexScratch : IDisposable
                 PRAGMA journal_mode = OFF;
                 PRAGMA synchronous = OFF;
                 PRAGMA cache_size = -8192;
+                PRAGMA temp_store = FILE;
                 CREATE TABLE files (path TEXT NOT NULL, type TEXT NOT NULL, title TEXT NOT NULL, domain TEXT NOT NULL, severity INTEGER NOT NULL,
                     tags TEXT NOT NULL, summary TEXT NOT NULL, created TEXT, updated TEXT, added TEXT, id INTEGER);
                 CREATE TABLE added_log (seq INTEGER PRIMARY KEY, path TEXT NOT NULL, time TEXT NOT NULL);
