@@ -10,14 +10,11 @@ namespace ElfActors.Core.Audit;
 /// <c>elf verify</c>'s working sets, none of them held in memory: the learnings rows, the learnings files on disk, the
 /// branch tip's entries, the outbox and every <c>Elf-Record</c> trailer of the branch, copied streaming into a scratch
 /// SQLite database (a file in the OS temp folder, deleted on dispose) and compared there with joins. What verify holds
-/// is SQLite's page cache (<see cref="CacheKibibytes"/>) and one row or commit message at a time; the lists it returns
+/// is SQLite's page cache (<see cref="ScratchDatabase.CacheKibibytes"/>) and one row or commit message at a time; the lists it returns
 /// are the memory's inconsistencies (docs/adr/0050).
 /// </summary>
 internal sealed class VerifyScratch : IDisposable
 {
-    /// <summary>The scratch database's page cache (and its sorter's memory), KiB: a bound, whatever the memory's size.</summary>
-    private const int CacheKibibytes = 8192;
-
     private const string Schema = """
         CREATE TABLE rows (id INTEGER PRIMARY KEY, path TEXT NOT NULL);
         CREATE TABLE files (path TEXT PRIMARY KEY) WITHOUT ROWID;
@@ -48,7 +45,7 @@ internal sealed class VerifyScratch : IDisposable
     private VerifyScratch(string file)
     {
         _file = file;
-        _connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = file, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString());
+        _connection = ScratchDatabase.Open(file);
     }
 
     /// <summary>Reads the memory into a new scratch database: the index's rows, the folders, the tip, the outbox, the branch's trailers.</summary>
@@ -57,9 +54,6 @@ internal sealed class VerifyScratch : IDisposable
         var scratch = new VerifyScratch(Path.Combine(Path.GetTempPath(), $"elf-verify-{Guid.NewGuid():N}.db"));
         try
         {
-            scratch._connection.Open();
-            // No journal, no fsync: a scratch file nobody else reads, thrown away after. Sorts spill to files, not memory.
-            scratch.Execute($"PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA temp_store = FILE; PRAGMA cache_size = -{CacheKibibytes};");
             scratch.Execute(Schema);
             // One transaction (a plain BEGIN: the commands need no transaction object); a failure drops the whole file.
             scratch.Execute("BEGIN");

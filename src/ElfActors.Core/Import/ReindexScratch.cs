@@ -31,21 +31,15 @@ internal sealed class ReindexScratch : IDisposable
     {
         var path = memory.DatabasePath + "-reindex-scratch";
         Directory.CreateDirectory(memory.MemoryDirectory);
-        System.IO.File.Delete(path); // a killed rebuild's
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false }.ToString());
+        var connection = ScratchDatabase.Open(path); // replaces a killed rebuild's
         try
         {
-            connection.Open();
             // Reindex orders rows as .NET's ordinal comparison does (UTF-16 code units), not SQLite's bytes.
             connection.CreateCollation("ORDINAL", string.CompareOrdinal);
             connection.CreateFunction("same_day", (string? fileDate, string? commitTime) => fileDate is not null && commitTime is not null && Reindexer.SameDay(fileDate, commitTime),
                 isDeterministic: true);
             using var setup = connection.CreateCommand();
             setup.CommandText = """
-                PRAGMA journal_mode = OFF;
-                PRAGMA synchronous = OFF;
-                PRAGMA cache_size = -8192;
-                PRAGMA temp_store = FILE;
                 CREATE TABLE files (path TEXT NOT NULL, type TEXT NOT NULL, title TEXT NOT NULL, domain TEXT NOT NULL, severity INTEGER NOT NULL,
                     tags TEXT NOT NULL, summary TEXT NOT NULL, created TEXT, updated TEXT, added TEXT, id INTEGER);
                 CREATE TABLE added_log (seq INTEGER PRIMARY KEY, path TEXT NOT NULL, time TEXT NOT NULL);
