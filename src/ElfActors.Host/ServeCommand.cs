@@ -96,13 +96,16 @@ public static class ServeCommand
             {
                 ServePipe = true,
                 ConfigFiles = parse.GetValue(config) ?? [],
-                MinimumLogLevel = parse.GetValue(verbose) ? LogLevel.Information : LogLevel.Warning,
+                MinimumLogLevel = parse.GetValue(verbose) || Environment.GetEnvironmentVariable(VerboseVariable) == "1" ? LogLevel.Information : LogLevel.Warning,
                 IdleExit = idle,
                 AutoStarted = parse.GetValue(autoStarted),
             }, cluster);
         });
         return command;
     }
+
+    /// <summary>$ELF_VERBOSE=1: the host logs at Information level, as with --verbose (for a host that `elf` starts by itself).</summary>
+    public const string VerboseVariable = "ELF_VERBOSE";
 
     /// <summary>$ELF_IDLE_EXIT: seconds an auto-started host waits without requests before it exits (0: never).</summary>
     public const string IdleExitVariable = "ELF_IDLE_EXIT";
