@@ -25,7 +25,24 @@ public static class GitProcesses
         RunningIn(roots, skip).Select(pid => new GitProcessId(pid, StartTimeOf(pid))).Where(p => p.StartTime >= 0).ToList();
 
     /// <summary>Whether this very process (its pid, started when it was) still runs.</summary>
-    public static bool IsRunning(GitProcessId process) => process.Pid > 0 && StartTimeOf(process.Pid) == process.StartTime;
+    public static bool IsRunning(GitProcessId process) => process.Pid > 0 && StartTimeOf(process.Pid) == process.StartTime && !Ended(process.Pid);
+
+    /// <summary>
+    /// A process that exited and that its parent has not reaped yet (a zombie, state Z; or X, being reaped): /proc keeps its
+    /// pid and start time until then, which is for ever for a daemonized `git gc --auto` where PID 1 does not reap (a
+    /// container's). It runs nothing: a commit made beside it need not wait for it.
+    /// </summary>
+    private static bool Ended(int pid)
+    {
+        try
+        {
+            return StatFields(pid)[0] is "Z" or "X" or "x";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or IndexOutOfRangeException)
+        {
+            return true;
+        }
+    }
 
     /// <summary>A process's start time in clock ticks since boot (/proc/&lt;pid&gt;/stat field 22), or -1 when it is gone.</summary>
     private static long StartTimeOf(int pid)

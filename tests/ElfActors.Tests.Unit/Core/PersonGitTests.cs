@@ -112,6 +112,43 @@ public sealed class PersonGitTests : IDisposable
         Assert.Equal(scans, person.Scans);
     }
 
+    [Fact]
+    public async Task A_git_that_ended_is_not_running_while_nobody_has_reaped_it()
+    {
+        if (!OperatingSystem.IsLinux()) return; // /proc
+        // A git that ran in the repository and ended, and whose parent never waits for it (sh exec'ed into sleep): a
+        // zombie, as a daemonized `git gc --auto` stays where PID 1 does not reap. It keeps its pid and start time in /proc.
+        var start = new System.Diagnostics.ProcessStartInfo("sh") { WorkingDirectory = _memory.BasePath, RedirectStandardOutput = true };
+        foreach (var argument in new[] { "-c", "git --version >/dev/null & echo $!; exec sleep 60" }) start.ArgumentList.Add(argument);
+        using var parent = System.Diagnostics.Process.Start(start)!;
+        try
+        {
+            var pid = int.Parse((await parent.StandardOutput.ReadLineAsync())!.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            await Until(() => StatField(pid, 3) == "Z", "the git to end, unreaped");
+            var ended = new GitProcessId(pid, long.Parse(StatField(pid, 22)!, System.Globalization.CultureInfo.InvariantCulture));
+
+            Assert.False(GitProcesses.IsRunning(ended));
+        }
+        finally
+        {
+            parent.Kill();
+        }
+    }
+
+    /// <summary>Field <paramref name="number"/> (1-based, as proc(5) counts) of /proc/PID/stat, or null when it is gone.</summary>
+    private static string? StatField(int pid, int number)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[number - 3];
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
     private static async Task Until(Func<bool> condition, string what)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
