@@ -48,12 +48,26 @@ public sealed class DeadlineScheduler : SchedulerBase, IDateTimeOffsetNowTimePro
     /// <summary>Time since this class was first used, from the high-resolution monotonic clock.</summary>
     private static TimeSpan Now() => Stopwatch.GetElapsedTime(Started);
 
-    /// <summary>Items scheduled and neither run (for good) nor cancelled: for tests.</summary>
-    internal int PendingCount
+    /// <summary>Items scheduled and neither run (for good) nor cancelled (tests; a committer's stall warning).</summary>
+    public int PendingCount
     {
         get
         {
             lock (_gate) return _pending.Count;
+        }
+    }
+
+    /// <summary>How long the earliest pending item is past its deadline (zero when none is): more than a moment means its timer did not fire.</summary>
+    public TimeSpan OverdueBy
+    {
+        get
+        {
+            lock (_gate)
+            {
+                if (_pending.Count == 0) return TimeSpan.Zero;
+                var late = Now() - _pending.Min!.Deadline;
+                return late > TimeSpan.Zero ? late : TimeSpan.Zero;
+            }
         }
     }
 

@@ -69,6 +69,13 @@ public sealed class ElfMonitor
         lock (_gate) _committerState = state;
     }
 
+    private long _committerLookedAt;
+
+    /// <summary>When the committer last looked at the outbox (a batch began), by <see cref="System.Diagnostics.Stopwatch"/>; 0 never.</summary>
+    public long CommitterLookedAt => Interlocked.Read(ref _committerLookedAt);
+
+    internal void CommitterLooked() => Interlocked.Exchange(ref _committerLookedAt, System.Diagnostics.Stopwatch.GetTimestamp());
+
     internal void RecordCommit(string commitId, DateTimeOffset at, int records)
     {
         Interlocked.Add(ref _committed, records);

@@ -22,6 +22,8 @@ public sealed record ElfSettings
     /// <summary>elf.committer.idle-sweep-interval: how often an idle committer looks when changes cannot be watched.</summary>
     public required TimeSpan IdleSweepInterval { get; init; }
     public required TimeSpan OrphanGrace { get; init; }
+    /// <summary>elf.committer.stall-warning: records pending this long with no commit started and no wait the committer can name is logged as a stall; 0 never.</summary>
+    public required TimeSpan StallWarning { get; init; }
     public required TimeSpan StaleLockAge { get; init; }
     /// <summary>elf.committer.git-writer: "fast" or "git" (docs/git-writer.md).</summary>
     public required string GitWriter { get; init; }
@@ -54,6 +56,7 @@ public sealed record ElfSettings
             SweepInterval = elf.GetTimeSpan("committer.sweep-interval"),
             IdleSweepInterval = elf.GetTimeSpan("committer.idle-sweep-interval"),
             OrphanGrace = elf.GetTimeSpan("committer.orphan-grace"),
+            StallWarning = elf.GetTimeSpan("committer.stall-warning"),
             StaleLockAge = elf.GetTimeSpan("committer.stale-lock-age"),
             GitWriter = elf.GetString("committer.git-writer"),
             BackoffMin = elf.GetTimeSpan("committer.backoff.min"),
@@ -65,6 +68,7 @@ public sealed record ElfSettings
             throw new ConfigurationException($"elf.committer.git-writer must be fast or git (got '{settings.GitWriter}')");
         if (settings.IndexMaxBatchSize < 1) throw new ConfigurationException("elf.index.max-batch-size must be at least 1");
         if (settings.CommitMaxBatchSize < 1) throw new ConfigurationException("elf.committer.max-batch-size must be at least 1");
+        if (settings.StallWarning < TimeSpan.Zero) throw new ConfigurationException("elf.committer.stall-warning must not be negative");
         if (settings.MinCommitInterval < TimeSpan.Zero) throw new ConfigurationException("elf.committer.min-commit-interval must not be negative");
         if (settings.OrphanGrace <= settings.RecorderReplyTimeout)
             throw new ConfigurationException("elf.committer.orphan-grace must be longer than elf.recorder.reply-timeout");

@@ -45,7 +45,7 @@ public sealed partial class GitCommitterActor
         var records = _besideForeignGit.SelectMany(b => b.Records).ToList();
         if (records.Any(r => _unmarked.Contains(r.OutboxId)))
         {
-            _checkAfterMarks = true; // reopening before the mark lands would be undone by it
+            WaitForMarks(); // reopening before the mark lands would be undone by it
             return false;
         }
         var paths = records.Select(r => r.RelativePath).Distinct(StringComparer.Ordinal).ToList();

@@ -77,7 +77,11 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         Receive<Start>(_ => Initialise());
         Receive<RecordsWaiting>(_ => ScheduleBatch());
         Receive<RecordPlaced>(Placed);
-        Receive<Sweep>(_ => ScheduleBatch());
+        Receive<Sweep>(_ =>
+        {
+            LookForStall();
+            ScheduleBatch();
+        });
         Receive<WatchFailed>(failed =>
         {
             _log.Warning("Cannot watch the repository for a person's changes ({0}): an idle committer looks every {1} instead", failed.Reason, _settings.IdleSweepInterval);
@@ -323,6 +327,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
             return false; // the full path meets the same failure and handles it as a commit's
         }
         _monitor.SetCommitterState("idle");
+        Progressed();
         return true;
     }
 
@@ -344,6 +349,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
     {
         if (_batchScheduled || _git is null || _waitingForLock) return;
         _batchScheduled = true;
+        _batchScheduledAt = Stopwatch.GetTimestamp();
         // Commits that would follow each other closer than elf.committer.min-commit-interval wait for it: records
         // arriving meanwhile join the batch (ADR 0049).
         var wait = _settings.MinCommitInterval - Stopwatch.GetElapsedTime(_lastCommitStarted);
@@ -380,7 +386,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         if (_unmarked.Count > 0)
         {
             // Committed but not yet marked: check once the index writer has marked them.
-            _checkAfterMarks = true;
+            WaitForMarks();
             return false;
         }
         RestoreReachability(tip);
@@ -389,12 +395,20 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         return true;
     }
 
+    /// <summary>The next check of the tip waits for the index writer to mark the commits made (it answers each): said in elf status.</summary>
+    private void WaitForMarks()
+    {
+        _checkAfterMarks = true;
+        _monitor.SetCommitterState($"waiting for the index writer to mark {_unmarked.Count} committed records");
+    }
+
     /// <summary>Commits wait for a person's git (or operation) to end: said in elf status, looked at again soon.</summary>
     private void Hold(string reason)
     {
         if (_holdReason != reason) _log.Info("{0}", reason);
         _holdReason = reason;
         _monitor.SetCommitterState(reason);
+        Progressed();
         Timers.StartSingleTimer("hold", Sweep.Instance, _settings.BackoffMin); // look again soon
     }
 
@@ -533,6 +547,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
             // which records their recorders placed and leaves such a file missing until the orphan grace. Written back as
             // read, and the batch runs again; git itself stays as it was (the branch moves only after staging).
             _log.Info("The commit failed with a file it stages gone: {0}", e.Message);
+            _monitor.SetCommitterState("committing again: a file the commit staged was removed meanwhile (a person's git?)");
             WriteBackRemovedFiles(staging, "as read; committing them again");
             ScheduleBatch();
             result = default!;
@@ -547,9 +562,11 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
 
     private void CommitNextBatch()
     {
+        _monitor.CommitterLooked();
         _stages.Restart();
         if (!_indexConfirmed)
         {
+            _monitor.SetCommitterState("waiting for the index writer's word on which memory/index.db is in place");
             _indexWriter.Tell(IndexWriterProtocol.CheckIndexFile.Instance); // asked again at each sweep until answered
             SweepEvery(_settings.SweepInterval);
             return;
@@ -576,15 +593,19 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         if (ready.Count == 0)
         {
             _monitor.SetCommitterState(pending.Count == 0 ? "idle" : $"waiting for {pending.Count} record files to be placed");
+            _unplacedFiles = pending.Count;
+            if (pending.Count == 0 && _unmarked.Count == 0) Progressed();
             AnswerWaiters(pending.Count + _unmarked.Count);
             // A flush answered with nothing left to do: rest now, not at a sweep (which may be far off, or never come).
             if (pending.Count == 0 && NothingToDo()) Rest();
             return;
         }
 
+        _unplacedFiles = 0;
         // A retry while a lock is held is still waiting, as far as `elf status` is concerned.
         if (_heldLock is null) _monitor.SetCommitterState($"committing {ready.Count} records");
         _lastCommitStarted = Stopwatch.GetTimestamp();
+        Progressed();
         var staged = StagedFiles(ready, contents);
         var message = Core.Git.CommitMessage.For(ready);
         _stages.Lap("message");
@@ -750,6 +771,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
             : $"waiting for a lock held by pid {holder.Pid} ({holder.Command}): {path} since {since}");
         _log.Warning("Waiting for {0} (held by another process since {1}); retrying in {2} ms", path, since, _lockBackoff.TotalMilliseconds);
         _waitingForLock = true; // doorbells are ignored meanwhile: the outbox keeps the records
+        Progressed();
         Timers.StartSingleTimer(RetryTimer, RetryAfterLock.Instance, _lockBackoff);
     }
 

@@ -58,7 +58,9 @@ internal static class StatusCommand
             }
             Console.WriteLine($"  acknowledged:  {status.AcknowledgedSinceStart} since start");
             Console.WriteLine($"  last commit:   {last}");
-            Console.WriteLine($"  committer:     {status.CommitterState} (started {status.CommitterStarts} time{(status.CommitterStarts == 1 ? "" : "s")})");
+            var looked = status.CommitterLookedSecondsAgo is { } ago ? $"; looked {ago.ToString("0.#", CultureInfo.InvariantCulture)} s ago" : "";
+            Console.WriteLine($"  committer:     {status.CommitterState} (started {status.CommitterStarts} time{(status.CommitterStarts == 1 ? "" : "s")}{looked})");
+            if (status.CommitterStall is { } stall) Console.WriteLine($"  stalled:       {stall}");
             if (status.GitWriter is { } writer) Console.WriteLine($"  git writer:    {writer}");
             Console.WriteLine($"  uptime:        {TimeSpan.FromSeconds(Math.Round(status.UptimeSeconds)):c}");
             Console.WriteLine($"  throughput:    {status.RecordsPerSecond.ToString("0.#", CultureInfo.InvariantCulture)} records/s (last minute)");

@@ -138,6 +138,11 @@ public sealed record HostStatus
     public DateTimeOffset? LastCommitAt { get; init; }
     public string CommitterState { get; init; } = string.Empty;
     public int CommitterStarts { get; init; }
+    /// <summary>Seconds since the committer last looked at the outbox; null before its first look, and from a host older than this field.</summary>
+    public double? CommitterLookedSecondsAgo { get; init; }
+    /// <summary>Set when records are pending and the committer, which looks every sweep while anything is to do, has not
+    /// looked for far longer: what stopped waking it is a bug (docs/reliability.md#a-committer-that-waits).</summary>
+    public string? CommitterStall { get; init; }
     /// <summary>The git writer of the last commit ("fast" or "git") and, when the host chose git's by itself, why.</summary>
     public string? GitWriter { get; init; }
     /// <summary>Records committed per second over the last minute.</summary>

@@ -164,6 +164,8 @@ public sealed class RequestHandler(
                 LastCommitAt = lastAt ?? counts.LastCommitAt,
                 CommitterState = monitor.CommitterState,
                 CommitterStarts = monitor.CommitterStarts,
+                CommitterLookedSecondsAgo = monitor.CommitterLookedAt == 0 ? null : Math.Round(Stopwatch.GetElapsedTime(monitor.CommitterLookedAt).TotalSeconds, 1),
+                CommitterStall = indexUnreadable is null ? CommitterStall(counts.Pending) : null,
                 GitWriter = monitor.GitWriter,
                 RecordsPerSecond = monitor.RecordsPerSecond(now),
                 LastError = lastError?.Last?.Message,
@@ -171,6 +173,23 @@ public sealed class RequestHandler(
                 Sync = SyncRequests.Status(monitor.Sync),
             },
         };
+    }
+
+    /// <summary>
+    /// Records pending while the committer, awake (not resting), has not looked at the outbox for five sweeps (at least
+    /// 10 s): nothing woke it, not even its sweep timer. Said with the scheduler's own view of its timers.
+    /// </summary>
+    private string? CommitterStall(long pending)
+    {
+        var monitor = options.Monitor;
+        if (pending == 0 || monitor.CommitterResting || monitor.CommitterLookedAt == 0) return null;
+        var quiet = Stopwatch.GetElapsedTime(monitor.CommitterLookedAt);
+        var limit = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(10).Ticks, _settings.SweepInterval.Ticks * 5));
+        if (quiet < limit) return null;
+        var timers = system.Scheduler is ElfActors.Actors.DeadlineScheduler scheduler
+            ? $"; the scheduler holds {scheduler.PendingCount} timers, the earliest overdue by {scheduler.OverdueBy.TotalSeconds:0.#} s"
+            : "";
+        return $"the committer has not looked at the outbox for {quiet.TotalSeconds:0} s while {pending} records wait (it looks every {_settings.SweepInterval.TotalSeconds:0.#} s while anything is to do){timers}";
     }
 
     private async Task<WireResponse> FlushAsync(TimeSpan timeout)
@@ -199,7 +218,8 @@ public sealed class RequestHandler(
         {
             Status = Statuses.Timeout,
             Flush = new FlushResult(counts.Pending, counts.Committed, Seconds(started)),
-            Message = $"{counts.Pending} records still wait for a commit after {timeout.TotalSeconds:0.#}s (committer: {options.Monitor.CommitterState})",
+            Message = $"{counts.Pending} records still wait for a commit after {timeout.TotalSeconds:0.#}s (committer: {options.Monitor.CommitterState})"
+                + (CommitterStall(counts.Pending) is { } stall ? "; " + stall : ""),
         };
     }
 
