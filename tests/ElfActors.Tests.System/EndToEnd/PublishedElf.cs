@@ -130,7 +130,15 @@ public sealed class ServedMemory(PublishedElf elf) : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await elf.RunAsync("stop", "--base", Base);
+        var stop = await elf.RunAsync("stop", "--base", Base);
+        if (Environment.GetEnvironmentVariable("ELF_TEST_KEEP_LOGS") is { Length: > 0 } keep)
+        {
+            Directory.CreateDirectory(keep);
+            var log = Path.Combine(Base, "memory", ".elf", "host.log");
+            var name = Path.GetFileName(Base);
+            if (File.Exists(log)) File.Copy(log, Path.Combine(keep, name + ".host.log"), overwrite: true);
+            File.WriteAllText(Path.Combine(keep, name + ".stop"), stop.ToString());
+        }
         Memory.Dispose();
     }
 }

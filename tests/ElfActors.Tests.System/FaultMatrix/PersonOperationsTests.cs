@@ -200,8 +200,7 @@ public sealed class PersonOperationsTests(PublishedElf elf, ITestOutputHelper ou
             }
             var results = seeded.Concat(await load).ToList();
             // A person whose rebase stopped part-way ends it, as they would; the host holds its commits until then.
-            if (Directory.Exists(Path.Combine(served.Base, ".git", "rebase-merge")) || Directory.Exists(Path.Combine(served.Base, ".git", "rebase-apply")))
-                person.Git("rebase", "--abort");
+            if (RebaseInProgress(served.Base)) person.Git("rebase", "--abort");
 
             var (flush, repair) = await FlushAndRepair(served.Base);
             var acknowledged = Acknowledged(results);
@@ -254,10 +253,21 @@ public sealed class PersonOperationsTests(PublishedElf elf, ITestOutputHelper ou
         }
         finally
         {
+            // A body that threw before the person ended their stopped rebase (a client timed out on a loaded machine) leaves
+            // the host holding its commits, correctly: the dispose's `elf stop` would then wait out its drain and report
+            // that instead of what threw. The person ends it, as they would.
+            if (RebaseInProgress(served.Base))
+            {
+                output.WriteLine("the person's rebase was still in progress after the test body: aborted before the host stops");
+                person.Git("rebase", "--abort");
+            }
             // The host still runs here and may be syncing with the origin: a folder it writes meanwhile is left to the temp cleaner.
             try { if (Directory.Exists(origin)) Directory.Delete(origin, recursive: true); } catch (IOException) { }
         }
     }
+
+    private static bool RebaseInProgress(string repository) =>
+        Directory.Exists(Path.Combine(repository, ".git", "rebase-merge")) || Directory.Exists(Path.Combine(repository, ".git", "rebase-apply"));
 
     /// <summary>
     /// The clone a person made during the load gets a host of its own (its index rebuilt from the files and history it
