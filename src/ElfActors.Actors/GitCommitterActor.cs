@@ -245,10 +245,29 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
             _checkAfterMarks = false;
             _verified = false;
         }
+        else if (Index().FileState() == IndexFileState.Overwritten && ReopenedAs(inPlace.Identity) is { } reopened)
+        {
+            // This connection took the file for overwritten in place (a verdict it keeps for good: reads of the main file
+            // torn by a checkpoint for longer than its confirming reads), yet the index writer, the one owner of the index's
+            // identity (docs/adr/0044), finds this very index in place. Without believing it, the committer asked and waited
+            // for ever. A fresh connection looks afresh; the file is the same, so nothing this one wrote is elsewhere.
+            _index?.Dispose();
+            _index = reopened;
+            _log.Warning("The committer had taken memory/index.db for overwritten; the index writer finds this index in place: reopened");
+        }
         // The answer the committer waited for (at its start, or with its file lost) lets the next batch run at once; a
         // file still lost is looked at again then.
         if (changed || !_indexConfirmed) ScheduleBatch();
         _indexConfirmed = true;
+    }
+
+    /// <summary>A new connection to memory/index.db if the index there has this identity (else null, nothing kept open).</summary>
+    private MemoryIndex? ReopenedAs(string identity)
+    {
+        var reopened = MemoryIndex.Open(_paths, _settings.Index);
+        if (reopened.Identity == identity && reopened.FileState() == IndexFileState.Current) return reopened;
+        reopened.Dispose();
+        return null;
     }
 
     /// <summary>

@@ -89,4 +89,56 @@ public sealed class CommitterStallTests(ITestOutputHelper output) : Akka.TestKit
         Assert.Equal(second!.RelativePath, Tools.Git(memory.BasePath, "diff-tree", "--no-commit-id", "--name-only", "-r", "HEAD").Trim());
         Sys.Stop(committer);
     }
+
+    [Fact]
+    public void A_committer_that_took_its_index_for_overwritten_believes_the_index_writer_that_says_it_is_in_place()
+    {
+        using var memory = new TempMemory();
+        using var other = new TempMemory();
+        Tools.Git(memory.BasePath, "init", "-q");
+        var settings = ElfSettings.From(ConfigurationFactory.ParseString("elf.committer.sweep-interval = 100ms"));
+        MemoryBootstrap.Prepare(memory.Paths, settings.Index, settings.FsyncFiles);
+        string identity;
+        using (var index = MemoryIndex.Open(memory.Paths, settings.Index)) identity = index.Identity;
+        Tools.Sqlite(memory.DatabasePath, "PRAGMA wal_checkpoint(TRUNCATE)");
+        var original = File.ReadAllBytes(memory.DatabasePath);
+        using (MemoryIndex.Open(other.Paths, settings.Index)) { }
+        Tools.Sqlite(other.DatabasePath, "PRAGMA wal_checkpoint(TRUNCATE)");
+
+        var indexWriter = CreateTestProbe();
+        var monitor = new ElfMonitor();
+        var committer = Sys.ActorOf(GitCommitterActor.Props(memory.Paths, settings, GitStore.Factory, indexWriter.Ref, monitor, TimeProvider.System));
+        indexWriter.ExpectMsg<IndexWriterProtocol.CheckIndexFile>(TimeSpan.FromSeconds(20));
+        indexWriter.Reply(new IndexWriterProtocol.IndexInPlace(identity));
+
+        // Another index written over memory/index.db in place (same inode), and the committer looks: it takes its index for
+        // overwritten, for good (a verdict its connection keeps), and asks the index writer.
+        var inode = Tools.Run("stat", "/", "-c", "%i", memory.DatabasePath).Stdout;
+        File.WriteAllBytes(memory.DatabasePath, File.ReadAllBytes(other.DatabasePath));
+        committer.Tell(CommitterProtocol.RecordsWaiting.Instance);
+        AwaitCondition(() => monitor.CommitterState.StartsWith("waiting for", StringComparison.Ordinal) && monitor.CommitterState.Contains("memory/index.db", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(20));
+        Output?.WriteLine("committer state: " + monitor.CommitterState);
+
+        // What the committer read was not the index writer's verdict: the file holds this index again (here: its bytes put
+        // back in place; in the field, a checkpoint that tore the committer's reads for longer than its confirming reads).
+        File.WriteAllBytes(memory.DatabasePath, original);
+        Assert.Equal(inode, Tools.Run("stat", "/", "-c", "%i", memory.DatabasePath).Stdout);
+        Assert.Equal(identity, Tools.Sqlite(memory.DatabasePath, "SELECT value FROM elf_state WHERE name = 'index_id'").Single()[0]);
+        var record = Store(memory, 3);
+
+        // The index writer, the one owner of the index's identity, says this index is the one in place: the committer
+        // commits the record (without believing it, it asked and waited for ever, 'waiting for memory/index.db to be put back').
+        indexWriter.FishForMessage(m => m is IndexWriterProtocol.CheckIndexFile, TimeSpan.FromSeconds(20));
+        indexWriter.Reply(new IndexWriterProtocol.IndexInPlace(identity));
+        committer.Tell(new CommitterProtocol.RecordPlaced(OutboxTables.Learnings, record.RecordId));
+        var mark = (IndexWriterProtocol.MarkCommitted)indexWriter.FishForMessage(m =>
+        {
+            if (m is IndexWriterProtocol.CheckIndexFile) indexWriter.Reply(new IndexWriterProtocol.IndexInPlace(identity));
+            return m is IndexWriterProtocol.MarkCommitted;
+        }, TimeSpan.FromSeconds(20));
+        Assert.Equal(identity, mark.IndexIdentity);
+        Assert.Equal(record.RelativePath, Tools.Git(memory.BasePath, "show", "--name-only", "--format=", mark.CommitId).Trim());
+        Sys.Stop(committer);
+    }
 }
