@@ -50,4 +50,60 @@ public sealed class StatusEndToEndTests(PublishedElf elf)
         Assert.Equal(2, Tools.SqliteScalar(served.Memory.DatabasePath, "SELECT COUNT(*) FROM learnings"));
         Assert.Equal(2, GitHistory.Log(served.Base).SelectMany(c => c.RecordTrailers).Count());
     }
+
+    /// <summary>
+    /// A committer that stops looking at the outbox while records wait (here: blocked inside git, by a reference-transaction
+    /// hook that waits for a file) is said in `elf status` (a `stalled:` line, `committerStall` in --json) and in a flush
+    /// that times out, with how long it has not looked; once it gets on, nothing is lost (docs/adr/0056).
+    /// </summary>
+    [Fact]
+    public async Task A_committer_that_has_not_looked_for_five_sweeps_while_records_wait_is_said_to_be_stalled()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        await using var served = new ServedMemory(elf);
+        Tools.Git(served.Base, "init", "-q");
+        var release = Path.Combine(served.Base, ".git", "release-the-commit");
+        var hook = Path.Combine(served.Base, ".git", "hooks", "reference-transaction");
+        Directory.CreateDirectory(Path.GetDirectoryName(hook)!);
+        File.WriteAllText(hook, $"#!/bin/sh\n[ \"$1\" = prepared ] || exit 0\nwhile [ ! -e '{release}' ]; do sleep 0.05; done\n");
+        File.SetUnixFileMode(hook, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        try
+        {
+            foreach (var title in new[] { "Committed behind a hook", "Waiting behind it" })
+            {
+                var recorded = await elf.RunAsync("record-failure", "--base", served.Base, "--title", title, "--domain", "status");
+                Assert.True(recorded.ExitCode == 0, recorded.ToString());
+            }
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            string stalled;
+            while (true)
+            {
+                var json = await elf.RunAsync("status", "--base", served.Base, "--json");
+                var host = JsonDocument.Parse(json.Stdout).RootElement.GetProperty("hostStatus");
+                if (host.TryGetProperty("committerStall", out var stall) && stall.ValueKind == JsonValueKind.String)
+                {
+                    stalled = stall.GetString()!;
+                    Assert.True(host.GetProperty("committerLookedSecondsAgo").GetDouble() >= 10);
+                    break;
+                }
+                Assert.True(DateTime.UtcNow < deadline, "elf status never said the committer stalled: " + json.Stdout);
+                await Task.Delay(200);
+            }
+            Assert.Contains("the committer has not looked at the outbox for", stalled);
+            Assert.Contains("records wait", stalled);
+            var text = await elf.RunAsync("status", "--base", served.Base);
+            Assert.Contains("stalled:       the committer has not looked", text.Stdout);
+            var flush = await elf.RunAsync("flush", "--base", served.Base, "--timeout", "1");
+            Assert.Equal(3, flush.ExitCode);
+            Assert.Contains("the committer has not looked at the outbox for", flush.Stderr + flush.Stdout);
+        }
+        finally
+        {
+            File.WriteAllText(release, "");
+        }
+        Assert.Equal(0, (await elf.RunAsync("flush", "--base", served.Base, "--timeout", "60")).ExitCode);
+        var after = await elf.RunAsync("status", "--base", served.Base, "--json");
+        Assert.False(JsonDocument.Parse(after.Stdout).RootElement.GetProperty("hostStatus").TryGetProperty("committerStall", out var left) && left.ValueKind == JsonValueKind.String);
+        Assert.Equal(2, GitHistory.Log(served.Base).SelectMany(c => c.RecordTrailers).Count());
+    }
 }
