@@ -41,10 +41,15 @@ public static class ElfMetrics
     /// <summary>
     /// A batch's time in each stage of its commit (tag <c>stage</c>): the committer's (check, read-pending, files, message,
     /// git, hand-off), the fast writer's inside git (git.blobs, git.trees, git.pack, git.person-git, git.index,
-    /// git.branch, git.pack-merge, git.other), and mark: from the commit to the index writer marking its records.
+    /// git.branch, git.pack-merge, git.other), mark: from the commit to the index writer having stored its records' marks
+    /// and announced it, and mark.write: the index writer's transaction alone.
     /// </summary>
     public static readonly Histogram<double> CommitStage =
         Meter.CreateHistogram<double>("elf.commit.stage", "ms", "A batch's time in each stage of its commit (tag stage)");
+
+    /// <summary>One batch's time in one stage of its commit (<see cref="CommitStage"/>).</summary>
+    internal static void RecordStage(string stage, double milliseconds) =>
+        CommitStage.Record(milliseconds, new KeyValuePair<string, object?>("stage", stage));
 
     /// <summary>Counts a recorder's answer: acknowledged (with its latency since <paramref name="startedAt"/>), rejected or failed.</summary>
     internal static void CountReply(RecordingProtocol.RecordReply reply, ElfMonitor monitor, long startedAt)

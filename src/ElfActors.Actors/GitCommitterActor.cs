@@ -27,9 +27,10 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
     private readonly IActorRef _indexWriter;
     // Committed in git, marked in the index once the index writer answers: never committed again meanwhile.
     private readonly HashSet<long> _unmarked = [];
-    // Commits made but not yet marked in the index, oldest first: announced (--wait-commit answers) once marked, so
-    // whoever was told "committed" finds the outbox saying so too.
-    private readonly Queue<(RecordsCommitted Commit, long At)> _unannounced = new();
+    // Commits made but not yet marked in the index, oldest first: announced (--wait-commit answers) by the index writer
+    // once it has stored their marks, so whoever was told "committed" finds the outbox saying so too; by this committer
+    // only when the marks came back stale (the index was rebuilt meanwhile: the commits are in git).
+    private readonly Queue<RecordsCommitted> _unannounced = new();
     // Learnings records whose recorder rang: their file is written, whatever it holds now (an agent may edit it).
     private readonly HashSet<long> _rung = [];
     private readonly ElfMonitor _monitor;
@@ -120,19 +121,15 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         ScheduleBatch();
     }
 
-    /// <summary>The index writer marked a commit's records: announce the commit, and check the tip if that waited for it.</summary>
+    /// <summary>The index writer marked a commit's records (and announced the commit): check the tip if that waited for it.</summary>
     private void Marked(IndexWriterProtocol.MarkedCommitted marked)
     {
-        // Made against an index since rebuilt: dropped here already (IndexInPlace).
+        // Made against an index since rebuilt: dropped and announced here already (IndexInPlace).
         if (marked.Stale) return;
         // The commit is in git either way; a restart finds its Elf-Record trailers and marks them then.
         if (marked.Error is not null) throw new InvalidOperationException("could not mark committed records in the index: " + marked.Error);
         _unmarked.ExceptWith(marked.OutboxIds);
-        if (_unannounced.TryDequeue(out var announced))
-        {
-            ElfMetrics.CommitStage.Record(System.Diagnostics.Stopwatch.GetElapsedTime(announced.At).TotalMilliseconds, StageTag("mark"));
-            Context.System.EventStream.Publish(announced.Commit);
-        }
+        _unannounced.TryDequeue(out _); // the index writer announced it with the marks stored
         if (_checkAfterMarks && _unmarked.Count == 0)
         {
             _checkAfterMarks = false;
@@ -237,7 +234,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
             _index = reopened;
             _log.Warning("memory/index.db was rebuilt by the index writer: reopened; {0} commits not yet marked are in git, their records' ids renumbered", _unannounced.Count);
             // Those commits are in git: whoever waits for them (--wait-commit, by the ids they were given) is answered.
-            while (_unannounced.TryDequeue(out var announced)) Context.System.EventStream.Publish(announced.Commit);
+            while (_unannounced.TryDequeue(out var announced)) Context.System.EventStream.Publish(announced);
             _unmarked.Clear();
             _reopened.Clear();
             _rung.Clear();
@@ -745,11 +742,12 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         _unmarked.UnionWith(outboxIds);
         foreach (var entry in ready) if (entry.RowTable == OutboxTables.Learnings) _rung.Remove(entry.RecordId);
         _reopened.ExceptWith(outboxIds);
-        _indexWriter.Tell(new IndexWriterProtocol.MarkCommitted(outboxIds, commitId, at, Index().Identity));
         // Waiters (--wait-commit) follow learnings ids; heuristics and decisions number their own rows.
         var ids = ready.Where(p => p.RowTable == OutboxTables.Learnings).Select(p => p.RecordId).ToList();
+        var commit = new RecordsCommitted(ids, commitId, at);
+        _indexWriter.Tell(new IndexWriterProtocol.MarkCommitted(outboxIds, commitId, at, Index().Identity, commit, Stopwatch.GetTimestamp()));
         RecordCommitted(ready, commitId, at);
-        _unannounced.Enqueue((new RecordsCommitted(ids, commitId, at), System.Diagnostics.Stopwatch.GetTimestamp()));
+        _unannounced.Enqueue(commit);
     }
 
     /// <summary>Whether a file's bytes are exactly this text in UTF-8 (encoded into a pooled buffer: once per pending record per batch).</summary>

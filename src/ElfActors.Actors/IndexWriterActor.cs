@@ -81,7 +81,17 @@ public sealed class IndexWriterActor : ReceiveActor, IWithTimers
             {
                 // Made against an index since rebuilt: its outbox ids are other rows' now.
                 if (message.IndexIdentity != index.Identity) return new MarkedCommitted(message.OutboxIds, null, Stale: true);
+                var writing = System.Diagnostics.Stopwatch.GetTimestamp();
                 index.MarkEntriesCommitted(message.OutboxIds, message.CommitId, message.At);
+                if (message.Announce is { } announce)
+                {
+                    // Stored: whoever is told "committed" finds the outbox saying so (docs/adr/0029), told now, not once the
+                    // committer has finished the batch it started meanwhile (docs/adr/0054).
+                    Context.System.EventStream.Publish(announce);
+                    ElfMetrics.RecordStage("mark.write", System.Diagnostics.Stopwatch.GetElapsedTime(writing).TotalMilliseconds);
+                    if (message.CommittedTimestamp != 0)
+                        ElfMetrics.RecordStage("mark", System.Diagnostics.Stopwatch.GetElapsedTime(message.CommittedTimestamp).TotalMilliseconds);
+                }
                 return new MarkedCommitted(message.OutboxIds, null);
             },
             reason => new MarkedCommitted(message.OutboxIds, reason),

@@ -27,12 +27,18 @@ public static class IndexWriterProtocol
     /// Answered with <see cref="MarkedCommitted"/>. <paramref name="IndexIdentity"/> is the identity of the index the
     /// outbox ids were read from: marks made against an index since rebuilt name ids that now belong to other rows, and
     /// are dropped (docs/adr/0044).
+    /// <paramref name="Announce"/>, when given, is published on the event stream by the index writer itself right after the
+    /// marks are stored (not when they are dropped as stale), with <paramref name="CommittedTimestamp"/> (a
+    /// <see cref="System.Diagnostics.Stopwatch"/> timestamp taken at the commit) timing the <c>mark</c> stage: the
+    /// committer, busy with its next batch by then, is not in the way of the announcement (docs/adr/0054).
     /// </summary>
-    public sealed record MarkCommitted(IReadOnlyList<long> OutboxIds, string CommitId, DateTimeOffset At, string IndexIdentity);
+    public sealed record MarkCommitted(IReadOnlyList<long> OutboxIds, string CommitId, DateTimeOffset At, string IndexIdentity,
+        CommitterProtocol.RecordsCommitted? Announce = null, long CommittedTimestamp = 0);
 
     /// <summary>
-    /// <paramref name="Error"/> is null when the marks are stored. <paramref name="Stale"/>: not stored, the index they
-    /// were made against has been rebuilt since (the committer has dropped them already).
+    /// <paramref name="Error"/> is null when the marks are stored (and the commit announced, if it was to be).
+    /// <paramref name="Stale"/>: not stored, the index they were made against has been rebuilt since (the committer has
+    /// dropped them already, and announced the commit itself).
     /// </summary>
     public sealed record MarkedCommitted(IReadOnlyList<long> OutboxIds, string? Error, bool Stale = false);
 

@@ -26,6 +26,13 @@ public sealed record SimulationReport
     public required double AckP99Ms { get; init; }
     public required double CommitP50Ms { get; init; }
     public required double CommitP99Ms { get; init; }
+    /// <summary>
+    /// From a record's acknowledgement to its commit being announced: the committer's share of <see cref="CommitP99Ms"/>
+    /// without the acknowledgement's (which, on a machine short of CPU, is most of it). Records whose commit was announced
+    /// before their acknowledgement reached the caller count as 0.
+    /// </summary>
+    public double CommitAfterAckP50Ms { get; init; }
+    public double CommitAfterAckP99Ms { get; init; }
     public required double WallSeconds { get; init; }
     public required double RecordsPerSecond { get; init; }
     /// <summary>

@@ -113,6 +113,9 @@ public static class Simulator
         var commitLatencies = acknowledged
             .Where(o => committedAt.ContainsKey(((Recorded)o.Reply).RecordId))
             .Select(o => Milliseconds(committedAt[((Recorded)o.Reply).RecordId] - o.Sent)).ToArray();
+        var afterAck = acknowledged
+            .Where(o => committedAt.ContainsKey(((Recorded)o.Reply).RecordId))
+            .Select(o => Math.Max(0, Milliseconds(committedAt[((Recorded)o.Reply).RecordId] - o.Replied))).ToArray();
         var wall = (finished - started) / (double)Stopwatch.Frequency;
 
         return new SimulationReport
@@ -138,6 +141,8 @@ public static class Simulator
             AckP99Ms = Percentile(ackLatencies, 0.99),
             CommitP50Ms = Percentile(commitLatencies, 0.50),
             CommitP99Ms = Percentile(commitLatencies, 0.99),
+            CommitAfterAckP50Ms = Percentile(afterAck, 0.50),
+            CommitAfterAckP99Ms = Percentile(afterAck, 0.99),
             WallSeconds = Math.Round(wall, 3),
             RecordsPerSecond = Math.Round(audit.InExactlyOneCommit / wall, 1),
             SteadyRecordsPerSecond = SteadyRate(committedAt.Values, started, finished),
