@@ -47,7 +47,7 @@ public static class ElfMetrics
         Meter.CreateHistogram<double>("elf.commit.stage", "ms", "A batch's time in each stage of its commit (tag stage)");
 
     /// <summary>Counts a recorder's answer: acknowledged (with its latency since <paramref name="startedAt"/>), rejected or failed.</summary>
-    internal static void CountReply(RecordingProtocol.RecordReply reply, ElfMonitor monitor, long startedAt)
+    public static void CountReply(RecordingProtocol.RecordReply reply, ElfMonitor monitor, long startedAt)
     {
         switch (reply)
         {
