@@ -9,7 +9,8 @@ namespace ElfActors.Tests.EndToEnd;
 /// A cold `elf record-failure` is acknowledged by the host's socket before its actor system is up (docs/adr/0053), and
 /// nothing acknowledged then is lost, doubled or missed by the committer: real processes, real git repositories and
 /// SQLite files in temp folders, checked with sqlite3, the files and `git log`. Which phase answered is read from the
-/// host's start trace ($ELF_START_TRACE), whose lines name the phases in the order they happened.
+/// host's start trace ($ELF_START_TRACE), whose lines name the phases in the order they happened ("response ready" is
+/// written before the answer is sent, so it is in the file by the time the client has its answer).
 /// </summary>
 [Collection(PublishedElfCollection.Name)]
 [Trait("Category", "EndToEnd")]
@@ -35,7 +36,19 @@ public sealed class EarlyRecordingTests(PublishedElf elf, ITestOutputHelper outp
     private static int AnsweredBeforeHandOff(List<string> phases)
     {
         var handOff = phases.IndexOf("handed off to the actors");
-        return phases.Take(handOff < 0 ? phases.Count : handOff).Count(p => p == "response written");
+        return phases.Take(handOff < 0 ? phases.Count : handOff).Count(p => p == "response ready");
+    }
+
+    private static string Describe(int pid)
+    {
+        try { return $"ppid {File.ReadAllText($"/proc/{pid}/stat").Split(' ')[3]}, exe {new FileInfo($"/proc/{pid}/exe").LinkTarget}"; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return "gone"; }
+    }
+
+    private static string HostLog(string basePath)
+    {
+        var log = Path.Combine(basePath, "memory", ".elf", "host.log");
+        return File.Exists(log) ? File.ReadAllText(log) : "(none)";
     }
 
     [Fact]
@@ -54,7 +67,7 @@ public sealed class EarlyRecordingTests(PublishedElf elf, ITestOutputHelper outp
             var phases = Phases(trace);
             output.WriteLine(string.Join("\n", phases));
             // Answered before the actor system had started, through the same socket the actors then serve.
-            var answered = phases.IndexOf("response written");
+            var answered = phases.IndexOf("response ready");
             Assert.True(answered >= 0, "the host wrote no start trace");
             var actorsUp = phases.IndexOf("actor system started");
             Assert.True(actorsUp < 0 || answered < actorsUp, "the record was answered after the actor system started:\n" + string.Join("\n", phases));
@@ -87,11 +100,20 @@ public sealed class EarlyRecordingTests(PublishedElf elf, ITestOutputHelper outp
             var records = (await Task.WhenAll(first)).Select(Parse).ToList();
             var retried = (await Task.WhenAll(retries)).Select(Parse).ToList();
 
+            var hosts = PublishedElf.HostPids(served.Base).Select(pid => $"{pid}: {Describe(pid)}").ToList();
+            Assert.True(hosts.Count == 1, $"{hosts.Count} host processes ({string.Join("; ", hosts)}); host.log:\n{HostLog(served.Base)}");
+            // Every answer may have come before the hand-off: flush waits for the actors, and the trace's line follows.
+            var flush = await elf.RunAsync("flush", "--base", served.Base);
+            Assert.True(flush.ExitCode == 0, flush.ToString());
             var phases = Phases(trace);
+            for (var i = 0; i < 300 && !phases.Contains("handed off to the actors"); i++)
+            {
+                await Task.Delay(100);
+                phases = Phases(trace);
+            }
             output.WriteLine(string.Join("\n", phases));
-            Assert.True(AnsweredBeforeHandOff(phases) > 0, "no request was answered before the hand-off:\n" + string.Join("\n", phases));
             Assert.Contains("handed off to the actors", phases);
-            Assert.Equal(1, PublishedElf.HostProcesses(served.Base));
+            Assert.True(AnsweredBeforeHandOff(phases) > 0, "no request was answered before the hand-off:\n" + string.Join("\n", phases));
             for (var i = 0; i < 50; i++)
             {
                 // The same record, exactly one of the two answers the first (the retry's process may have run first).
@@ -100,8 +122,6 @@ public sealed class EarlyRecordingTests(PublishedElf elf, ITestOutputHelper outp
                 Assert.True(records[i].Duplicate != retried[i].Duplicate, $"request {i}: both answers say duplicate={records[i].Duplicate}");
             }
 
-            var flush = await elf.RunAsync("flush", "--base", served.Base);
-            Assert.True(flush.ExitCode == 0, flush.ToString());
             Assert.Equal(50, Tools.SqliteScalar(served.Memory.DatabasePath, "SELECT COUNT(*) FROM learnings"));
             Assert.Equal(50, Directory.EnumerateFiles(served.Memory.FailuresDirectory).Count());
             MemoryAssert.EveryRecordLandedExactlyOnce(served.Memory, records);
@@ -135,7 +155,7 @@ public sealed class EarlyRecordingTests(PublishedElf elf, ITestOutputHelper outp
                 var phases = Phases(trace);
                 output.WriteLine($"round {round}:\n" + string.Join("\n", phases));
                 // Killed in the early phase: the record answered, the hand-off never reached.
-                if (phases.Contains("response written") && !phases.Contains("handed off to the actors")) killedEarly++;
+                if (phases.Contains("response ready") && !phases.Contains("handed off to the actors")) killedEarly++;
             }
             Assert.True(killedEarly > 0, "every host handed off before the kill: the early phase was never killed");
 
