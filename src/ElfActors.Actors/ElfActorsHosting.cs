@@ -27,6 +27,13 @@ public sealed record ElfActorsOptions
 
     /// <summary>Cluster mode (the committer as a cluster singleton); null, the default, is single-node mode.</summary>
     public ElfClusterOptions? Cluster { get; init; }
+
+    /// <summary>
+    /// The caller has run <see cref="ElfActorsHosting.PrepareMemory"/> already and may have recorded since (`elf serve`
+    /// records before the actor system is up, docs/adr/0053): the actors' start does not prepare the memory again, whose
+    /// repair would race those records' files.
+    /// </summary>
+    public bool MemoryPrepared { get; init; }
 }
 
 public static class ElfActorsHosting
@@ -43,18 +50,15 @@ public static class ElfActorsHosting
         builder.AddHocon(ElfHocon.Default, HoconAddMode.Append);
         builder.WithActors((system, registry) =>
         {
+            StartTrace.Mark("actor system started");
             var settings = ElfSettings.From(system.Settings.Config);
-            // A missing or recreated index is rebuilt from the files and history before any record is accepted.
-            if (Core.Import.IndexRebuild.IfMissing(options.Paths, settings.Index, options.Clock) is { } rebuilt)
-                system.Log.Warning("memory/index.db was missing or held no record: rebuilt from the files and git history " +
-                    "({0} learnings, {1} heuristics, {2} decisions; {3} uncommitted files queued){4}", rebuilt.Summary.Learnings, rebuilt.Summary.Heuristics,
-                    rebuilt.Summary.Decisions, rebuilt.Queued, rebuilt.MovedAside is { } aside ? "; the recreated one is kept as memory/" + aside : "");
-            MemoryBootstrap.Prepare(options.Paths, settings.Index, settings.FsyncFiles);
+            if (!options.MemoryPrepared) PrepareMemory(options, settings, warning => system.Log.Warning("{0}", warning));
             // Half-written git objects a killed or out-of-space writer left (never a live git's: GitWriteLeftovers).
             var leftovers = GitWriteLeftovers.Clean(Path.Combine(options.Paths.BasePath, ".git"), options.Paths.BasePath, options.Clock.GetUtcNow());
             if (leftovers.Removed.Count + leftovers.Completed.Count + leftovers.Kept.Count > 0)
                 system.Log.Warning("Half-written git objects: removed [{0}], completed with git index-pack [{1}], kept (in use) [{2}]",
                     string.Join(", ", leftovers.Removed), string.Join(", ", leftovers.Completed), string.Join(", ", leftovers.Kept));
+            StartTrace.Mark("git leftovers");
             var writer = system.ActorOf(IndexWriterActor.Props(options.Paths, settings, options.Clock), "elf-index-writer");
             var committer = system.ActorOf(
                 CommitterSupervision.Props(options.Paths, settings, options.GitStoreFactory, writer, options.Monitor, options.Clock),
@@ -67,7 +71,25 @@ public static class ElfActorsHosting
             registry.Register<ElfSync>(system.ActorOf(
                 SyncActor.Props(options.Paths, SyncSettings.From(system.Settings.Config), committer, options.Monitor.Sync, options.Clock), "elf-sync"));
             CommitDrain.Register(system, committer, options.Monitor);
+            StartTrace.Mark("actors created");
         });
         return builder;
+    }
+
+    /// <summary>
+    /// What must happen before any record is accepted: a missing or recreated index rebuilt from the files and history,
+    /// then the memory prepared (folders, the repository, the index and its migrations, a crash's repair:
+    /// <see cref="MemoryBootstrap.Prepare"/>). Throws <see cref="UnsupportedRepositoryException"/> before anything is written
+    /// to a repository ElfActors cannot commit to.
+    /// </summary>
+    /// <param name="repositoryEnsured">The caller has run <see cref="GitStore.EnsureRepository"/> already.</param>
+    public static void PrepareMemory(ElfActorsOptions options, ElfSettings settings, Action<string> warn, bool repositoryEnsured = false)
+    {
+        if (Core.Import.IndexRebuild.IfMissing(options.Paths, settings.Index, options.Clock) is { } rebuilt)
+            warn(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"memory/index.db was missing or held no record: rebuilt from the files and git history ({rebuilt.Summary.Learnings} learnings, {rebuilt.Summary.Heuristics} heuristics, {rebuilt.Summary.Decisions} decisions; {rebuilt.Queued} uncommitted files queued){(rebuilt.MovedAside is { } aside ? "; the recreated one is kept as memory/" + aside : "")}"));
+        StartTrace.Mark("index rebuild check");
+        MemoryBootstrap.Prepare(options.Paths, settings.Index, settings.FsyncFiles, repositoryEnsured: repositoryEnsured);
+        StartTrace.Mark("memory prepared");
     }
 }

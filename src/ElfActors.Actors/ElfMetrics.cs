@@ -52,7 +52,7 @@ public static class ElfMetrics
         CommitStage.Record(milliseconds, new KeyValuePair<string, object?>("stage", stage));
 
     /// <summary>Counts a recorder's answer: acknowledged (with its latency since <paramref name="startedAt"/>), rejected or failed.</summary>
-    internal static void CountReply(RecordingProtocol.RecordReply reply, ElfMonitor monitor, long startedAt)
+    public static void CountReply(RecordingProtocol.RecordReply reply, ElfMonitor monitor, long startedAt)
     {
         switch (reply)
         {

@@ -8,7 +8,7 @@ namespace ElfActors.Actors;
 /// Where the recorders put a stored record's file, whichever kind of record it is. Each returns why the file cannot
 /// be written, or null once it is in place.
 /// </summary>
-internal static class RecordFiles
+public static class RecordFiles
 {
     /// <summary>A new record's file, written once at the name its row reserved (ADR 0010).</summary>
     public static string? Create(MemoryPaths paths, bool flushToDisk, InsertOutcome.Inserted inserted) =>

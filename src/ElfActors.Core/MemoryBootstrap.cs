@@ -16,12 +16,16 @@ public static class MemoryBootstrap
 {
     /// <param name="repair">False for a cluster node joining a memory that other nodes' recorders are writing to:
     /// their rows may still wait for their files, and their temp files are still in use.</param>
-    public static BootstrapReport Prepare(MemoryPaths paths, IndexOptions indexOptions, bool flushFilesToDisk, bool repair = true)
+    /// <param name="repositoryEnsured">The caller has run <see cref="GitStore.EnsureRepository"/> already (`elf serve`, while it
+    /// read its configuration: docs/adr/0053).</param>
+    public static BootstrapReport Prepare(MemoryPaths paths, IndexOptions indexOptions, bool flushFilesToDisk, bool repair = true, bool repositoryEnsured = false)
     {
         Directory.CreateDirectory(paths.FailuresDirectory);
         Directory.CreateDirectory(paths.StateDirectory);
-        GitStore.EnsureRepository(paths);
+        if (!repositoryEnsured) GitStore.EnsureRepository(paths);
+        StartTrace.Mark("  repository");
         using var index = MemoryIndex.Open(paths, indexOptions);
+        StartTrace.Mark("  index open");
         if (!repair) return new BootstrapReport(0, 0, index.CountPending());
         var restored = RestoreMissingFiles(index, paths, flushFilesToDisk, olderThan: null);
         var removed = RecordFolders(paths).Where(Directory.Exists).Sum(RemoveTempFiles);

@@ -13,7 +13,12 @@ public static class ElfHostingExtensions
     /// orchestrator's own actor system. Call it after AddAkka: it stops first, answering requests in flight
     /// before the actors drain. Takes the memory's host lock if this process does not hold it yet.
     /// </summary>
-    public static IServiceCollection AddElfPipeServer(this IServiceCollection services, ElfActorsOptions options)
+    public static IServiceCollection AddElfPipeServer(this IServiceCollection services, ElfActorsOptions options) =>
+        services.AddElfPipeServer(options, startedEarly: null);
+
+    /// <param name="startedEarly">A pipe server `elf serve` started before the host (docs/adr/0053): registered as the
+    /// host's, it hands its requests to the actors when the host starts it.</param>
+    internal static IServiceCollection AddElfPipeServer(this IServiceCollection services, ElfActorsOptions options, PipeServer? startedEarly)
     {
         // A cluster node serves its own pipe, named after its cluster port (as `elf serve --cluster-port` does).
         if (options.Cluster is { } cluster) options = options with { Paths = options.Paths with { Node = cluster.Port.ToString(System.Globalization.CultureInfo.InvariantCulture) } };
@@ -24,7 +29,8 @@ public static class ElfHostingExtensions
         // EmbeddedHost registers its own first, saying whether `elf` started it (`elf status`, `elf doctor`).
         services.TryAddSingleton<IdleMonitor>();
         services.AddSingleton<RequestHandler>();
-        services.AddHostedService<PipeServer>();
+        if (startedEarly is null) services.AddHostedService<PipeServer>();
+        else services.AddHostedService(sp => startedEarly.HandsOffTo(sp.GetRequiredService<RequestHandler>(), sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<PipeServer>>()));
         return services;
     }
 }

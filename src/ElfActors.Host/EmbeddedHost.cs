@@ -1,3 +1,4 @@
+using Akka.Configuration;
 using Akka.Hosting;
 using ElfActors.Actors;
 using Microsoft.Extensions.DependencyInjection;
@@ -32,7 +33,28 @@ public sealed record HostSettings
 /// <summary>A generic host running ElfActors, wired exactly as any embedding host would be (WithElfActors).</summary>
 public static class EmbeddedHost
 {
-    public static IHost Build(ElfActorsOptions options, HostSettings? settings = null)
+    /// <summary>
+    /// The configuration files' HOCON, highest priority first: --config files (later ones win), the memory's own
+    /// memory/.elf/elf.hocon (a host serving the pipe), hocon/elf.hocon beside the binaries; the embedded defaults are
+    /// the fallback of them all (<see cref="ElfSettings.From"/>, WithElfActors).
+    /// </summary>
+    public static Config Configuration(ElfActorsOptions options, HostSettings settings)
+    {
+        var configuration = Config.Empty;
+        foreach (var file in settings.ConfigFiles.Reverse()) configuration = configuration.WithFallback(Parse(Path.GetFullPath(file)));
+        var memorySettings = Path.Combine(options.Paths.StateDirectory, "elf.hocon");
+        if (settings.ServePipe && File.Exists(memorySettings)) configuration = configuration.WithFallback(Parse(memorySettings));
+        var shipped = Path.Combine(AppContext.BaseDirectory, "hocon", "elf.hocon");
+        if (File.Exists(shipped)) configuration = configuration.WithFallback(Parse(shipped));
+        return configuration;
+    }
+
+    private static Config Parse(string file) => ConfigurationFactory.ParseString(File.ReadAllText(file));
+
+    /// <param name="configuration"><see cref="Configuration"/>'s, when the caller has read it already.</param>
+    /// <param name="startedEarly">`elf serve`'s socket, bound and serving before the host is built (docs/adr/0053): it
+    /// becomes the host's pipe server and hands its requests to the actors once they are up.</param>
+    public static IHost Build(ElfActorsOptions options, HostSettings? settings = null, Config? configuration = null, Pipe.PipeServer? startedEarly = null)
     {
         settings ??= new HostSettings();
         var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
@@ -66,13 +88,7 @@ public static class EmbeddedHost
                 akka.log-dead-letters-during-shutdown = off
                 akka.log-dead-letters = off
                 """, HoconAddMode.Prepend);
-            // hocon/elf.hocon beside the binaries overrides the embedded defaults; --config files override both.
-            var shipped = Path.Combine(AppContext.BaseDirectory, "hocon", "elf.hocon");
-            if (File.Exists(shipped)) akka.AddHoconFile(shipped, HoconAddMode.Prepend);
-            // The memory's own settings (memory/.elf/elf.hocon) override the shipped ones; --config files override both.
-            var memorySettings = Path.Combine(options.Paths.StateDirectory, "elf.hocon");
-            if (settings.ServePipe && File.Exists(memorySettings)) akka.AddHoconFile(memorySettings, HoconAddMode.Prepend);
-            foreach (var file in settings.ConfigFiles) akka.AddHoconFile(Path.GetFullPath(file), HoconAddMode.Prepend);
+            akka.AddHocon(configuration ?? Configuration(options, settings), HoconAddMode.Prepend);
             if (settings.IdleExit is { } idleExit)
                 akka.AddHocon($"{IdleExitService.Setting} = {(long)idleExit.TotalMilliseconds}ms", HoconAddMode.Prepend);
             akka.WithElfActors(options);
@@ -80,7 +96,7 @@ public static class EmbeddedHost
         if (settings.ServePipe)
         {
             builder.Services.AddSingleton(new IdleMonitor { AutoStarted = settings.AutoStarted });
-            builder.Services.AddElfPipeServer(options);
+            builder.Services.AddElfPipeServer(options, startedEarly);
         }
         // A cluster node is run by its operator, never auto-started: it does not exit when idle.
         if (settings.ServePipe && options.Cluster is null) builder.Services.AddHostedService<IdleExitService>();

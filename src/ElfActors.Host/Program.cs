@@ -3,6 +3,7 @@ using ElfActors.Contracts.CommandLine;
 using ElfActors.Host;
 using ElfActors.Host.Simulation;
 
+StartTrace.Mark("main");
 var root = new RootCommand("""
     elf-host: the ElfActors host. The `elf` client runs it for `elf serve` and `elf simulate`, and starts it
     in the background when a command finds no host for its memory. See `elf --help`.

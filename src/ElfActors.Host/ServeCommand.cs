@@ -61,6 +61,7 @@ public static class ServeCommand
         };
         command.SetAction(async (parse, _) =>
         {
+            StartTrace.Mark("serve action");
             var paths = MemoryPaths.Resolve(parse.GetValue(basePath));
             foreach (var file in parse.GetValue(config) ?? [])
             {
@@ -179,8 +180,40 @@ public static class ServeCommand
                 await Console.Error.WriteLineAsync("elf serve: " + e.Message);
                 return ExitCodes.Failure;
             }
+            StartTrace.Mark("host lock");
             var options = new ElfActorsOptions { Paths = paths, Cluster = cluster };
-            using var host = EmbeddedHost.Build(options, settings);
+            // A single-node host records from its socket before its actor system is up (docs/adr/0053).
+            Early? early = null;
+            if (settings.ServePipe && cluster is null)
+            {
+                try
+                {
+                    early = await Early.StartAsync(options, settings);
+                }
+                catch (Exception e) when (e is HostAddressException or Core.Git.UnsupportedRepositoryException)
+                {
+                    await Console.Error.WriteLineAsync("elf serve: " + e.Message);
+                    return ExitCodes.Failure;
+                }
+                options = options with { MemoryPrepared = true };
+            }
+            using var earlyToDispose = early;
+            IHost host;
+            try
+            {
+                // The actor system starts on a thread of its own while the socket already records.
+                host = early is null
+                    ? EmbeddedHost.Build(options, settings)
+                    : await Task.Factory.StartNew(() => EmbeddedHost.Build(options, settings, early.Configuration, early.Server),
+                        CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            }
+            catch (Exception e) when (early is not null)
+            {
+                await early.FailAsync(e);
+                throw;
+            }
+            using var hostToDispose = host;
+            StartTrace.Mark("generic host built");
             var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
             // SignalLifetime turns SIGTERM, Ctrl-C and SIGQUIT into a host stop; the stop drains the outbox.
             lifetime.ApplicationStopping.Register(() =>
@@ -188,7 +221,17 @@ public static class ServeCommand
             await Console.Error.WriteLineAsync($"elf serve: serving {paths.BasePath} (pid {Environment.ProcessId}){(cluster is null ? "" : $" as cluster node {cluster.Hostname}:{cluster.Port}")}");
             try
             {
-                await host.RunAsync();
+                if (early is null) await host.RunAsync();
+                else await Task.Factory.StartNew(() => host.RunAsync(), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+            }
+            catch (Exception e) when (early is not null && !early.HandedOff)
+            {
+                // The host did not start: requests waiting for the actors are answered with the reason, the socket closes.
+                // What was recorded early is in the outbox, committed by the next host.
+                await early.FailAsync(e);
+                if (e is not (HostAddressException or Core.Git.UnsupportedRepositoryException)) throw;
+                await Console.Error.WriteLineAsync("elf serve: " + e.Message);
+                return ExitCodes.Failure;
             }
             catch (Exception e) when (e is HostAddressException or Core.Git.UnsupportedRepositoryException)
             {
@@ -213,5 +256,55 @@ public static class ServeCommand
             await Console.Error.WriteLineAsync("elf serve: stopped; every acknowledged record is committed");
             return ExitCodes.Success;
         }
+    }
+
+    /// <summary>
+    /// `elf serve`'s start before the actor system (docs/adr/0053): the configuration read, the memory prepared (an index
+    /// rebuilt if missing, the repository, the index's migrations, a crash's repair), then the socket bound and serving
+    /// records with an <see cref="Pipe.EarlyRequestHandler"/> until the host's start hands it to the actors.
+    /// </summary>
+    private sealed class Early : IDisposable
+    {
+        public required Akka.Configuration.Config Configuration { get; init; }
+        public required Pipe.EarlyRequestHandler Handler { get; init; }
+        public required Pipe.PipeServer Server { get; init; }
+
+        public bool HandedOff => Handler.HandedOff;
+
+        public static async Task<Early> StartAsync(ElfActorsOptions options, HostSettings settings)
+        {
+            // On the other core while this one reads the configuration: the repository checked (a git too old or a SHA-256
+            // repository refused before anything is written; two git processes to wait for) or made, and the first
+            // request's code compiled (its JSON read and written, its validation) on a sample, nothing written.
+            var repository = Task.Run(() => Core.Git.GitStore.EnsureRepository(options.Paths));
+            _ = Task.Run(Pipe.EarlyRequestHandler.WarmUp);
+            var configuration = EmbeddedHost.Configuration(options, settings);
+            var elfSettings = ElfSettings.From(configuration);
+            StartTrace.Mark("configuration read");
+            await repository;
+            StartTrace.Mark("repository checked");
+            ElfActorsHosting.PrepareMemory(options, elfSettings, warning => Console.Error.WriteLine("elf serve: " + warning), repositoryEnsured: true);
+            var handler = new Pipe.EarlyRequestHandler(options.Paths, elfSettings, options.Monitor, options.Clock);
+            try
+            {
+                var server = await Pipe.PipeServer.StartEarlyAsync(options.Paths, handler, new EarlyLog(typeof(Pipe.PipeServer).FullName!, settings.MinimumLogLevel));
+                return new Early { Configuration = configuration, Handler = handler, Server = server };
+            }
+            catch
+            {
+                handler.Dispose();
+                throw;
+            }
+        }
+
+        /// <summary>The host did not start: what waits for the actors is answered with <paramref name="reason"/>, and the socket is closed.</summary>
+        public async Task FailAsync(Exception reason)
+        {
+            Handler.Fail(reason);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await Server.StopAsync(timeout.Token);
+        }
+
+        public void Dispose() => Handler.Dispose();
     }
 }

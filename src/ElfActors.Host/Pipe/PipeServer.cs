@@ -25,10 +25,50 @@ public enum ConnectionStage
 /// turn. No exception of one connection, at any stage, ends a loop. Limits: <see cref="MaxConnections"/> open at
 /// once (more are closed at accept), <see cref="IdleTimeout"/> to send each request (and to take each answer),
 /// frames of at most <see cref="WireProtocol.MaxFrameBytes"/>. A host whose socket was removed binds it again
-/// (<see cref="WatchSocketAsync"/>).
+/// (<see cref="WatchSocketAsync"/>). `elf serve` starts it before the host (<see cref="StartEarlyAsync"/>): the same socket and
+/// accept loops hand requests to an <see cref="EarlyRequestHandler"/> until the host starts it, then to the actors (docs/adr/0053).
 /// </summary>
-public sealed class PipeServer(MemoryPaths paths, RequestHandler handler, ILogger<PipeServer> log) : BackgroundService
+public sealed class PipeServer : BackgroundService
 {
+    private readonly MemoryPaths paths;
+    private volatile IWireRequestHandler handler;
+    private ILogger log;
+    // Started before the host: the handler of its first requests, and the actors' once the host has been built.
+    private readonly EarlyRequestHandler? _early;
+    private (RequestHandler Handler, ILogger Log)? _handOff;
+    private bool _started;
+
+    public PipeServer(MemoryPaths paths, RequestHandler handler, ILogger<PipeServer> log)
+    {
+        this.paths = paths;
+        this.handler = handler;
+        this.log = log;
+    }
+
+    private PipeServer(MemoryPaths paths, EarlyRequestHandler early, ILogger log)
+    {
+        this.paths = paths;
+        handler = _early = early;
+        this.log = log;
+    }
+
+    /// <summary>
+    /// Binds the memory's socket and serves it with <paramref name="early"/> before any host exists (`elf serve`, docs/adr/0053).
+    /// The host lock must be held. Register it with the host (EmbeddedHost.Build's startedEarly): the host's start hands it to the actors.
+    /// </summary>
+    public static async Task<PipeServer> StartEarlyAsync(MemoryPaths paths, EarlyRequestHandler early, ILogger log)
+    {
+        var server = new PipeServer(paths, early, log);
+        await server.StartAsync(CancellationToken.None);
+        return server;
+    }
+
+    /// <summary>The actors' handler and the host's logger, taken over when the host starts this server started early.</summary>
+    internal PipeServer HandsOffTo(RequestHandler actors, ILogger<PipeServer> hostLog)
+    {
+        _handOff = (actors, hostLog);
+        return this;
+    }
     private const int AcceptLoops = 4;
     internal const int MaxConnections = 4096;
     private const int Backlog = 512;
@@ -52,8 +92,21 @@ public sealed class PipeServer(MemoryPaths paths, RequestHandler handler, ILogge
     /// <summary>Connections closed at accept because <see cref="MaxConnections"/> were open.</summary>
     public long RefusedOverCapacity => Interlocked.Read(ref _overCapacity);
 
-    public override Task StartAsync(CancellationToken cancellationToken)
+    public override async Task StartAsync(CancellationToken cancellationToken)
     {
+        if (_started)
+        {
+            // Started early, and now by the host, whose actors are up: from here on the actors serve (docs/adr/0053).
+            if (_handOff is { } handOff)
+            {
+                log = handOff.Log;
+                handler = handOff.Handler;
+                await _early!.HandOffAsync(handOff.Handler);
+                StartTrace.Mark("handed off to the actors");
+            }
+            return;
+        }
+        _started = true;
         // One host per memory: `elf serve` takes the lock before anything starts; an embedding host gets it here.
         if (!HostLock.HeldByThisProcess(paths))
         {
@@ -64,8 +117,9 @@ public sealed class PipeServer(MemoryPaths paths, RequestHandler handler, ILogge
         // host of this memory owns the path, so a socket there is a dead host's; anything else is refused.
         PipeName = HostAddress.PipeName(paths);
         _listener = Bind(PipeName);
+        StartTrace.Mark("socket bound");
         log.LogInformation("Serving {Base} on {Socket}", paths.BasePath, PipeName);
-        return base.StartAsync(cancellationToken);
+        await base.StartAsync(cancellationToken);
     }
 
     /// <summary>
@@ -184,12 +238,15 @@ public sealed class PipeServer(MemoryPaths paths, RequestHandler handler, ILogge
                     body = await FrameCodec.ReadAsync(stream, WireProtocol.MaxFrameBytes, idle.Token);
                 }
                 if (body is null) break; // the client is done
+                StartTrace.Mark("request read");
                 var response = await RespondAsync(body);
+                StartTrace.Mark("response ready");
                 // A request already read is answered even during shutdown: its caller waits for it. A caller that
                 // does not take its answer within the idle timeout loses it.
                 using var write = new CancellationTokenSource(IdleTimeout);
                 FaultInjection?.Invoke(ConnectionStage.Write);
                 await FrameCodec.WriteAsync(stream, FrameCodec.Encode(response), write.Token);
+                StartTrace.Mark("response written");
             }
         }
         catch (FrameException e)
@@ -230,7 +287,9 @@ public sealed class PipeServer(MemoryPaths paths, RequestHandler handler, ILogge
         try
         {
             FaultInjection?.Invoke(ConnectionStage.Handle);
-            return await handler.HandleAsync(FrameCodec.DecodeRequest(body));
+            var request = FrameCodec.DecodeRequest(body);
+            StartTrace.Mark("  request decoded");
+            return await handler.HandleAsync(request);
         }
         catch (FrameException e)
         {

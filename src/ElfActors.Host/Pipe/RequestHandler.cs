@@ -12,6 +12,12 @@ using static ElfActors.Contracts.Wire.WireProtocol;
 
 namespace ElfActors.Host.Pipe;
 
+/// <summary>What the pipe server hands each request to.</summary>
+public interface IWireRequestHandler
+{
+    Task<WireResponse> HandleAsync(WireRequest request);
+}
+
 /// <summary>Turns one wire request into messages to the actors, and their answers into one wire response.</summary>
 public sealed class RequestHandler(
     ElfActorsOptions options,
@@ -20,7 +26,7 @@ public sealed class RequestHandler(
     CommitWaiter commitWaiter,
     IHostApplicationLifetime lifetime,
     IdleMonitor idle,
-    LastErrorLog? lastError = null)
+    LastErrorLog? lastError = null) : IWireRequestHandler
 {
     private readonly ElfSettings _settings = ElfSettings.From(system.Settings.Config);
 
@@ -32,7 +38,11 @@ public sealed class RequestHandler(
         return await HandleVersionedAsync(request) with { HostVersion = ElfVersion.Current };
     }
 
-    private async Task<WireResponse> HandleVersionedAsync(WireRequest request)
+    /// <summary>
+    /// The answer to a request this host must not serve: another protocol version, or another release's client asking
+    /// for anything but what lets it see and replace this host (docs/adr/0024). Null when the request may be served.
+    /// </summary>
+    internal static WireResponse? VersionRefusal(WireRequest request)
     {
         if (request.Version != WireProtocol.Version)
             return WireResponse.ProtocolError(Errors.UnsupportedVersion,
@@ -43,13 +53,24 @@ public sealed class RequestHandler(
             && request.Command is not (Commands.Status or Commands.Stop or Commands.Ping))
             return WireResponse.ProtocolError(Errors.VersionMismatch,
                 $"this host runs ElfActors {ElfVersion.Current} and the client {clientVersion}; nothing was done");
-        if (lifetime.ApplicationStopping.IsCancellationRequested
-            && request.Command is Commands.RecordFailure or Commands.Record or Commands.RecordHeuristic or Commands.RecordDecision)
+        return null;
+    }
+
+    internal static bool IsRecord(WireRequest request) =>
+        request.Command is Commands.RecordFailure or Commands.Record or Commands.RecordHeuristic or Commands.RecordDecision;
+
+    /// <summary>Rings the committer: records are in the outbox that it may not have been told of (docs/adr/0053's hand-off).</summary>
+    internal async Task WakeCommitterAsync() => (await registry.GetAsync<ElfCommitter>()).Tell(CommitterProtocol.RecordsWaiting.Instance);
+
+    private async Task<WireResponse> HandleVersionedAsync(WireRequest request)
+    {
+        if (VersionRefusal(request) is { } refusal) return refusal;
+        if (lifetime.ApplicationStopping.IsCancellationRequested && IsRecord(request))
             return WireResponse.ProtocolError(Errors.ShuttingDown, "the host is shutting down; retry and a new host will start");
 
         return request.Command switch
         {
-            Commands.RecordFailure or Commands.Record or Commands.RecordHeuristic or Commands.RecordDecision => await RecordAsync(request),
+            _ when IsRecord(request) => await RecordAsync(request),
             Commands.Status => Status(),
             Commands.Flush => await FlushAsync(Timeout(request, 60)),
             Commands.Verify => await VerifyAsync(request),
@@ -61,7 +82,7 @@ public sealed class RequestHandler(
     }
 
     /// <summary>The record a record command's fields describe (null where the command came without them), and what to call it.</summary>
-    private static (IRecordInput? Input, string What) InputOf(WireRequest request) => request.Command switch
+    internal static (IRecordInput? Input, string What) InputOf(WireRequest request) => request.Command switch
     {
         Commands.RecordHeuristic => (request.Heuristic is { } h ? new HeuristicInput(h.Domain, h.Rule, h.Explanation, h.Source, h.Confidence) : null, "heuristic"),
         Commands.RecordDecision => (request.Decision is { } d ? new DecisionInput(d.Title, d.Context, d.Decision, d.Rationale, d.Options, d.Domain, d.Files, d.Tests) : null, "decision"),
@@ -73,8 +94,7 @@ public sealed class RequestHandler(
     private async Task<WireResponse> RecordAsync(WireRequest request)
     {
         var (input, what) = InputOf(request);
-        if (input is null)
-            return new WireResponse { Status = Statuses.Rejected, Message = $"record-{what} needs the {what}'s fields", Errors = [new(what, "missing")] };
+        if (input is null) return MissingFields(what);
         // A shared file has one writer per process; across cluster nodes that would be several (ADR 0008).
         if (options.Cluster is not null && input.Kind.Appends)
             return new WireResponse { Status = Statuses.Failed, Message = $"{request.Command} is not available in cluster mode yet: a shared {what} file needs one writer in the whole cluster (docs/adr/0008); record it through a single-node host" };
@@ -94,6 +114,9 @@ public sealed class RequestHandler(
             : new WireResponse { Record = response.Record! with { Commit = commit } };
     }
 
+    internal static WireResponse MissingFields(string what) =>
+        new() { Status = Statuses.Rejected, Message = $"record-{what} needs the {what}'s fields", Errors = [new(what, "missing")] };
+
     /// <summary>Asks the recording coordinator and maps its answer to a response (and the record, when it was recorded).</summary>
     private async Task<(WireResponse Response, RecordingProtocol.Recorded? Recorded)> AskRecorderAsync(object message, string requestId, string what)
     {
@@ -107,20 +130,26 @@ public sealed class RequestHandler(
         {
             return (new WireResponse { Status = Statuses.Timeout, Message = $"the host did not store the {what} in time; retry with the same --request-id" }, null);
         }
+        return (ResponseOf(reply, requestId), reply as RecordingProtocol.Recorded);
+    }
+
+    /// <summary>A recorder's answer as the wire's.</summary>
+    internal static WireResponse ResponseOf(RecordingProtocol.RecordReply reply, string requestId)
+    {
         switch (reply)
         {
             case RecordingProtocol.Rejected rejected:
-                return (new WireResponse
+                return new WireResponse
                 {
                     Status = Statuses.Rejected,
                     Message = rejected.Message,
                     Errors = rejected.Errors.Select(e => new FieldError(e.Field, e.Message)).ToList(),
-                }, null);
+                };
             case RecordingProtocol.Failed failed:
-                return (new WireResponse { Status = Statuses.Failed, Message = failed.Reason }, null);
+                return new WireResponse { Status = Statuses.Failed, Message = failed.Reason };
         }
         var recorded = (RecordingProtocol.Recorded)reply;
-        return (new WireResponse { Record = new RecordResult(recorded.RecordId, recorded.RelativePath, requestId, recorded.Duplicate, null) }, recorded);
+        return new WireResponse { Record = new RecordResult(recorded.RecordId, recorded.RelativePath, requestId, recorded.Duplicate, null) };
     }
 
     private WireResponse Status()

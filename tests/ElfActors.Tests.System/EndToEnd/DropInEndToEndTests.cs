@@ -96,6 +96,9 @@ public sealed partial class DropInEndToEndTests(PublishedElf elf)
             "--decision", "d", "--rationale", "r", "--domain", "arch", "--files", "a.cs,b.cs");
         Assert.True(decision.ExitCode == 0, decision.ToString());
         Assert.Contains("Decision recorded successfully!", decision.Stdout);
+        // Committed alone, so that its commit carries ELF's own message for one decision (asserted below): records that
+        // arrive while a cold host starts are acknowledged before its committer runs and share its first commit (ADR 0053).
+        Assert.Equal(0, (await elf.RunAsync("flush", "--base", served.Base)).ExitCode);
         foreach (var type in new[] { "success", "observation", "experiment" })
         {
             var learning = await elf.RunAsync("record", "--type", type, "--base", served.Base, "--title", $"A {type}", "--domain", "d");
