@@ -411,6 +411,25 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         return true;
     }
 
+    /// <summary>
+    /// This committer's own commit, made on the tip last verified (or on commits on top of it), becomes the tip last
+    /// verified. Left at the commit it was made on, a person's move back to that commit (`git reset --hard HEAD~1`) or
+    /// to a commit of theirs on it, made before the next check, would pass for "the tip verified" or "commits on top"
+    /// and leave this commit's records unreachable until a restart (docs/adr/0056).
+    /// </summary>
+    private void VerifiedUpTo(string commitId)
+    {
+        if (!_verified || _verifiedTip is null) return;
+        try
+        {
+            if (Git().IsAncestor(_verifiedTip, commitId)) _verifiedTip = commitId;
+        }
+        catch (Exception e) when (e is GitStoreException or LibGit2Sharp.LibGit2SharpException)
+        {
+            // Left where it was: the next check walks from there, as before this commit.
+        }
+    }
+
     /// <summary>The next check of the tip waits for the index writer to mark the commits made (it answers each): said in elf status.</summary>
     private void WaitForMarks()
     {
@@ -629,6 +648,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         _stages.Lap("git");
         NoteGitWriter();
         Committed(ready, commitId);
+        VerifiedUpTo(commitId);
         NoteForeignGit(commitId, ready);
         WriteBackRemovedFiles(staged, "as committed");
         _stages.Lap("hand-off");

@@ -16,6 +16,8 @@ public sealed class GitFaultPlan
     public HashSet<int> FailAfterCommit { get; init; } = [];
     /// <summary>Run at a commit call (its number given), before the real store commits: what a person does meanwhile.</summary>
     public Action<int>? BeforeCommit { get; init; }
+    /// <summary>Run at a commit call (its number and the commit made), once the real store has committed and before the committer hears of it.</summary>
+    public Action<int, string>? AfterCommit { get; init; }
     public int StoresCreated => Volatile.Read(ref _stores);
     public int CommitCalls => Volatile.Read(ref _calls);
     public int InjectedFaults { get; private set; }
@@ -46,6 +48,7 @@ public sealed class FaultInjectingGitStore(IGitStore inner, GitFaultPlan plan) :
             throw new LockedFileException($"injected fault on commit call {call}: the index is locked");
         }
         var commit = commitFiles();
+        plan.AfterCommit?.Invoke(call, commit);
         if (plan.FailAfterCommit.Contains(call))
         {
             plan.Injected();

@@ -1,0 +1,87 @@
+using Akka.Actor;
+using Akka.TestKit;
+using ElfActors.Actors;
+using ElfActors.Core;
+using ElfActors.Core.Records;
+using ElfActors.Core.Records.Kinds;
+using ElfActors.Core.Storage;
+using ElfActors.Tests.Support;
+using Xunit.Abstractions;
+
+namespace ElfActors.Tests.Actors;
+
+/// <summary>
+/// A person's move back past the committer's own commit, made before the committer looks at the tip again, is seen as a
+/// move: the commit's records are committed again, not left unreachable until a restart (docs/adr/0056). The person's
+/// `git reset --hard HEAD~1` runs the moment the commit is made, before the committer has heard of it (what a loaded
+/// machine does to a reset typed a few milliseconds after the host's commit); no git runs while the committer commits.
+/// </summary>
+public sealed class OwnCommitReachabilityTests(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(ElfHocon.Default, output: output)
+{
+    private static string Person(string repository, params string[] arguments) =>
+        Tools.Git(repository, ["-c", "user.name=P", "-c", "user.email=p@x", .. arguments]);
+
+    private static string[] TipFiles(TempMemory memory) =>
+        Tools.Git(memory.BasePath, "ls-tree", "-r", "--name-only", "HEAD").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+    [Fact]
+    public void A_reset_to_the_commit_before_the_committers_own_made_before_its_next_look_has_the_records_committed_again()
+    {
+        using var memory = new TempMemory();
+        Tools.Git(memory.BasePath, "init", "-q");
+        File.WriteAllText(Path.Combine(memory.BasePath, "notes.txt"), "the person's notes\n");
+        Person(memory.BasePath, "add", "notes.txt");
+        Person(memory.BasePath, "commit", "-qm", "person: notes");
+        var before = Tools.Git(memory.BasePath, "rev-parse", "HEAD").Trim();
+        var settings = ElfSettings.Default;
+        MemoryBootstrap.Prepare(memory.Paths, settings.Index, settings.FsyncFiles);
+        string identity;
+        using (var index = MemoryIndex.Open(memory.Paths, settings.Index)) identity = index.Identity;
+
+        string? thrownAway = null;
+        using var reset = new ManualResetEventSlim();
+        var plan = new GitFaultPlan
+        {
+            AfterCommit = (call, commit) =>
+            {
+                if (call != 1) return;
+                thrownAway = commit;
+                Person(memory.BasePath, "reset", "-q", "--hard", "HEAD~1");
+                reset.Set();
+            },
+        };
+        // The index writer: stores every mark and answers.
+        var indexWriter = CreateTestProbe();
+        indexWriter.SetAutoPilot(new DelegateAutoPilot((sender, message) =>
+        {
+            if (message is IndexWriterProtocol.MarkCommitted m)
+            {
+                using (var index = MemoryIndex.Open(memory.Paths, settings.Index)) index.MarkEntriesCommitted(m.OutboxIds, m.CommitId, m.At);
+                sender.Tell(new IndexWriterProtocol.MarkedCommitted(m.OutboxIds, null));
+            }
+            else if (message is IndexWriterProtocol.CheckIndexFile) sender.Tell(new IndexWriterProtocol.IndexInPlace(identity));
+            return AutoPilot.KeepRunning;
+        }));
+        var committer = Sys.ActorOf(GitCommitterActor.Props(memory.Paths, settings, plan.Factory, indexWriter.Ref, new ElfMonitor(), TimeProvider.System));
+
+        LearningValidator.Validate(Support.Failures.Input(1, "Own commit 1"), out var failure);
+        InsertOutcome.Inserted record;
+        using (var index = MemoryIndex.Open(memory.Paths, settings.Index))
+            record = (InsertOutcome.Inserted)index.InsertRecords(
+                [new RecordInsert("own-1", new LearningDraft(failure!, DateOnly.FromDateTime(DateTime.Now)))], DateTimeOffset.UtcNow)[0];
+        File.WriteAllText(memory.Paths.Absolute(record.RelativePath), record.Content);
+        committer.Tell(new CommitterProtocol.RecordPlaced(OutboxTables.Learnings, record.RecordId));
+
+        Assert.True(reset.Wait(TimeSpan.FromSeconds(20)), "the committer made no commit");
+        // The record ends at the tip again, on the person's reset (read with git and sqlite3, not through the committer).
+        AwaitCondition(() => TipFiles(memory).Contains(record.RelativePath), TimeSpan.FromSeconds(20));
+        Assert.NotNull(thrownAway);
+        // Committed again on the person's commit, the one the reset went back to. (The new commit may be the thrown-away
+        // one byte for byte: the same tree, parent, message and second.)
+        Assert.Equal(before, Tools.Git(memory.BasePath, "rev-parse", "HEAD~1").Trim());
+        Assert.Contains("reset: moving to HEAD~1", Tools.Git(memory.BasePath, "reflog", "-n", "2"));
+        AwaitCondition(() => Tools.SqliteScalar(memory.DatabasePath, "SELECT COUNT(*) FROM elf_outbox WHERE commit_id IS NULL") == 0, TimeSpan.FromSeconds(20));
+        Assert.Equal(1, Tools.SqliteScalar(memory.DatabasePath, "SELECT COUNT(*) FROM elf_outbox"));
+        Sys.Stop(committer);
+    }
+}
