@@ -50,9 +50,10 @@ public static class MemoryImporter
         if (string.Equals(source.BasePath.TrimEnd('/'), target.BasePath.TrimEnd('/'), StringComparison.Ordinal))
             throw new ArgumentException("the folder to import is this memory itself; use `elf reindex` to rebuild its index");
 
-        // Texts are read batch by batch, not all at once: the scan keeps each record's fields only (docs/adr/0040).
-        var contents = MemoryScanner.Scan(source, includeDatabase: true, keepContent: false);
-        var records = contents.Learnings.Cast<object>().Concat(contents.Heuristics).Concat(contents.Decisions).ToList();
+        // What the source holds is read into a scratch database first, then back one batch at a time: the import holds one
+        // batch's records and texts, whatever the memory's size (docs/adr/0040, docs/adr/0055).
+        using var scratch = ScanInto(source, target, out var skipped);
+        var found = scratch.Count;
         MemoryBootstrap.Prepare(target, options, flushFilesToDisk);
         Directory.CreateDirectory(target.HeuristicsDirectory);
         Directory.CreateDirectory(target.DecisionsDirectory);
@@ -60,8 +61,8 @@ public static class MemoryImporter
         using var index = MemoryIndex.Open(target, options);
         using var git = new GitStore(target);
         int learnings = 0, heuristics = 0, decisions = 0, done = 0, commits = 0;
-        progress?.Invoke(0, records.Count, 0);
-        foreach (var chunk in records.Chunk(Math.Max(1, batchSize ?? BatchSizeFor(records.Count))))
+        progress?.Invoke(0, found, 0);
+        foreach (var chunk in scratch.Records().Chunk(Math.Max(1, batchSize ?? BatchSizeFor(found))))
         {
             var withTexts = chunk.Select(r => r is LearningRecord learning ? MemoryScanner.WithContent(source, learning) : r).ToArray();
             var stored = index.ImportRecords(withTexts, clock.GetUtcNow());
@@ -76,11 +77,32 @@ public static class MemoryImporter
                 decisions += stored.Count(s => s.RowTable == OutboxTables.Decisions);
             }
             done += chunk.Length;
-            progress?.Invoke(done, records.Count, commits);
+            progress?.Invoke(done, found, commits);
         }
         var others = ElfArtefactImporter.Run(source, target, git);
-        return new ImportSummary(records.Count, learnings, heuristics, decisions, records.Count - learnings - heuristics - decisions,
-            commits + others.Commits, contents.Skipped.Concat(others.Notes).ToList()) { Others = others.Imported };
+        return new ImportSummary(found, learnings, heuristics, decisions, found - learnings - heuristics - decisions,
+            commits + others.Commits, skipped.Concat(others.Notes).ToList()) { Others = others.Imported };
+    }
+
+    /// <summary>
+    /// The source read into a new scratch database in <paramref name="target"/>'s memory folder. A source that cannot be read
+    /// leaves the target as it was: the scratch database deleted, and the memory folder too when the import made it.
+    /// </summary>
+    private static ImportScratch ScanInto(MemoryPaths source, MemoryPaths target, out IReadOnlyList<string> skipped)
+    {
+        var memoryFolderExisted = Directory.Exists(target.MemoryDirectory);
+        var scratch = ImportScratch.Create(target);
+        try
+        {
+            skipped = scratch.Scan(source);
+            return scratch;
+        }
+        catch
+        {
+            scratch.Dispose();
+            if (!memoryFolderExisted && !Directory.EnumerateFileSystemEntries(target.MemoryDirectory).Any()) Directory.Delete(target.MemoryDirectory);
+            throw;
+        }
     }
 
     private static void WriteFiles(MemoryPaths target, IReadOnlyList<OutboxEntry> stored, bool flushFilesToDisk)
