@@ -23,6 +23,8 @@ public delegate void ImportProgress(int done, int total, int commits);
 /// batch, rows and outbox entries in one transaction, the files written, one git commit with a trailer per
 /// record, the entries marked committed. The caller must hold the memory's host lock (no host may run): the
 /// importer is then the memory's only writer. Records already here are skipped, so running it twice adds nothing.
+/// What the source holds is read into a scratch database first (<see cref="ImportScratch"/>) and back one batch at a
+/// time: the import holds one batch's records and texts whatever the source's size (docs/adr/0055).
 /// </summary>
 public static class MemoryImporter
 {
@@ -50,8 +52,6 @@ public static class MemoryImporter
         if (string.Equals(source.BasePath.TrimEnd('/'), target.BasePath.TrimEnd('/'), StringComparison.Ordinal))
             throw new ArgumentException("the folder to import is this memory itself; use `elf reindex` to rebuild its index");
 
-        // What the source holds is read into a scratch database first, then back one batch at a time: the import holds one
-        // batch's records and texts, whatever the memory's size (docs/adr/0040, docs/adr/0055).
         using var scratch = ScanInto(source, target, out var skipped);
         var found = scratch.Count;
         MemoryBootstrap.Prepare(target, options, flushFilesToDisk);

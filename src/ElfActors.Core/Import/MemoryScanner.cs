@@ -13,10 +13,10 @@ namespace ElfActors.Core.Import;
 /// </summary>
 public static class MemoryScanner
 {
-    /// <param name="keepContent">False for reindex, which stores rows only, and for import, which reads each file again
-    /// as its batch is stored (<see cref="WithContent"/>): a learnings record read from its file then keeps neither the
-    /// file's text (its Content is empty) nor more of its summary than the first line (the row's), not the whole
-    /// memory's text in RAM (docs/adr/0035, docs/adr/0040).</param>
+    /// <param name="keepContent">False: a learnings record read from its file keeps neither the file's text (its Content is
+    /// empty) nor more of its summary than the first line (the row's); <see cref="WithContent"/> reads them again
+    /// (docs/adr/0035, docs/adr/0040). Import reads a memory as this does without texts, but into a scratch database
+    /// (<see cref="ImportScratch"/>, docs/adr/0055), not into lists of every record.</param>
     public static MemoryContents Scan(MemoryPaths source, bool includeDatabase, bool keepContent = true)
     {
         var skipped = new List<string>();
