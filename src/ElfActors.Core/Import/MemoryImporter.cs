@@ -31,6 +31,12 @@ public static class MemoryImporter
     /// <summary>Records per commit unless asked otherwise: more when the memory is large (<see cref="BatchSizeFor"/>).</summary>
     public const int DefaultBatchSize = 500;
 
+    /// <summary>
+    /// Records read with their texts, stored (one transaction) and written at a time, whatever a commit holds: a commit of
+    /// a large import holds N/100 records (<see cref="BatchSizeFor"/>), and of each only what its message needs is kept.
+    /// </summary>
+    public const int RecordsStoredAtOnce = DefaultBatchSize;
+
     /// <summary>At most this many commits for a large memory when no batch size is asked for.</summary>
     public const int MostCommits = 100;
 
@@ -44,7 +50,12 @@ public static class MemoryImporter
 
     /// <param name="batchSize">Records per commit; null: <see cref="BatchSizeFor"/> the number of records found.</param>
     public static ImportSummary Run(MemoryPaths source, MemoryPaths target, IndexOptions options, bool flushFilesToDisk,
-        int? batchSize, TimeProvider clock, ImportProgress? progress = null)
+        int? batchSize, TimeProvider clock, ImportProgress? progress = null) =>
+        Run(source, target, options, flushFilesToDisk, batchSize, clock, progress, RecordsStoredAtOnce);
+
+    /// <param name="recordsStoredAtOnce">The window (<see cref="RecordsStoredAtOnce"/>); tests make it smaller than a commit.</param>
+    internal static ImportSummary Run(MemoryPaths source, MemoryPaths target, IndexOptions options, bool flushFilesToDisk,
+        int? batchSize, TimeProvider clock, ImportProgress? progress, int recordsStoredAtOnce)
     {
         if (!Directory.Exists(source.BasePath)) throw new ArgumentException($"{source.BasePath} does not exist");
         if (!Directory.Exists(source.MemoryDirectory))
@@ -62,13 +73,26 @@ public static class MemoryImporter
         using var git = new GitStore(target);
         int learnings = 0, heuristics = 0, decisions = 0, done = 0, commits = 0;
         progress?.Invoke(0, found, 0);
-        foreach (var chunk in scratch.Records().Chunk(Math.Max(1, batchSize ?? BatchSizeFor(found))))
+        var perCommit = Math.Max(1, batchSize ?? BatchSizeFor(found));
+        using var records = scratch.Records().GetEnumerator();
+        var more = records.MoveNext();
+        while (more)
         {
-            var withTexts = chunk.Select(r => r is LearningRecord learning ? MemoryScanner.WithContent(source, learning) : r).ToArray();
-            var stored = index.ImportRecords(withTexts, clock.GetUtcNow());
+            // A commit's records are stored and their files written a window at a time; what the commit needs of each
+            // (its path and trailer; an entry of a shared file its text, for its hash) is all that is kept until it is made.
+            var stored = new List<OutboxEntry>();
+            var taken = 0;
+            while (more && taken < perCommit)
+            {
+                var window = new List<object>();
+                for (; more && taken < perCommit && window.Count < recordsStoredAtOnce; taken++, more = records.MoveNext())
+                    window.Add(records.Current is LearningRecord learning ? MemoryScanner.WithContent(source, learning) : records.Current);
+                var entries = index.ImportRecords(window, clock.GetUtcNow());
+                WriteFiles(target, entries, flushFilesToDisk);
+                stored.AddRange(entries.Select(e => e.SharesFile ? e : e with { Content = string.Empty }));
+            }
             if (stored.Count > 0)
             {
-                WriteFiles(target, stored, flushFilesToDisk);
                 var commit = CommitWithRetry(git, stored);
                 index.MarkEntriesCommitted(stored.Select(s => s.OutboxId).ToList(), commit, clock.GetUtcNow());
                 commits++;
@@ -76,7 +100,7 @@ public static class MemoryImporter
                 heuristics += stored.Count(s => s.RowTable == OutboxTables.Heuristics);
                 decisions += stored.Count(s => s.RowTable == OutboxTables.Decisions);
             }
-            done += chunk.Length;
+            done += taken;
             progress?.Invoke(done, found, commits);
         }
         var others = ElfArtefactImporter.Run(source, target, git);

@@ -79,12 +79,14 @@ public sealed partial class ImportResultTests : IDisposable
         Assert.True(code == 0, stderr);
     }
 
-    [Fact]
-    public void An_import_leaves_the_rows_outbox_files_and_commits_it_left_before_it_read_through_a_scratch_database()
+    [Theory]
+    [InlineData(MemoryImporter.RecordsStoredAtOnce)]
+    [InlineData(3)] // a commit's 4 records stored in two windows
+    public void An_import_leaves_the_rows_outbox_files_and_commits_it_left_before_it_read_through_a_scratch_database(int recordsStoredAtOnce)
     {
         BuildSource();
-        var summary = MemoryImporter.Run(_source.Paths, _target.Paths, ElfSettings.Default.Index, flushFilesToDisk: false, batchSize: 4, new FixedClock(Now));
-        var again = MemoryImporter.Run(_source.Paths, _target.Paths, ElfSettings.Default.Index, flushFilesToDisk: false, batchSize: 4, new FixedClock(Now));
+        var summary = MemoryImporter.Run(_source.Paths, _target.Paths, ElfSettings.Default.Index, flushFilesToDisk: false, batchSize: 4, new FixedClock(Now), null, recordsStoredAtOnce);
+        var again = MemoryImporter.Run(_source.Paths, _target.Paths, ElfSettings.Default.Index, flushFilesToDisk: false, batchSize: 4, new FixedClock(Now), null, recordsStoredAtOnce);
 
         var dump = new StringBuilder();
         dump.Append(CultureInfo.InvariantCulture, $"summary: found {summary.Found}, learnings {summary.Learnings}, heuristics {summary.Heuristics}, decisions {summary.Decisions}, ")
