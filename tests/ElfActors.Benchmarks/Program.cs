@@ -9,5 +9,6 @@ root.Subcommands.Add(IdleBenchmark.Create());
 root.Subcommands.Add(ElfActors.Benchmarks.Compare.CompareBenchmark.Create());
 root.Subcommands.Add(TargetsBenchmark.Create());
 root.Subcommands.Add(ElfActors.Benchmarks.Growth.GrowthBenchmark.Create());
+root.Subcommands.Add(ElfActors.Benchmarks.Growth.GenerateCommand.Create());
 root.Subcommands.Add(SyncBenchmark.Create());
 return await CliRunner.InvokeAsync(root, args);

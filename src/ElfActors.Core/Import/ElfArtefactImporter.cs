@@ -72,7 +72,7 @@ public static class ElfArtefactImporter
         Execute(connection, null, "CREATE TABLE IF NOT EXISTS elf_imported (source_key TEXT PRIMARY KEY, row_table TEXT NOT NULL, row_id INTEGER NOT NULL)");
         Execute(connection, null, "ATTACH DATABASE $source AS source", ("$source", source.DatabasePath)); // only read
         using var transaction = connection.BeginTransaction(deferred: false);
-        var newIds = new Dictionary<(string, long), long>();
+        var newExperimentIds = new Dictionary<long, long>(); // a cycle's experiment follows it to its new id
         foreach (var table in Tables)
         {
             var sourceColumns = Columns(connection, transaction, "source", table);
@@ -85,21 +85,17 @@ public static class ElfArtefactImporter
             using var read = connection.CreateCommand();
             read.Transaction = transaction;
             read.CommandText = $"SELECT id, {string.Join(", ", columns.Select(c => $"\"{c}\""))} FROM source.\"{table}\" ORDER BY id";
-            var rows = new List<object?[]>();
-            using (var reader = read.ExecuteReader())
-                while (reader.Read())
-                {
-                    var row = new object?[reader.FieldCount];
-                    for (var i = 0; i < row.Length; i++) row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
-                    rows.Add(row);
-                }
-            foreach (var row in rows)
+            // Row by row as the source gives them (inserting into this memory's table while the source's is read), not a list of the table.
+            using var reader = read.ExecuteReader();
+            while (reader.Read())
             {
+                var row = new object?[reader.FieldCount];
+                for (var i = 0; i < row.Length; i++) row[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
                 var sourceId = Convert.ToInt64(row[0], CultureInfo.InvariantCulture);
                 var values = row.Skip(1).ToArray();
                 // References to rows imported here (a cycle's experiment) follow them to their new ids.
                 if (table == "cycles" && columns.IndexOf("experiment_id") is var e and >= 0 && values[e] is { } experiment
-                    && newIds.TryGetValue(("experiments", Convert.ToInt64(experiment, CultureInfo.InvariantCulture)), out var newExperiment))
+                    && newExperimentIds.TryGetValue(Convert.ToInt64(experiment, CultureInfo.InvariantCulture), out var newExperiment))
                     values[e] = newExperiment;
                 var key = $"{source.BasePath}\n{table}\n{sourceId}\n" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(
                     string.Join('\u001f', row.Skip(1).Select(v => Convert.ToString(v, CultureInfo.InvariantCulture) ?? "\u0000")))));
@@ -109,7 +105,7 @@ public static class ElfArtefactImporter
                 known.Parameters.AddWithValue("$k", key);
                 if (known.ExecuteScalar() is { } existing)
                 {
-                    newIds[(table, sourceId)] = Convert.ToInt64(existing, CultureInfo.InvariantCulture);
+                    if (table == "experiments") newExperimentIds[sourceId] = Convert.ToInt64(existing, CultureInfo.InvariantCulture);
                     continue;
                 }
                 using var insert = connection.CreateCommand();
@@ -127,7 +123,7 @@ public static class ElfArtefactImporter
                     continue;
                 }
                 Execute(connection, transaction, "INSERT INTO elf_imported(source_key, row_table, row_id) VALUES ($k, $t, $i)", ("$k", key), ("$t", table), ("$i", newId));
-                newIds[(table, sourceId)] = newId;
+                if (table == "experiments") newExperimentIds[sourceId] = newId;
                 count++;
             }
             if (count > 0) imported.Add($"{table}: {count} row{(count == 1 ? "" : "s")}");

@@ -23,11 +23,19 @@ public delegate void ImportProgress(int done, int total, int commits);
 /// batch, rows and outbox entries in one transaction, the files written, one git commit with a trailer per
 /// record, the entries marked committed. The caller must hold the memory's host lock (no host may run): the
 /// importer is then the memory's only writer. Records already here are skipped, so running it twice adds nothing.
+/// What the source holds is read into a scratch database first (<see cref="ImportScratch"/>) and back one batch at a
+/// time: the import holds one batch's records and texts whatever the source's size (docs/adr/0055).
 /// </summary>
 public static class MemoryImporter
 {
     /// <summary>Records per commit unless asked otherwise: more when the memory is large (<see cref="BatchSizeFor"/>).</summary>
     public const int DefaultBatchSize = 500;
+
+    /// <summary>
+    /// Records read with their texts, stored (one transaction) and written at a time, whatever a commit holds: a commit of
+    /// a large import holds N/100 records (<see cref="BatchSizeFor"/>), and of each only what its message needs is kept.
+    /// </summary>
+    public const int RecordsStoredAtOnce = DefaultBatchSize;
 
     /// <summary>At most this many commits for a large memory when no batch size is asked for.</summary>
     public const int MostCommits = 100;
@@ -42,7 +50,12 @@ public static class MemoryImporter
 
     /// <param name="batchSize">Records per commit; null: <see cref="BatchSizeFor"/> the number of records found.</param>
     public static ImportSummary Run(MemoryPaths source, MemoryPaths target, IndexOptions options, bool flushFilesToDisk,
-        int? batchSize, TimeProvider clock, ImportProgress? progress = null)
+        int? batchSize, TimeProvider clock, ImportProgress? progress = null) =>
+        Run(source, target, options, flushFilesToDisk, batchSize, clock, progress, RecordsStoredAtOnce);
+
+    /// <param name="recordsStoredAtOnce">The window (<see cref="RecordsStoredAtOnce"/>); tests make it smaller than a commit.</param>
+    internal static ImportSummary Run(MemoryPaths source, MemoryPaths target, IndexOptions options, bool flushFilesToDisk,
+        int? batchSize, TimeProvider clock, ImportProgress? progress, int recordsStoredAtOnce)
     {
         if (!Directory.Exists(source.BasePath)) throw new ArgumentException($"{source.BasePath} does not exist");
         if (!Directory.Exists(source.MemoryDirectory))
@@ -50,9 +63,8 @@ public static class MemoryImporter
         if (string.Equals(source.BasePath.TrimEnd('/'), target.BasePath.TrimEnd('/'), StringComparison.Ordinal))
             throw new ArgumentException("the folder to import is this memory itself; use `elf reindex` to rebuild its index");
 
-        // Texts are read batch by batch, not all at once: the scan keeps each record's fields only (docs/adr/0040).
-        var contents = MemoryScanner.Scan(source, includeDatabase: true, keepContent: false);
-        var records = contents.Learnings.Cast<object>().Concat(contents.Heuristics).Concat(contents.Decisions).ToList();
+        using var scratch = ScanInto(source, target, out var skipped);
+        var found = scratch.Count;
         MemoryBootstrap.Prepare(target, options, flushFilesToDisk);
         Directory.CreateDirectory(target.HeuristicsDirectory);
         Directory.CreateDirectory(target.DecisionsDirectory);
@@ -60,14 +72,27 @@ public static class MemoryImporter
         using var index = MemoryIndex.Open(target, options);
         using var git = new GitStore(target);
         int learnings = 0, heuristics = 0, decisions = 0, done = 0, commits = 0;
-        progress?.Invoke(0, records.Count, 0);
-        foreach (var chunk in records.Chunk(Math.Max(1, batchSize ?? BatchSizeFor(records.Count))))
+        progress?.Invoke(0, found, 0);
+        var perCommit = Math.Max(1, batchSize ?? BatchSizeFor(found));
+        using var records = scratch.Records().GetEnumerator();
+        var more = records.MoveNext();
+        while (more)
         {
-            var withTexts = chunk.Select(r => r is LearningRecord learning ? MemoryScanner.WithContent(source, learning) : r).ToArray();
-            var stored = index.ImportRecords(withTexts, clock.GetUtcNow());
+            // A commit's records are stored and their files written a window at a time; what the commit needs of each
+            // (its path and trailer; an entry of a shared file its text, for its hash) is all that is kept until it is made.
+            var stored = new List<OutboxEntry>();
+            var taken = 0;
+            while (more && taken < perCommit)
+            {
+                var window = new List<object>();
+                for (; more && taken < perCommit && window.Count < recordsStoredAtOnce; taken++, more = records.MoveNext())
+                    window.Add(records.Current is LearningRecord learning ? MemoryScanner.WithContent(source, learning) : records.Current);
+                var entries = index.ImportRecords(window, clock.GetUtcNow());
+                WriteFiles(target, entries, flushFilesToDisk);
+                stored.AddRange(entries.Select(e => e.SharesFile ? e : e with { Content = string.Empty }));
+            }
             if (stored.Count > 0)
             {
-                WriteFiles(target, stored, flushFilesToDisk);
                 var commit = CommitWithRetry(git, stored);
                 index.MarkEntriesCommitted(stored.Select(s => s.OutboxId).ToList(), commit, clock.GetUtcNow());
                 commits++;
@@ -75,12 +100,33 @@ public static class MemoryImporter
                 heuristics += stored.Count(s => s.RowTable == OutboxTables.Heuristics);
                 decisions += stored.Count(s => s.RowTable == OutboxTables.Decisions);
             }
-            done += chunk.Length;
-            progress?.Invoke(done, records.Count, commits);
+            done += taken;
+            progress?.Invoke(done, found, commits);
         }
         var others = ElfArtefactImporter.Run(source, target, git);
-        return new ImportSummary(records.Count, learnings, heuristics, decisions, records.Count - learnings - heuristics - decisions,
-            commits + others.Commits, contents.Skipped.Concat(others.Notes).ToList()) { Others = others.Imported };
+        return new ImportSummary(found, learnings, heuristics, decisions, found - learnings - heuristics - decisions,
+            commits + others.Commits, skipped.Concat(others.Notes).ToList()) { Others = others.Imported };
+    }
+
+    /// <summary>
+    /// The source read into a new scratch database in <paramref name="target"/>'s memory folder. A source that cannot be read
+    /// leaves the target as it was: the scratch database deleted, and the memory folder too when the import made it.
+    /// </summary>
+    private static ImportScratch ScanInto(MemoryPaths source, MemoryPaths target, out IReadOnlyList<string> skipped)
+    {
+        var memoryFolderExisted = Directory.Exists(target.MemoryDirectory);
+        var scratch = ImportScratch.Create(target);
+        try
+        {
+            skipped = scratch.Scan(source);
+            return scratch;
+        }
+        catch
+        {
+            scratch.Dispose();
+            if (!memoryFolderExisted && !Directory.EnumerateFileSystemEntries(target.MemoryDirectory).Any()) Directory.Delete(target.MemoryDirectory);
+            throw;
+        }
     }
 
     private static void WriteFiles(MemoryPaths target, IReadOnlyList<OutboxEntry> stored, bool flushFilesToDisk)

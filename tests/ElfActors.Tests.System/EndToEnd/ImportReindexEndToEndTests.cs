@@ -121,4 +121,50 @@ public sealed class ImportReindexEndToEndTests(PublishedElf elf)
         Assert.All(before.Zip(after), pair => Assert.InRange(long.Parse(pair.Second[1]) - long.Parse(pair.First[1]), 0, 10));
         Assert.Equal(2, (await elf.RunAsync("reindex", "--base", copy.BasePath)).ExitCode); // index.db exists now: needs --force
     }
+    /// <summary>Every file of a memory but git's folder, the host lock's and the index's, with its content; the index as sqlite3 dumps it; the branch's tip.</summary>
+    private static string Snapshot(TempMemory memory)
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (var file in Directory.EnumerateFiles(memory.BasePath, "*", SearchOption.AllDirectories)
+                     .Select(f => Path.GetRelativePath(memory.BasePath, f))
+                     .Where(f => !f.StartsWith(".git/", StringComparison.Ordinal) && !f.StartsWith("memory/.elf/", StringComparison.Ordinal) && !f.StartsWith("memory/index.db", StringComparison.Ordinal))
+                     .Order(StringComparer.Ordinal))
+            text.Append(file).Append('\n').Append(File.ReadAllText(Path.Combine(memory.BasePath, file))).Append('\n');
+        var (code, dump, stderr) = Tools.Run("sqlite3", memory.BasePath, "-readonly", memory.DatabasePath, ".dump");
+        Assert.True(code == 0, stderr);
+        return text.Append(dump).Append(Tools.Git(memory.BasePath, "rev-parse", "HEAD")).ToString();
+    }
+
+    [Fact]
+    public async Task An_import_of_a_bad_folder_is_refused_with_a_message_and_leaves_the_memory_as_it_was()
+    {
+        // A memory with records in it (an import done), then four bad folders: each refused before anything is written.
+        using var source = ElfLayoutFolder();
+        using var target = new TempMemory();
+        var done = await elf.RunAsync("import", source.BasePath, "--base", target.BasePath);
+        Assert.True(done.ExitCode == 0, done.ToString());
+        using var noMemory = new TempMemory();
+        using var corrupt = ElfLayoutFolder();
+        File.WriteAllBytes(corrupt.DatabasePath, System.Text.Encoding.ASCII.GetBytes(new string('x', 4096))); // its files read, then its index is not a database
+        var before = Snapshot(target);
+
+        foreach (var (folder, exitCode, message) in new[]
+                 {
+                     ("/nonexistent-elf-folder", 2, "/nonexistent-elf-folder does not exist"),
+                     (noMemory.BasePath, 2, "it has no memory/ folder"),
+                     (target.BasePath, 2, "this memory itself"),
+                     (corrupt.BasePath, 1, "not a database"),
+                 })
+        {
+            var refused = await elf.RunAsync("import", folder, "--base", target.BasePath);
+            Assert.True(refused.ExitCode == exitCode, refused.ToString());
+            Assert.StartsWith("elf import: ", refused.Stderr);
+            Assert.Contains(message, refused.Stderr);
+            Assert.Empty(refused.Stdout);
+            Assert.Equal(before, Snapshot(target));
+            Assert.False(File.Exists(target.DatabasePath + "-import-scratch"));
+            Assert.Empty(Tools.Git(target.BasePath, "status", "--porcelain", "--untracked-files=all").Trim());
+            Assert.Equal(0, Tools.Run("git", target.BasePath, "fsck", "--strict").ExitCode);
+        }
+    }
 }
