@@ -18,14 +18,15 @@ public sealed partial class GitCommitterActor
 
     private sealed record CommittedBesideGit(string CommitId, IReadOnlyList<GitProcessId> Gits, IReadOnlyList<OutboxEntry> Records);
 
-    /// <summary>After a commit: kept for the check when other gits were running right after the branch moved.</summary>
-    private void NoteForeignGit(string commitId, List<OutboxEntry> ready)
+    /// <summary>After a commit: kept for the check when other gits were running right after the branch moved (true).</summary>
+    private bool NoteForeignGit(string commitId, List<OutboxEntry> ready)
     {
         var gits = Git().ForeignGitsAfterLastCommit;
-        if (gits.Count == 0) return;
+        if (gits.Count == 0) return false;
         _besideForeignGit.Add(new CommittedBesideGit(commitId, gits, ready));
         _log.Info("Commit {0} was made while a git process (pid {1}) ran in the repository: its {2} records are checked again once it ends",
             commitId[..Math.Min(12, commitId.Length)], gits[0].Pid, ready.Count);
+        return true;
     }
 
     /// <summary>
@@ -70,6 +71,16 @@ public sealed partial class GitCommitterActor
         {
             var restaged = Git().StageAsCommitted(tip, paths.Where(inTip.ContainsKey).ToList());
             if (restaged > 0) _log.Warning("{0} committed record files were missing from git's index (another git wrote an index it had read before them): staged again", restaged);
+            // Files the tip holds that the working tree lacks (a `git clean -fdx` that took them for untracked): written
+            // back as the tip holds them. Not before that git ended, and not while HEAD is elsewhere (the check runs only
+            // when the committer does not hold): a checkout to another branch removed them on purpose.
+            foreach (var path in paths.Where(inTip.ContainsKey))
+            {
+                var absolute = _paths.Absolute(path);
+                if (File.Exists(absolute) || Git().ReadBlobText(inTip[path]) is not { } text) continue;
+                PutBack(absolute, text);
+                _log.Warning("{0} was removed from the working tree while another git ran beside its commit; written back as the tip holds it", path);
+            }
         }
         _besideForeignGit.Clear();
         return true;

@@ -649,8 +649,9 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         NoteGitWriter();
         Committed(ready, commitId);
         VerifiedUpTo(commitId);
-        NoteForeignGit(commitId, ready);
-        WriteBackRemovedFiles(staged, "as committed");
+        // Beside another git, a file gone may be that git's doing on purpose (a checkout to another branch removes it):
+        // written back, if the tip still holds it, only once that git has ended (CheckCommittedBesideForeignGit).
+        if (!NoteForeignGit(commitId, ready)) WriteBackRemovedFiles(staged, "as committed");
         _stages.Lap("hand-off");
         RecordStages();
 
@@ -740,6 +741,9 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
     /// </summary>
     private void WriteBackRemovedFiles(IReadOnlyList<StagedFile> staged, string asWhat)
     {
+        // HEAD moved off the memory's branch meanwhile (a person's checkout, which removed the files on purpose):
+        // written back, they would be untracked files that make the person's checkout back fail.
+        if (staged.All(file => File.Exists(_paths.Absolute(file.Path))) || Git().HoldReason() is not null) return;
         foreach (var file in staged)
         {
             var path = _paths.Absolute(file.Path);

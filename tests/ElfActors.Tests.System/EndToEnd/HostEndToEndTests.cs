@@ -210,6 +210,9 @@ public sealed class HostEndToEndTests(PublishedElf elf, ITestOutputHelper output
         await using var served = new ServedMemory(elf);
         var kept = Parse(await Record(served.Base, "Kept", "--wait-commit"));
         var lost = Parse(await Record(served.Base, "File deleted by hand", "--wait-commit"));
+        // --wait-commit answers once the commit's marks are stored (ADR 0054), maybe while the committer still ends its
+        // batch (it puts back a file of the commit found gone meanwhile): deleted by hand once it is over.
+        Assert.Equal(0, (await elf.RunAsync("flush", "--base", served.Base)).ExitCode);
         File.Delete(Path.Combine(served.Base, lost.RelativePath));
         // A record ELF's own script wrote (row and file) that never reached git.
         File.WriteAllText(Path.Combine(served.Memory.FailuresDirectory, "20250101_from-elf.md"), "# From ELF\n");

@@ -11,12 +11,16 @@ using Xunit.Abstractions;
 namespace ElfActors.Tests.Actors;
 
 /// <summary>
+/// A person's git that runs the moment the committer's commit is made, before the committer has heard of it (what a
+/// loaded machine does to a command typed a few milliseconds after the host's commit).
+/// <para>
 /// A person's move back past the committer's own commit, made before the committer looks at the tip again, is seen as a
 /// move: the commit's records are committed again, not left unreachable until a restart (docs/adr/0056). The person's
 /// `git reset --hard HEAD~1` runs the moment the commit is made, before the committer has heard of it (what a loaded
 /// machine does to a reset typed a few milliseconds after the host's commit); no git runs while the committer commits.
+/// </para>
 /// </summary>
-public sealed class OwnCommitReachabilityTests(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(ElfHocon.Default, output: output)
+public sealed class PersonRightAfterCommitTests(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(ElfHocon.Default, output: output)
 {
     private static string Person(string repository, params string[] arguments) =>
         Tools.Git(repository, ["-c", "user.name=P", "-c", "user.email=p@x", .. arguments]);
@@ -82,6 +86,67 @@ public sealed class OwnCommitReachabilityTests(ITestOutputHelper output) : Akka.
         Assert.Contains("reset: moving to HEAD~1", Tools.Git(memory.BasePath, "reflog", "-n", "2"));
         AwaitCondition(() => Tools.SqliteScalar(memory.DatabasePath, "SELECT COUNT(*) FROM elf_outbox WHERE commit_id IS NULL") == 0, TimeSpan.FromSeconds(20));
         Assert.Equal(1, Tools.SqliteScalar(memory.DatabasePath, "SELECT COUNT(*) FROM elf_outbox"));
+        Sys.Stop(committer);
+    }
+
+    /// <summary>
+    /// A person's checkout of another branch removes the host's files of the branch it leaves, on purpose: the committer
+    /// does not write them back (they would be untracked files on the other branch, and the person's checkout back
+    /// would fail: "untracked working tree files would be overwritten").
+    /// </summary>
+    [Fact]
+    public async Task A_checkout_of_another_branch_right_after_the_commit_keeps_its_working_tree_and_the_checkout_back_succeeds()
+    {
+        using var memory = new TempMemory();
+        Tools.Git(memory.BasePath, "init", "-q", "-b", "main");
+        File.WriteAllText(Path.Combine(memory.BasePath, "notes.txt"), "the person's notes\n");
+        Person(memory.BasePath, "add", "notes.txt");
+        Person(memory.BasePath, "commit", "-qm", "person: notes");
+        var before = Tools.Git(memory.BasePath, "rev-parse", "HEAD").Trim();
+        var settings = ElfSettings.Default;
+        MemoryBootstrap.Prepare(memory.Paths, settings.Index, settings.FsyncFiles);
+        string identity;
+        using (var index = MemoryIndex.Open(memory.Paths, settings.Index)) identity = index.Identity;
+        using var checkedOut = new ManualResetEventSlim();
+        var plan = new GitFaultPlan
+        {
+            AfterCommit = (call, _) =>
+            {
+                if (call != 1) return;
+                Person(memory.BasePath, "checkout", "-q", "-b", "other", before);
+                checkedOut.Set();
+            },
+        };
+        var indexWriter = CreateTestProbe();
+        indexWriter.SetAutoPilot(new DelegateAutoPilot((sender, message) =>
+        {
+            if (message is IndexWriterProtocol.MarkCommitted m)
+            {
+                using (var index = MemoryIndex.Open(memory.Paths, settings.Index)) index.MarkEntriesCommitted(m.OutboxIds, m.CommitId, m.At);
+                sender.Tell(new IndexWriterProtocol.MarkedCommitted(m.OutboxIds, null));
+            }
+            else if (message is IndexWriterProtocol.CheckIndexFile) sender.Tell(new IndexWriterProtocol.IndexInPlace(identity));
+            return AutoPilot.KeepRunning;
+        }));
+        var committer = Sys.ActorOf(GitCommitterActor.Props(memory.Paths, settings, plan.Factory, indexWriter.Ref, new ElfMonitor(), TimeProvider.System));
+
+        LearningValidator.Validate(Support.Failures.Input(1, "Checked out 1"), out var failure);
+        InsertOutcome.Inserted record;
+        using (var index = MemoryIndex.Open(memory.Paths, settings.Index))
+            record = (InsertOutcome.Inserted)index.InsertRecords(
+                [new RecordInsert("checkout-1", new LearningDraft(failure!, DateOnly.FromDateTime(DateTime.Now)))], DateTimeOffset.UtcNow)[0];
+        File.WriteAllText(memory.Paths.Absolute(record.RelativePath), record.Content);
+        committer.Tell(new CommitterProtocol.RecordPlaced(OutboxTables.Learnings, record.RecordId));
+        Assert.True(checkedOut.Wait(TimeSpan.FromSeconds(20)), "the committer made no commit");
+        await committer.Ask<ActorIdentity>(new Identify(1), TimeSpan.FromSeconds(20)); // the batch handled
+
+        // On the other branch the file is gone, as the checkout left it; the person's checkout back brings it (git's own).
+        Assert.False(File.Exists(memory.Paths.Absolute(record.RelativePath)));
+        Assert.Empty(Tools.Git(memory.BasePath, "status", "--porcelain", "--untracked-files=all").Trim());
+        Person(memory.BasePath, "checkout", "-q", "main");
+        Assert.True(File.Exists(memory.Paths.Absolute(record.RelativePath)));
+        Assert.Contains(record.RelativePath, TipFiles(memory));
+        Assert.Empty(Tools.Git(memory.BasePath, "status", "--porcelain", "--untracked-files=all").Trim());
         Sys.Stop(committer);
     }
 }
