@@ -16,10 +16,7 @@ namespace ElfActors.Core.Import;
 /// </summary>
 internal sealed class ImportScratch : IDisposable
 {
-    private readonly SqliteConnection _connection;
-    private readonly SqliteTransaction _transaction;
-    private readonly string _path;
-    private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+    private readonly ScratchSession _session;
 
     private const string LearningColumns = "path, type, title, domain, severity, tags, summary, summary_in_row, content, created, updated";
     private const string HeuristicColumns = "id, domain, rule, explanation, source, confidence, source_id, times_validated, times_violated, is_golden, created, updated, entry_text";
@@ -27,9 +24,7 @@ internal sealed class ImportScratch : IDisposable
 
     private ImportScratch(SqliteConnection connection, string path)
     {
-        _connection = connection;
-        _path = path;
-        _transaction = connection.BeginTransaction();
+        _session = new ScratchSession(connection, path);
     }
 
     /// <summary>The scratch database of an import into <paramref name="target"/> (a killed import's is replaced).</summary>
@@ -226,44 +221,13 @@ internal sealed class ImportScratch : IDisposable
         while (reader.Read()) yield return read(reader);
     }
 
-    public void Dispose()
-    {
-        foreach (var command in _commands.Values) command.Dispose();
-        _transaction.Dispose();
-        _connection.Dispose();
-        try
-        {
-            File.Delete(_path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // left for the next import to delete
-        }
-    }
+    public void Dispose() => _session.Dispose();
 
-    /// <summary>A prepared command, one per statement text, its parameters bound by name.</summary>
-    private SqliteCommand Prepared(string sql, (string Name, object? Value)[] parameters)
-    {
-        if (!_commands.TryGetValue(sql, out var command))
-        {
-            _commands[sql] = command = Command(sql);
-            foreach (var (name, _) in parameters) command.Parameters.Add(new SqliteParameter { ParameterName = name });
-        }
-        foreach (var (name, value) in parameters) command.Parameters[name].Value = value ?? DBNull.Value;
-        return command;
-    }
+    private SqliteCommand Command(string sql) => _session.Command(sql);
 
-    private SqliteCommand Command(string sql)
-    {
-        var command = _connection.CreateCommand();
-        command.Transaction = _transaction;
-        command.CommandText = sql;
-        return command;
-    }
+    private int Execute(string sql, params (string Name, object? Value)[] parameters) => _session.Execute(sql, parameters);
 
-    private int Execute(string sql, params (string Name, object? Value)[] parameters) => Prepared(sql, parameters).ExecuteNonQuery();
+    private object? Scalar(string sql, params (string Name, object? Value)[] parameters) => _session.Scalar(sql, parameters);
 
-    private object? Scalar(string sql, params (string Name, object? Value)[] parameters) => Prepared(sql, parameters).ExecuteScalar();
-
-    private SqliteDataReader Reader(string sql, params (string Name, object? Value)[] parameters) => Prepared(sql, parameters).ExecuteReader();
+    private SqliteDataReader Reader(string sql, params (string Name, object? Value)[] parameters) => _session.Reader(sql, parameters);
 }

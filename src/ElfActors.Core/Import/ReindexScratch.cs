@@ -15,16 +15,11 @@ namespace ElfActors.Core.Import;
 /// </summary>
 internal sealed class ReindexScratch : IDisposable
 {
-    private readonly SqliteConnection _connection;
-    private readonly SqliteTransaction _transaction;
-    private readonly string _path;
-    private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+    private readonly ScratchSession _session;
 
     private ReindexScratch(SqliteConnection connection, string path)
     {
-        _connection = connection;
-        _path = path;
-        _transaction = connection.BeginTransaction();
+        _session = new ScratchSession(connection, path);
     }
 
     public static ReindexScratch Create(MemoryPaths memory)
@@ -172,44 +167,13 @@ internal sealed class ReindexScratch : IDisposable
     /// <summary>Claims a record key for one row; false when another row has it.</summary>
     public bool Claim(string key) => Execute("INSERT OR IGNORE INTO claimed (key) VALUES ($k)", ("$k", key)) == 1;
 
-    public void Dispose()
-    {
-        foreach (var command in _commands.Values) command.Dispose();
-        _transaction.Dispose();
-        _connection.Dispose();
-        try
-        {
-            System.IO.File.Delete(_path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // left for the next rebuild to delete
-        }
-    }
+    public void Dispose() => _session.Dispose();
 
-    /// <summary>A prepared command, one per statement text, its parameters bound by name.</summary>
-    private SqliteCommand Prepared(string sql, (string Name, object? Value)[] parameters)
-    {
-        if (!_commands.TryGetValue(sql, out var command))
-        {
-            _commands[sql] = command = Command(sql);
-            foreach (var (name, _) in parameters) command.Parameters.Add(new SqliteParameter { ParameterName = name });
-        }
-        foreach (var (name, value) in parameters) command.Parameters[name].Value = value ?? DBNull.Value;
-        return command;
-    }
+    private SqliteCommand Command(string sql) => _session.Command(sql);
 
-    private SqliteCommand Command(string sql)
-    {
-        var command = _connection.CreateCommand();
-        command.Transaction = _transaction;
-        command.CommandText = sql;
-        return command;
-    }
+    private int Execute(string sql, params (string Name, object? Value)[] parameters) => _session.Execute(sql, parameters);
 
-    private int Execute(string sql, params (string Name, object? Value)[] parameters) => Prepared(sql, parameters).ExecuteNonQuery();
+    private object? Scalar(string sql, params (string Name, object? Value)[] parameters) => _session.Scalar(sql, parameters);
 
-    private object? Scalar(string sql, params (string Name, object? Value)[] parameters) => Prepared(sql, parameters).ExecuteScalar();
-
-    private SqliteDataReader Reader(string sql, params (string Name, object? Value)[] parameters) => Prepared(sql, parameters).ExecuteReader();
+    private SqliteDataReader Reader(string sql, params (string Name, object? Value)[] parameters) => _session.Reader(sql, parameters);
 }
