@@ -28,6 +28,39 @@ public sealed class PersonRightAfterCommitTests(ITestOutputHelper output) : Akka
     private static string[] TipFiles(TempMemory memory) =>
         Tools.Git(memory.BasePath, "ls-tree", "-r", "--name-only", "HEAD").Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
+    /// <summary>A committer on the memory whose index writer is a probe that stores every mark and answers at once.</summary>
+    private IActorRef StartCommitter(TempMemory memory, ElfSettings settings, GitFaultPlan plan)
+    {
+        MemoryBootstrap.Prepare(memory.Paths, settings.Index, settings.FsyncFiles);
+        string identity;
+        using (var index = MemoryIndex.Open(memory.Paths, settings.Index)) identity = index.Identity;
+        var indexWriter = CreateTestProbe();
+        indexWriter.SetAutoPilot(new DelegateAutoPilot((sender, message) =>
+        {
+            if (message is IndexWriterProtocol.MarkCommitted m)
+            {
+                using (var index = MemoryIndex.Open(memory.Paths, settings.Index)) index.MarkEntriesCommitted(m.OutboxIds, m.CommitId, m.At);
+                sender.Tell(new IndexWriterProtocol.MarkedCommitted(m.OutboxIds, null));
+            }
+            else if (message is IndexWriterProtocol.CheckIndexFile) sender.Tell(new IndexWriterProtocol.IndexInPlace(identity));
+            return AutoPilot.KeepRunning;
+        }));
+        return Sys.ActorOf(GitCommitterActor.Props(memory.Paths, settings, plan.Factory, indexWriter.Ref, new ElfMonitor(), TimeProvider.System));
+    }
+
+    /// <summary>A record's row, outbox entry and file, as its recorder leaves them; the committer is told.</summary>
+    private static InsertOutcome.Inserted Record(TempMemory memory, ElfSettings settings, IActorRef committer, string title, string requestId)
+    {
+        LearningValidator.Validate(Support.Failures.Input(1, title), out var failure);
+        InsertOutcome.Inserted record;
+        using (var index = MemoryIndex.Open(memory.Paths, settings.Index))
+            record = (InsertOutcome.Inserted)index.InsertRecords(
+                [new RecordInsert(requestId, new LearningDraft(failure!, DateOnly.FromDateTime(DateTime.Now)))], DateTimeOffset.UtcNow)[0];
+        File.WriteAllText(memory.Paths.Absolute(record.RelativePath), record.Content);
+        committer.Tell(new CommitterProtocol.RecordPlaced(OutboxTables.Learnings, record.RecordId));
+        return record;
+    }
+
     [Fact]
     public void A_reset_to_the_commit_before_the_committers_own_made_before_its_next_look_has_the_records_committed_again()
     {
@@ -38,9 +71,6 @@ public sealed class PersonRightAfterCommitTests(ITestOutputHelper output) : Akka
         Person(memory.BasePath, "commit", "-qm", "person: notes");
         var before = Tools.Git(memory.BasePath, "rev-parse", "HEAD").Trim();
         var settings = ElfSettings.Default;
-        MemoryBootstrap.Prepare(memory.Paths, settings.Index, settings.FsyncFiles);
-        string identity;
-        using (var index = MemoryIndex.Open(memory.Paths, settings.Index)) identity = index.Identity;
 
         string? thrownAway = null;
         using var reset = new ManualResetEventSlim();
@@ -54,27 +84,9 @@ public sealed class PersonRightAfterCommitTests(ITestOutputHelper output) : Akka
                 reset.Set();
             },
         };
-        // The index writer: stores every mark and answers.
-        var indexWriter = CreateTestProbe();
-        indexWriter.SetAutoPilot(new DelegateAutoPilot((sender, message) =>
-        {
-            if (message is IndexWriterProtocol.MarkCommitted m)
-            {
-                using (var index = MemoryIndex.Open(memory.Paths, settings.Index)) index.MarkEntriesCommitted(m.OutboxIds, m.CommitId, m.At);
-                sender.Tell(new IndexWriterProtocol.MarkedCommitted(m.OutboxIds, null));
-            }
-            else if (message is IndexWriterProtocol.CheckIndexFile) sender.Tell(new IndexWriterProtocol.IndexInPlace(identity));
-            return AutoPilot.KeepRunning;
-        }));
-        var committer = Sys.ActorOf(GitCommitterActor.Props(memory.Paths, settings, plan.Factory, indexWriter.Ref, new ElfMonitor(), TimeProvider.System));
+        var committer = StartCommitter(memory, settings, plan);
 
-        LearningValidator.Validate(Support.Failures.Input(1, "Own commit 1"), out var failure);
-        InsertOutcome.Inserted record;
-        using (var index = MemoryIndex.Open(memory.Paths, settings.Index))
-            record = (InsertOutcome.Inserted)index.InsertRecords(
-                [new RecordInsert("own-1", new LearningDraft(failure!, DateOnly.FromDateTime(DateTime.Now)))], DateTimeOffset.UtcNow)[0];
-        File.WriteAllText(memory.Paths.Absolute(record.RelativePath), record.Content);
-        committer.Tell(new CommitterProtocol.RecordPlaced(OutboxTables.Learnings, record.RecordId));
+        var record = Record(memory, settings, committer, "Own commit 1", "own-1");
 
         Assert.True(reset.Wait(TimeSpan.FromSeconds(20)), "the committer made no commit");
         // The record ends at the tip again, on the person's reset (read with git and sqlite3, not through the committer).
@@ -104,9 +116,6 @@ public sealed class PersonRightAfterCommitTests(ITestOutputHelper output) : Akka
         Person(memory.BasePath, "commit", "-qm", "person: notes");
         var before = Tools.Git(memory.BasePath, "rev-parse", "HEAD").Trim();
         var settings = ElfSettings.Default;
-        MemoryBootstrap.Prepare(memory.Paths, settings.Index, settings.FsyncFiles);
-        string identity;
-        using (var index = MemoryIndex.Open(memory.Paths, settings.Index)) identity = index.Identity;
         using var checkedOut = new ManualResetEventSlim();
         var plan = new GitFaultPlan
         {
@@ -117,26 +126,9 @@ public sealed class PersonRightAfterCommitTests(ITestOutputHelper output) : Akka
                 checkedOut.Set();
             },
         };
-        var indexWriter = CreateTestProbe();
-        indexWriter.SetAutoPilot(new DelegateAutoPilot((sender, message) =>
-        {
-            if (message is IndexWriterProtocol.MarkCommitted m)
-            {
-                using (var index = MemoryIndex.Open(memory.Paths, settings.Index)) index.MarkEntriesCommitted(m.OutboxIds, m.CommitId, m.At);
-                sender.Tell(new IndexWriterProtocol.MarkedCommitted(m.OutboxIds, null));
-            }
-            else if (message is IndexWriterProtocol.CheckIndexFile) sender.Tell(new IndexWriterProtocol.IndexInPlace(identity));
-            return AutoPilot.KeepRunning;
-        }));
-        var committer = Sys.ActorOf(GitCommitterActor.Props(memory.Paths, settings, plan.Factory, indexWriter.Ref, new ElfMonitor(), TimeProvider.System));
+        var committer = StartCommitter(memory, settings, plan);
 
-        LearningValidator.Validate(Support.Failures.Input(1, "Checked out 1"), out var failure);
-        InsertOutcome.Inserted record;
-        using (var index = MemoryIndex.Open(memory.Paths, settings.Index))
-            record = (InsertOutcome.Inserted)index.InsertRecords(
-                [new RecordInsert("checkout-1", new LearningDraft(failure!, DateOnly.FromDateTime(DateTime.Now)))], DateTimeOffset.UtcNow)[0];
-        File.WriteAllText(memory.Paths.Absolute(record.RelativePath), record.Content);
-        committer.Tell(new CommitterProtocol.RecordPlaced(OutboxTables.Learnings, record.RecordId));
+        var record = Record(memory, settings, committer, "Checked out 1", "checkout-1");
         Assert.True(checkedOut.Wait(TimeSpan.FromSeconds(20)), "the committer made no commit");
         await committer.Ask<ActorIdentity>(new Identify(1), TimeSpan.FromSeconds(20)); // the batch handled
 
