@@ -85,9 +85,14 @@ public sealed class PublishedElf : IDisposable
     /// <summary>elf-host processes serving this memory, read from /proc (not from ElfActors).</summary>
     public static int HostProcesses(string basePath) => HostPids(basePath).Count();
 
-    /// <summary>The pids of the elf-host processes serving this memory, read from /proc (not from ElfActors).</summary>
-    public static IEnumerable<int> HostPids(string basePath) =>
-        System.IO.Directory.EnumerateDirectories("/proc")
+    /// <summary>
+    /// The pids of the elf-host processes serving this memory, read from /proc (not from ElfActors). A child the host
+    /// forks (git) shows the host's command line until its exec replaces it, so a process whose parent is itself one
+    /// of these is that child, not a second host.
+    /// </summary>
+    public static IEnumerable<int> HostPids(string basePath)
+    {
+        var hosts = System.IO.Directory.EnumerateDirectories("/proc")
             .Select(d => int.TryParse(Path.GetFileName(d), out var pid) ? pid : 0)
             .Where(pid => pid > 0)
             .Where(pid =>
@@ -95,7 +100,24 @@ public sealed class PublishedElf : IDisposable
                 string[] argv;
                 try { argv = File.ReadAllText($"/proc/{pid}/cmdline").Split('\0'); } catch (IOException) { return false; } catch (UnauthorizedAccessException) { return false; }
                 return argv.Length > 3 && argv[0].EndsWith("elf-host", StringComparison.Ordinal) && argv[1] == "serve" && argv.Contains(basePath);
-            });
+            })
+            .ToList();
+        return hosts.Where(pid => ParentOf(pid) is not { } parent || !hosts.Contains(parent)).ToList();
+    }
+
+    /// <summary>A process's parent pid (PPid in /proc/PID/status); null once it is gone.</summary>
+    public static int? ParentOf(int pid)
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("PPid:", StringComparison.Ordinal));
+            return line is null ? null : int.Parse(line["PPid:".Length..].Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
 
     /// <summary>The repository this test run was built from (the folder of ElfActors.sln).</summary>
     public static string FindRepository()
