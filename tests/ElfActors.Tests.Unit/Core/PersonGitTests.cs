@@ -116,15 +116,17 @@ public sealed class PersonGitTests : IDisposable
     public async Task A_git_that_ended_is_not_running_while_nobody_has_reaped_it()
     {
         if (!OperatingSystem.IsLinux()) return; // /proc
-        // A git that ran in the repository and ended, and whose parent never waits for it (sh exec'ed into sleep): a
+        // A git that ran in the repository and ended, and whose parent never waits for it (a python that forks it and
+        // sleeps; a shell may reap a child that ends before the shell execs, python reaps nothing it did not ask for): a
         // zombie, as a daemonized `git gc --auto` stays where PID 1 does not reap. It keeps its pid and start time in /proc.
-        var start = new System.Diagnostics.ProcessStartInfo("sh") { WorkingDirectory = _memory.BasePath, RedirectStandardOutput = true };
-        foreach (var argument in new[] { "-c", "git --version >/dev/null & echo $!; exec sleep 60" }) start.ArgumentList.Add(argument);
+        var start = new System.Diagnostics.ProcessStartInfo("python3") { WorkingDirectory = _memory.BasePath, RedirectStandardOutput = true };
+        foreach (var argument in new[] { "-c", "import os, time\npid = os.fork()\nif pid == 0:\n    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)\n    os.execvp('git', ['git', '--version'])\nprint(pid, flush=True)\ntime.sleep(60)\n" })
+            start.ArgumentList.Add(argument);
         using var parent = System.Diagnostics.Process.Start(start)!;
         try
         {
             var pid = int.Parse((await parent.StandardOutput.ReadLineAsync())!.Trim(), System.Globalization.CultureInfo.InvariantCulture);
-            await Until(() => StatField(pid, 3) == "Z", "the git to end, unreaped");
+            await Until(() => (StatField(pid, 3) ?? throw new InvalidOperationException($"git {pid} was reaped")) == "Z", "the git to end, unreaped");
             var ended = new GitProcessId(pid, long.Parse(StatField(pid, 22)!, System.Globalization.CultureInfo.InvariantCulture));
 
             Assert.False(GitProcesses.IsRunning(ended));
