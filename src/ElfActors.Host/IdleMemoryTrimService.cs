@@ -10,14 +10,21 @@ namespace ElfActors.Host;
 /// <summary>
 /// Gives memory back to the machine once nobody has asked the host anything for <c>elf.host.idle-trim</c> (0: never):
 /// a compacting collection that returns the GC's free memory, the C heap's free pages (glibc's <c>malloc_trim</c>), and
-/// the clean pages of the code and read-only files it maps (<c>MADV_PAGEOUT</c>; pages another process maps too are
-/// left to it). Nothing is lost: the next request faults back what it touches, from the page cache or the disk.
-/// Trims once per idle period: it sleeps until the period could have ended, then until the next request (ADR 0049).
+/// this process's mappings of its loaded images' clean pages (<c>MADV_DONTNEED</c>, <see cref="MappedImageTrim"/>: the
+/// pages stay in the page cache). Nothing is lost: the next request faults back what it touches, from the page cache.
+/// Trims once per idle period: it sleeps until the period could have ended, then until the next request (ADR 0049,
+/// ADR 0059).
 /// Only in `elf-host serve`'s own process; an orchestrator that embeds ElfActors owns its process's memory.
 /// </summary>
 public sealed class IdleMemoryTrimService(ActorSystem system, IdleMonitor monitor, ILogger<IdleMemoryTrimService> log) : BackgroundService
 {
     public const string Setting = "elf.host.idle-trim";
+
+    /// <summary>
+    /// How long the mappings must have stayed the same before their pages are dropped: an image loaded just then (mapped,
+    /// then made writable for its relocations) is left to a later trim (<see cref="MappedImageTrim"/>).
+    /// </summary>
+    internal static readonly TimeSpan MappingsSettle = TimeSpan.FromSeconds(1);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -30,9 +37,13 @@ public sealed class IdleMemoryTrimService(ActorSystem system, IdleMonitor monito
                 var idle = await monitor.WaitUntilIdleAsync(period, stoppingToken);
                 // Asked for before the trim, so a request that ends during it wakes the loop at once.
                 var nextRequest = monitor.NextRequestEnded(stoppingToken);
-                var (before, after) = Trim();
-                log.LogInformation("Idle for {Idle:0} s: resident memory {Before:0.0} → {After:0.0} MiB ({Setting})",
-                    idle.TotalSeconds, before, after, Setting);
+                var earlier = MappedImageTrim.Supported ? MappedImageTrim.ReadMaps() : [];
+                await Task.WhenAny(nextRequest, Task.Delay(MappingsSettle, stoppingToken));
+                stoppingToken.ThrowIfCancellationRequested();
+                if (nextRequest.IsCompleted) continue; // used again: wait for the next idle period
+                var trim = Trim(earlier);
+                log.LogInformation("Idle for {Idle:0} s: resident memory {Before:0.0} → {After:0.0} MiB ({Setting}: {Images} image mappings, {ImagesMiB:0.0} MiB unmapped; {Cpu:0.0} ms of CPU)",
+                    (idle + MappingsSettle).TotalSeconds, trim.BeforeMiB, trim.AfterMiB, Setting, trim.ImageMappings, trim.ImagesKib / 1024.0, trim.CpuMilliseconds);
                 await nextRequest;
             }
         }
@@ -41,18 +52,44 @@ public sealed class IdleMemoryTrimService(ActorSystem system, IdleMonitor monito
         }
     }
 
-    /// <summary>Resident memory (MiB) before and after giving back what an idle process can.</summary>
-    private static (double Before, double After) Trim()
+    internal readonly record struct TrimResult(double BeforeMiB, double AfterMiB, int ImageMappings, long ImagesKib, double CpuMilliseconds);
+
+    /// <summary>
+    /// Gives back what an idle process can: a compacting collection that returns the GC's free regions, the C heap's
+    /// free pages, then the page-table entries of the loaded images' clean pages (<see cref="MappedImageTrim"/>), last, so
+    /// that the collection's and the reading's own work does not touch them again. <paramref name="earlier"/> is a
+    /// reading of /proc/self/maps taken at least <see cref="MappingsSettle"/> before.
+    /// </summary>
+    internal static TrimResult Trim(ProcessMapping[] earlier)
     {
+        var cpu = ThreadCpu();
         var before = ResidentMiB();
         GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-        if (OperatingSystem.IsLinux())
+        var images = 0;
+        long imagesKib = 0;
+        if (MappedImageTrim.Supported)
         {
             TrimCHeap();
-            PageOutMappedFiles();
+            var droppable = MappedImageTrim.Droppable(MappedImageTrim.ReadSmaps(), earlier);
+            images = droppable.Length;
+            imagesKib = MappedImageTrim.Drop(droppable);
         }
-        return (before, ResidentMiB());
+        return new TrimResult(before, ResidentMiB(), images, imagesKib, (ThreadCpu() - cpu) / 1e6);
+    }
+
+    /// <summary>This thread's CPU time in ns (/proc/thread-self/schedstat's first field); 0 where it cannot be read.</summary>
+    private static long ThreadCpu()
+    {
+        try
+        {
+            var text = File.ReadAllText("/proc/thread-self/schedstat");
+            return long.Parse(text.AsSpan(0, text.IndexOf(' ')), CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException or ArgumentOutOfRangeException)
+        {
+            return 0;
+        }
     }
 
     private static void TrimCHeap()
@@ -64,34 +101,6 @@ public sealed class IdleMemoryTrimService(ActorSystem system, IdleMonitor monito
         catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
         {
             // Not glibc (musl has no malloc_trim): its heap is left as it is.
-        }
-    }
-
-    /// <summary>
-    /// Asks the kernel to reclaim the pages of every read-only file mapping (the runtime, the assemblies, the native
-    /// libraries). Writable and anonymous mappings are left alone: their pages may hold data that exists nowhere else.
-    /// </summary>
-    private static void PageOutMappedFiles()
-    {
-        string[] maps;
-        try
-        {
-            maps = File.ReadAllLines("/proc/self/maps");
-        }
-        catch (IOException)
-        {
-            return;
-        }
-        foreach (var line in maps)
-        {
-            // start-end perms offset dev inode path
-            var fields = line.Split(' ', 6, StringSplitOptions.RemoveEmptyEntries);
-            if (fields.Length < 6 || fields[1].Contains('w') || !fields[5].StartsWith('/') || fields[5].EndsWith("(deleted)", StringComparison.Ordinal)) continue;
-            var range = fields[0].Split('-');
-            if (!ulong.TryParse(range[0], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var start)
-                || !ulong.TryParse(range[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var end)) continue;
-            // EINVAL on a kernel before 5.4 (no MADV_PAGEOUT) or a mapping it will not page out: nothing to do.
-            _ = Madvise((nint)start, (nuint)(end - start), MadvPageOut);
         }
     }
 
@@ -108,11 +117,6 @@ public sealed class IdleMemoryTrimService(ActorSystem system, IdleMonitor monito
             return double.NaN;
         }
     }
-
-    private const int MadvPageOut = 21;
-
-    [DllImport("libc", EntryPoint = "madvise", SetLastError = true)]
-    private static extern int Madvise(nint address, nuint length, int advice);
 
     [DllImport("libc", EntryPoint = "malloc_trim")]
     private static extern int MallocTrim(nuint pad);

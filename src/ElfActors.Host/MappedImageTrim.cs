@@ -1,0 +1,128 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace ElfActors.Host;
+
+/// <summary>
+/// Drops this process's page-table entries for the code and read-only data of the images it has loaded (the runtime,
+/// the assemblies, the native libraries) with <c>madvise(MADV_DONTNEED)</c> (ADR 0059). For a file page that no write
+/// has copied, that only unmaps it: the page stays in the page cache (other processes go on using it) and the next
+/// touch is a minor fault. <see cref="MayDrop"/> and <see cref="Droppable"/> decide what may be dropped, and nothing
+/// else is ever touched:
+/// <list type="bullet">
+/// <item>only file mappings that are readable and not writable (<c>r--p</c>, <c>r-xp</c>, <c>r--s</c>, <c>r-xs</c>):
+/// nothing can write into them without first changing their permissions;</item>
+/// <item>a private one only with <c>Anonymous: 0 kB</c> in <c>smaps</c>: no copy-on-write page (relocated data),
+/// which <c>MADV_DONTNEED</c> would throw away, so that the next touch read the page unrelocated from the file;</item>
+/// <item>only images of loaded code (<see cref="MappedFile.LoadedImage"/>), which this process never unmaps: not a
+/// pack or index that libgit2 maps and unmaps as it reads, whose address range another mapping could take between the
+/// reading and the advice;</item>
+/// <item>only mappings that were already the same (range, permissions, offset, file) in an earlier reading of
+/// <c>/proc/self/maps</c>: an image being loaded at that moment (mapped, then made writable for its relocations) is
+/// left to a later trim;</item>
+/// <item>never anonymous memory, the heap, the stacks, a deleted file, or the JIT's double-mapped code
+/// (<c>/memfd:</c>): that is this process's own memory, and dropping its entries would lower the resident figure
+/// without giving anything back.</item>
+/// </list>
+/// </summary>
+internal static class MappedImageTrim
+{
+    private static readonly byte[] Executable = Encoding.UTF8.GetBytes(Environment.ProcessPath ?? "");
+
+    /// <summary>Whether the trim can run here (Linux's /proc and madvise).</summary>
+    public static bool Supported => OperatingSystem.IsLinux();
+
+    /// <summary>
+    /// The mappings of <paramref name="now"/> (read from <c>smaps</c>) whose pages may be dropped: those
+    /// <see cref="MayDrop"/> allows that were the same in <paramref name="earlier"/> (read from <c>maps</c>). Both
+    /// lists are in ascending address order, as /proc writes them.
+    /// </summary>
+    public static ProcessMapping[] Droppable(ProcessMapping[] now, ProcessMapping[] earlier)
+    {
+        var result = new ProcessMapping[now.Length];
+        var count = 0;
+        var e = 0;
+        for (var n = 0; n < now.Length; n++)
+        {
+            ref readonly var mapping = ref now[n];
+            if (!MayDrop(mapping)) continue;
+            while (e < earlier.Length && earlier[e].Start < mapping.Start) e++;
+            if (e < earlier.Length && mapping.SameMappingAs(earlier[e])) result[count++] = mapping;
+        }
+        return ProcessMapping.Exactly(result, count);
+    }
+
+    /// <summary>The rule for one mapping read from <c>smaps</c> (the stability check is <see cref="Droppable"/>'s).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool MayDrop(in ProcessMapping mapping) =>
+        mapping.File == MappedFile.LoadedImage
+        && (mapping.Access & (MappingAccess.Read | MappingAccess.Write)) == MappingAccess.Read
+        && ((mapping.Access & MappingAccess.Shared) != 0 || mapping.AnonymousKib == 0)
+        && mapping.ResidentKib > 0
+        && mapping.Inode != 0;
+
+    /// <summary>The loaded images' mappings as <c>/proc/self/maps</c> shows them now; empty where it cannot be read.</summary>
+    public static ProcessMapping[] ReadMaps() => Read("/proc/self/maps");
+
+    /// <summary>The loaded images' mappings as <c>/proc/self/smaps</c> shows them now, with their resident and anonymous
+    /// kB; empty where it cannot be read.</summary>
+    public static ProcessMapping[] ReadSmaps() => Read("/proc/self/smaps");
+
+    /// <summary>
+    /// Reads a /proc file into native memory that is freed at once (a buffer from the GC heap would stay resident after
+    /// the trim's collection), then parses it.
+    /// </summary>
+    private static unsafe ProcessMapping[] Read(string path)
+    {
+        nuint capacity = 1 << 20;
+        var buffer = (byte*)NativeMemory.Alloc(capacity);
+        try
+        {
+            using var file = File.OpenHandle(path);
+            nuint length = 0;
+            while (true)
+            {
+                if (length == capacity)
+                {
+                    capacity *= 2;
+                    buffer = (byte*)NativeMemory.Realloc(buffer, capacity);
+                }
+                var read = RandomAccess.Read(file, new Span<byte>(buffer + length, (int)(capacity - length)), (long)length);
+                if (read == 0) break;
+                length += (nuint)read;
+            }
+            return ProcessMapping.Parse(new ReadOnlySpan<byte>(buffer, (int)length), Executable, loadedImagesOnly: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return [];
+        }
+        finally
+        {
+            NativeMemory.Free(buffer);
+        }
+    }
+
+    /// <summary>
+    /// Drops the page-table entries of <paramref name="mappings"/>; returns how many kB were resident in those the kernel
+    /// accepted (it refuses a range that is no longer mapped: ENOMEM).
+    /// </summary>
+    public static long Drop(ProcessMapping[] mappings)
+    {
+        long kib = 0;
+        for (var i = 0; i < mappings.Length; i++)
+        {
+            ref readonly var mapping = ref mappings[i];
+            if (Madvise((nint)mapping.Start, (nuint)(mapping.End - mapping.Start), MadvDontNeed) == 0) kib += mapping.ResidentKib;
+        }
+        return kib;
+    }
+
+    private const int MadvDontNeed = 4;
+
+    // A plain DllImport of blittable arguments: the JIT calls it inline from Drop, with no marshalling stub of its own
+    // that tiered compilation would recompile after the trim.
+    [DllImport("libc", EntryPoint = "madvise")]
+    private static extern int Madvise(nint address, nuint length, int advice);
+}

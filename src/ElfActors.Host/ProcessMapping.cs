@@ -1,0 +1,218 @@
+using System.Runtime.CompilerServices;
+
+namespace ElfActors.Host;
+
+/// <summary>A mapping's permissions, the <c>rwxp</c>/<c>rwxs</c> field of <c>/proc/PID/maps</c>.</summary>
+[Flags]
+internal enum MappingAccess
+{
+    None = 0,
+    Read = 1,
+    Write = 2,
+    Execute = 4,
+    /// <summary><c>s</c>: a shared mapping (writes, if any were allowed, go to the file); otherwise private (<c>p</c>).</summary>
+    Shared = 8,
+}
+
+/// <summary>What a mapping maps, from its path.</summary>
+internal enum MappedFile
+{
+    /// <summary>No file: anonymous memory, <c>[heap]</c>, <c>[stack]</c>, <c>[vdso]</c>…</summary>
+    None,
+
+    /// <summary>An image of loaded code, which the process keeps mapped for its whole life: an assembly
+    /// (<c>*.dll</c>), a native library (<c>*.so</c>, <c>*.so.N</c>) or the process's own executable.</summary>
+    LoadedImage,
+
+    /// <summary>Any other file on disk (a git pack, an index, SQLite's shared memory…).</summary>
+    OtherFile,
+
+    /// <summary>A file no longer on disk (<c>(deleted)</c>) or shared memory (<c>/memfd:…</c>, the JIT's
+    /// double-mapped code among them).</summary>
+    NotOnDisk,
+}
+
+/// <summary>
+/// One mapping of a process's address space as <c>/proc/PID/maps</c> (or a header of <c>/proc/PID/smaps</c>) shows it,
+/// <c>start-end perms offset major:minor inode path</c>, with what <c>smaps</c> adds about it: resident and anonymous kB
+/// (-1 when read from <c>maps</c>, which does not say, or when the field is missing).
+/// </summary>
+/// <remarks>
+/// The parser works on the file's bytes with loops of its own, its helpers inlined into it: one ReadyToRun method, called
+/// twice per idle trim, and no helper of the runtime's called per line. Called per line, those would reach tiered
+/// compilation's 30 calls during the trim and be recompiled a moment after it, faulting the JIT's pages (3.6 MiB) back
+/// in (ADR 0059).
+/// </remarks>
+internal readonly record struct ProcessMapping(
+    ulong Start, ulong End, MappingAccess Access, ulong Offset, ulong Device, ulong Inode, MappedFile File, long ResidentKib, long AnonymousKib)
+{
+    /// <summary>The same mapping (range, permissions, offset and file) as <paramref name="other"/>, whatever its pages.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public bool SameMappingAs(in ProcessMapping other) =>
+        Start == other.Start && End == other.End && Access == other.Access && Offset == other.Offset
+        && Device == other.Device && Inode == other.Inode && File == other.File;
+
+    /// <summary>
+    /// The mappings of a <c>/proc/PID/maps</c> or <c>/proc/PID/smaps</c> text (UTF-8), in its order (ascending
+    /// addresses); from smaps with their <c>Rss</c> and <c>Anonymous</c>. Lines it cannot read are skipped.
+    /// <paramref name="loadedImagesOnly"/> keeps only <see cref="MappedFile.LoadedImage"/> mappings (a short list).
+    /// <paramref name="executable"/> is the process's own executable as UTF-8 (an image, whatever its name), or empty.
+    /// </summary>
+    public static ProcessMapping[] Parse(ReadOnlySpan<byte> text, ReadOnlySpan<byte> executable, bool loadedImagesOnly)
+    {
+        // An array grown by hand: List<ProcessMapping>'s methods are not in the ReadyToRun image (the JIT would compile
+        // them at the first trim and again, tiered, right after it).
+        var result = new ProcessMapping[64];
+        var count = 0;
+        var current = default(ProcessMapping);
+        var have = false;
+        while (!text.IsEmpty)
+        {
+            var end = 0;
+            while (end < text.Length && text[end] != (byte)'\n') end++;
+            var line = text[..end];
+            text = end < text.Length ? text[(end + 1)..] : default;
+            if (have && Field(line, "Rss:"u8)) current = current with { ResidentKib = Kib(line) };
+            else if (have && Field(line, "Anonymous:"u8)) current = current with { AnonymousKib = Kib(line) };
+            else if (TryParseHeader(line, executable, out var next))
+            {
+                if (have && (!loadedImagesOnly || current.File == MappedFile.LoadedImage)) Append(ref result, ref count, current);
+                current = next;
+                have = true;
+            }
+        }
+        if (have && (!loadedImagesOnly || current.File == MappedFile.LoadedImage)) Append(ref result, ref count, current);
+        return Exactly(result, count);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Append(ref ProcessMapping[] array, ref int count, in ProcessMapping mapping)
+    {
+        if (count == array.Length)
+        {
+            var larger = new ProcessMapping[array.Length * 2];
+            for (var i = 0; i < count; i++) larger[i] = array[i];
+            array = larger;
+        }
+        array[count++] = mapping;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static ProcessMapping[] Exactly(ProcessMapping[] array, int count)
+    {
+        if (count == array.Length) return array;
+        var exact = new ProcessMapping[count];
+        for (var i = 0; i < count; i++) exact[i] = array[i];
+        return exact;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool Field(ReadOnlySpan<byte> line, ReadOnlySpan<byte> name)
+    {
+        if (line.Length < name.Length) return false;
+        for (var i = 0; i < name.Length; i++)
+            if (line[i] != name[i]) return false;
+        return true;
+    }
+
+    /// <summary>"Anonymous:             0 kB" → 0; -1 when there is no number.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static long Kib(ReadOnlySpan<byte> line)
+    {
+        var i = 0;
+        while (i < line.Length && line[i] != (byte)':') i++;
+        i++;
+        Spaces(line, ref i);
+        return Number(line, ref i, 10, out var kib) ? (long)kib : -1;
+    }
+
+    /// <summary>Reads digits of <paramref name="radix"/> 10 or 16 (lower case, as /proc writes them) from
+    /// <paramref name="i"/>; false when there are none or they overflow.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool Number(ReadOnlySpan<byte> text, ref int i, uint radix, out ulong value)
+    {
+        value = 0;
+        var start = i;
+        for (; i < text.Length; i++)
+        {
+            var c = text[i];
+            uint digit;
+            if (c is >= (byte)'0' and <= (byte)'9') digit = (uint)(c - '0');
+            else if (radix == 16 && c is >= (byte)'a' and <= (byte)'f') digit = (uint)(c - 'a' + 10);
+            else break;
+            if (value > (ulong.MaxValue - digit) / radix) return false;
+            value = value * radix + digit;
+        }
+        return i > start;
+    }
+
+    /// <summary>Skips spaces; false when there were none (fields are separated by spaces).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool Spaces(ReadOnlySpan<byte> text, ref int i)
+    {
+        var start = i;
+        while (i < text.Length && text[i] == (byte)' ') i++;
+        return i > start;
+    }
+
+    /// <summary>
+    /// "7f12a000-7f12b000 r-xp 00001000 08:01 1234   /usr/lib/libc.so.6" (the path may contain spaces, or be absent);
+    /// false for any other line, an smaps field such as "Rss: 4 kB" among them.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryParseHeader(ReadOnlySpan<byte> line, ReadOnlySpan<byte> executable, out ProcessMapping mapping)
+    {
+        mapping = default;
+        var i = 0;
+        if (!Number(line, ref i, 16, out var start) || i >= line.Length || line[i++] != (byte)'-') return false;
+        if (!Number(line, ref i, 16, out var end) || !Spaces(line, ref i) || i + 4 > line.Length) return false;
+        var access = MappingAccess.None;
+        if (line[i] == (byte)'r') access |= MappingAccess.Read;
+        else if (line[i] != (byte)'-') return false;
+        if (line[i + 1] == (byte)'w') access |= MappingAccess.Write;
+        else if (line[i + 1] != (byte)'-') return false;
+        if (line[i + 2] == (byte)'x') access |= MappingAccess.Execute;
+        else if (line[i + 2] != (byte)'-') return false;
+        if (line[i + 3] == (byte)'s') access |= MappingAccess.Shared;
+        else if (line[i + 3] != (byte)'p') return false;
+        i += 4;
+        if (!Spaces(line, ref i) || !Number(line, ref i, 16, out var offset) || !Spaces(line, ref i)) return false;
+        if (!Number(line, ref i, 16, out var major) || i >= line.Length || line[i++] != (byte)':' || !Number(line, ref i, 16, out var minor)) return false;
+        if (!Spaces(line, ref i) || !Number(line, ref i, 10, out var inode)) return false;
+        if (i < line.Length && line[i] != (byte)' ') return false;
+        Spaces(line, ref i);
+        var path = line[i..];
+        while (!path.IsEmpty && path[^1] is (byte)' ' or (byte)'\r') path = path[..^1];
+        mapping = new ProcessMapping(start, end, access, offset, (major << 32) | minor, inode, Kind(path, executable), -1, -1);
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static MappedFile Kind(ReadOnlySpan<byte> path, ReadOnlySpan<byte> executable)
+    {
+        if (path.IsEmpty || path[0] != (byte)'/') return MappedFile.None;
+        if (EndsWith(path, " (deleted)"u8) || StartsWith(path, "/memfd:"u8)) return MappedFile.NotOnDisk;
+        if (!executable.IsEmpty && path.Length == executable.Length && StartsWith(path, executable)) return MappedFile.LoadedImage;
+        var name = path.Length;
+        while (name > 0 && path[name - 1] != (byte)'/') name--;
+        var file = path[name..];
+        if (EndsWith(file, ".dll"u8) || EndsWith(file, ".so"u8)) return MappedFile.LoadedImage;
+        // libfoo.so.3, libstdc++.so.6.0.30: ".so." then only digits and dots.
+        for (var so = 1; so + 4 <= file.Length; so++)
+        {
+            if (file[so] != (byte)'.' || file[so + 1] != (byte)'s' || file[so + 2] != (byte)'o' || file[so + 3] != (byte)'.') continue;
+            var version = file[(so + 4)..];
+            var digits = !version.IsEmpty;
+            foreach (var c in version) digits &= c is (>= (byte)'0' and <= (byte)'9') or (byte)'.';
+            if (digits) return MappedFile.LoadedImage;
+        }
+        return MappedFile.OtherFile;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool StartsWith(ReadOnlySpan<byte> text, ReadOnlySpan<byte> prefix) => Field(text, prefix);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool EndsWith(ReadOnlySpan<byte> text, ReadOnlySpan<byte> suffix) =>
+        text.Length >= suffix.Length && Field(text[(text.Length - suffix.Length)..], suffix);
+}
