@@ -86,6 +86,10 @@ public sealed class GitStore : IGitStore
 
     internal string? LastIndexUpdateByGit => _native.LastIndexUpdateByGit;
 
+    internal int BranchMovesInProcess => _native.BranchMovesInProcess;
+
+    internal string? LastBranchMoveByGit => _native.LastBranchMoveByGit;
+
     /// <summary>Makes the base folder a git repository (if it is not one) that ignores the live index and our working files.</summary>
     public static void EnsureRepository(MemoryPaths paths)
     {
