@@ -86,6 +86,8 @@ public sealed class GitStore : IGitStore
 
     internal string? LastIndexUpdateByGit => _native.LastIndexUpdateByGit;
 
+    internal long IndexContentChecks => _native.IndexContentChecks;
+
     internal int BranchMovesInProcess => _native.BranchMovesInProcess;
 
     internal string? LastBranchMoveByGit => _native.LastBranchMoveByGit;

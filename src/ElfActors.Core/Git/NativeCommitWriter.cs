@@ -190,6 +190,9 @@ internal sealed class NativeCommitWriter : IRecordCommitWriter
 
     internal string? LastIndexUpdateByGit { get; private set; }
 
+    /// <summary>Files read back and hashed by the racy-git rule of the in-process index updates.</summary>
+    internal long IndexContentChecks => _indexAppender.ContentChecks;
+
     /// <summary>The root tree of a commit: remembered for our own last commit, read for anyone else's.</summary>
     private string TreeOf(string commitId)
     {
