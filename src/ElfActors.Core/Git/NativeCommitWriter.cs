@@ -24,7 +24,7 @@ internal sealed class NativeCommitWriter : IRecordCommitWriter
     private readonly TreeBuilder _trees;
     private readonly IndexAppender _indexAppender;
     private readonly LooseRefUpdate _looseRefs;
-    private (string Commit, string Tree)? _lastCommit;
+    private (string Commit, string Tree, string? Parent)? _lastCommit;
     private Task? _packMerge;
 
     public NativeCommitWriter(Repository repository, string workTree, string objectsDirectory)
@@ -108,7 +108,7 @@ internal sealed class NativeCommitWriter : IRecordCommitWriter
                 var indexLock = Path.Combine(_repository.Info.Path, "index.lock");
                 if (File.Exists(indexLock)) throw new GitLockHeldException("a git process holds the index; the branch waits for it", indexLock);
                 MoveBranch(branch, commit.Hex, parent, "elf: " + FirstLine(message));
-                _lastCommit = (commit.Hex, tree);
+                _lastCommit = (commit.Hex, tree, parent);
                 Stages.Lap("branch");
             }
             catch (GitBranchMovedException) when (attempt < MaxRebuilds)
@@ -192,6 +192,9 @@ internal sealed class NativeCommitWriter : IRecordCommitWriter
 
     /// <summary>Files read back and hashed by the racy-git rule of the in-process index updates.</summary>
     internal long IndexContentChecks => _indexAppender.ContentChecks;
+
+    /// <summary>Whether this writer's last commit is <paramref name="commit"/>, made on <paramref name="parent"/>: no need to ask git.</summary>
+    internal bool MadeLastOn(string commit, string parent) => _lastCommit is { } last && last.Commit == commit && last.Parent == parent;
 
     /// <summary>The root tree of a commit: remembered for our own last commit, read for anyone else's.</summary>
     private string TreeOf(string commitId)
