@@ -620,8 +620,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         // Checking the tip reads git like a commit does: its failures (a corrupt object, a held lock) are a commit's.
         if (!TryGitStep(HistoryChecked, out var historyChecked) || !historyChecked) return;
         _stages.Lap("check");
-        var pending = Index().ReadPending(_settings.CommitMaxBatchSize + _unmarked.Count)
-            .Where(p => !_unmarked.Contains(p.OutboxId)).Take(_settings.CommitMaxBatchSize).ToList();
+        var pending = Index().ReadPending(_settings.CommitMaxBatchSize, _unmarked).ToList();
         _stages.Lap("read-pending");
         var (ready, contents) = ReadyToCommit(pending);
         _stages.Lap("files");

@@ -86,6 +86,12 @@ public sealed class GitStore : IGitStore
 
     internal string? LastIndexUpdateByGit => _native.LastIndexUpdateByGit;
 
+    internal long IndexContentChecks => _native.IndexContentChecks;
+
+    internal int BranchMovesInProcess => _native.BranchMovesInProcess;
+
+    internal string? LastBranchMoveByGit => _native.LastBranchMoveByGit;
+
     /// <summary>Makes the base folder a git repository (if it is not one) that ignores the live index and our working files.</summary>
     public static void EnsureRepository(MemoryPaths paths)
     {
@@ -269,6 +275,8 @@ public sealed class GitStore : IGitStore
     public bool IsAncestor(string ancestor, string descendant)
     {
         if (ancestor == descendant) return true;
+        // The commit just made on it (the committer asks after each batch): no lookup of a commit in a pack libgit2 has not opened yet.
+        if (_native.MadeLastOn(descendant, ancestor)) return true;
         var a = _repository.Lookup<Commit>(ancestor);
         var d = _repository.Lookup<Commit>(descendant);
         if (a is null || d is null) return false; // a commit gc pruned: history moved

@@ -33,6 +33,12 @@ internal sealed class IndexAppender(string gitDirectory, string workTree)
     private SharedIndex? _shared;
     private byte[] _checkBuffer = new byte[16 << 10];
 
+    /// <summary>Files read back and hashed to check a racily clean entry, so far.</summary>
+    public long ContentChecks { get; private set; }
+
+    /// <summary>An entry the racy-git rule may have to check: carried over (its position) or new (its place in the additions).</summary>
+    private readonly record struct RacyEntry(int Existing, int Added, uint Seconds, bool RacyToNanoseconds);
+
     /// <summary>Percent of entries outside the shared index past which git writes a new shared index (splitIndex.maxPercentChange).</summary>
     public int MaxPercentChange { get; set; } = 20;
 
@@ -78,7 +84,7 @@ internal sealed class IndexAppender(string gitDirectory, string workTree)
         {
             using (lockFile)
             {
-                var reason = Rewrite(added, lockFile);
+                var reason = Rewrite(added, lockFile, lockPath);
                 if (reason is not null) return reason;
             }
             File.Move(lockPath, IndexPath, overwrite: true);
@@ -96,7 +102,7 @@ internal sealed class IndexAppender(string gitDirectory, string workTree)
     }
 
     /// <summary>Reads the index (under its lock), writes it with the additions into <paramref name="output"/>, or returns why not.</summary>
-    private string? Rewrite(List<(byte[] Name, IndexAddition Addition)> added, Stream output)
+    private string? Rewrite(List<(byte[] Name, IndexAddition Addition)> added, FileStream output, string lockPath)
     {
         var index = new FileInfo(IndexPath);
         if (!index.Exists) return "no index yet";
@@ -109,7 +115,9 @@ internal sealed class IndexAppender(string gitDirectory, string workTree)
             var parsed = IndexFile.Parse(data.AsSpan(0, length), out var problem);
             if (parsed is null) return problem;
             // Racily clean: modified in (or after) the second the index was written, so stat cannot tell later changes.
-            var racyFrom = (uint)new DateTimeOffset(index.LastWriteTimeUtc).ToUnixTimeSeconds();
+            var indexWritten = index.LastWriteTimeUtc;
+            var racyFrom = (uint)new DateTimeOffset(indexWritten).ToUnixTimeSeconds();
+            var racyFromNanoseconds = (uint)(indexWritten.Ticks % TimeSpan.TicksPerSecond * 100); // to 100 ns, rounded down: never fewer checks
 
             SharedIndex? shared = null;
             if (parsed.SharedIndexId is { } sharedId)
@@ -143,16 +151,6 @@ internal sealed class IndexAppender(string gitDirectory, string workTree)
                     return "the split index is due to be re-split";
             }
 
-            // Entries carried over: smudge the racy ones whose file changed (git's ce_smudge_racily_clean_entry).
-            var smudged = new HashSet<int>();
-            for (var i = 0; i < parsed.Entries.Count; i++)
-            {
-                var entry = parsed.Entries[i];
-                if (entry.MtimeSeconds(data) < racyFrom) continue;
-                if (entry.Stage(data) != 0) return "a racily clean conflict entry";
-                var name = entry.NameLength > 0 ? Encoding.UTF8.GetString(entry.Name(data)) : shared!.NameAt(replaced[i]);
-                if (ContentChanged(name, entry.BlobId(data))) smudged.Add(i);
-            }
             // Racy entries of the shared index (it was written in the last second, by git re-splitting): git moves
             // them into the split part to smudge them. Unchanged, they stay as they are, which is what git's move
             // writes for them; a changed one is left to git.
@@ -166,8 +164,27 @@ internal sealed class IndexAppender(string gitDirectory, string workTree)
                         return "a racily clean entry of the shared index changed (git moves it into the split index)";
                 }
             }
-            // …and the new ones, as git checks every racy entry it writes.
-            var newEntries = added.Select(a => (a.Name, a.Addition, Smudge: a.Addition.Stat.MtimeSeconds >= racyFrom && ContentChanged(a.Addition.Path, a.Addition.BlobId))).ToList();
+
+            // Racily clean entries (git's ce_smudge_racily_clean_entry), carried over and new: docs/adr/0058. Their
+            // contents are checked once the index is written, against the written file's own time, and the index is
+            // written again only if one changed.
+            var racy = new List<RacyEntry>();
+            for (var i = 0; i < parsed.Entries.Count; i++)
+            {
+                var entry = parsed.Entries[i];
+                var seconds = entry.MtimeSeconds(data);
+                if (seconds < racyFrom) continue;
+                if (entry.Stage(data) != 0) return "a racily clean conflict entry";
+                var nanoseconds = entry.MtimeNanoseconds(data);
+                // Racy to a git that compares nanoseconds too (USE_NSEC): its own writer checks these, so do we, always.
+                var racyToNanoseconds = seconds > racyFrom || (seconds == racyFrom && nanoseconds >= racyFromNanoseconds);
+                racy.Add(new RacyEntry(i, -1, seconds, racyToNanoseconds));
+            }
+            for (var j = 0; j < added.Count; j++)
+            {
+                // New entries were hashed from the file just now, after their stat (git's ce_uptodate: git skips them).
+                if (added[j].Addition.Stat.MtimeSeconds >= racyFrom) racy.Add(new RacyEntry(-1, j, added[j].Addition.Stat.MtimeSeconds, false));
+            }
 
             var extensions = new List<(string Signature, ReadOnlyMemory<byte> Body)>(parsed.Extensions.Count);
             foreach (var extension in parsed.Extensions)
@@ -184,7 +201,34 @@ internal sealed class IndexAppender(string gitDirectory, string workTree)
                 extensions.Add((extension.Signature, body));
             }
 
-            WriteIndex(output, data, parsed, newEntries, smudged, extensions);
+            var smudged = new HashSet<int>();
+            var newEntries = added.Select(a => (a.Name, a.Addition, Smudge: false)).ToList();
+            var checkedEntries = new HashSet<RacyEntry>();
+            while (true)
+            {
+                WriteIndex(output, data, parsed, newEntries, smudged, extensions);
+                // What a reader compares entries with: the index file's mtime, the lock's now (a rename keeps it).
+                var written = FileStat.StampOf(lockPath) is { } stamp ? (uint)stamp.MtimeSeconds : uint.MaxValue;
+                var changed = false;
+                foreach (var entry in racy)
+                {
+                    // An entry in the second the index is written in stays racy to every reader, which checks it then.
+                    if (entry.Seconds >= written && !entry.RacyToNanoseconds) continue;
+                    if (!checkedEntries.Add(entry)) continue;
+                    ContentChecks++;
+                    var name = entry.Existing >= 0
+                        ? parsed.Entries[entry.Existing].NameLength > 0 ? Encoding.UTF8.GetString(parsed.Entries[entry.Existing].Name(data)) : shared!.NameAt(replaced[entry.Existing])
+                        : added[entry.Added].Addition.Path;
+                    var blobId = entry.Existing >= 0 ? parsed.Entries[entry.Existing].BlobId(data) : added[entry.Added].Addition.BlobId;
+                    if (!ContentChanged(name, blobId)) continue;
+                    changed = true;
+                    if (entry.Existing >= 0) smudged.Add(entry.Existing);
+                    else newEntries[entry.Added] = newEntries[entry.Added] with { Smudge = true };
+                }
+                if (!changed) break;
+                output.SetLength(0);
+                output.Position = 0;
+            }
             if (shared is not null) Freshen(shared.Path);
             return null;
         }

@@ -10,6 +10,7 @@ internal readonly record struct IndexEntry(int Offset, int Length, int NameOffse
 {
     public ReadOnlySpan<byte> Name(ReadOnlySpan<byte> data) => data.Slice(NameOffset, NameLength);
     public uint MtimeSeconds(ReadOnlySpan<byte> data) => BinaryPrimitives.ReadUInt32BigEndian(data[(Offset + 8)..]);
+    public uint MtimeNanoseconds(ReadOnlySpan<byte> data) => BinaryPrimitives.ReadUInt32BigEndian(data[(Offset + 12)..]);
     public ReadOnlySpan<byte> BlobId(ReadOnlySpan<byte> data) => data.Slice(Offset + 40, 20);
     public int Stage(ReadOnlySpan<byte> data) => (BinaryPrimitives.ReadUInt16BigEndian(data[(Offset + 60)..]) >> 12) & 3;
 }

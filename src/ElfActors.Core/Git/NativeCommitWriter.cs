@@ -23,7 +23,8 @@ internal sealed class NativeCommitWriter : IRecordCommitWriter
     private readonly string _objectsDirectory;
     private readonly TreeBuilder _trees;
     private readonly IndexAppender _indexAppender;
-    private (string Commit, string Tree)? _lastCommit;
+    private readonly LooseRefUpdate _looseRefs;
+    private (string Commit, string Tree, string? Parent)? _lastCommit;
     private Task? _packMerge;
 
     public NativeCommitWriter(Repository repository, string workTree, string objectsDirectory)
@@ -33,6 +34,7 @@ internal sealed class NativeCommitWriter : IRecordCommitWriter
         _objectsDirectory = objectsDirectory;
         _trees = new TreeBuilder(ReadTree);
         _indexAppender = new IndexAppender(_repository.Info.Path, workTree);
+        _looseRefs = new LooseRefUpdate(_repository.Info.Path);
         // Split a large index now, at start, rather than in the first batch's commit (8.8 MB rewritten at
         // 100,000 files: seconds on a busy machine, paid by every record of that batch).
         if (SplitLargeIndex().Length > 0)
@@ -105,8 +107,8 @@ internal sealed class NativeCommitWriter : IRecordCommitWriter
                 // would fail their compare-and-swap. Wait for it instead; our files are staged, their commit may take them.
                 var indexLock = Path.Combine(_repository.Info.Path, "index.lock");
                 if (File.Exists(indexLock)) throw new GitLockHeldException("a git process holds the index; the branch waits for it", indexLock);
-                GitCli.Run(_workTree, ["update-ref", "-m", "elf: " + FirstLine(message), branch, commit.Hex, parent ?? ZeroId]);
-                _lastCommit = (commit.Hex, tree);
+                MoveBranch(branch, commit.Hex, parent, "elf: " + FirstLine(message));
+                _lastCommit = (commit.Hex, tree, parent);
                 Stages.Lap("branch");
             }
             catch (GitBranchMovedException) when (attempt < MaxRebuilds)
@@ -148,10 +150,51 @@ internal sealed class NativeCommitWriter : IRecordCommitWriter
         GitCli.RunWithPaths(_workTree, [.. SplitLargeIndex(), "update-index", "--add", "-z", "--stdin"], files.Select(f => f.Path));
     }
 
+    /// <summary>
+    /// Moves the branch from <paramref name="parent"/> to <paramref name="commit"/> with git's compare-and-swap and a reflog
+    /// entry: in-process where the refs are plain files (<see cref="LooseRefUpdate"/>), otherwise by `git update-ref`.
+    /// </summary>
+    private void MoveBranch(string branch, string commit, string? parent, string reflogMessage)
+    {
+        var gitDirectory = _repository.Info.Path;
+        var byGit = LooseRefUpdate.WhyGitMust(gitDirectory, key => _repository.Config.Get<string>(key)?.Value, branch, parent);
+        if (byGit is null)
+        {
+            var signature = Signature();
+            var identity = LooseRefUpdate.Identity(signature.Name, signature.Email, signature.When);
+            byGit = _looseRefs.TryMove(branch, commit, parent!, identity, reflogMessage, LogAllRefUpdates());
+            if (byGit is null)
+            {
+                BranchMovesInProcess++;
+                return;
+            }
+        }
+        LastBranchMoveByGit = byGit;
+        GitCli.Run(_workTree, ["update-ref", "-m", reflogMessage, branch, commit, parent ?? ZeroId]);
+    }
+
+    /// <summary>core.logAllRefUpdates as git reads it for a repository with a work tree: unset means true.</summary>
+    private bool LogAllRefUpdates() =>
+        _repository.Config.Get<string>("core.logAllRefUpdates")?.Value is not { } value
+        || value.Equals("always", StringComparison.OrdinalIgnoreCase)
+        || !(value.Equals("false", StringComparison.OrdinalIgnoreCase) || value.Equals("no", StringComparison.OrdinalIgnoreCase)
+             || value.Equals("off", StringComparison.OrdinalIgnoreCase) || value == "0");
+
+    /// <summary>Branch moves made in-process; and why git made the last one it made.</summary>
+    internal int BranchMovesInProcess { get; private set; }
+
+    internal string? LastBranchMoveByGit { get; private set; }
+
     /// <summary>Index updates made in-process; and why git made the last one it made.</summary>
     internal int IndexUpdatesInProcess { get; private set; }
 
     internal string? LastIndexUpdateByGit { get; private set; }
+
+    /// <summary>Files read back and hashed by the racy-git rule of the in-process index updates.</summary>
+    internal long IndexContentChecks => _indexAppender.ContentChecks;
+
+    /// <summary>Whether this writer's last commit is <paramref name="commit"/>, made on <paramref name="parent"/>: no need to ask git.</summary>
+    internal bool MadeLastOn(string commit, string parent) => _lastCommit is { } last && last.Commit == commit && last.Parent == parent;
 
     /// <summary>The root tree of a commit: remembered for our own last commit, read for anyone else's.</summary>
     private string TreeOf(string commitId)

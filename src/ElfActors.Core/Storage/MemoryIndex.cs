@@ -267,13 +267,39 @@ public sealed partial class MemoryIndex : IDisposable
     }
 
     /// <summary>The oldest records not yet in a git commit, at most <paramref name="limit"/>.</summary>
-    public IReadOnlyList<OutboxEntry> ReadPending(int limit)
+    public IReadOnlyList<OutboxEntry> ReadPending(int limit) => ReadPendingAfter(0, limit);
+
+    /// <summary>
+    /// The oldest records not yet in a git commit but for <paramref name="skip"/> (the committer's commits whose marks are
+    /// on their way), at most <paramref name="limit"/>. The skipped rows are usually the oldest pending ones: then only
+    /// the rows after them are read, not their contents too (docs/adr/0058); otherwise all, and the skipped dropped.
+    /// </summary>
+    public IReadOnlyList<OutboxEntry> ReadPending(int limit, IReadOnlySet<long> skip)
+    {
+        if (skip.Count == 0) return ReadPending(limit);
+        var highest = skip.Max();
+        using (var command = _connection.CreateCommand())
+        {
+            command.CommandText = "SELECT id FROM elf_outbox WHERE commit_id IS NULL AND id <= $highest";
+            command.Parameters.AddWithValue("$highest", highest);
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                if (!skip.Contains(reader.GetInt64(0)))
+                    return ReadPendingAfter(0, limit + skip.Count).Where(p => !skip.Contains(p.OutboxId)).Take(limit).ToList();
+            }
+        }
+        return ReadPendingAfter(highest, limit);
+    }
+
+    private List<OutboxEntry> ReadPendingAfter(long afterId, int limit)
     {
         using var command = _connection.CreateCommand();
         command.CommandText = """
             SELECT row_id, kind, relpath, content, subject, detail, enqueued_at, row_table, id, record_key
-            FROM elf_outbox WHERE commit_id IS NULL ORDER BY id LIMIT $limit
+            FROM elf_outbox WHERE commit_id IS NULL AND id > $after ORDER BY id LIMIT $limit
             """;
+        command.Parameters.AddWithValue("$after", afterId);
         command.Parameters.AddWithValue("$limit", limit);
         var entries = new List<OutboxEntry>();
         using var reader = command.ExecuteReader();

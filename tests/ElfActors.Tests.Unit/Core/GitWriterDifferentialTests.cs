@@ -71,6 +71,9 @@ public sealed class GitWriterDifferentialTests : IDisposable
             Assert.Equal(4, int.Parse(Tools.Git(basePath, "rev-list", "--count", "HEAD").Trim()));
         }
         Assert.Equal(Tools.Git(fast, "rev-parse", "HEAD^{tree}"), Tools.Git(plumbing, "rev-parse", "HEAD^{tree}"));
+        // The branch's and HEAD's reflogs as git update-ref leaves them (the fast writer moves plain refs itself: docs/adr/0058).
+        foreach (var reference in new[] { "HEAD", Tools.Git(fast, "symbolic-ref", "HEAD").Trim() })
+            Assert.Equal(Tools.Git(plumbing, "reflog", "show", "--format=%gs", reference), Tools.Git(fast, "reflog", "show", "--format=%gs", reference));
         // The first commit's files and the stream's, nothing else.
         var expected = Tools.Git(fast, "ls-tree", "-r", "--name-only", "HEAD~3").Split('\n', StringSplitOptions.RemoveEmptyEntries)
             .Concat(Stream(configuration).SelectMany(b => b).Select(f => f.Path)).Distinct().Order(StringComparer.Ordinal);

@@ -122,6 +122,77 @@ public sealed class IndexAppenderTests : IDisposable
     }
 
     [Fact]
+    public void A_same_size_edit_in_the_second_of_the_index_write_is_seen_by_git_status_and_not_read_again_by_us()
+    {
+        // The entry and the index are of the same second: every reader that compares seconds checks its content
+        // itself, so the next index written in that second carries it over unread (docs/adr/0058). git's verdict
+        // is what counts: the edit must show. On 020180d the entry was re-read and smudged (size 0) instead.
+        Tools.Git(Base, "config", "core.trustctime", "false");
+        PersonCommits("README.md");
+        using var store = new GitStore(_memory.Paths);
+        for (var attempt = 1; attempt <= 5; attempt++)
+        {
+            var relative = $"memory/failures/racy-{attempt}.md";
+            var racy = _memory.Paths.Absolute(relative);
+            Directory.CreateDirectory(Path.GetDirectoryName(racy)!);
+            File.WriteAllText(racy, "first\n");
+            store.CommitFiles([relative], "racy\n");
+            var written = File.GetLastWriteTimeUtc(racy);
+            File.WriteAllText(racy, "other\n"); // same size; the time put back: stat cannot tell
+            File.SetLastWriteTimeUtc(racy, written);
+            var checks = store.IndexContentChecks;
+
+            File.WriteAllText(_memory.Paths.Absolute($"memory/failures/next-{attempt}.md"), "next\n");
+            store.CommitFiles([$"memory/failures/next-{attempt}.md"], "next\n");
+
+            var indexSecond = new DateTimeOffset(File.GetLastWriteTimeUtc(Path.Combine(Base, ".git", "index"))).ToUnixTimeSeconds();
+            var entry = Tools.Git(Base, "ls-files", "--debug", "--", relative); // before git status, which refreshes the index
+            Assert.Equal(relative, Tools.Git(Base, "diff-files", "--name-only").Trim());
+            Assert.Equal($" M {relative}", Tools.Git(Base, "status", "--porcelain").TrimEnd());
+            if (indexSecond != new DateTimeOffset(written).ToUnixTimeSeconds())
+            {
+                // The second turned between the two commits: the entry was checked and smudged instead. Again.
+                Tools.Git(Base, "add", relative);
+                Tools.GitCommitAsPerson(Base, "person takes the edit");
+                continue;
+            }
+            Assert.Equal(checks, store.IndexContentChecks);
+            Assert.DoesNotContain("size: 0", entry);
+            return;
+        }
+        Assert.Fail("no two commits fell in one second in five attempts");
+    }
+
+    [Fact]
+    public void A_racily_clean_entry_of_an_earlier_second_is_checked_once_the_index_is_written_in_a_later_one()
+    {
+        // The file and the index that added it were written in the same second, three seconds ago; the file was
+        // edited unseen in that second. The index written now makes the entry look clean to git: it must be smudged.
+        Tools.Git(Base, "config", "core.trustctime", "false");
+        PersonCommits("README.md");
+        using var store = new GitStore(_memory.Paths);
+        const string relative = "memory/failures/racy.md";
+        var racy = _memory.Paths.Absolute(relative);
+        Directory.CreateDirectory(Path.GetDirectoryName(racy)!);
+        var second = DateTime.UnixEpoch.AddSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 3);
+        File.WriteAllText(racy, "first\n");
+        File.SetLastWriteTimeUtc(racy, second.AddMilliseconds(100));
+        store.CommitFiles([relative], "racy\n");
+        File.SetLastWriteTimeUtc(Path.Combine(Base, ".git", "index"), second.AddMilliseconds(500));
+        File.WriteAllText(racy, "other\n");
+        File.SetLastWriteTimeUtc(racy, second.AddMilliseconds(100));
+        var checks = store.IndexContentChecks;
+
+        store.CommitFiles([WriteOld("memory/failures/next.md", "next\n")], "next\n");
+
+        Assert.Equal(checks + 1, store.IndexContentChecks);
+        Assert.Contains("size: 0", Tools.Git(Base, "ls-files", "--debug", "--", relative));
+        Assert.Equal(relative, Tools.Git(Base, "diff-files", "--name-only").Trim());
+        Assert.Equal($" M {relative}", Tools.Git(Base, "status", "--porcelain").TrimEnd());
+        Assert.Equal(0, Tools.Run("git", Base, "fsck", "--strict", "--no-progress").ExitCode);
+    }
+
+    [Fact]
     public void Racily_clean_entries_in_a_split_index_are_checked_where_they_are_and_a_changed_one_is_smudged()
     {
         // A person's files with times ahead of every index written during the test: racily clean throughout, in

@@ -120,6 +120,25 @@ public sealed class MemoryIndexTests : IDisposable
     }
 
     [Fact]
+    public void Pending_records_but_those_whose_marks_are_on_their_way_are_the_oldest_others_whichever_rows_are_skipped()
+    {
+        using var index = MemoryIndex.Open(_memory.Paths, ElfSettings.Default.Index);
+        index.InsertRecords(Enumerable.Range(0, 8).Select(i => Insert("r" + i, "R" + i)).ToArray(), DateTimeOffset.UtcNow);
+        var all = index.ReadPending(100);
+        long[] ids = [.. all.Select(p => p.OutboxId)];
+
+        // The usual case: the oldest rows skipped (the batch just committed); only the rows after them are read.
+        Assert.Equal(ids[3..6], index.ReadPending(3, new HashSet<long>(ids[..3])).Select(p => p.OutboxId));
+        // A row older than a skipped one still pending (its file was not in place): it comes first, as before.
+        Assert.Equal([ids[0], ids[3], ids[4]], index.ReadPending(3, new HashSet<long>(ids[1..3])).Select(p => p.OutboxId));
+        Assert.Equal(ids[..2], index.ReadPending(2, new HashSet<long>()).Select(p => p.OutboxId));
+        // Skipped rows marked meanwhile, or ids of no row: nothing else changes.
+        index.MarkEntriesCommitted([ids[0]], "abc", DateTimeOffset.UtcNow);
+        Assert.Equal(ids[2..8], index.ReadPending(100, new HashSet<long>([ids[0], ids[1], 999_999])).Select(p => p.OutboxId));
+        Assert.Equal(all[5], index.ReadPending(1, new HashSet<long>(ids[..5])).Single());
+    }
+
+    [Fact]
     public void Pending_records_are_marked_committed_once()
     {
         using var index = MemoryIndex.Open(_memory.Paths, ElfSettings.Default.Index);
