@@ -283,8 +283,10 @@ public static class ServeCommand
             StartTrace.Mark("configuration read");
             await repository;
             StartTrace.Mark("repository checked");
-            ElfActorsHosting.PrepareMemory(options, elfSettings, warning => Console.Error.WriteLine("elf serve: " + warning), repositoryEnsured: true);
-            var handler = new Pipe.EarlyRequestHandler(options.Paths, elfSettings, options.Monitor, options.Clock);
+            // The index the preparation opened is the one the early handler records on: not closed (a WAL checkpoint) and
+            // opened again (docs/adr/0057).
+            var index = ElfActorsHosting.PrepareMemoryAndOpenIndex(options, elfSettings, warning => Console.Error.WriteLine("elf serve: " + warning), repositoryEnsured: true);
+            var handler = new Pipe.EarlyRequestHandler(options.Paths, elfSettings, options.Monitor, options.Clock, index);
             try
             {
                 var server = await Pipe.PipeServer.StartEarlyAsync(options.Paths, handler, new EarlyLog(typeof(Pipe.PipeServer).FullName!, settings.MinimumLogLevel));
