@@ -276,9 +276,18 @@ public static class ServeCommand
             // On the other core while this one reads the configuration: the repository checked (a git too old or a SHA-256
             // repository refused before anything is written; two git processes to wait for) or made, and the first
             // request's code compiled (its JSON read and written, its validation) on a sample, nothing written.
-            var repository = Task.Run(() => Core.Git.GitStore.EnsureRepository(options.Paths));
-            _ = Task.Run(Pipe.EarlyRequestHandler.WarmUp);
+            var repository = Task.Run(() =>
+            {
+                Core.Git.GitStore.EnsureRepository(options.Paths);
+                StartTrace.Mark("  (beside) repository checked");
+            });
+            _ = Task.Run(() =>
+            {
+                Pipe.EarlyRequestHandler.WarmUp();
+                StartTrace.Mark("  (beside) first request's code warmed");
+            });
             var configuration = EmbeddedHost.Configuration(options, settings);
+            StartTrace.Mark("  hocon parsed");
             var elfSettings = ElfSettings.From(configuration);
             StartTrace.Mark("configuration read");
             await repository;
