@@ -83,13 +83,18 @@ public static class ElfActorsHosting
     /// to a repository ElfActors cannot commit to.
     /// </summary>
     /// <param name="repositoryEnsured">The caller has run <see cref="GitStore.EnsureRepository"/> already.</param>
-    public static void PrepareMemory(ElfActorsOptions options, ElfSettings settings, Action<string> warn, bool repositoryEnsured = false)
+    public static void PrepareMemory(ElfActorsOptions options, ElfSettings settings, Action<string> warn, bool repositoryEnsured = false) =>
+        PrepareMemoryAndOpenIndex(options, settings, warn, repositoryEnsured).Dispose();
+
+    /// <summary><see cref="PrepareMemory"/>, handing the caller the index it opened (the caller disposes it).</summary>
+    public static Core.Storage.MemoryIndex PrepareMemoryAndOpenIndex(ElfActorsOptions options, ElfSettings settings, Action<string> warn, bool repositoryEnsured = false)
     {
         if (Core.Import.IndexRebuild.IfMissing(options.Paths, settings.Index, options.Clock) is { } rebuilt)
             warn(string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"memory/index.db was missing or held no record: rebuilt from the files and git history ({rebuilt.Summary.Learnings} learnings, {rebuilt.Summary.Heuristics} heuristics, {rebuilt.Summary.Decisions} decisions; {rebuilt.Queued} uncommitted files queued){(rebuilt.MovedAside is { } aside ? "; the recreated one is kept as memory/" + aside : "")}"));
         StartTrace.Mark("index rebuild check");
-        MemoryBootstrap.Prepare(options.Paths, settings.Index, settings.FsyncFiles, repositoryEnsured: repositoryEnsured);
+        var (_, index) = MemoryBootstrap.PrepareAndOpen(options.Paths, settings.Index, settings.FsyncFiles, repositoryEnsured: repositoryEnsured);
         StartTrace.Mark("memory prepared");
+        return index;
     }
 }

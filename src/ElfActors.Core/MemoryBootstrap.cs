@@ -20,16 +20,36 @@ public static class MemoryBootstrap
     /// read its configuration: docs/adr/0053).</param>
     public static BootstrapReport Prepare(MemoryPaths paths, IndexOptions indexOptions, bool flushFilesToDisk, bool repair = true, bool repositoryEnsured = false)
     {
+        var (report, index) = PrepareAndOpen(paths, indexOptions, flushFilesToDisk, repair, repositoryEnsured);
+        index.Dispose();
+        return report;
+    }
+
+    /// <summary>
+    /// <see cref="Prepare"/>, handing the caller the index it opened (the caller disposes it): `elf serve` records on it
+    /// from its socket, instead of closing it (a WAL checkpoint) and opening it again (docs/adr/0057).
+    /// </summary>
+    public static (BootstrapReport Report, MemoryIndex Index) PrepareAndOpen(MemoryPaths paths, IndexOptions indexOptions, bool flushFilesToDisk,
+        bool repair = true, bool repositoryEnsured = false)
+    {
         Directory.CreateDirectory(paths.FailuresDirectory);
         Directory.CreateDirectory(paths.StateDirectory);
         if (!repositoryEnsured) GitStore.EnsureRepository(paths);
         StartTrace.Mark("  repository");
-        using var index = MemoryIndex.Open(paths, indexOptions);
-        StartTrace.Mark("  index open");
-        if (!repair) return new BootstrapReport(0, 0, index.CountPending());
-        var restored = RestoreMissingFiles(index, paths, flushFilesToDisk, olderThan: null);
-        var removed = RecordFolders(paths).Where(Directory.Exists).Sum(RemoveTempFiles);
-        return new BootstrapReport(restored, removed, index.CountPending());
+        var index = MemoryIndex.Open(paths, indexOptions);
+        try
+        {
+            StartTrace.Mark("  index open");
+            if (!repair) return (new BootstrapReport(0, 0, index.CountPending()), index);
+            var restored = RestoreMissingFiles(index, paths, flushFilesToDisk, olderThan: null);
+            var removed = RecordFolders(paths).Where(Directory.Exists).Sum(RemoveTempFiles);
+            return (new BootstrapReport(restored, removed, index.CountPending()), index);
+        }
+        catch
+        {
+            index.Dispose();
+            throw;
+        }
     }
 
     /// <summary>

@@ -276,15 +276,26 @@ public static class ServeCommand
             // On the other core while this one reads the configuration: the repository checked (a git too old or a SHA-256
             // repository refused before anything is written; two git processes to wait for) or made, and the first
             // request's code compiled (its JSON read and written, its validation) on a sample, nothing written.
-            var repository = Task.Run(() => Core.Git.GitStore.EnsureRepository(options.Paths));
-            _ = Task.Run(Pipe.EarlyRequestHandler.WarmUp);
+            var repository = Task.Run(() =>
+            {
+                Core.Git.GitStore.EnsureRepository(options.Paths);
+                StartTrace.Mark("  (beside) repository checked");
+            });
+            _ = Task.Run(() =>
+            {
+                Pipe.EarlyRequestHandler.WarmUp();
+                StartTrace.Mark("  (beside) first request's code warmed");
+            });
             var configuration = EmbeddedHost.Configuration(options, settings);
+            StartTrace.Mark("  hocon parsed");
             var elfSettings = ElfSettings.From(configuration);
             StartTrace.Mark("configuration read");
             await repository;
             StartTrace.Mark("repository checked");
-            ElfActorsHosting.PrepareMemory(options, elfSettings, warning => Console.Error.WriteLine("elf serve: " + warning), repositoryEnsured: true);
-            var handler = new Pipe.EarlyRequestHandler(options.Paths, elfSettings, options.Monitor, options.Clock);
+            // The index the preparation opened is the one the early handler records on: not closed (a WAL checkpoint) and
+            // opened again (docs/adr/0057).
+            var index = ElfActorsHosting.PrepareMemoryAndOpenIndex(options, elfSettings, warning => Console.Error.WriteLine("elf serve: " + warning), repositoryEnsured: true);
+            var handler = new Pipe.EarlyRequestHandler(options.Paths, elfSettings, options.Monitor, options.Clock, index);
             try
             {
                 var server = await Pipe.PipeServer.StartEarlyAsync(options.Paths, handler, new EarlyLog(typeof(Pipe.PipeServer).FullName!, settings.MinimumLogLevel));

@@ -26,13 +26,14 @@ public sealed class EarlyRequestHandler : IWireRequestHandler, IDisposable
     private volatile bool _handedOff;
     private long _recorded;
 
-    public EarlyRequestHandler(MemoryPaths paths, ElfSettings settings, ElfMonitor monitor, TimeProvider clock)
+    /// <param name="index">The index the memory's preparation opened (docs/adr/0057); this handler owns it from here.</param>
+    public EarlyRequestHandler(MemoryPaths paths, ElfSettings settings, ElfMonitor monitor, TimeProvider clock, MemoryIndex index)
     {
         _paths = paths;
         _settings = settings;
         _monitor = monitor;
         _clock = clock;
-        _index = MemoryIndex.Open(paths, settings.Index);
+        _index = index;
     }
 
     /// <summary>Whether the actors serve now (or the host failed to start): nothing more is recorded here.</summary>

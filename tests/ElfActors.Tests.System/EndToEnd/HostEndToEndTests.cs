@@ -351,6 +351,25 @@ public sealed class HostEndToEndTests(PublishedElf elf, ITestOutputHelper output
         MemoryAssert.EveryRecordLandedExactlyOnce(served.Memory, [records.First(r => !r.Duplicate)]);
     }
 
+    [Theory]
+    [InlineData("--no-such-option", "Unrecognized command or argument '--no-such-option'")]
+    [InlineData("--cluster-port=not-a-port", "Cannot parse argument 'not-a-port' for option '--cluster-port'")]
+    [InlineData("--idle-exit=-1", "--idle-exit must be a number of seconds from 0 (never) to 31536000 (got '-1')")]
+    public async Task Serve_refuses_bad_input_with_exit_2_and_writes_nothing(string bad, string message)
+    {
+        // `serve` parses with its own verb only (docs/adr/0057): the parser's and its action's refusals are unchanged.
+        using var memory = new TempMemory();
+        var serve = await elf.RunAsync("serve", "--base", memory.BasePath, bad);
+        Assert.Equal(2, serve.ExitCode);
+        Assert.Contains(message, serve.Stderr);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(memory.BasePath));
+        Assert.Equal(0, PublishedElf.HostProcesses(memory.BasePath));
+        var help = await elf.RunAsync("serve", "--help");
+        Assert.Equal(0, help.ExitCode);
+        Assert.Contains("--auto-started", help.Stdout);
+        Assert.Contains("--cluster-port", help.Stdout);
+    }
+
     [Fact]
     public async Task Help_lists_every_command_of_the_contract()
     {
