@@ -4,14 +4,14 @@ using System.Text.Json;
 namespace ElfActors.Contracts.Wire;
 
 /// <summary>
-/// The client's JSON for one round trip, written and read with <see cref="Utf8JsonWriter"/> and <see cref="Utf8JsonReader"/>
-/// instead of <see cref="WireJsonContext"/>. The source-generated serializer builds its metadata for every type a
+/// The client's JSON for one round trip, written byte by byte and read with <see cref="Utf8JsonReader"/> instead of
+/// <see cref="WireJsonContext"/>. The source-generated serializer builds its metadata for every type a
 /// request or a response can hold (HostStatus, VerifyResult, …) and looks for polymorphism attributes by reflection
 /// the first time it is used, which in an `elf` process that sends one request was a third of its CPU and 400 KB of
 /// its allocations (docs/adr/0061).
 /// <para>
 /// <see cref="Encode"/> writes exactly the bytes <see cref="WireJsonContext"/> writes (same property order, nulls left
-/// out, same escaping: both use <see cref="Utf8JsonWriter"/>'s default encoder). <see cref="DecodeResponse"/> reads the
+/// out, the default encoder's escaping). <see cref="DecodeResponse"/> reads the
 /// answers to record commands (status, error, message, errors, record, hostVersion); anything else in the frame (another
 /// property, a value of an unexpected kind, malformed JSON) is left to <see cref="WireJsonContext"/>, so that the result,
 /// or the exception, is always the serializer's own. Tests compare both ways (HandWrittenWireJsonTests): a property
@@ -22,60 +22,165 @@ public static class HandWrittenWireJson
 {
     public static byte[] Encode(WireRequest request)
     {
-        var buffer = new ArrayBufferWriter<byte>(512);
-        using (var writer = new Utf8JsonWriter(buffer))
+        var json = new JsonBytes();
+        json.StartObject();
+        json.Number("version"u8, request.Version);
+        json.String("command"u8, request.Command);
+        json.StringIfNotNull("requestId"u8, request.RequestId);
+        if (request.Failure is { } failure)
         {
-            writer.WriteStartObject();
-            writer.WriteNumber("version"u8, request.Version);
-            writer.WriteString("command"u8, request.Command);
-            WriteIfNotNull(writer, "requestId"u8, request.RequestId);
-            if (request.Failure is { } failure)
-            {
-                writer.WriteStartObject("failure"u8);
-                WriteIfNotNull(writer, "title"u8, failure.Title);
-                WriteIfNotNull(writer, "domain"u8, failure.Domain);
-                WriteIfNotNull(writer, "severity"u8, failure.Severity);
-                WriteIfNotNull(writer, "tags"u8, failure.Tags);
-                WriteIfNotNull(writer, "summary"u8, failure.Summary);
-                WriteIfNotNull(writer, "rowSummary"u8, failure.RowSummary);
-                writer.WriteEndObject();
-            }
-            WriteIfNotNull(writer, "learningType"u8, request.LearningType);
-            if (request.Heuristic is { } heuristic)
-            {
-                writer.WriteStartObject("heuristic"u8);
-                WriteIfNotNull(writer, "domain"u8, heuristic.Domain);
-                WriteIfNotNull(writer, "rule"u8, heuristic.Rule);
-                WriteIfNotNull(writer, "explanation"u8, heuristic.Explanation);
-                WriteIfNotNull(writer, "source"u8, heuristic.Source);
-                WriteIfNotNull(writer, "confidence"u8, heuristic.Confidence);
-                writer.WriteEndObject();
-            }
-            if (request.Decision is { } decision)
-            {
-                writer.WriteStartObject("decision"u8);
-                WriteIfNotNull(writer, "title"u8, decision.Title);
-                WriteIfNotNull(writer, "context"u8, decision.Context);
-                WriteIfNotNull(writer, "options"u8, decision.Options);
-                WriteIfNotNull(writer, "decision"u8, decision.Decision);
-                WriteIfNotNull(writer, "rationale"u8, decision.Rationale);
-                WriteIfNotNull(writer, "domain"u8, decision.Domain);
-                WriteIfNotNull(writer, "files"u8, decision.Files);
-                WriteIfNotNull(writer, "tests"u8, decision.Tests);
-                writer.WriteEndObject();
-            }
-            writer.WriteBoolean("waitCommit"u8, request.WaitCommit);
-            if (request.TimeoutSeconds is { } timeout) writer.WriteNumber("timeoutSeconds"u8, timeout);
-            writer.WriteBoolean("repair"u8, request.Repair);
-            WriteIfNotNull(writer, "clientVersion"u8, request.ClientVersion);
-            writer.WriteEndObject();
+            json.StartObject("failure"u8);
+            json.StringIfNotNull("title"u8, failure.Title);
+            json.StringIfNotNull("domain"u8, failure.Domain);
+            json.StringIfNotNull("severity"u8, failure.Severity);
+            json.StringIfNotNull("tags"u8, failure.Tags);
+            json.StringIfNotNull("summary"u8, failure.Summary);
+            json.StringIfNotNull("rowSummary"u8, failure.RowSummary);
+            json.EndObject();
         }
-        return buffer.WrittenSpan.ToArray();
+        json.StringIfNotNull("learningType"u8, request.LearningType);
+        if (request.Heuristic is { } heuristic)
+        {
+            json.StartObject("heuristic"u8);
+            json.StringIfNotNull("domain"u8, heuristic.Domain);
+            json.StringIfNotNull("rule"u8, heuristic.Rule);
+            json.StringIfNotNull("explanation"u8, heuristic.Explanation);
+            json.StringIfNotNull("source"u8, heuristic.Source);
+            json.StringIfNotNull("confidence"u8, heuristic.Confidence);
+            json.EndObject();
+        }
+        if (request.Decision is { } decision)
+        {
+            json.StartObject("decision"u8);
+            json.StringIfNotNull("title"u8, decision.Title);
+            json.StringIfNotNull("context"u8, decision.Context);
+            json.StringIfNotNull("options"u8, decision.Options);
+            json.StringIfNotNull("decision"u8, decision.Decision);
+            json.StringIfNotNull("rationale"u8, decision.Rationale);
+            json.StringIfNotNull("domain"u8, decision.Domain);
+            json.StringIfNotNull("files"u8, decision.Files);
+            json.StringIfNotNull("tests"u8, decision.Tests);
+            json.EndObject();
+        }
+        json.Boolean("waitCommit"u8, request.WaitCommit);
+        if (request.TimeoutSeconds is { } timeout) json.Number("timeoutSeconds"u8, timeout);
+        json.Boolean("repair"u8, request.Repair);
+        json.StringIfNotNull("clientVersion"u8, request.ClientVersion);
+        json.EndObject();
+        return json.ToArray();
     }
 
-    private static void WriteIfNotNull(Utf8JsonWriter writer, ReadOnlySpan<byte> name, string? value)
+    /// <summary>
+    /// JSON written as <see cref="Utf8JsonWriter"/> writes it with its default encoder, byte for byte, for property names
+    /// that need no escaping. An ASCII string is escaped here, with the default encoder's choices (control characters,
+    /// <c>"&amp;'+&lt;&gt;`\</c> and DEL); any other string goes through <see cref="JsonEncodedText"/>. Utf8JsonWriter would
+    /// build the default encoder's table of allowed characters (64 K bits) for the first property name it checks, which
+    /// was 7 % of a record's CPU (docs/adr/0061).
+    /// </summary>
+    private sealed class JsonBytes
     {
-        if (value is not null) writer.WriteString(name, value);
+        private readonly ArrayBufferWriter<byte> _buffer = new(512);
+        private bool _comma;
+
+        public void StartObject() => Byte((byte)'{');
+
+        public void StartObject(ReadOnlySpan<byte> name)
+        {
+            Name(name);
+            Byte((byte)'{');
+            _comma = false;
+        }
+
+        public void EndObject()
+        {
+            Byte((byte)'}');
+            _comma = true;
+        }
+
+        public void StringIfNotNull(ReadOnlySpan<byte> name, string? value)
+        {
+            if (value is not null) String(name, value);
+        }
+
+        public void String(ReadOnlySpan<byte> name, string value)
+        {
+            Name(name);
+            Byte((byte)'"');
+            if (System.Text.Ascii.IsValid(value))
+            {
+                foreach (var c in value) Character(c);
+            }
+            else
+            {
+                Bytes(JsonEncodedText.Encode(value).EncodedUtf8Bytes);
+            }
+            Byte((byte)'"');
+            _comma = true;
+        }
+
+        public void Number(ReadOnlySpan<byte> name, int value)
+        {
+            Name(name);
+            var span = _buffer.GetSpan(16);
+            System.Buffers.Text.Utf8Formatter.TryFormat(value, span, out var written);
+            _buffer.Advance(written);
+            _comma = true;
+        }
+
+        public void Number(ReadOnlySpan<byte> name, double value)
+        {
+            Name(name);
+            var span = _buffer.GetSpan(128);
+            System.Buffers.Text.Utf8Formatter.TryFormat(value, span, out var written);
+            _buffer.Advance(written);
+            _comma = true;
+        }
+
+        public void Boolean(ReadOnlySpan<byte> name, bool value)
+        {
+            Name(name);
+            Bytes(value ? "true"u8 : "false"u8);
+            _comma = true;
+        }
+
+        public byte[] ToArray() => _buffer.WrittenSpan.ToArray();
+
+        private void Name(ReadOnlySpan<byte> name)
+        {
+            if (_comma) Byte((byte)',');
+            Byte((byte)'"');
+            Bytes(name);
+            Bytes("\":"u8);
+        }
+
+        private void Character(char c)
+        {
+            switch (c)
+            {
+                case '\b': Bytes("\\b"u8); return;
+                case '\t': Bytes("\\t"u8); return;
+                case '\n': Bytes("\\n"u8); return;
+                case '\f': Bytes("\\f"u8); return;
+                case '\r': Bytes("\\r"u8); return;
+                case '\\': Bytes("\\\\"u8); return;
+            }
+            if (c < 0x20 || c == 0x7F || c is '"' or '&' or '\'' or '+' or '<' or '>' or '`')
+            {
+                Bytes("\\u00"u8);
+                Byte((byte)"0123456789ABCDEF"[c >> 4]);
+                Byte((byte)"0123456789ABCDEF"[c & 0xF]);
+                return;
+            }
+            Byte((byte)c);
+        }
+
+        private void Byte(byte value)
+        {
+            _buffer.GetSpan(1)[0] = value;
+            _buffer.Advance(1);
+        }
+
+        private void Bytes(ReadOnlySpan<byte> value) => _buffer.Write(value);
     }
 
     /// <summary>The response in <paramref name="body"/>, as <see cref="WireJsonContext"/> reads it.</summary>

@@ -61,6 +61,23 @@ public sealed class HandWrittenWireJsonTests
             $"{what}:\nserializer: {Encoding.UTF8.GetString(expected)}\nby hand:    {Encoding.UTF8.GetString(HandWrittenWireJson.Encode(request))}");
     }
 
+    /// <summary>Every ASCII character, alone between two letters, and a few beyond ASCII: escaped (or not) as the serializer does.</summary>
+    [Fact]
+    public void Every_character_is_escaped_as_the_serializer_escapes_it()
+    {
+        var texts = Enumerable.Range(0, 128).Select(c => $"a{(char)c}b").Concat(["é", "\u00A0", "\u2028", "日本", "😀", "a\u0000\u001F\u007F\u0080b", ""]);
+        var different = new List<string>();
+        foreach (var text in texts)
+        {
+            var request = new WireRequest { Command = WireProtocol.Commands.RecordFailure, Failure = new FailureFields(text, text, null, null, text) };
+            var expected = JsonSerializer.SerializeToUtf8Bytes(request, WireJsonContext.Default.WireRequest);
+            var actual = HandWrittenWireJson.Encode(request);
+            if (!expected.AsSpan().SequenceEqual(actual))
+                different.Add($"U+{(text.Length == 3 ? (int)text[1] : -1):X4}: serializer {Encoding.UTF8.GetString(expected)} by hand {Encoding.UTF8.GetString(actual)}");
+        }
+        Assert.Empty(different);
+    }
+
     /// <summary>
     /// The writer names every property itself: one added to a request type would be left out of every request without
     /// this list failing first.
