@@ -14,10 +14,13 @@ public static class ElfVersion
     /// </summary>
     public const string OverrideVariable = "ELF_REPORTED_VERSION";
 
+    /// <remarks>
+    /// The build's informational version is a constant written at build time (ElfBuildVersion, from the same MSBuild
+    /// property as <see cref="AssemblyInformationalVersionAttribute"/>): reading the attribute by reflection started
+    /// Native AOT's metadata reader in every `elf` process (docs/adr/0061).
+    /// </remarks>
     public static string Current { get; } =
-        Environment.GetEnvironmentVariable(OverrideVariable) is { Length: > 0 } reported
-            ? reported
-            : typeof(ElfVersion).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
+        Environment.GetEnvironmentVariable(OverrideVariable) is { Length: > 0 } reported ? reported : ElfBuildVersion.Informational;
 
     /// <summary>
     /// Orders two versions by their release part (before any <c>-</c> or <c>+</c>), component by component; builds of one

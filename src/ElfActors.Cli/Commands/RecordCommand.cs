@@ -60,12 +60,17 @@ internal static class RecordCommand
     /// <summary>Reads each flag (else its environment variable), refuses missing required ones before any host starts, sends, prints.</summary>
     public static async Task<int> RunAsync(RecordCommandShape shape, string?[] given, RecordCall call, Func<WireRequest, WireRequest>? adjust = null)
     {
-        var values = shape.Flags.Select((flag, i) => flag.Variable is null ? given[i] : ClientRunner.Fallback(given[i], flag.Variable)).ToArray();
-        // Checked here so that a missing flag never starts a host; everything else the host validates.
-        var missing = shape.Flags.Select((flag, i) => (flag, value: values[i]))
-            .Where(f => f.flag.Required && string.IsNullOrWhiteSpace(f.value))
-            .Select(f => new FieldError(f.flag.Name, $"is required (--{f.flag.Name} or {f.flag.Variable})"))
-            .ToList();
+        // Loops, not LINQ over (flag, index) tuples: Native AOT builds those generic instantiations at run time, in
+        // every record (docs/adr/0061).
+        var values = new string?[shape.Flags.Count];
+        var missing = new List<FieldError>();
+        for (var i = 0; i < values.Length; i++)
+        {
+            var flag = shape.Flags[i];
+            values[i] = flag.Variable is null ? given[i] : ClientRunner.Fallback(given[i], flag.Variable);
+            // Checked here so that a missing flag never starts a host; everything else the host validates.
+            if (flag.Required && string.IsNullOrWhiteSpace(values[i])) missing.Add(new FieldError(flag.Name, $"is required (--{flag.Name} or {flag.Variable})"));
+        }
         if (missing.Count > 0) return ClientRunner.Reject(shape.Verb, missing, call.Json);
 
         var wait = TimeSpan.FromSeconds(call.TimeoutSeconds);

@@ -83,7 +83,8 @@ public static class FrameCodec
         return length;
     }
 
-    public static byte[] Encode(WireRequest request) => JsonSerializer.SerializeToUtf8Bytes(request, WireJsonContext.Default.WireRequest);
+    /// <summary>A request's JSON, written by hand (<see cref="HandWrittenWireJson"/>): the bytes the serializer writes, without its start-up.</summary>
+    public static byte[] Encode(WireRequest request) => HandWrittenWireJson.Encode(request);
 
     public static byte[] Encode(WireResponse response) => JsonSerializer.SerializeToUtf8Bytes(response, WireJsonContext.Default.WireResponse);
 
@@ -101,7 +102,8 @@ public static class FrameCodec
         return request ?? throw new FrameException(WireProtocol.Errors.MalformedJson, "the request is empty (null)");
     }
 
+    /// <summary>A response, read by hand when it answers a record command, else by the serializer (<see cref="HandWrittenWireJson"/>).</summary>
     public static WireResponse DecodeResponse(byte[] body) =>
-        JsonSerializer.Deserialize(body, WireJsonContext.Default.WireResponse)
+        HandWrittenWireJson.DecodeResponse(body)
         ?? throw new FrameException(WireProtocol.Errors.MalformedJson, "the response is empty (null)");
 }
