@@ -125,7 +125,12 @@ internal sealed class Systems(string elfDirectory, Repositories repositories)
         var stdout = simulator.Output;
         // The simulator audits the memory itself from outside the actors (a fresh read-only SQLite connection,
         // the folder, git log / ls-tree / status through the git executable): its counts are taken as they are.
-        using var report = JsonDocument.Parse(stdout);
+        // Under heavy load Akka's own warnings (a coordinated shutdown's phase timing out) may come before the report on
+        // the same stdout: the report is the object that starts a line.
+        var json = stdout.StartsWith('{') ? 0 : stdout.IndexOf("\n{", StringComparison.Ordinal) + 1;
+        if (json <= 0 && !stdout.StartsWith('{')) throw new InvalidOperationException("simulate printed no JSON report: " + stdout);
+        if (json > 0) Console.Error.WriteLine("simulate printed before its report: " + stdout[..json].Trim());
+        using var report = JsonDocument.Parse(stdout[json..]);
         var r = report.RootElement;
         double D(string name) => r.GetProperty(name).GetDouble();
         int I(string name) => r.GetProperty(name).GetInt32();
