@@ -68,12 +68,16 @@ public sealed class PublishedElf : IDisposable
     /// <summary>Starts `elf serve --base …` in the foreground of a child process.</summary>
     public Process StartServe(string basePath, IDictionary<string, string>? environment = null)
     {
-        var start = new ProcessStartInfo(Elf)
+        // As `elf serve` in a terminal: Ctrl-C (SIGINT) and SIGQUIT at their default. A test run launched in the background
+        // by a shell (`… &`) inherits them ignored, and .NET, as shells do for background jobs, leaves an ignored SIGINT
+        // ignored: the SIGINT test then waited 2 minutes for a host that never saw the signal. `env` execs elf (same pid).
+        var start = new ProcessStartInfo(ResetsInterruptSignals ? "env" : Elf)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (ResetsInterruptSignals) foreach (var argument in new[] { "--default-signal=INT,QUIT", Elf }) start.ArgumentList.Add(argument);
         foreach (var argument in new[] { "serve", "--base", basePath }) start.ArgumentList.Add(argument);
         foreach (var (key, value) in environment ?? new Dictionary<string, string>()) start.Environment[key] = value;
         var process = Process.Start(start)!;
@@ -81,6 +85,10 @@ public sealed class PublishedElf : IDisposable
         process.BeginErrorReadLine();
         return process;
     }
+
+    /// <summary>Whether `env --default-signal` is there (GNU coreutils 8.31 and later).</summary>
+    private static readonly bool ResetsInterruptSignals =
+        OperatingSystem.IsLinux() && Tools.Run("env", "/", "--default-signal=INT,QUIT", "true").ExitCode == 0;
 
     /// <summary>elf-host processes serving this memory, read from /proc (not from ElfActors).</summary>
     public static int HostProcesses(string basePath) => HostPids(basePath).Count();
