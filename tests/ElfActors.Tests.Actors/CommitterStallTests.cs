@@ -19,9 +19,6 @@ namespace ElfActors.Tests.Actors;
 /// </summary>
 public sealed class CommitterStallTests(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(ElfHocon.Default, output: output)
 {
-    private static string Person(string repository, params string[] arguments) =>
-        Tools.Git(repository, ["-c", "user.name=P", "-c", "user.email=p@x", .. arguments]);
-
     /// <summary>A record's row and outbox entry and its whole file, as its recorder leaves them.</summary>
     private static InsertOutcome.Inserted Store(TempMemory memory, int i)
     {
@@ -39,8 +36,8 @@ public sealed class CommitterStallTests(ITestOutputHelper output) : Akka.TestKit
         using var memory = new TempMemory();
         Tools.Git(memory.BasePath, "init", "-q");
         File.WriteAllText(Path.Combine(memory.BasePath, "notes.txt"), "the person's notes\n");
-        Person(memory.BasePath, "add", "notes.txt");
-        Person(memory.BasePath, "commit", "-qm", "person: notes");
+        Tools.GitAsPerson(memory.BasePath, "add", "notes.txt");
+        Tools.GitAsPerson(memory.BasePath, "commit", "-qm", "person: notes");
         var settings = ElfSettings.From(ConfigurationFactory.ParseString("""
             elf.committer.sweep-interval = 100ms
             elf.committer.stall-warning = 3s
@@ -65,7 +62,7 @@ public sealed class CommitterStallTests(ITestOutputHelper output) : Akka.TestKit
         InsertOutcome.Inserted? second = null;
         EventFilter.Warning(contains: "the committer waits for the index writer to mark 1 committed records").ExpectOne(TimeSpan.FromSeconds(30), () =>
         {
-            Person(memory.BasePath, "commit", "-q", "--amend", "-m", "person: amended the host's commit");
+            Tools.GitAsPerson(memory.BasePath, "commit", "-q", "--amend", "-m", "person: amended the host's commit");
             second = Store(memory, 2);
             committer.Tell(new CommitterProtocol.RecordPlaced(OutboxTables.Learnings, second.RecordId));
         });

@@ -22,9 +22,6 @@ namespace ElfActors.Tests.Actors;
 /// </summary>
 public sealed class PersonRightAfterCommitTests(ITestOutputHelper output) : Akka.TestKit.Xunit2.TestKit(ElfHocon.Default, output: output)
 {
-    private static string Person(string repository, params string[] arguments) =>
-        Tools.Git(repository, ["-c", "user.name=P", "-c", "user.email=p@x", .. arguments]);
-
     private static string[] TipFiles(TempMemory memory) =>
         Tools.Git(memory.BasePath, "ls-tree", "-r", "--name-only", "HEAD").Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
@@ -67,8 +64,8 @@ public sealed class PersonRightAfterCommitTests(ITestOutputHelper output) : Akka
         using var memory = new TempMemory();
         Tools.Git(memory.BasePath, "init", "-q");
         File.WriteAllText(Path.Combine(memory.BasePath, "notes.txt"), "the person's notes\n");
-        Person(memory.BasePath, "add", "notes.txt");
-        Person(memory.BasePath, "commit", "-qm", "person: notes");
+        Tools.GitAsPerson(memory.BasePath, "add", "notes.txt");
+        Tools.GitAsPerson(memory.BasePath, "commit", "-qm", "person: notes");
         var before = Tools.Git(memory.BasePath, "rev-parse", "HEAD").Trim();
         var settings = ElfSettings.Default;
 
@@ -80,7 +77,7 @@ public sealed class PersonRightAfterCommitTests(ITestOutputHelper output) : Akka
             {
                 if (call != 1) return;
                 thrownAway = commit;
-                Person(memory.BasePath, "reset", "-q", "--hard", "HEAD~1");
+                Tools.GitAsPerson(memory.BasePath, "reset", "-q", "--hard", "HEAD~1");
                 reset.Set();
             },
         };
@@ -112,8 +109,8 @@ public sealed class PersonRightAfterCommitTests(ITestOutputHelper output) : Akka
         using var memory = new TempMemory();
         Tools.Git(memory.BasePath, "init", "-q", "-b", "main");
         File.WriteAllText(Path.Combine(memory.BasePath, "notes.txt"), "the person's notes\n");
-        Person(memory.BasePath, "add", "notes.txt");
-        Person(memory.BasePath, "commit", "-qm", "person: notes");
+        Tools.GitAsPerson(memory.BasePath, "add", "notes.txt");
+        Tools.GitAsPerson(memory.BasePath, "commit", "-qm", "person: notes");
         var before = Tools.Git(memory.BasePath, "rev-parse", "HEAD").Trim();
         var settings = ElfSettings.Default;
         using var checkedOut = new ManualResetEventSlim();
@@ -122,7 +119,7 @@ public sealed class PersonRightAfterCommitTests(ITestOutputHelper output) : Akka
             AfterCommit = (call, _) =>
             {
                 if (call != 1) return;
-                Person(memory.BasePath, "checkout", "-q", "-b", "other", before);
+                Tools.GitAsPerson(memory.BasePath, "checkout", "-q", "-b", "other", before);
                 checkedOut.Set();
             },
         };
@@ -135,7 +132,7 @@ public sealed class PersonRightAfterCommitTests(ITestOutputHelper output) : Akka
         // On the other branch the file is gone, as the checkout left it; the person's checkout back brings it (git's own).
         Assert.False(File.Exists(memory.Paths.Absolute(record.RelativePath)));
         Assert.Empty(Tools.Git(memory.BasePath, "status", "--porcelain", "--untracked-files=all").Trim());
-        Person(memory.BasePath, "checkout", "-q", "main");
+        Tools.GitAsPerson(memory.BasePath, "checkout", "-q", "main");
         Assert.True(File.Exists(memory.Paths.Absolute(record.RelativePath)));
         Assert.Contains(record.RelativePath, TipFiles(memory));
         Assert.Empty(Tools.Git(memory.BasePath, "status", "--porcelain", "--untracked-files=all").Trim());

@@ -15,9 +15,6 @@ namespace ElfActors.Tests.Actors;
 /// </summary>
 public sealed class ReachabilityTests(ITestOutputHelper output)
 {
-    private static string Person(string repository, params string[] arguments) =>
-        Tools.Git(repository, ["-c", "user.name=P", "-c", "user.email=p@x", .. arguments]);
-
     private static async Task<List<Recorded>> RecordAsync(ElfTestHost host, int from, int count)
     {
         var recorded = new List<Recorded>();
@@ -56,7 +53,7 @@ public sealed class ReachabilityTests(ITestOutputHelper output)
         var older = Tools.Git(memory.BasePath, "ls-tree", "-r", "--name-only", "HEAD~2").Split('\n').ToHashSet();
         var missing = records.Count(r => !older.Contains(r.RelativePath));
         Assert.True(missing > 0, "the reset throws no record away");
-        Person(memory.BasePath, "reset", "-q", "--hard", "HEAD~2");
+        Tools.GitAsPerson(memory.BasePath, "reset", "-q", "--hard", "HEAD~2");
         records.AddRange(await RecordAsync(host, 100, 3));
         await host.FlushAsync();
 
@@ -98,7 +95,7 @@ public sealed class ReachabilityTests(ITestOutputHelper output)
         await Until(() => host.Options.Monitor.CommitterResting, TimeSpan.FromSeconds(30), "the committer rests once everything is committed");
 
         var resetTo = Tools.Git(memory.BasePath, "rev-parse", "HEAD~1").Trim();
-        Person(memory.BasePath, "reset", "-q", "--hard", "HEAD~1");
+        Tools.GitAsPerson(memory.BasePath, "reset", "-q", "--hard", "HEAD~1");
         // Not "the files are gone": the watch may see the reset and write them back before this line runs. The branch's
         // own log says the reset happened; the end says the records were committed again on top of where it went.
         Assert.Contains("reset: moving to HEAD~1", Tools.Git(memory.BasePath, "reflog", "--format=%gs", "HEAD"));
@@ -130,13 +127,13 @@ public sealed class ReachabilityTests(ITestOutputHelper output)
         var branch = Tools.Git(memory.BasePath, "symbolic-ref", "--short", "HEAD").Trim();
         var before = Tools.Git(memory.BasePath, "rev-parse", "HEAD");
 
-        Person(memory.BasePath, "checkout", "-q", "-b", "other");
+        Tools.GitAsPerson(memory.BasePath, "checkout", "-q", "-b", "other");
         records.AddRange(await RecordAsync(host, 10, 4));
         Assert.False(await FlushesWithin(host, TimeSpan.FromSeconds(1.5)), "flush answered while HEAD was on another branch");
         Assert.Equal(Tools.Git(memory.BasePath, "rev-parse", branch), Tools.Git(memory.BasePath, "rev-parse", "other"));
         Assert.Equal(4, Tools.SqliteScalar(memory.DatabasePath, "SELECT COUNT(*) FROM elf_outbox WHERE commit_id IS NULL"));
 
-        Person(memory.BasePath, "checkout", "-q", branch);
+        Tools.GitAsPerson(memory.BasePath, "checkout", "-q", branch);
         await host.FlushAsync();
 
         MemoryAssert.EveryRecordLandedExactlyOnce(memory, records);
@@ -151,8 +148,8 @@ public sealed class ReachabilityTests(ITestOutputHelper output)
         var records = await RecordAsync(host, 0, 3);
         await host.FlushAsync();
 
-        Person(memory.BasePath, "rm", "-q", records[1].RelativePath);
-        Person(memory.BasePath, "commit", "-qm", "remove a record I do not want");
+        Tools.GitAsPerson(memory.BasePath, "rm", "-q", records[1].RelativePath);
+        Tools.GitAsPerson(memory.BasePath, "commit", "-qm", "remove a record I do not want");
         records.AddRange(await RecordAsync(host, 10, 2));
         await host.FlushAsync();
 
@@ -203,8 +200,8 @@ public sealed class ReachabilityTests(ITestOutputHelper output)
         Assert.Equal(0, armed);
         var hostsCommit = Tools.Git(memory.BasePath, "rev-parse", "HEAD").Trim();
         // The person's git commits the index it read: the record's file left out, onto the host's commit.
-        Person(memory.BasePath, "rm", "-q", "--cached", leftOut.RelativePath);
-        Person(memory.BasePath, "commit", "-qm", "the person's cherry-picked change");
+        Tools.GitAsPerson(memory.BasePath, "rm", "-q", "--cached", leftOut.RelativePath);
+        Tools.GitAsPerson(memory.BasePath, "commit", "-qm", "the person's cherry-picked change");
         var personsCommit = Tools.Git(memory.BasePath, "rev-parse", "HEAD").Trim();
         File.WriteAllText(release, "");
         await Until(() => PersonGit.AllRunningNow(memory.BasePath).Count == 0, TimeSpan.FromSeconds(20), "the person's git to end");
@@ -232,14 +229,14 @@ public sealed class ReachabilityTests(ITestOutputHelper output)
         await host.FlushAsync();
         var branch = Tools.Git(memory.BasePath, "symbolic-ref", "--short", "HEAD").Trim();
         File.WriteAllText(Path.Combine(memory.BasePath, "notes.txt"), "base\n");
-        Person(memory.BasePath, "add", "notes.txt");
-        Person(memory.BasePath, "commit", "-qm", "notes");
-        Person(memory.BasePath, "checkout", "-q", "-b", "side");
+        Tools.GitAsPerson(memory.BasePath, "add", "notes.txt");
+        Tools.GitAsPerson(memory.BasePath, "commit", "-qm", "notes");
+        Tools.GitAsPerson(memory.BasePath, "checkout", "-q", "-b", "side");
         File.WriteAllText(Path.Combine(memory.BasePath, "notes.txt"), "side\n");
-        Person(memory.BasePath, "commit", "-qam", "side notes");
-        Person(memory.BasePath, "checkout", "-q", branch);
+        Tools.GitAsPerson(memory.BasePath, "commit", "-qam", "side notes");
+        Tools.GitAsPerson(memory.BasePath, "checkout", "-q", branch);
         File.WriteAllText(Path.Combine(memory.BasePath, "notes.txt"), "main\n");
-        Person(memory.BasePath, "commit", "-qam", "main notes");
+        Tools.GitAsPerson(memory.BasePath, "commit", "-qam", "main notes");
         var (code, _, _) = Tools.Run("git", memory.BasePath, "-c", "user.name=P", "-c", "user.email=p@x", "merge", "side");
         Assert.NotEqual(0, code); // a conflict: MERGE_HEAD stays until the person resolves it
         var tipDuringMerge = Tools.Git(memory.BasePath, "rev-parse", "HEAD");
@@ -249,8 +246,8 @@ public sealed class ReachabilityTests(ITestOutputHelper output)
         Assert.Equal(tipDuringMerge, Tools.Git(memory.BasePath, "rev-parse", "HEAD"));
 
         File.WriteAllText(Path.Combine(memory.BasePath, "notes.txt"), "both\n");
-        Person(memory.BasePath, "add", "notes.txt");
-        Person(memory.BasePath, "commit", "-q", "--no-edit");
+        Tools.GitAsPerson(memory.BasePath, "add", "notes.txt");
+        Tools.GitAsPerson(memory.BasePath, "commit", "-q", "--no-edit");
         await host.FlushAsync();
 
         var log = GitHistory.Log(memory.BasePath);

@@ -59,9 +59,12 @@ public static class Tools
         return stdout;
     }
 
+    /// <summary>A git command as a person (not ElfActors) runs it: their name and email on anything it commits.</summary>
+    public static string GitAsPerson(string repository, params string[] arguments) =>
+        Git(repository, ["-c", "user.name=P", "-c", "user.email=p@x", .. arguments]);
+
     /// <summary>`git commit` of what is staged, as a person (not ElfActors) would make it.</summary>
-    public static string GitCommitAsPerson(string repository, string message) =>
-        Git(repository, "-c", "user.name=P", "-c", "user.email=p@x", "commit", "-qm", message);
+    public static string GitCommitAsPerson(string repository, string message) => GitAsPerson(repository, "commit", "-qm", message);
 
     /// <summary>
     /// A bare repository at <paramref name="remote"/> (branch main, every move of its refs logged) whose first commit,
