@@ -56,10 +56,22 @@ public static class SimulateCommand
             }
             var asJson = parse.GetValue(json);
             var progress = asJson || Console.IsErrorRedirected ? null : Console.Error;
-            var report = await Simulator.RunAsync(paths, parse.GetValue(writers), TimeSpan.FromSeconds(parse.GetValue(timeout)), progress, cancellation,
-                parse.GetValue(rate), parse.GetValue(warmUp));
-            if (asJson) Console.WriteLine(JsonSerializer.Serialize(report, HostJsonContext.Default.SimulationReport));
-            else Console.Write(SimulationTable.Render(report));
+            // stdout holds the report and nothing else: whatever else writes to it during the run (Akka's
+            // StandardOutLogger prints its warnings there, e.g. under load) goes to stderr with the logs.
+            var stdout = Console.Out;
+            Console.SetOut(Console.Error);
+            SimulationReport report;
+            try
+            {
+                report = await Simulator.RunAsync(paths, parse.GetValue(writers), TimeSpan.FromSeconds(parse.GetValue(timeout)), progress, cancellation,
+                    parse.GetValue(rate), parse.GetValue(warmUp));
+            }
+            finally
+            {
+                Console.SetOut(stdout);
+            }
+            if (asJson) stdout.WriteLine(JsonSerializer.Serialize(report, HostJsonContext.Default.SimulationReport));
+            else stdout.Write(SimulationTable.Render(report));
             return report.Consistent ? ExitCodes.Success : ExitCodes.Failure;
         });
         return command;
