@@ -234,6 +234,16 @@ public sealed class PersonOperationsTests(PublishedElf elf, ITestOutputHelper ou
             output.WriteLine($"{scenario}: {records} records, {acknowledged.Count} acknowledged, {rows.Count} rows, {person.Commands} person commands, " +
                 $"{person.Failures.Count} failed, lost = {lost}, duplicated = {duplicated}, without a trailer = {untrailed}; flush exit {flush.ExitCode}, verify --repair exit {repair.ExitCode}");
             foreach (var failure in person.Failures) output.WriteLine("  " + failure);
+            if (lost > 0 || duplicated > 0)
+            {
+                // Each record counted, as sqlite3, git and the folder tell it, and the memory itself kept (before the host
+                // stops) so that the reason can be found afterwards: a loss is never left unexplained for want of it.
+                foreach (var (id, path) in acknowledged.Where(a => !(rows.TryGetValue(a.Id, out var p) && p == a.Path && tip.Contains(a.Path))))
+                    output.WriteLine($"  lost: record {id} {path}: row {(rows.TryGetValue(id, out var rowPath) ? rowPath : "none")}, in the tip {tip.Contains(path)}, " +
+                        $"file {File.Exists(Path.Combine(served.Base, path))}, trailers {trailers.GetValueOrDefault(id)}, " +
+                        $"rows with that path {string.Join(',', rows.Where(r => r.Value == path).Select(r => r.Key))}");
+                output.WriteLine($"  the memory is kept in {KeepMemory(served.Base, scenario)}");
+            }
 
             Assert.Equal(SeededCommits + records + held.Count, acknowledged.Count);
             Assert.True(flush.ExitCode == 0, flush.ToString());
@@ -274,6 +284,19 @@ public sealed class PersonOperationsTests(PublishedElf elf, ITestOutputHelper ou
             // The host still runs here and may be syncing with the origin: a folder it writes meanwhile is left to the temp cleaner.
             try { if (Directory.Exists(origin)) Directory.Delete(origin, recursive: true); } catch (IOException) { }
         }
+    }
+
+    /// <summary>
+    /// Copies a memory (its repository, index.db with its WAL, record files, host.log) while its host still runs, into
+    /// ELF_TEST_KEEP_FAILED (else the temp folder); returns where.
+    /// </summary>
+    private static string KeepMemory(string basePath, string scenario)
+    {
+        var folder = Environment.GetEnvironmentVariable("ELF_TEST_KEEP_FAILED") is { Length: > 0 } keep ? keep : Path.GetTempPath();
+        Directory.CreateDirectory(folder);
+        var copy = Path.Combine(folder, $"elf-kept-{scenario}-{Path.GetFileName(basePath)}");
+        var (code, _, stderr) = Tools.Run("cp", folder, "-a", basePath, copy);
+        return code == 0 ? copy : $"(not kept: cp exited {code}: {stderr.Trim()})";
     }
 
     private static bool RebaseInProgress(string repository) =>
