@@ -138,6 +138,12 @@ public sealed class IndexAppenderTests : IDisposable
             File.WriteAllText(racy, "first\n");
             store.CommitFiles([relative], "racy\n");
             var written = File.GetLastWriteTimeUtc(racy);
+            if (new DateTimeOffset(File.GetLastWriteTimeUtc(Path.Combine(Base, ".git", "index"))).ToUnixTimeSeconds() != new DateTimeOffset(written).ToUnixTimeSeconds())
+            {
+                // The second turned inside that commit (a loaded machine): an edit whose time is put back into a second
+                // before the index's is invisible to every git, and is not the racy case this test is about. Again.
+                continue;
+            }
             File.WriteAllText(racy, "other\n"); // same size; the time put back: stat cannot tell
             File.SetLastWriteTimeUtc(racy, written);
             var checks = store.IndexContentChecks;
