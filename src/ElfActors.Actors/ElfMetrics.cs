@@ -40,9 +40,10 @@ public static class ElfMetrics
 
     /// <summary>
     /// A batch's time in each stage of its commit (tag <c>stage</c>): the committer's (check, read-pending, files, message,
-    /// git, hand-off), the fast writer's inside git (git.blobs, git.trees, git.pack, git.person-git, git.index,
-    /// git.branch, git.pack-merge, git.other), mark: from the commit to the index writer having stored its records' marks
-    /// and announced it, and mark.write: the index writer's transaction alone.
+    /// git, hand-off), the fast writer's inside git (git.blobs, git.trees, git.pack, git.index: git's new index built
+    /// with no lock held, git.person-git, git.index-write: the time index.lock is held, git.branch, git.pack-merge,
+    /// git.other), mark: from the commit to the index writer having stored its records' marks and announced it, and
+    /// mark.write: the index writer's transaction alone.
     /// </summary>
     public static readonly Histogram<double> CommitStage =
         Meter.CreateHistogram<double>("elf.commit.stage", "ms", "A batch's time in each stage of its commit (tag stage)");

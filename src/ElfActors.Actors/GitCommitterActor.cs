@@ -569,7 +569,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
             result = default!;
             return false;
         }
-        catch (PersonGitRunningException e)
+        catch (Exception e) when (e is PersonGitRunningException or GitIndexChangingException)
         {
             Hold(e.Message);
             result = default!;

@@ -42,7 +42,7 @@ public sealed class MetricsTests
         Assert.True(measurements["elf.commit.latency"].Count >= 5);
         Assert.Contains(measurements["elf.commit.batch_size"], size => size >= 1);
         // Where a batch's time went: the committer's stages, the fast writer's inside git, and the mark (after the flush's answer).
-        foreach (var stage in new[] { "check", "read-pending", "files", "message", "git.blobs", "git.trees", "git.pack", "git.person-git", "git.index", "git.branch", "hand-off", "mark" })
+        foreach (var stage in new[] { "check", "read-pending", "files", "message", "git.blobs", "git.trees", "git.pack", "git.index", "git.person-git", "git.index-write", "git.branch", "hand-off", "mark" })
             Assert.Contains(stage, stages);
         Assert.Equal(5, host.Options.Monitor.Acknowledged);
         Assert.Equal(5, host.Options.Monitor.Committed);

@@ -32,7 +32,8 @@ public sealed class PersonsGitCommit : IDisposable
 
         Directory.CreateDirectory(_scratch);
         var editor = Path.Combine(_scratch, "editor.sh");
-        File.WriteAllText(editor, $"#!/bin/sh\nwhile [ ! -e '{ReleaseFile}' ]; do sleep 0.1; done\necho '{Message}' > \"$1\"\n");
+        // The editor says it has opened (git holds index.lock from before it starts until after it ends), then waits.
+        File.WriteAllText(editor, $"#!/bin/sh\n: > '{OpenedFile}'\nwhile [ ! -e '{ReleaseFile}' ]; do sleep 0.1; done\necho '{Message}' > \"$1\"\n");
         File.SetUnixFileMode(editor, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var start = new ProcessStartInfo("git", ["-c", "user.name=P", "-c", "user.email=p@x", "commit", "-a"])
         {
@@ -48,6 +49,10 @@ public sealed class PersonsGitCommit : IDisposable
     public string IndexLock { get; }
     public bool HasExited => _git.HasExited;
     private string ReleaseFile => Path.Combine(_scratch, "release");
+    private string OpenedFile => Path.Combine(_scratch, "opened");
+
+    /// <summary>Whether git has started the editor: from then until <see cref="Release"/>, git holds <see cref="IndexLock"/>.</summary>
+    public bool EditorOpen => File.Exists(OpenedFile);
 
     /// <summary>Closes the editor; returns git's exit code and its stderr.</summary>
     public async Task<(int ExitCode, string Errors)> Release()

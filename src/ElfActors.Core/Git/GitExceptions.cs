@@ -19,6 +19,14 @@ public sealed class PersonGitRunningException(int pid)
     public int Pid { get; } = pid;
 }
 
+/// <summary>
+/// Another git rewrote git's index each time the in-process index update had read it and built the new one, right
+/// before it would take <c>index.lock</c> (docs/adr/0060): a person's git is busy with the index. Nothing is staged; the
+/// committer holds, as for a person's git found running, and tries again.
+/// </summary>
+public sealed class GitIndexChangingException(int times)
+    : GitStoreException($"holding commits: another git rewrote .git/index {times} times while the commit prepared its update of it; trying again shortly");
+
 /// <summary>The branch moved while a commit was being built (someone else committed): rebuild on the new tip.</summary>
 public sealed class GitBranchMovedException(string branch, string expected)
     : GitStoreException($"{branch} moved away from {(expected.Length == 0 ? "(unborn)" : expected[..Math.Min(12, expected.Length)])} while a commit was being built");

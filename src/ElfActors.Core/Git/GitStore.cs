@@ -92,6 +92,16 @@ public sealed class GitStore : IGitStore
 
     internal string? LastBranchMoveByGit => _native.LastBranchMoveByGit;
 
+    /// <summary>Times the fast writer found git's index changed between reading it and taking its lock, and read it again (docs/adr/0060).</summary>
+    internal int IndexChangedBeforeLock => _native.IndexChangedBeforeLock;
+
+    /// <summary>Runs after the fast writer has built the new index and before it takes <c>index.lock</c>: tests run a person's git here.</summary>
+    internal Action? AfterIndexBuilt
+    {
+        get => _native.AfterIndexBuilt;
+        set => _native.AfterIndexBuilt = value;
+    }
+
     /// <summary>Makes the base folder a git repository (if it is not one) that ignores the live index and our working files.</summary>
     public static void EnsureRepository(MemoryPaths paths)
     {

@@ -17,9 +17,12 @@ public readonly record struct IndexAddition(string Path, byte[] BlobId, FileStat
 /// its paths are read once; each commit then rewrites only the small split part, as git would.
 /// </para>
 /// <para>
-/// It follows git's protocol: <c>index.lock</c> is created exclusively before the index is read and renamed over
-/// it; entries another writer left "racily clean" (modified in the second the index was last written) are checked
-/// against the file's content and smudged if it changed, as git does on every write. Anything it does not handle —
+/// It follows git's protocol: the index is replaced by a rename only while this process holds <c>index.lock</c>,
+/// created exclusively as git does. The new index is built from the index read before the lock is taken, written to
+/// its own file beside it, and renamed over the index under the lock only if the index is still the one read
+/// (docs/adr/0060): the lock is held for a check and a rename. Entries another writer left "racily clean" (modified in
+/// the second the index was last written) are checked against the file's content and smudged if it changed, as git
+/// does on every write, against the new file's own second (docs/adr/0058). Anything it does not handle —
 /// a path already in the index, a directory/file clash, index version 4, extensions it does not know (untracked
 /// cache, fsmonitor, sparse index), a split index due to be re-split, a checksum that does not match — is left to
 /// git: <see cref="TryAdd"/> returns why, and leaves nothing behind.
@@ -51,10 +54,38 @@ internal sealed class IndexAppender(string gitDirectory, string workTree)
     private string IndexPath => Path.Combine(gitDirectory, "index");
 
     /// <summary>
-    /// Adds the entries, or returns why git must: then the index is untouched. Throws <see cref="GitLockHeldException"/>
-    /// when another process holds the index lock.
+    /// Where the new index is written before git's lock is taken, then renamed over the index under the lock. One host
+    /// per memory: the name is fixed; one a killed host left is written over at the next commit.
     /// </summary>
-    public string? TryAdd(IReadOnlyList<IndexAddition> additions)
+    internal string NewIndexPath => Path.Combine(gitDirectory, "elf-index.new");
+
+    /// <summary>
+    /// How many times the index is read and its new content built when another git changed the index between the read
+    /// and the lock; then <see cref="GitIndexChangingException"/>: the index is never read under the lock.
+    /// </summary>
+    internal const int Attempts = 3;
+
+    /// <summary>Times the index was found changed between its read and the lock (a person's git wrote it), and read again.</summary>
+    public int ChangedBeforeLock { get; private set; }
+
+    /// <summary>Runs after the new index is built and before its lock is taken: tests run a person's git here.</summary>
+    internal Action? AfterBuild { get; set; }
+
+    /// <summary>
+    /// Adds the entries, or returns why git must: then the index is untouched. Throws <see cref="GitLockHeldException"/>
+    /// when another process holds the index lock, and <see cref="GitIndexChangingException"/> when another git rewrote
+    /// the index after each of <see cref="Attempts"/> reads (nothing is written then either).
+    /// <para>
+    /// The new index is read and built (racy entries checked, entries merged, checksummed) and written to
+    /// <see cref="NewIndexPath"/> <em>before</em> <c>index.lock</c> is taken: a person's git that starts meanwhile finds
+    /// the index free. Under the lock only the check that the index is still the one read (its size and checksum: git
+    /// replaces the index by a rename, so a change is a new file with another checksum) and the rename remain
+    /// (docs/adr/0060). An index changed in between (a person's <c>git add</c>) is read and built again, so what they
+    /// staged is kept. <paramref name="beforeLock"/> runs right before each attempt to take the lock (the committer's
+    /// look for a person's git: it throws to hold the commit).
+    /// </para>
+    /// </summary>
+    public string? TryAdd(IReadOnlyList<IndexAddition> additions, Action? beforeLock = null)
     {
         if (additions.Count == 0) return null;
         var added = new List<(byte[] Name, IndexAddition Addition)>(additions.Count);
@@ -69,173 +100,264 @@ internal sealed class IndexAppender(string gitDirectory, string workTree)
             if (CompareNames(added[i - 1].Name, added[i].Name) == 0) return $"{added[i].Addition.Path} twice";
 
         var lockPath = IndexPath + ".lock";
-        FileStream lockFile;
+        for (var attempt = 1; attempt <= Attempts; attempt++)
+        {
+            var renamed = false;
+            try
+            {
+                if (Build(added, out var reason) is not { } built) return reason;
+                AfterBuild?.Invoke();
+                // Changed during the build (a person's git): built again without taking the lock at all.
+                if (!StillTheIndexRead(built))
+                {
+                    ChangedBeforeLock++;
+                    continue;
+                }
+                beforeLock?.Invoke();
+                TakeLock(lockPath);
+                try
+                {
+                    if (!StillTheIndexRead(built))
+                    {
+                        ChangedBeforeLock++;
+                        continue;
+                    }
+                    // The new index is complete in its own file: git's lock is held for a check and a rename only.
+                    File.Move(NewIndexPath, IndexPath, overwrite: true);
+                    renamed = true;
+                }
+                finally
+                {
+                    TryDelete(lockPath);
+                }
+                if (built.SharedPath is { } sharedPath) Freshen(sharedPath);
+                return null;
+            }
+            catch (IOException e)
+            {
+                throw new GitStoreException($"could not update the index: {e.Message}", e);
+            }
+            finally
+            {
+                if (!renamed) TryDelete(NewIndexPath);
+            }
+        }
+        throw new GitIndexChangingException(Attempts);
+    }
+
+    /// <summary>Takes git's index lock as git does (created exclusively), empty: the new index is written beside it, in <see cref="NewIndexPath"/>.</summary>
+    private static void TakeLock(string lockPath)
+    {
         try
         {
-            lockFile = new FileStream(lockPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None);
+            new FileStream(lockPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None).Dispose();
         }
         catch (IOException) when (File.Exists(lockPath))
         {
             throw new GitLockHeldException($"index update: {lockPath} is held by another process", lockPath);
         }
+    }
 
-        var renamed = false;
+    /// <summary>The index the new one was built from: its length and checksum (its last 20 bytes), and its shared index.</summary>
+    private readonly record struct BuiltIndex(long Length, byte[] Checksum, string? SharedPath);
+
+    /// <summary>
+    /// Whether the index is still the one <paramref name="built"/> was made from: the same length and checksum. Looked at
+    /// before the lock is taken (a change during the build needs no lock to be seen) and again under it, where nothing
+    /// replaces the index meanwhile.
+    /// </summary>
+    private bool StillTheIndexRead(BuiltIndex built)
+    {
         try
         {
-            using (lockFile)
-            {
-                var reason = Rewrite(added, lockFile, lockPath);
-                if (reason is not null) return reason;
-            }
-            File.Move(lockPath, IndexPath, overwrite: true);
-            renamed = true;
-            return null;
+            using var index = File.OpenHandle(IndexPath);
+            var length = RandomAccess.GetLength(index);
+            if (length != built.Length) return false;
+            Span<byte> checksum = stackalloc byte[HashLength];
+            return RandomAccess.Read(index, checksum, length - HashLength) == HashLength && checksum.SequenceEqual(built.Checksum);
         }
-        catch (IOException e)
+        catch (FileNotFoundException)
         {
-            throw new GitStoreException($"could not update the index: {e.Message}", e);
-        }
-        finally
-        {
-            if (!renamed) TryDelete(lockPath);
+            return false;
         }
     }
 
-    /// <summary>Reads the index (under its lock), writes it with the additions into <paramref name="output"/>, or returns why not.</summary>
-    private string? Rewrite(List<(byte[] Name, IndexAddition Addition)> added, FileStream output, string lockPath)
+    /// <summary>
+    /// Reads the index and writes it with the additions into <see cref="NewIndexPath"/>, or returns why not. The length, the
+    /// time (for racy entries) and the bytes all come from one open file: git replaces the index by a rename, never in
+    /// place, so what one handle reads is one whole index.
+    /// </summary>
+    private BuiltIndex? Build(List<(byte[] Name, IndexAddition Addition)> added, out string? reason)
     {
-        var index = new FileInfo(IndexPath);
-        if (!index.Exists) return "no index yet";
-        var length = checked((int)index.Length);
-        var data = ArrayPool<byte>.Shared.Rent(length);
+        reason = null;
+        FileStream input;
         try
         {
-            using (var input = new FileStream(IndexPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.None))
-                input.ReadExactly(data, 0, length);
-            var parsed = IndexFile.Parse(data.AsSpan(0, length), out var problem);
-            if (parsed is null) return problem;
-            // Racily clean: modified in (or after) the second the index was written, so stat cannot tell later changes.
-            var indexWritten = index.LastWriteTimeUtc;
-            var racyFrom = (uint)new DateTimeOffset(indexWritten).ToUnixTimeSeconds();
-            var racyFromNanoseconds = (uint)(indexWritten.Ticks % TimeSpan.TicksPerSecond * 100); // to 100 ns, rounded down: never fewer checks
-
-            SharedIndex? shared = null;
-            if (parsed.SharedIndexId is { } sharedId)
-            {
-                if (SplitIndexSetting == false) return "core.splitIndex is false: git unsplits the index";
-                shared = LoadShared(sharedId, out problem);
-                if (shared is null) return problem;
-            }
-            else if (SplitIndexSetting == true || length > SplitThreshold)
-            {
-                return "the index is due to be split";
-            }
-
-            foreach (var (name, addition) in added)
-            {
-                if (parsed.Clashes(data, name) || shared?.Clashes(name) == true) return $"{addition.Path} is in the index already, or clashes with a path there";
-            }
-
-            // A split index's first entries replace shared ones, named by the set bits of its replace bitmap.
-            IReadOnlyList<int> replaced = [];
-            if (shared is not null)
-            {
-                var positions = parsed.ReplacedPositions(data, out var deleted);
-                if (positions is null || positions.Count != parsed.ReplacedCount || positions.Any(p => p >= shared.Count))
-                    return "a split index whose replace bitmap does not match its entries";
-                replaced = positions;
-                // git's own rule (too_many_not_shared_entries), so that git is asked exactly when it will re-split.
-                long notShared = parsed.Entries.Count - parsed.ReplacedCount + added.Count;
-                var entries = shared.Count - deleted + notShared;
-                if (MaxPercentChange == 0 || (MaxPercentChange < 100 && entries * MaxPercentChange < notShared * 100))
-                    return "the split index is due to be re-split";
-            }
-
-            // Racy entries of the shared index (it was written in the last second, by git re-splitting): git moves
-            // them into the split part to smudge them. Unchanged, they stay as they are, which is what git's move
-            // writes for them; a changed one is left to git.
-            if (shared is not null && shared.NewestMtime >= racyFrom)
-            {
-                var overridden = replaced.ToHashSet();
-                foreach (var position in shared.RacyPositions(racyFrom))
-                {
-                    if (overridden.Contains(position)) continue;
-                    if (shared.StageAt(position) != 0 || ContentChanged(shared.NameAt(position), shared.BlobIdAt(position)))
-                        return "a racily clean entry of the shared index changed (git moves it into the split index)";
-                }
-            }
-
-            // Racily clean entries (git's ce_smudge_racily_clean_entry), carried over and new: docs/adr/0058. Their
-            // contents are checked once the index is written, against the written file's own time, and the index is
-            // written again only if one changed.
-            var racy = new List<RacyEntry>();
-            for (var i = 0; i < parsed.Entries.Count; i++)
-            {
-                var entry = parsed.Entries[i];
-                var seconds = entry.MtimeSeconds(data);
-                if (seconds < racyFrom) continue;
-                if (entry.Stage(data) != 0) return "a racily clean conflict entry";
-                var nanoseconds = entry.MtimeNanoseconds(data);
-                // Racy to a git that compares nanoseconds too (USE_NSEC): its own writer checks these, so do we, always.
-                var racyToNanoseconds = seconds > racyFrom || (seconds == racyFrom && nanoseconds >= racyFromNanoseconds);
-                racy.Add(new RacyEntry(i, -1, seconds, racyToNanoseconds));
-            }
-            for (var j = 0; j < added.Count; j++)
-            {
-                // New entries were hashed from the file just now, after their stat (git's ce_uptodate: git skips them).
-                if (added[j].Addition.Stat.MtimeSeconds >= racyFrom) racy.Add(new RacyEntry(-1, j, added[j].Addition.Stat.MtimeSeconds, false));
-            }
-
-            var extensions = new List<(string Signature, ReadOnlyMemory<byte> Body)>(parsed.Extensions.Count);
-            foreach (var extension in parsed.Extensions)
-            {
-                var body = data.AsMemory(extension.Offset, extension.Length);
-                try
-                {
-                    if (extension.Signature == "TREE") body = CacheTree.Invalidate(body.Span, added.Select(a => a.Name));
-                }
-                catch (Exception e) when (e is FormatException or OverflowException)
-                {
-                    return "a cache tree it cannot read: " + e.Message;
-                }
-                extensions.Add((extension.Signature, body));
-            }
-
-            var smudged = new HashSet<int>();
-            var newEntries = added.Select(a => (a.Name, a.Addition, Smudge: false)).ToList();
-            var checkedEntries = new HashSet<RacyEntry>();
-            while (true)
-            {
-                WriteIndex(output, data, parsed, newEntries, smudged, extensions);
-                // What a reader compares entries with: the index file's mtime, the lock's now (a rename keeps it).
-                var written = FileStat.StampOf(lockPath) is { } stamp ? (uint)stamp.MtimeSeconds : uint.MaxValue;
-                var changed = false;
-                foreach (var entry in racy)
-                {
-                    // An entry in the second the index is written in stays racy to every reader, which checks it then.
-                    if (entry.Seconds >= written && !entry.RacyToNanoseconds) continue;
-                    if (!checkedEntries.Add(entry)) continue;
-                    ContentChecks++;
-                    var name = entry.Existing >= 0
-                        ? parsed.Entries[entry.Existing].NameLength > 0 ? Encoding.UTF8.GetString(parsed.Entries[entry.Existing].Name(data)) : shared!.NameAt(replaced[entry.Existing])
-                        : added[entry.Added].Addition.Path;
-                    var blobId = entry.Existing >= 0 ? parsed.Entries[entry.Existing].BlobId(data) : added[entry.Added].Addition.BlobId;
-                    if (!ContentChanged(name, blobId)) continue;
-                    changed = true;
-                    if (entry.Existing >= 0) smudged.Add(entry.Existing);
-                    else newEntries[entry.Added] = newEntries[entry.Added] with { Smudge = true };
-                }
-                if (!changed) break;
-                output.SetLength(0);
-                output.Position = 0;
-            }
-            if (shared is not null) Freshen(shared.Path);
+            input = new FileStream(IndexPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.None);
+        }
+        catch (FileNotFoundException)
+        {
+            reason = "no index yet";
             return null;
+        }
+        byte[] data;
+        int length;
+        DateTime written;
+        using (input)
+        {
+            length = checked((int)input.Length);
+            written = File.GetLastWriteTimeUtc(input.SafeFileHandle);
+            data = ArrayPool<byte>.Shared.Rent(length);
+            try
+            {
+                input.ReadExactly(data, 0, length);
+            }
+            catch
+            {
+                ArrayPool<byte>.Shared.Return(data);
+                throw;
+            }
+        }
+        try
+        {
+            string? sharedPath;
+            using (var output = new FileStream(NewIndexPath, FileMode.Create, FileAccess.Write, FileShare.None, 1, FileOptions.None))
+                reason = Rewrite(added, data, length, written, output, NewIndexPath, out sharedPath);
+            if (reason is not null) return null;
+            return new BuiltIndex(length, data.AsSpan(length - HashLength, HashLength).ToArray(), sharedPath);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(data);
         }
+    }
+
+    /// <summary>
+    /// Writes the index read (<paramref name="data"/>) with the additions into <paramref name="output"/>, the file at
+    /// <paramref name="outputPath"/>, or returns why not.
+    /// </summary>
+    private string? Rewrite(List<(byte[] Name, IndexAddition Addition)> added, byte[] data, int length, DateTime written, FileStream output,
+        string outputPath, out string? sharedPath)
+    {
+        sharedPath = null;
+        var parsed = IndexFile.Parse(data.AsSpan(0, length), out var problem);
+        if (parsed is null) return problem;
+        // Racily clean: modified in (or after) the second the index was written, so stat cannot tell later changes.
+        var racyFrom = (uint)new DateTimeOffset(written).ToUnixTimeSeconds();
+        var racyFromNanoseconds = (uint)(written.Ticks % TimeSpan.TicksPerSecond * 100); // to 100 ns, rounded down: never fewer checks
+
+        SharedIndex? shared = null;
+        if (parsed.SharedIndexId is { } sharedId)
+        {
+            if (SplitIndexSetting == false) return "core.splitIndex is false: git unsplits the index";
+            shared = LoadShared(sharedId, out problem);
+            if (shared is null) return problem;
+        }
+        else if (SplitIndexSetting == true || length > SplitThreshold)
+        {
+            return "the index is due to be split";
+        }
+
+        foreach (var (name, addition) in added)
+        {
+            if (parsed.Clashes(data, name) || shared?.Clashes(name) == true) return $"{addition.Path} is in the index already, or clashes with a path there";
+        }
+
+        // A split index's first entries replace shared ones, named by the set bits of its replace bitmap.
+        IReadOnlyList<int> replaced = [];
+        if (shared is not null)
+        {
+            var positions = parsed.ReplacedPositions(data, out var deleted);
+            if (positions is null || positions.Count != parsed.ReplacedCount || positions.Any(p => p >= shared.Count))
+                return "a split index whose replace bitmap does not match its entries";
+            replaced = positions;
+            // git's own rule (too_many_not_shared_entries), so that git is asked exactly when it will re-split.
+            long notShared = parsed.Entries.Count - parsed.ReplacedCount + added.Count;
+            var entries = shared.Count - deleted + notShared;
+            if (MaxPercentChange == 0 || (MaxPercentChange < 100 && entries * MaxPercentChange < notShared * 100))
+                return "the split index is due to be re-split";
+        }
+
+        // Racy entries of the shared index (it was written in the last second, by git re-splitting): git moves
+        // them into the split part to smudge them. Unchanged, they stay as they are, which is what git's move
+        // writes for them; a changed one is left to git.
+        if (shared is not null && shared.NewestMtime >= racyFrom)
+        {
+            var overridden = replaced.ToHashSet();
+            foreach (var position in shared.RacyPositions(racyFrom))
+            {
+                if (overridden.Contains(position)) continue;
+                if (shared.StageAt(position) != 0 || ContentChanged(shared.NameAt(position), shared.BlobIdAt(position)))
+                    return "a racily clean entry of the shared index changed (git moves it into the split index)";
+            }
+        }
+
+        // Racily clean entries (git's ce_smudge_racily_clean_entry), carried over and new: docs/adr/0058. Their
+        // contents are checked once the new index is written, against the written file's own time (the rename under
+        // the lock keeps it), and the file is written again only if one changed.
+        var racy = new List<RacyEntry>();
+        for (var i = 0; i < parsed.Entries.Count; i++)
+        {
+            var entry = parsed.Entries[i];
+            var seconds = entry.MtimeSeconds(data);
+            if (seconds < racyFrom) continue;
+            if (entry.Stage(data) != 0) return "a racily clean conflict entry";
+            var nanoseconds = entry.MtimeNanoseconds(data);
+            // Racy to a git that compares nanoseconds too (USE_NSEC): its own writer checks these, so do we, always.
+            var racyToNanoseconds = seconds > racyFrom || (seconds == racyFrom && nanoseconds >= racyFromNanoseconds);
+            racy.Add(new RacyEntry(i, -1, seconds, racyToNanoseconds));
+        }
+        for (var j = 0; j < added.Count; j++)
+        {
+            // New entries were hashed from the file just now, after their stat (git's ce_uptodate: git skips them).
+            if (added[j].Addition.Stat.MtimeSeconds >= racyFrom) racy.Add(new RacyEntry(-1, j, added[j].Addition.Stat.MtimeSeconds, false));
+        }
+
+        var extensions = new List<(string Signature, ReadOnlyMemory<byte> Body)>(parsed.Extensions.Count);
+        foreach (var extension in parsed.Extensions)
+        {
+            var body = data.AsMemory(extension.Offset, extension.Length);
+            try
+            {
+                if (extension.Signature == "TREE") body = CacheTree.Invalidate(body.Span, added.Select(a => a.Name));
+            }
+            catch (Exception e) when (e is FormatException or OverflowException)
+            {
+                return "a cache tree it cannot read: " + e.Message;
+            }
+            extensions.Add((extension.Signature, body));
+        }
+
+        var smudged = new HashSet<int>();
+        var newEntries = added.Select(a => (a.Name, a.Addition, Smudge: false)).ToList();
+        var checkedEntries = new HashSet<RacyEntry>();
+        while (true)
+        {
+            WriteIndex(output, data, parsed, newEntries, smudged, extensions);
+            // What a reader compares entries with: the index file's mtime, this file's now (the rename keeps it).
+            var writtenAt = FileStat.StampOf(outputPath) is { } stamp ? (uint)stamp.MtimeSeconds : uint.MaxValue;
+            var changed = false;
+            foreach (var entry in racy)
+            {
+                // An entry in the second the index is written in stays racy to every reader, which checks it then.
+                if (entry.Seconds >= writtenAt && !entry.RacyToNanoseconds) continue;
+                if (!checkedEntries.Add(entry)) continue;
+                ContentChecks++;
+                var name = entry.Existing >= 0
+                    ? parsed.Entries[entry.Existing].NameLength > 0 ? Encoding.UTF8.GetString(parsed.Entries[entry.Existing].Name(data)) : shared!.NameAt(replaced[entry.Existing])
+                    : added[entry.Added].Addition.Path;
+                var blobId = entry.Existing >= 0 ? parsed.Entries[entry.Existing].BlobId(data) : added[entry.Added].Addition.BlobId;
+                if (!ContentChanged(name, blobId)) continue;
+                changed = true;
+                if (entry.Existing >= 0) smudged.Add(entry.Existing);
+                else newEntries[entry.Added] = newEntries[entry.Added] with { Smudge = true };
+            }
+            if (!changed) break;
+            output.SetLength(0);
+            output.Position = 0;
+        }
+        sharedPath = shared?.Path;
+        return null;
     }
 
     private static void WriteIndex(Stream output, byte[] data, IndexFile parsed, List<(byte[] Name, IndexAddition Addition, bool Smudge)> added,

@@ -55,7 +55,7 @@ internal sealed class NativeCommitWriter : IRecordCommitWriter
     /// <summary>Runs after the commit is built and before the branch moves: tests commit "as a person" here.</summary>
     internal Action? BeforeBranchMove { get; set; }
 
-    /// <summary>The last commit's stages (blobs, trees, pack, person's git, index, branch, housekeeping).</summary>
+    /// <summary>The last commit's stages (blobs, trees, pack, index, person's git, index-write, branch, housekeeping).</summary>
     internal StageTimes Stages { get; } = new();
 
     public string Commit(string branch, IReadOnlyList<StagedFile> contents, string message)
@@ -94,14 +94,7 @@ internal sealed class NativeCommitWriter : IRecordCommitWriter
             {
                 // Index first: if a person commits between the two steps, their commit includes our files
                 // instead of recording them as deleted.
-                if (attempt == 1)
-                {
-                    // Not while a person's git runs: files staged and then held would make their rebase or pull refuse a dirty index.
-                    PersonGit.ThrowIfRunningNow(_workTree);
-                    Stages.Lap("person-git");
-                    UpdateIndex(contents, blobs);
-                    Stages.Lap("index");
-                }
+                if (attempt == 1) UpdateIndex(contents, blobs);
                 BeforeBranchMove?.Invoke();
                 // A person's git that took the index since (commit, reset, stash …) read the branch already: moving it now
                 // would fail their compare-and-swap. Wait for it instead; our files are staged, their commit may take them.
@@ -128,26 +121,53 @@ internal sealed class NativeCommitWriter : IRecordCommitWriter
 
     /// <summary>
     /// Adds the batch's files to the index: in-process when only new paths are added to a plain index (see
-    /// <see cref="IndexAppender"/>), otherwise by `git update-index`.
+    /// <see cref="IndexAppender"/>, which builds the new index before it takes <c>index.lock</c>), otherwise by
+    /// `git update-index`. Stages: <c>index</c> (reading and building it, no lock held), <c>person-git</c>, then
+    /// <c>index-write</c>: the time elf holds <c>index.lock</c> (docs/adr/0060).
     /// </summary>
     private void UpdateIndex(IReadOnlyList<StagedFile> files, IReadOnlyList<GitObject> blobs)
     {
-        string? byGit = null;
+        string? byGit;
         if (files.Any(f => f.Stat is null)) byGit = "no stat data";
         else
         {
             _indexAppender.SplitThreshold = SplitIndexThreshold;
             _indexAppender.SplitIndexSetting = _repository.Config.Get<bool>("core.splitIndex")?.Value;
             _indexAppender.MaxPercentChange = _repository.Config.Get<int>("splitIndex.maxPercentChange")?.Value is >= 0 and <= 100 and var percent ? percent : 20;
-            byGit = _indexAppender.TryAdd(files.Select((f, i) => new IndexAddition(f.Path, blobs[i].Id, f.Stat!.Value)).ToList());
+            byGit = _indexAppender.TryAdd(files.Select((f, i) => new IndexAddition(f.Path, blobs[i].Id, f.Stat!.Value)).ToList(), BeforeIndexLock);
         }
         if (byGit is null)
         {
             IndexUpdatesInProcess++;
+            Stages.Lap("index-write");
             return;
         }
         LastIndexUpdateByGit = byGit;
+        BeforeIndexLock();
         GitCli.RunWithPaths(_workTree, [.. SplitLargeIndex(), "update-index", "--add", "-z", "--stdin"], files.Select(f => f.Path));
+        Stages.Lap("index-write");
+    }
+
+    /// <summary>
+    /// Right before the index lock is taken: not while a person's git runs (an uncached scan, docs/adr/0037): files
+    /// staged and then held would make their rebase or pull refuse a dirty index. Looked for after the new index is
+    /// built, so that a git started during the build is seen.
+    /// </summary>
+    private void BeforeIndexLock()
+    {
+        Stages.Lap("index");
+        PersonGit.ThrowIfRunningNow(_workTree);
+        Stages.Lap("person-git");
+    }
+
+    /// <summary>Times the in-process index update found the index changed by another git between its read and its lock.</summary>
+    internal int IndexChangedBeforeLock => _indexAppender.ChangedBeforeLock;
+
+    /// <summary>Runs after the in-process index update has built the new index and before it takes the lock (tests).</summary>
+    internal Action? AfterIndexBuilt
+    {
+        get => _indexAppender.AfterBuild;
+        set => _indexAppender.AfterBuild = value;
     }
 
     /// <summary>

@@ -152,7 +152,7 @@ public static class MemoryImporter
             {
                 return git.CommitFiles(stored.Select(s => s.RelativePath).ToList(), CommitMessage.For(stored));
             }
-            catch (GitStoreException e) when (e is GitLockHeldException or PersonGitRunningException && attempt < 40)
+            catch (GitStoreException e) when (e is GitLockHeldException or PersonGitRunningException or GitIndexChangingException && attempt < 40)
             {
                 Thread.Sleep(250); // another git process (a person's) holds a lock: wait for it
             }

@@ -57,6 +57,9 @@ public sealed class PersonOperationsTests(PublishedElf elf, ITestOutputHelper ou
 
     private const int SeededCommits = 3;
 
+    /// <summary>Records the editor scenario makes once the person's git commit is in its editor, for the host to hold.</summary>
+    private const int EditorHeldRecords = 3;
+
     [Theory]
     [InlineData("reset-hard")]
     [InlineData("reset-older")]
@@ -119,6 +122,7 @@ public sealed class PersonOperationsTests(PublishedElf elf, ITestOutputHelper ou
             Assert.All(seeded, s => Assert.True(s.ExitCode == 0, s.ToString()));
 
             var load = Load(served.Base, $"Person {scenario} record", "p", records, clients);
+            var held = new List<ProcessResult>(); // the editor scenario's records made while the person's git holds the index
 
             await person.WaitForCommits(1 + SeededCommits);
             var expectedNotes = "the person's notes\n";
@@ -185,6 +189,12 @@ public sealed class PersonOperationsTests(PublishedElf elf, ITestOutputHelper ou
                     var edit = expectedNotes + "committed from the editor\n";
                     using var editor = new PersonsGitCommit(served.Base, edit);
                     var opened = System.Diagnostics.Stopwatch.StartNew();
+                    // The scenario's own precondition, not the load's timing: git holds index.lock (its editor is open),
+                    // then records arrive for the host to hold. (The load alone can end before the editor opens: then the
+                    // host has nothing to commit and never names the pid.)
+                    await Until(() => editor.EditorOpen || editor.HasExited, TimeSpan.FromSeconds(60), "the person's git commit never opened its editor");
+                    if (editor.HasExited) throw new InvalidOperationException("the person's git commit ended before its editor opened: " + (await editor.Release()).Errors);
+                    held.AddRange(await Load(served.Base, $"Person {scenario} held record", "h", EditorHeldRecords, EditorHeldRecords));
                     var status = await StatusUntil(served.Base, s => s.Contains($"pid {editor.Pid}"), TimeSpan.FromSeconds(60));
                     output.WriteLine($"editor: elf status while the person's git commit (pid {editor.Pid}) is in its editor: " +
                         status.Split('\n').FirstOrDefault(l => l.Contains($"pid {editor.Pid}"))?.Trim());
@@ -198,7 +208,7 @@ public sealed class PersonOperationsTests(PublishedElf elf, ITestOutputHelper ou
                     break;
                 }
             }
-            var results = seeded.Concat(await load).ToList();
+            var results = seeded.Concat(await load).Concat(held).ToList();
             // A person whose rebase stopped part-way ends it, as they would; the host holds its commits until then.
             if (RebaseInProgress(served.Base)) person.Git("rebase", "--abort");
 
@@ -224,8 +234,18 @@ public sealed class PersonOperationsTests(PublishedElf elf, ITestOutputHelper ou
             output.WriteLine($"{scenario}: {records} records, {acknowledged.Count} acknowledged, {rows.Count} rows, {person.Commands} person commands, " +
                 $"{person.Failures.Count} failed, lost = {lost}, duplicated = {duplicated}, without a trailer = {untrailed}; flush exit {flush.ExitCode}, verify --repair exit {repair.ExitCode}");
             foreach (var failure in person.Failures) output.WriteLine("  " + failure);
+            if (lost > 0 || duplicated > 0)
+            {
+                // Each record counted, as sqlite3, git and the folder tell it, and the memory itself kept (before the host
+                // stops) so that the reason can be found afterwards: a loss is never left unexplained for want of it.
+                foreach (var (id, path) in acknowledged.Where(a => !(rows.TryGetValue(a.Id, out var p) && p == a.Path && tip.Contains(a.Path))))
+                    output.WriteLine($"  lost: record {id} {path}: row {(rows.TryGetValue(id, out var rowPath) ? rowPath : "none")}, in the tip {tip.Contains(path)}, " +
+                        $"file {File.Exists(Path.Combine(served.Base, path))}, trailers {trailers.GetValueOrDefault(id)}, " +
+                        $"rows with that path {string.Join(',', rows.Where(r => r.Value == path).Select(r => r.Key))}");
+                output.WriteLine($"  the memory is kept in {KeepMemory(served.Base, scenario)}");
+            }
 
-            Assert.Equal(SeededCommits + records, acknowledged.Count);
+            Assert.Equal(SeededCommits + records + held.Count, acknowledged.Count);
             Assert.True(flush.ExitCode == 0, flush.ToString());
             Assert.True(repair.ExitCode == 0, repair.ToString());
             Assert.Equal(0, lost);
@@ -264,6 +284,19 @@ public sealed class PersonOperationsTests(PublishedElf elf, ITestOutputHelper ou
             // The host still runs here and may be syncing with the origin: a folder it writes meanwhile is left to the temp cleaner.
             try { if (Directory.Exists(origin)) Directory.Delete(origin, recursive: true); } catch (IOException) { }
         }
+    }
+
+    /// <summary>
+    /// Copies a memory (its repository, index.db with its WAL, record files, host.log) while its host still runs, into
+    /// ELF_TEST_KEEP_FAILED (else the temp folder); returns where.
+    /// </summary>
+    private static string KeepMemory(string basePath, string scenario)
+    {
+        var folder = Environment.GetEnvironmentVariable("ELF_TEST_KEEP_FAILED") is { Length: > 0 } keep ? keep : Path.GetTempPath();
+        Directory.CreateDirectory(folder);
+        var copy = Path.Combine(folder, $"elf-kept-{scenario}-{Path.GetFileName(basePath)}");
+        var (code, _, stderr) = Tools.Run("cp", folder, "-a", basePath, copy);
+        return code == 0 ? copy : $"(not kept: cp exited {code}: {stderr.Trim()})";
     }
 
     private static bool RebaseInProgress(string repository) =>
@@ -337,6 +370,17 @@ public sealed class PersonOperationsTests(PublishedElf elf, ITestOutputHelper ou
                 concurrency.Release();
             }
         }));
+    }
+
+    /// <summary>Polls <paramref name="condition"/> (files, processes: no host involved) until it holds, or throws with <paramref name="what"/>.</summary>
+    private static async Task Until(Func<bool> condition, TimeSpan timeout, string what)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException(what);
+            await Task.Delay(50);
+        }
     }
 
     /// <summary>Polls `elf status` until its output meets <paramref name="condition"/>; returns that output.</summary>
