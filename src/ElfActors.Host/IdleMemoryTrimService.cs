@@ -13,8 +13,9 @@ namespace ElfActors.Host;
 /// a compacting collection that returns the GC's free memory, the C heap's free pages (glibc's <c>malloc_trim</c>), and
 /// this process's mappings of its loaded images' clean pages (<c>MADV_DONTNEED</c>, <see cref="MappedImageTrim"/>: the
 /// pages stay in the page cache). Nothing is lost: the next request faults back what it touches, from the page cache.
-/// Trims once per idle period: it sleeps until the period could have ended, then until the next request (ADR 0049,
-/// ADR 0059).
+/// Trims once per idle period: it sleeps until the period could have ended, then until the next request; the period
+/// grows while the host is used again soon after its trims (<see cref="IdleTrimSchedule"/>; ADR 0049, ADR 0059,
+/// ADR 0063).
 /// Only in `elf-host serve`'s own process; an orchestrator that embeds ElfActors owns its process's memory.
 /// </summary>
 public sealed class IdleMemoryTrimService(ActorSystem system, IdleMonitor monitor, ILogger<IdleMemoryTrimService> log) : BackgroundService
