@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Runtime;
 using System.Runtime.InteropServices;
@@ -12,8 +13,9 @@ namespace ElfActors.Host;
 /// a compacting collection that returns the GC's free memory, the C heap's free pages (glibc's <c>malloc_trim</c>), and
 /// this process's mappings of its loaded images' clean pages (<c>MADV_DONTNEED</c>, <see cref="MappedImageTrim"/>: the
 /// pages stay in the page cache). Nothing is lost: the next request faults back what it touches, from the page cache.
-/// Trims once per idle period: it sleeps until the period could have ended, then until the next request (ADR 0049,
-/// ADR 0059).
+/// Trims once per idle period: it sleeps until the period could have ended, then until the next request; the period
+/// grows while the host is used again soon after its trims (<see cref="IdleTrimSchedule"/>; ADR 0049, ADR 0059,
+/// ADR 0063).
 /// Only in `elf-host serve`'s own process; an orchestrator that embeds ElfActors owns its process's memory.
 /// </summary>
 public sealed class IdleMemoryTrimService(ActorSystem system, IdleMonitor monitor, ILogger<IdleMemoryTrimService> log) : BackgroundService
@@ -30,11 +32,12 @@ public sealed class IdleMemoryTrimService(ActorSystem system, IdleMonitor monito
     {
         var period = IdleMonitor.Period(system, Setting, log, "this host does not give memory back when idle");
         if (period <= TimeSpan.Zero) return;
+        var schedule = new IdleTrimSchedule(period, IdleMonitor.Period(system, IdleTrimSchedule.LongestSetting, log, "the wait between trims does not grow"));
         try
         {
             while (true)
             {
-                var idle = await monitor.WaitUntilIdleAsync(period, stoppingToken);
+                var idle = await monitor.WaitUntilIdleAsync(schedule.Wait, stoppingToken);
                 // Asked for before the trim, so a request that ends during it wakes the loop at once.
                 var nextRequest = monitor.NextRequestEnded(stoppingToken);
                 var earlier = MappedImageTrim.Supported ? MappedImageTrim.ReadMaps() : [];
@@ -42,9 +45,12 @@ public sealed class IdleMemoryTrimService(ActorSystem system, IdleMonitor monito
                 stoppingToken.ThrowIfCancellationRequested();
                 if (nextRequest.IsCompleted) continue; // used again: wait for the next idle period
                 var trim = Trim(earlier);
-                log.LogInformation("Idle for {Idle:0} s: resident memory {Before:0.0} → {After:0.0} MiB ({Setting}: {Images} image mappings, {ImagesMiB:0.0} MiB unmapped; {Cpu:0.0} ms of CPU)",
-                    (idle + MappingsSettle).TotalSeconds, trim.BeforeMiB, trim.AfterMiB, Setting, trim.ImageMappings, trim.ImagesKib / 1024.0, trim.CpuMilliseconds);
+                var trimmed = Stopwatch.GetTimestamp();
+                log.LogInformation("Idle for {Idle:0} s: resident memory {Before:0.0} → {After:0.0} MiB ({Setting}: {Images} image mappings, {ImagesMiB:0.0} MiB unmapped; {Cpu:0.0} ms of CPU: collection {Collection:0.0} ({AllocatedKib} KiB allocated since the last trim), finalizers {Finalizers:0.0}, reading the mappings {Reading:0.0}, advice {Advice:0.0})",
+                    (idle + MappingsSettle).TotalSeconds, trim.BeforeMiB, trim.AfterMiB, Setting, trim.ImageMappings, trim.ImagesKib / 1024.0, trim.CpuMilliseconds,
+                    trim.CollectionMs, trim.AllocatedKib, trim.FinalizersMs, trim.ReadingMs, trim.AdviceMs);
                 await nextRequest;
+                schedule.UsedAgain(Stopwatch.GetElapsedTime(trimmed));
             }
         }
         catch (OperationCanceledException)
@@ -52,45 +58,79 @@ public sealed class IdleMemoryTrimService(ActorSystem system, IdleMonitor monito
         }
     }
 
-    internal readonly record struct TrimResult(double BeforeMiB, double AfterMiB, int ImageMappings, long ImagesKib, double CpuMilliseconds);
+    internal readonly record struct TrimResult(
+        double BeforeMiB, double AfterMiB, int ImageMappings, long ImagesKib, long AllocatedKib, bool Collected,
+        double CollectionMs, double FinalizersMs, double ReadingMs, double AdviceMs)
+    {
+        public double CpuMilliseconds => CollectionMs + FinalizersMs + ReadingMs + AdviceMs;
+    }
 
     /// <summary>
-    /// Gives back what an idle process can: a compacting collection that returns the GC's free regions, the C heap's
-    /// free pages, then the page-table entries of the loaded images' clean pages (<see cref="MappedImageTrim"/>), last, so
-    /// that the collection's and the reading's own work does not touch them again. <paramref name="earlier"/> is a
-    /// reading of /proc/self/maps taken at least <see cref="MappingsSettle"/> before.
+    /// Below this much allocated since the last trim the collection is skipped (ADR 0063): it costs about 10 ms of CPU
+    /// whatever the garbage (it marks every live object), and at most this much garbage stays resident until the next.
+    /// </summary>
+    internal const long CollectionThresholdBytes = 4L * 1024 * 1024;
+
+    private static long _allocatedAtLastTrim = -1;
+
+    /// <summary>Whether a trim collects: always the first time, then once at least <see cref="CollectionThresholdBytes"/>
+    /// were allocated since the last trim (-1: none yet).</summary>
+    internal static bool ShouldCollect(long allocatedNow, long allocatedAtLastTrim) =>
+        allocatedAtLastTrim < 0 || allocatedNow - allocatedAtLastTrim >= CollectionThresholdBytes;
+
+    /// <summary>
+    /// Gives back what an idle process can: a compacting collection that returns the GC's free regions (when enough was
+    /// allocated since the last trim, <see cref="ShouldCollect"/>), the finalizers it queued run to their end, the C
+    /// heap's free pages, then the page-table entries of the loaded images' clean pages (<see cref="MappedImageTrim"/>),
+    /// last, so that the collection's, the finalizers' and the reading's own work does not touch them again.
+    /// <paramref name="earlier"/> is a reading of /proc/self/maps taken at least <see cref="MappingsSettle"/> before.
     /// </summary>
     internal static TrimResult Trim(ProcessMapping[] earlier)
     {
-        var cpu = ThreadCpu();
         var before = ResidentMiB();
-        GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        var t0 = ThreadCpuNs();
+        var allocated = GC.GetTotalAllocatedBytes(precise: false);
+        var since = _allocatedAtLastTrim < 0 ? allocated : allocated - _allocatedAtLastTrim;
+        var collected = ShouldCollect(allocated, _allocatedAtLastTrim);
+        if (collected)
+        {
+            GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        }
+        var t1 = ThreadCpuNs();
+        // The finalizer thread's work (and what it compiles) happens now, before the advice, not right after it.
+        if (collected) GC.WaitForPendingFinalizers();
+        var t2 = ThreadCpuNs();
         var images = 0;
         long imagesKib = 0;
+        var t3 = t2;
         if (MappedImageTrim.Supported)
         {
             TrimCHeap();
-            var droppable = MappedImageTrim.Droppable(MappedImageTrim.ReadSmaps(), earlier);
+            var candidates = MappedImageTrim.Candidates(MappedImageTrim.ReadMaps(), earlier);
+            var droppable = MappedImageTrim.Droppable(MappedImageTrim.CountPages(candidates), earlier);
+            t3 = ThreadCpuNs();
             images = droppable.Length;
             imagesKib = MappedImageTrim.Drop(droppable);
         }
-        return new TrimResult(before, ResidentMiB(), images, imagesKib, (ThreadCpu() - cpu) / 1e6);
+        var t4 = ThreadCpuNs();
+        _allocatedAtLastTrim = GC.GetTotalAllocatedBytes(precise: false);
+        return new TrimResult(before, ResidentMiB(), images, imagesKib, since / 1024, collected,
+            (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6, (t4 - t3) / 1e6);
     }
 
-    /// <summary>This thread's CPU time in ns (/proc/thread-self/schedstat's first field); 0 where it cannot be read.</summary>
-    private static long ThreadCpu()
+    /// <summary>This thread's CPU time in ns (clock_gettime(CLOCK_THREAD_CPUTIME_ID)); 0 where it cannot be read.</summary>
+    private static unsafe long ThreadCpuNs()
     {
-        try
-        {
-            var text = File.ReadAllText("/proc/thread-self/schedstat");
-            return long.Parse(text.AsSpan(0, text.IndexOf(' ')), CultureInfo.InvariantCulture);
-        }
-        catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException or ArgumentOutOfRangeException)
-        {
-            return 0;
-        }
+        if (!MappedImageTrim.Supported) return 0;
+        long* time = stackalloc long[2];
+        return ClockGetTime(ClockThreadCpuTime, time) == 0 ? time[0] * 1_000_000_000 + time[1] : 0;
     }
+
+    private const int ClockThreadCpuTime = 3;
+
+    [DllImport("libc", EntryPoint = "clock_gettime")]
+    private static extern unsafe int ClockGetTime(int clock, long* time);
 
     private static void TrimCHeap()
     {

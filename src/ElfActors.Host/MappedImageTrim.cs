@@ -13,8 +13,9 @@ namespace ElfActors.Host;
 /// <list type="bullet">
 /// <item>only file mappings that are readable and not writable (<c>r--p</c>, <c>r-xp</c>, <c>r--s</c>, <c>r-xs</c>):
 /// nothing can write into them without first changing their permissions;</item>
-/// <item>a private one only with <c>Anonymous: 0 kB</c> in <c>smaps</c>: no copy-on-write page (relocated data),
-/// which <c>MADV_DONTNEED</c> would throw away, so that the next touch read the page unrelocated from the file;</item>
+/// <item>a private one only when none of its pages is anything but the file's own (<c>/proc/self/pagemap</c>,
+/// <see cref="CountPages"/>): no copy-on-write page (relocated data) and none swapped out, which <c>MADV_DONTNEED</c>
+/// would throw away, so that the next touch read the page unrelocated from the file;</item>
 /// <item>only images of loaded code (<see cref="MappedFile.LoadedImage"/>), which this process never unmaps: not a
 /// pack or index that libgit2 maps and unmaps as it reads, whose address range another mapping could take between the
 /// reading and the advice;</item>
@@ -34,9 +35,10 @@ internal static class MappedImageTrim
     public static bool Supported => OperatingSystem.IsLinux();
 
     /// <summary>
-    /// The mappings of <paramref name="now"/> (read from <c>smaps</c>) whose pages may be dropped: those
-    /// <see cref="MayDrop"/> allows that were the same in <paramref name="earlier"/> (read from <c>maps</c>). Both
-    /// lists are in ascending address order, as /proc writes them.
+    /// The mappings of <paramref name="now"/> whose pages may be dropped: those <see cref="MayDrop"/> allows that were the
+    /// same in <paramref name="earlier"/> (read from <c>maps</c>). <paramref name="now"/> carries each mapping's pages
+    /// (<see cref="CountPages"/>, or an <c>smaps</c> text in the tests). Both lists are in ascending address order, as
+    /// /proc writes them.
     /// </summary>
     public static ProcessMapping[] Droppable(ProcessMapping[] now, ProcessMapping[] earlier)
     {
@@ -53,7 +55,27 @@ internal static class MappedImageTrim
         return ProcessMapping.Exactly(result, count);
     }
 
-    /// <summary>The rule for one mapping read from <c>smaps</c> (the stability check is <see cref="Droppable"/>'s).</summary>
+    /// <summary>
+    /// The mappings of <paramref name="now"/> (read from <c>maps</c>, no page counts) that <see cref="MayDrop"/> could allow
+    /// once their pages are counted, and that were the same in <paramref name="earlier"/>: the only ones whose pages
+    /// <see cref="CountPages"/> needs to look at.
+    /// </summary>
+    public static ProcessMapping[] Candidates(ProcessMapping[] now, ProcessMapping[] earlier)
+    {
+        var result = new ProcessMapping[now.Length];
+        var count = 0;
+        var e = 0;
+        for (var n = 0; n < now.Length; n++)
+        {
+            ref readonly var mapping = ref now[n];
+            if (!MayDrop(mapping with { ResidentKib = 1, AnonymousKib = 0 })) continue;
+            while (e < earlier.Length && earlier[e].Start < mapping.Start) e++;
+            if (e < earlier.Length && mapping.SameMappingAs(earlier[e])) result[count++] = mapping;
+        }
+        return ProcessMapping.Exactly(result, count);
+    }
+
+    /// <summary>The rule for one mapping with its pages counted (the stability check is <see cref="Droppable"/>'s).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool MayDrop(in ProcessMapping mapping) =>
         mapping.File == MappedFile.LoadedImage
@@ -65,9 +87,88 @@ internal static class MappedImageTrim
     /// <summary>The loaded images' mappings as <c>/proc/self/maps</c> shows them now; empty where it cannot be read.</summary>
     public static ProcessMapping[] ReadMaps() => Read("/proc/self/maps");
 
-    /// <summary>The loaded images' mappings as <c>/proc/self/smaps</c> shows them now, with their resident and anonymous
-    /// kB; empty where it cannot be read.</summary>
-    public static ProcessMapping[] ReadSmaps() => Read("/proc/self/smaps");
+    // /proc/PID/pagemap: one 64-bit entry per page of the address space (Documentation/admin-guide/mm/pagemap.rst).
+    internal const ulong PagePresent = 1UL << 63;
+    internal const ulong PageSwapped = 1UL << 62;
+    internal const ulong PageFileOrSharedAnonymous = 1UL << 61;
+
+    /// <summary>
+    /// Adds to <paramref name="resident"/> the pages of <paramref name="entries"/> (pagemap entries) that are present, and
+    /// to <paramref name="notFromFile"/> those that are not the mapped file's own page: a present page without the
+    /// file bit (a copy-on-write copy: relocated data) or a page swapped out (only anonymous pages are swapped; a clean file
+    /// page is dropped, not swapped). In a private file mapping, <c>MADV_DONTNEED</c> throws either kind away.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Classify(ReadOnlySpan<ulong> entries, ref long resident, ref long notFromFile)
+    {
+        for (var i = 0; i < entries.Length; i++)
+        {
+            var entry = entries[i];
+            if ((entry & PagePresent) != 0)
+            {
+                resident++;
+                if ((entry & PageFileOrSharedAnonymous) == 0) notFromFile++;
+            }
+            else if ((entry & PageSwapped) != 0) notFromFile++;
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="mappings"/> with their resident kB and the kB that are not the file's own pages (copied or swapped:
+    /// <see cref="ProcessMapping.AnonymousKib"/>), read from <c>/proc/self/pagemap</c> for their ranges only: a few hundred
+    /// kB, where <c>smaps</c> makes the kernel walk and print every mapping of the process (ADR 0063). A mapping whose
+    /// pages cannot be read is left with -1 (unknown: not dropped).
+    /// </summary>
+    public static unsafe ProcessMapping[] CountPages(ProcessMapping[] mappings)
+    {
+        var result = new ProcessMapping[mappings.Length];
+        for (var i = 0; i < mappings.Length; i++) result[i] = mappings[i] with { ResidentKib = -1, AnonymousKib = -1 };
+        var pageSize = (ulong)Environment.SystemPageSize;
+        const int bufferEntries = 32 * 1024;
+        var buffer = (ulong*)NativeMemory.Alloc(bufferEntries * sizeof(ulong));
+        try
+        {
+            using var pagemap = File.OpenHandle("/proc/self/pagemap");
+            var descriptor = (int)pagemap.DangerousGetHandle();
+            for (var i = 0; i < result.Length; i++)
+            {
+                ref var mapping = ref result[i];
+                long resident = 0, notFromFile = 0;
+                var page = mapping.Start / pageSize;
+                var end = mapping.End / pageSize;
+                var complete = true;
+                while (page < end)
+                {
+                    var entries = (int)Math.Min(end - page, bufferEntries);
+                    // pread straight from libc: a call per mapping to RandomAccess.Read would reach tiered compilation's
+                    // 30 calls and be recompiled after the trim (ADR 0059).
+                    var read = PRead(descriptor, buffer, (nuint)(entries * sizeof(ulong)), (long)(page * sizeof(ulong)));
+                    if (read <= 0 || read % sizeof(ulong) != 0)
+                    {
+                        complete = false;
+                        break;
+                    }
+                    var got = (int)(read / sizeof(ulong));
+                    Classify(new ReadOnlySpan<ulong>(buffer, got), ref resident, ref notFromFile);
+                    page += (ulong)got;
+                }
+                if (complete)
+                {
+                    var kibPerPage = (long)pageSize / 1024;
+                    mapping = mapping with { ResidentKib = resident * kibPerPage, AnonymousKib = notFromFile * kibPerPage };
+                }
+            }
+            return result;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return result;
+        }
+        finally
+        {
+            NativeMemory.Free(buffer);
+        }
+    }
 
     /// <summary>
     /// Reads a /proc file into native memory that is freed at once (a buffer from the GC heap would stay resident after
@@ -125,4 +226,8 @@ internal static class MappedImageTrim
     // that tiered compilation would recompile after the trim.
     [DllImport("libc", EntryPoint = "madvise")]
     private static extern int Madvise(nint address, nuint length, int advice);
+
+    [DllImport("libc", EntryPoint = "pread")]
+    private static extern unsafe nint PRead(int descriptor, void* buffer, nuint count, long offset);
+
 }

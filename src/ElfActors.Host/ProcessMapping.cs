@@ -34,8 +34,10 @@ internal enum MappedFile
 
 /// <summary>
 /// One mapping of a process's address space as <c>/proc/PID/maps</c> (or a header of <c>/proc/PID/smaps</c>) shows it,
-/// <c>start-end perms offset major:minor inode path</c>, with what <c>smaps</c> adds about it: resident and anonymous kB
-/// (-1 when read from <c>maps</c>, which does not say, or when the field is missing).
+/// <c>start-end perms offset major:minor inode path</c>, with its resident kB and the kB that are not the file's own pages
+/// (copied on write or swapped out), from <c>smaps</c>' <c>Rss</c>, <c>Anonymous</c> and <c>Swap</c> or from
+/// <c>/proc/PID/pagemap</c> (<see cref="MappedImageTrim.CountPages"/>); -1 when read from <c>maps</c>, which does not
+/// say, or when the field is missing.
 /// </summary>
 /// <remarks>
 /// The parser works on the file's bytes with loops of its own, its helpers inlined into it: one ReadyToRun method, called
@@ -74,6 +76,9 @@ internal readonly record struct ProcessMapping(
             text = end < text.Length ? text[(end + 1)..] : default;
             if (have && Field(line, "Rss:"u8)) current = current with { ResidentKib = Kib(line) };
             else if (have && Field(line, "Anonymous:"u8)) current = current with { AnonymousKib = Kib(line) };
+            // A page swapped out is an anonymous one too (a clean file page is dropped, never swapped): counted with them.
+            else if (have && Field(line, "Swap:"u8) && current.AnonymousKib >= 0 && Kib(line) is var swapped and > 0)
+                current = current with { AnonymousKib = current.AnonymousKib + swapped };
             else if (TryParseHeader(line, executable, out var next))
             {
                 if (have && (!loadedImagesOnly || current.File == MappedFile.LoadedImage)) Append(ref result, ref count, current);

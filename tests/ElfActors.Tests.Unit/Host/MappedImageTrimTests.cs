@@ -13,13 +13,13 @@ public sealed class MappedImageTrimTests
     private const string Executable = "/opt/elf/elf-host";
 
     /// <summary>One smaps entry: the header, then fields as the kernel writes them (Anonymous omitted when null).</summary>
-    private static string Entry(string header, long rss, long? anonymous) =>
+    private static string Entry(string header, long rss, long? anonymous, long swap = 0) =>
         header + "\n" +
         $"Size:                 48 kB\nKernelPageSize:        4 kB\nMMUPageSize:           4 kB\nRss:            {rss,8} kB\nPss:                   2 kB\n" +
         "Pss_Dirty:             0 kB\nShared_Clean:          0 kB\nShared_Dirty:          0 kB\nPrivate_Clean:         0 kB\nPrivate_Dirty:         0 kB\n" +
         "Referenced:            0 kB\n" + (anonymous is { } a ? $"Anonymous:      {a,8} kB\n" : "") +
         "KSM:                   0 kB\nLazyFree:              0 kB\nAnonHugePages:         0 kB\nShmemPmdMapped:        0 kB\nFilePmdMapped:         0 kB\n" +
-        "Shared_Hugetlb:        0 kB\nPrivate_Hugetlb:       0 kB\nSwap:                  0 kB\nSwapPss:               0 kB\nLocked:                0 kB\n" +
+        "Shared_Hugetlb:        0 kB\nPrivate_Hugetlb:       0 kB\n" + $"Swap:           {swap,8} kB\nSwapPss:        {swap,8} kB\nLocked:                0 kB\n" +
         "THPeligible:           0\nProtectionKey:         0\nVmFlags: rd ex mr mw me sd \n";
 
     // Ascending addresses, as /proc writes them.
@@ -112,6 +112,96 @@ public sealed class MappedImageTrimTests
 
         Assert.Empty(MappedImageTrim.Droppable(now, earlier));
     }
+
+    [Fact]
+    public void A_private_mapping_with_a_page_swapped_out_is_left()
+    {
+        // A relocated page that was swapped out is anonymous memory no longer resident: smaps says Anonymous 0 and Swap
+        // 4. MADV_DONTNEED would free the swapped copy, and the next touch read the page unrelocated from the file.
+        const string header = "7fac3a81e000-7fac3a844000 r--p 00000000 fe:00 332096 /usr/lib/x86_64-linux-gnu/libc.so.6";
+        var maps = Parse(header + "\n", loadedImagesOnly: true);
+        var swapped = Parse(Entry(header, 148, 0, swap: 4), loadedImagesOnly: true);
+        var clean = Parse(Entry(header, 148, 0), loadedImagesOnly: true);
+
+        Assert.Equal(4, Assert.Single(swapped).AnonymousKib);
+        Assert.Empty(MappedImageTrim.Droppable(swapped, maps));
+        Assert.Single(MappedImageTrim.Droppable(clean, maps));
+    }
+
+    [Fact]
+    public void Pagemap_entries_count_resident_pages_and_those_that_are_not_the_files()
+    {
+        ReadOnlySpan<ulong> entries =
+        [
+            MappedImageTrim.PagePresent | MappedImageTrim.PageFileOrSharedAnonymous | 0x1234, // the file's page
+            MappedImageTrim.PagePresent | 0x5678, // present, not the file's: copied on write
+            MappedImageTrim.PageSwapped | 0x42, // swapped out: only anonymous pages are
+            0, // not resident
+            MappedImageTrim.PagePresent | MappedImageTrim.PageFileOrSharedAnonymous,
+        ];
+        long resident = 0, notFromFile = 0;
+
+        MappedImageTrim.Classify(entries, ref resident, ref notFromFile);
+
+        Assert.Equal(3, resident);
+        Assert.Equal(2, notFromFile);
+    }
+
+    [Fact]
+    public void Pagemap_tells_a_relocated_read_only_mapping_from_a_clean_one_in_this_very_process()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        // A file named like a library, mapped twice privately: once read-only and read (clean), once written while it was
+        // writable and then made read-only, as the dynamic loader does with relocated data (RELRO).
+        var path = Path.Combine(Path.GetTempPath(), $"elf-trim-{Guid.NewGuid():N}.so");
+        File.WriteAllBytes(path, Enumerable.Range(0, 4 * 4096).Select(i => (byte)i).ToArray());
+        var length = (nuint)(4 * 4096);
+        nint clean = -1, relocated = -1;
+        try
+        {
+            using (var file = File.OpenHandle(path))
+            {
+                var fd = (int)file.DangerousGetHandle();
+                clean = Mmap(0, length, ProtRead, MapPrivate, fd, 0);
+                relocated = Mmap(0, length, ProtRead | ProtWrite, MapPrivate, fd, 0);
+            }
+            Assert.NotEqual(-1, clean);
+            Assert.NotEqual(-1, relocated);
+            Assert.Equal(1, System.Runtime.InteropServices.Marshal.ReadByte(clean, 4097));
+            System.Runtime.InteropServices.Marshal.WriteByte(relocated, 4096, 0x5a);
+            Assert.Equal(0, Mprotect(relocated, length, ProtRead));
+
+            var maps = MappedImageTrim.ReadMaps();
+            var ours = MappedImageTrim.Candidates(maps, maps).Where(m => m.Start == (ulong)clean || m.Start == (ulong)relocated).ToArray();
+            Assert.Equal(2, ours.Length);
+            var counted = MappedImageTrim.CountPages(ours);
+            var cleanCounted = counted.Single(m => m.Start == (ulong)clean);
+            var relocatedCounted = counted.Single(m => m.Start == (ulong)relocated);
+
+            Assert.True(cleanCounted.ResidentKib >= 4, $"clean: {cleanCounted}");
+            Assert.Equal(0, cleanCounted.AnonymousKib);
+            Assert.Equal(Environment.SystemPageSize / 1024, relocatedCounted.AnonymousKib);
+            var droppable = MappedImageTrim.Droppable(counted, maps);
+            Assert.Equal((ulong)clean, Assert.Single(droppable).Start);
+        }
+        finally
+        {
+            if (clean != -1) _ = Munmap(clean, length);
+            if (relocated != -1) _ = Munmap(relocated, length);
+            File.Delete(path);
+        }
+    }
+
+    private const int ProtRead = 1, ProtWrite = 2, MapPrivate = 2;
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mmap", SetLastError = true)]
+    private static extern nint Mmap(nint address, nuint length, int protection, int flags, int fd, long offset);
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "mprotect", SetLastError = true)]
+    private static extern int Mprotect(nint address, nuint length, int protection);
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "munmap")]
+    private static extern int Munmap(nint address, nuint length);
 
     [Theory]
     [InlineData("/usr/lib/x86_64-linux-gnu/libc.so.6", true)]
