@@ -274,17 +274,12 @@ public static class ServeCommand
         public static async Task<Early> StartAsync(ElfActorsOptions options, HostSettings settings)
         {
             // On the other core while this one reads the configuration: the repository checked (a git too old or a SHA-256
-            // repository refused before anything is written; two git processes to wait for) or made, and the first
-            // request's code compiled (its JSON read and written, its validation) on a sample, nothing written.
+            // repository refused before anything is written; two git processes to wait for) or made. The first request's
+            // code has been compiling there since the process started (ServeWarmUp).
             var repository = Task.Run(() =>
             {
                 Core.Git.GitStore.EnsureRepository(options.Paths);
                 StartTrace.Mark("  (beside) repository checked");
-            });
-            _ = Task.Run(() =>
-            {
-                Pipe.EarlyRequestHandler.WarmUp();
-                StartTrace.Mark("  (beside) first request's code warmed");
             });
             var configuration = EmbeddedHost.Configuration(options, settings);
             StartTrace.Mark("  hocon parsed");

@@ -88,6 +88,34 @@ public sealed partial class MemoryIndex : IDisposable
         }
     }
 
+    /// <summary>
+    /// Runs SQLite's code on a database in memory, touching no file: the native library loaded, Microsoft.Data.Sqlite's
+    /// connection, commands, parameters, a transaction and a reader, as <see cref="Open"/> and a first record use them.
+    /// `elf serve` runs it on the other core while it parses its arguments and takes its lock (docs/adr/0064).
+    /// </summary>
+    public static void WarmUp()
+    {
+        var builder = new SqliteConnectionStringBuilder { DataSource = ":memory:", Mode = SqliteOpenMode.ReadWriteCreate, Pooling = false, DefaultTimeout = 1 };
+        using var connection = new SqliteConnection(builder.ToString());
+        connection.Open();
+        Execute(connection, "PRAGMA busy_timeout = 1000;");
+        using (var transaction = connection.BeginTransaction(deferred: false))
+        {
+            Execute(connection, "CREATE TABLE warm_up(id INTEGER PRIMARY KEY, text TEXT NOT NULL UNIQUE)", transaction);
+            using var insert = connection.CreateCommand();
+            insert.Transaction = transaction;
+            insert.CommandText = "INSERT INTO warm_up(text) VALUES ($t) RETURNING id";
+            insert.Parameters.AddWithValue("$t", "warm-up");
+            _ = Convert.ToInt64(insert.ExecuteScalar(), CultureInfo.InvariantCulture);
+            transaction.Commit();
+        }
+        using var read = connection.CreateCommand();
+        read.CommandText = "SELECT id, text FROM warm_up WHERE text = $t";
+        read.Parameters.AddWithValue("$t", "warm-up");
+        using var reader = read.ExecuteReader();
+        while (reader.Read()) _ = (reader.GetInt64(0), reader.GetString(1));
+    }
+
     public int SchemaVersion
     {
         get

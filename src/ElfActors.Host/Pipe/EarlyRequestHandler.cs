@@ -58,6 +58,8 @@ public sealed class EarlyRequestHandler : IWireRequestHandler, IDisposable
                 input.Kind.Validate(input, DateOnly.FromDateTime(DateTime.Now), out _);
             FrameCodec.Encode(RequestHandler.ResponseOf(new RecordingProtocol.Recorded(1, "memory/failures/warm-up.md", Duplicate: false), request.RequestId!)
                 with { HostVersion = ElfVersion.Current });
+            // The outbox row's content hash (SHA-1 through OpenSSL): its first use loads the runtime's cryptography.
+            Core.Storage.RecordKeys.ContentHash("warm-up");
         }
         catch (Exception)
         {
