@@ -43,10 +43,23 @@ public sealed class IndexWriterActor : ReceiveActor, IWithTimers
     private bool _checkpointQueued;
 
     /// <summary>
-    /// Records written (a mark or an undo counts one) after which the writer checkpoints: about 12 WAL pages a record, so
-    /// about SQLite's own 1,000 pages, at which it checkpointed inside the commit that crossed them.
+    /// Records written (a mark or an undo counts one) after which the writer checkpoints once it has had nothing to write
+    /// for <see cref="CheckpointWhenIdleFor"/>: about 12 WAL pages a record, so about SQLite's own 1,000 pages, at which it
+    /// checkpointed inside the commit that crossed them.
     /// </summary>
     internal const int CheckpointAfterRecords = 80;
+
+    /// <summary>
+    /// Records written after which the writer checkpoints right after its answers even while records keep coming (a burst,
+    /// or agents recording back to back): the WAL stays under about 16 MB.
+    /// </summary>
+    internal const int CheckpointAtMostAfterRecords = 4 * CheckpointAfterRecords;
+
+    /// <summary>
+    /// How long the writer waits without a write before it checkpoints: a checkpoint (about a thousand pages copied and
+    /// an fsync, a few ms to tens of ms on a loaded disk) makes a record that arrives meanwhile wait for it.
+    /// </summary>
+    internal static readonly TimeSpan CheckpointWhenIdleFor = TimeSpan.FromMilliseconds(250);
 
     public IndexWriterActor(MemoryPaths paths, ElfSettings settings, TimeProvider clock)
     {
@@ -129,14 +142,26 @@ public sealed class IndexWriterActor : ReceiveActor, IWithTimers
         Receive<CheckpointIndex>(_ => Checkpoint());
     }
 
-    /// <summary>Counts what a transaction wrote; past <see cref="CheckpointAfterRecords"/>, a checkpoint goes behind what is queued.</summary>
+    /// <summary>
+    /// Counts what a transaction wrote. Past <see cref="CheckpointAfterRecords"/>, a checkpoint waits for a pause of
+    /// <see cref="CheckpointWhenIdleFor"/> (each write starts the wait again); past <see cref="CheckpointAtMostAfterRecords"/>
+    /// it goes behind what is queued now.
+    /// </summary>
     private void Written(int records)
     {
         _writtenSinceCheckpoint += records;
         if (_writtenSinceCheckpoint < CheckpointAfterRecords || _checkpointQueued) return;
+        if (_writtenSinceCheckpoint < CheckpointAtMostAfterRecords)
+        {
+            Timers.StartSingleTimer(CheckpointTimer, CheckpointIndex.Instance, CheckpointWhenIdleFor);
+            return;
+        }
+        Timers.Cancel(CheckpointTimer);
         _checkpointQueued = true;
         Self.Tell(CheckpointIndex.Instance); // behind the inserts already queued, not behind later ones: never starved by a burst
     }
+
+    private const string CheckpointTimer = "checkpoint";
 
     /// <summary>
     /// Checkpoints the WAL now that the records that crossed the threshold are answered, then looks at the index file once
@@ -146,6 +171,7 @@ public sealed class IndexWriterActor : ReceiveActor, IWithTimers
     private void Checkpoint()
     {
         _checkpointQueued = false;
+        Timers.Cancel(CheckpointTimer);
         if (_index is null || _overwrittenSince is not null) return;
         try
         {
