@@ -14,6 +14,9 @@ public static class ElfMetrics
     public static readonly Counter<long> RecordsAcknowledged =
         Meter.CreateCounter<long>("elf.records.acknowledged", "{record}", "Records stored (row, outbox entry, file) and acknowledged");
 
+    public static readonly Counter<long> IndexCheckpoints =
+        Meter.CreateCounter<long>("elf.index.checkpoints", "{checkpoint}", "WAL checkpoints of memory/index.db by the index writer, after the answers (docs/adr/0065)");
+
     public static readonly Counter<long> RecordsRejected =
         Meter.CreateCounter<long>("elf.records.rejected", "{record}", "Requests refused for invalid input");
 

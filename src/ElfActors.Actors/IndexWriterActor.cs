@@ -37,6 +37,30 @@ public sealed class IndexWriterActor : ReceiveActor, IWithTimers
 
     private sealed record Answered(string RowTable, long RecordId, string RelativePath, string Content, DateTimeOffset At);
 
+    // The WAL is checkpointed here, after the answers are out, not inside a record's commit (docs/adr/0065): records
+    // (and marks, one each) written since the last checkpoint, and whether one is queued.
+    private int _writtenSinceCheckpoint;
+    private bool _checkpointQueued;
+
+    /// <summary>
+    /// Records written (a mark or an undo counts one) after which the writer checkpoints once it has had nothing to write
+    /// for <see cref="CheckpointWhenIdleFor"/>: about 12 WAL pages a record, so about SQLite's own 1,000 pages, at which it
+    /// checkpointed inside the commit that crossed them.
+    /// </summary>
+    internal const int CheckpointAfterRecords = 80;
+
+    /// <summary>
+    /// Records written after which the writer checkpoints right after its answers even while records keep coming (a burst,
+    /// or agents recording back to back): the WAL stays under about 16 MB.
+    /// </summary>
+    internal const int CheckpointAtMostAfterRecords = 4 * CheckpointAfterRecords;
+
+    /// <summary>
+    /// How long the writer waits without a write before it checkpoints: a checkpoint (about a thousand pages copied and
+    /// an fsync, a few ms to tens of ms on a loaded disk) makes a record that arrives meanwhile wait for it.
+    /// </summary>
+    internal static readonly TimeSpan CheckpointWhenIdleFor = TimeSpan.FromMilliseconds(250);
+
     public IndexWriterActor(MemoryPaths paths, ElfSettings settings, TimeProvider clock)
     {
         _paths = paths;
@@ -64,6 +88,7 @@ public sealed class IndexWriterActor : ReceiveActor, IWithTimers
             {
                 var outcomes = index.InsertRecords(message.Inserts, _clock.GetUtcNow());
                 for (var i = 0; i < outcomes.Count; i++) Remember(message.Inserts[i], outcomes[i]);
+                Written(message.Inserts.Count);
                 return new InsertRecordsReply(outcomes, message.Tag);
             },
             reason => new InsertRecordsReply(message.Inserts.Select(_ => (InsertOutcome)new InsertOutcome.Failed(reason)).ToList(), message.Tag),
@@ -72,6 +97,7 @@ public sealed class IndexWriterActor : ReceiveActor, IWithTimers
             index =>
             {
                 index.DeleteRecords(message.RowTable, message.RowIds);
+                Written(1);
                 return new DeleteReply(null);
             },
             reason => new DeleteReply(reason),
@@ -83,6 +109,7 @@ public sealed class IndexWriterActor : ReceiveActor, IWithTimers
                 if (message.IndexIdentity != index.Identity) return new MarkedCommitted(message.OutboxIds, null, Stale: true);
                 var writing = System.Diagnostics.Stopwatch.GetTimestamp();
                 index.MarkEntriesCommitted(message.OutboxIds, message.CommitId, message.At);
+                Written(1);
                 if (message.Announce is { } announce)
                 {
                     // Stored: whoever is told "committed" finds the outbox saying so (docs/adr/0029), told now, not once the
@@ -112,6 +139,60 @@ public sealed class IndexWriterActor : ReceiveActor, IWithTimers
             }
         });
         Receive<RebuildTick>(_ => RebuildWhenReady());
+        Receive<CheckpointIndex>(_ => Checkpoint());
+    }
+
+    /// <summary>
+    /// Counts what a transaction wrote. Past <see cref="CheckpointAfterRecords"/>, a checkpoint waits for a pause of
+    /// <see cref="CheckpointWhenIdleFor"/> (each write starts the wait again); past <see cref="CheckpointAtMostAfterRecords"/>
+    /// it goes behind what is queued now.
+    /// </summary>
+    private void Written(int records)
+    {
+        _writtenSinceCheckpoint += records;
+        if (_writtenSinceCheckpoint < CheckpointAfterRecords || _checkpointQueued) return;
+        if (_writtenSinceCheckpoint < CheckpointAtMostAfterRecords)
+        {
+            Timers.StartSingleTimer(CheckpointTimer, CheckpointIndex.Instance, CheckpointWhenIdleFor);
+            return;
+        }
+        Timers.Cancel(CheckpointTimer);
+        _checkpointQueued = true;
+        Self.Tell(CheckpointIndex.Instance); // behind the inserts already queued, not behind later ones: never starved by a burst
+    }
+
+    private const string CheckpointTimer = "checkpoint";
+
+    /// <summary>
+    /// Checkpoints the WAL now that the records that crossed the threshold are answered, then looks at the index file once
+    /// more (IndexFileGuard): the checkpoint changed the main file, and the guard reads its identity again on the first look
+    /// after a change; that look is taken here rather than in the next record's write.
+    /// </summary>
+    private void Checkpoint()
+    {
+        _checkpointQueued = false;
+        Timers.Cancel(CheckpointTimer);
+        if (_index is null || _overwrittenSince is not null) return;
+        try
+        {
+            var (frames, copied) = _index.Checkpoint();
+            _writtenSinceCheckpoint = 0;
+            ElfMetrics.IndexCheckpoints.Add(1);
+            if (copied < frames) _log.Debug("Checkpoint left {0} of {1} WAL frames to a later one (a reader holds them)", frames - copied, frames);
+            Index();
+        }
+        catch (Exception e)
+        {
+            // The next write finds the index as it is (its guard puts back or rebuilds one that is gone); the WAL waits.
+            _log.Warning("Checkpointing memory/index.db failed: {0}", e.Message);
+        }
+    }
+
+    /// <summary>An index opened by this writer: it checkpoints itself, off the records' commits (docs/adr/0065).</summary>
+    private static MemoryIndex Owned(MemoryIndex index)
+    {
+        index.CheckpointOnlyWhenAsked();
+        return index;
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -172,6 +253,7 @@ public sealed class IndexWriterActor : ReceiveActor, IWithTimers
                 Remember(batch[i].Insert, outcomes[i]);
                 batch[i].ReplyTo.Tell(new InsertReply(outcomes[i]));
             }
+            Written(batch.Length);
         }
         catch (Exception e)
         {
@@ -198,10 +280,11 @@ public sealed class IndexWriterActor : ReceiveActor, IWithTimers
                 Overwritten();
                 return null;
             }
-            _index = kept;
+            // The guard's own copy of the index, where it put one back, is this writer's from now on.
+            _index = ReferenceEquals(kept, _index) ? kept : Owned(kept);
             return _index;
         }
-        _index = MemoryIndex.Open(_paths, _settings.Index);
+        _index = Owned(MemoryIndex.Open(_paths, _settings.Index));
         // Reopened after a failure: another identity than the index this writer had is not one it made (its own copies
         // keep theirs, its rebuilds are opened below): overwritten or recreated meanwhile, rebuilt like one.
         if ((_identity is not null && _index.Identity != _identity) || _index.FileState() == IndexFileState.Overwritten)
@@ -267,7 +350,7 @@ public sealed class IndexWriterActor : ReceiveActor, IWithTimers
         try
         {
             report = IndexRebuild.AfterOverwrite(_paths, _settings.Index, _clock, DropIndex);
-            _index = MemoryIndex.Open(_paths, _settings.Index);
+            _index = Owned(MemoryIndex.Open(_paths, _settings.Index));
             _identity = _index.Identity;
         }
         catch (Exception e)

@@ -61,6 +61,12 @@ public static class IndexWriterProtocol
         public static readonly RebuildTick Instance = new();
     }
 
+    /// <summary>The writer's own: checkpoint the WAL now, behind everything queued (docs/adr/0065).</summary>
+    internal sealed record CheckpointIndex
+    {
+        public static readonly CheckpointIndex Instance = new();
+    }
+
     internal sealed record FlushInserts
     {
         public static readonly FlushInserts Instance = new();

@@ -28,6 +28,35 @@ public sealed class MemoryIndexTests : IDisposable
     }
 
     [Fact]
+    public void An_index_that_checkpoints_only_when_asked_keeps_its_commits_in_the_wal_until_it_is_asked()
+    {
+        // Synchronous off: the test is about where the pages are, not about their fsync.
+        using var index = MemoryIndex.Open(_memory.Paths, ElfSettings.Default.Index with { Synchronous = SynchronousMode.Off });
+        index.CheckpointOnlyWhenAsked();
+        Assert.Equal(0, index.AutoCheckpointPages);
+        // One record per transaction, as records arrive one by one: past SQLite's 1,000 WAL pages, at which one of
+        // these commits would have copied them into the main file.
+        for (var i = 0; i < 150; i++) index.InsertRecords([Insert($"r{i}", $"Record {i}")], DateTimeOffset.UtcNow);
+        Assert.Equal(0, RowsInTheMainFileAlone());
+
+        var (frames, copied) = index.Checkpoint();
+        Assert.True(frames > 1000, $"{frames} WAL frames: too few to have crossed SQLite's own checkpoint");
+        Assert.Equal(frames, copied);
+        Assert.Equal(150, RowsInTheMainFileAlone());
+    }
+
+    /// <summary>The learnings in memory/index.db itself, not its WAL: read by sqlite3 as an immutable file.</summary>
+    private long RowsInTheMainFileAlone() => RowsInMainFile(_memory.DatabasePath);
+
+    internal static long RowsInMainFile(string database)
+    {
+        var (code, stdout, stderr) = Tools.Run("sqlite3", "/", "-readonly", "-batch", "-noheader",
+            new Uri(database).AbsoluteUri + "?immutable=1", "SELECT COUNT(*) FROM learnings");
+        Assert.True(code == 0, stderr);
+        return long.Parse(stdout.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
     public void Stores_an_elf_learnings_row_exactly_as_elf_does()
     {
         using (var index = MemoryIndex.Open(_memory.Paths, ElfSettings.Default.Index))
