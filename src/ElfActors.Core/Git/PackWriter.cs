@@ -223,7 +223,8 @@ public static class PackWriter
     /// Objects up to this size (a record's file, a commit, a small folder's tree) are written as zlib "stored" blocks, not
     /// compressed: a <see cref="ZLibStream"/> per object was a deflate state set up and torn down per record, for a few
     /// hundred bytes saved each (docs/adr/0062). Larger ones (a large folder's tree, megabytes at 50,000 records) are
-    /// compressed as before. git and libgit2 read both alike (any zlib stream); a later <c>git gc</c> recompresses.
+    /// compressed as before. git and libgit2 read both alike (any zlib stream); git's repacks keep the stored bytes unless
+    /// they make the object a delta or run with <c>-f</c> (<c>git gc --aggressive</c>).
     /// </summary>
     public const int StoredUpTo = 16 * 1024;
 
