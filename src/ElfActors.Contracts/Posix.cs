@@ -83,12 +83,13 @@ public static unsafe partial class Posix
     /// </summary>
     public static double ThreadCpuMilliseconds()
     {
-        if (OperatingSystem.IsWindows()) return 0;
-        const int clockThreadCpuTime = 3;
+        // CLOCK_THREAD_CPUTIME_ID: 3 on Linux, 16 on macOS.
+        var clock = OperatingSystem.IsLinux() ? 3 : OperatingSystem.IsMacOS() ? 16 : -1;
+        if (clock < 0) return 0;
         Span<long> time = stackalloc long[2]; // struct timespec { time_t tv_sec; long tv_nsec; } on 64-bit Linux and macOS
         fixed (long* pointer = time)
         {
-            if (clock_gettime(clockThreadCpuTime, pointer) != 0) return 0;
+            if (clock_gettime(clock, pointer) != 0) return 0;
         }
         return time[0] * 1000.0 + time[1] / 1_000_000.0;
     }
