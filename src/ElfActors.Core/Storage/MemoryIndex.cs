@@ -355,14 +355,15 @@ public sealed partial class MemoryIndex : IDisposable
     public void MarkEntriesCommitted(IReadOnlyCollection<long> outboxIds, string commitId, DateTimeOffset at)
     {
         using var transaction = _connection.BeginTransaction(deferred: false);
-        // One statement for the batch (docs/adr/0062): the ids as one JSON array, not a statement executed per record.
         using var mark = Command(transaction,
-            "UPDATE elf_outbox SET commit_id = $commit, committed_at = $at WHERE id IN (SELECT value FROM json_each($ids)) AND commit_id IS NULL",
-            "$commit", "$at", "$ids");
+            "UPDATE elf_outbox SET commit_id = $commit, committed_at = $at WHERE id = $id AND commit_id IS NULL", "$commit", "$at", "$id");
         mark.Parameters["$commit"].Value = commitId;
         mark.Parameters["$at"].Value = Timestamp(at);
-        mark.Parameters["$ids"].Value = "[" + string.Join(',', outboxIds.Select(id => id.ToString(CultureInfo.InvariantCulture))) + "]";
-        mark.ExecuteNonQuery();
+        foreach (var id in outboxIds)
+        {
+            mark.Parameters["$id"].Value = id;
+            mark.ExecuteNonQuery();
+        }
         transaction.Commit();
     }
 
