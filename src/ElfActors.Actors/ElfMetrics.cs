@@ -46,7 +46,9 @@ public static class ElfMetrics
     /// git, hand-off), the fast writer's inside git (git.blobs, git.trees, git.pack, git.index: git's new index built
     /// with no lock held, git.person-git, git.index-write: the time index.lock is held, git.branch, git.pack-merge,
     /// git.other), mark: from the commit to the index writer having stored its records' marks and announced it, and
-    /// mark.write: the index writer's transaction alone.
+    /// mark.write: the index writer's transaction alone. Two are CPU times, not wall times: cpu, the committer thread's
+    /// for the whole batch (check to hand-off), and mark.cpu, the index writer's for the marks' transaction: what a batch
+    /// cost its thread, whatever else the machine ran meanwhile (docs/adr/0062).
     /// </summary>
     public static readonly Histogram<double> CommitStage =
         Meter.CreateHistogram<double>("elf.commit.stage", "ms", "A batch's time in each stage of its commit (tag stage)");

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using ElfActors.Contracts;
 using ElfActors.Core;
 using ElfActors.Core.Import;
 using ElfActors.Core.Storage;
@@ -108,7 +109,9 @@ public sealed class IndexWriterActor : ReceiveActor, IWithTimers
                 // Made against an index since rebuilt: its outbox ids are other rows' now.
                 if (message.IndexIdentity != index.Identity) return new MarkedCommitted(message.OutboxIds, null, Stale: true);
                 var writing = System.Diagnostics.Stopwatch.GetTimestamp();
+                var cpuAtStart = Posix.ThreadCpuMilliseconds();
                 index.MarkEntriesCommitted(message.OutboxIds, message.CommitId, message.At);
+                var cpu = Posix.ThreadCpuMilliseconds() - cpuAtStart;
                 Written(1);
                 if (message.Announce is { } announce)
                 {
@@ -116,6 +119,7 @@ public sealed class IndexWriterActor : ReceiveActor, IWithTimers
                     // committer has finished the batch it started meanwhile (docs/adr/0054).
                     Context.System.EventStream.Publish(announce);
                     ElfMetrics.RecordStage("mark.write", System.Diagnostics.Stopwatch.GetElapsedTime(writing).TotalMilliseconds);
+                    ElfMetrics.RecordStage("mark.cpu", cpu);
                     if (message.CommittedTimestamp != 0)
                         ElfMetrics.RecordStage("mark", System.Diagnostics.Stopwatch.GetElapsedTime(message.CommittedTimestamp).TotalMilliseconds);
                 }

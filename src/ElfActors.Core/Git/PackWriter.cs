@@ -96,7 +96,7 @@ public static class PackWriter
                     var offset = file.Position;
                     entry.SetLength(0);
                     WriteObjectHeader(entry, (int)o.Type, o.Content.Length);
-                    using (var zlib = new ZLibStream(entry, CompressionLevel.Fastest, leaveOpen: true)) zlib.Write(o.Content.Span);
+                    WriteZlib(entry, o.Content.Span);
                     var bytes = entry.GetBuffer().AsSpan(0, (int)entry.Length);
                     file.Write(bytes);
                     hash.AppendData(bytes);
@@ -217,6 +217,73 @@ public static class PackWriter
         {
             if (File.Exists(temp)) File.Delete(temp);
         }
+    }
+
+    /// <summary>
+    /// Objects up to this size (a record's file, a commit, a small folder's tree) are written as zlib "stored" blocks, not
+    /// compressed: a <see cref="ZLibStream"/> per object was a deflate state set up and torn down per record, for a few
+    /// hundred bytes saved each (docs/adr/0062). Larger ones (a large folder's tree, megabytes at 50,000 records) are
+    /// compressed as before. git and libgit2 read both alike (any zlib stream); git's repacks keep the stored bytes unless
+    /// they make the object a delta or run with <c>-f</c> (<c>git gc --aggressive</c>).
+    /// </summary>
+    public const int StoredUpTo = 16 * 1024;
+
+    /// <summary>The object's content as one zlib stream: stored blocks up to <see cref="StoredUpTo"/> bytes, else deflated (fastest).</summary>
+    internal static void WriteZlib(MemoryStream entry, ReadOnlySpan<byte> content)
+    {
+        if (content.Length > StoredUpTo)
+        {
+            using var zlib = new ZLibStream(entry, CompressionLevel.Fastest, leaveOpen: true);
+            zlib.Write(content);
+            return;
+        }
+        WriteStored(entry, content);
+    }
+
+    /// <summary>The content as a zlib stream of stored (uncompressed) deflate blocks, RFC 1950 and 1951.</summary>
+    internal static void WriteStored(Stream entry, ReadOnlySpan<byte> content)
+    {
+        // RFC 1950 header: deflate, 32 KiB window, no dictionary, level "fastest" (0x78 0x01: a multiple of 31).
+        entry.WriteByte(0x78);
+        entry.WriteByte(0x01);
+        Span<byte> block = stackalloc byte[5];
+        var rest = content;
+        do
+        {
+            // RFC 1951 stored block: BFINAL and BTYPE 00 in the first byte, then LEN and its one's complement.
+            var length = Math.Min(rest.Length, ushort.MaxValue);
+            block[0] = (byte)(length == rest.Length ? 1 : 0);
+            BinaryPrimitives.WriteUInt16LittleEndian(block[1..], (ushort)length);
+            BinaryPrimitives.WriteUInt16LittleEndian(block[3..], (ushort)~length);
+            entry.Write(block);
+            entry.Write(rest[..length]);
+            rest = rest[length..];
+        }
+        while (rest.Length > 0);
+        Span<byte> adler = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32BigEndian(adler, Adler32(content));
+        entry.Write(adler);
+    }
+
+    /// <summary>RFC 1950's Adler-32 of the uncompressed data.</summary>
+    internal static uint Adler32(ReadOnlySpan<byte> data)
+    {
+        const uint modulus = 65521;
+        uint a = 1, b = 0;
+        while (data.Length > 0)
+        {
+            // 5552: the most bytes before b can overflow 32 bits (zlib's NMAX).
+            var chunk = data[..Math.Min(data.Length, 5552)];
+            foreach (var value in chunk)
+            {
+                a += value;
+                b += a;
+            }
+            a %= modulus;
+            b %= modulus;
+            data = data[chunk.Length..];
+        }
+        return (b << 16) | a;
     }
 
     private static void WriteObjectHeader(Stream stream, int type, long size)

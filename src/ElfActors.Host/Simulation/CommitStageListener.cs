@@ -13,6 +13,9 @@ internal sealed class CommitStageListener : IDisposable
     private readonly object _gate = new();
     private readonly Dictionary<string, List<double>> _stages = new(StringComparer.Ordinal);
     private readonly List<int> _batches = [];
+    // Every measurement in the order it came, for --stage-timeline: ms since Begin, stage (or "batch-size"), value.
+    private readonly List<(double AtMs, string Stage, double Value)> _timeline = [];
+    private long _begun;
     private volatile bool _collecting;
 
     public CommitStageListener()
@@ -32,19 +35,41 @@ internal sealed class CommitStageListener : IDisposable
                 {
                     if (!_stages.TryGetValue(stage, out var list)) _stages[stage] = list = [];
                     list.Add(ms);
+                    _timeline.Add((SinceBegun(), stage, ms));
                 }
             }
         });
         _listener.SetMeasurementEventCallback<int>((_, size, _, _) =>
         {
             if (!_collecting) return;
-            lock (_gate) _batches.Add(size);
+            lock (_gate)
+            {
+                _batches.Add(size);
+                _timeline.Add((SinceBegun(), "batch-size", size));
+            }
         });
         _listener.Start();
     }
 
     /// <summary>Counts from now on (the warm-up's batches are left out).</summary>
-    public void Begin() => _collecting = true;
+    public void Begin()
+    {
+        _begun = System.Diagnostics.Stopwatch.GetTimestamp();
+        _collecting = true;
+    }
+
+    private double SinceBegun() => Math.Round(System.Diagnostics.Stopwatch.GetElapsedTime(_begun).TotalMilliseconds, 1);
+
+    /// <summary>Every stage measurement and batch size of the measured records, one CSV line each (ms since they began, stage, value).</summary>
+    public void WriteTimeline(TextWriter writer)
+    {
+        lock (_gate)
+        {
+            writer.WriteLine("at_ms,stage,value");
+            foreach (var (at, stage, value) in _timeline)
+                writer.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{at},{stage},{Math.Round(value, 2)}"));
+        }
+    }
 
     /// <summary>Stops counting; what was counted stays.</summary>
     public void End() => _collecting = false;

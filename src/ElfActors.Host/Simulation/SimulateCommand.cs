@@ -36,13 +36,18 @@ public static class SimulateCommand
             DefaultValueFactory = _ => 0,
         }.InRange(0, 1_000_000);
 
+        var stageTimeline = new Option<string?>("--stage-timeline")
+        {
+            Description = "Write every committer stage time and batch size of the measured records to this CSV file (ms since they began, stage, value): where the time went over the run, not only in sum.",
+        };
+
         var command = new Command("simulate", """
             Run the seed note's scenario in one process: N concurrent recorders write failures into a memory,
             wait until every record is committed, then measure the result by reading the database, the folder
             and git history directly. Exits 0 when every record was acknowledged and is consistent.
             """)
         {
-            writers, basePath, json, timeout, rate, warmUp,
+            writers, basePath, json, timeout, rate, warmUp, stageTimeline,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -64,7 +69,7 @@ public static class SimulateCommand
             try
             {
                 report = await Simulator.RunAsync(paths, parse.GetValue(writers), TimeSpan.FromSeconds(parse.GetValue(timeout)), progress, cancellation,
-                    parse.GetValue(rate), parse.GetValue(warmUp));
+                    parse.GetValue(rate), parse.GetValue(warmUp), parse.GetValue(stageTimeline));
             }
             finally
             {

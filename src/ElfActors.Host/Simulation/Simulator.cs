@@ -26,7 +26,7 @@ public static class Simulator
     /// a running host (compiled code, open files, trees in memory), as agents find it. They are in the memory but
     /// not in the figures.</param>
     public static async Task<SimulationReport> RunAsync(MemoryPaths paths, int writers, TimeSpan timeout,
-        TextWriter? progress, CancellationToken cancellation, double offeredRate = 0, int warmUp = 0)
+        TextWriter? progress, CancellationToken cancellation, double offeredRate = 0, int warmUp = 0, string? stageTimeline = null)
     {
         var run = Guid.NewGuid().ToString("N")[..8];
         using var stages = new CommitStageListener();
@@ -100,6 +100,11 @@ public static class Simulator
         var allCommitted = await WaitForCommitsAsync(committer, acknowledged.Select(o => ((Recorded)o.Reply).RecordId), committedAt, deadline, cancellation);
         var finished = Stopwatch.GetTimestamp();
         stages.End();
+        if (stageTimeline is not null)
+        {
+            await using var timeline = new StreamWriter(stageTimeline);
+            stages.WriteTimeline(timeline);
+        }
         var gcDuring = Collections().Zip(gcBefore, (after, before) => after - before).ToArray();
         var pauseDuring = GC.GetTotalPauseDuration() - pauseBefore;
         await progressCancellation.CancelAsync();
