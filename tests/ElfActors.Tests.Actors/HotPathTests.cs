@@ -16,11 +16,7 @@ namespace ElfActors.Tests.Actors;
 /// </summary>
 public sealed class HotPathTests(ITestOutputHelper output)
 {
-    private static RecordInsert Insert(string requestId, string title)
-    {
-        LearningValidator.Validate(new LearningInput(title, "domain", "high", "x,y", "summary"), out var failure);
-        return new RecordInsert(requestId, new LearningDraft(failure!, new DateOnly(2026, 12, 5)));
-    }
+    private static RecordInsert Insert(string requestId, string title) => Support.Failures.LearningInsert(requestId, title, new DateOnly(2026, 12, 5));
 
     /// <summary>The learnings in memory/index.db itself, not its WAL: read by sqlite3 as an immutable file.</summary>
     private static long RowsInMainFile(string database)

@@ -17,11 +17,7 @@ namespace ElfActors.Tests.Actors;
 /// </summary>
 public sealed class IndexOverwriteTests(ITestOutputHelper output)
 {
-    private static RecordInsert Insert(string requestId, string title)
-    {
-        LearningValidator.Validate(new LearningInput(title, "domain", "high", "x,y", "summary"), out var failure);
-        return new RecordInsert(requestId, new LearningDraft(failure!, new DateOnly(2026, 11, 28)));
-    }
+    private static RecordInsert Insert(string requestId, string title) => Support.Failures.LearningInsert(requestId, title, new DateOnly(2026, 11, 28));
 
     private static string Identity(string database) =>
         Tools.Sqlite(database, "SELECT value FROM elf_state WHERE name = 'index_id'").Single()[0];

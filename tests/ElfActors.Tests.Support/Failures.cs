@@ -14,6 +14,17 @@ public static class Failures
 
     public static RecordRequest Request(int i, string? title = null, string? requestId = null) =>
         new(requestId ?? $"req-{i}-{Guid.NewGuid():N}", Input(i, title));
+
+    /// <summary>
+    /// A learning as the index writer takes it (what a recorder hands it after validating): <paramref name="title"/> with
+    /// fixed other fields, dated <paramref name="on"/>. Throws if the input does not validate.
+    /// </summary>
+    public static ElfActors.Core.Storage.RecordInsert LearningInsert(string requestId, string title, DateOnly on)
+    {
+        var errors = LearningValidator.Validate(new LearningInput(title, "domain", "high", "x,y", "summary"), out var learning);
+        if (learning is null) throw new ArgumentException("invalid learning: " + string.Join("; ", errors));
+        return new(requestId, new ElfActors.Core.Records.Kinds.LearningDraft(learning, on));
+    }
 }
 
 /// <summary>A clock frozen at one instant, so that file names (which carry the date) are predictable.</summary>
