@@ -40,27 +40,21 @@ internal static class MappedImageTrim
     /// (<see cref="CountPages"/>, or an <c>smaps</c> text in the tests). Both lists are in ascending address order, as
     /// /proc writes them.
     /// </summary>
-    public static ProcessMapping[] Droppable(ProcessMapping[] now, ProcessMapping[] earlier)
-    {
-        var result = new ProcessMapping[now.Length];
-        var count = 0;
-        var e = 0;
-        for (var n = 0; n < now.Length; n++)
-        {
-            ref readonly var mapping = ref now[n];
-            if (!MayDrop(mapping)) continue;
-            while (e < earlier.Length && earlier[e].Start < mapping.Start) e++;
-            if (e < earlier.Length && mapping.SameMappingAs(earlier[e])) result[count++] = mapping;
-        }
-        return ProcessMapping.Exactly(result, count);
-    }
+    public static ProcessMapping[] Droppable(ProcessMapping[] now, ProcessMapping[] earlier) => UnchangedAndAllowed(now, earlier, pagesCounted: true);
 
     /// <summary>
     /// The mappings of <paramref name="now"/> (read from <c>maps</c>, no page counts) that <see cref="MayDrop"/> could allow
     /// once their pages are counted, and that were the same in <paramref name="earlier"/>: the only ones whose pages
     /// <see cref="CountPages"/> needs to look at.
     /// </summary>
-    public static ProcessMapping[] Candidates(ProcessMapping[] now, ProcessMapping[] earlier)
+    public static ProcessMapping[] Candidates(ProcessMapping[] now, ProcessMapping[] earlier) => UnchangedAndAllowed(now, earlier, pagesCounted: false);
+
+    /// <summary>
+    /// The mappings of <paramref name="now"/> that <see cref="MayDrop"/> allows and that were the same in
+    /// <paramref name="earlier"/> (both in ascending address order). Without <paramref name="pagesCounted"/> a mapping is
+    /// judged as if it had resident pages and no anonymous one, which only its pages, counted later, can refute.
+    /// </summary>
+    private static ProcessMapping[] UnchangedAndAllowed(ProcessMapping[] now, ProcessMapping[] earlier, bool pagesCounted)
     {
         var result = new ProcessMapping[now.Length];
         var count = 0;
@@ -68,7 +62,7 @@ internal static class MappedImageTrim
         for (var n = 0; n < now.Length; n++)
         {
             ref readonly var mapping = ref now[n];
-            if (!MayDrop(mapping with { ResidentKib = 1, AnonymousKib = 0 })) continue;
+            if (!MayDrop(pagesCounted ? mapping : mapping with { ResidentKib = 1, AnonymousKib = 0 })) continue;
             while (e < earlier.Length && earlier[e].Start < mapping.Start) e++;
             if (e < earlier.Length && mapping.SameMappingAs(earlier[e])) result[count++] = mapping;
         }
