@@ -72,10 +72,12 @@ internal static class TargetsBenchmark
         var began = DateTime.UtcNow;
         var rows = new List<Row>();
         var failed = false;
+        var measuredBuild = "?";
         try
         {
             elfDirectory ??= await Measure.PublishAsync(Path.Combine(work, "elf"));
             var elf = Path.Combine(elfDirectory, "elf");
+            measuredBuild = Shell.Run(elf, "--version").Trim();
             var systems = new Systems(elfDirectory, new Repositories(work));
             var accounting = await AccountingCheckAsync(work);
             Console.Error.WriteLine($"    {accounting.Figure}: {accounting.Measured}; {accounting.Load.Describe()}");
@@ -104,7 +106,7 @@ internal static class TargetsBenchmark
             failed = true;
         }
 
-        var markdown = Markdown(rows, began, plan);
+        var markdown = Markdown(rows, began, plan, measuredBuild);
         Console.Write(markdown);
         if (outputDirectory is not null)
         {
@@ -282,12 +284,14 @@ internal static class TargetsBenchmark
     private static string Spread(List<double> values, string format) =>
         values.Min().ToString(format, CultureInfo.InvariantCulture) + "–" + values.Max().ToString(format, CultureInfo.InvariantCulture);
 
-    private static string Markdown(IReadOnlyList<Row> rows, DateTime began, Plan plan)
+    /// <param name="measuredBuild">What `elf --version` of the measured build printed (its version and source commit):
+    /// with --elf the build measured need not be the checkout the harness runs from, which is named beside it.</param>
+    private static string Markdown(IReadOnlyList<Row> rows, DateTime began, Plan plan, string measuredBuild)
     {
         var text = new StringBuilder();
-        var commit = MemoryCensus.TryGit(Measure.FindRepository(), "rev-parse", "--short", "HEAD") ?? "?";
+        var harness = MemoryCensus.TryGit(Measure.FindRepository(), "rev-parse", "--short", "HEAD") ?? "?";
         var valid = rows.All(r => r.Load.Valid);
-        text.AppendLine(Invariant($"`targets` at {commit}, {Environment.ProcessorCount} cores, {began:yyyy-MM-dd HH:mm} UTC, {plan}."));
+        text.AppendLine(Invariant($"`targets` of elf {measuredBuild} (harness at {harness}), {Environment.ProcessorCount} cores, {began:yyyy-MM-dd HH:mm} UTC, {plan}."));
         text.AppendLine(Invariant($"Run {(valid ? "VALID" : "INVALID")}: foreign CPU (cores' worth taken by other processes while a figure was measured) ≤ {LoadWindow.MaxForeignCores:0.00} {(valid ? "in every figure" : "was exceeded")}. Load average {rows.FirstOrDefault()?.Load.LoadAverageBefore:0.00} at the start."));
         text.AppendLine();
         text.AppendLine("| figure | measured | target | met | foreign CPU (cores) | load avg |");
