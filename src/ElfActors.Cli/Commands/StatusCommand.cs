@@ -70,6 +70,12 @@ internal static class StatusCommand
                 if (sync.LastError is { } syncError)
                     Console.WriteLine($"  sync error:    {sync.LastErrorAt?.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)} {syncError}");
             }
+            if (status.Cluster is { } cluster)
+            {
+                // This node's view: a node killed while the others are not Up in every node's view takes them down too (ADR 0067).
+                var members = string.Join(", ", cluster.Members.Select(m => $"{m.Address} {m.Status}{(m.Reachable ? "" : " unreachable")}"));
+                Console.WriteLine($"  cluster:       node {cluster.Self}, leader {cluster.Leader ?? "none"}, {(cluster.Converged ? "converged" : "not converged")}; {members}");
+            }
             if (status.LastError is { } error)
                 Console.WriteLine($"  last error:    {status.LastErrorAt?.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)} {error} (see elf logs)");
             Console.WriteLine($"  version:       {status.Version}");

@@ -151,6 +151,33 @@ public sealed record HostStatus
     public string? LastError { get; init; }
     public DateTimeOffset? LastErrorAt { get; init; }
     public SyncStatus? Sync { get; init; }
+    /// <summary>Cluster mode: the cluster's membership as this node sees it; null in single-node mode and from a host older than this field.</summary>
+    public ClusterStatus? Cluster { get; init; }
+}
+
+/// <summary>
+/// Cluster mode (docs/cluster.md): the members as gossiped to this node. The split-brain resolver counts only the members
+/// that are Up in the deciding node's own view, so a cluster is ready for a node to fail once every node reports every
+/// node Up, reachable and converged (docs/adr/0067).
+/// </summary>
+public sealed record ClusterStatus
+{
+    /// <summary>This node's address (host:port).</summary>
+    public string Self { get; init; } = string.Empty;
+    /// <summary>The leader in this node's view (host:port); null while there is none.</summary>
+    public string? Leader { get; init; }
+    /// <summary>Every member has seen this node's latest view and none is unreachable: the view is the cluster's.</summary>
+    public bool Converged { get; init; }
+    public IReadOnlyList<ClusterMemberStatus> Members { get; init; } = [];
+}
+
+/// <summary>One member in a node's view: its address (host:port), its status (Joining, WeaklyUp, Up, Leaving, Exiting,
+/// Down, Removed) and whether any member sees it unreachable.</summary>
+public sealed record ClusterMemberStatus
+{
+    public string Address { get; init; } = string.Empty;
+    public string Status { get; init; } = string.Empty;
+    public bool Reachable { get; init; }
 }
 
 /// <summary>Sync through a git remote (docs/sync.md): what it does, how far the branch is from its upstream, how the last round went.</summary>

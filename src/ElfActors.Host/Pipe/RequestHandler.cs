@@ -200,6 +200,7 @@ public sealed class RequestHandler(
                 LastError = lastError?.Last?.Message,
                 LastErrorAt = lastError?.Last?.At,
                 Sync = SyncRequests.Status(monitor.Sync),
+                Cluster = options.Cluster is null ? null : ClusterStatusReader.Read(system),
             },
         };
     }

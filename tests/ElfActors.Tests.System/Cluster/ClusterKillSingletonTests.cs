@@ -145,11 +145,25 @@ public sealed class ClusterKillSingletonTests(PublishedElf elf, ITestOutputHelpe
         await WaitUntilAsync(() => Ping(basePath, ports[0]), TimeSpan.FromSeconds(60), "node 1 did not answer", nodes);
         nodes.Add(Node.Start(elf, basePath, ports[1], ports, config));
         nodes.Add(Node.Start(elf, basePath, ports[2], ports, config));
-        // Up, not merely joined: the split-brain resolver's majority counts Up members only. The leader is the lowest
-        // address among the members, so a node that joins later may be moved to Up by another node than the first seed.
-        await WaitUntilAsync(() => Task.FromResult(ports.Skip(1).All(p => nodes.Any(n => n.Logged($"Leader is moving node [akka.tcp://elf@127.0.0.1:{p}] to [Up]")))),
-            TimeSpan.FromSeconds(60), "nodes 2 and 3 did not become Up", nodes);
-        foreach (var node in nodes) await WaitUntilAsync(() => Ping(basePath, node.Port), TimeSpan.FromSeconds(60), $"node {node.Port} did not answer", nodes);
+        // Every node Up in every node's own view, not merely moved to Up by the leader: a survivor's split-brain resolver
+        // counts the members that are Up in its own view. A node killed while the others have not yet seen themselves
+        // (and each other) Up leaves them a minority of one Up member, and they rightly down themselves (ADR 0067): the
+        // leader had logged "moving node to [Up]" 1-3.5 s before the kill, and a survivor saw itself Up as late as 1 s before it.
+        foreach (var node in nodes)
+            await WaitUntilAsync(() => AllUpInTheViewOf(basePath, node.Port, ports), TimeSpan.FromSeconds(60), $"node {node.Port} does not see all three nodes Up", nodes);
+    }
+
+    /// <summary>`elf status` of this node: all the nodes are members, Up and reachable, and its view has converged.</summary>
+    private async Task<bool> AllUpInTheViewOf(string basePath, int port, int[] ports)
+    {
+        var result = await elf.RunAsync(["status", "--base", basePath, "--json"], new Dictionary<string, string> { ["ELF_NODE"] = port.ToString() }, TimeSpan.FromSeconds(30));
+        if (result.ExitCode != 0) return false;
+        var status = JsonDocument.Parse(result.Stdout).RootElement.GetProperty("hostStatus");
+        if (!status.TryGetProperty("cluster", out var cluster) || !cluster.GetProperty("converged").GetBoolean()) return false;
+        var members = cluster.GetProperty("members").EnumerateArray()
+            .Select(m => (Address: m.GetProperty("address").GetString(), Status: m.GetProperty("status").GetString(), Reachable: m.GetProperty("reachable").GetBoolean()))
+            .ToList();
+        return ports.All(p => members.Any(m => m.Address == $"127.0.0.1:{p}" && m.Status == "Up" && m.Reachable));
     }
 
     private async Task<(long Id, string Path)?> RecordAsync(string basePath, int port, string requestId)
