@@ -691,11 +691,15 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
     /// outbox holds, or was written and rung for by its recorder (an agent may have edited it since), or has been
     /// there past the grace period. One still missing after the grace period lost its recorder, and is written from
     /// the outbox. A heuristic shares its domain's file: it is in place once its entry's text is in that file.
+    /// <para>A domain file is committed as read here, once, and with it every pending entry that text holds, not only
+    /// those of this batch (docs/adr/0066): an entry appended after the pending rows were read (or past the batch's
+    /// size) would otherwise go into this commit without its <c>Elf-Entry</c> trailer, which a later commit carried; a
+    /// machine that fetched this commit alone gave the entry a key of its own, and kept it.</para>
     /// </summary>
     private (List<OutboxEntry> Ready, Dictionary<string, StagedFile> Contents) ReadyToCommit(List<OutboxEntry> pending)
     {
         var orphanCutoff = _clock.GetUtcNow() - _settings.OrphanGrace;
-        var sharedFiles = new Dictionary<string, string?>(StringComparer.Ordinal);
+        var sharedFiles = new Dictionary<string, (StagedFile File, string Text)?>(StringComparer.Ordinal);
         var contents = new Dictionary<string, StagedFile>(StringComparer.Ordinal);
         bool InPlace(OutboxEntry entry)
         {
@@ -711,9 +715,10 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
                 if (complete) contents[entry.RelativePath] = staged;
                 return complete;
             }
-            if (!sharedFiles.TryGetValue(path, out var text))
-                sharedFiles[path] = text = File.Exists(path) ? File.ReadAllText(path) : null;
-            return text?.Contains(entry.Content, StringComparison.Ordinal) == true;
+            if (!sharedFiles.TryGetValue(entry.RelativePath, out var read))
+                sharedFiles[entry.RelativePath] = read = File.Exists(path) && StagedFile.Read(entry.RelativePath, path) is var file
+                    ? (file, System.Text.Encoding.UTF8.GetString(file.Content)) : null;
+            return read?.Text.Contains(entry.Content, StringComparison.Ordinal) == true;
         }
         if (pending.Any(p => p.EnqueuedAt < orphanCutoff && !p.SharesFile && !InPlace(p)))
         {
@@ -721,7 +726,17 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
             _log.Warning("Wrote {0} record files from the outbox whose recorder never placed them", restored);
             sharedFiles.Clear();
         }
-        return (pending.Where(InPlace).ToList(), contents);
+        var ready = pending.Where(InPlace).ToList();
+        foreach (var path in ready.Where(r => r.SharesFile).Select(r => r.RelativePath).Distinct(StringComparer.Ordinal).ToList())
+        {
+            var (file, text) = sharedFiles[path]!.Value;
+            contents[path] = file;
+            // Read after the file: an entry in it has its row already (a row is stored before its entry is appended).
+            var taken = ready.Select(r => r.OutboxId).ToHashSet();
+            ready.AddRange(Index().ReadPendingIn(path).Where(e => !taken.Contains(e.OutboxId) && !_unmarked.Contains(e.OutboxId)
+                && text.Contains(e.Content, StringComparison.Ordinal)));
+        }
+        return (ready, contents);
     }
 
     /// <summary>

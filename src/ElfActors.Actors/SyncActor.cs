@@ -51,6 +51,8 @@ public sealed class SyncActor : ReceiveActor, IWithTimers
     private readonly SyncMonitor _monitor;
     private readonly TimeProvider _clock;
     private readonly List<IActorRef> _waiters = [];
+    // `elf sync --now` asked while a round runs: answered by the next round, which starts after it (docs/adr/0066).
+    private readonly List<IActorRef> _nextRoundWaiters = [];
     private readonly Random _random = new();
     private bool _inRound;
     private bool _again;
@@ -71,7 +73,8 @@ public sealed class SyncActor : ReceiveActor, IWithTimers
 
         Receive<SyncNow>(_ =>
         {
-            _waiters.Add(Sender);
+            // A round already running may have fetched, or pushed, before what the asker committed: theirs is the next.
+            (_inRound ? _nextRoundWaiters : _waiters).Add(Sender);
             RequestRound();
         });
         Receive<Tick>(_ => RequestRound());
@@ -133,6 +136,8 @@ public sealed class SyncActor : ReceiveActor, IWithTimers
         _inRound = true;
         _again = false;
         _attempt = 0;
+        _waiters.AddRange(_nextRoundWaiters);
+        _nextRoundWaiters.Clear();
         Attempt();
     }
 
@@ -302,6 +307,9 @@ public sealed class SyncActor : ReceiveActor, IWithTimers
     {
         foreach (var waiter in _waiters) waiter.Tell(result);
         _waiters.Clear();
+        if (_settings.Enabled) return;
+        foreach (var waiter in _nextRoundWaiters) waiter.Tell(result);
+        _nextRoundWaiters.Clear();
     }
 }
 

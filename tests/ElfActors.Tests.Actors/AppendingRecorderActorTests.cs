@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Akka.Actor;
+using ElfActors.Actors;
 using ElfActors.Core.Records;
 using ElfActors.Tests.Support;
 using Xunit.Abstractions;
@@ -38,6 +39,45 @@ public sealed class AppendingRecorderActorTests(ITestOutputHelper output)
         Assert.Equal(2 * perDomain, log.Sum(c => c.HeuristicTrailers.Count));
         output.WriteLine($"{2 * perDomain} heuristics in {log.Count} commits");
         Assert.True(log.Count < 2 * perDomain / 10, $"{log.Count} commits for {2 * perDomain} heuristics");
+        Assert.Empty(Tools.Git(memory.BasePath, "status", "--porcelain", "--untracked-files=all").Trim());
+    }
+
+    /// <summary>
+    /// A commit that takes a domain file takes it whole, so each entry the file holds must be named by that commit's
+    /// Elf-Entry trailers: another machine that fetches this commit alone knows an entry by its trailer, and an entry
+    /// whose trailer came in a later commit got a key of its own there (docs/adr/0066; seen in SyncEndToEndTests).
+    /// Here the entries beyond the batch's size are what the file holds beyond the batch: three heuristics recorded
+    /// while commits are held (a bisect in progress), then committed one record a batch.
+    /// </summary>
+    [Fact]
+    public async Task A_commit_of_a_domain_file_names_every_entry_it_adds_even_past_the_batch_size()
+    {
+        using var memory = new TempMemory();
+        await using var host = await ElfTestHost.StartAsync(memory.Paths, "elf.committer.max-batch-size = 1");
+        var timeout = TimeSpan.FromSeconds(30);
+        Assert.IsType<Recorded>(await host.Recording.Ask<RecordReply>(new RecordRequest("first", new HeuristicInput("shared", "Rule 0")), timeout));
+        await host.FlushAsync();
+        var bisect = Path.Combine(memory.BasePath, ".git", "BISECT_LOG");
+        File.WriteAllText(bisect, "");
+        for (var i = 1; i <= 3; i++)
+            Assert.IsType<Recorded>(await host.Recording.Ask<RecordReply>(new RecordRequest($"held-{i}", new HeuristicInput("shared", $"Rule {i}")), timeout));
+        Assert.Equal(3, Tools.SqliteScalar(memory.DatabasePath, "SELECT COUNT(*) FROM elf_outbox WHERE commit_id IS NULL"));
+        File.Delete(bisect);
+        host.Committer.Tell(CommitterProtocol.RecordsWaiting.Instance);
+        await host.FlushAsync();
+
+        // Read with git: each commit's added entry headings against its Elf-Entry trailers.
+        var commits = Tools.Git(memory.BasePath, "rev-list", "HEAD").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var unnamed = new List<string>();
+        foreach (var commit in commits)
+        {
+            var shown = Tools.Git(memory.BasePath, "show", "--format=%B", commit, "--", "memory/heuristics/shared.md");
+            var added = Regex.Matches(shown, @"^\+## H-\d+: (.*)$", RegexOptions.Multiline).Count;
+            var named = Regex.Matches(shown, "^Elf-Entry: ", RegexOptions.Multiline).Count;
+            if (added != named) unnamed.Add($"{commit[..12]} adds {added} entries and names {named}");
+        }
+        Assert.True(unnamed.Count == 0, string.Join("; ", unnamed));
+        Assert.Equal(4, Regex.Matches(Tools.Git(memory.BasePath, "log", "--format=%B"), "^Elf-Entry: ", RegexOptions.Multiline).Count);
         Assert.Empty(Tools.Git(memory.BasePath, "status", "--porcelain", "--untracked-files=all").Trim());
     }
 

@@ -329,6 +329,23 @@ public sealed partial class MemoryIndex : IDisposable
             """;
         command.Parameters.AddWithValue("$after", afterId);
         command.Parameters.AddWithValue("$limit", limit);
+        return ReadEntries(command);
+    }
+
+    /// <summary>Every record of this file not yet in a git commit (a shared file's entries: the committer takes all those its text holds).</summary>
+    public IReadOnlyList<OutboxEntry> ReadPendingIn(string relativePath)
+    {
+        using var command = _connection.CreateCommand();
+        command.CommandText = """
+            SELECT row_id, kind, relpath, content, subject, detail, enqueued_at, row_table, id, record_key
+            FROM elf_outbox WHERE commit_id IS NULL AND +relpath = $path ORDER BY id
+            """; // the pending rows' index (what waits), not the path's (every entry the domain file ever had)
+        command.Parameters.AddWithValue("$path", relativePath);
+        return ReadEntries(command);
+    }
+
+    private static List<OutboxEntry> ReadEntries(SqliteCommand command)
+    {
         var entries = new List<OutboxEntry>();
         using var reader = command.ExecuteReader();
         while (reader.Read())

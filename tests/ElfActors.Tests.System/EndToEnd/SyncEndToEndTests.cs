@@ -50,7 +50,7 @@ public sealed partial class SyncEndToEndTests(PublishedElf elf, ITestOutputHelpe
         var away = remote + ".away";
         Directory.Move(remote, away);
         await Task.Delay(TimeSpan.FromSeconds(3)); // the length of the outage, not a synchronisation
-        Directory.Move(away, remote);
+        MoveBack(away, remote);
         await Task.WhenAll(writers);
         output.WriteLine($"load written in {started.Elapsed.TotalSeconds:0.0} s; {acknowledged.Count} acknowledged");
 
@@ -108,6 +108,12 @@ public sealed partial class SyncEndToEndTests(PublishedElf elf, ITestOutputHelpe
         var domainFile = Tools.Git(remote, "show", remoteTip + ":memory/heuristics/shared.md");
         var entryCounts = Enumerable.Range(0, heuristics).Select(h => (h, Count: Regex.Matches(domainFile, $"^## H-\\d+: shared rule {h}\n", RegexOptions.Multiline).Count)).ToList();
         Assert.True(entryCounts.All(e => e.Count == 1), "heuristics not once in the remote's domain file: " + string.Join(", ", entryCounts.Where(e => e.Count != 1).Select(e => $"rule {e.h} ×{e.Count}")));
+        // Each commit that adds entries to it names each of them (Elf-Entry): a clone that fetched that commit alone keys them by it (docs/adr/0066).
+        var unnamed = Tools.Git(remote, "rev-list", "--no-merges", remoteTip).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(commit => (commit, Shown: Tools.Git(remote, "show", "--format=%B", commit, "--", "memory/heuristics/shared.md")))
+            .Select(c => (c.commit, Added: Regex.Matches(c.Shown, @"^\+## H-\d+: ", RegexOptions.Multiline).Count, Named: Regex.Matches(c.Shown, "^Elf-Entry: ", RegexOptions.Multiline).Count))
+            .Where(c => c.Added != c.Named).ToList();
+        Assert.True(unnamed.Count == 0, "commits adding entries their Elf-Entry trailers do not name: " + string.Join(", ", unnamed.Select(c => $"{c.commit[..12]} adds {c.Added}, names {c.Named}")));
 
         foreach (var clone in clones)
         {
@@ -150,6 +156,30 @@ public sealed partial class SyncEndToEndTests(PublishedElf elf, ITestOutputHelpe
             Assert.True(Tools.Run("git", remote, "merge-base", "--is-ancestor", fields[0], fields[1]).ExitCode == 0, "the remote's branch moved backwards (forced): " + line);
         }
         output.WriteLine($"{reflog.Length} moves of the remote's branch, all forward; {started.Elapsed.TotalSeconds:0.0} s in all");
+    }
+
+    /// <summary>
+    /// Puts the remote back. A push that was running when it went makes its incoming objects folder by absolute path
+    /// (`remote.git/objects/tmp_objdir-incoming-…`), which recreates the remote's folder with nothing else in it: that
+    /// push fails either way, and its leftover (no HEAD, no refs) is removed so that the remote can come back.
+    /// </summary>
+    private void MoveBack(string away, string remote)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                Directory.Move(away, remote);
+                return;
+            }
+            catch (IOException) when (attempt < 50 && Directory.Exists(remote) && !File.Exists(Path.Combine(remote, "HEAD")))
+            {
+                output.WriteLine("a push recreated the remote's folder while it was away: " + string.Join(", ",
+                    Directory.EnumerateFileSystemEntries(remote, "*", SearchOption.AllDirectories).Take(3)));
+                try { Directory.Delete(remote, recursive: true); }
+                catch (IOException) { } // that push still writes there: the next attempt removes it
+            }
+        }
     }
 
     private static IEnumerable<string> Headings(string domainFile) => Regex.Matches(domainFile, "^## H-.*$", RegexOptions.Multiline).Select(m => m.Value);
