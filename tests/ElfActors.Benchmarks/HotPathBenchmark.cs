@@ -21,9 +21,13 @@ internal static class HotPathBenchmark
         var records = new Option<int>("--records") { Description = "Records (iterations of the interleaved loop).", DefaultValueFactory = _ => 200 }.InRange(5, 100_000);
         var elfDirectory = new Option<string?>("--elf") { Description = "Folder with a published elf (default: publish src/ElfActors.Cli now)." };
         var emptyAot = new Option<string?>("--empty-aot") { Description = "A published empty Native AOT program (default: publish tests/ElfActors.Benchmarks/EmptyAot now)." };
+        var warmUp = new Option<int?>("--warm-up")
+        {
+            Description = $"Records before the loop (default: batches of {WarmUpBatch} until the host's tier-up JIT has settled, at most {MaxWarmUp}; 20 was the fixed warm-up before ADR 0069).",
+        };
         var command = new Command("hotpath", "One record against a warm host: wall time through `bash -c` vs `bash -c /bin/true`, client CPU vs an empty AOT program and /bin/true.")
         {
-            records, elfDirectory, emptyAot,
+            records, elfDirectory, emptyAot, warmUp,
         };
         command.SetAction(async parse =>
         {
@@ -33,8 +37,9 @@ internal static class HotPathBenchmark
             {
                 var elf = Path.Combine(parse.GetValue(elfDirectory) ?? await Measure.PublishAsync(Path.Combine(work, "elf")), "elf");
                 var empty = parse.GetValue(emptyAot) ?? await PublishEmptyAotAsync(Path.Combine(work, "empty-aot"));
-                var result = await MeasureAsync(elf, empty, work, parse.GetValue(records));
+                var result = await MeasureAsync(elf, empty, work, parse.GetValue(records), parse.GetValue(warmUp));
                 Console.WriteLine(Invariant($"Hot path: {result.Records} records, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; {result.Load.Describe()}"));
+                Console.WriteLine(result.DescribeWarmUp());
                 Console.WriteLine();
                 Console.WriteLine("| program | wall p50 ms | wall p90 ms | wall p99 ms | CPU p50 ms | CPU p90 ms |");
                 Console.WriteLine("| --- | ---: | ---: | ---: | ---: | ---: |");
@@ -45,6 +50,8 @@ internal static class HotPathBenchmark
                 Console.WriteLine(Invariant($"| `elf record-failure` | – | – | – | {P(result.ElfCpu, 0.5):0.00} | {P(result.ElfCpu, 0.9):0.00} |"));
                 if (result.HostCpuMsPerRecord is { } host)
                     Console.WriteLine(Invariant($"| the host, per record (its CPU over the loop ÷ {2 * result.Records} records) | – | – | – | {host:0.00} (mean) | – |"));
+                if (result.HostJitMsPerRecord is { } jit)
+                    Console.WriteLine(Invariant($"| of which the runtime's tier-up JIT (its tiered-compilation thread) | – | – | – | {jit:0.00} (mean) | – |"));
                 return 0;
             }
             finally
@@ -59,13 +66,44 @@ internal static class HotPathBenchmark
     {
         /// <summary>The host's user + system CPU over the loop divided by the records it stored there (two an iteration); null where /proc has no figure.</summary>
         public double? HostCpuMsPerRecord { get; init; }
+
+        /// <summary>The part of <see cref="HostCpuMsPerRecord"/> that the runtime's tiered-compilation thread took: methods recompiled optimised once hot.</summary>
+        public double? HostJitMsPerRecord { get; init; }
+
+        /// <summary>Records the host stored before the loop, and whether its tier-up JIT had settled by then (null: a fixed count was asked for).</summary>
+        public (int Records, bool? Settled) WarmUp { get; init; }
+
+        public string DescribeWarmUp() => WarmUp.Settled switch
+        {
+            true => Invariant($"Warm host: {WarmUp.Records} records before the loop, until its tier-up JIT settled (≤ {SettledJitMs} ms of it in each of the last {SettledBatches} batches of {WarmUpBatch}, each with the pause after it)"),
+            false => Invariant($"Host NOT warm: its tier-up JIT had not settled after {WarmUp.Records} records (the most the warm-up runs)"),
+            null => Invariant($"Host warmed with {WarmUp.Records} records (fixed, --warm-up); its tier-up JIT may still run in the loop (see the host's JIT row)"),
+        };
     }
 
+    /// <summary>Warm-up records are run in batches of this many; the host's tier-up JIT is read after each.</summary>
+    internal const int WarmUpBatch = 20;
+
+    /// <summary>The most records the warm-up runs before it gives up waiting for the tier-up JIT to settle.</summary>
+    internal const int MaxWarmUp = 1000;
+
     /// <summary>
-    /// Starts a host for a fresh memory in <paramref name="work"/>, warms it up with 20 records, then runs the
-    /// interleaved loop <paramref name="records"/> times, inside one <see cref="LoadWindow"/>.
+    /// A batch (and the pause after it) during which the host's tiered-compilation thread took at most this much CPU (one
+    /// clock tick) is quiet; <see cref="SettledBatches"/> in a row end the warm-up.
     /// </summary>
-    public static async Task<Result> MeasureAsync(string elf, string emptyAot, string work, int records)
+    internal const double SettledJitMs = 10;
+
+    /// <summary>Quiet batches in a row that end the warm-up: a lull of two was measured before another 50 ms of tier-up (ADR 0069).</summary>
+    internal const int SettledBatches = 3;
+
+    /// <summary>The fewest records the warm-up runs: the runtime starts counting a method's calls only after a lull, so the first batches look quiet.</summary>
+    internal const int MinWarmUp = 100;
+
+    /// <summary>
+    /// Starts a host for a fresh memory in <paramref name="work"/>, warms it up (<see cref="WarmUpAsync"/>: until its tier-up
+    /// JIT has settled, or <paramref name="warmUpRecords"/> records), then runs the interleaved loop <paramref name="records"/> times, inside one <see cref="LoadWindow"/>.
+    /// </summary>
+    public static async Task<Result> MeasureAsync(string elf, string emptyAot, string work, int records, int? warmUpRecords = null)
     {
         var memory = Path.Combine(work, "hotpath-" + Guid.NewGuid().ToString("N")[..8]);
         // A running host, warmed up (the first records JIT-compile the host's code paths).
@@ -75,11 +113,12 @@ internal static class HotPathBenchmark
         try
         {
             await Measure.WaitForHostAsync(elf, memory, host);
-            for (var i = 0; i < 20; i++) await Measure.ProcessAsync(elf, Record(memory, $"Warm-up {i}"));
+            var warmUp = await WarmUpAsync(elf, memory, host.Id, warmUpRecords);
             await Measure.ProcessAsync(elf, ["flush", "--base", memory]);
 
-            var result = new Result(records, [], [], [], [], [], null!);
+            var result = new Result(records, [], [], [], [], [], null!) { WarmUp = warmUp };
             var hostCpuBefore = ProcessCpuMs(host.Id);
+            var jitBefore = HostThreads.Read(host.Id);
             var load = MachineLoad.Start(work);
             for (var i = 0; i < records; i++)
             {
@@ -92,16 +131,61 @@ internal static class HotPathBenchmark
             }
             var window = load.Stop();
             var hostCpuAfter = ProcessCpuMs(host.Id);
+            var jit = HostThreads.TierUpJitMsSince(jitBefore, HostThreads.Read(host.Id));
             return result with
             {
                 Load = window,
                 HostCpuMsPerRecord = hostCpuBefore is { } before && hostCpuAfter is { } after ? (after - before) / (2.0 * records) : null,
+                HostJitMsPerRecord = jit / (2.0 * records),
             };
         }
         finally
         {
             await Measure.ExitCodeAsync(elf, ["stop", "--base", memory]);
             await host.WaitForExitAsync();
+        }
+    }
+
+    /// <summary>
+    /// The records before the loop: <paramref name="fixedCount"/>, or batches of <see cref="WarmUpBatch"/> until
+    /// <see cref="SettledBatches"/> in a row saw the host's tier-up JIT take at most <see cref="SettledJitMs"/> (a host
+    /// that has stored 20 records recompiles its hot methods for about 250 more: ADR 0069), at least
+    /// <see cref="MinWarmUp"/> and at most <see cref="MaxWarmUp"/>.
+    /// </summary>
+    private static async Task<(int Records, bool? Settled)> WarmUpAsync(string elf, string memory, int hostPid, int? fixedCount)
+    {
+        if (fixedCount is { } count)
+        {
+            for (var i = 0; i < count; i++) await Measure.ProcessAsync(elf, Record(memory, $"Warm-up {i}"));
+            return (count, null);
+        }
+        var done = 0;
+        var quietBatches = 0;
+        while (done < MaxWarmUp)
+        {
+            var before = HostThreads.Read(hostPid);
+            for (var i = 0; i < WarmUpBatch; i++, done++) await Measure.ProcessAsync(elf, Record(memory, $"Warm-up {done}"));
+            await TierUpDrainedAsync(hostPid);
+            quietBatches = HostThreads.TierUpJitMsSince(before, HostThreads.Read(hostPid)) <= SettledJitMs ? quietBatches + 1 : 0;
+            if (quietBatches >= SettledBatches && done >= MinWarmUp) return (done, true);
+        }
+        return (done, false);
+    }
+
+    /// <summary>
+    /// Waits (at most 5 s) until the host's tier-up JIT has nothing left to do: the runtime recompiles a hot method only once
+    /// 100 ms have passed without a method compiled for the first time, and records back to back keep postponing it, so
+    /// what a batch made hot is compiled in the pause after it, not in the batch (ADR 0069).
+    /// </summary>
+    private static async Task TierUpDrainedAsync(int hostPid)
+    {
+        var last = HostThreads.Read(hostPid);
+        for (var waited = 0; waited < 5000; waited += 250)
+        {
+            await Task.Delay(250);
+            var now = HostThreads.Read(hostPid);
+            if (HostThreads.TierUpJitMsSince(last, now) == 0) return;
+            last = now;
         }
     }
 
