@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Runtime;
 using System.Runtime.InteropServices;
 using Akka.Actor;
@@ -28,33 +27,59 @@ public sealed class IdleMemoryTrimService(ActorSystem system, IdleMonitor monito
     /// </summary>
     internal static readonly TimeSpan MappingsSettle = TimeSpan.FromSeconds(1);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var period = IdleMonitor.Period(system, Setting, log, "this host does not give memory back when idle");
-        if (period <= TimeSpan.Zero) return;
+        if (period <= TimeSpan.Zero) return Task.CompletedTask;
         var schedule = new IdleTrimSchedule(period, IdleMonitor.Period(system, IdleTrimSchedule.LongestSetting, log, "the wait between trims does not grow"));
-        try
+        // A thread of its own, blocked while it waits: the loop is plain calls and waits, no async state machine and no
+        // Task.Delay, whose generic instantiations over this assembly's types are not in the ReadyToRun image: the JIT
+        // compiled them the first time the loop woke, in the idle host's first minute (ADR 0068).
+        var stopped = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
         {
-            while (true)
+            try
             {
-                var idle = await monitor.WaitUntilIdleAsync(schedule.Wait, stoppingToken);
-                // Asked for before the trim, so a request that ends during it wakes the loop at once.
-                var nextRequest = monitor.NextRequestEnded(stoppingToken);
-                var earlier = MappedImageTrim.Supported ? MappedImageTrim.ReadMaps() : [];
-                await Task.WhenAny(nextRequest, Task.Delay(MappingsSettle, stoppingToken));
-                stoppingToken.ThrowIfCancellationRequested();
-                if (nextRequest.IsCompleted) continue; // used again: wait for the next idle period
-                var trim = Trim(earlier);
-                var trimmed = Stopwatch.GetTimestamp();
+                Run(schedule, stoppingToken);
+                stopped.TrySetResult();
+            }
+            catch (Exception e)
+            {
+                stopped.TrySetException(e);
+            }
+        })
+        {
+            IsBackground = true,
+            Name = ThreadName,
+        };
+        thread.Start();
+        return stopped.Task;
+    }
+
+    /// <summary>The trim loop's thread (its first 15 characters are what /proc/PID/task/*/comm shows).</summary>
+    internal const string ThreadName = "elf idle trim";
+
+    private void Run(IdleTrimSchedule schedule, CancellationToken stoppingToken)
+    {
+        // [0]: the next request ended; [1]: the host is stopping.
+        var waits = new WaitHandle[2];
+        waits[1] = stoppingToken.WaitHandle;
+        while (monitor.WaitUntilIdle(schedule.Wait, stoppingToken, out var idle))
+        {
+            // Armed before the trim, so a request that ends during it wakes the loop at once.
+            waits[0] = monitor.NextRequestEnded();
+            var earlier = MappedImageTrim.Supported ? MappedImageTrim.ReadMaps() : [];
+            var woken = WaitHandle.WaitAny(waits, MappingsSettle);
+            if (woken == 1) return;
+            if (woken == 0) continue; // used again: wait for the next idle period
+            var trim = Trim(earlier);
+            var trimmed = Stopwatch.GetTimestamp();
+            if (log.IsEnabled(LogLevel.Information))
                 log.LogInformation("Idle for {Idle:0} s: resident memory {Before:0.0} → {After:0.0} MiB ({Setting}: {Images} image mappings, {ImagesMiB:0.0} MiB unmapped; {Cpu:0.0} ms of CPU: collection {Collection:0.0} ({AllocatedKib} KiB allocated since the last trim), finalizers {Finalizers:0.0}, reading the mappings {Reading:0.0}, advice {Advice:0.0})",
                     (idle + MappingsSettle).TotalSeconds, trim.BeforeMiB, trim.AfterMiB, Setting, trim.ImageMappings, trim.ImagesKib / 1024.0, trim.CpuMilliseconds,
                     trim.CollectionMs, trim.AllocatedKib, trim.FinalizersMs, trim.ReadingMs, trim.AdviceMs);
-                await nextRequest;
-                schedule.UsedAgain(Stopwatch.GetElapsedTime(trimmed));
-            }
-        }
-        catch (OperationCanceledException)
-        {
+            if (WaitHandle.WaitAny(waits) == 1) return;
+            schedule.UsedAgain(Stopwatch.GetElapsedTime(trimmed));
         }
     }
 
@@ -144,17 +169,28 @@ public sealed class IdleMemoryTrimService(ActorSystem system, IdleMonitor monito
         }
     }
 
-    private static double ResidentMiB()
+    /// <summary>This process's resident memory (/proc/self/statm's second field, in pages); NaN where it cannot be read.
+    /// Read with libc's calls into native memory, no string: the trim's code is precompiled (ADR 0068).</summary>
+    private static unsafe double ResidentMiB()
     {
+        if (!MappedImageTrim.Supported) return double.NaN;
+        nuint capacity = 256;
+        var buffer = (byte*)NativeMemory.Alloc(capacity);
         try
         {
-            // /proc/self/statm: size resident shared text lib data dt, in pages.
-            var resident = long.Parse(File.ReadAllText("/proc/self/statm").Split(' ')[1], CultureInfo.InvariantCulture);
-            return resident * Environment.SystemPageSize / (1024.0 * 1024.0);
+            var length = MappedImageTrim.ReadAll("/proc/self/statm\0"u8, ref buffer, ref capacity);
+            // size resident shared text lib data dt
+            long i = 0;
+            while (i < length && buffer[i] != (byte)' ') i++;
+            i++;
+            long pages = 0;
+            var digits = 0;
+            for (; i < length && buffer[i] is >= (byte)'0' and <= (byte)'9'; i++, digits++) pages = pages * 10 + (buffer[i] - '0');
+            return digits == 0 ? double.NaN : pages * Environment.SystemPageSize / (1024.0 * 1024.0);
         }
-        catch (Exception e) when (e is IOException or FormatException or UnauthorizedAccessException)
+        finally
         {
-            return double.NaN;
+            NativeMemory.Free(buffer);
         }
     }
 
