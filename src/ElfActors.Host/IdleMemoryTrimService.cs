@@ -75,9 +75,9 @@ public sealed class IdleMemoryTrimService(ActorSystem system, IdleMonitor monito
             var trim = Trim(earlier);
             var trimmed = Stopwatch.GetTimestamp();
             if (log.IsEnabled(LogLevel.Information))
-                log.LogInformation("Idle for {Idle:0} s: resident memory {Before:0.0} → {After:0.0} MiB ({Setting}: {Images} image mappings, {ImagesMiB:0.0} MiB unmapped; {Cpu:0.0} ms of CPU: collection {Collection:0.0} ({AllocatedKib} KiB allocated since the last trim), finalizers {Finalizers:0.0}, reading the mappings {Reading:0.0}, advice {Advice:0.0})",
+                log.LogInformation("Idle for {Idle:0} s: resident memory {Before:0.0} → {After:0.0} MiB ({Setting}: {Images} image mappings, {ImagesMiB:0.0} MiB unmapped; {Cpu:0.0} ms of CPU: collection {Collection:0.0} ({AllocatedKib} KiB allocated since the last trim), finalizers {Finalizers:0.0}, reading the mappings {Reading:0.0}, advice {Advice:0.0}; before it {Gen0} collections, {Gen2} of them full, {Paused:0.0} ms paused in all)",
                     (idle + MappingsSettle).TotalSeconds, trim.BeforeMiB, trim.AfterMiB, Setting, trim.ImageMappings, trim.ImagesKib / 1024.0, trim.CpuMilliseconds,
-                    trim.CollectionMs, trim.AllocatedKib, trim.FinalizersMs, trim.ReadingMs, trim.AdviceMs);
+                    trim.CollectionMs, trim.AllocatedKib, trim.FinalizersMs, trim.ReadingMs, trim.AdviceMs, trim.Gen0Before, trim.Gen2Before, trim.PausedMsBefore);
             if (WaitHandle.WaitAny(waits) == 1) return;
             schedule.UsedAgain(Stopwatch.GetElapsedTime(trimmed));
         }
@@ -85,7 +85,7 @@ public sealed class IdleMemoryTrimService(ActorSystem system, IdleMonitor monito
 
     internal readonly record struct TrimResult(
         double BeforeMiB, double AfterMiB, int ImageMappings, long ImagesKib, long AllocatedKib, bool Collected,
-        double CollectionMs, double FinalizersMs, double ReadingMs, double AdviceMs)
+        double CollectionMs, double FinalizersMs, double ReadingMs, double AdviceMs, int Gen0Before, int Gen2Before, double PausedMsBefore)
     {
         public double CpuMilliseconds => CollectionMs + FinalizersMs + ReadingMs + AdviceMs;
     }
@@ -113,6 +113,11 @@ public sealed class IdleMemoryTrimService(ActorSystem system, IdleMonitor monito
     internal static TrimResult Trim(ProcessMapping[] earlier)
     {
         var before = ResidentMiB();
+        // The collections so far and their pauses, for the log: how much of the host's garbage the trim's collection finds
+        // unpromoted (ADR 0068).
+        var gen0Before = GC.CollectionCount(0);
+        var gen2Before = GC.CollectionCount(2);
+        var pausedBefore = GC.GetTotalPauseDuration().TotalMilliseconds;
         var t0 = ThreadCpuNs();
         var allocated = GC.GetTotalAllocatedBytes(precise: false);
         var since = _allocatedAtLastTrim < 0 ? allocated : allocated - _allocatedAtLastTrim;
@@ -141,7 +146,7 @@ public sealed class IdleMemoryTrimService(ActorSystem system, IdleMonitor monito
         var t4 = ThreadCpuNs();
         _allocatedAtLastTrim = GC.GetTotalAllocatedBytes(precise: false);
         return new TrimResult(before, ResidentMiB(), images, imagesKib, since / 1024, collected,
-            (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6, (t4 - t3) / 1e6);
+            (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6, (t4 - t3) / 1e6, gen0Before, gen2Before, pausedBefore);
     }
 
     /// <summary>This thread's CPU time in ns (clock_gettime(CLOCK_THREAD_CPUTIME_ID)); 0 where it cannot be read.</summary>

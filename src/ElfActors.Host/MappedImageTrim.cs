@@ -87,15 +87,16 @@ internal static class MappedImageTrim
     internal const ulong PageFileOrSharedAnonymous = 1UL << 61;
 
     /// <summary>
-    /// Adds to <paramref name="resident"/> the pages of <paramref name="entries"/> (pagemap entries) that are present, and
+    /// Adds to <paramref name="resident"/> the pages of the first <paramref name="count"/> <paramref name="entries"/>
+    /// (pagemap entries) that are present, and
     /// to <paramref name="notFromFile"/> those that are not the mapped file's own page: a present page without the
     /// file bit (a copy-on-write copy: relocated data) or a page swapped out (only anonymous pages are swapped; a clean file
     /// page is dropped, not swapped). In a private file mapping, <c>MADV_DONTNEED</c> throws either kind away.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void Classify(ReadOnlySpan<ulong> entries, ref long resident, ref long notFromFile)
+    internal static void Classify(ReadOnlySpan<ulong> entries, int count, ref long resident, ref long notFromFile)
     {
-        for (var i = 0; i < entries.Length; i++)
+        for (var i = 0; i < count; i++)
         {
             var entry = entries[i];
             if ((entry & PagePresent) != 0)
@@ -129,6 +130,9 @@ internal static class MappedImageTrim
         }
         try
         {
+            // One span over the whole buffer, made once: a span made per read calls ReadOnlySpan's constructor (CoreLib's,
+            // not inlined into this precompiled code) once per mapping, which tiered compilation recompiled (ADR 0068).
+            var entriesRead = new ReadOnlySpan<ulong>(buffer, bufferEntries);
             for (var i = 0; i < result.Length; i++)
             {
                 ref var mapping = ref result[i];
@@ -148,7 +152,7 @@ internal static class MappedImageTrim
                         break;
                     }
                     var got = (int)(read / sizeof(ulong));
-                    Classify(new ReadOnlySpan<ulong>(buffer, got), ref resident, ref notFromFile);
+                    Classify(entriesRead, got, ref resident, ref notFromFile);
                     page += (ulong)got;
                 }
                 if (complete)

@@ -179,7 +179,7 @@ public sealed class MappedImageTrimTests
         ];
         long resident = 0, notFromFile = 0;
 
-        MappedImageTrim.Classify(entries, ref resident, ref notFromFile);
+        MappedImageTrim.Classify(entries, entries.Length, ref resident, ref notFromFile);
 
         Assert.Equal(3, resident);
         Assert.Equal(2, notFromFile);
