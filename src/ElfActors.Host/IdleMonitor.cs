@@ -17,7 +17,6 @@ public sealed class IdleMonitor
     /// <summary>Started by `elf` because no host answered (it exits when idle), not by a person or a service manager.</summary>
     public bool AutoStarted { get; init; }
     private int _inFlight;
-    private TaskCompletionSource? _nextRequestEnded;
 
     public int InFlight => Volatile.Read(ref _inFlight);
 
@@ -56,14 +55,34 @@ public sealed class IdleMonitor
     }
 
     /// <summary>
-    /// Completes when the next request that does work ends (one waiter: <see cref="IdleMemoryTrimService"/>), so an idle
-    /// host sleeps until it is used again instead of looking.
+    /// Blocks the calling thread (the idle trim's own, <see cref="IdleMemoryTrimService"/>) until nothing is in flight and
+    /// the last request ended at least <paramref name="period"/> ago, and gives how long ago; false when
+    /// <paramref name="cancellation"/> is cancelled first. It sleeps until the period could have ended, as
+    /// <see cref="WaitUntilIdleAsync"/> does, without an async state machine: the trim's loop runs only CoreLib's
+    /// precompiled code (no generic instantiation over this assembly's types that the JIT would compile, ADR 0068).
     /// </summary>
-    public Task NextRequestEnded(CancellationToken cancellation)
+    public bool WaitUntilIdle(TimeSpan period, CancellationToken cancellation, out TimeSpan idle)
     {
-        var next = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Volatile.Write(ref _nextRequestEnded, next);
-        return next.Task.WaitAsync(cancellation);
+        while (true)
+        {
+            idle = IdleFor;
+            if (idle >= period && InFlight == 0) return true;
+            if (cancellation.WaitHandle.WaitOne(idle < period ? period - idle : period)) return false;
+        }
+    }
+
+    private readonly ManualResetEvent _requestEnded = new(initialState: false);
+    private int _requestEndedArmed;
+
+    /// <summary>
+    /// A handle that is set when the next request that does work ends (one waiter: <see cref="IdleMemoryTrimService"/>),
+    /// so an idle host sleeps until it is used again instead of looking. Each call re-arms it.
+    /// </summary>
+    public WaitHandle NextRequestEnded()
+    {
+        _requestEnded.Reset();
+        Volatile.Write(ref _requestEndedArmed, 1);
+        return _requestEnded;
     }
 
     /// <summary>Marks a request as in flight until the returned scope is disposed.</summary>
@@ -79,7 +98,7 @@ public sealed class IdleMonitor
         {
             Volatile.Write(ref monitor._lastActivity, Stopwatch.GetTimestamp());
             Interlocked.Decrement(ref monitor._inFlight);
-            if (Volatile.Read(ref monitor._nextRequestEnded) is not null) Interlocked.Exchange(ref monitor._nextRequestEnded, null)?.TrySetResult();
+            if (Volatile.Read(ref monitor._requestEndedArmed) == 1 && Interlocked.Exchange(ref monitor._requestEndedArmed, 0) == 1) monitor._requestEnded.Set();
         }
     }
 }

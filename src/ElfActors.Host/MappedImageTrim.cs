@@ -79,7 +79,7 @@ internal static class MappedImageTrim
         && mapping.Inode != 0;
 
     /// <summary>The loaded images' mappings as <c>/proc/self/maps</c> shows them now; empty where it cannot be read.</summary>
-    public static ProcessMapping[] ReadMaps() => Read("/proc/self/maps");
+    public static ProcessMapping[] ReadMaps() => Read("/proc/self/maps\0"u8);
 
     // /proc/PID/pagemap: one 64-bit entry per page of the address space (Documentation/admin-guide/mm/pagemap.rst).
     internal const ulong PagePresent = 1UL << 63;
@@ -87,15 +87,16 @@ internal static class MappedImageTrim
     internal const ulong PageFileOrSharedAnonymous = 1UL << 61;
 
     /// <summary>
-    /// Adds to <paramref name="resident"/> the pages of <paramref name="entries"/> (pagemap entries) that are present, and
+    /// Adds to <paramref name="resident"/> the pages of the first <paramref name="count"/> <paramref name="entries"/>
+    /// (pagemap entries) that are present, and
     /// to <paramref name="notFromFile"/> those that are not the mapped file's own page: a present page without the
     /// file bit (a copy-on-write copy: relocated data) or a page swapped out (only anonymous pages are swapped; a clean file
     /// page is dropped, not swapped). In a private file mapping, <c>MADV_DONTNEED</c> throws either kind away.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static void Classify(ReadOnlySpan<ulong> entries, ref long resident, ref long notFromFile)
+    internal static void Classify(ReadOnlySpan<ulong> entries, int count, ref long resident, ref long notFromFile)
     {
-        for (var i = 0; i < entries.Length; i++)
+        for (var i = 0; i < count; i++)
         {
             var entry = entries[i];
             if ((entry & PagePresent) != 0)
@@ -120,10 +121,18 @@ internal static class MappedImageTrim
         var pageSize = (ulong)Environment.SystemPageSize;
         const int bufferEntries = 32 * 1024;
         var buffer = (ulong*)NativeMemory.Alloc(bufferEntries * sizeof(ulong));
+        int descriptor;
+        fixed (byte* name = "/proc/self/pagemap\0"u8) descriptor = Open(name, OpenReadOnlyCloseOnExec);
+        if (descriptor < 0)
+        {
+            NativeMemory.Free(buffer);
+            return result;
+        }
         try
         {
-            using var pagemap = File.OpenHandle("/proc/self/pagemap");
-            var descriptor = (int)pagemap.DangerousGetHandle();
+            // One span over the whole buffer, made once: a span made per read calls ReadOnlySpan's constructor (CoreLib's,
+            // not inlined into this precompiled code) once per mapping, which tiered compilation recompiled (ADR 0068).
+            var entriesRead = new ReadOnlySpan<ulong>(buffer, bufferEntries);
             for (var i = 0; i < result.Length; i++)
             {
                 ref var mapping = ref result[i];
@@ -143,7 +152,7 @@ internal static class MappedImageTrim
                         break;
                     }
                     var got = (int)(read / sizeof(ulong));
-                    Classify(new ReadOnlySpan<ulong>(buffer, got), ref resident, ref notFromFile);
+                    Classify(entriesRead, got, ref resident, ref notFromFile);
                     page += (ulong)got;
                 }
                 if (complete)
@@ -154,9 +163,27 @@ internal static class MappedImageTrim
             }
             return result;
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        finally
         {
-            return result;
+            _ = Close(descriptor);
+            NativeMemory.Free(buffer);
+        }
+    }
+
+    /// <summary>
+    /// Reads a /proc file (<paramref name="path"/>: UTF-8, ending in a NUL) into native memory that is freed at once (a
+    /// buffer from the GC heap would stay resident after the trim's collection), then parses it. <c>open</c>,
+    /// <c>pread</c> and <c>close</c> are called straight from libc: <c>File.OpenHandle</c> and <c>RandomAccess.Read</c>
+    /// run SafeHandle and validation code that the JIT recompiled at Tier1 right after the trim (ADR 0068).
+    /// </summary>
+    private static unsafe ProcessMapping[] Read(ReadOnlySpan<byte> path)
+    {
+        nuint capacity = 1 << 20;
+        var buffer = (byte*)NativeMemory.Alloc(capacity);
+        try
+        {
+            var length = ReadAll(path, ref buffer, ref capacity);
+            return length < 0 ? [] : ProcessMapping.Parse(new ReadOnlySpan<byte>(buffer, (int)length), Executable, loadedImagesOnly: true);
         }
         finally
         {
@@ -165,16 +192,16 @@ internal static class MappedImageTrim
     }
 
     /// <summary>
-    /// Reads a /proc file into native memory that is freed at once (a buffer from the GC heap would stay resident after
-    /// the trim's collection), then parses it.
+    /// Reads all of <paramref name="path"/> (UTF-8, ending in a NUL) into <paramref name="buffer"/>, grown with
+    /// <c>NativeMemory.Realloc</c> as needed; its length, or -1 when it cannot be opened or read.
     /// </summary>
-    private static unsafe ProcessMapping[] Read(string path)
+    internal static unsafe long ReadAll(ReadOnlySpan<byte> path, ref byte* buffer, ref nuint capacity)
     {
-        nuint capacity = 1 << 20;
-        var buffer = (byte*)NativeMemory.Alloc(capacity);
+        int descriptor;
+        fixed (byte* name = path) descriptor = Open(name, OpenReadOnlyCloseOnExec);
+        if (descriptor < 0) return -1;
         try
         {
-            using var file = File.OpenHandle(path);
             nuint length = 0;
             while (true)
             {
@@ -183,21 +210,25 @@ internal static class MappedImageTrim
                     capacity *= 2;
                     buffer = (byte*)NativeMemory.Realloc(buffer, capacity);
                 }
-                var read = RandomAccess.Read(file, new Span<byte>(buffer + length, (int)(capacity - length)), (long)length);
-                if (read == 0) break;
+                var read = PRead(descriptor, buffer + length, capacity - length, (long)length);
+                if (read < 0) return -1;
+                if (read == 0) return (long)length;
                 length += (nuint)read;
             }
-            return ProcessMapping.Parse(new ReadOnlySpan<byte>(buffer, (int)length), Executable, loadedImagesOnly: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return [];
         }
         finally
         {
-            NativeMemory.Free(buffer);
+            _ = Close(descriptor);
         }
     }
+
+    private const int OpenReadOnlyCloseOnExec = 0x80000; // O_RDONLY | O_CLOEXEC (Linux)
+
+    [DllImport("libc", EntryPoint = "open")]
+    private static extern unsafe int Open(byte* path, int flags);
+
+    [DllImport("libc", EntryPoint = "close")]
+    private static extern int Close(int descriptor);
 
     /// <summary>
     /// Drops the page-table entries of <paramref name="mappings"/>; returns how many kB were resident in those the kernel

@@ -63,28 +63,30 @@ internal readonly record struct ProcessMapping(
     public static ProcessMapping[] Parse(ReadOnlySpan<byte> text, ReadOnlySpan<byte> executable, bool loadedImagesOnly)
     {
         // An array grown by hand: List<ProcessMapping>'s methods are not in the ReadyToRun image (the JIT would compile
-        // them at the first trim and again, tiered, right after it).
+        // them at the first trim and again, tiered, right after it). Lines are index ranges of the text, never slices:
+        // ReadOnlySpan's Slice and constructor are CoreLib's, called (not inlined) from this assembly's precompiled
+        // code, and a slice per line reached tiered compilation's 30 calls at every trim (ADR 0068).
         var result = new ProcessMapping[64];
         var count = 0;
         var current = default(ProcessMapping);
         var have = false;
-        while (!text.IsEmpty)
+        var lineStart = 0;
+        while (lineStart < text.Length)
         {
-            var end = 0;
-            while (end < text.Length && text[end] != (byte)'\n') end++;
-            var line = text[..end];
-            text = end < text.Length ? text[(end + 1)..] : default;
-            if (have && Field(line, "Rss:"u8)) current = current with { ResidentKib = Kib(line) };
-            else if (have && Field(line, "Anonymous:"u8)) current = current with { AnonymousKib = Kib(line) };
+            var lineEnd = lineStart;
+            while (lineEnd < text.Length && text[lineEnd] != (byte)'\n') lineEnd++;
+            if (have && Field(text, lineStart, lineEnd, "Rss:"u8)) current = current with { ResidentKib = Kib(text, lineStart, lineEnd) };
+            else if (have && Field(text, lineStart, lineEnd, "Anonymous:"u8)) current = current with { AnonymousKib = Kib(text, lineStart, lineEnd) };
             // A page swapped out is an anonymous one too (a clean file page is dropped, never swapped): counted with them.
-            else if (have && Field(line, "Swap:"u8) && current.AnonymousKib >= 0 && Kib(line) is var swapped and > 0)
+            else if (have && Field(text, lineStart, lineEnd, "Swap:"u8) && current.AnonymousKib >= 0 && Kib(text, lineStart, lineEnd) is var swapped and > 0)
                 current = current with { AnonymousKib = current.AnonymousKib + swapped };
-            else if (TryParseHeader(line, executable, out var next))
+            else if (TryParseHeader(text, lineStart, lineEnd, executable, out var next))
             {
                 if (have && (!loadedImagesOnly || current.File == MappedFile.LoadedImage)) Append(ref result, ref count, current);
                 current = next;
                 have = true;
             }
+            lineStart = lineEnd + 1;
         }
         if (have && (!loadedImagesOnly || current.File == MappedFile.LoadedImage)) Append(ref result, ref count, current);
         return Exactly(result, count);
@@ -111,34 +113,40 @@ internal readonly record struct ProcessMapping(
         return exact;
     }
 
+    /// <summary>Whether text[start..end) begins with <paramref name="name"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool Field(ReadOnlySpan<byte> line, ReadOnlySpan<byte> name)
+    private static bool Field(ReadOnlySpan<byte> text, int start, int end, ReadOnlySpan<byte> name)
     {
-        if (line.Length < name.Length) return false;
+        if (end - start < name.Length) return false;
         for (var i = 0; i < name.Length; i++)
-            if (line[i] != name[i]) return false;
+            if (text[start + i] != name[i]) return false;
         return true;
     }
 
-    /// <summary>"Anonymous:             0 kB" → 0; -1 when there is no number.</summary>
+    /// <summary>Whether text[start..end) ends with <paramref name="suffix"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static long Kib(ReadOnlySpan<byte> line)
+    private static bool EndsWith(ReadOnlySpan<byte> text, int start, int end, ReadOnlySpan<byte> suffix) =>
+        end - start >= suffix.Length && Field(text, end - suffix.Length, end, suffix);
+
+    /// <summary>"Anonymous:             0 kB" (text[start..end)) → 0; -1 when there is no number.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static long Kib(ReadOnlySpan<byte> text, int start, int end)
     {
-        var i = 0;
-        while (i < line.Length && line[i] != (byte)':') i++;
+        var i = start;
+        while (i < end && text[i] != (byte)':') i++;
         i++;
-        Spaces(line, ref i);
-        return Number(line, ref i, 10, out var kib) ? (long)kib : -1;
+        Spaces(text, end, ref i);
+        return Number(text, end, ref i, 10, out var kib) ? (long)kib : -1;
     }
 
     /// <summary>Reads digits of <paramref name="radix"/> 10 or 16 (lower case, as /proc writes them) from
-    /// <paramref name="i"/>; false when there are none or they overflow.</summary>
+    /// <paramref name="i"/> up to <paramref name="end"/>; false when there are none or they overflow.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool Number(ReadOnlySpan<byte> text, ref int i, uint radix, out ulong value)
+    private static bool Number(ReadOnlySpan<byte> text, int end, ref int i, uint radix, out ulong value)
     {
         value = 0;
         var start = i;
-        for (; i < text.Length; i++)
+        for (; i < end; i++)
         {
             var c = text[i];
             uint digit;
@@ -151,73 +159,65 @@ internal readonly record struct ProcessMapping(
         return i > start;
     }
 
-    /// <summary>Skips spaces; false when there were none (fields are separated by spaces).</summary>
+    /// <summary>Skips spaces up to <paramref name="end"/>; false when there were none (fields are separated by spaces).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool Spaces(ReadOnlySpan<byte> text, ref int i)
+    private static bool Spaces(ReadOnlySpan<byte> text, int end, ref int i)
     {
         var start = i;
-        while (i < text.Length && text[i] == (byte)' ') i++;
+        while (i < end && text[i] == (byte)' ') i++;
         return i > start;
     }
 
     /// <summary>
-    /// "7f12a000-7f12b000 r-xp 00001000 08:01 1234   /usr/lib/libc.so.6" (the path may contain spaces, or be absent);
-    /// false for any other line, an smaps field such as "Rss: 4 kB" among them.
+    /// "7f12a000-7f12b000 r-xp 00001000 08:01 1234   /usr/lib/libc.so.6" in text[start..end) (the path may contain
+    /// spaces, or be absent); false for any other line, an smaps field such as "Rss: 4 kB" among them.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool TryParseHeader(ReadOnlySpan<byte> line, ReadOnlySpan<byte> executable, out ProcessMapping mapping)
+    private static bool TryParseHeader(ReadOnlySpan<byte> text, int start, int end, ReadOnlySpan<byte> executable, out ProcessMapping mapping)
     {
         mapping = default;
-        var i = 0;
-        if (!Number(line, ref i, 16, out var start) || i >= line.Length || line[i++] != (byte)'-') return false;
-        if (!Number(line, ref i, 16, out var end) || !Spaces(line, ref i) || i + 4 > line.Length) return false;
+        var i = start;
+        if (!Number(text, end, ref i, 16, out var from) || i >= end || text[i++] != (byte)'-') return false;
+        if (!Number(text, end, ref i, 16, out var to) || !Spaces(text, end, ref i) || i + 4 > end) return false;
         var access = MappingAccess.None;
-        if (line[i] == (byte)'r') access |= MappingAccess.Read;
-        else if (line[i] != (byte)'-') return false;
-        if (line[i + 1] == (byte)'w') access |= MappingAccess.Write;
-        else if (line[i + 1] != (byte)'-') return false;
-        if (line[i + 2] == (byte)'x') access |= MappingAccess.Execute;
-        else if (line[i + 2] != (byte)'-') return false;
-        if (line[i + 3] == (byte)'s') access |= MappingAccess.Shared;
-        else if (line[i + 3] != (byte)'p') return false;
+        if (text[i] == (byte)'r') access |= MappingAccess.Read;
+        else if (text[i] != (byte)'-') return false;
+        if (text[i + 1] == (byte)'w') access |= MappingAccess.Write;
+        else if (text[i + 1] != (byte)'-') return false;
+        if (text[i + 2] == (byte)'x') access |= MappingAccess.Execute;
+        else if (text[i + 2] != (byte)'-') return false;
+        if (text[i + 3] == (byte)'s') access |= MappingAccess.Shared;
+        else if (text[i + 3] != (byte)'p') return false;
         i += 4;
-        if (!Spaces(line, ref i) || !Number(line, ref i, 16, out var offset) || !Spaces(line, ref i)) return false;
-        if (!Number(line, ref i, 16, out var major) || i >= line.Length || line[i++] != (byte)':' || !Number(line, ref i, 16, out var minor)) return false;
-        if (!Spaces(line, ref i) || !Number(line, ref i, 10, out var inode)) return false;
-        if (i < line.Length && line[i] != (byte)' ') return false;
-        Spaces(line, ref i);
-        var path = line[i..];
-        while (!path.IsEmpty && path[^1] is (byte)' ' or (byte)'\r') path = path[..^1];
-        mapping = new ProcessMapping(start, end, access, offset, (major << 32) | minor, inode, Kind(path, executable), -1, -1);
+        if (!Spaces(text, end, ref i) || !Number(text, end, ref i, 16, out var offset) || !Spaces(text, end, ref i)) return false;
+        if (!Number(text, end, ref i, 16, out var major) || i >= end || text[i++] != (byte)':' || !Number(text, end, ref i, 16, out var minor)) return false;
+        if (!Spaces(text, end, ref i) || !Number(text, end, ref i, 10, out var inode)) return false;
+        if (i < end && text[i] != (byte)' ') return false;
+        Spaces(text, end, ref i);
+        var pathEnd = end;
+        while (pathEnd > i && text[pathEnd - 1] is (byte)' ' or (byte)'\r') pathEnd--;
+        mapping = new ProcessMapping(from, to, access, offset, (major << 32) | minor, inode, Kind(text, i, pathEnd, executable), -1, -1);
         return true;
     }
 
+    /// <summary>What the path text[start..end) is.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static MappedFile Kind(ReadOnlySpan<byte> path, ReadOnlySpan<byte> executable)
+    private static MappedFile Kind(ReadOnlySpan<byte> text, int start, int end, ReadOnlySpan<byte> executable)
     {
-        if (path.IsEmpty || path[0] != (byte)'/') return MappedFile.None;
-        if (EndsWith(path, " (deleted)"u8) || StartsWith(path, "/memfd:"u8)) return MappedFile.NotOnDisk;
-        if (!executable.IsEmpty && path.Length == executable.Length && StartsWith(path, executable)) return MappedFile.LoadedImage;
-        var name = path.Length;
-        while (name > 0 && path[name - 1] != (byte)'/') name--;
-        var file = path[name..];
-        if (EndsWith(file, ".dll"u8) || EndsWith(file, ".so"u8)) return MappedFile.LoadedImage;
+        if (start >= end || text[start] != (byte)'/') return MappedFile.None;
+        if (EndsWith(text, start, end, " (deleted)"u8) || Field(text, start, end, "/memfd:"u8)) return MappedFile.NotOnDisk;
+        if (!executable.IsEmpty && end - start == executable.Length && Field(text, start, end, executable)) return MappedFile.LoadedImage;
+        var name = end;
+        while (name > start && text[name - 1] != (byte)'/') name--;
+        if (EndsWith(text, name, end, ".dll"u8) || EndsWith(text, name, end, ".so"u8)) return MappedFile.LoadedImage;
         // libfoo.so.3, libstdc++.so.6.0.30: ".so." then only digits and dots.
-        for (var so = 1; so + 4 <= file.Length; so++)
+        for (var so = name + 1; so + 4 <= end; so++)
         {
-            if (file[so] != (byte)'.' || file[so + 1] != (byte)'s' || file[so + 2] != (byte)'o' || file[so + 3] != (byte)'.') continue;
-            var version = file[(so + 4)..];
-            var digits = !version.IsEmpty;
-            foreach (var c in version) digits &= c is (>= (byte)'0' and <= (byte)'9') or (byte)'.';
+            if (text[so] != (byte)'.' || text[so + 1] != (byte)'s' || text[so + 2] != (byte)'o' || text[so + 3] != (byte)'.') continue;
+            var digits = so + 4 < end;
+            for (var c = so + 4; c < end; c++) digits &= text[c] is (>= (byte)'0' and <= (byte)'9') or (byte)'.';
             if (digits) return MappedFile.LoadedImage;
         }
         return MappedFile.OtherFile;
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool StartsWith(ReadOnlySpan<byte> text, ReadOnlySpan<byte> prefix) => Field(text, prefix);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool EndsWith(ReadOnlySpan<byte> text, ReadOnlySpan<byte> suffix) =>
-        text.Length >= suffix.Length && Field(text[(text.Length - suffix.Length)..], suffix);
 }

@@ -129,6 +129,44 @@ public sealed class MappedImageTrimTests
     }
 
     [Fact]
+    public unsafe void A_proc_file_is_read_whole_through_a_buffer_it_grows_and_a_missing_one_reads_as_minus_one()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "elf-readall-" + Guid.NewGuid().ToString("N"));
+        var content = Enumerable.Range(0, 5000).Select(i => (byte)('a' + i % 26)).ToArray();
+        File.WriteAllBytes(path, content);
+        nuint capacity = 16;
+        var buffer = (byte*)System.Runtime.InteropServices.NativeMemory.Alloc(capacity);
+        try
+        {
+            var length = MappedImageTrim.ReadAll(Encoding.UTF8.GetBytes(path + "\0"), ref buffer, ref capacity);
+
+            Assert.Equal(content.Length, length);
+            Assert.True(capacity >= (nuint)content.Length);
+            Assert.Equal(content, new ReadOnlySpan<byte>(buffer, (int)length).ToArray());
+            Assert.Equal(-1, MappedImageTrim.ReadAll(Encoding.UTF8.GetBytes(path + ".missing\0"), ref buffer, ref capacity));
+        }
+        finally
+        {
+            System.Runtime.InteropServices.NativeMemory.Free(buffer);
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void This_process_s_maps_read_with_libc_calls_hold_its_own_loaded_CoreLib()
+    {
+        var coreLib = typeof(object).Assembly.Location;
+
+        var read = MappedImageTrim.ReadMaps().Select(m => $"{m.Start:x}-{m.End:x}").ToHashSet();
+
+        // What File.ReadAllLines shows of CoreLib (loaded at start, never unmapped) is among what ReadMaps read.
+        var expected = File.ReadAllLines("/proc/self/maps").Where(line => line.EndsWith(" " + coreLib, StringComparison.Ordinal))
+            .Select(line => line[..line.IndexOf(' ', StringComparison.Ordinal)]).ToHashSet();
+        Assert.NotEmpty(expected);
+        Assert.Subset(read, expected);
+    }
+
+    [Fact]
     public void Pagemap_entries_count_resident_pages_and_those_that_are_not_the_files()
     {
         ReadOnlySpan<ulong> entries =
@@ -141,7 +179,7 @@ public sealed class MappedImageTrimTests
         ];
         long resident = 0, notFromFile = 0;
 
-        MappedImageTrim.Classify(entries, ref resident, ref notFromFile);
+        MappedImageTrim.Classify(entries, entries.Length, ref resident, ref notFromFile);
 
         Assert.Equal(3, resident);
         Assert.Equal(2, notFromFile);
