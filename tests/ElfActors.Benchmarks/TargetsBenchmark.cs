@@ -36,9 +36,16 @@ internal static class TargetsBenchmark
         var output = new Option<string?>("--out") { Description = "Also write targets.md and targets.json into this folder." };
         var elfDirectory = new Option<string?>("--elf") { Description = "Folder with a published elf + elf-host (default: publish src/ElfActors.Cli now)." };
         var emptyAot = new Option<string?>("--empty-aot") { Description = "A published empty Native AOT program (default: publish tests/ElfActors.Benchmarks/EmptyAot now)." };
+        var keepWork = new Option<bool>("--keep-work")
+        {
+            Description = "Leave the run's work folder (its repositories, tens of thousands of files) instead of deleting it at the end. "
+                + "On ext4 without a journal, inodes freed in the last 30-330 s are skipped one by one when files are created, "
+                + "so a run started within minutes of a large deletion measures the file system: keep the work of side-by-side runs "
+                + "and delete it after the last one (docs/performance.md, \"A run right after a large deletion\").",
+        };
         var command = new Command("targets", "Issue 23's table: every figure measured through `bash -c` against ELF's own script, with the machine's load; --check fails on a missed target.")
         {
-            check, quick, only, pairs, maxForeign, output, elfDirectory, emptyAot,
+            check, quick, only, pairs, maxForeign, output, elfDirectory, emptyAot, keepWork,
         };
         command.SetAction(async parse =>
         {
@@ -51,7 +58,7 @@ internal static class TargetsBenchmark
             LoadWindow.MaxForeignCores = parse.GetValue(maxForeign);
             var isQuick = parse.GetValue(quick);
             var plan = new Plan(selected.ToHashSet(), isQuick ? 1 : parse.GetValue(pairs), isQuick ? 50 : 200, isQuick ? 10 : 60, isQuick ? 3 : 10);
-            return await RunAsync(plan, parse.GetValue(check), parse.GetValue(output), parse.GetValue(elfDirectory), parse.GetValue(emptyAot));
+            return await RunAsync(plan, parse.GetValue(check), parse.GetValue(output), parse.GetValue(elfDirectory), parse.GetValue(emptyAot), parse.GetValue(keepWork));
         });
         return command;
     }
@@ -65,7 +72,7 @@ internal static class TargetsBenchmark
     /// <summary>One line of the table. <see cref="Met"/> is null for a figure shown for comparison, with no target of its own.</summary>
     internal sealed record Row(string Figure, string Measured, string Target, bool? Met, LoadWindow Load);
 
-    private static async Task<int> RunAsync(Plan plan, bool check, string? outputDirectory, string? elfDirectory, string? emptyAot)
+    private static async Task<int> RunAsync(Plan plan, bool check, string? outputDirectory, string? elfDirectory, string? emptyAot, bool keepWork)
     {
         var work = Path.Combine(Path.GetTempPath(), "elf-targets-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(work);
@@ -115,8 +122,15 @@ internal static class TargetsBenchmark
             await File.WriteAllTextAsync(Path.Combine(outputDirectory, "targets.json"),
                 JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase }) + "\n");
         }
-        Console.Error.WriteLine("Deleting " + work);
-        try { Shell.Run("rm", "-rf", work); } catch (InvalidOperationException) { }
+        if (keepWork)
+        {
+            Console.Error.WriteLine("Kept " + work + " (--keep-work): delete it after the last run you compare");
+        }
+        else
+        {
+            Console.Error.WriteLine("Deleting " + work);
+            try { Shell.Run("rm", "-rf", work); } catch (InvalidOperationException) { }
+        }
         if (failed) return 1;
         if (!check) return 0;
         if (rows.Any(r => r.Met == false)) return 1;
