@@ -93,6 +93,51 @@ public sealed class IndexWriterMarksTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Behind_a_backlog_a_commits_marks_wait_for_a_bounded_number_of_inserts_not_for_the_whole_backlog()
+    {
+        using var hostMemory = new TempMemory();
+        using var memory = new TempMemory();
+        await using var host = await ElfTestHost.StartAsync(hostMemory.Paths);
+        var probe = host.Kit(output).CreateTestProbe();
+        var writer = host.System.ActorOf(IndexWriterActor.Props(memory.Paths, ElfSettings.From(host.System.Settings.Config), TimeProvider.System));
+
+        writer.Tell(new InsertRecord(Insert("r0", "Committed")), probe);
+        Assert.IsType<InsertOutcome.Inserted>(probe.ExpectMsg<InsertReply>(TimeSpan.FromSeconds(10)).Outcome);
+        writer.Tell(CheckIndexFile.Instance, probe);
+        var identity = probe.ExpectMsg<IndexInPlace>(TimeSpan.FromSeconds(10)).Identity;
+        var outboxId = Tools.SqliteScalar(memory.DatabasePath, "SELECT id FROM elf_outbox");
+
+        // A backlog of two and a half times the bound queued behind a write lock, then a commit's marks.
+        const int queued = IndexWriterActor.InsertsWithMarksAtMost * 5 / 2;
+        using (var holder = new SqliteConnection($"Data Source={memory.DatabasePath};Pooling=False"))
+        {
+            holder.Open();
+            using (var begin = holder.CreateCommand())
+            {
+                begin.CommandText = "BEGIN IMMEDIATE";
+                begin.ExecuteNonQuery();
+            }
+            writer.Tell(new InsertRecords([Insert("b1", "Batch one")]), probe);
+            for (var i = 1; i <= queued; i++) writer.Tell(new InsertRecord(Insert($"r{i}", $"Queued {i}")), probe);
+            writer.Tell(new MarkCommitted([outboxId], "0123456789abcdef0123456789abcdef01234567", DateTimeOffset.UtcNow, identity), probe);
+            using var rollback = holder.CreateCommand();
+            rollback.CommandText = "ROLLBACK";
+            rollback.ExecuteNonQuery();
+        }
+
+        // The marks are answered right after the bound's inserts, ahead of the rest of the backlog.
+        var replies = probe.ReceiveN(queued + 2, TimeSpan.FromSeconds(60)).ToList();
+        Assert.IsType<InsertRecordsReply>(replies[0]);
+        var marksAt = replies.FindIndex(reply => reply is MarkedCommitted);
+        Assert.Equal(1 + IndexWriterActor.InsertsWithMarksAtMost, marksAt);
+        Assert.Null(((MarkedCommitted)replies[marksAt]).Error);
+        Assert.Equal(queued, replies.OfType<InsertReply>().Count(reply => reply.Outcome is InsertOutcome.Inserted));
+        Assert.Equal(["0123456789abcdef0123456789abcdef01234567"],
+            Tools.Sqlite(memory.DatabasePath, $"SELECT commit_id FROM elf_outbox WHERE id = {outboxId}").Select(r => r[0]));
+        Assert.Equal(queued + 2, Tools.SqliteScalar(memory.DatabasePath, "SELECT COUNT(*) FROM learnings"));
+    }
+
+    [Fact]
     public async Task With_nothing_queued_a_commits_marks_are_stored_and_announced_at_once()
     {
         using var hostMemory = new TempMemory();
