@@ -157,7 +157,12 @@ public sealed partial class MemoryIndex : IDisposable
     /// text, under a file name no other record has (ELF's stem, then <c>-2</c>, <c>-3</c> …) or, for an appending
     /// kind, at its shared file. A retried request id answers with the first record.
     /// </summary>
-    public IReadOnlyList<InsertOutcome> InsertRecords(IReadOnlyList<RecordInsert> batch, DateTimeOffset now)
+    /// <param name="marks">
+    /// Commits whose outbox entries are marked in the same transaction (<see cref="MarkEntriesCommitted"/>): the index
+    /// writer's marks that came while these inserts waited, stored with them for one commit (and one WAL fsync) instead of
+    /// a transaction of their own ahead of them (docs/adr/0070). A failure fails the marks with the inserts.
+    /// </param>
+    public IReadOnlyList<InsertOutcome> InsertRecords(IReadOnlyList<RecordInsert> batch, DateTimeOffset now, IReadOnlyList<CommittedEntries>? marks = null)
     {
         // A savepoint per record costs two statements compiled per record (a third of the batch's time), and asking
         // first whether a request id or a file name is taken costs two queries per record, to guard against what
@@ -169,14 +174,14 @@ public sealed partial class MemoryIndex : IDisposable
         _recordingHints = true;
         try
         {
-            return InsertRecords(batch, now, isolate: false);
+            return InsertRecords(batch, now, isolate: false, marks ?? []);
         }
         catch (Exception e) when (IsRecordError(e))
         {
             // The names that attempt took were rolled back with it: hand them out again.
             _recordingHints = false;
             RestoreHints();
-            return InsertRecords(batch, now, isolate: true);
+            return InsertRecords(batch, now, isolate: true, marks ?? []);
         }
         finally
         {
@@ -205,7 +210,7 @@ public sealed partial class MemoryIndex : IDisposable
     // disk) escapes: the transaction is gone and the caller fails the batch.
     private static bool IsRecordError(Exception e) => e is SqliteException { SqliteErrorCode: 19 } or InvalidOperationException;
 
-    private InsertOutcome[] InsertRecords(IReadOnlyList<RecordInsert> batch, DateTimeOffset now, bool isolate)
+    private InsertOutcome[] InsertRecords(IReadOnlyList<RecordInsert> batch, DateTimeOffset now, bool isolate, IReadOnlyList<CommittedEntries> marks)
     {
         var outcomes = new InsertOutcome[batch.Count];
         using var transaction = _connection.BeginTransaction(deferred: false);
@@ -242,6 +247,7 @@ public sealed partial class MemoryIndex : IDisposable
                 outcomes[i] = new InsertOutcome.Failed(e.Message);
             }
         }
+        foreach (var committed in marks) Mark(transaction, committed);
         transaction.Commit();
         return outcomes;
     }
@@ -400,16 +406,21 @@ public sealed partial class MemoryIndex : IDisposable
     public void MarkEntriesCommitted(IReadOnlyCollection<long> outboxIds, string commitId, DateTimeOffset at)
     {
         using var transaction = _connection.BeginTransaction(deferred: false);
+        Mark(transaction, new CommittedEntries(outboxIds, commitId, at));
+        transaction.Commit();
+    }
+
+    private void Mark(SqliteTransaction transaction, CommittedEntries committed)
+    {
         using var mark = Command(transaction,
             "UPDATE elf_outbox SET commit_id = $commit, committed_at = $at WHERE id = $id AND commit_id IS NULL", "$commit", "$at", "$id");
-        mark.Parameters["$commit"].Value = commitId;
-        mark.Parameters["$at"].Value = Timestamp(at);
-        foreach (var id in outboxIds)
+        mark.Parameters["$commit"].Value = committed.CommitId;
+        mark.Parameters["$at"].Value = Timestamp(committed.At);
+        foreach (var id in committed.OutboxIds)
         {
             mark.Parameters["$id"].Value = id;
             mark.ExecuteNonQuery();
         }
-        transaction.Commit();
     }
 
     private long Scalar(string sql)

@@ -45,6 +45,8 @@ public sealed record SimulationReport
     /// <summary>Garbage collections during the run (gen 0, 1, 2) and the time the process was paused for them.</summary>
     public int[] GcCollections { get; init; } = [];
     public double GcPauseMs { get; init; }
+    /// <summary>Bytes the whole process allocated on the managed heap during the run, per record offered: what feeds those collections.</summary>
+    public long AllocatedBytesPerRecord { get; init; }
     /// <summary>Records per commit during the run: mean and largest.</summary>
     public double BatchSizeMean { get; init; }
     public int BatchSizeMax { get; init; }

@@ -92,6 +92,7 @@ public static class Simulator
         int[] Collections() => [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
         var gcBefore = Collections();
         var pauseBefore = GC.GetTotalPauseDuration();
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
         var started = Stopwatch.GetTimestamp();
         stages.Begin();
         var outcomes = await SendAllAsync(writers, i => new RecordRequest($"simulate-{run}-{i}", Input(run, i)));
@@ -107,6 +108,7 @@ public static class Simulator
         }
         var gcDuring = Collections().Zip(gcBefore, (after, before) => after - before).ToArray();
         var pauseDuring = GC.GetTotalPauseDuration() - pauseBefore;
+        var allocatedDuring = GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore;
         await progressCancellation.CancelAsync();
         await progressTask;
         await host.StopAsync(CancellationToken.None);
@@ -154,6 +156,7 @@ public static class Simulator
             AllCommittedInTime = allCommitted && warmUpCommitted,
             GcCollections = gcDuring,
             GcPauseMs = Math.Round(pauseDuring.TotalMilliseconds, 1),
+            AllocatedBytesPerRecord = writers > 0 ? allocatedDuring / writers : 0,
             BatchSizeMean = stages.Batches().Mean,
             BatchSizeMax = stages.Batches().Max,
             CommitStages = stages.Summary(),
