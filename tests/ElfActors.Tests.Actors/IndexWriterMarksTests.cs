@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using Akka.Actor;
+using Akka.TestKit;
 using ElfActors.Actors;
 using ElfActors.Core.Records;
 using ElfActors.Core.Storage;
@@ -39,6 +41,36 @@ public sealed class IndexWriterMarksTests(ITestOutputHelper output)
         return commits;
     }
 
+    /// <summary>One record inserted (to be marked committed), the index file's identity and the record's outbox row.</summary>
+    private static (InsertOutcome.Inserted Inserted, string Identity, long OutboxId) StoreOneRecord(IActorRef writer, TestProbe probe, TempMemory memory)
+    {
+        writer.Tell(new InsertRecord(Insert("r0", "Committed")), probe);
+        var inserted = Assert.IsType<InsertOutcome.Inserted>(probe.ExpectMsg<InsertReply>(TimeSpan.FromSeconds(10)).Outcome);
+        writer.Tell(CheckIndexFile.Instance, probe);
+        var identity = probe.ExpectMsg<IndexInPlace>(TimeSpan.FromSeconds(10)).Identity;
+        return (inserted, identity, Tools.SqliteScalar(memory.DatabasePath, "SELECT id FROM elf_outbox"));
+    }
+
+    /// <summary>
+    /// Runs <paramref name="tell"/> while another connection holds the database's write lock: the writer's next
+    /// transaction waits for it (its busy timeout), so everything told is queued, whatever the threads' timing, until the
+    /// lock is let go.
+    /// </summary>
+    private static void WhileAnotherConnectionHoldsTheWriteLock(string database, Action tell)
+    {
+        using var holder = new SqliteConnection($"Data Source={database};Pooling=False");
+        holder.Open();
+        using (var begin = holder.CreateCommand())
+        {
+            begin.CommandText = "BEGIN IMMEDIATE";
+            begin.ExecuteNonQuery();
+        }
+        tell();
+        using var rollback = holder.CreateCommand();
+        rollback.CommandText = "ROLLBACK";
+        rollback.ExecuteNonQuery();
+    }
+
     [Fact]
     public async Task A_commits_marks_are_stored_in_one_transaction_with_the_inserts_queued_when_they_came()
     {
@@ -49,32 +81,17 @@ public sealed class IndexWriterMarksTests(ITestOutputHelper output)
         var writer = host.System.ActorOf(IndexWriterActor.Props(memory.Paths, ElfSettings.From(host.System.Settings.Config), TimeProvider.System));
 
         // A record stored, to be marked committed below.
-        writer.Tell(new InsertRecord(Insert("r0", "Committed")), probe);
-        Assert.IsType<InsertOutcome.Inserted>(probe.ExpectMsg<InsertReply>(TimeSpan.FromSeconds(10)).Outcome);
-        writer.Tell(CheckIndexFile.Instance, probe);
-        var identity = probe.ExpectMsg<IndexInPlace>(TimeSpan.FromSeconds(10)).Identity;
-        var outboxId = Tools.SqliteScalar(memory.DatabasePath, "SELECT id FROM elf_outbox");
+        var (_, identity, outboxId) = StoreOneRecord(writer, probe, memory);
         var commitsBefore = WalCommits(memory.DatabasePath);
 
-        // Another connection holds the database's write lock: the writer's next transaction waits for it (its busy
-        // timeout), so everything told below is queued, whatever the threads' timing, until the lock is let go.
-        using (var holder = new SqliteConnection($"Data Source={memory.DatabasePath};Pooling=False"))
+        WhileAnotherConnectionHoldsTheWriteLock(memory.DatabasePath, () =>
         {
-            holder.Open();
-            using (var begin = holder.CreateCommand())
-            {
-                begin.CommandText = "BEGIN IMMEDIATE";
-                begin.ExecuteNonQuery();
-            }
             // An appending recorder's batch (a transaction of its own), ten records, then the committer's marks, seen by the
             // writer ahead of the ten (its mailbox's priority).
             writer.Tell(new InsertRecords([Insert("b1", "Batch one"), Insert("b2", "Batch two")]), probe);
             for (var i = 1; i <= 10; i++) writer.Tell(new InsertRecord(Insert($"r{i}", $"Queued {i}")), probe);
             writer.Tell(new MarkCommitted([outboxId], "0123456789abcdef0123456789abcdef01234567", DateTimeOffset.UtcNow, identity), probe);
-            using var rollback = holder.CreateCommand();
-            rollback.CommandText = "ROLLBACK";
-            rollback.ExecuteNonQuery();
-        }
+        });
 
         // The marks are answered after the ten inserts queued before them: stored in their transaction, not ahead of it.
         var replies = probe.ReceiveN(12, TimeSpan.FromSeconds(30)).ToList();
@@ -101,29 +118,16 @@ public sealed class IndexWriterMarksTests(ITestOutputHelper output)
         var probe = host.Kit(output).CreateTestProbe();
         var writer = host.System.ActorOf(IndexWriterActor.Props(memory.Paths, ElfSettings.From(host.System.Settings.Config), TimeProvider.System));
 
-        writer.Tell(new InsertRecord(Insert("r0", "Committed")), probe);
-        Assert.IsType<InsertOutcome.Inserted>(probe.ExpectMsg<InsertReply>(TimeSpan.FromSeconds(10)).Outcome);
-        writer.Tell(CheckIndexFile.Instance, probe);
-        var identity = probe.ExpectMsg<IndexInPlace>(TimeSpan.FromSeconds(10)).Identity;
-        var outboxId = Tools.SqliteScalar(memory.DatabasePath, "SELECT id FROM elf_outbox");
+        var (_, identity, outboxId) = StoreOneRecord(writer, probe, memory);
 
         // A backlog of two and a half times the bound queued behind a write lock, then a commit's marks.
         const int queued = IndexWriterActor.InsertsWithMarksAtMost * 5 / 2;
-        using (var holder = new SqliteConnection($"Data Source={memory.DatabasePath};Pooling=False"))
+        WhileAnotherConnectionHoldsTheWriteLock(memory.DatabasePath, () =>
         {
-            holder.Open();
-            using (var begin = holder.CreateCommand())
-            {
-                begin.CommandText = "BEGIN IMMEDIATE";
-                begin.ExecuteNonQuery();
-            }
             writer.Tell(new InsertRecords([Insert("b1", "Batch one")]), probe);
             for (var i = 1; i <= queued; i++) writer.Tell(new InsertRecord(Insert($"r{i}", $"Queued {i}")), probe);
             writer.Tell(new MarkCommitted([outboxId], "0123456789abcdef0123456789abcdef01234567", DateTimeOffset.UtcNow, identity), probe);
-            using var rollback = holder.CreateCommand();
-            rollback.CommandText = "ROLLBACK";
-            rollback.ExecuteNonQuery();
-        }
+        });
 
         // The marks are answered right after the bound's inserts, ahead of the rest of the backlog.
         var replies = probe.ReceiveN(queued + 2, TimeSpan.FromSeconds(60)).ToList();
@@ -149,11 +153,7 @@ public sealed class IndexWriterMarksTests(ITestOutputHelper output)
         host.System.EventStream.Subscribe(announcements, typeof(CommitterProtocol.RecordsCommitted));
         var writer = host.System.ActorOf(IndexWriterActor.Props(memory.Paths, ElfSettings.From(host.System.Settings.Config), TimeProvider.System));
 
-        writer.Tell(new InsertRecord(Insert("r0", "Committed")), probe);
-        var inserted = Assert.IsType<InsertOutcome.Inserted>(probe.ExpectMsg<InsertReply>(TimeSpan.FromSeconds(10)).Outcome);
-        writer.Tell(CheckIndexFile.Instance, probe);
-        var identity = probe.ExpectMsg<IndexInPlace>(TimeSpan.FromSeconds(10)).Identity;
-        var outboxId = Tools.SqliteScalar(memory.DatabasePath, "SELECT id FROM elf_outbox");
+        var (inserted, identity, outboxId) = StoreOneRecord(writer, probe, memory);
         var commitsBefore = WalCommits(memory.DatabasePath);
 
         const string commit = "89abcdef0123456789abcdef0123456789abcdef";
