@@ -727,14 +727,15 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
             sharedFiles.Clear();
         }
         var ready = pending.Where(InPlace).ToList();
+        var taken = ready.Select(r => r.OutboxId).ToHashSet();
         foreach (var path in ready.Where(r => r.SharesFile).Select(r => r.RelativePath).Distinct(StringComparer.Ordinal).ToList())
         {
             var (file, text) = sharedFiles[path]!.Value;
             contents[path] = file;
             // Read after the file: an entry in it has its row already (a row is stored before its entry is appended).
-            var taken = ready.Select(r => r.OutboxId).ToHashSet();
-            ready.AddRange(Index().ReadPendingIn(path).Where(e => !taken.Contains(e.OutboxId) && !_unmarked.Contains(e.OutboxId)
-                && text.Contains(e.Content, StringComparison.Ordinal)));
+            foreach (var entry in Index().ReadPendingIn(path))
+                if (!_unmarked.Contains(entry.OutboxId) && text.Contains(entry.Content, StringComparison.Ordinal) && taken.Add(entry.OutboxId))
+                    ready.Add(entry);
         }
         return (ready, contents);
     }
