@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Akka.Actor;
+using ElfActors.Actors;
 using Microsoft.Extensions.Logging;
 
 namespace ElfActors.Host;
@@ -45,7 +46,7 @@ public sealed class IdleMonitor
     {
         try
         {
-            return system.Settings.Config.GetTimeSpan(setting, TimeSpan.Zero);
+            return HoconDuration.Read(system.Settings.Config, setting); // Akka's reader, without its compiled regex (ADR 0064)
         }
         catch (FormatException e)
         {
