@@ -1,6 +1,7 @@
 using Akka;
 using Akka.Actor;
 using Akka.Event;
+using ElfActors.Core;
 
 namespace ElfActors.Actors;
 
@@ -11,10 +12,13 @@ namespace ElfActors.Actors;
 /// A cluster node that was downed does not wait: it is out of the cluster, so the committer it would ask is
 /// either unreachable or, if it ran here, about to be started again on a survivor, and committing on past the
 /// down would overlap with that successor. Its acknowledged records are in the shared outbox already.
+/// A host whose memory folder was deleted, moved away or replaced (<see cref="MemoryFolder"/>, docs/adr/0074) does not wait
+/// either: its repository is gone or another memory's, so nothing can be committed, and the wait was the phase's whole
+/// timeout (120 s: SIGTERM took 60–130 s). One stat at the start and one per ask (at most 5 s apart).
 /// </summary>
 public static class CommitDrain
 {
-    public static void Register(ActorSystem system, IActorRef committer, ElfMonitor monitor)
+    public static void Register(ActorSystem system, IActorRef committer, ElfMonitor monitor, MemoryFolder? folder = null)
     {
         var shutdown = CoordinatedShutdown.Get(system);
         var phaseTimeout = shutdown.Timeout(CoordinatedShutdown.PhaseServiceStop);
@@ -29,6 +33,11 @@ public static class CommitDrain
             var deadline = DateTime.UtcNow + phaseTimeout - TimeSpan.FromSeconds(1);
             while (DateTime.UtcNow < deadline)
             {
+                if (folder?.Check() is { } gone)
+                {
+                    log.Warning("Not waiting for commits: {0}", gone);
+                    return Done.Instance;
+                }
                 try
                 {
                     var done = await committer.Ask<CommitterProtocol.AllCommitted>(CommitterProtocol.AwaitAllCommitted.Instance,

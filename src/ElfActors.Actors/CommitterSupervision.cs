@@ -14,9 +14,9 @@ public static class CommitterSupervision
     public const string ChildName = "git-committer";
 
     public static Props Props(MemoryPaths paths, ElfSettings settings, GitStoreFactory gitStoreFactory, IActorRef indexWriter,
-        ElfMonitor monitor, TimeProvider clock)
+        ElfMonitor monitor, TimeProvider clock, MemoryFolder? folder = null)
     {
-        var child = GitCommitterActor.Props(paths, settings, gitStoreFactory, indexWriter, monitor, clock);
+        var child = GitCommitterActor.Props(paths, settings, gitStoreFactory, indexWriter, monitor, clock, folder);
         var options = Backoff.OnFailure(child, ChildName, settings.BackoffMin, settings.BackoffMax,
                 settings.BackoffRandomFactor, maxNrOfRetries: -1)
             .WithAutoReset(settings.BackoffResetAfter)

@@ -34,6 +34,17 @@ public sealed record ElfActorsOptions
     /// repair would race those records' files.
     /// </summary>
     public bool MemoryPrepared { get; init; }
+
+    /// <summary>
+    /// The memory's folder as this host opened it (its device and inode, taken on first use: `elf serve` sets it once its
+    /// lock is held): a folder deleted, moved away or replaced under the host is never written into, and the host stops
+    /// (docs/adr/0074). Copies of these options (<c>with</c>) share it once it is made.
+    /// </summary>
+    public MemoryFolder Folder
+    {
+        get => field ??= new MemoryFolder(Paths);
+        init;
+    }
 }
 
 public static class ElfActorsHosting
@@ -53,15 +64,16 @@ public static class ElfActorsHosting
             StartTrace.Mark("actor system started");
             var settings = ElfSettings.From(system.Settings.Config);
             if (!options.MemoryPrepared) PrepareMemory(options, settings, warning => system.Log.Warning("{0}", warning));
+            options.Folder.Prepared();
             // Half-written git objects a killed or out-of-space writer left (never a live git's: GitWriteLeftovers).
             var leftovers = GitWriteLeftovers.Clean(Path.Combine(options.Paths.BasePath, ".git"), options.Paths.BasePath, options.Clock.GetUtcNow());
             if (leftovers.Removed.Count + leftovers.Completed.Count + leftovers.Kept.Count > 0)
                 system.Log.Warning("Half-written git objects: removed [{0}], completed with git index-pack [{1}], kept (in use) [{2}]",
                     string.Join(", ", leftovers.Removed), string.Join(", ", leftovers.Completed), string.Join(", ", leftovers.Kept));
             StartTrace.Mark("git leftovers");
-            var writer = system.ActorOf(IndexWriterActor.Props(options.Paths, settings, options.Clock), "elf-index-writer");
+            var writer = system.ActorOf(IndexWriterActor.Props(options.Paths, settings, options.Clock, options.Folder), "elf-index-writer");
             var committer = system.ActorOf(
-                CommitterSupervision.Props(options.Paths, settings, options.GitStoreFactory, writer, options.Monitor, options.Clock),
+                CommitterSupervision.Props(options.Paths, settings, options.GitStoreFactory, writer, options.Monitor, options.Clock, options.Folder),
                 "elf-committer");
             var recording = system.ActorOf(
                 RecordingCoordinator.Props(options.Paths, settings, writer, committer, options.Monitor, options.Clock), "elf-recording");
@@ -70,7 +82,7 @@ public static class ElfActorsHosting
             registry.Register<ElfRecording>(recording);
             registry.Register<ElfSync>(system.ActorOf(
                 SyncActor.Props(options.Paths, SyncSettings.From(system.Settings.Config), committer, options.Monitor.Sync, options.Clock), "elf-sync"));
-            CommitDrain.Register(system, committer, options.Monitor);
+            CommitDrain.Register(system, committer, options.Monitor, options.Folder);
             StartTrace.Mark("actors created");
         });
         return builder;

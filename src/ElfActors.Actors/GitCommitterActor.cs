@@ -35,6 +35,8 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
     // Learnings records whose recorder rang: their file is written, whatever it holds now (an agent may edit it).
     private readonly HashSet<long> _rung = [];
     private readonly ElfMonitor _monitor;
+    // The memory's folder as the host opened it: once deleted, moved or replaced, nothing more is committed (docs/adr/0074).
+    private readonly MemoryFolder _folder;
     private readonly TimeProvider _clock;
     // The current batch's stages (docs/performance.md#where-a-batch-goes).
     private readonly StageTimes _stages = new();
@@ -65,9 +67,11 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
     private FolderWatch? _watch;
     private TimeSpan? _sweepEvery;
 
-    public GitCommitterActor(MemoryPaths paths, ElfSettings settings, GitStoreFactory gitStoreFactory, IActorRef indexWriter, ElfMonitor monitor, TimeProvider clock)
+    public GitCommitterActor(MemoryPaths paths, ElfSettings settings, GitStoreFactory gitStoreFactory, IActorRef indexWriter, ElfMonitor monitor, TimeProvider clock,
+        MemoryFolder? folder = null)
     {
         _paths = paths;
+        _folder = folder ?? new MemoryFolder(paths);
         _settings = settings;
         _gitStoreFactory = gitStoreFactory;
         _indexWriter = indexWriter;
@@ -141,8 +145,9 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         if (_unmarked.Count == 0) ScheduleBatch();
     }
 
-    public static Props Props(MemoryPaths paths, ElfSettings settings, GitStoreFactory gitStoreFactory, IActorRef indexWriter, ElfMonitor monitor, TimeProvider clock) =>
-        Akka.Actor.Props.Create(() => new GitCommitterActor(paths, settings, gitStoreFactory, indexWriter, monitor, clock))
+    public static Props Props(MemoryPaths paths, ElfSettings settings, GitStoreFactory gitStoreFactory, IActorRef indexWriter, ElfMonitor monitor, TimeProvider clock,
+        MemoryFolder? folder = null) =>
+        Akka.Actor.Props.Create(() => new GitCommitterActor(paths, settings, gitStoreFactory, indexWriter, monitor, clock, folder))
             .WithDispatcher(ElfSettings.CommitterDispatcher);
 
     // Work that can fail runs as a message, not in PreStart, so a failure is an ordinary crash that the
@@ -169,6 +174,14 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
 
     private long _indexCheckAskedAt;
 
+    // When this committer first found memory/index.db gone or replaced (Stopwatch; 0 while it is in place).
+    private long _indexLostAt;
+
+    // When this committer first found the branch without any commit while it has committed records (Stopwatch; 0: not),
+    // and whether the check that found it left the records as they are for now.
+    private long _branchEmptySince;
+    private bool _reachabilityDeferred;
+
     /// <summary>Logs and shows (elf status) which writer made the commit, when it changes: the host falls back to git's by itself.</summary>
     private void NoteGitWriter()
     {
@@ -182,6 +195,8 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
 
     private void Initialise()
     {
+        // A (re)start opens the repository, which makes one where there is none: never in a memory deleted or replaced.
+        if (MemoryGone()) return;
         if (!File.Exists(_paths.DatabasePath))
         {
             // Gone under the running host (a person's rm or git clean -fdx): opening would make an empty index there,
@@ -407,6 +422,12 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
             return false;
         }
         RestoreReachability(tip);
+        if (_reachabilityDeferred)
+        {
+            _reachabilityDeferred = false;
+            _monitor.SetCommitterState("the branch has no commit: looking again before committing its records again");
+            return false;
+        }
         _verifiedTip = tip;
         _verified = true;
         return true;
@@ -486,6 +507,20 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
             }
         }
         if (lost.Count == 0) return count;
+        // Records missing from the tip because the memory itself was deleted or replaced are not written back there. A
+        // branch with no commit at all is how an rm -rf of the memory still at work looks (its refs gone, the folder not
+        // yet): committed again only a sweep interval later, once MemoryGone has had the time to see it (docs/adr/0074).
+        if (MemoryGone()) return count;
+        if (tip is null)
+        {
+            if (_branchEmptySince == 0) _branchEmptySince = Stopwatch.GetTimestamp();
+            if (Stopwatch.GetElapsedTime(_branchEmptySince) < _settings.SweepInterval)
+            {
+                _reachabilityDeferred = true; // the sweep (every sweep interval while this lasts) looks again
+                return count;
+            }
+        }
+        _branchEmptySince = 0;
         var deleted = tip is null ? new Dictionary<string, string>() : Git().DeletedByPerson(tip, absent);
         var respected = lost.Where(e => deleted.ContainsKey(e.RelativePath)).ToList();
         foreach (var group in respected.GroupBy(e => deleted[e.RelativePath]))
@@ -539,17 +574,40 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         var kept = IndexFileGuard.KeepAtItsPath(index, _paths, _settings.Index, _clock, restore: false, message => _log.Info("{0}", message));
         if (kept is null)
         {
+            if (MemoryGone()) return false;
             _indexConfirmed = false;
-            AskIndexWriterToCheck();
+            // Found gone, the index is put back only a sweep interval later: a person's rm -rf of the whole memory is still
+            // at work when its first deletion wakes the committer, and a put-back then made rm fail and left the memory
+            // half made again; by then the folder (or its .git) is gone, and MemoryGone stops this committer instead.
+            if (_indexLostAt == 0) _indexLostAt = Stopwatch.GetTimestamp();
+            if (Stopwatch.GetElapsedTime(_indexLostAt) >= _settings.SweepInterval) AskIndexWriterToCheck();
             _monitor.SetCommitterState("waiting for memory/index.db to be put back");
             Timers.StartSingleTimer("index", Sweep.Instance, _settings.BackoffMin);
             return false;
         }
+        _indexLostAt = 0;
         if (!ReferenceEquals(kept, index))
         {
             _index = kept;
             _verified = false;
         }
+        return true;
+    }
+
+    /// <summary>
+    /// Whether the memory's folder itself was deleted, moved away or replaced (one stat, taken only once the index file was
+    /// found missing or not this index's): then this committer commits nothing more, stops its timers and its watch, and
+    /// waits for the host to stop (docs/adr/0074). Its repository is gone, or another memory's.
+    /// </summary>
+    private bool MemoryGone()
+    {
+        if (_folder.Check() is not { } gone) return false;
+        _monitor.SetCommitterState("stopped: " + gone);
+        Timers.CancelAll();
+        _sweepEvery = null;
+        _batchScheduled = false;
+        _watch?.Dispose();
+        _watch = null;
         return true;
     }
 
@@ -591,6 +649,12 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         }
         catch (Exception e)
         {
+            // A repository deleted under the step (the memory's folder removed as it ran) is not a crash to restart from.
+            if (MemoryGone())
+            {
+                result = default!;
+                return false;
+            }
             _monitor.SetCommitterState("backing off after: " + e.Message);
             throw;
         }
@@ -598,6 +662,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
 
     private void CommitNextBatch()
     {
+        if (_folder.GoneReason is not null) return; // nothing more is committed (MemoryGone)
         _monitor.CommitterLooked();
         _stages.Restart();
         var cpuAtStart = Posix.ThreadCpuMilliseconds();

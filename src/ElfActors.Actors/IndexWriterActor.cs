@@ -21,6 +21,8 @@ public sealed class IndexWriterActor : ReceiveActor, IWithTimers
     private readonly MemoryPaths _paths;
     private readonly ElfSettings _settings;
     private readonly TimeProvider _clock;
+    // The memory's folder as the host opened it: a deleted, moved or replaced one is never written into (docs/adr/0074).
+    private readonly MemoryFolder _folder;
     private readonly List<(RecordInsert Insert, IActorRef ReplyTo)> _buffer = [];
     // Commits' marks waiting for the next flush: stored in its transaction, with the inserts queued before it (docs/adr/0070).
     private readonly List<(MarkCommitted Mark, IActorRef ReplyTo)> _marksRiding = [];
@@ -72,9 +74,10 @@ public sealed class IndexWriterActor : ReceiveActor, IWithTimers
     /// </summary>
     internal static readonly TimeSpan CheckpointWhenIdleFor = TimeSpan.FromMilliseconds(250);
 
-    public IndexWriterActor(MemoryPaths paths, ElfSettings settings, TimeProvider clock)
+    public IndexWriterActor(MemoryPaths paths, ElfSettings settings, TimeProvider clock, MemoryFolder? folder = null)
     {
         _paths = paths;
+        _folder = folder ?? new MemoryFolder(paths);
         _settings = settings;
         _clock = clock;
 
@@ -138,6 +141,10 @@ public sealed class IndexWriterActor : ReceiveActor, IWithTimers
             {
                 if (Index() is { } index) AnswerAskers(index);
             }
+            catch (MemoryFolderGoneException)
+            {
+                // The host stops (MemoryGoneExitService says why, once); nothing is put back into what is at the path now.
+            }
             catch (Exception e)
             {
                 _log.Warning("Could not put memory/index.db back: {0}", e.Message);
@@ -186,6 +193,10 @@ public sealed class IndexWriterActor : ReceiveActor, IWithTimers
             ElfMetrics.IndexCheckpoints.Add(1);
             if (copied < frames) _log.Debug("Checkpoint left {0} of {1} WAL frames to a later one (a reader holds them)", frames - copied, frames);
             Index();
+        }
+        catch (MemoryFolderGoneException)
+        {
+            // the host stops (docs/adr/0074)
         }
         catch (Exception e)
         {
@@ -251,9 +262,9 @@ public sealed class IndexWriterActor : ReceiveActor, IWithTimers
         catch (Exception e)
         {
             // The transaction rolled back: nothing of it was stored.
-            _log.Warning("Index transaction ({0}) failed: {1}", what, e.Message);
+            if (e is not MemoryFolderGoneException) _log.Warning("Index transaction ({0}) failed: {1}", what, e.Message);
             DropIndex();
-            replyTo.Tell(failed("the index (memory/index.db) could not be written: " + e.Message));
+            replyTo.Tell(failed(NotWritten(e)));
         }
     }
 
@@ -270,8 +281,13 @@ public sealed class IndexWriterActor : ReceiveActor, IWithTimers
         }
     }
 
-    public static Props Props(MemoryPaths paths, ElfSettings settings, TimeProvider clock) =>
-        Akka.Actor.Props.Create(() => new IndexWriterActor(paths, settings, clock))
+    /// <summary>Why a write failed, as the recorder's client is told: nothing of it was stored.</summary>
+    private static string NotWritten(Exception e) => e is MemoryFolderGoneException
+        ? e.Message + "; nothing was written (the host stops: the next elf command starts a host for what is at that path now)"
+        : "the index (memory/index.db) could not be written: " + e.Message;
+
+    public static Props Props(MemoryPaths paths, ElfSettings settings, TimeProvider clock, MemoryFolder? folder = null) =>
+        Akka.Actor.Props.Create(() => new IndexWriterActor(paths, settings, clock, folder))
             .WithDispatcher(ElfSettings.IndexWriterDispatcher)
             .WithMailbox(ElfSettings.IndexWriterMailbox);
 
@@ -324,9 +340,10 @@ public sealed class IndexWriterActor : ReceiveActor, IWithTimers
         catch (Exception e)
         {
             // The transaction rolled back: nothing of this batch was stored, nor the marks that rode in it.
-            _log.Warning("Index transaction of {0} records and {1} commits' marks failed: {2}", batch.Length, current.Count, e.Message);
+            if (e is not MemoryFolderGoneException)
+                _log.Warning("Index transaction of {0} records and {1} commits' marks failed: {2}", batch.Length, current.Count, e.Message);
             DropIndex();
-            var reason = "the index (memory/index.db) could not be written: " + e.Message;
+            var reason = NotWritten(e);
             var failed = new InsertReply(new InsertOutcome.Failed(reason));
             foreach (var (_, replyTo) in batch) replyTo.Tell(failed);
             foreach (var (mark, replyTo) in current) replyTo.Tell(new MarkedCommitted(mark.OutboxIds, reason));
@@ -337,12 +354,14 @@ public sealed class IndexWriterActor : ReceiveActor, IWithTimers
     // instead of failing the actor's start. Before each write, one stat: a memory/index.db deleted or replaced under
     // the host is put back from the connection still open here, before anything more is written (IndexFileGuard).
     // Null while one overwritten in place waits to be rebuilt: nothing is written to it (docs/adr/0044).
+    // The memory's folder deleted, moved away or replaced: MemoryFolderGoneException, nothing written (docs/adr/0074).
     private MemoryIndex? Index()
     {
+        if (_folder.GoneReason is { } gone) throw new MemoryFolderGoneException(gone);
         if (_overwrittenSince is not null) return null;
         if (_index is not null)
         {
-            var kept = IndexFileGuard.KeepAtItsPath(_index, _paths, _settings.Index, _clock, restore: true, WarnOnce);
+            var kept = IndexFileGuard.KeepAtItsPath(_index, _paths, _settings.Index, _clock, restore: true, WarnOnce, _folder);
             if (kept is null)
             {
                 Overwritten();
@@ -352,6 +371,8 @@ public sealed class IndexWriterActor : ReceiveActor, IWithTimers
             _index = ReferenceEquals(kept, _index) ? kept : Owned(kept);
             return _index;
         }
+        // Opening makes memory/ and an empty index where there is none: never in a folder that is not the memory's.
+        if (!File.Exists(_paths.DatabasePath) && _folder.Check() is { } goneNow) throw new MemoryFolderGoneException(goneNow);
         _index = Owned(MemoryIndex.Open(_paths, _settings.Index));
         // Reopened after a failure: another identity than the index this writer had is not one it made (its own copies
         // keep theirs, its rebuilds are opened below): overwritten or recreated meanwhile, rebuilt like one.

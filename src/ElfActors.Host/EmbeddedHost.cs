@@ -57,6 +57,7 @@ public static class EmbeddedHost
     public static IHost Build(ElfActorsOptions options, HostSettings? settings = null, Config? configuration = null, Pipe.PipeServer? startedEarly = null)
     {
         settings ??= new HostSettings();
+        _ = options.Folder; // made now, so that every copy of the options (the pipe server's, a cluster node's) shares it
         var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         // Logs go to stderr so that stdout stays machine-readable (--json).
         builder.Logging.AddSimpleConsole(o =>
@@ -100,6 +101,9 @@ public static class EmbeddedHost
         }
         // A cluster node is run by its operator, never auto-started: it does not exit when idle.
         if (settings.ServePipe && options.Cluster is null) builder.Services.AddHostedService<IdleExitService>();
+        // A host whose memory's folder was deleted, moved or replaced stops (docs/adr/0074). A cluster node's committer may
+        // run elsewhere: its operator stops it.
+        if (settings.ServePipe && options.Cluster is null) builder.Services.AddHostedService<MemoryGoneExitService>();
         // Only elf-host's own process gives its memory back when idle (an embedding orchestrator owns its process).
         if (settings.ServePipe) builder.Services.AddHostedService<IdleMemoryTrimService>();
         return builder.Build();

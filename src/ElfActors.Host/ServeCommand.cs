@@ -181,7 +181,8 @@ public static class ServeCommand
                 return ExitCodes.Failure;
             }
             StartTrace.Mark("host lock");
-            var options = new ElfActorsOptions { Paths = paths, Cluster = cluster };
+            // The memory's folder as this host opens it (its device and inode): deleted, moved or replaced, it is not written into.
+            var options = new ElfActorsOptions { Paths = paths, Cluster = cluster, Folder = new Core.MemoryFolder(paths) };
             // A single-node host records from its socket before its actor system is up (docs/adr/0053).
             Early? early = null;
             if (settings.ServePipe && cluster is null)
@@ -216,8 +217,9 @@ public static class ServeCommand
             StartTrace.Mark("generic host built");
             var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
             // SignalLifetime turns SIGTERM, Ctrl-C and SIGQUIT into a host stop; the stop drains the outbox.
-            lifetime.ApplicationStopping.Register(() =>
-                Console.Error.WriteLine("elf serve: stopping; committing every acknowledged record, then exiting"));
+            lifetime.ApplicationStopping.Register(() => Console.Error.WriteLine(options.Folder.GoneReason is null
+                ? "elf serve: stopping; committing every acknowledged record, then exiting"
+                : "elf serve: stopping; the memory's folder is gone, so nothing more can be committed"));
             await Console.Error.WriteLineAsync($"elf serve: serving {paths.BasePath} (pid {Environment.ProcessId}){(cluster is null ? "" : $" as cluster node {cluster.Hostname}:{cluster.Port}")}");
             try
             {
@@ -246,6 +248,13 @@ public static class ServeCommand
                 // Other nodes may still be recording; their records are the cluster committer's business.
                 await Console.Error.WriteLineAsync($"elf serve: node {cluster.Port} stopped");
                 return ExitCodes.Success;
+            }
+            if (options.Folder.GoneReason is { } gone)
+            {
+                // Nothing to read at the path (or another memory's): what this host did is accounted for from its own counts.
+                await Console.Error.WriteLineAsync(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"elf serve: stopped: {gone}; this host acknowledged {options.Monitor.Acknowledged} records and committed {options.Monitor.Committed} to that memory's repository; what it had not committed went with the folder"));
+                return ExitCodes.Failure;
             }
             var pending = Core.Storage.OutboxQueries.Counts(paths).Pending;
             if (pending > 0)

@@ -16,15 +16,20 @@ public static class IndexFileGuard
     /// to the file there (restored first from <paramref name="index"/> if <paramref name="restore"/> and the file there is
     /// gone or another index). Returns null, having disposed nothing, when the file is lost and this caller must not restore it,
     /// and for any caller when it was overwritten in place: nothing can be copied from a connection that reads two
-    /// databases; the index writer rebuilds it (IndexRebuild.AfterOverwrite, docs/adr/0044).
+    /// databases; the index writer rebuilds it (IndexRebuild.AfterOverwrite, docs/adr/0044). Throws
+    /// <see cref="MemoryFolderGoneException"/>, having written nothing, when the file is lost because the memory's folder
+    /// itself was deleted, moved away or replaced (<paramref name="folder"/>, docs/adr/0074): the index is never put
+    /// back into a folder that is not the memory the host opened.
     /// </summary>
-    public static MemoryIndex? KeepAtItsPath(MemoryIndex index, MemoryPaths paths, IndexOptions options, TimeProvider clock, bool restore, Action<string> log)
+    public static MemoryIndex? KeepAtItsPath(MemoryIndex index, MemoryPaths paths, IndexOptions options, TimeProvider clock, bool restore, Action<string> log,
+        MemoryFolder? folder = null)
     {
         var state = index.FileState();
         if (state == IndexFileState.Current) return index;
         if (state == IndexFileState.Overwritten) return null;
         if (state == IndexFileState.Lost)
         {
+            if (folder?.Check() is { } gone) throw new MemoryFolderGoneException(gone);
             if (!restore) return null;
             string? aside;
             try
