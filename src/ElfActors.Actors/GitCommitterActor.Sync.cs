@@ -47,7 +47,12 @@ public sealed partial class GitCommitterActor
         if (outcome?.NewTip is not null) ScheduleBatch();
     }
 
-    /// <summary>The index follows: rows for the records that arrived, marked committed before any batch could see them pending.</summary>
+    /// <summary>
+    /// The index follows: rows for the records that arrived, marked committed before any batch could see them pending. A
+    /// failure is an error, not a warning: those records are in the files and history but not in the index that ELF's
+    /// readers (query.py, the dashboard) read, no later round adds them, and only the user can (`elf reindex`); logged as
+    /// an error, it is what `elf status` shows as the host's last error.
+    /// </summary>
     private void ImportArrived(IntegrationOutcome outcome)
     {
         try
@@ -57,7 +62,7 @@ public sealed partial class GitCommitterActor
         }
         catch (Exception e) when (e is GitStoreException or IOException or Microsoft.Data.Sqlite.SqliteException)
         {
-            _log.Warning("Sync: the branch took the remote's commits, but their rows could not be added to the index ({0}); elf reindex rebuilds it", e.Message);
+            _log.Error("Sync: the branch took the remote's commits, but their rows could not be added to the index ({0}): ELF's readers do not see them until `elf stop` then `elf reindex` rebuilds it", e.Message);
         }
     }
 

@@ -7,7 +7,11 @@ using static ElfActors.Actors.SyncProtocol;
 
 namespace ElfActors.Actors;
 
-/// <summary>The <c>elf.sync</c> section (hocon/elf.hocon), with <c>$ELF_SYNC_INTERVAL</c> (seconds) over the interval.</summary>
+/// <summary>
+/// The <c>elf.sync</c> section (hocon/elf.hocon), with <c>$ELF_SYNC_INTERVAL</c> (seconds) over the interval. Durations are
+/// read with <see cref="HoconDuration"/> (Akka's reading without its compiled regular expression, docs/adr/0064), as
+/// <see cref="ElfSettings"/> reads them.
+/// </summary>
 public sealed record SyncSettings(TimeSpan Interval, TimeSpan AfterCommit, int PushAttempts, TimeSpan RetryMin, TimeSpan RetryMax, TimeSpan IntegrateTimeout,
     TimeSpan StaleLockAge)
 {
@@ -19,7 +23,7 @@ public sealed record SyncSettings(TimeSpan Interval, TimeSpan AfterCommit, int P
     public static SyncSettings From(Config root)
     {
         var sync = root.GetConfig("elf.sync") ?? throw new ConfigurationException("the HOCON configuration has no 'elf.sync' section");
-        var interval = sync.GetTimeSpan("interval");
+        var interval = HoconDuration.Read(sync, "interval");
         if (Environment.GetEnvironmentVariable(IntervalVariable) is { Length: > 0 } variable)
         {
             if (!double.TryParse(variable, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var seconds)
@@ -27,9 +31,9 @@ public sealed record SyncSettings(TimeSpan Interval, TimeSpan AfterCommit, int P
                 throw new ConfigurationException($"${IntervalVariable} must be a number of seconds from 0 (sync off) to 86400 (got '{variable}')");
             interval = TimeSpan.FromSeconds(seconds);
         }
-        var settings = new SyncSettings(interval, sync.GetTimeSpan("after-commit"), sync.GetInt("push-attempts"),
-            sync.GetTimeSpan("retry.min"), sync.GetTimeSpan("retry.max"), sync.GetTimeSpan("integrate-timeout"),
-            root.GetTimeSpan("elf.committer.stale-lock-age"));
+        var settings = new SyncSettings(interval, HoconDuration.Read(sync, "after-commit"), sync.GetInt("push-attempts"),
+            HoconDuration.Read(sync, "retry.min"), HoconDuration.Read(sync, "retry.max"), HoconDuration.Read(sync, "integrate-timeout"),
+            HoconDuration.Read(root, "elf.committer.stale-lock-age"));
         if (settings.PushAttempts < 1) throw new ConfigurationException("elf.sync.push-attempts must be at least 1");
         return settings;
     }
@@ -92,11 +96,8 @@ public sealed class SyncActor : ReceiveActor, IWithTimers
                 EndRound(ok: false, error);
                 return;
             }
-            if (integrated.Outcome is { NewTip: not null } outcome)
-            {
-                _log.Info("Sync: {0} ({1} paths changed)", outcome.How, outcome.ChangedPaths.Count);
-                Context.System.EventStream.Publish(new Arrived(outcome.NewTip, outcome.ChangedPaths));
-            }
+            // The committer has added the rows of what arrived to the index already (GitCommitterActor.ImportArrived).
+            if (integrated.Outcome is { NewTip: not null } outcome) _log.Info("Sync: {0} ({1} paths changed)", outcome.How, outcome.ChangedPaths.Count);
             Push();
         });
     }
@@ -327,9 +328,6 @@ public static class SyncProtocol
     public sealed record IntegrateUpstream(string BranchRef, string UpstreamTip, string Display, int Number);
 
     public sealed record Integrated(int Number, IntegrationOutcome? Outcome, string? Error);
-
-    /// <summary>Published on the event stream when integrating changed the branch: the index imports what arrived.</summary>
-    public sealed record Arrived(string NewTip, IReadOnlyList<string> ChangedPaths);
 
     internal sealed record Tick
     {

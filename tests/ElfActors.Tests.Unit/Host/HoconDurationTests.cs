@@ -53,6 +53,7 @@ public sealed class HoconDurationTests
             "index.busy-timeout", "recorder.reply-timeout", "committer.min-commit-interval", "committer.sweep-interval",
             "committer.idle-sweep-interval", "committer.orphan-grace", "committer.stall-warning", "committer.stale-lock-age",
             "committer.backoff.min", "committer.backoff.max", "committer.backoff.reset-after",
+            "sync.interval", "sync.after-commit", "sync.retry.min", "sync.retry.max", "sync.integrate-timeout",
         };
         foreach (var path in durations)
         {
