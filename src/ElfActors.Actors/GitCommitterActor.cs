@@ -506,6 +506,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
                 else if (entry.SharesFile && !inTip.BlobHolds(blob, entry.Content)) lost.Add(entry);
             }
         }
+        if (tip is not null) _branchEmptySince = 0;
         if (lost.Count == 0) return count;
         // Records missing from the tip because the memory itself was deleted or replaced are not written back there. A
         // branch with no commit at all is how an rm -rf of the memory still at work looks (its refs gone, the folder not
@@ -595,8 +596,8 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>
-    /// Whether the memory's folder itself was deleted, moved away or replaced (one stat, taken only once the index file was
-    /// found missing or not this index's): then this committer commits nothing more, stops its timers and its watch, and
+    /// Whether the memory's folder itself was deleted, moved away or replaced (<see cref="MemoryFolder.Check"/>: two stats,
+    /// taken at a (re)start and only once something of the memory was found missing or a git step failed): then this committer commits nothing more, stops its timers and its watch, and
     /// waits for the host to stop (docs/adr/0074). Its repository is gone, or another memory's.
     /// </summary>
     private bool MemoryGone()
