@@ -23,6 +23,7 @@ internal sealed class GcPauseListener : EventListener
     private readonly DateTime _utcAtStart = DateTime.UtcNow;
     private long? _suspendedAt;
     private int _generation = -1;
+    private int _reason = -1;
     // The window pauses are recorded in (Stopwatch ticks), by when they began: the runtime hands its events over on a
     // thread of its own a moment later, so a collection made before Begin may still arrive after it.
     private long _from = long.MaxValue, _to = long.MaxValue;
@@ -43,13 +44,15 @@ internal sealed class GcPauseListener : EventListener
                     if (at < Interlocked.Read(ref _from) || at > Interlocked.Read(ref _to)) break;
                     _suspendedAt = at;
                     _generation = -1;
+                    _reason = -1;
                     break;
-                case GcStart when _suspendedAt is not null && e.Payload is { Count: > 1 } payload && payload[1] is uint depth:
+                case GcStart when _suspendedAt is not null && e.Payload is { Count: > 2 } payload && payload[1] is uint depth:
                     _generation = (int)depth;
+                    _reason = payload[2] is uint reason ? (int)reason : -1;
                     break;
                 case GcRestartEeEnd when _suspendedAt is { } from:
                     // A suspension without a collection (the runtime suspends for other reasons too) is left out.
-                    if (_generation >= 0) _pauses.Add(new GcPause(from, Math.Max(from, at), _generation));
+                    if (_generation >= 0) _pauses.Add(new GcPause(from, Math.Max(from, at), _generation, _reason));
                     _suspendedAt = null;
                     break;
             }
@@ -81,8 +84,17 @@ internal sealed class GcPauseListener : EventListener
     }
 }
 
-/// <summary>One garbage collection's pause: Stopwatch ticks, and the generation collected.</summary>
-internal readonly record struct GcPause(long Start, long End, int Generation)
+/// <summary>One garbage collection's pause: Stopwatch ticks, the generation collected and why (the runtime's GCStart reason).</summary>
+internal readonly record struct GcPause(long Start, long End, int Generation, int Reason = -1)
 {
     public double Milliseconds => (End - Start) * 1000.0 / Stopwatch.Frequency;
+
+    /// <summary>The reason's name in the runtime's GC event manifest (ClrEtwAll.man, GCReason).</summary>
+    public string ReasonName => Reason switch
+    {
+        0 => "AllocSmall", 1 => "Induced", 2 => "LowMemory", 3 => "Empty", 4 => "AllocLarge", 5 => "OutOfSpaceSOH",
+        6 => "OutOfSpaceLOH", 7 => "InducedNotForced", 8 => "Internal", 9 => "InducedLowMemory", 10 => "InducedCompacting",
+        11 => "LowMemoryHost", 12 => "PMFullGC", 13 => "LowMemoryHostBlocking",
+        _ => "unknown",
+    };
 }

@@ -1,7 +1,10 @@
 namespace ElfActors.Host.Simulation;
 
-/// <summary>One generation's collections during a simulation: how many, their pauses' total, median and longest (ms).</summary>
-public sealed record GcPauseSummary(int Generation, int Count, double TotalMs, double P50Ms, double MaxMs);
+/// <summary>
+/// One generation's collections during a simulation: how many, their pauses' total, median and longest (ms), and why
+/// they were made ("AllocSmall: 3", "AllocLarge: 1": the runtime's reason and how many).
+/// </summary>
+public sealed record GcPauseSummary(int Generation, int Count, double TotalMs, double P50Ms, double MaxMs, IReadOnlyList<string> Reasons);
 
 /// <summary>The seed note's table, measured. Rates are percentages (0–100); latencies in milliseconds.</summary>
 public sealed record SimulationReport

@@ -175,7 +175,8 @@ public static class Simulator
             GcPauseMs = Math.Round(pauseDuring.TotalMilliseconds, 1),
             GcPauses = pauses.GroupBy(p => p.Generation).OrderBy(g => g.Key)
                 .Select(g => new GcPauseSummary(g.Key, g.Count(), Math.Round(g.Sum(p => p.Milliseconds), 1),
-                    Percentile([.. g.Select(p => p.Milliseconds)], 0.5), Math.Round(g.Max(p => p.Milliseconds), 1))).ToList(),
+                    Percentile([.. g.Select(p => p.Milliseconds)], 0.5), Math.Round(g.Max(p => p.Milliseconds), 1),
+                    g.GroupBy(p => p.ReasonName).OrderByDescending(r => r.Count()).Select(r => $"{r.Key}: {r.Count()}").ToList())).ToList(),
             CommitP99GcPausedMs = MeanPaused(slowest),
             CommitGcPausedMeanMs = MeanPaused(windows),
             AllocatedBytesPerRecord = writers > 0 ? allocatedDuring / writers : 0,

@@ -36,6 +36,7 @@ public sealed class GcPauseTests
         Assert.DoesNotContain(pauses, p => p.Generation == 1);
         var pause = Assert.Single(pauses, p => p.Generation == 2);
         Assert.True(pause.End >= pause.Start);
+        Assert.Equal("Induced", pause.ReasonName);
         // On the Stopwatch clock the records' latencies use (the events' own clock, mapped to it, rounded to a few ms).
         Assert.InRange(pause.Start, before - At(50), after + At(50));
     }
