@@ -52,7 +52,6 @@ public static class AtomicFile
     /// </summary>
     public static void CreateRecord(string finalPath, string content, bool flushToDisk)
     {
-        var bytes = System.Text.Encoding.UTF8.GetBytes(content);
         // Readers allowed: the committer may open the new file at any moment to see whether it is complete, and
         // .NET's emulation of FileShare.None (an exclusive flock taken after the file is created) would then fail
         // this write with the file already made.
@@ -71,11 +70,14 @@ public static class AtomicFile
         {
             return;
         }
+        // Encoded into a pooled buffer, not a new array per record (docs/adr/0071).
+        var rented = System.Buffers.ArrayPool<byte>.Shared.Rent(System.Text.Encoding.UTF8.GetByteCount(content));
         try
         {
+            var length = System.Text.Encoding.UTF8.GetBytes(content, rented);
             using (stream)
             {
-                stream.Write(bytes);
+                stream.Write(rented, 0, length);
                 stream.Flush(flushToDisk);
             }
         }
@@ -83,6 +85,10 @@ public static class AtomicFile
         {
             TryDelete(finalPath); // created by this call: a full disk must not leave half a record behind
             throw;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
         }
     }
 

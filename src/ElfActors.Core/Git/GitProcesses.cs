@@ -57,6 +57,22 @@ public static class GitProcesses
         }
     }
 
+    /// <summary>
+    /// Whether /proc/&lt;pid&gt;/comm names git or one of its git-* helpers. comm is one short read (what was executed,
+    /// truncated to 15 bytes, and a newline), read into the stack: the scan runs twice a commit over every process on the
+    /// machine, and a <see cref="File.ReadAllText(string)"/> each (its reader's buffers) was a twentieth of a busy host's
+    /// garbage (docs/adr/0071).
+    /// </summary>
+    private static bool IsGitCommand(string processDirectory)
+    {
+        Span<byte> comm = stackalloc byte[64];
+        int read;
+        using (var handle = File.OpenHandle(Path.Combine(processDirectory, "comm")))
+            read = RandomAccess.Read(handle, comm, 0);
+        var name = comm[..read].TrimEnd((byte)'\n');
+        return name.SequenceEqual("git"u8) || name.StartsWith("git-"u8);
+    }
+
     private static IEnumerable<int> RunningIn(IReadOnlyList<string> roots, Func<int, bool>? skip)
     {
         if (roots.Count == 0 || !Directory.Exists("/proc")) yield break;
@@ -70,9 +86,7 @@ public static class GitProcesses
             if (pid == self) continue;
             try
             {
-                // comm is one short read, and names what was executed (git, git-remote-http, …), truncated to 15 bytes.
-                var comm = File.ReadAllText(Path.Combine(directory, "comm")).TrimEnd('\n');
-                if (comm != "git" && !comm.StartsWith("git-", StringComparison.Ordinal)) continue;
+                if (!IsGitCommand(directory)) continue;
                 if (new DirectoryInfo(Path.Combine(directory, "cwd")).LinkTarget is not { } cwd) continue;
                 if (!folders.Any(folder => cwd == folder || cwd.StartsWith(folder + "/", StringComparison.Ordinal))) continue;
                 if (skip?.Invoke(pid) == true) continue;

@@ -10,7 +10,10 @@ public static class FailureMarkdown
     public static string Render(ValidatedLearning failure, DateOnly date)
     {
         if (failure.Type != LearningTypes.Failure) return LearningMarkdown.Render(failure, date);
-        var builder = new StringBuilder(512 + failure.Summary.Length);
+        // One builder per thread, kept between records: its buffer was as much garbage per record as the file's text (docs/adr/0071).
+        var builder = t_builder ?? new StringBuilder();
+        t_builder = null;
+        builder.Clear().EnsureCapacity(512 + failure.Summary.Length);
         builder.Append("# ").Append(failure.Title).Append("\n\n");
         builder.Append("**Domain**: ").Append(failure.Domain).Append('\n');
         builder.Append("**Severity**: ").Append(failure.Severity.ToString(CultureInfo.InvariantCulture)).Append('\n');
@@ -26,8 +29,14 @@ public static class FailureMarkdown
         builder.Append("- **Experiments**:\n");
         builder.Append("- **Heuristics**:\n");
         builder.Append("- **Similar Failures**:\n");
-        return builder.ToString();
+        var text = builder.ToString();
+        if (builder.Capacity <= KeptBuilderCapacity) t_builder = builder;
+        return text;
     }
+
+    // A builder grown by an unusually long summary is let go rather than kept for every later record.
+    private const int KeptBuilderCapacity = 16 * 1024;
+    [ThreadStatic] private static StringBuilder? t_builder;
 
     /// <summary>What follows the date on the Date line of every failure file ELF's record-failure.sh writes.</summary>
     public const string ElfDateComment = "  # TIME-FIX-3: Use consistent captured date";

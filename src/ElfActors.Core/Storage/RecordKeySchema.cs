@@ -78,7 +78,20 @@ public static class RecordKeys
     }
 
     /// <summary>The git blob id of this text as a file in UTF-8: what the tip's tree holds for the record while it is intact.</summary>
-    public static string ContentHash(string content) => Convert.ToHexStringLower(GitObject.IdOf(GitObjectType.Blob, Encoding.UTF8.GetBytes(content)));
+    public static string ContentHash(string content)
+    {
+        // Encoded into a pooled buffer: a record's content is hashed once per record (docs/adr/0071).
+        var rented = System.Buffers.ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetByteCount(content));
+        try
+        {
+            var length = Encoding.UTF8.GetBytes(content, rented);
+            return ContentHash(rented.AsSpan(0, length));
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
 
     /// <summary>The git blob id of these bytes.</summary>
     public static string ContentHash(ReadOnlySpan<byte> content) => Convert.ToHexStringLower(GitObject.IdOf(GitObjectType.Blob, content));

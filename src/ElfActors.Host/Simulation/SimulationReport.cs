@@ -1,5 +1,11 @@
 namespace ElfActors.Host.Simulation;
 
+/// <summary>
+/// One generation's collections during a simulation: how many, their pauses' total, median and longest (ms), and why
+/// they were made ("AllocSmall: 3", "AllocLarge: 1": the runtime's reason and how many).
+/// </summary>
+public sealed record GcPauseSummary(int Generation, int Count, double TotalMs, double P50Ms, double MaxMs, IReadOnlyList<string> Reasons);
+
 /// <summary>The seed note's table, measured. Rates are percentages (0–100); latencies in milliseconds.</summary>
 public sealed record SimulationReport
 {
@@ -45,6 +51,15 @@ public sealed record SimulationReport
     /// <summary>Garbage collections during the run (gen 0, 1, 2) and the time the process was paused for them.</summary>
     public int[] GcCollections { get; init; } = [];
     public double GcPauseMs { get; init; }
+    /// <summary>The collections' pauses during the run per generation, from the runtime's GC events (docs/adr/0071).</summary>
+    public IReadOnlyList<GcPauseSummary> GcPauses { get; init; } = [];
+    /// <summary>
+    /// Milliseconds the process was paused for collections while a record waited for its commit (sent → commit announced),
+    /// the mean over the slowest 1 % (the records at or above <see cref="CommitP99Ms"/>): how much of the p99 was the GC.
+    /// </summary>
+    public double CommitP99GcPausedMs { get; init; }
+    /// <summary>The same, the mean over every committed record.</summary>
+    public double CommitGcPausedMeanMs { get; init; }
     /// <summary>Bytes the whole process allocated on the managed heap during the run, per record offered: what feeds those collections.</summary>
     public long AllocatedBytesPerRecord { get; init; }
     /// <summary>Records per commit during the run: mean and largest.</summary>

@@ -30,6 +30,7 @@ public static class Simulator
     {
         var run = Guid.NewGuid().ToString("N")[..8];
         using var stages = new CommitStageListener();
+        using var gcPauses = new GcPauseListener();
         using var host = EmbeddedHost.Build(new ElfActorsOptions { Paths = paths });
         await host.StartAsync(cancellation);
         var system = host.Services.GetRequiredService<ActorSystem>();
@@ -95,16 +96,23 @@ public static class Simulator
         var allocatedBefore = GC.GetTotalAllocatedBytes(precise: false);
         var started = Stopwatch.GetTimestamp();
         stages.Begin();
+        gcPauses.Begin();
         var outcomes = await SendAllAsync(writers, i => new RecordRequest($"simulate-{run}-{i}", Input(run, i)));
 
         var acknowledged = outcomes.Where(o => o.Reply is Recorded).ToList();
         var allCommitted = await WaitForCommitsAsync(committer, acknowledged.Select(o => ((Recorded)o.Reply).RecordId), committedAt, deadline, cancellation);
         var finished = Stopwatch.GetTimestamp();
         stages.End();
+        gcPauses.End();
+        var pauses = gcPauses.Pauses();
         if (stageTimeline is not null)
         {
             await using var timeline = new StreamWriter(stageTimeline);
             stages.WriteTimeline(timeline);
+            // The collections' pauses on the same clock: "gc0", "gc1", "gc2" and the pause in ms.
+            foreach (var pause in pauses)
+                timeline.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"{Math.Round(Milliseconds(pause.Start - started), 1)},gc{pause.Generation},{Math.Round(pause.Milliseconds, 2)}"));
         }
         var gcDuring = Collections().Zip(gcBefore, (after, before) => after - before).ToArray();
         var pauseDuring = GC.GetTotalPauseDuration() - pauseBefore;
@@ -124,6 +132,15 @@ public static class Simulator
             .Where(o => committedAt.ContainsKey(((Recorded)o.Reply).RecordId))
             .Select(o => Math.Max(0, Milliseconds(committedAt[((Recorded)o.Reply).RecordId] - o.Replied))).ToArray();
         var wall = (finished - started) / (double)Stopwatch.Frequency;
+        // How much of a record's wait for its commit was the whole process paused for a collection: for the slowest 1 %
+        // (the records at or above the p99) and for all of them.
+        var windows = acknowledged
+            .Where(o => committedAt.ContainsKey(((Recorded)o.Reply).RecordId))
+            .Select(o => (Latency: Milliseconds(committedAt[((Recorded)o.Reply).RecordId] - o.Sent), Sent: o.Sent, Committed: committedAt[((Recorded)o.Reply).RecordId]))
+            .OrderBy(w => w.Latency).ToArray();
+        var slowest = windows.Length == 0 ? [] : windows[Math.Clamp((int)Math.Ceiling(0.99 * windows.Length) - 1, 0, windows.Length - 1)..];
+        double MeanPaused(IReadOnlyCollection<(double Latency, long Sent, long Committed)> some) =>
+            some.Count == 0 ? 0 : Math.Round(some.Average(w => GcPauseListener.PausedWithin(pauses, w.Sent, w.Committed)), 1);
 
         return new SimulationReport
         {
@@ -156,6 +173,12 @@ public static class Simulator
             AllCommittedInTime = allCommitted && warmUpCommitted,
             GcCollections = gcDuring,
             GcPauseMs = Math.Round(pauseDuring.TotalMilliseconds, 1),
+            GcPauses = pauses.GroupBy(p => p.Generation).OrderBy(g => g.Key)
+                .Select(g => new GcPauseSummary(g.Key, g.Count(), Math.Round(g.Sum(p => p.Milliseconds), 1),
+                    Percentile([.. g.Select(p => p.Milliseconds)], 0.5), Math.Round(g.Max(p => p.Milliseconds), 1),
+                    g.GroupBy(p => p.ReasonName).OrderByDescending(r => r.Count()).Select(r => $"{r.Key}: {r.Count()}").ToList())).ToList(),
+            CommitP99GcPausedMs = MeanPaused(slowest),
+            CommitGcPausedMeanMs = MeanPaused(windows),
             AllocatedBytesPerRecord = writers > 0 ? allocatedDuring / writers : 0,
             BatchSizeMean = stages.Batches().Mean,
             BatchSizeMax = stages.Batches().Max,
