@@ -665,7 +665,8 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
     /// <summary>The batch's stages as <see cref="ElfMetrics.CommitStage"/>; git's split into the fast writer's own where it made the commit.</summary>
     private void RecordStages()
     {
-        var inGit = _git is GitStore store ? store.LastCommitStages : [];
+        var store = _git as GitStore;
+        var inGit = store?.LastCommitStages ?? [];
         foreach (var (stage, ms) in _stages.Laps)
         {
             if (stage != "git" || inGit.Count == 0)
@@ -680,6 +681,8 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
                 accounted += gitMs;
             }
             ElfMetrics.CommitStage.Record(Math.Max(0, ms - accounted), StageTag("git.other"));
+            // The pack's own time, overlapped with the index build (git.pack is the part the commit waited for): beside the laps.
+            if (store is { LastPackWriteMs: { } packWrite }) ElfMetrics.CommitStage.Record(packWrite, StageTag("git.pack-write"));
         }
     }
 
