@@ -683,6 +683,8 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
             ElfMetrics.CommitStage.Record(Math.Max(0, ms - accounted), StageTag("git.other"));
             // The pack's own time, overlapped with the index build (git.pack is the part the commit waited for): beside the laps.
             if (store is { LastPackWriteMs: { } packWrite }) ElfMetrics.CommitStage.Record(packWrite, StageTag("git.pack-write"));
+            // Its CPU, on the pack thread: the batch's CPU is `cpu` (the committer thread's) and this.
+            if (store is { LastPackCpuMs: { } packCpu }) ElfMetrics.CommitStage.Record(packCpu, StageTag("git.pack-cpu"));
         }
     }
 

@@ -198,6 +198,9 @@ public sealed class GitStore : IGitStore
     /// the index build: not one of them); null for git's plumbing (docs/adr/0072).</summary>
     public double? LastPackWriteMs => WriterInUse == _native.Name ? _native.LastPackWriteMs : null;
 
+    /// <summary>The pack thread's CPU for the fast writer's last pack; null for git's plumbing.</summary>
+    public double? LastPackCpuMs => WriterInUse == _native.Name ? _native.LastPackCpuMs : null;
+
     /// <summary>Runs on the fast writer's pack thread before a batch's pack is written (tests).</summary>
     internal Action? BeforePackWritten
     {

@@ -62,6 +62,9 @@ internal sealed class NativeCommitWriter : IRecordCommitWriter
     /// <summary>The last batch's pack: its wall time on the pack thread (the stage <c>pack</c> is what the commit waited for it).</summary>
     internal double LastPackWriteMs { get; private set; }
 
+    /// <summary>The last batch's pack: the pack thread's CPU for it (the committer thread's <c>cpu</c> stage no longer holds it).</summary>
+    internal double LastPackCpuMs { get; private set; }
+
     /// <summary>The last commit's stages (blobs, trees, pack, index, person's git, index-write, branch, housekeeping).</summary>
     internal StageTimes Stages { get; } = new();
 
@@ -144,6 +147,7 @@ internal sealed class NativeCommitWriter : IRecordCommitWriter
         return _packThread.Start(() =>
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            var cpuAtStart = ElfActors.Contracts.Posix.ThreadCpuMilliseconds();
             try
             {
                 beforeWritten?.Invoke();
@@ -152,6 +156,7 @@ internal sealed class NativeCommitWriter : IRecordCommitWriter
             finally
             {
                 LastPackWriteMs = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                LastPackCpuMs = ElfActors.Contracts.Posix.ThreadCpuMilliseconds() - cpuAtStart;
             }
         });
     }
