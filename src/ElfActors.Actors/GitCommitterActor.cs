@@ -731,7 +731,8 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
     /// <summary>The batch's stages as <see cref="ElfMetrics.CommitStage"/>; git's split into the fast writer's own where it made the commit.</summary>
     private void RecordStages()
     {
-        var inGit = _git is GitStore store ? store.LastCommitStages : [];
+        var store = _git as GitStore;
+        var inGit = store?.LastCommitStages ?? [];
         foreach (var (stage, ms) in _stages.Laps)
         {
             if (stage != "git" || inGit.Count == 0)
@@ -746,6 +747,10 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
                 accounted += gitMs;
             }
             ElfMetrics.CommitStage.Record(Math.Max(0, ms - accounted), StageTag("git.other"));
+            // The pack's own time, overlapped with the index build (git.pack is the part the commit waited for): beside the laps.
+            if (store is { LastPackWriteMs: { } packWrite }) ElfMetrics.CommitStage.Record(packWrite, StageTag("git.pack-write"));
+            // Its CPU, on the pack thread: the batch's CPU is `cpu` (the committer thread's) and this.
+            if (store is { LastPackCpuMs: { } packCpu }) ElfMetrics.CommitStage.Record(packCpu, StageTag("git.pack-cpu"));
         }
     }
 

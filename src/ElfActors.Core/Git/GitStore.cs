@@ -194,6 +194,20 @@ public sealed class GitStore : IGitStore
     /// <summary>The stages of the last commit the fast writer made (none for git's plumbing): docs/performance.md#where-a-batch-goes.</summary>
     public IReadOnlyList<(string Stage, double Ms)> LastCommitStages => WriterInUse == _native.Name ? _native.Stages.Laps : [];
 
+    /// <summary>The fast writer's last pack, its wall time on the pack thread, beside the commit's stages (overlapped with
+    /// the index build: not one of them); null for git's plumbing (docs/adr/0072).</summary>
+    public double? LastPackWriteMs => WriterInUse == _native.Name ? _native.LastPackWriteMs : null;
+
+    /// <summary>The pack thread's CPU for the fast writer's last pack; null for git's plumbing.</summary>
+    public double? LastPackCpuMs => WriterInUse == _native.Name ? _native.LastPackCpuMs : null;
+
+    /// <summary>Runs on the fast writer's pack thread before a batch's pack is written (tests).</summary>
+    internal Action? BeforePackWritten
+    {
+        get => _native.BeforePackWritten;
+        set => _native.BeforePackWritten = value;
+    }
+
     /// <summary>
     /// Why the fast writer would not store what git stores for these files, or null when it would: git might convert
     /// the bytes on disk (line endings, clean filters, LFS), so the commit must hold git's blob, not the raw bytes.

@@ -26,6 +26,7 @@ internal sealed class NativeCommitWriter : IRecordCommitWriter
     private readonly LooseRefUpdate _looseRefs;
     private (string Commit, string Tree, string? Parent)? _lastCommit;
     private Task? _packMerge;
+    private readonly PackThread _packThread = new();
 
     public NativeCommitWriter(Repository repository, string workTree, string objectsDirectory)
     {
@@ -55,6 +56,15 @@ internal sealed class NativeCommitWriter : IRecordCommitWriter
     /// <summary>Runs after the commit is built and before the branch moves: tests commit "as a person" here.</summary>
     internal Action? BeforeBranchMove { get; set; }
 
+    /// <summary>Runs on the pack thread before the batch's pack is written: tests see what the committer's thread does meanwhile.</summary>
+    internal Action? BeforePackWritten { get; set; }
+
+    /// <summary>The last batch's pack: its wall time on the pack thread (the stage <c>pack</c> is what the commit waited for it).</summary>
+    internal double LastPackWriteMs { get; private set; }
+
+    /// <summary>The last batch's pack: the pack thread's CPU for it (the committer thread's <c>cpu</c> stage no longer holds it).</summary>
+    internal double LastPackCpuMs { get; private set; }
+
     /// <summary>The last commit's stages (blobs, trees, pack, index, person's git, index-write, branch, housekeeping).</summary>
     internal StageTimes Stages { get; } = new();
 
@@ -76,25 +86,26 @@ internal sealed class NativeCommitWriter : IRecordCommitWriter
             unpacked.Add(commit);
             Stages.Lap("trees");
             // One pack for the batch, before git sees the files: update-index then finds every blob already stored
-            // instead of writing each as a loose object. Kept (a .keep file) until the branch points at it.
-            string? keep;
-            try
+            // instead of writing each as a loose object. Kept (a .keep file) until the branch points at it. Written on
+            // the pack thread while this one builds git's new index (docs/adr/0072): the two need nothing of each other
+            // until the index is written, and the pack is complete (fsynced, in place) before that, as it was before
+            // the overlap; a person's git that stages or commits after our index is written finds every blob stored.
+            var packing = StartPack(unpacked.ToArray());
+            string? keep = null;
+            var packed = false;
+            void Packed()
             {
-                keep = PackWriter.Write(_objectsDirectory, unpacked);
+                if (packed) return;
+                packed = true;
+                keep = WaitForPack(packing);
+                Stages.Lap("pack"); // what the commit waited for its pack beyond the index build: the part not overlapped
             }
-            finally
-            {
-                _trees.ReleaseBuffers();
-                ArrayPool<byte>.Shared.Return(commitBuffer);
-            }
-            unpacked.Clear();
-            Stages.Lap("pack");
-
             try
             {
                 // Index first: if a person commits between the two steps, their commit includes our files
                 // instead of recording them as deleted.
-                if (attempt == 1) UpdateIndex(contents, blobs);
+                if (attempt == 1) UpdateIndex(contents, blobs, Packed);
+                Packed();
                 BeforeBranchMove?.Invoke();
                 // A person's git that took the index since (commit, reset, stash …) read the branch already: moving it now
                 // would fail their compare-and-swap. Wait for it instead; our files are staged, their commit may take them.
@@ -111,11 +122,56 @@ internal sealed class NativeCommitWriter : IRecordCommitWriter
             }
             finally
             {
+                // A step that failed before the pack was waited for (a person's git, a held lock): the pack is let finish
+                // before its objects' buffers go back to their pools and its keep file goes.
+                if (!packed)
+                {
+                    try { keep = packing.GetAwaiter().GetResult(); }
+                    catch (Exception) { keep = null; } // the step's own failure is the one reported; the pack left nothing kept
+                }
+                _trees.ReleaseBuffers();
+                ArrayPool<byte>.Shared.Return(commitBuffer);
+                unpacked.Clear();
                 PackWriter.ReleaseKeep(keep);
             }
             MergeSmallPacks();
             Stages.Lap("pack-merge");
             return commit.Hex;
+        }
+    }
+
+    /// <summary>Writes the batch's pack on the pack thread (<see cref="PackThread"/>); the task's result is its keep file.</summary>
+    private Task<string?> StartPack(GitObject[] objects)
+    {
+        var beforeWritten = BeforePackWritten;
+        return _packThread.Start(() =>
+        {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            var cpuAtStart = ElfActors.Contracts.Posix.ThreadCpuMilliseconds();
+            try
+            {
+                beforeWritten?.Invoke();
+                return PackWriter.Write(_objectsDirectory, objects);
+            }
+            finally
+            {
+                LastPackWriteMs = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                LastPackCpuMs = ElfActors.Contracts.Posix.ThreadCpuMilliseconds() - cpuAtStart;
+            }
+        });
+    }
+
+    /// <summary>The pack's keep file once the pack is in place; its failure as the commit's (a file error named as the pack's).</summary>
+    private static string? WaitForPack(Task<string?> packing)
+    {
+        try
+        {
+            return packing.GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Not wrapped, it would be taken for the index update's (whose own file errors it names as such).
+            throw new GitStoreException($"could not write the batch's pack: {e.Message}", e);
         }
     }
 
@@ -125,7 +181,7 @@ internal sealed class NativeCommitWriter : IRecordCommitWriter
     /// `git update-index`. Stages: <c>index</c> (reading and building it, no lock held), <c>person-git</c>, then
     /// <c>index-write</c>: the time elf holds <c>index.lock</c> (docs/adr/0060).
     /// </summary>
-    private void UpdateIndex(IReadOnlyList<StagedFile> files, IReadOnlyList<GitObject> blobs)
+    private void UpdateIndex(IReadOnlyList<StagedFile> files, IReadOnlyList<GitObject> blobs, Action packed)
     {
         string? byGit;
         if (files.Any(f => f.Stat is null)) byGit = "no stat data";
@@ -134,7 +190,7 @@ internal sealed class NativeCommitWriter : IRecordCommitWriter
             _indexAppender.SplitThreshold = SplitIndexThreshold;
             _indexAppender.SplitIndexSetting = _repository.Config.Get<bool>("core.splitIndex")?.Value;
             _indexAppender.MaxPercentChange = _repository.Config.Get<int>("splitIndex.maxPercentChange")?.Value is >= 0 and <= 100 and var percent ? percent : 20;
-            byGit = _indexAppender.TryAdd(files.Select((f, i) => new IndexAddition(f.Path, blobs[i].Id, f.Stat!.Value)).ToList(), BeforeIndexLock);
+            byGit = _indexAppender.TryAdd(files.Select((f, i) => new IndexAddition(f.Path, blobs[i].Id, f.Stat!.Value)).ToList(), () => BeforeIndexLock(packed));
         }
         if (byGit is null)
         {
@@ -143,19 +199,21 @@ internal sealed class NativeCommitWriter : IRecordCommitWriter
             return;
         }
         LastIndexUpdateByGit = byGit;
-        BeforeIndexLock();
+        BeforeIndexLock(packed);
         GitCli.RunWithPaths(_workTree, [.. SplitLargeIndex(), "update-index", "--add", "-z", "--stdin"], files.Select(f => f.Path));
         Stages.Lap("index-write");
     }
 
     /// <summary>
-    /// Right before the index lock is taken: not while a person's git runs (an uncached scan, docs/adr/0037): files
-    /// staged and then held would make their rebase or pull refuse a dirty index. Looked for after the new index is
-    /// built, so that a git started during the build is seen.
+    /// Right before the index lock is taken: the batch's pack complete (the index names its blobs), and not while a
+    /// person's git runs (an uncached scan, docs/adr/0037): files staged and then held would make their rebase or pull
+    /// refuse a dirty index. Looked for after the new index is built and the pack waited for, so that a git started
+    /// during either is seen.
     /// </summary>
-    private void BeforeIndexLock()
+    private void BeforeIndexLock(Action packed)
     {
         Stages.Lap("index");
+        packed();
         PersonGit.ThrowIfRunningNow(_workTree);
         Stages.Lap("person-git");
     }
@@ -311,5 +369,6 @@ internal sealed class NativeCommitWriter : IRecordCommitWriter
     {
         // A pack merge in progress is left to finish in the background if it takes long; git cleans up after it.
         _packMerge?.Wait(TimeSpan.FromSeconds(10));
+        _packThread.Dispose();
     }
 }

@@ -171,7 +171,7 @@ public static class PackWriter
 
     [ThreadStatic] private static MemoryStream? _scratch;
 
-    /// <summary>One compression buffer per thread (the committer's), reused by every object of every batch.</summary>
+    /// <summary>One compression buffer per thread (a fast writer's pack thread, docs/adr/0072), reused by every object of every batch.</summary>
     private static MemoryStream Scratch => _scratch ??= new MemoryStream();
 
     private static MemoryStream Index(List<(byte[] Id, uint Crc, long Offset)> entries, byte[] packChecksum)

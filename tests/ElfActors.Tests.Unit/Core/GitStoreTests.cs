@@ -196,6 +196,64 @@ public sealed class GitStoreTests : IDisposable
     }
 
     [Fact]
+    public void A_batchs_pack_is_written_while_gits_new_index_is_built_and_is_in_place_before_the_branch_moves()
+    {
+        // docs/adr/0072: the pack is written on its own thread while the committer's builds git's new index. The pack
+        // waits here until the index is built: written one after the other, on one thread, it would wait in vain.
+        using var store = new GitStore(_memory.Paths);
+        store.CommitFiles([Write("memory/failures/1.md", "1")], "failure: 1\n\nElf-Record: 1\n");
+        using var indexBuilt = new ManualResetEventSlim();
+        bool? indexBuiltWhilePackWaited = null;
+        string? blobAtBranchMove = null;
+        store.BeforePackWritten = () => indexBuiltWhilePackWaited ??= indexBuilt.Wait(TimeSpan.FromSeconds(10));
+        store.AfterIndexBuilt = indexBuilt.Set;
+        store.BeforeBranchMove = () => blobAtBranchMove ??= Tools.Git(_memory.BasePath, "cat-file", "-p", ":memory/failures/2.md");
+
+        var sha = store.CommitFiles([Write("memory/failures/2.md", "2")], "failure: 2\n\nElf-Record: 2\n");
+
+        Assert.True(indexBuiltWhilePackWaited);
+        Assert.Equal("2", blobAtBranchMove); // the index written names a blob git finds: the pack was in place first
+        Assert.Equal(sha, Tools.Git(_memory.BasePath, "rev-parse", "HEAD").Trim());
+        Assert.Equal(["memory/failures/1.md", "memory/failures/2.md"], GitHistory.TrackedFiles(_memory.BasePath).Order());
+        Assert.Empty(Directory.GetFiles(Path.Combine(_memory.BasePath, ".git", "objects", "pack"), "*.keep"));
+        Assert.Equal(0, Tools.Run("git", _memory.BasePath, "fsck", "--strict").ExitCode);
+        Assert.Empty(GitHistory.Status(_memory.BasePath));
+    }
+
+    [Fact]
+    public void A_commit_that_fails_while_its_pack_is_written_lets_the_pack_finish_and_keeps_nothing()
+    {
+        // The index step fails while the pack thread is still writing (docs/adr/0072): the commit waits for the pack
+        // before it gives its keep file up; without that wait the pack's keep file, placed afterwards, stays for good.
+        using var store = new GitStore(_memory.Paths);
+        store.CommitFiles([Write("memory/failures/1.md", "1")], "failure: 1\n\nElf-Record: 1\n");
+        var before = Tools.Git(_memory.BasePath, "rev-parse", "HEAD").Trim();
+        using var indexBuilt = new ManualResetEventSlim();
+        store.BeforePackWritten = () => indexBuilt.Wait(TimeSpan.FromSeconds(10));
+        store.AfterIndexBuilt = () =>
+        {
+            indexBuilt.Set();
+            throw new InvalidOperationException("the index step failed");
+        };
+
+        Assert.Throws<InvalidOperationException>(() => store.CommitFiles([Write("memory/failures/2.md", "2")], "failure: 2\n\nElf-Record: 2\n"));
+
+        Assert.Equal(before, Tools.Git(_memory.BasePath, "rev-parse", "HEAD").Trim());
+        Assert.Empty(Tools.Git(_memory.BasePath, "diff", "--cached", "--name-only").Trim());
+        store.BeforePackWritten = null;
+        store.AfterIndexBuilt = null;
+        // The next commit's pack is written on the same thread after the failed one's: once it is made, both packs are
+        // complete, and whatever either kept is to be seen.
+        store.CommitFiles([Write("memory/failures/2.md", "2")], "failure: 2\n\nElf-Record: 2\n");
+        var packFolder = Path.Combine(_memory.BasePath, ".git", "objects", "pack");
+        Assert.Empty(Directory.GetFiles(packFolder, "*.keep"));
+        Assert.Empty(Directory.GetFiles(packFolder, "tmp_elf_*"));
+        Assert.Equal(["memory/failures/1.md", "memory/failures/2.md"], GitHistory.TrackedFiles(_memory.BasePath).Order());
+        Assert.Equal(0, Tools.Run("git", _memory.BasePath, "fsck", "--strict").ExitCode);
+        Assert.Empty(GitHistory.Status(_memory.BasePath));
+    }
+
+    [Fact]
     public void A_persons_gc_prune_now_between_our_pack_and_our_branch_update_deletes_nothing_the_branch_needs()
     {
         // git gc --prune=now (repack -a -d) deletes every pack it lists at its start whose objects nothing reachable
