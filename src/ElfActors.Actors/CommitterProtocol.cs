@@ -35,12 +35,6 @@ public static class CommitterProtocol
         public static readonly RunBatch Instance = new();
     }
 
-    /// <summary>elf.committer.min-commit-interval has ended while records come one by one: the batch waits for the next record's doorbell (docs/adr/0073).</summary>
-    internal sealed record IntervalEnded
-    {
-        public static readonly IntervalEnded Instance = new();
-    }
-
     internal sealed record Sweep
     {
         public static readonly Sweep Instance = new();

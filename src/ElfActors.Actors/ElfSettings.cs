@@ -18,12 +18,6 @@ public sealed record ElfSettings
     public required int CommitMaxBatchSize { get; init; }
     /// <summary>elf.committer.min-commit-interval: a commit starts no sooner than this after the last one started.</summary>
     public required TimeSpan MinCommitInterval { get; init; }
-
-    /// <summary>
-    /// elf.committer.one-by-one-wait: with records coming one by one, how long a commit whose interval has ended waits for
-    /// the next record to be placed (docs/adr/0073); zero: it never waits.
-    /// </summary>
-    public required TimeSpan OneByOneWait { get; init; }
     public required TimeSpan SweepInterval { get; init; }
     /// <summary>elf.committer.idle-sweep-interval: how often an idle committer looks when changes cannot be watched.</summary>
     public required TimeSpan IdleSweepInterval { get; init; }
@@ -60,7 +54,6 @@ public sealed record ElfSettings
             RecorderReplyTimeout = HoconDuration.Read(elf, "recorder.reply-timeout"),
             CommitMaxBatchSize = elf.GetInt("committer.max-batch-size"),
             MinCommitInterval = HoconDuration.Read(elf, "committer.min-commit-interval"),
-            OneByOneWait = HoconDuration.Read(elf, "committer.one-by-one-wait"),
             SweepInterval = HoconDuration.Read(elf, "committer.sweep-interval"),
             IdleSweepInterval = HoconDuration.Read(elf, "committer.idle-sweep-interval"),
             OrphanGrace = HoconDuration.Read(elf, "committer.orphan-grace"),
@@ -78,7 +71,6 @@ public sealed record ElfSettings
         if (settings.CommitMaxBatchSize < 1) throw new ConfigurationException("elf.committer.max-batch-size must be at least 1");
         if (settings.StallWarning < TimeSpan.Zero) throw new ConfigurationException("elf.committer.stall-warning must not be negative");
         if (settings.MinCommitInterval < TimeSpan.Zero) throw new ConfigurationException("elf.committer.min-commit-interval must not be negative");
-        if (settings.OneByOneWait < TimeSpan.Zero) throw new ConfigurationException("elf.committer.one-by-one-wait must not be negative");
         if (settings.OrphanGrace <= settings.RecorderReplyTimeout)
             throw new ConfigurationException("elf.committer.orphan-grace must be longer than elf.recorder.reply-timeout");
         return settings;

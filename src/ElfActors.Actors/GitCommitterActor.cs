@@ -47,18 +47,6 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
     private bool _batchScheduled;
     private long _lastCommitStarted;
     private const string RunBatchTimer = "run-batch";
-    // Records coming one by one (the last commit took at most OneByOneBatchAtMost): a batch whose min-commit-interval
-    // has ended waits for the next record's doorbell, at most elf.committer.one-by-one-wait (docs/adr/0073).
-    private int _lastBatchRecords = int.MaxValue;
-    private bool _awaitingRecordEnd;
-
-    /// <summary>
-    /// A commit that took at most this many records means records come one by one (an agent's, a hook's), not a burst: the
-    /// next commit starts right after a record is placed, not whenever elf.committer.min-commit-interval ends, which is as
-    /// likely to fall inside the next record's request as anywhere (docs/adr/0073). Behind a burst (hundreds a commit) the
-    /// interval's end starts the commit, as before.
-    /// </summary>
-    internal const int OneByOneBatchAtMost = 20;
     private TimeSpan _lockBackoff = TimeSpan.Zero;
     private (string Path, DateTimeOffset Since)? _heldLock;
     private bool _waitingForLock;
@@ -110,21 +98,9 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
             _waitingForLock = false;
             ScheduleBatch();
         });
-        Receive<IntervalEnded>(_ =>
-        {
-            if (_waiters.Count > 0)
-            {
-                Self.Tell(RunBatch.Instance); // an `elf flush` waits: no reason to wait for a record too
-                return;
-            }
-            // Records one by one: wait for the next record to be placed (its doorbell runs the batch), or at most this long.
-            _awaitingRecordEnd = true;
-            Timers.StartSingleTimer(RunBatchTimer, RunBatch.Instance, _settings.OneByOneWait);
-        });
         Receive<RunBatch>(_ =>
         {
             _batchScheduled = false;
-            _awaitingRecordEnd = false;
             CommitNextBatch();
         });
         Receive<IndexWriterProtocol.MarkedCommitted>(Marked);
@@ -403,23 +379,14 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
 
     private void ScheduleBatch()
     {
-        if (_awaitingRecordEnd)
-        {
-            // The interval ended and a doorbell came (a record placed, or anything else to look at): the batch runs now.
-            _awaitingRecordEnd = false;
-            Timers.Cancel(RunBatchTimer);
-            Self.Tell(RunBatch.Instance);
-            return;
-        }
         if (_batchScheduled || _git is null || _waitingForLock) return;
         _batchScheduled = true;
         _batchScheduledAt = Stopwatch.GetTimestamp();
         // Commits that would follow each other closer than elf.committer.min-commit-interval wait for it: records
         // arriving meanwhile join the batch (ADR 0049).
         var wait = _settings.MinCommitInterval - Stopwatch.GetElapsedTime(_lastCommitStarted);
-        if (wait <= TimeSpan.Zero) Self.Tell(RunBatch.Instance); // behind every doorbell already queued: they all join this batch
-        else if (_lastBatchRecords <= OneByOneBatchAtMost && _waiters.Count == 0 && _settings.OneByOneWait > TimeSpan.Zero) Timers.StartSingleTimer(RunBatchTimer, IntervalEnded.Instance, wait);
-        else Timers.StartSingleTimer(RunBatchTimer, RunBatch.Instance, wait);
+        if (wait > TimeSpan.Zero) Timers.StartSingleTimer(RunBatchTimer, RunBatch.Instance, wait);
+        else Self.Tell(RunBatch.Instance); // behind every doorbell already queued: they all join this batch
     }
 
     /// <summary>
@@ -737,7 +704,6 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         }
 
         _unplacedFiles = 0;
-        _lastBatchRecords = ready.Count;
         // A retry while a lock is held is still waiting, as far as `elf status` is concerned.
         if (_heldLock is null) _monitor.SetCommitterState($"committing {ready.Count} records");
         _lastCommitStarted = Stopwatch.GetTimestamp();
