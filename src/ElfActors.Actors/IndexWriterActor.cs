@@ -214,7 +214,10 @@ public sealed class IndexWriterActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    /// <summary>A commit's marks in a transaction of their own (answered, and the commit announced, once stored).</summary>
+    /// <summary>
+    /// A commit's marks in a transaction of their own, committed without an fsync (answered, and the commit announced, once
+    /// stored): they need no durability of their own (docs/adr/0065, 0073).
+    /// </summary>
     private void WriteMarksAlone(MarkCommitted message, IActorRef replyTo) => Handle(message,
         index =>
         {
@@ -222,7 +225,9 @@ public sealed class IndexWriterActor : ReceiveActor, IWithTimers
             if (message.IndexIdentity != index.Identity) return new MarkedCommitted(message.OutboxIds, null, Stale: true);
             var writing = System.Diagnostics.Stopwatch.GetTimestamp();
             var cpuAtStart = Posix.ThreadCpuMilliseconds();
-            index.MarkEntriesCommitted(message.OutboxIds, message.CommitId, message.At);
+            // Without an fsync of their own: the next record's transaction (fsynced before its answer) makes them durable,
+            // and a record that comes meanwhile does not wait for the marks' fsync (docs/adr/0073).
+            index.MarkEntriesCommittedWithoutSync(message.OutboxIds, message.CommitId, message.At);
             var cpu = Posix.ThreadCpuMilliseconds() - cpuAtStart;
             Written(1);
             Stored(message, writing, cpu);

@@ -25,9 +25,13 @@ internal static class HotPathBenchmark
         {
             Description = $"Records before the loop (default: batches of {WarmUpBatch} until the host's tier-up JIT has settled, at most {MaxWarmUp}; 20 was the fixed warm-up before ADR 0069).",
         };
+        var timeline = new Option<string?>("--timeline")
+        {
+            Description = "Write each measured record's window to this file (the host's pid, then: iteration, start and end in CLOCK_MONOTONIC ns, as `perf record -k monotonic` stamps events), to line it up with a trace (ADR 0073).",
+        };
         var command = new Command("hotpath", "One record against a warm host: wall time through `bash -c` vs `bash -c /bin/true`, client CPU vs an empty AOT program and /bin/true.")
         {
-            records, elfDirectory, emptyAot, warmUp,
+            records, elfDirectory, emptyAot, warmUp, timeline,
         };
         command.SetAction(async parse =>
         {
@@ -38,6 +42,8 @@ internal static class HotPathBenchmark
                 var elf = Path.Combine(parse.GetValue(elfDirectory) ?? await Measure.PublishAsync(Path.Combine(work, "elf")), "elf");
                 var empty = parse.GetValue(emptyAot) ?? await PublishEmptyAotAsync(Path.Combine(work, "empty-aot"));
                 var result = await MeasureAsync(elf, empty, work, parse.GetValue(records), parse.GetValue(warmUp));
+                if (parse.GetValue(timeline) is { } timelineFile)
+                    await File.WriteAllLinesAsync(timelineFile, [Invariant($"host {result.HostPid}"), .. result.ElfWindows.Select((w, i) => Invariant($"{i} {w.Start} {w.End}"))]);
                 Console.WriteLine(Invariant($"Hot path: {result.Records} records, {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; {result.Load.Describe()}"));
                 Console.WriteLine(result.DescribeWarmUp());
                 Console.WriteLine();
@@ -72,6 +78,11 @@ internal static class HotPathBenchmark
 
         /// <summary>Records the host stored before the loop, and whether its tier-up JIT had settled by then (null: a fixed count was asked for).</summary>
         public (int Records, bool? Settled) WarmUp { get; init; }
+
+        /// <summary>The host's process id, and each measured record's window (Stopwatch timestamps: CLOCK_MONOTONIC ns on Linux).</summary>
+        public int HostPid { get; init; }
+
+        public List<(long Start, long End)> ElfWindows { get; } = [];
 
         public string DescribeWarmUp() => WarmUp.Settled switch
         {
@@ -116,14 +127,16 @@ internal static class HotPathBenchmark
             var warmUp = await WarmUpAsync(elf, memory, host.Id, warmUpRecords);
             await Measure.ProcessAsync(elf, ["flush", "--base", memory]);
 
-            var result = new Result(records, [], [], [], [], [], null!) { WarmUp = warmUp };
+            var result = new Result(records, [], [], [], [], [], null!) { WarmUp = warmUp, HostPid = host.Id };
             var hostCpuBefore = ProcessCpuMs(host.Id);
             var jitBefore = HostThreads.Read(host.Id);
             var load = MachineLoad.Start(work);
             for (var i = 0; i < records; i++)
             {
                 result.TrueWall.Add(await Measure.ProcessAsync("/bin/bash", ["-c", "/bin/true"]));
+                var start = Stopwatch.GetTimestamp();
                 result.ElfWall.Add(await Measure.ProcessAsync("/bin/bash", ["-c", Measure.CommandLine(elf, Record(memory, $"Hot path {i}"))]));
+                result.ElfWindows.Add((start, Stopwatch.GetTimestamp()));
                 result.TrueCpu.Add(await CpuAsync("/bin/true", []));
                 result.EmptyAotCpu.Add(await CpuAsync(emptyAot, []));
                 result.ElfCpu.Add(await CpuAsync(elf, Record(memory, $"Hot path direct {i}")));

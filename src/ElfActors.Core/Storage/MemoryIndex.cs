@@ -410,6 +410,36 @@ public sealed partial class MemoryIndex : IDisposable
         transaction.Commit();
     }
 
+    /// <summary>
+    /// <see cref="MarkEntriesCommitted"/> in a transaction whose commit does not fsync the WAL (<c>PRAGMA synchronous =
+    /// NORMAL</c> for it alone, then the connection's own level again, also when it fails): the WAL is written in order, so
+    /// the next transaction committed with an fsync makes these marks durable too; until then an OS crash may lose them,
+    /// which costs nothing: the committer finds its commits' <c>Elf-Record</c> trailers at the tip on its next start and marks
+    /// them then, as after a <c>kill -9</c> between a commit and its marks (docs/adr/0065, 0073). Only for marks: a record's
+    /// row is acknowledged once fsynced. Where the connection does not fsync commits anyway (NORMAL, OFF), as that.
+    /// </summary>
+    public void MarkEntriesCommittedWithoutSync(IReadOnlyCollection<long> outboxIds, string commitId, DateTimeOffset at)
+    {
+        var level = Scalar("PRAGMA synchronous;"); // 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA
+        if (level <= 1)
+        {
+            MarkEntriesCommitted(outboxIds, commitId, at);
+            return;
+        }
+        Execute(_connection, "PRAGMA synchronous = NORMAL;");
+        try
+        {
+            MarkEntriesCommitted(outboxIds, commitId, at);
+        }
+        finally
+        {
+            Execute(_connection, "PRAGMA synchronous = " + level.ToString(CultureInfo.InvariantCulture) + ";");
+        }
+    }
+
+    /// <summary>This connection's <c>PRAGMA synchronous</c>: 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA.</summary>
+    public long SynchronousLevel => Scalar("PRAGMA synchronous;");
+
     private void Mark(SqliteTransaction transaction, CommittedEntries committed)
     {
         using var mark = Command(transaction,

@@ -75,6 +75,41 @@ public sealed class MemoryIndexTests : IDisposable
     }
 
     [Fact]
+    public void Marks_stored_without_an_fsync_leave_the_connection_fsyncing_the_next_records_whether_they_were_stored_or_not()
+    {
+        // The marks' transaction runs at synchronous = NORMAL (no WAL fsync, docs/adr/0073); every record's transaction after
+        // it must be FULL again (2), or records would be acknowledged before their row is on disk (invariant 1).
+        using var index = MemoryIndex.Open(_memory.Paths, ElfSettings.Default.Index with { BusyTimeout = TimeSpan.FromMilliseconds(200) });
+        Assert.Equal(2, index.SynchronousLevel);
+        index.InsertRecords([Insert("r1", "First"), Insert("r2", "Second")], DateTimeOffset.UtcNow);
+        var pending = index.ReadPending(10);
+
+        index.MarkEntriesCommittedWithoutSync([pending[0].OutboxId], "0123456789abcdef0123456789abcdef01234567", DateTimeOffset.UtcNow);
+        Assert.Equal(2, index.SynchronousLevel);
+        Assert.Equal(1, Tools.SqliteScalar(_memory.DatabasePath, "SELECT COUNT(*) FROM elf_outbox WHERE commit_id IS NOT NULL"));
+
+        // A marks' transaction that fails (another connection holds the write lock past the busy timeout) leaves it FULL too.
+        using (var other = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={_memory.DatabasePath};Pooling=False"))
+        {
+            other.Open();
+            using var hold = other.BeginTransaction(deferred: false);
+            Assert.ThrowsAny<Microsoft.Data.Sqlite.SqliteException>(() =>
+                index.MarkEntriesCommittedWithoutSync([pending[1].OutboxId], "0123456789abcdef0123456789abcdef01234567", DateTimeOffset.UtcNow));
+        }
+        Assert.Equal(2, index.SynchronousLevel);
+        Assert.Equal(1, Tools.SqliteScalar(_memory.DatabasePath, "SELECT COUNT(*) FROM elf_outbox WHERE commit_id IS NOT NULL"));
+    }
+
+    [Fact]
+    public void Marks_stored_without_an_fsync_on_an_index_configured_not_to_fsync_leave_it_as_configured()
+    {
+        using var index = MemoryIndex.Open(_memory.Paths, ElfSettings.Default.Index with { Synchronous = SynchronousMode.Off });
+        index.InsertRecords([Insert("r1", "First")], DateTimeOffset.UtcNow);
+        index.MarkEntriesCommittedWithoutSync([index.ReadPending(10)[0].OutboxId], "0123456789abcdef0123456789abcdef01234567", DateTimeOffset.UtcNow);
+        Assert.Equal(0, index.SynchronousLevel);
+    }
+
+    [Fact]
     public void Same_titles_get_suffixed_names_and_names_taken_on_disk_are_skipped()
     {
         Directory.CreateDirectory(_memory.FailuresDirectory);
