@@ -21,7 +21,7 @@ public sealed class MemoryFolderTests
     }
 
     [Fact]
-    public void A_deleted_folder_is_gone_for_good_even_once_a_folder_is_back_at_the_path()
+    public async Task A_deleted_folder_is_gone_for_good_even_once_a_folder_is_back_at_the_path()
     {
         using var memory = MemoryWithRepository();
         var folder = Opened(memory);
@@ -32,7 +32,7 @@ public sealed class MemoryFolderTests
 
         Assert.Contains("was deleted or moved away", reason);
         Assert.Equal(reason, folder.Check());
-        Assert.Equal(reason, folder.WhenGone.Result);
+        Assert.Equal(reason, await folder.WhenGone);
     }
 
     [Fact]
