@@ -98,19 +98,29 @@ public sealed class MemoryFolderGoneTests(PublishedElf elf)
         Assert.True((await Record(memory, "Before the move", "--wait-commit")).ExitCode == 0);
         Directory.Move(memory, moved);
 
-        // The moved folder is the same folder (inode): its client reaches the host that serves it under its old path.
-        var refused = await Record(moved, "Through the new path");
+        // The moved folder is the same folder (inode): its client reaches the host that serves it under its old path,
+        // which refuses the record with the reason. Unless that host found the move first by itself (work left from
+        // the last commit that looked for a file at the old path; seen on a loaded CI machine): it has then stopped
+        // already, and the record starts a new host at the new path, which records it. Either way the old host stops
+        // saying why, the old path is not made again, and every record that was acknowledged is in the moved memory.
+        var sent = await Record(moved, "Through the new path");
 
-        Assert.Equal(1, refused.ExitCode);
-        Assert.Contains("was deleted or moved away", refused.Stderr);
         Assert.True(await host.ExitedWithin(ExitsWithin), "the host was still running: " + host.Stderr);
+        Assert.Contains("was deleted or moved away", host.Stderr);
+        List<string> expected = ["Before the move"];
+        if (sent.ExitCode == 0) expected.Add("Through the new path");
+        else
+        {
+            Assert.Equal(1, sent.ExitCode);
+            Assert.Contains("was deleted or moved away", sent.Stderr);
+        }
         Assert.False(Directory.Exists(memory), "the host made its old path again");
         var next = await Record(moved, "Through the new path, again", "--wait-commit");
         Assert.True(next.ExitCode == 0, next.ToString());
+        expected.Add("Through the new path, again");
         var paths = new MemoryPaths(moved);
-        Assert.Equal(["Before the move", "Through the new path, again"],
-            Tools.Sqlite(paths.DatabasePath, "SELECT title FROM learnings ORDER BY id").Select(r => r[0]));
-        Assert.Equal(2, Tools.Git(moved, "log", "--format=%(trailers:key=Elf-Record,valueonly)").Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Equal(expected, Tools.Sqlite(paths.DatabasePath, "SELECT title FROM learnings ORDER BY id").Select(r => r[0]));
+        Assert.Equal(expected.Count, Tools.Git(moved, "log", "--format=%(trailers:key=Elf-Record,valueonly)").Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
         Assert.Empty(GitHistory.Status(moved));
         Assert.True((await elf.RunAsync("stop", "--base", moved)).ExitCode == 0);
     }
