@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 
 namespace ElfActors.Core.Git;
 
@@ -57,37 +58,16 @@ public static class GitProcesses
         }
     }
 
-    /// <summary>
-    /// Whether /proc/&lt;pid&gt;/comm names git or one of its git-* helpers. comm is one short read (what was executed,
-    /// truncated to 15 bytes, and a newline), read into the stack: the scan runs twice a commit over every process on the
-    /// machine, and a <see cref="File.ReadAllText(string)"/> each (its reader's buffers) was a twentieth of a busy host's
-    /// garbage (docs/adr/0071).
-    /// </summary>
-    private static bool IsGitCommand(string processDirectory)
-    {
-        Span<byte> comm = stackalloc byte[64];
-        int read;
-        using (var handle = File.OpenHandle(Path.Combine(processDirectory, "comm")))
-            read = RandomAccess.Read(handle, comm, 0);
-        var name = comm[..read].TrimEnd((byte)'\n');
-        return name.SequenceEqual("git"u8) || name.StartsWith("git-"u8);
-    }
-
     private static IEnumerable<int> RunningIn(IReadOnlyList<string> roots, Func<int, bool>? skip)
     {
-        if (roots.Count == 0 || !Directory.Exists("/proc")) yield break;
+        if (roots.Count == 0 || !OperatingSystem.IsLinux() || !Directory.Exists("/proc")) yield break;
         var folders = roots.SelectMany(root => new[] { Path.TrimEndingDirectorySeparator(Path.GetFullPath(root)), RealPath(root) })
             .Distinct(StringComparer.Ordinal).ToArray();
-        var self = Environment.ProcessId;
-        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        foreach (var pid in GitCommands(Environment.ProcessId))
         {
-            var name = Path.GetFileName(directory);
-            if (name.Length == 0 || !char.IsAsciiDigit(name[0]) || !int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out var pid)) continue;
-            if (pid == self) continue;
             try
             {
-                if (!IsGitCommand(directory)) continue;
-                if (new DirectoryInfo(Path.Combine(directory, "cwd")).LinkTarget is not { } cwd) continue;
+                if (new DirectoryInfo($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/cwd").LinkTarget is not { } cwd) continue;
                 if (!folders.Any(folder => cwd == folder || cwd.StartsWith(folder + "/", StringComparison.Ordinal))) continue;
                 if (skip?.Invoke(pid) == true) continue;
             }
@@ -98,6 +78,81 @@ public static class GitProcesses
             yield return pid;
         }
     }
+
+    /// <summary>
+    /// Every process on the machine but <paramref name="self"/> whose /proc/&lt;pid&gt;/comm names git or one of its
+    /// git-* helpers (what was executed, truncated to 15 bytes, and a newline), in /proc's order. The scan runs twice a
+    /// commit over every process on the machine (hundreds on a busy one), so it is made of libc calls alone: /proc read
+    /// with <c>readdir</c>, each comm with <c>openat</c> on the /proc descriptor, one <c>read</c> into the stack and
+    /// <c>close</c> — three system calls and no allocation a process. Through .NET it was a string per directory entry
+    /// and per path, and <c>File.OpenHandle</c>'s <c>fstat</c> and <c>flock</c> besides (docs/adr/0075).
+    /// </summary>
+    private static unsafe List<int> GitCommands(int self)
+    {
+        var found = new List<int>();
+        nint directory;
+        fixed (byte* procPath = "/proc\0"u8) directory = OpenDirectory(procPath);
+        if (directory == 0) return found;
+        try
+        {
+            var proc = DirectoryDescriptor(directory);
+            var path = stackalloc byte[32]; // "<pid>/comm\0"
+            var comm = stackalloc byte[64];
+            for (var entry = ReadDirectory(directory); entry != null; entry = ReadDirectory(directory))
+            {
+                // struct dirent on 64-bit glibc and musl: d_ino (8), d_off (8), d_reclen (2), d_type (1), d_name.
+                if (entry[18] is not (DirectoryType or UnknownType)) continue;
+                var name = entry + 19;
+                var pid = 0;
+                var digits = 0;
+                for (; name[digits] != 0; digits++)
+                {
+                    if (digits == 10 || name[digits] is < (byte)'0' or > (byte)'9') { digits = -1; break; }
+                    pid = pid * 10 + (name[digits] - '0');
+                }
+                if (digits <= 0 || pid == self) continue;
+                Buffer.MemoryCopy(name, path, 32, digits);
+                "/comm\0"u8.CopyTo(new Span<byte>(path + digits, 6));
+                var descriptor = OpenAt(proc, path, OpenReadOnlyCloseOnExec);
+                if (descriptor < 0) continue; // gone meanwhile, or not ours to read
+                var read = Read(descriptor, comm, 64);
+                _ = Close(descriptor);
+                if (read <= 0) continue;
+                var command = new ReadOnlySpan<byte>(comm, (int)read).TrimEnd((byte)'\n');
+                if (command.SequenceEqual("git"u8) || command.StartsWith("git-"u8)) found.Add(pid);
+            }
+        }
+        finally
+        {
+            _ = CloseDirectory(directory);
+        }
+        return found;
+    }
+
+    private const byte DirectoryType = 4, UnknownType = 0; // DT_DIR, DT_UNKNOWN (a file system that does not say)
+    private const int OpenReadOnlyCloseOnExec = 0x80000; // O_RDONLY | O_CLOEXEC (Linux)
+
+    // Plain DllImports of blittable arguments (as MappedImageTrim's): called inline, no marshalling stub.
+    [DllImport("libc", EntryPoint = "opendir")]
+    private static extern unsafe nint OpenDirectory(byte* path);
+
+    [DllImport("libc", EntryPoint = "readdir")]
+    private static extern unsafe byte* ReadDirectory(nint directory);
+
+    [DllImport("libc", EntryPoint = "dirfd")]
+    private static extern int DirectoryDescriptor(nint directory);
+
+    [DllImport("libc", EntryPoint = "closedir")]
+    private static extern int CloseDirectory(nint directory);
+
+    [DllImport("libc", EntryPoint = "openat")]
+    private static extern unsafe int OpenAt(int directory, byte* path, int flags);
+
+    [DllImport("libc", EntryPoint = "read")]
+    private static extern unsafe nint Read(int descriptor, byte* buffer, nuint count);
+
+    [DllImport("libc", EntryPoint = "close")]
+    private static extern int Close(int descriptor);
 
     /// <summary>Whether this process started <paramref name="pid"/>: its parent or grandparent (a background repack's helpers) is this process.</summary>
     public static bool StartedByThisProcess(int pid)
