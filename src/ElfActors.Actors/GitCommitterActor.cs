@@ -709,7 +709,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         _lastCommitStarted = Stopwatch.GetTimestamp();
         Progressed();
         var staged = StagedFiles(ready, contents);
-        var message = Core.Git.CommitMessage.For(ready);
+        var message = MessageFor(ready);
         _stages.Lap("message");
         if (!TryGitStep(() => Git().CommitFiles(staged, message), out var commitId, staged)) return;
         _stages.Lap("git");
@@ -726,6 +726,22 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
 
         if (pending.Count == _settings.CommitMaxBatchSize || ready.Count < pending.Count) ScheduleBatch();
         else AnswerWaiters(Index().CountPending());
+    }
+
+    // A batch's commit message is a few hundred KB (a line and a trailer a record): as a string per commit, a large object
+    // the GC collected only in a full collection. Written into a builder and a buffer kept from batch to batch (docs/adr/0076).
+    private readonly System.Text.StringBuilder _messageBuilder = new();
+    private char[] _messageBuffer = [];
+
+    /// <summary>The batch's commit message, in <see cref="_messageBuffer"/>: valid until the next batch's.</summary>
+    private ReadOnlyMemory<char> MessageFor(List<OutboxEntry> ready)
+    {
+        _messageBuilder.Clear();
+        Core.Git.CommitMessage.Write(_messageBuilder, ready);
+        var length = _messageBuilder.Length;
+        if (_messageBuffer.Length < length) _messageBuffer = new char[length + length / 4];
+        _messageBuilder.CopyTo(0, _messageBuffer, length);
+        return _messageBuffer.AsMemory(0, length);
     }
 
     /// <summary>The batch's stages as <see cref="ElfMetrics.CommitStage"/>; git's split into the fast writer's own where it made the commit.</summary>

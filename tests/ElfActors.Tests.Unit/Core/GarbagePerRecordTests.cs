@@ -83,4 +83,40 @@ public sealed class GarbagePerRecordTests : IDisposable
     {
         try { Directory.Delete(_folder, recursive: true); } catch (IOException) { }
     }
+
+    [Fact]
+    public void Gits_index_is_rebuilt_per_commit_without_an_array_of_its_entries_or_a_write_buffer()
+    {
+        // A repository whose index holds 20,000 entries (stat-less, added with --index-info: no files needed), as the
+        // failures folder of a long-running memory does; then two batches of 200 new files each, added in process.
+        var repository = Path.Combine(_folder, "repo");
+        Directory.CreateDirectory(repository);
+        Support.Tools.Git(repository, "init", "-q");
+        var listing = Path.Combine(_folder, "index-info.txt");
+        File.WriteAllLines(listing, Enumerable.Range(0, 20_000).Select(i => $"100644 {i + 1:x40}\tmemory/failures/old-{i:D6}.md"));
+        Assert.Equal(0, Support.Tools.Run("bash", repository, "-c", $"git update-index --index-info < '{listing}'").ExitCode);
+        var appender = new IndexAppender(Path.Combine(repository, ".git"), repository);
+        IReadOnlyList<IndexAddition> Batch(string name) => Enumerable.Range(0, 200).Select(i =>
+        {
+            var path = Path.Combine(repository, "memory", "failures", $"{name}-{i:D3}.md");
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(path, $"{name} {i}\n");
+            File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(-1)); // not racily clean: no file read back
+            return new IndexAddition($"memory/failures/{name}-{i:D3}.md", Enumerable.Repeat((byte)0xab, 20).ToArray(), FileStat.Of(path)!.Value);
+        }).ToList();
+        var first = Batch("first");
+        var second = Batch("second");
+        var third = Batch("third");
+        Assert.Null(appender.TryAdd(first)); // compiled
+        Assert.Null(appender.TryAdd(second)); // the appender's lists grown past this index (doubled: not again per commit)
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        Assert.Null(appender.TryAdd(third));
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(20_600, Support.Tools.Git(repository, "ls-files").Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        // The new entries' names and the files' handles and paths; the index's entries (16 bytes each: 320 KB, a
+        // large object) and a 64 KB write buffer were new arrays per commit before docs/adr/0076.
+        Assert.InRange(allocated, 0, 64 * 1024);
+    }
 }
