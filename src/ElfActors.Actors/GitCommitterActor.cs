@@ -688,7 +688,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         // Checking the tip reads git like a commit does: its failures (a corrupt object, a held lock) are a commit's.
         if (!TryGitStep(HistoryChecked, out var historyChecked) || !historyChecked) return;
         _stages.Lap("check");
-        var pending = Index().ReadPending(_settings.CommitMaxBatchSize, _unmarked).ToList();
+        var pending = Index().ReadPendingToCommit(_settings.CommitMaxBatchSize, _unmarked).ToList();
         _stages.Lap("read-pending");
         var (ready, contents) = ReadyToCommit(pending);
         _stages.Lap("files");
@@ -798,7 +798,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
                 var complete = (entry.RowTable == OutboxTables.Learnings && _rung.Contains(entry.RecordId))
                     || entry.EnqueuedAt < orphanCutoff
                     || _reopened.Contains(entry.OutboxId)
-                    || HoldsExactly(staged.Content, entry.Content);
+                    || HoldsExactly(staged.Content, Index().ReadContent(entry.OutboxId) ?? entry.Content); // not read with the batch (docs/adr/0076)
                 if (complete) contents[entry.RelativePath] = staged;
                 return complete;
             }
