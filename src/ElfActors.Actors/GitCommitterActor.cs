@@ -688,7 +688,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         // Checking the tip reads git like a commit does: its failures (a corrupt object, a held lock) are a commit's.
         if (!TryGitStep(HistoryChecked, out var historyChecked) || !historyChecked) return;
         _stages.Lap("check");
-        var pending = Index().ReadPending(_settings.CommitMaxBatchSize, _unmarked).ToList();
+        var pending = Index().ReadPendingToCommit(_settings.CommitMaxBatchSize, _unmarked).ToList();
         _stages.Lap("read-pending");
         var (ready, contents) = ReadyToCommit(pending);
         _stages.Lap("files");
@@ -709,7 +709,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         _lastCommitStarted = Stopwatch.GetTimestamp();
         Progressed();
         var staged = StagedFiles(ready, contents);
-        var message = Core.Git.CommitMessage.For(ready);
+        var message = MessageFor(ready);
         _stages.Lap("message");
         if (!TryGitStep(() => Git().CommitFiles(staged, message), out var commitId, staged)) return;
         _stages.Lap("git");
@@ -726,6 +726,22 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
 
         if (pending.Count == _settings.CommitMaxBatchSize || ready.Count < pending.Count) ScheduleBatch();
         else AnswerWaiters(Index().CountPending());
+    }
+
+    // A batch's commit message is a few hundred KB (a line and a trailer a record): as a string per commit, a large object
+    // the GC collected only in a full collection. Written into a builder and a buffer kept from batch to batch (docs/adr/0076).
+    private readonly System.Text.StringBuilder _messageBuilder = new();
+    private char[] _messageBuffer = [];
+
+    /// <summary>The batch's commit message, in <see cref="_messageBuffer"/>: valid until the next batch's.</summary>
+    private ReadOnlyMemory<char> MessageFor(List<OutboxEntry> ready)
+    {
+        _messageBuilder.Clear();
+        Core.Git.CommitMessage.Write(_messageBuilder, ready);
+        var length = _messageBuilder.Length;
+        if (_messageBuffer.Length < length) _messageBuffer = new char[length + length / 4];
+        _messageBuilder.CopyTo(0, _messageBuffer, length);
+        return _messageBuffer.AsMemory(0, length);
     }
 
     /// <summary>The batch's stages as <see cref="ElfMetrics.CommitStage"/>; git's split into the fast writer's own where it made the commit.</summary>
@@ -782,7 +798,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
                 var complete = (entry.RowTable == OutboxTables.Learnings && _rung.Contains(entry.RecordId))
                     || entry.EnqueuedAt < orphanCutoff
                     || _reopened.Contains(entry.OutboxId)
-                    || HoldsExactly(staged.Content, entry.Content);
+                    || HoldsExactly(staged.Content, Index().ReadContent(entry.OutboxId) ?? entry.Content); // not read with the batch (docs/adr/0076)
                 if (complete) contents[entry.RelativePath] = staged;
                 return complete;
             }

@@ -21,8 +21,18 @@ public static class CommitMessage
 
     public static string For(IReadOnlyList<OutboxEntry> records)
     {
-        if (records.Count == 0) throw new ArgumentException("A commit needs at least one record.", nameof(records));
         var builder = new StringBuilder();
+        Write(builder, records);
+        return builder.ToString();
+    }
+
+    /// <summary>
+    /// <see cref="For"/>'s message appended to <paramref name="builder"/>: the committer writes each batch's into one builder
+    /// it keeps (a batch's message is a few hundred KB, a large object as a string per commit: docs/adr/0076).
+    /// </summary>
+    public static void Write(StringBuilder builder, IReadOnlyList<OutboxEntry> records)
+    {
+        if (records.Count == 0) throw new ArgumentException("A commit needs at least one record.", nameof(records));
         if (records.Count == 1)
         {
             // ELF's own shape: git commit -m "failure: <title>" -m "Domain: <domain> | Severity: <severity>"
@@ -45,7 +55,6 @@ public static class CommitMessage
             if (record.RecordKey is not null && record.SharesFile)
                 builder.Append(EntryTrailerKey).Append(": ").Append(record.RecordKey).Append(' ').Append(RecordKeys.ContentHash(record.Content)).Append('\n');
         }
-        return builder.ToString();
     }
 
     private static string Describe(IReadOnlyList<OutboxEntry> records)

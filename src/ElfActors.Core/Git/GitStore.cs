@@ -157,7 +157,9 @@ public sealed class GitStore : IGitStore
     public string CommitFiles(IReadOnlyList<string> relativePaths, string message) =>
         CommitFiles(relativePaths.Select(p => StagedFile.Read(p, _paths.Absolute(p))).ToList(), message);
 
-    public string CommitFiles(IReadOnlyList<StagedFile> contents, string message)
+    public string CommitFiles(IReadOnlyList<StagedFile> contents, string message) => CommitFiles(contents, message.AsMemory());
+
+    public string CommitFiles(IReadOnlyList<StagedFile> contents, ReadOnlyMemory<char> message)
     {
         if (contents.Count == 0) throw new ArgumentException("Nothing to commit.", nameof(contents));
         contents = contents.DistinctBy(f => f.Path, StringComparer.Ordinal).ToList(); // heuristics of one domain share a file

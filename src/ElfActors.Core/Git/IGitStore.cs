@@ -17,6 +17,12 @@ public interface IGitStore : IDisposable
         CommitFiles(files.Select(f => f.Path).ToList(), message);
 
     /// <summary>
+    /// Like <see cref="CommitFiles(IReadOnlyList{StagedFile}, string)"/>, with the message in the caller's buffer, read
+    /// only during the call: the committer keeps one for every batch (docs/adr/0076). The default makes a string of it.
+    /// </summary>
+    string CommitFiles(IReadOnlyList<StagedFile> files, ReadOnlyMemory<char> message) => CommitFiles(files, message.ToString());
+
+    /// <summary>
     /// Record keys named by <c>Elf-Record</c> trailers in the branch's commits made since <paramref name="since"/>, for
     /// records of every table: trailer value (<c>12</c>, <c>H-3</c>, <c>ADR-2</c>) → the commit that holds it.
     /// </summary>

@@ -18,4 +18,10 @@ internal interface IRecordCommitWriter : IDisposable
     /// lock is held, <see cref="GitBranchMovedException"/> when the branch kept moving.
     /// </summary>
     string Commit(string branch, IReadOnlyList<StagedFile> files, string message);
+
+    /// <summary>
+    /// <see cref="Commit(string, IReadOnlyList{StagedFile}, string)"/> with the message in the caller's buffer, read only
+    /// during the call (docs/adr/0076). The default makes a string of it.
+    /// </summary>
+    string Commit(string branch, IReadOnlyList<StagedFile> files, ReadOnlyMemory<char> message) => Commit(branch, files, message.ToString());
 }

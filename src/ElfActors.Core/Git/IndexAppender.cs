@@ -36,6 +36,15 @@ internal sealed class IndexAppender(string gitDirectory, string workTree)
     private SharedIndex? _shared;
     private byte[] _checkBuffer = new byte[16 << 10];
 
+    // Kept from commit to commit and written in place (docs/adr/0076): at 5,000 records/s each was an array per commit
+    // that the GC had to collect, the index's entries (16 bytes each) and the batch's racy entries large objects.
+    private readonly List<IndexEntry> _entries = [];
+    private readonly List<(byte[] Name, IndexAddition Addition)> _added = [];
+    private readonly List<(byte[] Name, IndexAddition Addition, bool Smudge)> _newEntries = [];
+    private readonly List<RacyEntry> _racy = [];
+    private readonly HashSet<RacyEntry> _checkedEntries = [];
+    private readonly byte[] _writeBuffer = new byte[1 << 16];
+
     /// <summary>Files read back and hashed to check a racily clean entry, so far.</summary>
     public long ContentChecks { get; private set; }
 
@@ -88,7 +97,22 @@ internal sealed class IndexAppender(string gitDirectory, string workTree)
     public string? TryAdd(IReadOnlyList<IndexAddition> additions, Action? beforeLock = null)
     {
         if (additions.Count == 0) return null;
-        var added = new List<(byte[] Name, IndexAddition Addition)>(additions.Count);
+        try
+        {
+            return Add(additions, beforeLock);
+        }
+        finally
+        {
+            // The kept lists let go of the batch's names and blob ids: held until the next batch, they would be promoted.
+            _added.Clear();
+            _newEntries.Clear();
+        }
+    }
+
+    private string? Add(IReadOnlyList<IndexAddition> additions, Action? beforeLock)
+    {
+        var added = _added;
+        added.Clear();
         foreach (var addition in additions)
         {
             var name = Encoding.UTF8.GetBytes(addition.Path);
@@ -240,7 +264,7 @@ internal sealed class IndexAppender(string gitDirectory, string workTree)
         string outputPath, out string? sharedPath)
     {
         sharedPath = null;
-        var parsed = IndexFile.Parse(data.AsSpan(0, length), out var problem);
+        var parsed = IndexFile.Parse(data.AsSpan(0, length), _entries, out var problem);
         if (parsed is null) return problem;
         // Racily clean: modified in (or after) the second the index was written, so stat cannot tell later changes.
         var racyFrom = (uint)new DateTimeOffset(written).ToUnixTimeSeconds();
@@ -295,7 +319,8 @@ internal sealed class IndexAppender(string gitDirectory, string workTree)
         // Racily clean entries (git's ce_smudge_racily_clean_entry), carried over and new: docs/adr/0058. Their
         // contents are checked once the new index is written, against the written file's own time (the rename under
         // the lock keeps it), and the file is written again only if one changed.
-        var racy = new List<RacyEntry>();
+        var racy = _racy;
+        racy.Clear();
         for (var i = 0; i < parsed.Entries.Count; i++)
         {
             var entry = parsed.Entries[i];
@@ -329,11 +354,14 @@ internal sealed class IndexAppender(string gitDirectory, string workTree)
         }
 
         var smudged = new HashSet<int>();
-        var newEntries = added.Select(a => (a.Name, a.Addition, Smudge: false)).ToList();
-        var checkedEntries = new HashSet<RacyEntry>();
+        var newEntries = _newEntries;
+        newEntries.Clear();
+        foreach (var (name, addition) in added) newEntries.Add((name, addition, false));
+        var checkedEntries = _checkedEntries;
+        checkedEntries.Clear();
         while (true)
         {
-            WriteIndex(output, data, parsed, newEntries, smudged, extensions);
+            WriteIndex(output, _writeBuffer, data, parsed, newEntries, smudged, extensions);
             // What a reader compares entries with: the index file's mtime, this file's now (the rename keeps it).
             var writtenAt = FileStat.StampOf(outputPath) is { } stamp ? (uint)stamp.MtimeSeconds : uint.MaxValue;
             var changed = false;
@@ -360,15 +388,32 @@ internal sealed class IndexAppender(string gitDirectory, string workTree)
         return null;
     }
 
-    private static void WriteIndex(Stream output, byte[] data, IndexFile parsed, List<(byte[] Name, IndexAddition Addition, bool Smudge)> added,
+    /// <summary>Writes the index through <paramref name="buffer"/> (the appender's, reused: no buffer per commit).</summary>
+    private static void WriteIndex(Stream output, byte[] buffer, byte[] data, IndexFile parsed, List<(byte[] Name, IndexAddition Addition, bool Smudge)> added,
         HashSet<int> smudged, List<(string Signature, ReadOnlyMemory<byte> Body)> extensions)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA1);
-        var buffered = new BufferedStream(output, 1 << 16);
+        var used = 0;
+        void Flush()
+        {
+            output.Write(buffer, 0, used);
+            used = 0;
+        }
         void Write(ReadOnlySpan<byte> bytes)
         {
             hash.AppendData(bytes);
-            buffered.Write(bytes);
+            Put(bytes);
+        }
+        void Put(ReadOnlySpan<byte> bytes)
+        {
+            if (used + bytes.Length > buffer.Length) Flush();
+            if (bytes.Length > buffer.Length)
+            {
+                output.Write(bytes);
+                return;
+            }
+            bytes.CopyTo(buffer.AsSpan(used));
+            used += bytes.Length;
         }
 
         Span<byte> header = stackalloc byte[12];
@@ -410,8 +455,11 @@ internal sealed class IndexAppender(string gitDirectory, string workTree)
             Write(extensionHeader);
             Write(body.Span);
         }
-        buffered.Write(hash.GetHashAndReset());
-        buffered.Flush();
+        Span<byte> checksum = stackalloc byte[HashLength];
+        hash.GetHashAndReset(checksum);
+        Put(checksum);
+        Flush();
+        output.Flush();
     }
 
     /// <summary>One version 2 entry: stat data, blob id, flags (name length), the name, 1–8 NULs to a multiple of 8.</summary>
@@ -471,17 +519,26 @@ internal sealed class IndexAppender(string gitDirectory, string workTree)
         problem = null;
         if (_shared?.Id == id) return _shared;
         var path = Path.Combine(gitDirectory, "sharedindex." + id);
-        byte[] bytes;
+        // git writes a new shared index each time it re-splits (every few thousand records at 5,000/s: megabytes, and
+        // 16 bytes an entry parsed): read into the last one's buffer and entry list, which no one reads any more.
+        var bytes = _shared?.Data;
+        var entries = _shared?.Index.Entries ?? [];
+        _shared = null;
+        int length;
         try
         {
-            bytes = File.ReadAllBytes(path);
+            using var file = File.OpenHandle(path);
+            length = checked((int)RandomAccess.GetLength(file));
+            if (bytes is null || bytes.Length < length) bytes = new byte[length];
+            for (int read = 0, n; read < length; read += n)
+                if ((n = RandomAccess.Read(file, bytes.AsSpan(read, length - read), read)) == 0) throw new IOException("the shared index was cut short while read");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             problem = $"cannot read the shared index: {e.Message}";
             return null;
         }
-        var parsed = IndexFile.Parse(bytes, out problem);
+        var parsed = IndexFile.Parse(bytes.AsSpan(0, length), entries, out problem);
         if (parsed is null) return null;
         if (parsed.SharedIndexId is not null) { problem = "a shared index that is itself split"; return null; }
         return _shared = new SharedIndex(id, path, bytes, parsed);
@@ -536,6 +593,11 @@ internal sealed class IndexAppender(string gitDirectory, string workTree)
 
         public string Id { get; }
         public string Path { get; }
+
+        /// <summary>The file's bytes, at the start of a buffer that may be longer (reused for the next shared index).</summary>
+        public byte[] Data => _data;
+
+        public IndexFile Index => _index;
         public int Count => _index.Entries.Count;
         public uint NewestMtime { get; }
 

@@ -68,7 +68,9 @@ internal sealed class NativeCommitWriter : IRecordCommitWriter
     /// <summary>The last commit's stages (blobs, trees, pack, index, person's git, index-write, branch, housekeeping).</summary>
     internal StageTimes Stages { get; } = new();
 
-    public string Commit(string branch, IReadOnlyList<StagedFile> contents, string message)
+    public string Commit(string branch, IReadOnlyList<StagedFile> contents, string message) => Commit(branch, contents, message.AsMemory());
+
+    public string Commit(string branch, IReadOnlyList<StagedFile> contents, ReadOnlyMemory<char> message)
     {
         Stages.Restart();
         var relativePaths = contents.Select(f => f.Path).ToList();
@@ -81,7 +83,7 @@ internal sealed class NativeCommitWriter : IRecordCommitWriter
         {
             var parent = _repository.Refs[branch]?.ResolveToDirectReference()?.TargetIdentifier;
             var tree = _trees.Build(parent is null ? null : TreeOf(parent), files, unpacked);
-            var commitBuffer = CommitObject(tree, parent, message, out var commitLength);
+            var commitBuffer = CommitObject(tree, parent, message.Span, out var commitLength);
             var commit = new GitObject(GitObjectType.Commit, commitBuffer.AsMemory(0, commitLength));
             unpacked.Add(commit);
             Stages.Lap("trees");
@@ -111,7 +113,7 @@ internal sealed class NativeCommitWriter : IRecordCommitWriter
                 // would fail their compare-and-swap. Wait for it instead; our files are staged, their commit may take them.
                 var indexLock = Path.Combine(_repository.Info.Path, "index.lock");
                 if (File.Exists(indexLock)) throw new GitLockHeldException("a git process holds the index; the branch waits for it", indexLock);
-                MoveBranch(branch, commit.Hex, parent, "elf: " + FirstLine(message));
+                MoveBranch(branch, commit.Hex, parent, "elf: " + FirstLine(message.Span));
                 _lastCommit = (commit.Hex, tree, parent);
                 Stages.Lap("branch");
             }
@@ -175,6 +177,9 @@ internal sealed class NativeCommitWriter : IRecordCommitWriter
         }
     }
 
+    // The batch's additions, one list kept for every batch (docs/adr/0076): some 56 bytes a record, a large object from ~1,500.
+    private readonly List<IndexAddition> _indexAdditions = [];
+
     /// <summary>
     /// Adds the batch's files to the index: in-process when only new paths are added to a plain index (see
     /// <see cref="IndexAppender"/>, which builds the new index before it takes <c>index.lock</c>), otherwise by
@@ -190,7 +195,16 @@ internal sealed class NativeCommitWriter : IRecordCommitWriter
             _indexAppender.SplitThreshold = SplitIndexThreshold;
             _indexAppender.SplitIndexSetting = _repository.Config.Get<bool>("core.splitIndex")?.Value;
             _indexAppender.MaxPercentChange = _repository.Config.Get<int>("splitIndex.maxPercentChange")?.Value is >= 0 and <= 100 and var percent ? percent : 20;
-            byGit = _indexAppender.TryAdd(files.Select((f, i) => new IndexAddition(f.Path, blobs[i].Id, f.Stat!.Value)).ToList(), () => BeforeIndexLock(packed));
+            _indexAdditions.Clear();
+            for (var i = 0; i < files.Count; i++) _indexAdditions.Add(new IndexAddition(files[i].Path, blobs[i].Id, files[i].Stat!.Value));
+            try
+            {
+                byGit = _indexAppender.TryAdd(_indexAdditions, () => BeforeIndexLock(packed));
+            }
+            finally
+            {
+                _indexAdditions.Clear(); // holds the batch's blob ids and paths otherwise
+            }
         }
         if (byGit is null)
         {
@@ -293,7 +307,7 @@ internal sealed class NativeCommitWriter : IRecordCommitWriter
     /// pooled buffer (returned once packed): a batch of 2,000 records has a message of half a megabyte, and as new
     /// strings and arrays per commit it made most of the full collections of a sustained load.
     /// </summary>
-    private byte[] CommitObject(string tree, string? parent, string message, out int length)
+    private byte[] CommitObject(string tree, string? parent, ReadOnlySpan<char> message, out int length)
     {
         var signature = Signature();
         var offset = signature.When.Offset;
@@ -359,10 +373,12 @@ internal sealed class NativeCommitWriter : IRecordCommitWriter
         return _repository.Config.BuildSignature(now) ?? new Signature("ElfActors", "elfactors@localhost", now);
     }
 
-    internal static string FirstLine(string message)
+    internal static string FirstLine(string message) => FirstLine(message.AsSpan());
+
+    internal static string FirstLine(ReadOnlySpan<char> message)
     {
         var newline = message.IndexOf('\n');
-        return newline < 0 ? message : message[..newline];
+        return (newline < 0 ? message : message[..newline]).ToString();
     }
 
     public void Dispose()

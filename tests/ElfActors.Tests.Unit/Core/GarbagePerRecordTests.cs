@@ -3,6 +3,7 @@ using ElfActors.Core.Files;
 using ElfActors.Core.Git;
 using ElfActors.Core.Markdown;
 using ElfActors.Core.Records;
+using ElfActors.Core.Records.Kinds;
 using ElfActors.Core.Storage;
 
 namespace ElfActors.Tests.Core;
@@ -82,5 +83,74 @@ public sealed class GarbagePerRecordTests : IDisposable
     public void Dispose()
     {
         try { Directory.Delete(_folder, recursive: true); } catch (IOException) { }
+    }
+
+    [Fact]
+    public void Gits_index_is_rebuilt_per_commit_without_an_array_of_its_entries_or_a_write_buffer()
+    {
+        // A repository whose index holds 20,000 entries (stat-less, added with --index-info: no files needed), as the
+        // failures folder of a long-running memory does; then two batches of 200 new files each, added in process.
+        var repository = Path.Combine(_folder, "repo");
+        Directory.CreateDirectory(repository);
+        Support.Tools.Git(repository, "init", "-q");
+        var listing = Path.Combine(_folder, "index-info.txt");
+        File.WriteAllLines(listing, Enumerable.Range(0, 20_000).Select(i => $"100644 {i + 1:x40}\tmemory/failures/old-{i:D6}.md"));
+        Assert.Equal(0, Support.Tools.Run("bash", repository, "-c", $"git update-index --index-info < '{listing}'").ExitCode);
+        var appender = new IndexAppender(Path.Combine(repository, ".git"), repository);
+        IReadOnlyList<IndexAddition> Batch(string name) => Enumerable.Range(0, 200).Select(i =>
+        {
+            var path = Path.Combine(repository, "memory", "failures", $"{name}-{i:D3}.md");
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(path, $"{name} {i}\n");
+            File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(-1)); // not racily clean: no file read back
+            return new IndexAddition($"memory/failures/{name}-{i:D3}.md", Enumerable.Repeat((byte)0xab, 20).ToArray(), FileStat.Of(path)!.Value);
+        }).ToList();
+        var first = Batch("first");
+        var second = Batch("second");
+        var third = Batch("third");
+        Assert.Null(appender.TryAdd(first)); // compiled
+        Assert.Null(appender.TryAdd(second)); // the appender's lists grown past this index (doubled: not again per commit)
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        Assert.Null(appender.TryAdd(third));
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(20_600, Support.Tools.Git(repository, "ls-files").Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        // The new entries' names and the files' handles and paths; the index's entries (16 bytes each: 320 KB, a
+        // large object) and a 64 KB write buffer were new arrays per commit before docs/adr/0076.
+        Assert.InRange(allocated, 0, 64 * 1024);
+    }
+
+    [Fact]
+    public void The_committers_batch_read_of_pending_records_reads_a_heuristics_text_only()
+    {
+        // 300 failures of about 8 KB each, and a heuristic, pending; the committer reads them at every batch.
+        using var memory = new Support.TempMemory();
+        using var index = MemoryIndex.Open(memory.Paths, ElfActors.Actors.ElfSettings.Default.Index);
+        var day = new DateOnly(2026, 12, 6);
+        var summary = string.Concat(Enumerable.Repeat("A long summary line of a failure.\n", 240));
+        var inserts = Enumerable.Range(0, 300).Select(i =>
+        {
+            Assert.Empty(LearningValidator.Validate(new LearningInput($"Failure {i}", "git", "high", "x", summary), out var failure));
+            return new RecordInsert($"l-{i}", new LearningDraft(failure!, day));
+        }).ToList();
+        Assert.Empty(HeuristicValidator.Validate(new HeuristicInput("shared", "a rule", "why", null, null), out var heuristic));
+        inserts.Add(new RecordInsert("h", new HeuristicDraft(heuristic!, day)));
+        index.InsertRecords(inserts, DateTimeOffset.UtcNow);
+        var withText = index.ReadPending(1_000);
+        IReadOnlySet<long> none = new HashSet<long>();
+        index.ReadPendingToCommit(1_000, none);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var read = index.ReadPendingToCommit(1_000, none);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(withText.Select(e => e with { Content = e.SharesFile ? e.Content : string.Empty }), read);
+        var shared = Assert.Single(read, e => e.SharesFile);
+        Assert.Contains("a rule", shared.Content);
+        Assert.All(read.Where(e => !e.SharesFile), e => Assert.Equal(withText.Single(w => w.OutboxId == e.OutboxId).Content, index.ReadContent(e.OutboxId)));
+        // The rows' other columns (paths, subjects, keys, times) and SQLite's reading: under 2 KB a record; each text
+        // (8 KB of UTF-8) was 16 KB more as a string.
+        Assert.InRange(allocated / read.Count, 0, 2_048);
     }
 }
