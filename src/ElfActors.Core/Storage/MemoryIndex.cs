@@ -434,7 +434,7 @@ public sealed partial class MemoryIndex : IDisposable
     /// </summary>
     public void MarkEntriesCommittedWithoutSync(IReadOnlyCollection<long> outboxIds, string commitId, DateTimeOffset at)
     {
-        var level = Scalar("PRAGMA synchronous;"); // 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA
+        var level = SynchronousLevel;
         if (level <= 1)
         {
             MarkEntriesCommitted(outboxIds, commitId, at);
