@@ -58,6 +58,8 @@ internal static class HotPathBenchmark
                     Console.WriteLine(Invariant($"| the host, per record (its CPU over the loop ÷ {2 * result.Records} records) | – | – | – | {host:0.00} (mean) | – |"));
                 if (result.HostJitMsPerRecord is { } jit)
                     Console.WriteLine(Invariant($"| of which the runtime's tier-up JIT (its tiered-compilation thread) | – | – | – | {jit:0.00} (mean) | – |"));
+                if (result.FileCreateMs.Count > 0)
+                    Console.WriteLine(Invariant($"| creating an empty file in the records' folder, after the loop ({result.FileCreateMs.Count}; ext4 without a journal skips inodes freed in the last minutes, ADR 0078) | {P(result.FileCreateMs, 0.5):0.00} | {P(result.FileCreateMs, 0.9):0.00} | {P(result.FileCreateMs, 0.99):0.00} | – | – |"));
                 return 0;
             }
             finally
@@ -75,6 +77,9 @@ internal static class HotPathBenchmark
 
         /// <summary>The part of <see cref="HostCpuMsPerRecord"/> that the runtime's tiered-compilation thread took: methods recompiled optimised once hot.</summary>
         public double? HostJitMsPerRecord { get; init; }
+
+        /// <summary>Wall ms of each exclusive create of an empty file in the records' folder after the loop (<see cref="TimeFileCreates"/>).</summary>
+        public List<double> FileCreateMs { get; init; } = [];
 
         /// <summary>Records the host stored before the loop, and whether its tier-up JIT had settled by then (null: a fixed count was asked for).</summary>
         public (int Records, bool? Settled) WarmUp { get; init; }
@@ -121,6 +126,7 @@ internal static class HotPathBenchmark
         using var host = Process.Start(new ProcessStartInfo(elf, ["serve", "--base", memory]) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false })!;
         _ = host.StandardOutput.ReadToEndAsync();
         _ = host.StandardError.ReadToEndAsync();
+        Result measured;
         try
         {
             await Measure.WaitForHostAsync(elf, memory, host);
@@ -145,7 +151,7 @@ internal static class HotPathBenchmark
             var window = load.Stop();
             var hostCpuAfter = ProcessCpuMs(host.Id);
             var jit = HostThreads.TierUpJitMsSince(jitBefore, HostThreads.Read(host.Id));
-            return result with
+            measured = result with
             {
                 Load = window,
                 HostCpuMsPerRecord = hostCpuBefore is { } before && hostCpuAfter is { } after ? (after - before) / (2.0 * records) : null,
@@ -157,6 +163,30 @@ internal static class HotPathBenchmark
             await Measure.ExitCodeAsync(elf, ["stop", "--base", memory]);
             await host.WaitForExitAsync();
         }
+        // After the host stopped: files of the probe's own in the records' folder, removed with the work folder.
+        return measured with { FileCreateMs = TimeFileCreates(Path.Combine(memory, "memory", "failures")) };
+    }
+
+    /// <summary>Empty files the probe creates after the loop (<see cref="TimeFileCreates"/>).</summary>
+    internal const int FileCreateProbes = 200;
+
+    /// <summary>
+    /// Times <see cref="FileCreateProbes"/> exclusive creates of empty files in <paramref name="folder"/>, where the host
+    /// created the records' files (ext4 allocates a file's inode in its folder's block group). On ext4 without a journal
+    /// (this machine's) every create skips, one by one, the inodes freed there in the last 30–330 s, by anyone
+    /// (docs/performance.md, "A run right after a large deletion"): a cost on every record's path, before its answer, that
+    /// the load figures count as the run's own CPU. So a run shows the disk's state it was measured in (ADR 0078).
+    /// </summary>
+    internal static List<double> TimeFileCreates(string folder)
+    {
+        var times = new List<double>(FileCreateProbes);
+        for (var i = 0; i < FileCreateProbes; i++)
+        {
+            var start = Stopwatch.GetTimestamp();
+            using (new FileStream(Path.Combine(folder, $".create-probe-{i}"), FileMode.CreateNew, FileAccess.Write)) { }
+            times.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+        return times;
     }
 
     /// <summary>
