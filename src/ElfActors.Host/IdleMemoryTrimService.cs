@@ -87,10 +87,11 @@ public sealed class IdleMemoryTrimService(ActorSystem system, IdleMonitor monito
     }
 
     /// <summary>
-    /// The host's first collection, once it has started (all its services up, the first request answered): a gen 0
-    /// collection of what the start left, unless one ran already. The first collection of a process's life costs about
-    /// 4 ms more than later ones (set-up the runtime does once), and it was the idle trim's, inside the idle host's first
-    /// minute (ADR 0079): measured, the trim's collection 8.4–10.2 → 5.2–7.3 ms, for a pause of 2–5 ms here.
+    /// The host's first collection, once it has started (all its services up; an auto-started host has answered its
+    /// first record by then): a gen 0 collection of what the start left, unless one ran already. The first collection of
+    /// a process's life costs about 4 ms more than later ones (set-up the runtime does once), and it was the idle trim's,
+    /// inside the idle host's first minute (ADR 0079): measured, the trim's collection 8.3–10.2 → about 5 ms, for a pause
+    /// of about 5 ms here.
     /// </summary>
     internal static void CollectOnceStarted()
     {
