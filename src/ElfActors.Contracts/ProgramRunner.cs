@@ -27,6 +27,7 @@ public static class ProgramRunner
         TimeSpan? timeout = null, bool background = false)
     {
         using var process = Start(file, arguments, workingDirectory, environment, redirectInput: standardInput is not null);
+        using var redirected = new RedirectedStreams(process);
         if (background)
         {
             try { process.PriorityClass = ProcessPriorityClass.Idle; }
@@ -67,6 +68,7 @@ public static class ProgramRunner
         string? workingDirectory = null, IEnumerable<KeyValuePair<string, string?>>? environment = null)
     {
         using var process = Start(file, arguments, workingDirectory, environment, redirectInput: false);
+        using var redirected = new RedirectedStreams(process);
         var stderr = process.StandardError.ReadToEndAsync();
         try
         {
@@ -97,6 +99,36 @@ public static class ProgramRunner
         }
         process.WaitForExit();
         return new ProgramResult(process.ExitCode, string.Empty, stderr.GetAwaiter().GetResult());
+    }
+
+    /// <summary>
+    /// Closes this process's ends of the program's redirected streams. <see cref="Process.Dispose()"/> does not: it only lets
+    /// go of them, and each stays open (a pipe's file descriptor, and on Unix the socket object .NET wraps around it for
+    /// asynchronous reads) until a collection finds it and the finalizer thread closes it. A host ran about a dozen git
+    /// programs for 20 records and held 22 such pipes until its first collection, the idle trim's, whose finalizer work
+    /// (and the JIT's recompiling of the socket and handle disposal code it ran) fell into the idle minute (docs/adr/0079).
+    /// Disposed after the process has exited and its output was read to the end.
+    /// </summary>
+    private readonly struct RedirectedStreams(Process process) : IDisposable
+    {
+        public void Dispose()
+        {
+            if (process.StartInfo.RedirectStandardInput) Close(process.StandardInput);
+            Close(process.StandardOutput);
+            Close(process.StandardError);
+        }
+
+        private static void Close(IDisposable stream)
+        {
+            try
+            {
+                stream.Dispose();
+            }
+            catch (IOException)
+            {
+                // Standard input's last buffered write to a program that exited before reading it (a broken pipe): closed all the same.
+            }
+        }
     }
 
     /// <summary>The program started with both output streams redirected, no shell, and the environment's changes applied.</summary>
