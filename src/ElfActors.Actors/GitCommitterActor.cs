@@ -154,6 +154,7 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
     // back-off supervisor answers with a delayed restart.
     protected override void PreStart()
     {
+        Posix.NameThisThread("elf-committer"); // its pinned dispatcher's thread, as the system shows it (docs/adr/0077)
         _monitor.SetCommitterState(_incarnation == 1 ? "starting" : $"restarting (start {_incarnation})");
         Self.Tell(Start.Instance);
     }
