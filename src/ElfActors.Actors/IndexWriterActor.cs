@@ -276,6 +276,7 @@ public sealed class IndexWriterActor : ReceiveActor, IWithTimers
     // The index opened at once (the bootstrap has just made it): a file deleted before the first record is put back too.
     protected override void PreStart()
     {
+        Posix.NameThisThread("elf-indexwriter"); // its pinned dispatcher's thread, as the system shows it (docs/adr/0077)
         try
         {
             Index();

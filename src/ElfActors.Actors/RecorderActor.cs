@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using ElfActors.Contracts;
 using ElfActors.Core;
 using ElfActors.Core.Records;
 using ElfActors.Core.Storage;
@@ -61,12 +62,16 @@ public sealed class RecorderActor : UntypedActor
         }
     }
 
+    /// <summary>The recorders' dispatcher threads as the system shows them (docs/adr/0077).</summary>
+    internal const string SystemThreadName = "elf-recorder";
+
     public static Props Props(MemoryPaths paths, ElfSettings settings, IActorRef indexWriter, IActorRef committer, ElfMonitor monitor, TimeProvider clock) =>
         Akka.Actor.Props.Create(() => new RecorderActor(paths, settings, indexWriter, committer, monitor, clock))
             .WithDispatcher(ElfSettings.RecorderDispatcher);
 
     private void Start(RecordRequest request)
     {
+        Posix.NameThisThread(SystemThreadName); // once per thread of the recorders' dispatcher
         _replyTo = Sender;
         var created = DateOnly.FromDateTime(_clock.GetLocalNow().DateTime);
         var errors = request.Input.Kind.Validate(request.Input, created, out var draft).ToList();

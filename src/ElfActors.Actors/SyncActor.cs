@@ -1,6 +1,7 @@
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Event;
+using ElfActors.Contracts;
 using ElfActors.Core;
 using ElfActors.Core.Git;
 using static ElfActors.Actors.SyncProtocol;
@@ -109,6 +110,7 @@ public sealed class SyncActor : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
+        Posix.NameThisThread("elf-sync"); // its pinned dispatcher's thread, as the system shows it (docs/adr/0077)
         if (!_settings.Enabled)
         {
             _monitor.SetState($"off (elf.sync.interval or ${SyncSettings.IntervalVariable} is 0)");

@@ -97,6 +97,39 @@ public static unsafe partial class Posix
     [LibraryImport("libc")]
     private static partial int clock_gettime(int clock, long* time);
 
+    /// <summary>
+    /// Names the calling thread as the system shows it (<c>/proc/PID/task/TID/comm</c>, <c>top -H</c>, <c>perf</c>; at
+    /// most 15 bytes on Linux), once per thread; Linux only. The threads of Akka's dedicated dispatchers are named after
+    /// their dispatcher, "elf.dispatchers.…", which Linux cuts to the same 15 bytes for all of them: a per-thread CPU
+    /// sample could not say which is the committer (docs/adr/0077). The managed <c>Thread.Name</c> stays Akka's.
+    /// </summary>
+    public static void NameThisThread(string name)
+    {
+        if (!OperatingSystem.IsLinux() || ReferenceEquals(_systemThreadName, name)) return;
+        _systemThreadName = name;
+        Span<byte> bytes = stackalloc byte[16];
+        var length = System.Text.Encoding.ASCII.GetBytes(name.AsSpan(0, Math.Min(name.Length, 15)), bytes);
+        bytes[length] = 0;
+        const int setName = 15; // PR_SET_NAME
+        fixed (byte* pointer = bytes)
+        {
+            try
+            {
+                _ = prctl(setName, (nint)pointer, 0, 0, 0);
+            }
+            catch (EntryPointNotFoundException)
+            {
+                // A name is only for people reading /proc: nothing depends on it.
+            }
+        }
+    }
+
+    [ThreadStatic]
+    private static string? _systemThreadName;
+
+    [LibraryImport("libc")]
+    private static partial int prctl(int option, nint arg2, nint arg3, nint arg4, nint arg5);
+
     [LibraryImport("libc")]
     private static partial uint umask(uint mask);
 

@@ -32,4 +32,28 @@ public sealed class CommitIntervalTests(ITestOutputHelper output)
         Assert.Single(log[1].RecordTrailers);
         Assert.Empty(GitHistory.Status(memory.BasePath));
     }
+
+    [Fact]
+    public async Task A_batch_of_records_to_commit_at_once_starts_its_commit_without_waiting_out_the_interval()
+    {
+        using var memory = new TempMemory();
+        // An interval twice the wait below: a commit within that wait was not started by the interval's end. (Not longer:
+        // the host's stop at the end drains, and that drain's commit waits out the interval.)
+        await using var host = await ElfTestHost.StartAsync(memory.Paths,
+            "elf.committer.min-commit-interval = 20s\nelf.committer.records-to-commit-at-once = 3");
+        var kit = host.Kit(output);
+        Assert.IsType<Recorded>(await host.RecordAsync(Failures.Request(0)));
+        await kit.AwaitConditionAsync(() => Task.FromResult(GitHistory.Log(memory.BasePath).Count == 1), TimeSpan.FromSeconds(10));
+
+        // Two records wait out the interval; the third makes three placed since the last commit read the outbox, and the
+        // commit starts at once with all three (docs/adr/0077). Without the rule it would start 20 s after the first.
+        for (var i = 1; i <= 3; i++) Assert.IsType<Recorded>(await host.RecordAsync(Failures.Request(i)));
+        await kit.AwaitConditionAsync(() => Task.FromResult(GitHistory.Log(memory.BasePath).Count == 2), TimeSpan.FromSeconds(10));
+
+        var log = GitHistory.Log(memory.BasePath);
+        Assert.Equal(3, log[0].RecordTrailers.Count());
+        Assert.Single(log[1].RecordTrailers);
+        Assert.Empty(GitHistory.Status(memory.BasePath));
+        Assert.Equal("", Tools.Git(memory.BasePath, "fsck", "--strict").Trim());
+    }
 }

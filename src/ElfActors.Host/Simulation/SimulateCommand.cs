@@ -36,6 +36,11 @@ public static class SimulateCommand
             DefaultValueFactory = _ => 0,
         }.InRange(0, 1_000_000);
 
+        var settleJit = new Option<bool>("--settle-jit")
+        {
+            Description = "After the warm-up, go on warming in rounds of 250 records (each committed, then a 300 ms pause) until three rounds in a row leave the tier-up JIT nothing to compile (at most 20): the figures are then of a host in its steady state. The report says how many rounds and how much JIT the measured run still had.",
+        };
+
         var stageTimeline = new Option<string?>("--stage-timeline")
         {
             Description = "Write every committer stage time and batch size of the measured records to this CSV file (ms since they began, stage, value): where the time went over the run, not only in sum.",
@@ -47,7 +52,7 @@ public static class SimulateCommand
             and git history directly. Exits 0 when every record was acknowledged and is consistent.
             """)
         {
-            writers, basePath, json, timeout, rate, warmUp, stageTimeline,
+            writers, basePath, json, timeout, rate, warmUp, settleJit, stageTimeline,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -69,7 +74,7 @@ public static class SimulateCommand
             try
             {
                 report = await Simulator.RunAsync(paths, parse.GetValue(writers), TimeSpan.FromSeconds(parse.GetValue(timeout)), progress, cancellation,
-                    parse.GetValue(rate), parse.GetValue(warmUp), parse.GetValue(stageTimeline));
+                    parse.GetValue(rate), parse.GetValue(warmUp), parse.GetValue(stageTimeline), parse.GetValue(settleJit));
             }
             finally
             {

@@ -15,6 +15,15 @@ public sealed record SimulationReport
     public double OfferedRate { get; init; }
     /// <summary>Records sent and committed before the measured ones (not in any figure here).</summary>
     public int WarmUp { get; init; }
+    /// <summary>
+    /// Rounds of 250 records (with a pause each) sent after the warm-up until three in a row left the tier-up JIT nothing to compile,
+    /// and whether one did (at most 20 rounds): the measured records meet a host in its steady state (docs/adr/0077).
+    /// </summary>
+    public int WarmUpJitRounds { get; init; }
+    public bool WarmUpJitSettled { get; init; }
+    /// <summary>The JIT's time (all threads, the tier-up's included) and the methods it compiled during the measured run.</summary>
+    public double JitMsDuringRun { get; init; }
+    public long JitMethodsDuringRun { get; init; }
     public required int Acknowledged { get; init; }
     public required int Rejected { get; init; }
     public required int Failed { get; init; }

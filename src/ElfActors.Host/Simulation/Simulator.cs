@@ -25,8 +25,9 @@ public static class Simulator
     /// <param name="warmUp">Records sent the same way before the measured ones, and committed, so that the measure is of
     /// a running host (compiled code, open files, trees in memory), as agents find it. They are in the memory but
     /// not in the figures.</param>
+    /// <param name="settleJit">After the warm-up, more of it in rounds until the tier-up JIT has settled (docs/adr/0077).</param>
     public static async Task<SimulationReport> RunAsync(MemoryPaths paths, int writers, TimeSpan timeout,
-        TextWriter? progress, CancellationToken cancellation, double offeredRate = 0, int warmUp = 0, string? stageTimeline = null)
+        TextWriter? progress, CancellationToken cancellation, double offeredRate = 0, int warmUp = 0, string? stageTimeline = null, bool settleJit = false)
     {
         var run = Guid.NewGuid().ToString("N")[..8];
         using var stages = new CommitStageListener();
@@ -78,14 +79,40 @@ public static class Simulator
         }
 
         var warmUpCommitted = true;
+        var (jitRounds, jitSettled) = (0, false);
         if (warmUp > 0)
         {
             var warmed = await SendAllAsync(warmUp, i => new RecordRequest($"simulate-{run}-warm-up-{i}", WarmUpInput(run, i)));
             warmUpCommitted = await WaitForCommitsAsync(committer, warmed.Select(o => o.Reply).OfType<Recorded>().Select(r => r.RecordId),
                 committedAt, deadline, cancellation);
+            // Then rounds of a few records each, each followed by a pause, until a round leaves the tier-up JIT nothing
+            // more to compile: the runtime promotes a method only once it has been called enough after a quiet spell of
+            // its first-tier compilations, so a single warm-up left much of its tier-up work (a second of CPU on two cores)
+            // to the first seconds of the measured records. A host that has been recording for a while has done it
+            // (as `hotpath` waits for it, docs/adr/0069; docs/adr/0077).
+            var quietRounds = 0;
+            for (var round = 0; settleJit && warmUpCommitted && round < JitRoundsAtMost; round++)
+            {
+                var jitBefore = System.Runtime.JitInfo.GetCompilationTime();
+                var first = warmUp + round * JitRoundRecords;
+                var settling = await SendAllAsync(JitRoundRecords, i => new RecordRequest($"simulate-{run}-warm-up-{first + i}", WarmUpInput(run, first + i)));
+                warmUpCommitted = await WaitForCommitsAsync(committer, settling.Select(o => o.Reply).OfType<Recorded>().Select(r => r.RecordId),
+                    committedAt, deadline, cancellation);
+                await Task.Delay(JitRoundPause, cancellation);
+                jitRounds = round + 1;
+                // A quiet round may only mean that the runtime has not begun counting calls yet: three in a row.
+                quietRounds = (System.Runtime.JitInfo.GetCompilationTime() - jitBefore).TotalMilliseconds <= JitSettledMs ? quietRounds + 1 : 0;
+                if (quietRounds == JitQuietRounds)
+                {
+                    jitSettled = true;
+                    break;
+                }
+            }
             committedAt.Clear();
             acknowledgedCount = 0;
         }
+        var jitAtStart = System.Runtime.JitInfo.GetCompilationTime();
+        var jitMethodsAtStart = System.Runtime.JitInfo.GetCompiledMethodCount();
         using var progressCancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
         var progressTask = progress is null ? Task.CompletedTask
             : ReportProgressAsync(progress, writers, () => Volatile.Read(ref acknowledgedCount), () => committedAt.Count, progressCancellation.Token);
@@ -109,11 +136,26 @@ public static class Simulator
         {
             await using var timeline = new StreamWriter(stageTimeline);
             stages.WriteTimeline(timeline);
+            // The clock the rows are on (Stopwatch's, CLOCK_MONOTONIC in ns on Linux), to line them up with samples taken
+            // outside the process (/proc, a disk's counters).
+            timeline.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"0,clock-at-begin,{started}"));
+            // When the slow records were sent: per 100 ms of sending, the slowest acknowledgement and commit.
+            foreach (var window in outcomes.Where(o => o.Reply is Recorded).GroupBy(o => (long)(Milliseconds(o.Sent - started) / 100)).OrderBy(g => g.Key))
+            {
+                timeline.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"{window.Key * 100},sent-ack-max,{Math.Round(window.Max(o => Milliseconds(o.Replied - o.Sent)), 1)}"));
+                var committed = window.Where(o => committedAt.ContainsKey(((Recorded)o.Reply).RecordId)).ToList();
+                if (committed.Count > 0)
+                    timeline.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                        $"{window.Key * 100},sent-commit-max,{Math.Round(committed.Max(o => Milliseconds(committedAt[((Recorded)o.Reply).RecordId] - o.Sent)), 1)}"));
+            }
             // The collections' pauses on the same clock: "gc0", "gc1", "gc2" and the pause in ms.
             foreach (var pause in pauses)
                 timeline.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
                     $"{Math.Round(Milliseconds(pause.Start - started), 1)},gc{pause.Generation},{Math.Round(pause.Milliseconds, 2)}"));
         }
+        var jitDuring = System.Runtime.JitInfo.GetCompilationTime() - jitAtStart;
+        var jitMethodsDuring = System.Runtime.JitInfo.GetCompiledMethodCount() - jitMethodsAtStart;
         var gcDuring = Collections().Zip(gcBefore, (after, before) => after - before).ToArray();
         var pauseDuring = GC.GetTotalPauseDuration() - pauseBefore;
         var allocatedDuring = GC.GetTotalAllocatedBytes(precise: false) - allocatedBefore;
@@ -148,6 +190,10 @@ public static class Simulator
             Writers = writers,
             OfferedRate = offeredRate,
             WarmUp = warmUp,
+            WarmUpJitRounds = jitRounds,
+            WarmUpJitSettled = jitSettled,
+            JitMsDuringRun = Math.Round(jitDuring.TotalMilliseconds, 1),
+            JitMethodsDuringRun = jitMethodsDuring,
             Acknowledged = acknowledged.Count,
             Rejected = outcomes.Count(o => o.Reply is Rejected),
             Failed = outcomes.Count(o => o.Reply is Failed),
@@ -188,6 +234,14 @@ public static class Simulator
                 .Distinct().Take(10).ToList(),
         };
     }
+
+    // The warm-up's rounds for the tier-up JIT: records a round, the pause after it, the JIT time a round may add and still
+    // count as settled, and rounds at most (then the report says it did not settle).
+    private const int JitRoundRecords = 250;
+    private static readonly TimeSpan JitRoundPause = TimeSpan.FromMilliseconds(300);
+    private const double JitSettledMs = 10;
+    private const int JitQuietRounds = 3;
+    private const int JitRoundsAtMost = 20;
 
     /// <summary>See <see cref="SimulationReport.SteadyRecordsPerSecond"/>: commits are events, each with its records' count.</summary>
     internal static double? SteadyRate(IEnumerable<long> commitTimes, long started, long finished)

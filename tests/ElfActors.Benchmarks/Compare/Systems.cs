@@ -107,6 +107,11 @@ internal sealed class Systems(string elfDirectory, Repositories repositories)
             note: flushed == 0 ? null : $"elf flush exited {flushed}") with { Load = window };
     }
 
+    /// <summary>Whether this build's <c>simulate</c> has <c>--settle-jit</c> (asked once).</summary>
+    private bool SimulateSettlesJit() => _simulateSettlesJit ??= Shell.Run(ElfHost, "simulate", "--help").Contains("--settle-jit", StringComparison.Ordinal);
+
+    private bool? _simulateSettlesJit;
+
     private async Task<RunResult> InProcAsync(RunSpec spec, string repository)
     {
         string[] arguments = ["simulate", "--writers", spec.Writers.ToString(), "--base", repository, "--json", "--timeout", ((int)DrainTimeout.TotalSeconds).ToString()];
@@ -116,6 +121,9 @@ internal sealed class Systems(string elfDirectory, Repositories repositories)
         {
             var rate = spec.OfferedRate.ToString(System.Globalization.CultureInfo.InvariantCulture);
             arguments = [.. arguments, "--rate", rate, "--warm-up", ((int)Math.Ceiling(spec.OfferedRate)).ToString(System.Globalization.CultureInfo.InvariantCulture)];
+            // Then until the tier-up JIT has settled, as `hotpath` waits for it (docs/adr/0077); a build without the option
+            // (an older one compared side by side) runs as it did.
+            if (SimulateSettlesJit()) arguments = [.. arguments, "--settle-jit"];
         }
         var load = MachineLoad.Start(repositories.Work);
         using var simulator = LongRunning.Start(ElfHost, arguments);

@@ -48,6 +48,7 @@ public sealed class SimulateCommandTests
         using var json = JsonDocument.Parse(stdout);
         var report = json.RootElement;
         Assert.Equal(20, report.GetProperty("warmUp").GetInt32());
+        Assert.Equal(0, report.GetProperty("warmUpJitRounds").GetInt32());
         Assert.Equal(30, report.GetProperty("acknowledged").GetInt32());
         Assert.Equal(30, report.GetProperty("recordsInGit").GetInt32());
         Assert.True(report.GetProperty("consistent").GetBoolean());
@@ -59,6 +60,37 @@ public sealed class SimulateCommandTests
         var trailers = log.SelectMany(c => c.RecordTrailers).ToList();
         Assert.Equal(50, trailers.Distinct().Count());
         Assert.Equal(50, trailers.Count);
+        var warmUpIds = Tools.Sqlite(memory.DatabasePath, "SELECT id FROM learnings WHERE title LIKE 'Warm-up failure %'").Select(r => long.Parse(r[0])).ToHashSet();
+        Assert.DoesNotContain(log, c => c.RecordTrailers.Any(warmUpIds.Contains) && c.RecordTrailers.Any(id => !warmUpIds.Contains(id)));
+        Assert.Empty(GitHistory.Status(memory.BasePath));
+    }
+
+    [Fact]
+    public void Settling_the_jit_warms_up_in_rounds_that_are_committed_before_the_measured_records()
+    {
+        using var memory = new TempMemory();
+
+        var (code, stdout, stderr) = Elf("simulate", "--writers", "30", "--warm-up", "20", "--rate", "2000", "--settle-jit", "--base", memory.BasePath, "--json");
+
+        Assert.True(code == 0, stderr);
+        using var json = JsonDocument.Parse(stdout);
+        var report = json.RootElement;
+        // Three quiet rounds in a row at least (docs/adr/0077); without --settle-jit none (the test above: exactly 20 warm-up records).
+        var rounds = report.GetProperty("warmUpJitRounds").GetInt32();
+        Assert.InRange(rounds, 3, 20);
+        if (rounds < 20) Assert.True(report.GetProperty("warmUpJitSettled").GetBoolean());
+        Assert.True(report.GetProperty("jitMsDuringRun").GetDouble() >= 0);
+        Assert.Equal(30, report.GetProperty("recordsInGit").GetInt32());
+        Assert.True(report.GetProperty("consistent").GetBoolean());
+
+        // The rounds' records are warm-up records, each committed once, none in a commit with a measured record.
+        var warmUpRecords = 20 + rounds * 250;
+        Assert.Equal(warmUpRecords, Tools.SqliteScalar(memory.DatabasePath, "SELECT COUNT(*) FROM learnings WHERE title LIKE 'Warm-up failure %'"));
+        Assert.Equal(warmUpRecords + 30, Tools.SqliteScalar(memory.DatabasePath, "SELECT COUNT(*) FROM learnings"));
+        var log = GitHistory.Log(memory.BasePath);
+        var trailers = log.SelectMany(c => c.RecordTrailers).ToList();
+        Assert.Equal(warmUpRecords + 30, trailers.Distinct().Count());
+        Assert.Equal(warmUpRecords + 30, trailers.Count);
         var warmUpIds = Tools.Sqlite(memory.DatabasePath, "SELECT id FROM learnings WHERE title LIKE 'Warm-up failure %'").Select(r => long.Parse(r[0])).ToHashSet();
         Assert.DoesNotContain(log, c => c.RecordTrailers.Any(warmUpIds.Contains) && c.RecordTrailers.Any(id => !warmUpIds.Contains(id)));
         Assert.Empty(GitHistory.Status(memory.BasePath));
