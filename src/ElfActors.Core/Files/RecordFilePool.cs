@@ -75,7 +75,7 @@ public sealed partial class RecordFilePool : IDisposable
     /// </summary>
     public bool TryPlace(string finalPath, ReadOnlySpan<byte> content, bool flushToDisk)
     {
-        if (!Usable) return false;
+        if (!Usable || _disposed) return false;
         string? pooled;
         int fd;
         while (true)
