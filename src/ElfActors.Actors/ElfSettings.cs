@@ -15,6 +15,8 @@ public sealed record ElfSettings
     public required bool FsyncFiles { get; init; }
     public required int IndexMaxBatchSize { get; init; }
     public required TimeSpan RecorderReplyTimeout { get; init; }
+    /// <summary>elf.recorder.file-pool-size: empty files kept ready for records' files (ADR 0080); 0 none.</summary>
+    public int RecordFilePoolSize { get; init; }
     public required int CommitMaxBatchSize { get; init; }
     /// <summary>elf.committer.min-commit-interval: a commit starts no sooner than this after the last one started.</summary>
     public required TimeSpan MinCommitInterval { get; init; }
@@ -57,6 +59,7 @@ public sealed record ElfSettings
             FsyncFiles = elf.GetBoolean("durability.fsync-files"),
             IndexMaxBatchSize = elf.GetInt("index.max-batch-size"),
             RecorderReplyTimeout = HoconDuration.Read(elf, "recorder.reply-timeout"),
+            RecordFilePoolSize = elf.GetInt("recorder.file-pool-size"),
             CommitMaxBatchSize = elf.GetInt("committer.max-batch-size"),
             MinCommitInterval = HoconDuration.Read(elf, "committer.min-commit-interval"),
             RecordsToCommitAtOnce = elf.GetInt("committer.records-to-commit-at-once"),

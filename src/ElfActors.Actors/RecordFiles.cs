@@ -10,9 +10,9 @@ namespace ElfActors.Actors;
 /// </summary>
 public static class RecordFiles
 {
-    /// <summary>A new record's file, written once at the name its row reserved (ADR 0010).</summary>
-    public static string? Create(MemoryPaths paths, bool flushToDisk, InsertOutcome.Inserted inserted) =>
-        Write(paths, inserted.RelativePath, path => AtomicFile.CreateRecord(path, inserted.Content, flushToDisk));
+    /// <summary>A new record's file, written once at the name its row reserved (ADR 0010), into one of <paramref name="pool"/>'s files when it has one (ADR 0080).</summary>
+    public static string? Create(MemoryPaths paths, bool flushToDisk, InsertOutcome.Inserted inserted, RecordFilePool? pool = null) =>
+        Write(paths, inserted.RelativePath, path => AtomicFile.CreateRecord(path, inserted.Content, flushToDisk, pool));
 
     /// <summary>For a retried request: the first record's file, put back if a crash lost it.</summary>
     public static string? RestoreIfLost(MemoryPaths paths, bool flushToDisk, InsertOutcome.Duplicate duplicate) =>

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Event;
 using ElfActors.Contracts;
 using ElfActors.Core;
+using ElfActors.Core.Files;
 using ElfActors.Core.Records;
 using ElfActors.Core.Storage;
 using static ElfActors.Actors.IndexWriterProtocol;
@@ -28,14 +29,16 @@ public sealed class RecorderActor : UntypedActor
     private readonly IActorRef _committer;
     private readonly TimeProvider _clock;
     private readonly ElfMonitor _monitor;
+    private readonly RecordFilePool? _filePool;
     private readonly long _startedAt = System.Diagnostics.Stopwatch.GetTimestamp();
     private IActorRef _replyTo = ActorRefs.Nobody;
     private string _rowTable = string.Empty;
     private Stage _stage = Stage.Starting;
     private string _undoReason = string.Empty;
 
-    public RecorderActor(MemoryPaths paths, ElfSettings settings, IActorRef indexWriter, IActorRef committer, ElfMonitor monitor, TimeProvider clock)
+    public RecorderActor(MemoryPaths paths, ElfSettings settings, IActorRef indexWriter, IActorRef committer, ElfMonitor monitor, TimeProvider clock, RecordFilePool? filePool)
     {
+        _filePool = filePool;
         _paths = paths;
         _settings = settings;
         _indexWriter = indexWriter;
@@ -65,8 +68,8 @@ public sealed class RecorderActor : UntypedActor
     /// <summary>The recorders' dispatcher threads as the system shows them (docs/adr/0077).</summary>
     internal const string SystemThreadName = "elf-recorder";
 
-    public static Props Props(MemoryPaths paths, ElfSettings settings, IActorRef indexWriter, IActorRef committer, ElfMonitor monitor, TimeProvider clock) =>
-        Akka.Actor.Props.Create(() => new RecorderActor(paths, settings, indexWriter, committer, monitor, clock))
+    public static Props Props(MemoryPaths paths, ElfSettings settings, IActorRef indexWriter, IActorRef committer, ElfMonitor monitor, TimeProvider clock, RecordFilePool? filePool = null) =>
+        Akka.Actor.Props.Create(() => new RecorderActor(paths, settings, indexWriter, committer, monitor, clock, filePool))
             .WithDispatcher(ElfSettings.RecorderDispatcher);
 
     private void Start(RecordRequest request)
@@ -93,7 +96,7 @@ public sealed class RecorderActor : UntypedActor
         switch (reply.Outcome)
         {
             case InsertOutcome.Inserted inserted:
-                if (RecordFiles.Create(_paths, _settings.FsyncFiles, inserted) is { } cannotPlace)
+                if (RecordFiles.Create(_paths, _settings.FsyncFiles, inserted, _filePool) is { } cannotPlace)
                 {
                     // The row is stored but the file cannot be: take the row back before answering.
                     _undoReason = cannotPlace;
@@ -134,7 +137,7 @@ public sealed class RecorderActor : UntypedActor
         switch (reply.Outcome)
         {
             case InsertOutcome.Inserted inserted:
-                PlacedLate(inserted.RecordId, RecordFiles.Create(_paths, _settings.FsyncFiles, inserted));
+                PlacedLate(inserted.RecordId, RecordFiles.Create(_paths, _settings.FsyncFiles, inserted, _filePool));
                 break;
             case InsertOutcome.Duplicate duplicate:
                 PlacedLate(duplicate.RecordId, RecordFiles.RestoreIfLost(_paths, _settings.FsyncFiles, duplicate));

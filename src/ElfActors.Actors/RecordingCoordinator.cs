@@ -1,5 +1,6 @@
 using Akka.Actor;
 using ElfActors.Core;
+using ElfActors.Core.Files;
 using ElfActors.Core.Records;
 using static ElfActors.Actors.RecordingProtocol;
 
@@ -12,9 +13,14 @@ namespace ElfActors.Actors;
 /// </summary>
 public sealed class RecordingCoordinator : ReceiveActor
 {
+    /// <summary>Empty files the recorders write records into (ADR 0080), refilled on its own thread; null with elf.recorder.file-pool-size = 0.</summary>
+    private readonly RecordFilePool? _filePool;
+
     public RecordingCoordinator(MemoryPaths paths, ElfSettings settings, IActorRef indexWriter, IActorRef committer, ElfMonitor monitor, TimeProvider clock)
     {
-        var recorderProps = RecorderActor.Props(paths, settings, indexWriter, committer, monitor, clock);
+        if (settings.RecordFilePoolSize > 0 && OperatingSystem.IsLinux())
+            _filePool = new RecordFilePool(RecordFilePool.DirectoryIn(paths), settings.RecordFilePoolSize);
+        var recorderProps = RecorderActor.Props(paths, settings, indexWriter, committer, monitor, clock, _filePool);
         Receive<RecordRequest>(request =>
         {
             if (!request.Input.Kind.Appends)
@@ -41,6 +47,8 @@ public sealed class RecordingCoordinator : ReceiveActor
             writer.Tell(new AppendingRecorderProtocol.AppendRecord(request.RequestId, draft, Sender, started));
         });
     }
+
+    protected override void PostStop() => _filePool?.Dispose();
 
     // A recorder that throws has already failed its one request; restarting it would only repeat that.
     // An appending recorder catches its I/O errors; one that throws anyway is stopped and re-created by the next record.

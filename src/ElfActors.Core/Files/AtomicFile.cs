@@ -49,9 +49,29 @@ public static class AtomicFile
     /// docs/adr/0010). The name must be free: <c>O_EXCL</c> never replaces a file nor follows a link. A file already
     /// there with exactly this content counts as written (start-up repair or a retry wrote it first); any other
     /// file there is left alone and the call fails. A write that fails half-way removes what it created.
+    /// With a <paramref name="pool"/> that has a file ready, the content goes into that file, made ahead of need, which is
+    /// then renamed to the final name without replacing anything (ADR 0080): no inode is allocated here, and the name
+    /// appears complete or not at all; the same rules hold for a file already there.
     /// </summary>
-    public static void CreateRecord(string finalPath, string content, bool flushToDisk)
+    public static void CreateRecord(string finalPath, string content, bool flushToDisk, RecordFilePool? pool = null)
     {
+        if (pool is not null && pool.Usable)
+        {
+            var pooledBytes = System.Buffers.ArrayPool<byte>.Shared.Rent(System.Text.Encoding.UTF8.GetByteCount(content));
+            try
+            {
+                var pooledLength = System.Text.Encoding.UTF8.GetBytes(content, pooledBytes);
+                if (pool.TryPlace(finalPath, pooledBytes.AsSpan(0, pooledLength), flushToDisk)) return;
+            }
+            catch (FileAlreadyExistsException) when (File.ReadAllText(finalPath) == content)
+            {
+                return;
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(pooledBytes);
+            }
+        }
         // Readers allowed: the committer may open the new file at any moment to see whether it is complete, and
         // .NET's emulation of FileShare.None (an exclusive flock taken after the file is created) would then fail
         // this write with the file already made.
