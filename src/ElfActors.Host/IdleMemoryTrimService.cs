@@ -17,7 +17,7 @@ namespace ElfActors.Host;
 /// ADR 0063).
 /// Only in `elf-host serve`'s own process; an orchestrator that embeds ElfActors owns its process's memory.
 /// </summary>
-public sealed class IdleMemoryTrimService(ActorSystem system, IdleMonitor monitor, IHostApplicationLifetime lifetime, ILogger<IdleMemoryTrimService> log) : BackgroundService
+public sealed class IdleMemoryTrimService(ActorSystem system, IdleMonitor monitor, ILogger<IdleMemoryTrimService> log) : BackgroundService
 {
     public const string Setting = "elf.host.idle-trim";
 
@@ -61,12 +61,9 @@ public sealed class IdleMemoryTrimService(ActorSystem system, IdleMonitor monito
 
     private void Run(IdleTrimSchedule schedule, CancellationToken stoppingToken)
     {
-        // [0]: the host has started, then the next request ended; [1]: the host is stopping.
+        // [0]: the next request ended; [1]: the host is stopping.
         var waits = new WaitHandle[2];
         waits[1] = stoppingToken.WaitHandle;
-        waits[0] = lifetime.ApplicationStarted.WaitHandle;
-        if (WaitHandle.WaitAny(waits) == 1) return;
-        CollectOnceStarted();
         while (monitor.WaitUntilIdle(schedule.Wait, stoppingToken, out var idle))
         {
             // Armed before the trim, so a request that ends during it wakes the loop at once.
@@ -84,18 +81,6 @@ public sealed class IdleMemoryTrimService(ActorSystem system, IdleMonitor monito
             if (WaitHandle.WaitAny(waits) == 1) return;
             schedule.UsedAgain(Stopwatch.GetElapsedTime(trimmed));
         }
-    }
-
-    /// <summary>
-    /// The host's first collection, once it has started (all its services up; an auto-started host has answered its
-    /// first record by then): a gen 0 collection of what the start left, unless one ran already. The first collection of
-    /// a process's life costs about 4 ms more than later ones (set-up the runtime does once), and it was the idle trim's,
-    /// inside the idle host's first minute (ADR 0079): measured, the trim's collection 8.3–10.2 → about 5 ms, for a pause
-    /// of about 5 ms here.
-    /// </summary>
-    internal static void CollectOnceStarted()
-    {
-        if (GC.CollectionCount(0) == 0) GC.Collect(0, GCCollectionMode.Forced, blocking: true, compacting: false);
     }
 
     internal readonly record struct TrimResult(

@@ -51,36 +51,6 @@ public sealed class IdleTrimTests(PublishedElf elf)
     }
 
     /// <summary>
-    /// The host's first collection runs once it has started, not in its first idle minute as the trim's collection
-    /// (ADR 0079): the trim's log line (Information, $ELF_VERBOSE=1) counts the collections before it. A few records
-    /// allocate far less than a gen 0 budget, so without the collection after the start the count is 0.
-    /// </summary>
-    [Fact]
-    public async Task The_trims_collection_is_not_the_hosts_first()
-    {
-        await using var served = new ServedMemory(elf);
-        Directory.CreateDirectory(served.Memory.Paths.StateDirectory);
-        File.WriteAllText(Path.Combine(served.Memory.Paths.StateDirectory, "elf.hocon"), "elf.host.idle-trim = 1s\n");
-        var verbose = new Dictionary<string, string> { ["ELF_VERBOSE"] = "1" };
-        for (var i = 0; i < 3; i++)
-        {
-            var record = await elf.RunAsync(["record-failure", "--base", served.Base, "--title", $"Before the trim {i}", "--domain", "trim"], verbose);
-            Assert.True(record.ExitCode == 0, record.ToString());
-        }
-        var log = Path.Combine(served.Memory.Paths.StateDirectory, "host.log");
-        var watch = Stopwatch.StartNew();
-        System.Text.RegularExpressions.Match trim;
-        while (!(trim = System.Text.RegularExpressions.Regex.Match(File.Exists(log) ? File.ReadAllText(log) : "", @"Idle for .* before it (\d+) collections")).Success)
-        {
-            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60), $"no trim logged after {watch.Elapsed}:\n{(File.Exists(log) ? File.ReadAllText(log) : "(no host.log)")}");
-            await Task.Delay(200);
-        }
-        Assert.True(int.Parse(trim.Groups[1].Value, CultureInfo.InvariantCulture) >= 1, trim.Value);
-        Assert.Equal(0, (await elf.RunAsync("flush", "--base", served.Base)).ExitCode);
-        Assert.Equal(3, Tools.SqliteScalar(served.Memory.DatabasePath, "SELECT COUNT(*) FROM learnings"));
-    }
-
-    /// <summary>
     /// Resident kB of the host's mapping of CoreLib's code, read from its smaps by this test. This test process maps the
     /// same file, so only the host dropping its own page-table entries (ADR 0059) lowers it: MADV_PAGEOUT leaves pages
     /// another process maps.
