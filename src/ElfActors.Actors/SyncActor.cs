@@ -66,6 +66,10 @@ public sealed class SyncActor : ReceiveActor, IWithTimers
     private SyncUpstream? _upstream;
     private int _integrationNumber;
     private readonly PersonGit _person;
+    // The files a look for the upstream reads (found once), and, while the last look found none, those files as they were
+    // before it and why sync is off: a round after commits looks again only once one of them changed (docs/adr/0082).
+    private UpstreamLookupFiles? _upstreamFiles;
+    private (UpstreamLookupFiles.State Files, string Reason)? _noUpstream;
 
     public SyncActor(MemoryPaths paths, SyncSettings settings, IActorRef committer, SyncMonitor monitor, TimeProvider clock)
     {
@@ -169,6 +173,15 @@ public sealed class SyncActor : ReceiveActor, IWithTimers
     private void AttemptRound()
     {
         var repo = _paths.BasePath;
+        // No upstream at the last look, and none of the files it read changed since: sync is still off, and the look's three
+        // git processes are not run again after each second of commits (docs/adr/0082). `elf sync --now` always looks.
+        if (_noUpstream is { } off && _waiters.Count == 0 && _upstreamFiles!.Read().SameAs(off.Files))
+        {
+            _monitor.EndedOff();
+            EndRound(ok: false, off.Reason, quiet: true);
+            return;
+        }
+        _noUpstream = null;
         if (_person.Running() is { } pid)
         {
             // A person's git (pull, fetch, rebase …) runs in the repository: its refs are not raced; look again shortly.
@@ -177,16 +190,22 @@ public sealed class SyncActor : ReceiveActor, IWithTimers
             return;
         }
         _attempt++;
+        // Read before the look: a change made while it runs differs from what is kept.
+        var filesBefore = (_upstreamFiles ??= UpstreamLookupFiles.Of(repo))?.Read();
+        _monitor.LookedForUpstream();
         var head = GitCli.TryRun(repo, ["symbolic-ref", "-q", "HEAD"]);
         _branch = head.Succeeded ? head.Stdout.Trim() : null;
         _upstream = SyncGit.FindUpstream(repo, _branch, out var whyNot);
         if (_upstream is null)
         {
-            // Nothing to fetch: no timer wakes an idle host for it (docs/adr/0042). The next local commit's round, and
-            // `elf sync --now`, look for an upstream again; finding one starts the interval again.
+            // Nothing to fetch: no timer wakes an idle host for it (docs/adr/0042). The next local commit's round looks for
+            // an upstream again once HEAD or a config file changed, `elf sync --now` always; finding one starts the interval again.
             Timers.Cancel("interval");
+            var reason = "sync off: " + (_branch is null ? "HEAD is not on a branch" : whyNot);
+            if (filesBefore is not null) _noUpstream = (filesBefore, reason);
             _monitor.SetState("off: " + (_branch is null ? "HEAD is not on a branch" : whyNot));
-            EndRound(ok: false, "sync off: " + (_branch is null ? "HEAD is not on a branch" : whyNot), quiet: true);
+            _monitor.EndedOff();
+            EndRound(ok: false, reason, quiet: true);
             return;
         }
         if (!Timers.IsTimerActive("interval")) Timers.StartPeriodicTimer("interval", Tick.Instance, _settings.Interval);

@@ -13,6 +13,8 @@ public sealed class SyncMonitor
     private DateTimeOffset? _lastErrorAt;
     private long _rounds;
     private long _rejectedPushes;
+    private long _upstreamLooks;
+    private long _roundsOff;
 
     public sealed record Snapshot(string State, string? Upstream, int Ahead, int Behind, DateTimeOffset? LastSyncAt,
         string? LastError, DateTimeOffset? LastErrorAt, long Rounds, long RejectedPushes);
@@ -54,6 +56,16 @@ public sealed class SyncMonitor
             _rounds++;
         }
     }
+
+    /// <summary>Looks for the branch's upstream with git (three processes each), counted for tests (docs/adr/0082).</summary>
+    internal long UpstreamLooks => Interlocked.Read(ref _upstreamLooks);
+
+    /// <summary>Rounds that ended with sync off (no upstream), whether they looked or found nothing changed since the last look.</summary>
+    internal long RoundsOff => Interlocked.Read(ref _roundsOff);
+
+    internal void LookedForUpstream() => Interlocked.Increment(ref _upstreamLooks);
+
+    internal void EndedOff() => Interlocked.Increment(ref _roundsOff);
 
     internal void PushRejected()
     {

@@ -23,7 +23,7 @@ internal static class HotPathBenchmark
         var emptyAot = new Option<string?>("--empty-aot") { Description = "A published empty Native AOT program (default: publish tests/ElfActors.Benchmarks/EmptyAot now)." };
         var warmUp = new Option<int?>("--warm-up")
         {
-            Description = $"Records before the loop (default: batches of {WarmUpBatch} until the host's tier-up JIT has settled, at most {MaxWarmUp}; 20 was the fixed warm-up before ADR 0069).",
+            Description = $"Records before the loop, each started directly (default: the loop's own iterations, in batches of {WarmUpBatch} records, until the host has made {MinWarmUpCommits} commits and its tier-up JIT has settled, at most {MaxWarmUp}; 20 was the fixed warm-up before ADR 0069).",
         };
         var timeline = new Option<string?>("--timeline")
         {
@@ -91,17 +91,17 @@ internal static class HotPathBenchmark
 
         public string DescribeWarmUp() => WarmUp.Settled switch
         {
-            true => Invariant($"Warm host: {WarmUp.Records} records before the loop, until its tier-up JIT settled (≤ {SettledJitMs} ms of it in each of the last {SettledBatches} batches of {WarmUpBatch}, each with the pause after it)"),
-            false => Invariant($"Host NOT warm: its tier-up JIT had not settled after {WarmUp.Records} records (the most the warm-up runs)"),
+            true => Invariant($"Warm host: {WarmUp.Records} records before the loop (the loop's iterations), until its tier-up JIT settled (≤ {SettledJitMs} ms of it in each of the last {SettledBatches} batches of {WarmUpBatch}, each with the pause after it) and it had made at least {MinWarmUpCommits} commits"),
+            false => Invariant($"Host NOT warm: its tier-up JIT had not settled, or it had made fewer than {MinWarmUpCommits} commits, after {WarmUp.Records} records (the most the warm-up runs)"),
             null => Invariant($"Host warmed with {WarmUp.Records} records (fixed, --warm-up); its tier-up JIT may still run in the loop (see the host's JIT row)"),
         };
     }
 
-    /// <summary>Warm-up records are run in batches of this many; the host's tier-up JIT is read after each.</summary>
+    /// <summary>Warm-up records are run in batches of this many (half as many iterations of the loop); the host's tier-up JIT is read after each.</summary>
     internal const int WarmUpBatch = 20;
 
     /// <summary>The most records the warm-up runs before it gives up waiting for the tier-up JIT to settle.</summary>
-    internal const int MaxWarmUp = 1000;
+    internal const int MaxWarmUp = 2000;
 
     /// <summary>
     /// A batch (and the pause after it) during which the host's tiered-compilation thread took at most this much CPU (one
@@ -114,6 +114,23 @@ internal static class HotPathBenchmark
 
     /// <summary>The fewest records the warm-up runs: the runtime starts counting a method's calls only after a lull, so the first batches look quiet.</summary>
     internal const int MinWarmUp = 100;
+
+    /// <summary>
+    /// The fewest commits the host has made when the warm-up ends: what runs once a commit (the commit path, and the
+    /// framework code under it) is recompiled only after 30 calls counted once the runtime's call-counting delay has
+    /// passed, so batches without tier-up say nothing before that. The JIT's quiet alone ended the warm-up after 180–320
+    /// records (about 25–40 commits), and the measured loop then recompiled the commit path (ADR 0082).
+    /// </summary>
+    internal const int MinWarmUpCommits = 60;
+
+    /// <summary>The commits on the memory's branch (`git rev-list --count HEAD`).</summary>
+    private static async Task<int> CommitsAsync(string memory)
+    {
+        using var git = Process.Start(new ProcessStartInfo("git", ["-C", memory, "rev-list", "--count", "HEAD"]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false })!;
+        var output = await git.StandardOutput.ReadToEndAsync();
+        await git.WaitForExitAsync();
+        return git.ExitCode == 0 && int.TryParse(output.Trim(), CultureInfo.InvariantCulture, out var commits) ? commits : 0;
+    }
 
     /// <summary>
     /// Starts a host for a fresh memory in <paramref name="work"/>, warms it up (<see cref="WarmUpAsync"/>: until its tier-up
@@ -130,7 +147,7 @@ internal static class HotPathBenchmark
         try
         {
             await Measure.WaitForHostAsync(elf, memory, host);
-            var warmUp = await WarmUpAsync(elf, memory, host.Id, warmUpRecords);
+            var warmUp = await WarmUpAsync(elf, emptyAot, memory, host.Id, warmUpRecords);
             await Measure.ProcessAsync(elf, ["flush", "--base", memory]);
 
             var result = new Result(records, [], [], [], [], [], null!) { WarmUp = warmUp, HostPid = host.Id };
@@ -139,13 +156,7 @@ internal static class HotPathBenchmark
             var load = MachineLoad.Start(work);
             for (var i = 0; i < records; i++)
             {
-                result.TrueWall.Add(await Measure.ProcessAsync("/bin/bash", ["-c", "/bin/true"]));
-                var start = Stopwatch.GetTimestamp();
-                result.ElfWall.Add(await Measure.ProcessAsync("/bin/bash", ["-c", Measure.CommandLine(elf, Record(memory, $"Hot path {i}"))]));
-                result.ElfWindows.Add((start, Stopwatch.GetTimestamp()));
-                result.TrueCpu.Add(await CpuAsync("/bin/true", []));
-                result.EmptyAotCpu.Add(await CpuAsync(emptyAot, []));
-                result.ElfCpu.Add(await CpuAsync(elf, Record(memory, $"Hot path direct {i}")));
+                await IterationAsync(elf, emptyAot, memory, $"Hot path {i}", result);
                 if (i % 50 == 49) Console.Error.WriteLine($"… {i + 1}/{records}");
             }
             var window = load.Stop();
@@ -190,12 +201,15 @@ internal static class HotPathBenchmark
     }
 
     /// <summary>
-    /// The records before the loop: <paramref name="fixedCount"/>, or batches of <see cref="WarmUpBatch"/> until
-    /// <see cref="SettledBatches"/> in a row saw the host's tier-up JIT take at most <see cref="SettledJitMs"/> (a host
-    /// that has stored 20 records recompiles its hot methods for about 250 more: ADR 0069), at least
-    /// <see cref="MinWarmUp"/> and at most <see cref="MaxWarmUp"/>.
+    /// The records before the loop: <paramref name="fixedCount"/> started directly, or the loop's own iterations in
+    /// batches of <see cref="WarmUpBatch"/> records until <see cref="SettledBatches"/> in a row saw the host's tier-up JIT
+    /// take at most <see cref="SettledJitMs"/> (a host that has stored 20 records recompiles its hot methods for about 250
+    /// more: ADR 0069) and the host has made <see cref="MinWarmUpCommits"/> commits, at least <see cref="MinWarmUp"/>
+    /// records and at most <see cref="MaxWarmUp"/>. The loop's own iterations (records back to back until ADR 0082) warm
+    /// what the loop runs at the loop's pace: its clients through `bash -c`, a commit every few records, sync's round
+    /// a second after commits.
     /// </summary>
-    private static async Task<(int Records, bool? Settled)> WarmUpAsync(string elf, string memory, int hostPid, int? fixedCount)
+    private static async Task<(int Records, bool? Settled)> WarmUpAsync(string elf, string emptyAot, string memory, int hostPid, int? fixedCount)
     {
         if (fixedCount is { } count)
         {
@@ -207,10 +221,11 @@ internal static class HotPathBenchmark
         while (done < MaxWarmUp)
         {
             var before = HostThreads.Read(hostPid);
-            for (var i = 0; i < WarmUpBatch; i++, done++) await Measure.ProcessAsync(elf, Record(memory, $"Warm-up {done}"));
+            // The loop's own iterations (two records each, with its other programs between them), at the loop's pace (ADR 0082).
+            for (var i = 0; i < WarmUpBatch; i += 2, done += 2) await IterationAsync(elf, emptyAot, memory, $"Warm-up {done}", measured: null);
             await TierUpDrainedAsync(hostPid);
             quietBatches = HostThreads.TierUpJitMsSince(before, HostThreads.Read(hostPid)) <= SettledJitMs ? quietBatches + 1 : 0;
-            if (quietBatches >= SettledBatches && done >= MinWarmUp) return (done, true);
+            if (quietBatches >= SettledBatches && done >= MinWarmUp && await CommitsAsync(memory) >= MinWarmUpCommits) return (done, true);
         }
         return (done, false);
     }
@@ -246,6 +261,28 @@ internal static class HotPathBenchmark
         {
             return null;
         }
+    }
+
+    /// <summary>
+    /// One iteration of the loop: `bash -c /bin/true`, a record through `bash -c`, `/bin/true`, the empty AOT program and
+    /// a record started directly; timed into <paramref name="measured"/>, or not timed (the warm-up's).
+    /// </summary>
+    private static async Task IterationAsync(string elf, string emptyAot, string memory, string title, Result? measured)
+    {
+        var trueWall = await Measure.ProcessAsync("/bin/bash", ["-c", "/bin/true"]);
+        var start = Stopwatch.GetTimestamp();
+        var elfWall = await Measure.ProcessAsync("/bin/bash", ["-c", Measure.CommandLine(elf, Record(memory, title))]);
+        var end = Stopwatch.GetTimestamp();
+        var trueCpu = await CpuAsync("/bin/true", []);
+        var emptyAotCpu = await CpuAsync(emptyAot, []);
+        var elfCpu = await CpuAsync(elf, Record(memory, title + " direct"));
+        if (measured is null) return;
+        measured.TrueWall.Add(trueWall);
+        measured.ElfWall.Add(elfWall);
+        measured.ElfWindows.Add((start, end));
+        measured.TrueCpu.Add(trueCpu);
+        measured.EmptyAotCpu.Add(emptyAotCpu);
+        measured.ElfCpu.Add(elfCpu);
     }
 
     private static string[] Record(string memory, string title) => ["record-failure", "--base", memory, "--title", title, "--domain", "bench", "--summary", "measured"];
