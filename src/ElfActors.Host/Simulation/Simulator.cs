@@ -215,7 +215,8 @@ public static class Simulator
             CommitAfterAckP99Ms = Percentile(afterAck, 0.99),
             WallSeconds = Math.Round(wall, 3),
             RecordsPerSecond = Math.Round(audit.InExactlyOneCommit / wall, 1),
-            SteadyRecordsPerSecond = SteadyRate(committedAt.Values, started, finished),
+            SteadyRecordsPerSecond = SteadyRate(committedAt.Values, started, finished, SentPerSecond(outcomes.Select(o => o.Sent))),
+            SteadyRecordsPerSecondBetweenEdgeCommits = SteadyRateBetweenEdgeCommits(committedAt.Values, started, finished),
             AllCommittedInTime = allCommitted && warmUpCommitted,
             GcCollections = gcDuring,
             GcPauseMs = Math.Round(pauseDuring.TotalMilliseconds, 1),
@@ -243,16 +244,58 @@ public static class Simulator
     private const int JitQuietRounds = 3;
     private const int JitRoundsAtMost = 20;
 
-    /// <summary>See <see cref="SimulationReport.SteadyRecordsPerSecond"/>: commits are events, each with its records' count.</summary>
-    internal static double? SteadyRate(IEnumerable<long> commitTimes, long started, long finished)
+    /// <summary>
+    /// See <see cref="SimulationReport.SteadyRecordsPerSecond"/>: commits are events, each with its records' count; the
+    /// slope of the records committed so far against time, fitted by least squares through every commit between 10 % and
+    /// 90 % of the run, and never more than the rate the records were sent at (<paramref name="sentPerSecond"/>, 0: no bound).
+    /// </summary>
+    internal static double? SteadyRate(IEnumerable<long> commitTimes, long started, long finished, double sentPerSecond = 0)
     {
-        var commits = commitTimes.GroupBy(t => t).Select(g => (At: g.Key, Records: g.Count())).OrderBy(c => c.At).ToList();
+        var commits = Commits(commitTimes);
+        var span = finished - started;
+        var inside = commits.Where(c => c.At >= started + span / 10 && c.At <= started + span * 9 / 10).ToList();
+        if (inside.Count < 2) return null;
+        // (seconds from the first commit inside, records committed since it): the first point is (0, 0).
+        var points = new List<(double Seconds, double Records)>(inside.Count);
+        var records = 0;
+        foreach (var commit in inside)
+        {
+            if (points.Count > 0) records += commit.Records;
+            points.Add(((commit.At - inside[0].At) / (double)Stopwatch.Frequency, records));
+        }
+        var meanSeconds = points.Average(p => p.Seconds);
+        var meanRecords = points.Average(p => p.Records);
+        var spread = points.Sum(p => (p.Seconds - meanSeconds) * (p.Seconds - meanSeconds));
+        if (spread <= 0) return null;
+        var slope = points.Sum(p => (p.Seconds - meanSeconds) * (p.Records - meanRecords)) / spread;
+        return Math.Round(sentPerSecond > 0 ? Math.Min(slope, sentPerSecond) : slope, 1);
+    }
+
+    /// <summary>
+    /// See <see cref="SimulationReport.SteadyRecordsPerSecondBetweenEdgeCommits"/>: the records of the commits after the
+    /// first at 10 % of the run up to the last at 90 %, over the time between those two commits (the estimator before ADR 0081).
+    /// </summary>
+    internal static double? SteadyRateBetweenEdgeCommits(IEnumerable<long> commitTimes, long started, long finished)
+    {
+        var commits = Commits(commitTimes);
         var span = finished - started;
         var from = commits.FindIndex(c => c.At >= started + span / 10);
         var to = commits.FindLastIndex(c => c.At <= started + span * 9 / 10);
         if (from < 0 || to <= from) return null;
         var records = commits.Skip(from + 1).Take(to - from).Sum(c => c.Records);
         return Math.Round(records / ((commits[to].At - commits[from].At) / (double)Stopwatch.Frequency), 1);
+    }
+
+    private static List<(long At, int Records)> Commits(IEnumerable<long> commitTimes) =>
+        commitTimes.GroupBy(t => t).Select(g => (At: g.Key, Records: g.Count())).OrderBy(c => c.At).ToList();
+
+    /// <summary>The rate records were sent at: one fewer than were sent, over the time from the first send to the last; 0 for fewer than two.</summary>
+    internal static double SentPerSecond(IEnumerable<long> sendTimes)
+    {
+        var (first, last, count) = (long.MaxValue, long.MinValue, 0);
+        foreach (var sent in sendTimes)
+            (first, last, count) = (Math.Min(first, sent), Math.Max(last, sent), count + 1);
+        return count < 2 || last <= first ? 0 : (count - 1) / ((last - first) / (double)Stopwatch.Frequency);
     }
 
     private static LearningInput Input(string run, int i) => new(
