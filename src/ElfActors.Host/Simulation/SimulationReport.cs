@@ -53,9 +53,9 @@ public sealed record SimulationReport
     /// <summary>
     /// Records committed per second between 10 % and 90 % of the run: the rate it keeps up once started and before the
     /// last batches drain (a run's first and last commits are transients, and counting the drain in the wall time puts a
-    /// system that keeps up with 5,000/s at 4,850/s). The slope, fitted by least squares, of the records committed so
-    /// far against time through every commit in that window, so that no single commit's time decides it; never more
-    /// than the rate the records were sent at (docs/adr/0081). Null with fewer than two commits there.
+    /// system that keeps up with 5,000/s at 4,850/s). Measured between the mean of the window's first tenth of commits and
+    /// the mean of its last tenth (time and records committed so far), so that no single commit's time at an edge
+    /// decides it; never more than the rate the records were sent at (docs/adr/0081). Null with fewer than two commits there.
     /// </summary>
     public double? SteadyRecordsPerSecond { get; init; }
     /// <summary>

@@ -149,6 +149,10 @@ public static class Simulator
                     timeline.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
                         $"{window.Key * 100},sent-commit-max,{Math.Round(committed.Max(o => Milliseconds(committedAt[((Recorded)o.Reply).RecordId] - o.Sent)), 1)}"));
             }
+            // Each commit as the simulator saw it announced, and its records: what the steady rate is computed from.
+            foreach (var commit in Commits(committedAt.Values))
+                timeline.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"{Math.Round(Milliseconds(commit.At - started), 1)},committed,{commit.Records}"));
             // The collections' pauses on the same clock: "gc0", "gc1", "gc2" and the pause in ms.
             foreach (var pause in pauses)
                 timeline.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
@@ -245,9 +249,11 @@ public static class Simulator
     private const int JitRoundsAtMost = 20;
 
     /// <summary>
-    /// See <see cref="SimulationReport.SteadyRecordsPerSecond"/>: commits are events, each with its records' count; the
-    /// slope of the records committed so far against time, fitted by least squares through every commit between 10 % and
-    /// 90 % of the run, and never more than the rate the records were sent at (<paramref name="sentPerSecond"/>, 0: no bound).
+    /// See <see cref="SimulationReport.SteadyRecordsPerSecond"/>: commits are events, each with its records' count. Of the
+    /// commits between 10 % and 90 % of the run, the first tenth and the last tenth (at least one each) are each taken at
+    /// their mean time and mean count of records committed so far; the rate is the records between those two means over
+    /// the time between them, and never more than the rate the records were sent at (<paramref name="sentPerSecond"/>, 0:
+    /// no bound). With two or up to nineteen commits inside it is the rate between the first and the last of them.
     /// </summary>
     internal static double? SteadyRate(IEnumerable<long> commitTimes, long started, long finished, double sentPerSecond = 0)
     {
@@ -255,20 +261,20 @@ public static class Simulator
         var span = finished - started;
         var inside = commits.Where(c => c.At >= started + span / 10 && c.At <= started + span * 9 / 10).ToList();
         if (inside.Count < 2) return null;
-        // (seconds from the first commit inside, records committed since it): the first point is (0, 0).
-        var points = new List<(double Seconds, double Records)>(inside.Count);
-        var records = 0;
-        foreach (var commit in inside)
+        // (time, records committed since the first commit inside, that commit's own not counted) of each commit inside.
+        var points = new (long At, long Records)[inside.Count];
+        var records = 0L;
+        for (var i = 0; i < inside.Count; i++)
         {
-            if (points.Count > 0) records += commit.Records;
-            points.Add(((commit.At - inside[0].At) / (double)Stopwatch.Frequency, records));
+            if (i > 0) records += inside[i].Records;
+            points[i] = (inside[i].At, records);
         }
-        var meanSeconds = points.Average(p => p.Seconds);
-        var meanRecords = points.Average(p => p.Records);
-        var spread = points.Sum(p => (p.Seconds - meanSeconds) * (p.Seconds - meanSeconds));
-        if (spread <= 0) return null;
-        var slope = points.Sum(p => (p.Seconds - meanSeconds) * (p.Records - meanRecords)) / spread;
-        return Math.Round(sentPerSecond > 0 ? Math.Min(slope, sentPerSecond) : slope, 1);
+        var edge = Math.Max(1, points.Length / 10);
+        var (firstAt, firstRecords) = (points[..edge].Average(p => (double)p.At), points[..edge].Average(p => (double)p.Records));
+        var (lastAt, lastRecords) = (points[^edge..].Average(p => (double)p.At), points[^edge..].Average(p => (double)p.Records));
+        if (lastAt <= firstAt) return null;
+        var rate = (lastRecords - firstRecords) / ((lastAt - firstAt) / Stopwatch.Frequency);
+        return Math.Round(sentPerSecond > 0 ? Math.Min(rate, sentPerSecond) : rate, 1);
     }
 
     /// <summary>
