@@ -55,7 +55,9 @@ public sealed record SimulationReport
     /// last batches drain (a run's first and last commits are transients, and counting the drain in the wall time puts a
     /// system that keeps up with 5,000/s at 4,850/s). Measured between the mean of the window's first tenth of commits and
     /// the mean of its last tenth (time and records committed so far), so that no single commit's time at an edge
-    /// decides it; never more than the rate the records were sent at (docs/adr/0081). Null with fewer than two commits there.
+    /// decides it; never more than the rate the records were sent at, nor more than the higher of the two exact readings
+    /// of the run (between the window's edge commits, <see cref="SteadyRecordsPerSecondBetweenEdgeCommits"/>; over its
+    /// wall time, <see cref="RecordsPerSecond"/>) (docs/adr/0081). Null with fewer than two commits there.
     /// </summary>
     public double? SteadyRecordsPerSecond { get; init; }
     /// <summary>

@@ -219,7 +219,7 @@ public static class Simulator
             CommitAfterAckP99Ms = Percentile(afterAck, 0.99),
             WallSeconds = Math.Round(wall, 3),
             RecordsPerSecond = Math.Round(audit.InExactlyOneCommit / wall, 1),
-            SteadyRecordsPerSecond = SteadyRate(committedAt.Values, started, finished, SentPerSecond(outcomes.Select(o => o.Sent))),
+            SteadyRecordsPerSecond = SteadyRate(committedAt.Values, started, finished, SentPerSecond(outcomes.Select(o => o.Sent)), audit.InExactlyOneCommit / wall),
             SteadyRecordsPerSecondBetweenEdgeCommits = SteadyRateBetweenEdgeCommits(committedAt.Values, started, finished),
             AllCommittedInTime = allCommitted && warmUpCommitted,
             GcCollections = gcDuring,
@@ -253,9 +253,11 @@ public static class Simulator
     /// commits between 10 % and 90 % of the run, the first tenth and the last tenth (at least one each) are each taken at
     /// their mean time and mean count of records committed so far; the rate is the records between those two means over
     /// the time between them, and never more than the rate the records were sent at (<paramref name="sentPerSecond"/>, 0:
-    /// no bound). With two or up to nineteen commits inside it is the rate between the first and the last of them.
+    /// no bound), nor more than the higher of the rate between the window's edge commits and the run's wall-time rate
+    /// (<paramref name="wallTimeRate"/>, 0: no bound). With two or up to nineteen commits inside it is the rate between
+    /// the first and the last of them.
     /// </summary>
-    internal static double? SteadyRate(IEnumerable<long> commitTimes, long started, long finished, double sentPerSecond = 0)
+    internal static double? SteadyRate(IEnumerable<long> commitTimes, long started, long finished, double sentPerSecond = 0, double wallTimeRate = 0)
     {
         var commits = Commits(commitTimes);
         var span = finished - started;
@@ -274,7 +276,12 @@ public static class Simulator
         var (lastAt, lastRecords) = (points[^edge..].Average(p => (double)p.At), points[^edge..].Average(p => (double)p.Records));
         if (lastAt <= firstAt) return null;
         var rate = (lastRecords - firstRecords) / ((lastAt - firstAt) / Stopwatch.Frequency);
-        return Math.Round(sentPerSecond > 0 ? Math.Min(rate, sentPerSecond) : rate, 1);
+        if (sentPerSecond > 0) rate = Math.Min(rate, sentPerSecond);
+        // The means smooth a stall at an edge as they smooth a slow commit there: what they read above both exact readings
+        // of the run (between two commits; over its whole wall time) is not credited.
+        var betweenEdgeCommits = records / ((inside[^1].At - inside[0].At) / (double)Stopwatch.Frequency);
+        if (wallTimeRate > 0) rate = Math.Min(rate, Math.Max(wallTimeRate, betweenEdgeCommits));
+        return Math.Round(rate, 1);
     }
 
     /// <summary>

@@ -88,6 +88,20 @@ public sealed class SteadyRateTests
     }
 
     [Fact]
+    public void What_the_edges_means_read_above_both_the_edge_commits_and_the_wall_time_rate_is_not_credited()
+    {
+        // The timeline of the edge test: 4,938.7/s between the edge commits, 4,991.5/s between the tenths' means.
+        var commits = Enumerable.Range(1, 100).Select(i => (Seconds: i switch { 10 => 1.001, 89 => 8.999, _ => i / 10.0 + 0.06 }, Records: 500)).ToArray();
+
+        // A wall-time rate of 4,960/s (a run that kept up, its drain short): the means may lift the figure to it, no further.
+        Assert.Equal(4960, Simulator.SteadyRate(Batches(commits), At(0), At(10), wallTimeRate: 4960));
+        // One far behind on wall time (4,500/s): no higher than between the edge commits.
+        Assert.InRange(Simulator.SteadyRate(Batches(commits), At(0), At(10), wallTimeRate: 4500)!.Value, 4938, 4939);
+        // A wall-time rate above the means' reading bounds nothing.
+        Assert.InRange(Simulator.SteadyRate(Batches(commits), At(0), At(10), wallTimeRate: 5100)!.Value, 4985, 5001);
+    }
+
+    [Fact]
     public void The_rate_records_were_sent_at_is_one_fewer_than_were_sent_over_the_first_to_the_last()
     {
         Assert.Equal(5000, Simulator.SentPerSecond(Enumerable.Range(0, 50_001).Select(i => At(i / 5000.0) + 17)), 3);
