@@ -27,7 +27,8 @@ public static class SimulationTable
         Line(text, "Record → commit", Invariant($"p50 {r.CommitP50Ms:0.0} ms, p99 {r.CommitP99Ms:0.0} ms"));
         Line(text, "Wall time", Invariant($"{r.WallSeconds:0.000} s"));
         Line(text, "Throughput", Invariant($"{r.RecordsPerSecond:0.#} records/s (committed)") +
-            (r.SteadyRecordsPerSecond is { } steady ? Invariant($", {steady:0.#}/s steady (10-90 % of the run)") : ""));
+            (r.SteadyRecordsPerSecond is { } steady ? Invariant($", {steady:0.#}/s steady (10-90 % of the run") +
+                (r.SteadyRecordsPerSecondBetweenEdgeCommits is { } edges ? Invariant($"; {edges:0.#}/s between its edge commits)") : ")") : ""));
         Line(text, "Result", r.Consistent ? "CONSISTENT" : "INCONSISTENT");
         foreach (var error in r.Errors) text.AppendLine("  ! " + error);
         text.AppendLine(rule);

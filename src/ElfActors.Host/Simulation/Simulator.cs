@@ -149,6 +149,10 @@ public static class Simulator
                     timeline.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
                         $"{window.Key * 100},sent-commit-max,{Math.Round(committed.Max(o => Milliseconds(committedAt[((Recorded)o.Reply).RecordId] - o.Sent)), 1)}"));
             }
+            // Each commit as the simulator saw it announced, and its records: what the steady rate is computed from.
+            foreach (var commit in Commits(committedAt.Values))
+                timeline.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"{Math.Round(Milliseconds(commit.At - started), 1)},committed,{commit.Records}"));
             // The collections' pauses on the same clock: "gc0", "gc1", "gc2" and the pause in ms.
             foreach (var pause in pauses)
                 timeline.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
@@ -215,7 +219,8 @@ public static class Simulator
             CommitAfterAckP99Ms = Percentile(afterAck, 0.99),
             WallSeconds = Math.Round(wall, 3),
             RecordsPerSecond = Math.Round(audit.InExactlyOneCommit / wall, 1),
-            SteadyRecordsPerSecond = SteadyRate(committedAt.Values, started, finished),
+            SteadyRecordsPerSecond = SteadyRate(committedAt.Values, started, finished, SentPerSecond(outcomes.Select(o => o.Sent)), audit.InExactlyOneCommit / wall),
+            SteadyRecordsPerSecondBetweenEdgeCommits = SteadyRateBetweenEdgeCommits(committedAt.Values, started, finished),
             AllCommittedInTime = allCommitted && warmUpCommitted,
             GcCollections = gcDuring,
             GcPauseMs = Math.Round(pauseDuring.TotalMilliseconds, 1),
@@ -243,16 +248,67 @@ public static class Simulator
     private const int JitQuietRounds = 3;
     private const int JitRoundsAtMost = 20;
 
-    /// <summary>See <see cref="SimulationReport.SteadyRecordsPerSecond"/>: commits are events, each with its records' count.</summary>
-    internal static double? SteadyRate(IEnumerable<long> commitTimes, long started, long finished)
+    /// <summary>
+    /// See <see cref="SimulationReport.SteadyRecordsPerSecond"/>: commits are events, each with its records' count. Of the
+    /// commits between 10 % and 90 % of the run, the first tenth and the last tenth (at least one each) are each taken at
+    /// their mean time and mean count of records committed so far; the rate is the records between those two means over
+    /// the time between them, and never more than the rate the records were sent at (<paramref name="sentPerSecond"/>, 0:
+    /// no bound), nor more than the higher of the rate between the window's edge commits and the run's wall-time rate
+    /// (<paramref name="wallTimeRate"/>, 0: no bound). With two or up to nineteen commits inside it is the rate between
+    /// the first and the last of them.
+    /// </summary>
+    internal static double? SteadyRate(IEnumerable<long> commitTimes, long started, long finished, double sentPerSecond = 0, double wallTimeRate = 0)
     {
-        var commits = commitTimes.GroupBy(t => t).Select(g => (At: g.Key, Records: g.Count())).OrderBy(c => c.At).ToList();
+        var commits = Commits(commitTimes);
+        var span = finished - started;
+        var inside = commits.Where(c => c.At >= started + span / 10 && c.At <= started + span * 9 / 10).ToList();
+        if (inside.Count < 2) return null;
+        // (time, records committed since the first commit inside, that commit's own not counted) of each commit inside.
+        var points = new (long At, long Records)[inside.Count];
+        var records = 0L;
+        for (var i = 0; i < inside.Count; i++)
+        {
+            if (i > 0) records += inside[i].Records;
+            points[i] = (inside[i].At, records);
+        }
+        var edge = Math.Max(1, points.Length / 10);
+        var (firstAt, firstRecords) = (points[..edge].Average(p => (double)p.At), points[..edge].Average(p => (double)p.Records));
+        var (lastAt, lastRecords) = (points[^edge..].Average(p => (double)p.At), points[^edge..].Average(p => (double)p.Records));
+        if (lastAt <= firstAt) return null;
+        var rate = (lastRecords - firstRecords) / ((lastAt - firstAt) / Stopwatch.Frequency);
+        if (sentPerSecond > 0) rate = Math.Min(rate, sentPerSecond);
+        // The means smooth a stall at an edge as they smooth a slow commit there: what they read above both exact readings
+        // of the run (between two commits; over its whole wall time) is not credited.
+        var betweenEdgeCommits = records / ((inside[^1].At - inside[0].At) / (double)Stopwatch.Frequency);
+        if (wallTimeRate > 0) rate = Math.Min(rate, Math.Max(wallTimeRate, betweenEdgeCommits));
+        return Math.Round(rate, 1);
+    }
+
+    /// <summary>
+    /// See <see cref="SimulationReport.SteadyRecordsPerSecondBetweenEdgeCommits"/>: the records of the commits after the
+    /// first at 10 % of the run up to the last at 90 %, over the time between those two commits (the estimator before ADR 0081).
+    /// </summary>
+    internal static double? SteadyRateBetweenEdgeCommits(IEnumerable<long> commitTimes, long started, long finished)
+    {
+        var commits = Commits(commitTimes);
         var span = finished - started;
         var from = commits.FindIndex(c => c.At >= started + span / 10);
         var to = commits.FindLastIndex(c => c.At <= started + span * 9 / 10);
         if (from < 0 || to <= from) return null;
         var records = commits.Skip(from + 1).Take(to - from).Sum(c => c.Records);
         return Math.Round(records / ((commits[to].At - commits[from].At) / (double)Stopwatch.Frequency), 1);
+    }
+
+    private static List<(long At, int Records)> Commits(IEnumerable<long> commitTimes) =>
+        commitTimes.GroupBy(t => t).Select(g => (At: g.Key, Records: g.Count())).OrderBy(c => c.At).ToList();
+
+    /// <summary>The rate records were sent at: one fewer than were sent, over the time from the first send to the last; 0 for fewer than two.</summary>
+    internal static double SentPerSecond(IEnumerable<long> sendTimes)
+    {
+        var (first, last, count) = (long.MaxValue, long.MinValue, 0);
+        foreach (var sent in sendTimes)
+            (first, last, count) = (Math.Min(first, sent), Math.Max(last, sent), count + 1);
+        return count < 2 || last <= first ? 0 : (count - 1) / ((last - first) / (double)Stopwatch.Frequency);
     }
 
     private static LearningInput Input(string run, int i) => new(

@@ -24,8 +24,10 @@ internal sealed record RunResult
     public required double GitConsistency { get; init; }
     public required double WallSeconds { get; init; }
     public required double RecordsPerSecond { get; init; }
-    /// <summary>elf-inproc: records/s between the commits at about 10 % and 90 % of the run, without start-up and drain (see the simulator).</summary>
+    /// <summary>elf-inproc: records/s committed between 10 % and 90 % of the run, without start-up and drain (see the simulator, docs/adr/0081).</summary>
     public double? SteadyRecordsPerSecond { get; init; }
+    /// <summary>elf-inproc: the same rate as estimated before ADR 0081, between the two commits at the window's edges; null from a build without it.</summary>
+    public double? SteadyRecordsPerSecondBetweenEdgeCommits { get; init; }
     public required double AckP50Ms { get; init; }
     public required double AckP99Ms { get; init; }
     public required double CommitP50Ms { get; init; }

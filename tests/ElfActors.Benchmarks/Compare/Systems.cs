@@ -150,6 +150,7 @@ internal sealed class Systems(string elfDirectory, Repositories repositories)
             RecordsInGit = I("recordsInGit"), StateConsistency = D("stateConsistency"), GitConsistency = D("gitConsistency"),
             WallSeconds = D("wallSeconds"), RecordsPerSecond = D("recordsPerSecond"),
             SteadyRecordsPerSecond = r.TryGetProperty("steadyRecordsPerSecond", out var steady) && steady.ValueKind == JsonValueKind.Number ? steady.GetDouble() : null,
+            SteadyRecordsPerSecondBetweenEdgeCommits = r.TryGetProperty("steadyRecordsPerSecondBetweenEdgeCommits", out var edges) && edges.ValueKind == JsonValueKind.Number ? edges.GetDouble() : null,
             AckP50Ms = D("ackP50Ms"), AckP99Ms = D("ackP99Ms"), CommitP50Ms = D("commitP50Ms"), CommitP99Ms = D("commitP99Ms"),
             Commits = I("commits"), PeakMemoryMb = peak.Megabytes, Load = window,
             Note = r.GetProperty("workingTreeClean").GetBoolean() ? null : "working tree not clean",
