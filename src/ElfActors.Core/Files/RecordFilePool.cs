@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
+using ElfActors.Contracts;
 
 namespace ElfActors.Core.Files;
 
@@ -16,7 +17,7 @@ public sealed partial class RecordFilePool : IDisposable
     public const string FilePrefix = "record-";
 
     /// <summary>memory/.elf/record-files/: git-excluded with the rest of memory/.elf/, on the records' file system.</summary>
-    public static string DirectoryIn(ElfActors.Contracts.MemoryPaths paths) => Path.Combine(paths.StateDirectory, "record-files");
+    public static string DirectoryIn(MemoryPaths paths) => Path.Combine(paths.StateDirectory, "record-files");
 
     private readonly string _directory;
     private readonly int _size;
@@ -151,17 +152,9 @@ public sealed partial class RecordFilePool : IDisposable
         foreach (var leftover in Directory.EnumerateFiles(_directory, FilePrefix + "*")) AtomicFile.TryDelete(leftover);
     }
 
-    private static unsafe bool IsOurEmptyFile(int fd)
-    {
-        var buffer = stackalloc byte[256];
-        const int emptyPath = 0x1000;
-        if (statx(fd, "", emptyPath, 0x7FF, buffer) != 0) return false;
-        var links = *(uint*)(buffer + 16);
-        var owner = *(uint*)(buffer + 20);
-        var mode = *(ushort*)(buffer + 28);
-        var size = *(ulong*)(buffer + 40);
-        return (mode & 0xF000) == 0x8000 && owner == geteuid() && links == 1 && size == 0;
-    }
+    private static bool IsOurEmptyFile(int fd) =>
+        Posix.Statx(fd, out var file) == 0
+        && file.IsRegularFile && file.Owner == Posix.EffectiveUserId && file.Links == 1 && file.Size == 0;
 
     private static unsafe void WriteAll(int fd, ReadOnlySpan<byte> content)
     {
@@ -206,12 +199,6 @@ public sealed partial class RecordFilePool : IDisposable
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int renameat2(int fromDirectory, string from, int toDirectory, string to, uint flags);
-
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static unsafe partial int statx(int directory, string path, int flags, uint mask, byte* buffer);
-
-    [LibraryImport("libc")]
-    private static partial uint geteuid();
 }
 
 /// <summary>A file is already at the name a record was to take; it was left as it was.</summary>
