@@ -33,9 +33,15 @@ public sealed class DeadlineScheduler : SchedulerBase, IDateTimeOffsetNowTimePro
     private TimeSpan? _armedFor;
     private long _sequence;
     private volatile bool _disposed;
+    // Items whose action is running now (between their check of _disposed and their action's end). Guarded by _gate.
+    private int _running;
+    // The scheduler whose item's action runs on this thread: Dispose from inside a run waits for the others only.
+    [ThreadStatic] private static DeadlineScheduler? _runningHere;
+    private readonly TimeSpan _shutdownTimeout;
 
     public DeadlineScheduler(Config scheduler, ILoggingAdapter log) : base(scheduler, log)
     {
+        _shutdownTimeout = scheduler.GetTimeSpan("akka.scheduler.shutdown-timeout", TimeSpan.FromSeconds(5), allowInfinite: false);
         _timer = new Timer(static state => ((DeadlineScheduler)state!).RunDue(), this, Timeout.Infinite, Timeout.Infinite);
     }
 
@@ -133,6 +139,25 @@ public sealed class DeadlineScheduler : SchedulerBase, IDateTimeOffsetNowTimePro
         _timer.Change(wait < LongestWait ? wait : LongestWait, Timeout.InfiniteTimeSpan);
     }
 
+    /// <summary>Whether an item may run its action now: false once disposed. A true answer counts the run until <see cref="RunEnded"/>.</summary>
+    private bool TryBeginRun()
+    {
+        lock (_gate)
+        {
+            if (_disposed) return false;
+            _running++;
+            return true;
+        }
+    }
+
+    private void RunEnded()
+    {
+        lock (_gate)
+        {
+            if (--_running == 0 && _disposed) Monitor.PulseAll(_gate);
+        }
+    }
+
     /// <summary>The timer fired: the items due run (in deadline order, outside the lock), the timer is armed for the next.</summary>
     private void RunDue()
     {
@@ -154,7 +179,11 @@ public sealed class DeadlineScheduler : SchedulerBase, IDateTimeOffsetNowTimePro
         foreach (var item in due) item.Run();
     }
 
-    /// <summary>Nothing runs from now on; pending items are dropped (as Akka's scheduler drops them at shutdown).</summary>
+    /// <summary>
+    /// Nothing runs from now on; pending items are dropped (as Akka's scheduler drops them at shutdown). A run under way
+    /// (or one that passed its check and has not begun) is waited for, up to <c>akka.scheduler.shutdown-timeout</c> (5 s):
+    /// once Dispose returns, no action of this scheduler runs, apart from one that outlived that wait.
+    /// </summary>
     public void Dispose()
     {
         List<Item> left;
@@ -164,6 +193,9 @@ public sealed class DeadlineScheduler : SchedulerBase, IDateTimeOffsetNowTimePro
             left = [.. _pending];
             _pending.Clear();
             _armedFor = null;
+            var own = ReferenceEquals(_runningHere, this) ? 1 : 0; // disposed from inside a run: that one is ours
+            var giveUpAt = Now() + _shutdownTimeout;
+            while (_running > own && Now() < giveUpAt) Monitor.Wait(_gate, giveUpAt - Now());
         }
         foreach (var item in left) item.Stop();
         _timer.Dispose();
@@ -207,11 +239,13 @@ public sealed class DeadlineScheduler : SchedulerBase, IDateTimeOffsetNowTimePro
         public void Run()
         {
             if (Stopped) return;
-            if (owner._disposed || cancelable?.IsCancellationRequested == true)
+            if (cancelable?.IsCancellationRequested == true || !owner.TryBeginRun())
             {
                 Stop();
                 return;
             }
+            var outer = _runningHere;
+            _runningHere = owner;
             try
             {
                 action.Run();
@@ -219,6 +253,11 @@ public sealed class DeadlineScheduler : SchedulerBase, IDateTimeOffsetNowTimePro
             catch (Exception e)
             {
                 owner.Log.Error(e, "A scheduled task failed");
+            }
+            finally
+            {
+                _runningHere = outer;
+                owner.RunEnded();
             }
             if (interval > TimeSpan.Zero && !owner._disposed && cancelable?.IsCancellationRequested != true) owner.Add(this, Now() + interval);
             else Stop();

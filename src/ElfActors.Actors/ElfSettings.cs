@@ -20,11 +20,6 @@ public sealed record ElfSettings
     public required int CommitMaxBatchSize { get; init; }
     /// <summary>elf.committer.min-commit-interval: a commit starts no sooner than this after the last one started.</summary>
     public required TimeSpan MinCommitInterval { get; init; }
-    /// <summary>
-    /// elf.committer.records-to-commit-at-once: with this many records rung for since the last batch read the outbox, the
-    /// next commit starts as soon as the committer is free, without waiting out <see cref="MinCommitInterval"/>; 0 never.
-    /// </summary>
-    public required int RecordsToCommitAtOnce { get; init; }
     public required TimeSpan SweepInterval { get; init; }
     /// <summary>elf.committer.idle-sweep-interval: how often an idle committer looks when changes cannot be watched.</summary>
     public required TimeSpan IdleSweepInterval { get; init; }
@@ -62,7 +57,6 @@ public sealed record ElfSettings
             RecordFilePoolSize = elf.GetInt("recorder.file-pool-size"),
             CommitMaxBatchSize = elf.GetInt("committer.max-batch-size"),
             MinCommitInterval = HoconDuration.Read(elf, "committer.min-commit-interval"),
-            RecordsToCommitAtOnce = elf.GetInt("committer.records-to-commit-at-once"),
             SweepInterval = HoconDuration.Read(elf, "committer.sweep-interval"),
             IdleSweepInterval = HoconDuration.Read(elf, "committer.idle-sweep-interval"),
             OrphanGrace = HoconDuration.Read(elf, "committer.orphan-grace"),
@@ -79,7 +73,6 @@ public sealed record ElfSettings
         if (settings.IndexMaxBatchSize < 1) throw new ConfigurationException("elf.index.max-batch-size must be at least 1");
         if (settings.CommitMaxBatchSize < 1) throw new ConfigurationException("elf.committer.max-batch-size must be at least 1");
         if (settings.StallWarning < TimeSpan.Zero) throw new ConfigurationException("elf.committer.stall-warning must not be negative");
-        if (settings.RecordsToCommitAtOnce < 0) throw new ConfigurationException("elf.committer.records-to-commit-at-once must not be negative");
         if (settings.MinCommitInterval < TimeSpan.Zero) throw new ConfigurationException("elf.committer.min-commit-interval must not be negative");
         if (settings.OrphanGrace <= settings.RecorderReplyTimeout)
             throw new ConfigurationException("elf.committer.orphan-grace must be longer than elf.recorder.reply-timeout");

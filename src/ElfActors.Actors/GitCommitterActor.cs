@@ -118,7 +118,6 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
     /// <summary>A recorder rang: its learnings file is written (whatever it holds by the time it is committed).</summary>
     private void Placed(RecordPlaced placed)
     {
-        _placedSinceRead++;
         if (placed.RowTable == OutboxTables.Learnings)
         {
             if (_rung.Count >= 100_000) _rung.Clear(); // only a shortcut: the file's content decides without it
@@ -381,33 +380,15 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
 
     private void ScheduleBatch()
     {
-        if (_git is null || _waitingForLock) return;
-        if (_batchScheduled)
-        {
-            // Waiting out the interval while a batch worth a commit of its own gathered: it starts now (docs/adr/0077).
-            if (LargeBatchWaiting() && Timers.IsTimerActive(RunBatchTimer))
-            {
-                Timers.Cancel(RunBatchTimer);
-                Self.Tell(RunBatch.Instance);
-            }
-            return;
-        }
+        if (_batchScheduled || _git is null || _waitingForLock) return;
         _batchScheduled = true;
         _batchScheduledAt = Stopwatch.GetTimestamp();
         // Commits that would follow each other closer than elf.committer.min-commit-interval wait for it: records
-        // arriving meanwhile join the batch (ADR 0049). The interval spaces small commits only: with
-        // elf.committer.records-to-commit-at-once records placed since the last batch read the outbox, the next starts at
-        // once (docs/adr/0077).
+        // arriving meanwhile join the batch (ADR 0049).
         var wait = _settings.MinCommitInterval - Stopwatch.GetElapsedTime(_lastCommitStarted);
-        if (wait > TimeSpan.Zero && !LargeBatchWaiting()) Timers.StartSingleTimer(RunBatchTimer, RunBatch.Instance, wait);
+        if (wait > TimeSpan.Zero) Timers.StartSingleTimer(RunBatchTimer, RunBatch.Instance, wait);
         else Self.Tell(RunBatch.Instance); // behind every doorbell already queued: they all join this batch
     }
-
-    // Records whose recorder rang since the last batch read the outbox: what waits for the next commit, as far as the
-    // doorbells say (a record read by that batch whose doorbell came just after counts too: a few at most).
-    private int _placedSinceRead;
-
-    private bool LargeBatchWaiting() => _settings.RecordsToCommitAtOnce > 0 && _placedSinceRead >= _settings.RecordsToCommitAtOnce;
 
     /// <summary>
     /// Whether commits may go ahead now: no person's operation in progress and HEAD on the memory's branch, and every
@@ -708,7 +689,6 @@ public sealed partial class GitCommitterActor : ReceiveActor, IWithTimers
         // Checking the tip reads git like a commit does: its failures (a corrupt object, a held lock) are a commit's.
         if (!TryGitStep(HistoryChecked, out var historyChecked) || !historyChecked) return;
         _stages.Lap("check");
-        _placedSinceRead = 0;
         var pending = Index().ReadPendingToCommit(_settings.CommitMaxBatchSize, _unmarked).ToList();
         _stages.Lap("read-pending");
         var (ready, contents) = ReadyToCommit(pending);

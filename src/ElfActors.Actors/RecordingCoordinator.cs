@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using ElfActors.Core;
 using ElfActors.Core.Files;
 using ElfActors.Core.Records;
@@ -20,6 +21,8 @@ public sealed class RecordingCoordinator : ReceiveActor
     {
         if (settings.RecordFilePoolSize > 0 && OperatingSystem.IsLinux())
             _filePool = new RecordFilePool(RecordFilePool.DirectoryIn(paths), settings.RecordFilePoolSize);
+        if (_filePool?.NotUsedBecause is { } reason)
+            Context.GetLogger().Warning("Records create their files at their names, without the record file pool: {0} (docs/adr/0083)", reason);
         var recorderProps = RecorderActor.Props(paths, settings, indexWriter, committer, monitor, clock, _filePool);
         Receive<RecordRequest>(request =>
         {

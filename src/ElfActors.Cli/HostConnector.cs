@@ -109,12 +109,24 @@ internal static class HostConnector
         return false;
     }
 
-    /// <summary>Creates the memory's state folder; the reason when the memory cannot be written (a fault of the environment).</summary>
+    /// <summary>
+    /// Creates the memory's state folder (and memory/ if need be) as the host would, 0700 whatever the caller's umask: the
+    /// host's folders are the user's alone (`elf serve` takes ELF's umask 0077), and a memory/.elf/ others may write
+    /// would let them replace the record file pool's folder after the host checked it (docs/adr/0083). The reason when
+    /// the memory cannot be written (a fault of the environment).
+    /// </summary>
     private static string? PrepareStateDirectory(MemoryPaths paths)
     {
         try
         {
-            Directory.CreateDirectory(paths.StateDirectory);
+            if (OperatingSystem.IsWindows()) Directory.CreateDirectory(paths.StateDirectory);
+            else
+            {
+                // The mode applies to the last folder only: memory/ (a parent made by the same call) would take the umask's.
+                const UnixFileMode userOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+                Directory.CreateDirectory(paths.MemoryDirectory, userOnly);
+                Directory.CreateDirectory(paths.StateDirectory, userOnly);
+            }
             return null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

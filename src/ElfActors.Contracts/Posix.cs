@@ -21,8 +21,33 @@ public readonly record struct FileStatus(uint Owner, uint Mode, ulong Device, ul
 }
 
 /// <summary>
+/// <c>struct statx</c> (linux/stat.h) as the kernel fills it, the same 256 bytes on every architecture: the fields
+/// ElfActors reads (<see cref="Posix.Statx(string, bool, out StatxBuffer)"/>).
+/// </summary>
+[StructLayout(LayoutKind.Explicit, Size = 256)]
+public readonly struct StatxBuffer
+{
+    [FieldOffset(16)] public readonly uint Links;
+    [FieldOffset(20)] public readonly uint Owner;
+    [FieldOffset(24)] public readonly uint Group;
+    /// <summary>The type and permission bits (<c>st_mode</c>).</summary>
+    [FieldOffset(28)] public readonly ushort Mode;
+    [FieldOffset(32)] public readonly ulong Inode;
+    [FieldOffset(40)] public readonly ulong Size;
+    [FieldOffset(96)] public readonly long CtimeSeconds;
+    [FieldOffset(104)] public readonly uint CtimeNanoseconds;
+    [FieldOffset(112)] public readonly long MtimeSeconds;
+    [FieldOffset(120)] public readonly uint MtimeNanoseconds;
+    /// <summary>The device of the file system the file is on.</summary>
+    [FieldOffset(136)] public readonly uint DeviceMajor;
+    [FieldOffset(140)] public readonly uint DeviceMinor;
+
+    public bool IsRegularFile => (Mode & 0xF000) == 0x8000;
+}
+
+/// <summary>
 /// The few POSIX calls .NET has no API for: the effective uid, and lstat with the owner and the inode
-/// (statx, whose structure is the same on every Linux architecture). Linux only; elsewhere <see cref="Supported"/>
+/// (statx: <see cref="StatxBuffer"/>). Linux only; elsewhere <see cref="Supported"/>
 /// is false and callers fall back (docs/security.md states the limit).
 /// </summary>
 public static unsafe partial class Posix
@@ -38,21 +63,53 @@ public static unsafe partial class Posix
     public static FileStatus? Status(string path, bool followLinks)
     {
         if (!Supported) return null;
-        const int currentDirectory = -100, noFollow = 0x100;
-        const uint basicStats = 0x7FF;
-        var buffer = stackalloc byte[256];
-        if (statx(currentDirectory, path, followLinks ? 0 : noFollow, basicStats, buffer) != 0)
+        var errno = Statx(path, followLinks, out var status);
+        if (errno != 0)
         {
-            var errno = Marshal.GetLastPInvokeError();
-            if (errno is 2 or 20) return null; // ENOENT, ENOTDIR
+            if (errno is ENoEntry or ENotDirectory) return null;
             throw new IOException($"cannot stat {path} (errno {errno})");
         }
-        var owner = *(uint*)(buffer + 20);
-        var mode = *(ushort*)(buffer + 28);
-        var inode = *(ulong*)(buffer + 32);
-        var device = ((ulong)*(uint*)(buffer + 136) << 32) | *(uint*)(buffer + 140);
-        return new FileStatus(owner, mode, device, inode);
+        return new FileStatus(status.Owner, status.Mode, ((ulong)status.DeviceMajor << 32) | status.DeviceMinor, status.Inode);
     }
+
+    /// <summary>
+    /// <c>statx</c> of a path: the path itself (lstat's answer), or what its links lead to with
+    /// <paramref name="followLinks"/>. Returns 0, or the errno (<c>ENOSYS</c> off Linux or with a libc without statx:
+    /// glibc before 2.28, musl before 1.2.5). The one statx reader: <see cref="FileStatus"/>, git's index stat data
+    /// (<c>FileStat</c>) and the record file pool's checks all read it.
+    /// </summary>
+    public static int Statx(string path, bool followLinks, out StatxBuffer status)
+    {
+        const int currentDirectory = -100, noFollow = 0x100;
+        return Statx(currentDirectory, path, followLinks ? 0 : noFollow, out status);
+    }
+
+    /// <summary><c>statx</c> of an open descriptor (<c>AT_EMPTY_PATH</c>): the file opened, whatever its name now is. Returns 0 or the errno, as the path form.</summary>
+    public static int Statx(int descriptor, out StatxBuffer status)
+    {
+        const int emptyPath = 0x1000;
+        return Statx(descriptor, "", emptyPath, out status);
+    }
+
+    private static int Statx(int directory, string path, int flags, out StatxBuffer status)
+    {
+        status = default;
+        if (!OperatingSystem.IsLinux()) return ENoSys;
+        const uint basicStats = 0x7FF;
+        try
+        {
+            fixed (StatxBuffer* buffer = &status)
+            {
+                return statx(directory, path, flags, basicStats, buffer) == 0 ? 0 : Marshal.GetLastPInvokeError();
+            }
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            return ENoSys;
+        }
+    }
+
+    private const int ENoEntry = 2, ENotDirectory = 20, ENoSys = 38;
 
     /// <summary>The pid and uid of the process at the other end of a connected Unix socket (SO_PEERCRED: its credentials when it connected).</summary>
     public static (int Pid, uint Uid)? PeerCredentials(System.Net.Sockets.Socket socket)
@@ -65,7 +122,7 @@ public static unsafe partial class Posix
     }
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int statx(int directory, string path, int flags, uint mask, byte* buffer);
+    private static partial int statx(int directory, string path, int flags, uint mask, StatxBuffer* buffer);
 
     /// <summary>
     /// ELF's scripts run with <c>umask 0077</c> (scripts/record-failure.sh): everything they create (folders, record

@@ -33,30 +33,4 @@ public sealed class CommitIntervalTests(ITestOutputHelper output)
         Assert.Empty(GitHistory.Status(memory.BasePath));
     }
 
-    [Fact]
-    public async Task A_batch_of_records_to_commit_at_once_starts_its_commit_without_waiting_out_the_interval()
-    {
-        using var memory = new TempMemory();
-        // An interval twice the wait below: a commit within that wait was not started by the interval's end. (Not longer:
-        // the host's stop at the end drains, and that drain's commit waits out the interval.)
-        await using var host = await ElfTestHost.StartAsync(memory.Paths,
-            "elf.committer.min-commit-interval = 20s\nelf.committer.records-to-commit-at-once = 3");
-        var kit = host.Kit(output);
-        Assert.IsType<Recorded>(await host.RecordAsync(Failures.Request(0)));
-        await kit.AwaitConditionAsync(() => Task.FromResult(GitHistory.Log(memory.BasePath).Count == 1), TimeSpan.FromSeconds(10));
-
-        // Records placed since the last commit read the outbox reach three within these three records, and a commit starts
-        // at once (docs/adr/0077): without the rule none would before the 20 s interval ended. It holds the third record or
-        // only the first two: a doorbell of record 0 that came after the first commit read the outbox counts too.
-        for (var i = 1; i <= 3; i++) Assert.IsType<Recorded>(await host.RecordAsync(Failures.Request(i)));
-        await kit.AwaitConditionAsync(() => Task.FromResult(GitHistory.Log(memory.BasePath).Count >= 2), TimeSpan.FromSeconds(10));
-        Assert.InRange(GitHistory.Log(memory.BasePath)[0].RecordTrailers.Count(), 2, 3);
-
-        await host.FlushAsync(TimeSpan.FromSeconds(30));
-        var trailers = GitHistory.Log(memory.BasePath).SelectMany(c => c.RecordTrailers).ToList();
-        Assert.Equal(4, trailers.Count);
-        Assert.Equal(4, trailers.Distinct().Count());
-        Assert.Empty(GitHistory.Status(memory.BasePath));
-        Assert.Equal("", Tools.Git(memory.BasePath, "fsck", "--strict").Trim());
-    }
 }

@@ -67,17 +67,53 @@ public sealed class DeadlineSchedulerTests : Akka.TestKit.Xunit2.TestKit
         AwaitCondition(() => Volatile.Read(ref runs) >= 5, TimeSpan.FromSeconds(20));
         Assert.False(overlapped);
 
-        var atDispose = Volatile.Read(ref runs);
         scheduler.Dispose();
-        // One run may still end: the one under way, or one that had passed its check of the scheduler as it was disposed
-        // and not yet begun (CI saw it once: `running` was 0 in that gap). None starts after that.
-        AwaitCondition(() => Volatile.Read(ref running) == 0, TimeSpan.FromSeconds(10));
-        ExpectNoMsg(TimeSpan.FromMilliseconds(500)); // time for that run to end
+        // Dispose waits for the run under way (and for one that had passed its check as it was disposed and not yet
+        // begun: CI saw that gap once before Dispose waited); none starts after it returns.
+        Assert.Equal(0, Volatile.Read(ref running));
         var after = Volatile.Read(ref runs);
-        Assert.InRange(after, atDispose, atDispose + 1);
-        ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // time for a run that should not come
+        ExpectNoMsg(TimeSpan.FromMilliseconds(200)); // time for ten runs that should not come
         Assert.Equal(after, Volatile.Read(ref runs));
+        Assert.Equal(0, Volatile.Read(ref running));
         Assert.Throws<SchedulerException>(() => ((IScheduler)scheduler).Advanced.ScheduleOnce(TimeSpan.Zero, () => { }));
+    }
+
+    [Fact]
+    public async Task Dispose_returns_only_once_a_run_under_way_has_ended()
+    {
+        using var scheduler = new DeadlineScheduler(ConfigurationFactory.ParseString("akka.scheduler.shutdown-timeout = 60s"), NoLogger.Instance);
+        using var started = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var ended = 0;
+        ((IScheduler)scheduler).Advanced.ScheduleOnce(TimeSpan.Zero, () =>
+        {
+            started.Set();
+            release.Wait();
+            Volatile.Write(ref ended, 1);
+        });
+        Assert.True(started.Wait(TimeSpan.FromSeconds(10)), "the action did not start");
+
+        var disposing = Task.Run(scheduler.Dispose);
+        // The action cannot end before it is released, so a Dispose that returned here did not wait for it.
+        await Task.WhenAny(disposing, Task.Delay(TimeSpan.FromMilliseconds(300)));
+        Assert.False(disposing.IsCompleted, "Dispose returned while an action was running");
+        release.Set();
+        await disposing.WaitAsync(TimeSpan.FromSeconds(10)); // Dispose returns once the action ended
+        Assert.Equal(1, Volatile.Read(ref ended));
+    }
+
+    [Fact]
+    public void An_action_that_disposes_its_scheduler_does_not_wait_for_itself()
+    {
+        using var scheduler = new DeadlineScheduler(ConfigurationFactory.ParseString("akka.scheduler.shutdown-timeout = 60s"), NoLogger.Instance);
+        using var disposed = new ManualResetEventSlim();
+        ((IScheduler)scheduler).Advanced.ScheduleOnce(TimeSpan.Zero, () =>
+        {
+            scheduler.Dispose();
+            disposed.Set();
+        });
+        // Waiting for its own run, Dispose would return only after the 60 s shutdown-timeout.
+        Assert.True(disposed.Wait(TimeSpan.FromSeconds(10)), "Dispose from inside a run waited for that run");
     }
 
     [Fact]

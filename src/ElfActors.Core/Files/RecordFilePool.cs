@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
+using ElfActors.Contracts;
 
 namespace ElfActors.Core.Files;
 
@@ -16,7 +17,7 @@ public sealed partial class RecordFilePool : IDisposable
     public const string FilePrefix = "record-";
 
     /// <summary>memory/.elf/record-files/: git-excluded with the rest of memory/.elf/, on the records' file system.</summary>
-    public static string DirectoryIn(ElfActors.Contracts.MemoryPaths paths) => Path.Combine(paths.StateDirectory, "record-files");
+    public static string DirectoryIn(MemoryPaths paths) => Path.Combine(paths.StateDirectory, "record-files");
 
     private readonly string _directory;
     private readonly int _size;
@@ -32,7 +33,8 @@ public sealed partial class RecordFilePool : IDisposable
     {
         _directory = directory;
         _size = size;
-        Directory.CreateDirectory(directory);
+        NotUsedBecause = Prepare(directory);
+        if (NotUsedBecause is not null) return;
         RemoveLeftovers();
         if (!background || !OperatingSystem.IsLinux() || size <= 0) return;
         _refiller = new Thread(RefillLoop) { IsBackground = true, Name = "elf-record-file-pool", Priority = ThreadPriority.BelowNormal };
@@ -40,11 +42,19 @@ public sealed partial class RecordFilePool : IDisposable
         _refillNeeded.Set();
     }
 
+    /// <summary>
+    /// Why the pool is not used at all (null while it may be): its folder is not a folder of this user's that no one else
+    /// may write (a symbolic link, a file, another user's folder, a folder others may write: squatted, or made under a
+    /// careless umask by something else). Nothing in or behind it is then made, written or removed, and every record
+    /// creates its file at its name (docs/adr/0083). Said once by the owner of the pool (the host's log).
+    /// </summary>
+    public string? NotUsedBecause { get; }
+
     /// <summary>How many empty files are ready.</summary>
     public int Ready => _free.Count;
 
-    /// <summary>False once the file system refused <c>renameat2</c>: every record then creates its file at its final name.</summary>
-    public bool Usable => !_renameUnsupported && OperatingSystem.IsLinux();
+    /// <summary>False once the file system refused <c>renameat2</c>, or with <see cref="NotUsedBecause"/>: every record then creates its file at its final name.</summary>
+    public bool Usable => !_renameUnsupported && NotUsedBecause is null && OperatingSystem.IsLinux();
 
     /// <summary>Fills the pool to its size; returns how many files it made.</summary>
     public int Refill()
@@ -81,7 +91,8 @@ public sealed partial class RecordFilePool : IDisposable
         while (true)
         {
             if (!_free.TryDequeue(out pooled)) { _refillNeeded.Set(); return false; }
-            fd = open(pooled, OWriteOnly | ONoFollow | OCloseOnExec, 0);
+            // O_NONBLOCK: a FIFO put in its place would hold an open for writing until someone reads it.
+            fd = open(pooled, OWriteOnly | ONoFollow | OCloseOnExec | ONonBlock, 0);
             if (fd >= 0 && IsOurEmptyFile(fd)) break;
             if (fd >= 0) close(fd); // replaced behind our back: never write through it
             AtomicFile.TryDelete(pooled);
@@ -131,7 +142,56 @@ public sealed partial class RecordFilePool : IDisposable
         _refillNeeded.Set();
         _refiller?.Join();
         _refillNeeded.Dispose();
-        RemoveLeftovers();
+        if (NotUsedBecause is null) RemoveLeftovers();
+    }
+
+    /// <summary>
+    /// Makes the pool's folder (0700, whatever the umask) unless something is there; null when it and memory/.elf/ are
+    /// folders of this user's that no one else may write, else why the pool is not used. Checked once, at start: with
+    /// memory/.elf/ the user's alone, what is found here stays.
+    /// </summary>
+    private static string? Prepare(string directory)
+    {
+        if (!Posix.Supported)
+        {
+            Directory.CreateDirectory(directory);
+            return null;
+        }
+        try
+        {
+            // The folder it is in (memory/.elf/) first: anyone who may write there may put another folder in its place.
+            const UnixFileMode userOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+            var parent = Path.GetDirectoryName(directory)!;
+            if (Posix.LinkStatus(parent) is null) Directory.CreateDirectory(parent, userOnly);
+            if (Unsafe(parent, isParent: true) is { } reason) return reason;
+            if (Posix.LinkStatus(directory) is null) Directory.CreateDirectory(directory, userOnly);
+            return Unsafe(directory, isParent: false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"{directory} cannot be made: {e.Message}";
+        }
+    }
+
+    /// <summary>
+    /// Why no one but this user can be trusted not to change <paramref name="folder"/>'s entries, or null. The folder a
+    /// pool's folder is in may also be root's, and others may write in it if it is sticky (/tmp, /dev/shm: they cannot
+    /// rename or remove what is not theirs).
+    /// </summary>
+    private static string? Unsafe(string folder, bool isParent)
+    {
+        var found = Posix.LinkStatus(folder);
+        var uid = Posix.EffectiveUserId;
+        const uint sticky = 0x200; // S_ISVTX
+        return found switch
+        {
+            null => $"{folder} vanished as it was made",
+            { IsDirectory: false } => $"{folder} is {found.Value.Kind}, not a folder",
+            { } owned when owned.Owner != uid && !(isParent && owned.Owner == 0) => $"{folder} belongs to user {owned.Owner}, not to this user ({uid})",
+            { OthersMayWrite: true } shared when !(isParent && (shared.Mode & sticky) != 0) =>
+                $"others may write in {folder} (mode {Convert.ToString(shared.Mode & 0xFFF, 8)})",
+            _ => null,
+        };
     }
 
     private void RefillLoop()
@@ -151,17 +211,9 @@ public sealed partial class RecordFilePool : IDisposable
         foreach (var leftover in Directory.EnumerateFiles(_directory, FilePrefix + "*")) AtomicFile.TryDelete(leftover);
     }
 
-    private static unsafe bool IsOurEmptyFile(int fd)
-    {
-        var buffer = stackalloc byte[256];
-        const int emptyPath = 0x1000;
-        if (statx(fd, "", emptyPath, 0x7FF, buffer) != 0) return false;
-        var links = *(uint*)(buffer + 16);
-        var owner = *(uint*)(buffer + 20);
-        var mode = *(ushort*)(buffer + 28);
-        var size = *(ulong*)(buffer + 40);
-        return (mode & 0xF000) == 0x8000 && owner == geteuid() && links == 1 && size == 0;
-    }
+    private static bool IsOurEmptyFile(int fd) =>
+        Posix.Statx(fd, out var file) == 0
+        && file.IsRegularFile && file.Owner == Posix.EffectiveUserId && file.Links == 1 && file.Size == 0;
 
     private static unsafe void WriteAll(int fd, ReadOnlySpan<byte> content)
     {
@@ -189,7 +241,7 @@ public sealed partial class RecordFilePool : IDisposable
         return renameat2(currentDirectory, from, currentDirectory, to, noReplace) == 0 ? 0 : Marshal.GetLastPInvokeError();
     }
 
-    private const int OWriteOnly = 0x1, OCreat = 0x40, OExcl = 0x80, ONoFollow = 0x20000, OCloseOnExec = 0x80000;
+    private const int OWriteOnly = 0x1, OCreat = 0x40, OExcl = 0x80, ONonBlock = 0x800, ONoFollow = 0x20000, OCloseOnExec = 0x80000;
     private const int ENoEntry = 2, EInterrupted = 4, EExist = 17, ECrossDevice = 18, EInvalid = 22, ENoSpace = 28, ENoSys = 38;
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
@@ -206,12 +258,6 @@ public sealed partial class RecordFilePool : IDisposable
 
     [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int renameat2(int fromDirectory, string from, int toDirectory, string to, uint flags);
-
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static unsafe partial int statx(int directory, string path, int flags, uint mask, byte* buffer);
-
-    [LibraryImport("libc")]
-    private static partial uint geteuid();
 }
 
 /// <summary>A file is already at the name a record was to take; it was left as it was.</summary>

@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using ElfActors.Contracts;
 
 namespace ElfActors.Core.Git;
 
@@ -7,13 +7,10 @@ namespace ElfActors.Core.Git;
 /// to 32 bits). Taken before a file is read, it proves the bytes read are the file's as long as the file's stat
 /// still matches; git's racy-entry rule covers a change within the same clock tick.
 /// </summary>
-public readonly partial record struct FileStat(
+public readonly record struct FileStat(
     uint CtimeSeconds, uint CtimeNanoseconds, uint MtimeSeconds, uint MtimeNanoseconds,
     uint Device, uint Inode, uint Mode, uint Uid, uint Gid, uint Size)
 {
-    private const int AtFdCwd = -100;
-    private const int AtSymlinkNoFollow = 0x100;
-    private const uint StatxBasicStats = 0x7ff;
     private const uint FileTypeMask = 0xF000; // S_IFMT
     private const uint RegularFile = 0x8000; // S_IFREG
 
@@ -28,7 +25,7 @@ public readonly partial record struct FileStat(
             (uint)buffer.CtimeSeconds, buffer.CtimeNanoseconds, (uint)buffer.MtimeSeconds, buffer.MtimeNanoseconds,
             GlibcDevice(buffer.DeviceMajor, buffer.DeviceMinor), (uint)buffer.Inode,
             // git keeps only "executable or not" of the permission bits
-            RegularFile | ((buffer.Mode & 0x40) != 0 ? 0x1EDu : 0x1A4u), buffer.Uid, buffer.Gid, (uint)buffer.Size);
+            RegularFile | ((buffer.Mode & 0x40) != 0 ? 0x1EDu : 0x1A4u), buffer.Owner, buffer.Group, (uint)buffer.Size);
     }
 
     /// <summary>
@@ -41,43 +38,11 @@ public readonly partial record struct FileStat(
             ? new ChangeStamp(buffer.Inode, buffer.Size, buffer.MtimeSeconds, buffer.MtimeNanoseconds, buffer.CtimeSeconds, buffer.CtimeNanoseconds)
             : null;
 
-    private static bool TryStatx(string path, out StatxBuffer buffer)
-    {
-        buffer = new StatxBuffer();
-        if (!OperatingSystem.IsLinux()) return false;
-        try
-        {
-            return statx(AtFdCwd, path, AtSymlinkNoFollow, StatxBasicStats, ref buffer) == 0;
-        }
-        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-        {
-            return false; // a libc without statx (glibc before 2.28, or musl before 1.2.5)
-        }
-    }
+    private static bool TryStatx(string path, out StatxBuffer buffer) => Posix.Statx(path, followLinks: false, out buffer) == 0;
 
     /// <summary>st_dev as glibc's makedev builds it from statx's major and minor: what git stores.</summary>
     private static uint GlibcDevice(uint major, uint minor) =>
         (uint)(((ulong)(major & 0xfff) << 8) | ((ulong)(major & 0xfffff000) << 32) | (minor & 0xff) | ((ulong)(minor & 0xffffff00) << 12));
-
-    [LibraryImport("libc", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int statx(int dirfd, string path, int flags, uint mask, ref StatxBuffer buffer);
-
-    /// <summary>struct statx (linux/stat.h): the same layout on every architecture, 256 bytes.</summary>
-    [StructLayout(LayoutKind.Explicit, Size = 256)]
-    private struct StatxBuffer
-    {
-        [FieldOffset(20)] public uint Uid;
-        [FieldOffset(24)] public uint Gid;
-        [FieldOffset(28)] public ushort Mode;
-        [FieldOffset(32)] public ulong Inode;
-        [FieldOffset(40)] public ulong Size;
-        [FieldOffset(96)] public long CtimeSeconds;
-        [FieldOffset(104)] public uint CtimeNanoseconds;
-        [FieldOffset(112)] public long MtimeSeconds;
-        [FieldOffset(120)] public uint MtimeNanoseconds;
-        [FieldOffset(136)] public uint DeviceMajor;
-        [FieldOffset(140)] public uint DeviceMinor;
-    }
 }
 
 /// <summary>A path's stat data that any write, rename over it or change of a folder's entries changes (<see cref="FileStat.StampOf"/>).</summary>

@@ -24,6 +24,11 @@ public sealed class RecordFilePoolTests : IDisposable
         return pool;
     }
 
+    // Each place itself (kind, mode, owner, size) and everything in it, recursively.
+    private string Listing(string elsewhere) =>
+        Tools.Run("stat", _memory.BasePath, "-c", "%n %F %a %u %s", PoolDirectory, elsewhere).Stdout
+        + Tools.Run("ls", _memory.BasePath, "-lAnR", _memory.Paths.StateDirectory, elsewhere).Stdout;
+
     private static string[] PoolFiles(string directory) => Directory.GetFiles(directory, RecordFilePool.FilePrefix + "*");
 
     [Fact]
@@ -129,6 +134,97 @@ public sealed class RecordFilePoolTests : IDisposable
         Assert.Equal("# d\n", File.ReadAllText(Final("2026-12-06-d.md")));
         Assert.False(Posix.LinkStatus(Final("2026-12-06-d.md"))!.Value.IsSymbolicLink);
         Assert.False(File.Exists(pooled) || Posix.LinkStatus(pooled) is not null);
+    }
+
+    [Fact]
+    public async Task A_pool_file_replaced_by_a_hard_link_a_fifo_or_another_users_file_is_never_written_and_the_record_still_lands()
+    {
+        if (!OperatingSystem.IsLinux()) return; // renameat2 is Linux's
+        using var pool = Pool(size: 3);
+        var pooled = PoolFiles(PoolDirectory).Order().ToArray();
+        Assert.Equal(3, pooled.Length);
+        // A hard link to an empty file of ours (two links), a FIFO (an open for writing would wait for a reader), and an
+        // empty file of another user's (root only: chown).
+        var linked = Path.Combine(_memory.BasePath, "linked.txt");
+        File.WriteAllText(linked, "");
+        File.Delete(pooled[0]);
+        Assert.Equal(0, Tools.Run("ln", _memory.BasePath, linked, pooled[0]).ExitCode);
+        File.Delete(pooled[1]);
+        Assert.Equal(0, Tools.Run("mkfifo", _memory.BasePath, pooled[1]).ExitCode);
+        var root = Posix.EffectiveUserId == 0;
+        if (root) Assert.Equal(0, Tools.Run("chown", _memory.BasePath, "65534:65534", pooled[2]).ExitCode);
+
+        // On a thread of its own with a bound: a write through the FIFO would block until someone reads it.
+        var creating = Task.Run(() => AtomicFile.CreateRecord(Final("2026-12-06-e.md"), "# e\n", flushToDisk: false, pool));
+        var finished = await Task.WhenAny(creating, Task.Delay(TimeSpan.FromSeconds(20))) == creating;
+        if (!finished) using (File.OpenRead(pooled[1])) { } // free the blocked writer before failing
+        Assert.True(finished, "the record's write blocked on a FIFO in the pool");
+        await creating;
+
+        Assert.Equal("# e\n", File.ReadAllText(Final("2026-12-06-e.md")));
+        Assert.Equal("", File.ReadAllText(linked)); // never written through the second link
+        var landed = Posix.LinkStatus(Final("2026-12-06-e.md"))!.Value;
+        Assert.Equal(Posix.EffectiveUserId, landed.Owner);
+        Assert.NotEqual(Posix.LinkStatus(linked)!.Value.Inode, landed.Inode);
+        Assert.DoesNotContain(pooled[0], PoolFiles(PoolDirectory)); // the replaced ones removed
+        Assert.DoesNotContain(pooled[1], PoolFiles(PoolDirectory));
+        if (root) Assert.Empty(PoolFiles(PoolDirectory)); // the other user's too: every pool file was rejected
+    }
+
+    [Theory]
+    [InlineData("symlink")]
+    [InlineData("file")]
+    [InlineData("others may write")]
+    [InlineData("others may write memory/.elf")]
+    [InlineData("another user's")]
+    public void A_squatted_pool_folder_is_not_used_nor_written_through_and_records_create_their_files_at_their_names(string squatter)
+    {
+        if (!OperatingSystem.IsLinux()) return; // the pool is Linux's
+        if (squatter == "another user's" && Posix.EffectiveUserId != 0) return; // chown needs root
+        Directory.CreateDirectory(_memory.Paths.StateDirectory);
+        var elsewhere = Path.Combine(_memory.BasePath, "elsewhere");
+        Directory.CreateDirectory(elsewhere);
+        var planted = Path.Combine(elsewhere, RecordFilePool.FilePrefix + "1-1"); // a pool file's name: never removed there
+        File.WriteAllText(planted, "someone's\n");
+        switch (squatter)
+        {
+            case "symlink":
+                File.CreateSymbolicLink(PoolDirectory, elsewhere);
+                break;
+            case "file":
+                File.WriteAllText(PoolDirectory, "a file\n");
+                break;
+            case "others may write":
+                Directory.CreateDirectory(PoolDirectory);
+                File.SetUnixFileMode(PoolDirectory, (UnixFileMode)0x1FF); // 0777
+                File.WriteAllText(Path.Combine(PoolDirectory, RecordFilePool.FilePrefix + "2-2"), "someone's\n");
+                break;
+            case "others may write memory/.elf":
+                File.SetUnixFileMode(_memory.Paths.StateDirectory, (UnixFileMode)0x1FF); // 0777: the pool's folder could be replaced
+                break;
+            default:
+                Directory.CreateDirectory(PoolDirectory);
+                File.WriteAllText(Path.Combine(PoolDirectory, RecordFilePool.FilePrefix + "2-2"), "someone's\n");
+                Assert.Equal(0, Tools.Run("chown", _memory.BasePath, "-R", "65534:65534", PoolDirectory).ExitCode);
+                break;
+        }
+        var before = Listing(elsewhere);
+
+        string? notUsedBecause;
+        bool usable;
+        using (var pool = new RecordFilePool(PoolDirectory, size: 2, background: false))
+        {
+            pool.Refill();
+            AtomicFile.CreateRecord(Final("2026-12-06-f.md"), "# f\n", flushToDisk: false, pool);
+            (usable, notUsedBecause) = (pool.Usable, pool.NotUsedBecause);
+        }
+
+        Assert.Equal("# f\n", File.ReadAllText(Final("2026-12-06-f.md")));
+        // Nothing in the squatted place or behind it was made, changed or removed, before or after the pool's end.
+        Assert.Equal(before, Listing(elsewhere));
+        Assert.Equal("someone's\n", File.ReadAllText(planted));
+        Assert.False(usable);
+        Assert.Contains(_memory.Paths.StateDirectory, notUsedBecause); // what the host logs: the folder, or memory/.elf/
     }
 
     [Fact]
