@@ -84,6 +84,34 @@ internal sealed class MachineLoad
         return (value, load.Stop());
     }
 
+    /// <summary>
+    /// Waits (at most <paramref name="atMost"/>) until no process whose command line names <paramref name="marker"/> is
+    /// left, such as a host stopped a moment ago that is still exiting. A process that exits inside a window takes its CPU
+    /// ticks out of /proc with it, so that CPU would be counted as foreign (busy, but no longer ours).
+    /// </summary>
+    public static async Task WaitUntilNoneRunAsync(string marker, TimeSpan atMost)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        while (watch.Elapsed < atMost && Running(marker)) await Task.Delay(20);
+    }
+
+    private static bool Running(string marker)
+    {
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid == Environment.ProcessId) continue;
+            try
+            {
+                if (File.ReadAllText(Path.Combine(directory, "cmdline")).Contains(marker, StringComparison.Ordinal)) return true;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // gone between the listing and the read
+            }
+        }
+        return false;
+    }
+
     /// <summary>user + nice + system + irq + softirq + steal of every CPU (the first line of /proc/stat).</summary>
     private static long BusyTicks()
     {

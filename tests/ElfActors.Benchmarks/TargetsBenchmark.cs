@@ -258,6 +258,8 @@ internal static class TargetsBenchmark
             Directory.CreateDirectory(memory);
             Git.Run(memory, "init", "-q", "-b", "main", ".");
             Shell.Run("sync");
+            // The hosts stopped before (the last row's, the last repeat's) have exited: their exit is not this start's.
+            await MachineLoad.WaitUntilNoneRunAsync(work, TimeSpan.FromSeconds(15));
             var load = MachineLoad.Start(work);
             var wall = await Measure.ProcessAsync("/bin/bash", ["-c", Measure.CommandLine(elf, "record-failure", "--base", memory, "--title", "Cold start", "--domain", "bench", "--summary", "measured")]);
             var paths = new MemoryPaths(memory);
