@@ -51,13 +51,6 @@ public sealed class SyncNowTests() : Akka.TestKit.Xunit2.TestKit(ElfHocon.Defaul
     {
         base.Dispose(disposing);
         if (!disposing) return;
-        try
-        {
-            foreach (var file in Directory.EnumerateFiles(_root, "*", SearchOption.AllDirectories)) File.SetAttributes(file, FileAttributes.Normal);
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        Tools.DeleteTree(_root);
     }
 }

@@ -63,13 +63,6 @@ public sealed class SyncOffRoundTests() : Akka.TestKit.Xunit2.TestKit(ElfHocon.D
     {
         base.Dispose(disposing);
         if (!disposing) return;
-        try
-        {
-            foreach (var file in Directory.EnumerateFiles(_root, "*", SearchOption.AllDirectories)) File.SetAttributes(file, FileAttributes.Normal);
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        Tools.DeleteTree(_root);
     }
 }

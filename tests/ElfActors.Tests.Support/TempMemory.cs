@@ -17,19 +17,5 @@ public sealed class TempMemory : IDisposable
     public string FailuresDirectory => Paths.FailuresDirectory;
     public string DatabasePath => Paths.DatabasePath;
 
-    public void Dispose()
-    {
-        try
-        {
-            foreach (var file in Directory.EnumerateFiles(BasePath, "*", SearchOption.AllDirectories))
-                File.SetAttributes(file, FileAttributes.Normal); // git's objects are read-only
-            Directory.Delete(BasePath, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-    }
+    public void Dispose() => Tools.DeleteTree(BasePath);
 }

@@ -29,6 +29,20 @@ public static class Tools
     /// Stops (SIGTERM: the host drains and exits) every elf-host serving a memory under <paramref name="root"/>, and
     /// waits for each to exit: hosts a test's `elf` calls auto-started must not outlive its deleted temp folder. Linux.
     /// </summary>
+    /// <summary>Removes a temp folder and everything in it, git's read-only objects too; what cannot be removed is left.</summary>
+    public static void DeleteTree(string path)
+    {
+        try
+        {
+            foreach (var file in Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories))
+                File.SetAttributes(file, FileAttributes.Normal); // git's objects are read-only
+            Directory.Delete(path, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+
     public static void StopHostsUnder(string root)
     {
         if (!Directory.Exists("/proc")) return;

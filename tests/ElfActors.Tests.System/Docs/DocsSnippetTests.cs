@@ -173,18 +173,7 @@ public sealed partial class DocsSnippetTests(PublishedElf elf, ITestOutputHelper
         return null;
     }
 
-    private static void TryDelete(string directory)
-    {
-        try
-        {
-            foreach (var file in Directory.EnumerateFiles(directory, "*", SearchOption.AllDirectories))
-                File.SetAttributes(file, FileAttributes.Normal);
-            Directory.Delete(directory, recursive: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-        }
-    }
+    private static void TryDelete(string directory) => Tools.DeleteTree(directory);
 
     private static IEnumerable<string> PagePaths() =>
         new[] { "README.md" }.Concat(Directory.EnumerateFiles(Path.Combine(Repository, "docs"), "*.md")

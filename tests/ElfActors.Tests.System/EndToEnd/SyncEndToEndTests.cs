@@ -272,13 +272,6 @@ public sealed partial class SyncEndToEndTests(PublishedElf elf, ITestOutputHelpe
             output.WriteLine("ELF_SYNC_KEEP=1: the remote and clones are kept in " + _root);
             return;
         }
-        try
-        {
-            foreach (var file in Directory.EnumerateFiles(_root, "*", SearchOption.AllDirectories)) File.SetAttributes(file, FileAttributes.Normal);
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        Tools.DeleteTree(_root);
     }
 }

@@ -63,16 +63,6 @@ public sealed class ElfHome : IDisposable
     public void Dispose()
     {
         Tools.StopHostsUnder(Root);
-        try
-        {
-            foreach (var file in Directory.EnumerateFiles(Root, "*", SearchOption.AllDirectories)) File.SetAttributes(file, FileAttributes.Normal);
-            Directory.Delete(Root, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
+        Tools.DeleteTree(Root);
     }
 }

@@ -237,13 +237,6 @@ public sealed class SyncIntegrationTests : IDisposable
 
     public void Dispose()
     {
-        try
-        {
-            foreach (var file in Directory.EnumerateFiles(_root, "*", SearchOption.AllDirectories)) File.SetAttributes(file, FileAttributes.Normal);
-            Directory.Delete(_root, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        Tools.DeleteTree(_root);
     }
 }
