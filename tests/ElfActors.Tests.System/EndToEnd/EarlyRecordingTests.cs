@@ -56,7 +56,7 @@ public sealed class EarlyRecordingTests(PublishedElf elf, ITestOutputHelper outp
     {
         await using var served = new ServedMemory(elf);
         Tools.Git(served.Base, "init", "-q", "-b", "main");
-        var trace = Path.Combine(served.Base, "..", Path.GetFileName(served.Base) + ".trace");
+        var trace = served.StartTrace;
         try
         {
             var record = Parse(await Record(served.Base, "Cold and early", trace));
@@ -88,7 +88,7 @@ public sealed class EarlyRecordingTests(PublishedElf elf, ITestOutputHelper outp
     {
         await using var served = new ServedMemory(elf);
         Tools.Git(served.Base, "init", "-q", "-b", "main");
-        var trace = Path.Combine(served.Base, "..", Path.GetFileName(served.Base) + ".trace");
+        var trace = served.StartTrace;
         try
         {
             var ids = Enumerable.Range(0, 50).Select(i => $"early-race-{i:D2}-{Guid.NewGuid():N}").ToList();
@@ -138,7 +138,7 @@ public sealed class EarlyRecordingTests(PublishedElf elf, ITestOutputHelper outp
     {
         await using var served = new ServedMemory(elf);
         Tools.Git(served.Base, "init", "-q", "-b", "main");
-        var trace = Path.Combine(served.Base, "..", Path.GetFileName(served.Base) + ".trace");
+        var trace = served.StartTrace;
         var acknowledged = new List<Recorded>();
         var killedEarly = 0;
         try

@@ -157,6 +157,8 @@ public sealed class ServedMemory(PublishedElf elf) : IAsyncDisposable
 {
     public TempMemory Memory { get; } = new();
     public string Base => Memory.BasePath;
+    /// <summary>A file beside the memory for a host's start trace (outside the repository), removed once the host has stopped.</summary>
+    public string StartTrace => Base + ".trace";
 
     public async ValueTask DisposeAsync()
     {
@@ -170,5 +172,6 @@ public sealed class ServedMemory(PublishedElf elf) : IAsyncDisposable
             File.WriteAllText(Path.Combine(keep, name + ".stop"), stop.ToString());
         }
         Memory.Dispose();
+        File.Delete(StartTrace); // after the stop: a stopping host writes its trace again
     }
 }
