@@ -74,7 +74,7 @@ public static class HostAddress
         var fallback = "/tmp/elf-" + uid.ToString(CultureInfo.InvariantCulture);
         var xdg = Environment.GetEnvironmentVariable(RuntimeVariable);
         if (!string.IsNullOrEmpty(xdg) && Path.IsPathRooted(xdg)
-            && Posix.LinkStatus(xdg) is { IsDirectory: true, OthersMayWrite: false } runtime && runtime.Owner == uid)
+            && Posix.LinkStatus(xdg)?.IsPrivateFolderOf(uid) == true)
             return Fits(Path.Combine(xdg, "elf")) ?? fallback;
         var cache = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
         if (string.IsNullOrEmpty(cache) || !Path.IsPathRooted(cache))
@@ -140,11 +140,9 @@ public static class HostAddress
     [System.Runtime.Versioning.SupportedOSPlatform("linux")]
     private static void CheckParent(string parent)
     {
-        const uint sticky = 0x200;
         var status = Posix.Status(parent, followLinks: true)
             ?? throw new HostAddressException($"the runtime folder's parent {parent} does not exist");
-        var uid = Posix.EffectiveUserId;
-        if (!status.IsDirectory || (status.Owner != uid && status.Owner != 0) || (status.OthersMayWrite && (status.Mode & sticky) == 0))
+        if (!status.MayHoldPrivateFolderOf(Posix.EffectiveUserId))
             throw new HostAddressException(
                 $"the runtime folder's parent {parent} is {Describe(status)}: another user could replace the folder in it; " +
                 $"make it yours and not writable by others (chmod go-w {parent}), or set ${RuntimeVariable} to a private folder of yours");
@@ -155,7 +153,7 @@ public static class HostAddress
     {
         var status = Posix.LinkStatus(folder) ?? throw new HostAddressException($"the runtime folder {folder} vanished");
         var uid = Posix.EffectiveUserId;
-        if (status.IsSymbolicLink || !status.IsDirectory || status.Owner != uid || status.OthersMayWrite)
+        if (!status.IsPrivateFolderOf(uid))
             throw new HostAddressException(
                 $"the runtime folder {folder} is {Describe(status)}, not a private folder of uid {uid}: refusing to use it; " +
                 $"remove it (rm -rf {folder}) and retry, or set ${RuntimeVariable} to a private folder of yours");

@@ -17,6 +17,22 @@ public readonly record struct FileStatus(uint Owner, uint Mode, ulong Device, ul
     /// <summary>Writable by the group or by others.</summary>
     public bool OthersMayWrite => (Mode & 0x12) != 0;
 
+    /// <summary>
+    /// A folder only <paramref name="uid"/> can change: its own, not a symbolic link, writable by no one else. What
+    /// ElfActors keeps its private files in (the runtime folder, the record-file pool's folder).
+    /// </summary>
+    public bool IsPrivateFolderOf(uint uid) => !IsSymbolicLink && IsDirectory && Owner == uid && !OthersMayWrite;
+
+    /// <summary>
+    /// A folder in which no one but <paramref name="uid"/> (and root) can replace a private folder of
+    /// <paramref name="uid"/>'s: <paramref name="uid"/>'s or root's, and writable by others only if sticky (/tmp,
+    /// /dev/shm: they cannot rename or remove what is not theirs).
+    /// </summary>
+    public bool MayHoldPrivateFolderOf(uint uid) =>
+        IsDirectory && (Owner == uid || Owner == 0) && (!OthersMayWrite || (Mode & Sticky) != 0);
+
+    private const uint Sticky = 0x200; // S_ISVTX
+
     public string Kind => IsDirectory ? "a folder" : IsSocket ? "a socket" : IsSymbolicLink ? "a symbolic link" : IsRegularFile ? "a file" : "a special file";
 }
 

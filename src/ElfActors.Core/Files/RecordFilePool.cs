@@ -174,24 +174,19 @@ public sealed partial class RecordFilePool : IDisposable
     }
 
     /// <summary>
-    /// Why no one but this user can be trusted not to change <paramref name="folder"/>'s entries, or null. The folder a
-    /// pool's folder is in may also be root's, and others may write in it if it is sticky (/tmp, /dev/shm: they cannot
-    /// rename or remove what is not theirs).
+    /// Why no one but this user can be trusted not to change <paramref name="folder"/>'s entries, or null: the pool's
+    /// folder must be a private folder of this user's, the folder it is in one that may hold it
+    /// (<see cref="FileStatus.IsPrivateFolderOf"/>, <see cref="FileStatus.MayHoldPrivateFolderOf"/>: the runtime
+    /// folder's rule).
     /// </summary>
     private static string? Unsafe(string folder, bool isParent)
     {
-        var found = Posix.LinkStatus(folder);
+        if (Posix.LinkStatus(folder) is not { } found) return $"{folder} vanished as it was made";
         var uid = Posix.EffectiveUserId;
-        const uint sticky = 0x200; // S_ISVTX
-        return found switch
-        {
-            null => $"{folder} vanished as it was made",
-            { IsDirectory: false } => $"{folder} is {found.Value.Kind}, not a folder",
-            { } owned when owned.Owner != uid && !(isParent && owned.Owner == 0) => $"{folder} belongs to user {owned.Owner}, not to this user ({uid})",
-            { OthersMayWrite: true } shared when !(isParent && (shared.Mode & sticky) != 0) =>
-                $"others may write in {folder} (mode {Convert.ToString(shared.Mode & 0xFFF, 8)})",
-            _ => null,
-        };
+        if (isParent ? found.MayHoldPrivateFolderOf(uid) : found.IsPrivateFolderOf(uid)) return null;
+        if (!found.IsDirectory) return $"{folder} is {found.Kind}, not a folder";
+        if (found.Owner != uid && !(isParent && found.Owner == 0)) return $"{folder} belongs to user {found.Owner}, not to this user ({uid})";
+        return $"others may write in {folder} (mode {Convert.ToString(found.Mode & 0xFFF, 8)})";
     }
 
     private void RefillLoop()
