@@ -127,6 +127,9 @@ public static unsafe partial class Posix
 
     private const int ENoEntry = 2, ENotDirectory = 20, ENoSys = 38;
 
+    /// <summary>What <see cref="Statx(string, bool, out StatxBuffer)"/> returns where it cannot ask (ENOSYS): fall back.</summary>
+    public const int NotSupported = ENoSys;
+
     /// <summary>The pid and uid of the process at the other end of a connected Unix socket (SO_PEERCRED: its credentials when it connected).</summary>
     public static (int Pid, uint Uid)? PeerCredentials(System.Net.Sockets.Socket socket)
     {

@@ -60,22 +60,17 @@ public sealed class UpstreamLookupFiles
         private ReadOnlySpan<FileState> Files => files;
     }
 
+    /// <summary>A file's size, time of last write (ticks since the Unix epoch, to the 100 ns) and inode; default when it is absent.</summary>
     public readonly record struct FileState(bool Exists, long Length, long WrittenTicks, ulong Inode)
     {
         public static FileState Of(string path)
         {
-            var info = new FileInfo(path);
-            if (!info.Exists) return default;
-            ulong inode;
-            try
-            {
-                inode = Contracts.Posix.Status(path, followLinks: true)?.Inode ?? 0;
-            }
-            catch (IOException)
-            {
-                inode = 0;
-            }
-            return new FileState(true, info.Length, info.LastWriteTimeUtc.Ticks, inode);
+            if (Contracts.Posix.Statx(path, followLinks: true, out var status) is var errno && errno == 0)
+                return new FileState(true, (long)status.Size,
+                    status.MtimeSeconds * TimeSpan.TicksPerSecond + status.MtimeNanoseconds / 100, status.Inode);
+            if (errno != Contracts.Posix.NotSupported) return default; // absent (or unreadable: as if absent, as before)
+            var info = new FileInfo(path); // no statx here (off Linux): no inode, the size and time alone
+            return info.Exists ? new FileState(true, info.Length, (info.LastWriteTimeUtc - DateTime.UnixEpoch).Ticks, 0) : default;
         }
     }
 }
