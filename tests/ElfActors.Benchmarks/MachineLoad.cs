@@ -95,21 +95,29 @@ internal sealed class MachineLoad
         while (watch.Elapsed < atMost && Running(marker)) await Task.Delay(20);
     }
 
-    private static bool Running(string marker)
+    private static bool Running(string marker) =>
+        Processes().Any(process => process.Pid != Environment.ProcessId && CommandLineNames(process.Directory, marker));
+
+    /// <summary>Every process's id and folder in /proc, this one's too.</summary>
+    private static IEnumerable<(int Pid, string Directory)> Processes()
     {
         foreach (var directory in Directory.EnumerateDirectories("/proc"))
         {
-            if (!int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) || pid == Environment.ProcessId) continue;
-            try
-            {
-                if (File.ReadAllText(Path.Combine(directory, "cmdline")).Contains(marker, StringComparison.Ordinal)) return true;
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // gone between the listing and the read
-            }
+            if (int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)) yield return (pid, directory);
         }
-        return false;
+    }
+
+    /// <summary>Whether the process's command line names <paramref name="marker"/>; false when it is gone.</summary>
+    private static bool CommandLineNames(string directory, string marker)
+    {
+        try
+        {
+            return File.ReadAllText(Path.Combine(directory, "cmdline")).Contains(marker, StringComparison.Ordinal);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false; // gone between the listing and the read
+        }
     }
 
     /// <summary>user + nice + system + irq + softirq + steal of every CPU (the first line of /proc/stat).</summary>
@@ -127,9 +135,8 @@ internal sealed class MachineLoad
     {
         var processes = new Dictionary<int, (int Parent, long Ticks)>();
         var roots = new HashSet<int> { Environment.ProcessId };
-        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        foreach (var (pid, directory) in Processes())
         {
-            if (!int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var pid)) continue;
             try
             {
                 var stat = File.ReadAllText(Path.Combine(directory, "stat"));
@@ -137,15 +144,12 @@ internal sealed class MachineLoad
                 var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
                 long F(int i) => long.Parse(fields[i], CultureInfo.InvariantCulture);
                 processes[pid] = ((int)F(1), F(11) + F(12) + F(13) + F(14));
-                if (marker is not null && File.ReadAllText(Path.Combine(directory, "cmdline")).Contains(marker, StringComparison.Ordinal)) roots.Add(pid);
             }
-            catch (IOException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                // gone between the listing and the read
+                continue; // gone between the listing and the read
             }
-            catch (UnauthorizedAccessException)
-            {
-            }
+            if (marker is not null && CommandLineNames(directory, marker)) roots.Add(pid);
         }
         var children = processes.ToLookup(p => p.Value.Parent, p => p.Key);
         var ours = new HashSet<int>();
