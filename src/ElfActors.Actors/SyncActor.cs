@@ -201,9 +201,10 @@ public sealed class SyncActor : ReceiveActor, IWithTimers
             // Nothing to fetch: no timer wakes an idle host for it (docs/adr/0042). The next local commit's round looks for
             // an upstream again once HEAD or a config file changed, `elf sync --now` always; finding one starts the interval again.
             Timers.Cancel("interval");
-            var reason = "sync off: " + (_branch is null ? "HEAD is not on a branch" : whyNot);
+            var why = _branch is null ? "HEAD is not on a branch" : whyNot;
+            var reason = "sync off: " + why;
             if (filesBefore is not null) _noUpstream = (filesBefore, reason);
-            _monitor.SetState("off: " + (_branch is null ? "HEAD is not on a branch" : whyNot));
+            _monitor.SetState("off: " + why);
             _monitor.EndedOff();
             EndRound(ok: false, reason, quiet: true);
             return;
