@@ -63,24 +63,29 @@ public sealed partial class MemoryIndex
     /// restore that truncates and rewrites). Only when the main file's stat changed since the last look is its identity
     /// read there, with a connection that reads the main file alone (immutable: not the WAL nor the shared memory). Our own
     /// checkpoints change the file too: another identity, or not a database, is an overwrite; no identity only once ours
-    /// has been seen there. A verdict of overwritten is confirmed by a second read at an unchanged stat (a checkpoint in
+    /// has been seen there; a main file SQLite finds inconsistent on its own never is (a partial checkpoint leaves it so,
+    /// docs/adr/0084). A verdict of overwritten is confirmed by a second read at an unchanged stat (a checkpoint in
     /// progress can tear a read), and kept for good.
     /// </summary>
     private bool OverwrittenInPlace(FileStat stat)
     {
         if (_overwritten) return true;
         if (_mainChecked == stat) return false;
-        var first = MainFileIdentity(_paths.DatabasePath);
-        if (first.Database && first.Identity == Identity)
+        var first = ReadMainFile(_paths.DatabasePath);
+        switch (first.Read)
         {
-            _identitySeenInMain = true;
-            _mainChecked = stat;
-            return false;
-        }
-        if (first.Database && first.Identity is null && !_identitySeenInMain)
-        {
-            _mainChecked = stat;
-            return false;
+            case MainFileRead.Identity when first.Identity == Identity:
+                _identitySeenInMain = true;
+                _mainChecked = stat;
+                return false;
+            case MainFileRead.NoIdentity when !_identitySeenInMain:
+            case MainFileRead.Inconsistent:
+                // Inconsistent on its own: a checkpoint that could not copy every frame (a reader's snapshot stopped it)
+                // copies none of a page written again after that snapshot and leaves the file its old size, so the main
+                // file is a mix of two moments until a later checkpoint completes; SQLite reads it through the WAL.
+                // Only a read that is a whole database (or none) is evidence; this one is looked at again once the file changes.
+                _mainChecked = stat;
+                return false;
         }
         // Another's, none where ours was, or not a database: the same again after pauses at the same stat, or looked at
         // next time. A checkpoint writing into the main file (another connection's, as a verify's open runs one) tears a
@@ -90,7 +95,7 @@ public sealed partial class MemoryIndex
         {
             if (look > 0) Thread.Sleep(OverwriteConfirmationPause);
             BetweenOverwriteReads?.Invoke();
-            if (FileStat.Of(_paths.DatabasePath) != stat || MainFileIdentity(_paths.DatabasePath) != first || FileStat.Of(_paths.DatabasePath) != stat)
+            if (FileStat.Of(_paths.DatabasePath) != stat || ReadMainFile(_paths.DatabasePath) != first || FileStat.Of(_paths.DatabasePath) != stat)
                 return false;
         }
         _overwritten = true;
@@ -105,8 +110,24 @@ public sealed partial class MemoryIndex
     /// <summary>For tests: run before each confirming read of a suspected overwrite (what a checkpoint finishing meanwhile does).</summary>
     internal Action? BetweenOverwriteReads { get; set; }
 
-    /// <summary>The identity in the main file at <paramref name="path"/> alone (not its WAL); Database false when it is not a SQLite database.</summary>
-    internal static (bool Database, string? Identity) MainFileIdentity(string path)
+    /// <summary>What the main file, read alone, is.</summary>
+    internal enum MainFileRead
+    {
+        /// <summary>A database carrying an identity (which one: beside it).</summary>
+        Identity,
+
+        /// <summary>A database without one (no elf_state, or no identity in it; an empty file is an empty database).</summary>
+        NoIdentity,
+
+        /// <summary>Not a SQLite database (SQLITE_NOTADB): its header is not one.</summary>
+        NotADatabase,
+
+        /// <summary>A SQLite header whose database SQLite finds malformed (SQLITE_CORRUPT): a file that is only whole with its WAL.</summary>
+        Inconsistent,
+    }
+
+    /// <summary>The main file at <paramref name="path"/> read alone (not its WAL), and the identity it carries.</summary>
+    internal static (MainFileRead Read, string? Identity) ReadMainFile(string path)
     {
         try
         {
@@ -119,15 +140,19 @@ public sealed partial class MemoryIndex
             using var command = connection.CreateCommand();
             command.CommandText = "SELECT value FROM elf_state WHERE name = $name";
             command.Parameters.AddWithValue("$name", IdentityState);
-            return (true, command.ExecuteScalar() as string);
+            return command.ExecuteScalar() is string identity ? (MainFileRead.Identity, identity) : (MainFileRead.NoIdentity, null);
         }
-        catch (SqliteException e) when (e.SqliteErrorCode is 26 or 11) // SQLITE_NOTADB, SQLITE_CORRUPT
+        catch (SqliteException e) when (e.SqliteErrorCode == 26) // SQLITE_NOTADB
         {
-            return (false, null);
+            return (MainFileRead.NotADatabase, null);
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode == 11) // SQLITE_CORRUPT
+        {
+            return (MainFileRead.Inconsistent, null);
         }
         catch (SqliteException)
         {
-            return (true, null); // no elf_state (an empty file is an empty database)
+            return (MainFileRead.NoIdentity, null); // no elf_state
         }
     }
 

@@ -1,6 +1,7 @@
 using ElfActors.Actors;
 using ElfActors.Core.Storage;
 using ElfActors.Tests.Support;
+using Microsoft.Data.Sqlite;
 
 namespace ElfActors.Tests.Core;
 
@@ -80,6 +81,67 @@ public sealed class IndexOverwriteTests : IDisposable
         index.BetweenOverwriteReads = null;
         Assert.Equal(IndexFileState.Current, index.FileState());
         Assert.Equal(index.Identity, Tools.Sqlite(_memory.DatabasePath, "SELECT value FROM elf_state WHERE name = 'index_id'").Single()[0]);
+    }
+
+    [Fact]
+    public void A_main_file_a_partial_checkpoint_left_unreadable_on_its_own_is_not_taken_for_an_overwrite()
+    {
+        using var index = MemoryIndex.Open(_memory.Paths, ElfSettings.Default.Index);
+        using var writer = Connect();
+        Execute(writer, "PRAGMA wal_autocheckpoint = 0; CREATE TABLE filler(x BLOB);");
+        Execute(writer, Grow(200));
+        Execute(writer, "PRAGMA wal_checkpoint(TRUNCATE);");
+        Assert.Equal(IndexFileState.Current, index.FileState()); // its identity seen in the main file
+
+        // The database grows (page 1's page count, in the WAL); a reader's snapshot then pins it; the newest pages are
+        // written again after the snapshot. A PASSIVE checkpoint copies page 1 but not those pages (their newest frame
+        // is past what it may copy), and leaves the file its old size: the main file alone says it has more pages than
+        // it holds, until a later checkpoint copies the rest. What a host under load left its index in (2026-12-06).
+        Execute(writer, Grow(100));
+        using var reader = Connect();
+        Execute(reader, "BEGIN; SELECT COUNT(*) FROM filler;");
+        Execute(writer, "UPDATE filler SET x = randomblob(1000) WHERE rowid > 280;");
+        var (walFrames, checkpointed) = Checkpoint(writer);
+        Assert.True(checkpointed > 0 && checkpointed < walFrames, $"{checkpointed} of {walFrames} frames checkpointed: not a partial checkpoint");
+        Assert.Equal(MemoryIndex.MainFileRead.Inconsistent, MemoryIndex.ReadMainFile(_memory.DatabasePath).Read);
+
+        Assert.Equal(IndexFileState.Current, index.FileState());
+
+        Execute(reader, "COMMIT;");
+        Execute(writer, "PRAGMA wal_checkpoint(TRUNCATE);");
+        Assert.Equal(IndexFileState.Current, index.FileState());
+        Assert.Equal((MemoryIndex.MainFileRead.Identity, index.Identity), MemoryIndex.ReadMainFile(_memory.DatabasePath));
+    }
+
+    private static string Grow(int rows) =>
+        $"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {rows}) INSERT INTO filler SELECT randomblob(1000) FROM n;";
+
+    private SqliteConnection Connect()
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = _memory.DatabasePath, Pooling = false }.ToString());
+        connection.Open();
+        return connection;
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        using var reader = command.ExecuteReader();
+        do
+        {
+            while (reader.Read()) { }
+        }
+        while (reader.NextResult());
+    }
+
+    private static (int WalFrames, int Checkpointed) Checkpoint(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
+        using var reader = command.ExecuteReader();
+        Assert.True(reader.Read());
+        return (reader.GetInt32(1), reader.GetInt32(2));
     }
 
     private void WriteInPlace(byte[] bytes)
