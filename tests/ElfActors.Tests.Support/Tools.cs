@@ -25,10 +25,6 @@ public static class Tools
         return (process.ExitCode, stdout, stderr.Result);
     }
 
-    /// <summary>
-    /// Stops (SIGTERM: the host drains and exits) every elf-host serving a memory under <paramref name="root"/>, and
-    /// waits for each to exit: hosts a test's `elf` calls auto-started must not outlive its deleted temp folder. Linux.
-    /// </summary>
     /// <summary>Removes a temp folder and everything in it, git's read-only objects too; what cannot be removed is left.</summary>
     public static void DeleteTree(string path)
     {
@@ -43,6 +39,10 @@ public static class Tools
         }
     }
 
+    /// <summary>
+    /// Stops (SIGTERM: the host drains and exits) every elf-host serving a memory under <paramref name="root"/>, and
+    /// waits for each to exit: hosts a test's `elf` calls auto-started must not outlive its deleted temp folder. Linux.
+    /// </summary>
     public static void StopHostsUnder(string root)
     {
         if (!Directory.Exists("/proc")) return;
