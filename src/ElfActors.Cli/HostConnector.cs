@@ -123,9 +123,8 @@ internal static class HostConnector
             else
             {
                 // The mode applies to the last folder only: memory/ (a parent made by the same call) would take the umask's.
-                const UnixFileMode userOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
-                Directory.CreateDirectory(paths.MemoryDirectory, userOnly);
-                Directory.CreateDirectory(paths.StateDirectory, userOnly);
+                Directory.CreateDirectory(paths.MemoryDirectory, HostAddress.PrivateFolder);
+                Directory.CreateDirectory(paths.StateDirectory, HostAddress.PrivateFolder);
             }
             return null;
         }

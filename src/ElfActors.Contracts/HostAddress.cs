@@ -26,7 +26,8 @@ public static class HostAddress
     public const string NodeVariable = "ELF_NODE";
     public const string RuntimeVariable = "XDG_RUNTIME_DIR";
     private const int MaxSocketPathBytes = 107;
-    private const UnixFileMode PrivateFolder = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+    /// <summary>0700: the mode of every folder ElfActors makes for its own state (the runtime folder, memory/.elf/ and what is in it).</summary>
+    public const UnixFileMode PrivateFolder = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     private const UnixFileMode PrivateFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
 
     public static string? NormaliseNode(string? node) => string.IsNullOrWhiteSpace(node) ? null : node.Trim();

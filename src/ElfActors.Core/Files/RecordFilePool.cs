@@ -160,11 +160,10 @@ public sealed partial class RecordFilePool : IDisposable
         try
         {
             // The folder it is in (memory/.elf/) first: anyone who may write there may put another folder in its place.
-            const UnixFileMode userOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
             var parent = Path.GetDirectoryName(directory)!;
-            if (Posix.LinkStatus(parent) is null) Directory.CreateDirectory(parent, userOnly);
+            if (Posix.LinkStatus(parent) is null) Directory.CreateDirectory(parent, HostAddress.PrivateFolder);
             if (Unsafe(parent, isParent: true) is { } reason) return reason;
-            if (Posix.LinkStatus(directory) is null) Directory.CreateDirectory(directory, userOnly);
+            if (Posix.LinkStatus(directory) is null) Directory.CreateDirectory(directory, HostAddress.PrivateFolder);
             return Unsafe(directory, isParent: false);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
