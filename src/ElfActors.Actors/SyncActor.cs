@@ -175,7 +175,7 @@ public sealed class SyncActor : ReceiveActor, IWithTimers
         var repo = _paths.BasePath;
         // No upstream at the last look, and none of the files it read changed since: sync is still off, and the look's three
         // git processes are not run again after each second of commits (docs/adr/0082). `elf sync --now` always looks.
-        if (_noUpstream is { } off && _waiters.Count == 0 && _upstreamFiles!.Read().SameAs(off.Files))
+        if (_noUpstream is { } off && _waiters.Count == 0 && _upstreamFiles!.Read()?.SameAs(off.Files) == true)
         {
             _monitor.EndedOff();
             EndRound(ok: false, off.Reason, quiet: true);

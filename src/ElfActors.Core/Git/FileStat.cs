@@ -30,11 +30,11 @@ public readonly record struct FileStat(
 
     /// <summary>
     /// What changes when anything writes a path, renames another file over it, or adds or removes an entry of a folder:
-    /// its inode, size, mtime and ctime, for any kind of file; null when it does not exist or cannot be stat'ed (off
-    /// Linux, or a libc without statx).
+    /// its inode, size, mtime and ctime, for any kind of file (with <paramref name="followLinks"/>, of what a symbolic link
+    /// leads to); null when it does not exist or cannot be stat'ed (off Linux, or a libc without statx).
     /// </summary>
-    public static ChangeStamp? StampOf(string path) =>
-        TryStatx(path, out var buffer)
+    public static ChangeStamp? StampOf(string path, bool followLinks = false) =>
+        Posix.Statx(path, followLinks, out var buffer) == 0
             ? new ChangeStamp(buffer.Inode, buffer.Size, buffer.MtimeSeconds, buffer.MtimeNanoseconds, buffer.CtimeSeconds, buffer.CtimeNanoseconds)
             : null;
 

@@ -44,33 +44,24 @@ public sealed class UpstreamLookupFiles
         return new UpstreamLookupFiles([.. paths]);
     }
 
-    /// <summary>The files as they are now. Taken before a look, so that a change made while it runs differs from it.</summary>
-    public State Read()
+    /// <summary>
+    /// The files as they are now (<see cref="FileStat.StampOf"/>, through symbolic links: a dotfile manager's
+    /// ~/.gitconfig is one). Taken before a look, so that a change made while it runs differs from it. Null where stat data
+    /// cannot be read (HEAD, which always exists, has none: no statx here), and then every round looks, as
+    /// <see cref="PersonGit"/> then scans.
+    /// </summary>
+    public State? Read()
     {
-        var files = new FileState[_paths.Length];
-        for (var i = 0; i < _paths.Length; i++) files[i] = FileState.Of(_paths[i]);
-        return new State(files);
+        var stamps = new ChangeStamp?[_paths.Length];
+        for (var i = 0; i < _paths.Length; i++) stamps[i] = FileStat.StampOf(_paths[i], followLinks: true);
+        return stamps[0] is null ? null : new State(stamps);
     }
 
     /// <summary>What each file was: git writes its config and HEAD to a lock file renamed over the old (a new inode), so the inode tells a rewrite of the same size within one clock tick.</summary>
-    public sealed class State(FileState[] files)
+    public sealed class State(ChangeStamp?[] stamps)
     {
-        public bool SameAs(State other) => files.AsSpan().SequenceEqual(other.Files);
+        public bool SameAs(State other) => stamps.AsSpan().SequenceEqual(other.Stamps);
 
-        private ReadOnlySpan<FileState> Files => files;
-    }
-
-    /// <summary>A file's size, time of last write (ticks since the Unix epoch, to the 100 ns) and inode; default when it is absent.</summary>
-    public readonly record struct FileState(bool Exists, long Length, long WrittenTicks, ulong Inode)
-    {
-        public static FileState Of(string path)
-        {
-            if (Contracts.Posix.Statx(path, followLinks: true, out var status) is var errno && errno == 0)
-                return new FileState(true, (long)status.Size,
-                    status.MtimeSeconds * TimeSpan.TicksPerSecond + status.MtimeNanoseconds / 100, status.Inode);
-            if (errno != Contracts.Posix.NotSupported) return default; // absent (or unreadable: as if absent, as before)
-            var info = new FileInfo(path); // no statx here (off Linux): no inode, the size and time alone
-            return info.Exists ? new FileState(true, info.Length, (info.LastWriteTimeUtc - DateTime.UnixEpoch).Ticks, 0) : default;
-        }
+        private ReadOnlySpan<ChangeStamp?> Stamps => stamps;
     }
 }
